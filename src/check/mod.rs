@@ -1,0 +1,99 @@
+//! Validation and lowering: spanned spec trees to the [`Model`].
+//!
+//! Every check reports a [`Diagnostic`] with the spec's location and carries
+//! on, so one run lists every problem. A model is returned only when no
+//! error was found; warnings do not block it.
+
+mod lower;
+pub mod promql;
+pub mod template;
+
+use std::path::{Path, PathBuf};
+
+use crate::diag::Diagnostics;
+use crate::model::Model;
+use crate::spec::{self, config::LoadedConfig};
+
+/// What `compile` needs to know about the project.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// `--config`, or `None` for `./lookout.yaml` when present.
+    pub config: Option<PathBuf>,
+    /// `--slos`, overriding the config's `slos`.
+    pub slos: Option<PathBuf>,
+}
+
+/// The outcome of reading and validating a project.
+pub struct Compiled {
+    pub model: Option<Model>,
+    pub config: LoadedConfig,
+    pub diagnostics: Diagnostics,
+}
+
+/// Reads the config and every spec, validates them and lowers them to a model.
+pub fn compile(inputs: &Inputs) -> Compiled {
+    let mut diagnostics = Diagnostics::default();
+    let config = spec::config::load(inputs.config.as_deref(), &mut diagnostics);
+    let Some(config) = config else {
+        diagnostics.sort();
+        return Compiled {
+            model: None,
+            config: LoadedConfig::default(),
+            diagnostics,
+        };
+    };
+    let slos_dir = slos_dir(inputs, &config);
+    let files = spec::load_dir(&slos_dir, &mut diagnostics);
+    let model = lower::lower(&files, &config, &mut diagnostics);
+    diagnostics.sort();
+    let model = if diagnostics.has_errors() {
+        None
+    } else {
+        Some(model)
+    };
+    Compiled {
+        model,
+        config,
+        diagnostics,
+    }
+}
+
+/// Compiles a config and specs held in memory; used by tests and benchmarks.
+pub fn compile_texts(
+    config: Option<&str>,
+    files: &[(&Path, String)],
+) -> (Option<Model>, Diagnostics) {
+    let mut diagnostics = Diagnostics::default();
+    let config = match config {
+        Some(text) => {
+            match spec::config::parse(
+                Path::new("lookout.yaml"),
+                text.to_string(),
+                &mut diagnostics,
+            ) {
+                Some(config) => config,
+                None => return (None, diagnostics),
+            }
+        }
+        None => LoadedConfig::default(),
+    };
+    let parsed: Vec<_> = files
+        .iter()
+        .filter_map(|(path, text)| spec::parse_spec_text(path, text.clone(), &mut diagnostics))
+        .collect();
+    let model = lower::lower(&parsed, &config, &mut diagnostics);
+    diagnostics.sort();
+    if diagnostics.has_errors() {
+        (None, diagnostics)
+    } else {
+        (Some(model), diagnostics)
+    }
+}
+
+fn slos_dir(inputs: &Inputs, config: &LoadedConfig) -> PathBuf {
+    match (&inputs.slos, &config.config.slos) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(dir)) => config.resolve(dir),
+        (None, None) => config.resolve("slos"),
+    }
+}

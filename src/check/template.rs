@@ -1,0 +1,89 @@
+//! The spec's own templating: `{{window}}`, `{{service}}` and `{{slo}}` in
+//! queries and runbook URLs, rendered with handlebars.
+//!
+//! Handlebars HTML-escapes by default, which would turn `code=~"5.."` into
+//! `code=~&quot;5..`; escaping is switched off and strict mode is on, so a
+//! misspelt variable is an error instead of an empty string.
+
+use handlebars::Handlebars;
+use serde_json::json;
+
+use crate::model::QueryTemplate;
+
+pub struct Templates {
+    registry: Handlebars<'static>,
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        let mut registry = Handlebars::new();
+        registry.set_strict_mode(true);
+        registry.register_escape_fn(handlebars::no_escape);
+        Templates { registry }
+    }
+}
+
+impl Templates {
+    /// Renders a query, leaving [`QueryTemplate::WINDOW_SLOT`] where `{{window}}` was.
+    pub fn query(&self, text: &str, service: &str, slo: &str) -> Result<QueryTemplate, String> {
+        self.render(
+            text,
+            &json!({"window": QueryTemplate::WINDOW_SLOT, "service": service, "slo": slo}),
+        )
+        .map(QueryTemplate::new)
+    }
+
+    /// Renders a runbook URL template, which may use `{{service}}` and `{{slo}}`.
+    pub fn url(&self, text: &str, service: &str, slo: &str) -> Result<String, String> {
+        self.render(text, &json!({"service": service, "slo": slo}))
+    }
+
+    pub fn render(&self, text: &str, data: &serde_json::Value) -> Result<String, String> {
+        if !text.contains("{{") {
+            return Ok(text.to_string());
+        }
+        self.registry
+            .render_template(text, data)
+            .map_err(|err| describe(&err))
+    }
+}
+
+fn describe(err: &handlebars::RenderError) -> String {
+    use handlebars::RenderErrorReason as R;
+    match err.reason() {
+        R::MissingVariable(Some(name)) => {
+            format!("unknown template variable `{{{{{name}}}}}`; available: {{{{window}}}}, {{{{service}}}}, {{{{slo}}}}")
+        }
+        R::TemplateError(inner) => format!("template syntax error: {}", inner.reason()),
+        other => format!("template error: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Duration;
+
+    #[test]
+    fn renders_without_html_escaping() {
+        let t = Templates::default();
+        let q = t
+            .query(
+                r#"sum(rate(x{code=~"5..",svc="{{service}}"}[{{window}}]))"#,
+                "api",
+                "avail",
+            )
+            .unwrap();
+        assert_eq!(
+            q.at(Duration::minutes(5)),
+            r#"sum(rate(x{code=~"5..",svc="api"}[5m]))"#
+        );
+    }
+
+    #[test]
+    fn unknown_variable_is_an_error() {
+        let t = Templates::default();
+        let err = t.query("rate(x[{{windw}}])", "a", "b").unwrap_err();
+        assert!(err.contains("windw"), "{err}");
+    }
+}

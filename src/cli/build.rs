@@ -1,0 +1,42 @@
+//! `lookout build`.
+
+use super::{plural, print_diagnostics, ProjectArgs};
+use crate::ops;
+use crate::out::ChangeKind;
+
+pub(super) fn run(args: &ProjectArgs) -> std::io::Result<bool> {
+    let report = ops::build(&args.request())?;
+    let generated = &report.generated;
+    print_diagnostics(&generated.diagnostics);
+    if generated.diagnostics.has_errors() {
+        eprintln!(
+            "build failed: {}; nothing was written",
+            plural(generated.diagnostics.error_count(), "error")
+        );
+        return Ok(false);
+    }
+    for change in &report.changes {
+        let verb = match change.kind {
+            ChangeKind::Missing => "created",
+            ChangeKind::Changed => "updated",
+            ChangeKind::Stale => "removed",
+            ChangeKind::Foreign => continue,
+        };
+        println!(
+            "{verb:>8} {}",
+            ops::display_path(&generated.out_root, &change.path)
+        );
+    }
+    let slos = generated.model.as_ref().map_or(0, |m| m.slos().count());
+    println!(
+        "built {} from {}: {} written, {} unchanged",
+        plural(slos, "SLO"),
+        plural(
+            generated.model.as_ref().map_or(0, |m| m.services.len()),
+            "service"
+        ),
+        report.changes.len(),
+        report.unchanged
+    );
+    Ok(true)
+}

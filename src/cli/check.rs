@@ -1,0 +1,85 @@
+//! `lookout check`.
+
+use similar::TextDiff;
+
+use super::{plural, print_diagnostics, CheckArgs, Format};
+use crate::ops;
+use crate::out::ChangeKind;
+
+/// Diff lines shown per drifted file; the rest is summarised.
+const MAX_DIFF_LINES: usize = 60;
+
+pub(super) fn run(args: &CheckArgs) -> std::io::Result<bool> {
+    let report = ops::check(&args.project.request())?;
+    let generated = &report.generated;
+    let root = &generated.out_root;
+    if args.format == Format::Json {
+        let drift: Vec<_> = report
+            .drift
+            .iter()
+            .map(|c| serde_json::json!({"path": ops::display_path(root, &c.path), "kind": c.kind}))
+            .collect();
+        let diagnostics: Vec<_> = generated
+            .diagnostics
+            .items
+            .iter()
+            .map(|d| d.to_json(&generated.diagnostics.sources))
+            .collect();
+        let json = serde_json::json!({
+            "ok": report.ok(),
+            "errors": generated.diagnostics.error_count(),
+            "diagnostics": diagnostics,
+            "drift": drift,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).unwrap_or_default()
+        );
+        return Ok(report.ok());
+    }
+    print_diagnostics(&generated.diagnostics);
+    for change in &report.drift {
+        let path = ops::display_path(root, &change.path);
+        let what = match change.kind {
+            ChangeKind::Missing => "is missing",
+            ChangeKind::Changed => "differs from what the specs compile to",
+            ChangeKind::Stale => "is stale: no spec generates it any more",
+            ChangeKind::Foreign => "is in the way: lookout would generate it but did not write it",
+        };
+        eprintln!("drift: {path} {what}");
+        if let (ChangeKind::Changed, Some(current), Some(wanted)) =
+            (change.kind, &change.current, &change.wanted)
+        {
+            let diff = TextDiff::from_lines(current.as_str(), wanted.as_str());
+            let text = diff
+                .unified_diff()
+                .context_radius(2)
+                .header(&path, "generated")
+                .to_string();
+            let lines: Vec<&str> = text.lines().collect();
+            for line in lines.iter().take(MAX_DIFF_LINES) {
+                eprintln!("    {line}");
+            }
+            if lines.len() > MAX_DIFF_LINES {
+                eprintln!("    … {} more diff lines", lines.len() - MAX_DIFF_LINES);
+            }
+        }
+    }
+    if report.ok() {
+        let slos = generated.model.as_ref().map_or(0, |m| m.slos().count());
+        println!("ok: {} valid, output up to date", plural(slos, "SLO"));
+    } else {
+        let mut parts = Vec::new();
+        if generated.diagnostics.has_errors() {
+            parts.push(plural(generated.diagnostics.error_count(), "error"));
+        }
+        if !report.drift.is_empty() {
+            parts.push(format!(
+                "{} out of date (run `lookout build`)",
+                plural(report.drift.len(), "file")
+            ));
+        }
+        eprintln!("check failed: {}", parts.join(", "));
+    }
+    Ok(report.ok())
+}

@@ -1,0 +1,117 @@
+//! Command-line interface: clap definitions and printing. No logic lives
+//! here; each command turns its arguments into an `ops` request and prints
+//! the report. The only module that knows clap.
+//!
+//! Exit codes: 0 success, 1 invalid input, drift or failed write, 2 usage.
+
+mod build;
+mod check;
+mod schema;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::diag::Diagnostics;
+use crate::ops::Request;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "lookout",
+    version,
+    about = "Compile SLO specs into Prometheus rules, tests and runbooks"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Compile slos/ into rules/, rules/tests/ and runbooks/.
+    Build(ProjectArgs),
+    /// Validate the specs and fail if the committed output differs from a fresh build.
+    Check(CheckArgs),
+    /// Print the JSON Schema of the spec (or of lookout.yaml), for editors.
+    Schema(schema::SchemaArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+struct ProjectArgs {
+    /// Directory of SLO specs [default: `slos` from lookout.yaml, else ./slos].
+    #[arg(long, value_name = "DIR")]
+    slos: Option<PathBuf>,
+    /// Root the outputs are written under [default: the config's directory].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Project config [default: ./lookout.yaml if present].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+impl ProjectArgs {
+    fn request(&self) -> Request {
+        Request {
+            inputs: crate::check::Inputs {
+                config: self.config.clone(),
+                slos: self.slos.clone(),
+            },
+            out: self.out.clone(),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    #[command(flatten)]
+    project: ProjectArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap exits 0 for --help/--version and 2 for usage errors.
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = match cli.command {
+        Command::Build(args) => build::run(&args),
+        Command::Check(args) => check::run(&args),
+        Command::Schema(args) => schema::run(&args),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn use_color() -> bool {
+    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}
+
+fn print_diagnostics(diagnostics: &Diagnostics) {
+    if !diagnostics.items.is_empty() {
+        eprint!("{}", diagnostics.render(use_color()));
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}

@@ -1,0 +1,136 @@
+//! Runbook pages: `runbooks/<service>/<slo>.md`, one per SLO with alerts.
+//!
+//! The page comes from a handlebars template (built in, or the project's own
+//! via `runbooks.template`). HTML escaping is off: the pages are Markdown and
+//! carry PromQL, whose quotes and `=~` must survive.
+
+use handlebars::Handlebars;
+use serde_json::json;
+
+use super::{Artifact, EmitOptions};
+use crate::model::{fmt_num, humanize, names, AlertTier, Duration, Model, Slo};
+
+/// The built-in template.
+pub const DEFAULT_TEMPLATE: &str = include_str!("templates/runbook.md.hbs");
+
+/// A runbook template that failed to compile or render.
+#[derive(Debug)]
+pub struct TemplateError {
+    pub message: String,
+    /// 1-based position in the template, when handlebars reports one.
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+pub fn emit(model: &Model, options: &EmitOptions) -> Result<Vec<Artifact>, TemplateError> {
+    let mut registry = Handlebars::new();
+    registry.set_strict_mode(true);
+    registry.register_escape_fn(handlebars::no_escape);
+    let template = options
+        .runbook_template
+        .as_deref()
+        .unwrap_or(DEFAULT_TEMPLATE);
+    registry
+        .register_template_string("runbook", template)
+        .map_err(|err| TemplateError {
+            message: format!("template syntax error: {}", err.reason()),
+            line: err.pos().map(|p| p.0),
+            column: err.pos().map(|p| p.1),
+        })?;
+    let mut artifacts = Vec::new();
+    for service in &model.services {
+        for slo in service.slos.iter().filter(|s| !s.alerting.tiers.is_empty()) {
+            let context = context(slo, &service.source.display().to_string());
+            let body = registry
+                .render("runbook", &context)
+                .map_err(|err| TemplateError {
+                    message: format!(
+                        "cannot render the runbook of {}/{}: {}",
+                        slo.service,
+                        slo.name,
+                        err.reason()
+                    ),
+                    line: err.line_no,
+                    column: err.column_no,
+                })?;
+            artifacts.push(Artifact {
+                path: options
+                    .runbooks_dir
+                    .join(&slo.service)
+                    .join(format!("{}.md", slo.name)),
+                contents: format!(
+                    "<!-- {} -->\n{}",
+                    super::GENERATED_MARKER,
+                    body.trim_end().to_string() + "\n"
+                ),
+            });
+        }
+    }
+    Ok(artifacts)
+}
+
+/// Everything a runbook template can use; documented in the README.
+pub fn context(slo: &Slo, source: &str) -> serde_json::Value {
+    let selector = names::selector(slo);
+    let budget = slo.error_budget();
+    let tiers: Vec<_> = slo
+        .alerting
+        .tiers
+        .iter()
+        .map(|tier| {
+            let pairs: Vec<_> = tier
+                .pairs
+                .iter()
+                .map(|pair| {
+                    let factor = pair.factor(slo.period);
+                    json!({
+                        "long": pair.long.to_string(),
+                        "short": pair.short.to_string(),
+                        "factor": fmt_num(factor),
+                        "threshold": fmt_num(AlertTier::threshold(slo, pair)),
+                        "budget_spent": format!("{}%", fmt_num(factor * pair.long.seconds() as f64 / slo.period.seconds() as f64 * 100.0)),
+                        "exhaustion": humanize(slo.period.seconds() as f64 / factor),
+                    })
+                })
+                .collect();
+            json!({
+                "tier": tier.severity.as_str(),
+                "severity": tier.severity_label,
+                "for": tier.for_.map(|d| d.to_string()),
+                "pairs": pairs,
+            })
+        })
+        .collect();
+    let hour = Duration::hours(1);
+    let (errors_query, total_query, ratio_query) = match slo.sli.event_queries() {
+        Some((errors, total)) => (Some(errors.at(hour)), Some(total.at(hour)), None),
+        None => match &slo.sli {
+            crate::model::Sli::Raw { error_ratio } => (None, None, Some(error_ratio.at(hour))),
+            _ => (None, None, None),
+        },
+    };
+    json!({
+        "service": slo.service,
+        "slo": slo.name,
+        "description": slo.description,
+        "team": slo.team,
+        "objective": fmt_num(slo.objective),
+        "window": slo.period.to_string(),
+        "sli_kind": slo.sli.kind(),
+        "budget_ratio": fmt_num(budget),
+        "budget_percent": fmt_num(budget * 100.0),
+        "budget_time": humanize(slo.period.seconds() as f64 * budget),
+        "alert_name": slo.alerting.name,
+        "runbook_url": slo.alerting.runbook_url,
+        "labels": slo.labels,
+        "tiers": tiers,
+        "ratio_5m": format!("{}{selector}", names::error_ratio(Duration::minutes(5))),
+        "ratio_1h": format!("{}{selector}", names::error_ratio(hour)),
+        "ratio_6h": format!("{}{selector}", names::error_ratio(Duration::hours(6))),
+        "budget_remaining": format!("{}{selector}", names::PERIOD_BUDGET_REMAINING),
+        "errors_query": errors_query,
+        "total_query": total_query,
+        "ratio_query": ratio_query,
+        "source": source,
+    })
+}

@@ -1,0 +1,251 @@
+//! A small YAML writer for generated files.
+//!
+//! Generated rules are read by people in code review as much as by
+//! Prometheus, so the writer controls layout: keys in a fixed order, PromQL
+//! in single quotes (no backslash noise), multi-line text as `|-` blocks.
+//! A scalar is written plain only when no YAML 1.1 or 1.2 reader could take
+//! it for anything but a string.
+
+use std::fmt::Write;
+
+/// A YAML value with ordered keys.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    Str(String),
+    /// Written as is: numbers and booleans.
+    Raw(String),
+    Seq(Vec<Node>),
+    Map(Vec<(String, Node)>),
+}
+
+impl Node {
+    pub fn str(value: impl Into<String>) -> Node {
+        Node::Str(value.into())
+    }
+
+    pub fn map() -> MapBuilder {
+        MapBuilder(Vec::new())
+    }
+
+    pub fn labels<'a>(labels: impl IntoIterator<Item = (&'a String, &'a String)>) -> Node {
+        Node::Map(
+            labels
+                .into_iter()
+                .map(|(k, v)| (k.clone(), Node::str(v.as_str())))
+                .collect(),
+        )
+    }
+}
+
+/// Builds a [`Node::Map`] in insertion order.
+pub struct MapBuilder(Vec<(String, Node)>);
+
+impl MapBuilder {
+    pub fn entry(mut self, key: &str, value: Node) -> Self {
+        self.0.push((key.to_string(), value));
+        self
+    }
+
+    pub fn str(self, key: &str, value: impl Into<String>) -> Self {
+        self.entry(key, Node::str(value))
+    }
+
+    pub fn opt_str(self, key: &str, value: Option<impl Into<String>>) -> Self {
+        match value {
+            Some(value) => self.str(key, value),
+            None => self,
+        }
+    }
+
+    /// Adds a non-empty map; an empty one is left out.
+    pub fn non_empty(self, key: &str, value: Node) -> Self {
+        match &value {
+            Node::Map(entries) if entries.is_empty() => self,
+            Node::Seq(items) if items.is_empty() => self,
+            _ => self.entry(key, value),
+        }
+    }
+
+    pub fn build(self) -> Node {
+        Node::Map(self.0)
+    }
+}
+
+/// Renders a document: `header` lines become `# ` comments.
+pub fn document(header: &[&str], root: &Node) -> String {
+    let mut out = String::new();
+    for line in header {
+        if line.is_empty() {
+            out.push_str("#\n");
+        } else {
+            let _ = writeln!(out, "# {line}");
+        }
+    }
+    write_node(&mut out, root, 0, Context::Top);
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Context {
+    Top,
+    MapValue,
+    SeqItem,
+}
+
+fn write_node(out: &mut String, node: &Node, indent: usize, context: Context) {
+    match node {
+        Node::Str(s) => write_str(out, s, indent),
+        Node::Raw(s) => out.push_str(s),
+        Node::Seq(items) if items.is_empty() => out.push_str("[]"),
+        Node::Map(entries) if entries.is_empty() => out.push_str("{}"),
+        Node::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 || context != Context::SeqItem {
+                    if context != Context::Top || i > 0 {
+                        out.push('\n');
+                    }
+                    push_indent(out, indent);
+                }
+                out.push_str("- ");
+                write_node(out, item, indent + 2, Context::SeqItem);
+            }
+        }
+        Node::Map(entries) => {
+            for (i, (key, value)) in entries.iter().enumerate() {
+                let inline_first = i == 0 && context == Context::SeqItem;
+                if !inline_first {
+                    if context != Context::Top || i > 0 {
+                        out.push('\n');
+                    }
+                    push_indent(out, indent);
+                }
+                write_key(out, key);
+                out.push(':');
+                match value {
+                    Node::Map(m) if !m.is_empty() => {
+                        write_node(out, value, indent + 2, Context::MapValue)
+                    }
+                    Node::Seq(s) if !s.is_empty() => {
+                        write_node(out, value, indent, Context::MapValue)
+                    }
+                    _ => {
+                        out.push(' ');
+                        write_node(out, value, indent + 2, Context::MapValue);
+                    }
+                }
+            }
+        }
+    }
+    if context == Context::Top {
+        out.push('\n');
+    }
+}
+
+fn push_indent(out: &mut String, indent: usize) {
+    out.extend(std::iter::repeat_n(' ', indent));
+}
+
+fn write_key(out: &mut String, key: &str) {
+    if is_plain_safe(key) {
+        out.push_str(key);
+    } else {
+        out.push_str(&single_quoted(key));
+    }
+}
+
+fn write_str(out: &mut String, s: &str, indent: usize) {
+    if s.contains('\n')
+        && !s.chars().any(|c| c.is_control() && c != '\n')
+        && !s.starts_with(' ')
+        && !s.lines().any(|l| l.ends_with(' '))
+    {
+        out.push_str("|-");
+        for line in s.lines() {
+            out.push('\n');
+            if !line.is_empty() {
+                push_indent(out, indent);
+                out.push_str(line);
+            }
+        }
+    } else if is_plain_safe(s) {
+        out.push_str(s);
+    } else if s.chars().any(char::is_control) {
+        // JSON string syntax is valid YAML double-quoted syntax.
+        out.push_str(&serde_json::to_string(s).unwrap_or_default());
+    } else {
+        out.push_str(&single_quoted(s));
+    }
+}
+
+fn single_quoted(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Conservative: a letter first, then characters that never start YAML
+/// syntax, and no word any YAML version reads as a bool or null.
+fn is_plain_safe(s: &str) -> bool {
+    const AMBIGUOUS: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    first.is_ascii_alphabetic()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || " _./:-()%,".contains(c))
+        && !s.ends_with(' ')
+        && !s.ends_with(':')
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && !AMBIGUOUS.contains(&s.to_ascii_lowercase().as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(node: &Node) -> String {
+        document(&[], node)
+    }
+
+    #[test]
+    fn lays_out_nested_maps_and_sequences() {
+        let doc = Node::map()
+            .entry(
+                "groups",
+                Node::Seq(vec![Node::map()
+                    .str("name", "g")
+                    .entry(
+                        "rules",
+                        Node::Seq(vec![Node::map()
+                            .str("record", "a:b")
+                            .str("expr", "vector(1)")
+                            .build()]),
+                    )
+                    .build()]),
+            )
+            .build();
+        assert_eq!(
+            render(&doc),
+            "groups:\n- name: g\n  rules:\n  - record: a:b\n    expr: vector(1)\n"
+        );
+    }
+
+    #[test]
+    fn quotes_what_yaml_would_misread() {
+        let doc = Node::map()
+            .str("a", "yes")
+            .str("b", "30d")
+            .str("c", r#"sum(x{code=~"5.."})"#)
+            .str("d", "it's")
+            .str("e", "")
+            .str("f", "line1\nline2")
+            .entry("g", Node::Seq(vec![]))
+            .build();
+        assert_eq!(
+            render(&doc),
+            "a: 'yes'\nb: '30d'\nc: 'sum(x{code=~\"5..\"})'\nd: 'it''s'\ne: ''\nf: |-\n  line1\n  line2\ng: []\n"
+        );
+    }
+}

@@ -1,0 +1,147 @@
+//! Multi-window, multi-burn-rate alert tiers (Google SRE workbook, ch. 5).
+//!
+//! The tiers are data: each names how much of the error budget it may spend
+//! over its long window before it fires. The burn-rate factor follows from
+//! the SLO period: `factor = budget_fraction × period ÷ long_window`, which
+//! gives the workbook's 14.4 / 6 / 3 / 1 for 30 days and 13.44 / 5.6 / 2.8 /
+//! 0.933 for 28 days.
+
+use super::Duration;
+
+/// Which alert a window pair belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Wake someone up: budget is burning fast.
+    Page,
+    /// Look at it during working hours: budget is burning slowly.
+    Ticket,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Page => "page",
+            Severity::Ticket => "ticket",
+        }
+    }
+
+    pub fn default_label(self) -> &'static str {
+        match self {
+            Severity::Page => "critical",
+            Severity::Ticket => "warning",
+        }
+    }
+}
+
+/// One window pair of an alert: fires when the error ratio over both the
+/// long and the short window exceeds `factor × error budget`. The short
+/// window makes the alert reset soon after the burn stops.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WindowPair {
+    pub severity: Severity,
+    pub long: Duration,
+    pub short: Duration,
+    /// Share of the whole error budget this pair lets burn over `long`.
+    pub budget_fraction: f64,
+}
+
+impl WindowPair {
+    /// Burn-rate factor for an SLO period.
+    pub fn factor(&self, period: Duration) -> f64 {
+        round_sig(
+            self.budget_fraction * period.seconds() as f64 / self.long.seconds() as f64,
+            12,
+        )
+    }
+}
+
+/// The workbook's four pairs.
+pub const DEFAULT_PAIRS: [WindowPair; 4] = [
+    WindowPair {
+        severity: Severity::Page,
+        long: Duration::hours(1),
+        short: Duration::minutes(5),
+        budget_fraction: 0.02,
+    },
+    WindowPair {
+        severity: Severity::Page,
+        long: Duration::hours(6),
+        short: Duration::minutes(30),
+        budget_fraction: 0.05,
+    },
+    WindowPair {
+        severity: Severity::Ticket,
+        long: Duration::days(1),
+        short: Duration::hours(2),
+        budget_fraction: 0.10,
+    },
+    WindowPair {
+        severity: Severity::Ticket,
+        long: Duration::days(3),
+        short: Duration::hours(6),
+        budget_fraction: 0.10,
+    },
+];
+
+/// Rounds to `digits` significant digits, to keep float noise such as
+/// `0.0010000000000000009` out of generated rules.
+pub fn round_sig(x: f64, digits: i32) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let magnitude = x.abs().log10().floor() as i32;
+    let scale = 10f64.powi(digits - 1 - magnitude);
+    (x * scale).round() / scale
+}
+
+/// Shortest decimal form of a float after rounding away float noise.
+pub fn fmt_num(x: f64) -> String {
+    let rounded = round_sig(x, 12);
+    let text = format!("{rounded}");
+    if text == "-0" {
+        "0".into()
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn factors(period: Duration) -> Vec<String> {
+        DEFAULT_PAIRS
+            .iter()
+            .map(|p| fmt_num(p.factor(period)))
+            .collect()
+    }
+
+    #[test]
+    fn workbook_factors_for_30d() {
+        assert_eq!(factors(Duration::days(30)), ["14.4", "6", "3", "1"]);
+    }
+
+    #[test]
+    fn sloth_factors_for_28d() {
+        assert_eq!(
+            factors(Duration::days(28)),
+            ["13.44", "5.6", "2.8", "0.933333333333"]
+        );
+    }
+
+    #[test]
+    fn scaled_factors_for_7d() {
+        assert_eq!(
+            factors(Duration::days(7)),
+            ["3.36", "1.4", "0.7", "0.233333333333"]
+        );
+    }
+
+    #[test]
+    fn fmt_num_hides_float_noise() {
+        assert_eq!(fmt_num(1.0 - 0.999), "0.001");
+        assert_eq!(fmt_num((100.0 - 99.9) / 100.0), "0.001");
+        assert_eq!(fmt_num(14.4 * 0.001), "0.0144");
+        assert_eq!(fmt_num(30.0), "30");
+    }
+}

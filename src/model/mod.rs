@@ -1,0 +1,190 @@
+//! The resolved, typed IR every emitter reads.
+//!
+//! **Invariant:** a [`Model`] only comes out of `check::compile`, so holding
+//! one means every spec passed validation: names are well formed and unique,
+//! objectives are in range, queries parse and every alert has a runbook URL.
+//! The model knows nothing about YAML, files or any backend's format.
+
+mod burn_rate;
+mod duration;
+pub mod names;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+pub use burn_rate::{fmt_num, round_sig, Severity, WindowPair, DEFAULT_PAIRS};
+pub use duration::{humanize, Duration};
+
+/// Every service, sorted by name.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub services: Vec<Service>,
+}
+
+impl Model {
+    pub fn slos(&self) -> impl Iterator<Item = &Slo> {
+        self.services.iter().flat_map(|s| s.slos.iter())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub name: String,
+    pub team: Option<String>,
+    /// The spec file, relative to the project root, for headers and messages.
+    pub source: PathBuf,
+    pub slos: Vec<Slo>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Slo {
+    pub service: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub team: Option<String>,
+    /// Target in percent, `0 < objective < 100`.
+    pub objective: f64,
+    /// The compliance window.
+    pub period: Duration,
+    pub sli: Sli,
+    /// Labels on every rule of this SLO besides `service` and `slo`: team,
+    /// project, service and SLO labels, later ones winning.
+    pub labels: BTreeMap<String, String>,
+    pub alerting: Alerting,
+}
+
+impl Slo {
+    /// Target as a ratio, e.g. `0.999`.
+    pub fn objective_ratio(&self) -> f64 {
+        round_sig(self.objective / 100.0, 12)
+    }
+
+    /// Allowed error ratio, e.g. `0.001`.
+    pub fn error_budget(&self) -> f64 {
+        round_sig((100.0 - self.objective) / 100.0, 12)
+    }
+
+    /// Every window an error ratio is recorded over, shortest first: the alert
+    /// windows plus the SLO period.
+    pub fn windows(&self) -> Vec<Duration> {
+        let mut windows: Vec<Duration> = DEFAULT_PAIRS
+            .iter()
+            .flat_map(|p| [p.long, p.short])
+            .chain([self.period])
+            .collect();
+        windows.sort();
+        windows.dedup();
+        windows
+    }
+
+    /// `service` and `slo` first, then the other labels.
+    pub fn identity_labels(&self) -> BTreeMap<String, String> {
+        let mut labels = self.labels.clone();
+        labels.insert("service".into(), self.service.clone());
+        labels.insert("slo".into(), self.name.clone());
+        labels
+    }
+}
+
+/// How the SLI is measured, with `{{service}}`/`{{slo}}` already rendered.
+#[derive(Debug, Clone)]
+pub enum Sli {
+    /// User-written error and total event rates.
+    Events {
+        errors: QueryTemplate,
+        total: QueryTemplate,
+    },
+    /// Requests slower than `threshold`, from a classic histogram. The error
+    /// and total queries are derived from it.
+    Latency {
+        histogram: String,
+        /// Matchers without braces, e.g. `job="checkout"`; may be empty.
+        matchers: String,
+        threshold: f64,
+        errors: QueryTemplate,
+        total: QueryTemplate,
+    },
+    /// A user-written error ratio.
+    Raw { error_ratio: QueryTemplate },
+}
+
+impl Sli {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Sli::Events { .. } => "events",
+            Sli::Latency { .. } => "latency",
+            Sli::Raw { .. } => "raw",
+        }
+    }
+
+    /// The error and total rate queries, for SLIs that have them.
+    pub fn event_queries(&self) -> Option<(&QueryTemplate, &QueryTemplate)> {
+        match self {
+            Sli::Events { errors, total } | Sli::Latency { errors, total, .. } => {
+                Some((errors, total))
+            }
+            Sli::Raw { .. } => None,
+        }
+    }
+}
+
+/// A PromQL query with its range left open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryTemplate {
+    text: String,
+}
+
+impl QueryTemplate {
+    /// Stands in for `{{window}}` between rendering and use. It cannot occur
+    /// in PromQL, so replacing it cannot touch anything the user wrote.
+    pub const WINDOW_SLOT: &'static str = "\u{1}window\u{1}";
+
+    pub fn new(text_with_slot: String) -> Self {
+        QueryTemplate {
+            text: text_with_slot,
+        }
+    }
+
+    pub fn uses_window(&self) -> bool {
+        self.text.contains(Self::WINDOW_SLOT)
+    }
+
+    /// The query over `window`.
+    pub fn at(&self, window: Duration) -> String {
+        self.text.replace(Self::WINDOW_SLOT, &window.to_string())
+    }
+
+    /// The query with a literal placeholder such as Grafana's `$__range`.
+    pub fn with_placeholder(&self, placeholder: &str) -> String {
+        self.text.replace(Self::WINDOW_SLOT, placeholder)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Alerting {
+    /// The alert name, shared by both tiers; `severity` tells them apart.
+    pub name: String,
+    /// Enabled tiers, page first.
+    pub tiers: Vec<AlertTier>,
+    /// Resolved runbook URL; present whenever `tiers` is not empty.
+    pub runbook_url: Option<String>,
+    /// Labels on this SLO's alerts only.
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AlertTier {
+    pub severity: Severity,
+    /// The `severity` label value.
+    pub severity_label: String,
+    pub for_: Option<Duration>,
+    pub labels: BTreeMap<String, String>,
+    pub pairs: Vec<WindowPair>,
+}
+
+impl AlertTier {
+    /// The error-ratio threshold of a pair for this SLO.
+    pub fn threshold(slo: &Slo, pair: &WindowPair) -> f64 {
+        round_sig(pair.factor(slo.period) * slo.error_budget(), 12)
+    }
+}

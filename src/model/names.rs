@@ -1,0 +1,82 @@
+//! Every recording-rule and label name lookout generates, in one place.
+//!
+//! Emitters and dashboards must take names from here, never spell them, so a
+//! dashboard can never refer to a series the rules do not record. The error
+//! ratio and metadata names match Sloth's, so existing Sloth dashboards keep
+//! working on lookout's rules.
+
+use super::{Duration, Slo};
+
+/// Windows of the rate queries everything else is derived from.
+pub const BASE_WINDOW: Duration = Duration::minutes(5);
+
+/// Rate of bad events over [`BASE_WINDOW`].
+pub const ERRORS_RATE: &str = "slo:sli_errors:rate5m";
+/// Rate of all events over [`BASE_WINDOW`].
+pub const EVENTS_RATE: &str = "slo:sli_events:rate5m";
+
+pub const OBJECTIVE: &str = "slo:objective:ratio";
+pub const ERROR_BUDGET: &str = "slo:error_budget:ratio";
+pub const TIME_PERIOD_DAYS: &str = "slo:time_period:days";
+pub const CURRENT_BURN_RATE: &str = "slo:current_burn_rate:ratio";
+pub const PERIOD_BURN_RATE: &str = "slo:period_burn_rate:ratio";
+pub const PERIOD_BUDGET_REMAINING: &str = "slo:period_error_budget_remaining:ratio";
+pub const INFO: &str = "lookout_slo_info";
+
+/// Window the current burn rate is measured over: long enough not to flap,
+/// short enough to show an incident.
+pub const CURRENT_BURN_WINDOW: Duration = Duration::hours(1);
+
+/// Error ratio over `window`, e.g. `slo:sli_error:ratio_rate30d`.
+pub fn error_ratio(window: Duration) -> String {
+    format!("slo:sli_error:ratio_rate{window}")
+}
+
+/// `{service="…",slo="…"}`: selects one SLO's recorded series.
+pub fn selector(slo: &Slo) -> String {
+    format!(
+        "{{service={},slo={}}}",
+        promql_string(&slo.service),
+        promql_string(&slo.name)
+    )
+}
+
+/// A PromQL double-quoted string literal.
+pub fn promql_string(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Rule group names; colons keep `service` and `slo` apart unambiguously,
+/// since neither may contain one.
+pub fn group(slo: &Slo, part: &str) -> String {
+    format!("lookout:{}:{}:{part}", slo.service, slo.name)
+}
+
+/// `checkout` + `availability` → `CheckoutAvailabilityErrorBudgetBurn`.
+pub fn default_alert_name(service: &str, slo: &str) -> String {
+    let mut out = String::new();
+    for word in service
+        .split(['-', '_'])
+        .chain(slo.split(['-', '_']))
+        .filter(|w| !w.is_empty())
+    {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            out.extend(first.to_uppercase());
+            out.push_str(chars.as_str());
+        }
+    }
+    out.push_str("ErrorBudgetBurn");
+    out
+}

@@ -1,0 +1,182 @@
+//! The operations behind each command. Commands are thin wrappers over these.
+
+use std::path::{Path, PathBuf};
+
+use crate::check::{self, Inputs};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::emit::{self, Artifact, EmitOptions};
+use crate::model::Model;
+use crate::out::{self, Change, ChangeKind};
+
+/// What `build` and `check` are asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub inputs: Inputs,
+    /// `--out`; default: the config file's directory.
+    pub out: Option<PathBuf>,
+}
+
+/// The specs compiled and emitted in memory.
+pub struct Generated {
+    pub diagnostics: Diagnostics,
+    pub model: Option<Model>,
+    /// Present only when there were no errors.
+    pub artifacts: Option<Vec<Artifact>>,
+    pub out_root: PathBuf,
+    pub options: EmitOptions,
+}
+
+/// Compiles the project and emits every artifact, without touching disk
+/// beyond reading inputs.
+pub fn generate(request: &Request) -> Generated {
+    let compiled = check::compile(&request.inputs);
+    let mut diagnostics = compiled.diagnostics;
+    let config = &compiled.config;
+    let out_root = request.out.clone().unwrap_or_else(|| config.root.clone());
+    let mut options = EmitOptions::default();
+    if let Some(rules) = &config.config.output.rules {
+        options.rules_dir = PathBuf::from(rules);
+    }
+    if let Some(runbooks) = &config.config.output.runbooks {
+        options.runbooks_dir = PathBuf::from(runbooks);
+    }
+    let mut template_file = None;
+    if let Some(template) = &config.config.runbooks.template {
+        let path = config.resolve(&template.value);
+        match crate::spec::read_text(&path, &mut diagnostics) {
+            Some(text) => {
+                template_file = Some(diagnostics.sources.add(&path, text.clone()));
+                options.runbook_template = Some(text);
+            }
+            None => {
+                if let Some(last) = diagnostics.items.last_mut() {
+                    last.help = Some("`runbooks.template` in lookout.yaml names this file".into());
+                }
+            }
+        }
+    }
+    let artifacts = match (&compiled.model, diagnostics.has_errors()) {
+        (Some(model), false) => match emit::emit_all(model, &options) {
+            Ok(artifacts) => Some(artifacts),
+            Err(err) => {
+                let mut d = Diagnostic::error("runbook::template", err.message);
+                match (template_file, err.line) {
+                    (Some(file), Some(line)) => {
+                        let offset =
+                            diagnostics
+                                .sources
+                                .offset_of(file, line, err.column.unwrap_or(1));
+                        d = d.at(crate::diag::Span {
+                            file,
+                            offset,
+                            len: 1,
+                        });
+                    }
+                    (Some(file), None) => {
+                        d = d.in_path(diagnostics.sources.path(file).to_path_buf())
+                    }
+                    _ => {}
+                }
+                diagnostics.push(d);
+                None
+            }
+        },
+        _ => None,
+    };
+    Generated {
+        diagnostics,
+        model: compiled.model,
+        artifacts,
+        out_root,
+        options,
+    }
+}
+
+/// The result of `build`.
+pub struct BuildReport {
+    pub generated: Generated,
+    /// What was written or removed; empty when the specs were invalid.
+    pub changes: Vec<Change>,
+    pub unchanged: usize,
+}
+
+/// Compiles and writes. Writes nothing when any spec is invalid, and
+/// refuses to overwrite a file lookout does not own.
+pub fn build(request: &Request) -> std::io::Result<BuildReport> {
+    let mut generated = generate(request);
+    let Some(artifacts) = &generated.artifacts else {
+        return Ok(BuildReport {
+            generated,
+            changes: Vec::new(),
+            unchanged: 0,
+        });
+    };
+    let changes = out::diff(
+        &generated.out_root,
+        artifacts,
+        &generated.options.owned_dirs(),
+    )?;
+    let foreign: Vec<&Change> = changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Foreign)
+        .collect();
+    if !foreign.is_empty() {
+        for change in foreign {
+            generated.diagnostics.push(
+                Diagnostic::error(
+                    "out::not-owned",
+                    "refusing to overwrite a file lookout did not generate",
+                )
+                .in_path(generated.out_root.join(&change.path))
+                .help(format!(
+                    "move it away, or add `{}` to its first line to hand it to lookout",
+                    emit::GENERATED_MARKER
+                )),
+            );
+        }
+        return Ok(BuildReport {
+            generated,
+            changes: Vec::new(),
+            unchanged: 0,
+        });
+    }
+    out::apply(&generated.out_root, &changes)?;
+    let unchanged = artifacts.len() - changes.iter().filter(|c| c.wanted.is_some()).count();
+    Ok(BuildReport {
+        generated,
+        changes,
+        unchanged,
+    })
+}
+
+/// The result of `check`: diagnostics plus drift against the output directory.
+pub struct CheckReport {
+    pub generated: Generated,
+    pub drift: Vec<Change>,
+}
+
+impl CheckReport {
+    pub fn ok(&self) -> bool {
+        !self.generated.diagnostics.has_errors() && self.drift.is_empty()
+    }
+}
+
+pub fn check(request: &Request) -> std::io::Result<CheckReport> {
+    let generated = generate(request);
+    let drift = match &generated.artifacts {
+        Some(artifacts) => out::diff(
+            &generated.out_root,
+            artifacts,
+            &generated.options.owned_dirs(),
+        )?,
+        None => Vec::new(),
+    };
+    Ok(CheckReport { generated, drift })
+}
+
+/// Relative display of `path` under `root`, for messages.
+pub fn display_path(root: &Path, path: &Path) -> String {
+    let joined = root.join(path);
+    let shown = joined.strip_prefix(".").unwrap_or(&joined);
+    shown.display().to_string()
+}

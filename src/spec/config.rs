@@ -1,0 +1,121 @@
+//! `lookout.yaml`, the project config: paths and defaults shared by all specs.
+//!
+//! The file is optional and every key has a default, so a repository with only
+//! `slos/` works. Later layers (push targets) add their own sections here.
+
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::diag::{Diagnostics, FileId};
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "lookout project config (lookout.yaml)")]
+pub struct ProjectConfig {
+    /// Directory of SLO specs, relative to this file. Default `slos`.
+    pub slos: Option<String>,
+    /// Where generated files go, relative to `--out` (default: this file's directory).
+    #[serde(default)]
+    pub output: OutputConfig,
+    #[serde(default)]
+    pub runbooks: RunbooksConfig,
+    /// Labels added to every rule and alert of every service.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, String>")]
+    pub labels: Option<Spanned<std::collections::BTreeMap<String, String>>>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// Prometheus rule files. Default `rules` (tests go to `<rules>/tests`).
+    pub rules: Option<String>,
+    /// Runbook pages. Default `runbooks`.
+    pub runbooks: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunbooksConfig {
+    /// Alerts link to `<base_url>/<service>/<slo>.md` unless the spec gives a runbook URL.
+    #[schemars(with = "Option<String>")]
+    pub base_url: Option<Spanned<String>>,
+    /// A handlebars template replacing the built-in runbook page, relative to this file.
+    #[schemars(with = "Option<String>")]
+    pub template: Option<Spanned<String>>,
+}
+
+/// The config as loaded, with where it came from.
+#[derive(Debug, Default)]
+pub struct LoadedConfig {
+    pub config: ProjectConfig,
+    /// The config's source, when a file was read.
+    pub file: Option<FileId>,
+    /// Directory that relative paths in the config resolve against.
+    pub root: PathBuf,
+}
+
+impl LoadedConfig {
+    pub fn resolve(&self, relative: &str) -> PathBuf {
+        self.root.join(relative)
+    }
+}
+
+fn config_field_names(_: &str) -> &'static [&'static str] {
+    &[
+        "slos", "output", "runbooks", "labels", "rules", "base_url", "template",
+    ]
+}
+
+/// Loads `path` if given (it must exist), else `./lookout.yaml` if present.
+pub fn load(explicit: Option<&Path>, diags: &mut Diagnostics) -> Option<LoadedConfig> {
+    let (path, required) = match explicit {
+        Some(path) => (path.to_path_buf(), true),
+        None => (PathBuf::from("lookout.yaml"), false),
+    };
+    let root = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    if !path.exists() {
+        if required {
+            diags.push(
+                crate::diag::Diagnostic::error("config::not-found", "config file not found")
+                    .in_path(&path),
+            );
+            return None;
+        }
+        return Some(LoadedConfig {
+            config: ProjectConfig::default(),
+            file: None,
+            root,
+        });
+    }
+    let text = super::read_text(&path, diags)?;
+    parse(&path, text, diags)
+}
+
+/// Parses config text read from `path`.
+pub fn parse(path: &Path, text: String, diags: &mut Diagnostics) -> Option<LoadedConfig> {
+    let root = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let file = diags.sources.add(path, text);
+    if diags.sources.text(file).trim().is_empty() {
+        return Some(LoadedConfig {
+            config: ProjectConfig::default(),
+            file: Some(file),
+            root,
+        });
+    }
+    let config = super::parse_document::<ProjectConfig>(diags, file, config_field_names)?;
+    Some(LoadedConfig {
+        config,
+        file: Some(file),
+        root,
+    })
+}
