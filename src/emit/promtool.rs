@@ -19,11 +19,14 @@ use super::yaml::{self, Node};
 use super::{generated_header, Artifact, EmitOptions};
 use crate::model::{fmt_num, names, AlertTier, Duration, Model, Service, Severity, Sli, Slo};
 
-/// Samples are one minute apart; the series run a little past the last eval.
+/// Samples are one minute apart.
 const STEP: Duration = Duration::minutes(1);
-const SPAN: Duration = Duration(Duration::days(1).0 + Duration::hours(1).0);
 /// Requests per second in every scenario.
 const EVENT_RATE: f64 = 10.0;
+/// When the outage scenario's outage starts.
+const OUTAGE_START: Duration = Duration::hours(1);
+/// Slack for the 5m rate window and rule-evaluation steps.
+const MARGIN: Duration = Duration::minutes(5);
 
 pub fn emit(model: &Model, options: &EmitOptions) -> Vec<Artifact> {
     model
@@ -69,7 +72,10 @@ fn test_file(service: &Service, options: &EmitOptions) -> String {
     yaml::document(&header, &doc)
 }
 
-/// Fires nothing: the error ratio is half the lowest threshold.
+/// A piecewise-constant error ratio: `(minutes, ratio)` segments.
+type Profile = Vec<(u64, f64)>;
+
+/// Fires nothing: the error ratio is half the lowest threshold, for a day.
 fn healthy(slo: &Slo, options: &EmitOptions) -> Node {
     let lowest = all_thresholds(slo).fold(f64::INFINITY, f64::min);
     let ratio = lowest / 2.0;
@@ -78,6 +84,7 @@ fn healthy(slo: &Slo, options: &EmitOptions) -> Node {
         .iter()
         .map(|t| alert_check(slo, *t, &[], options))
         .collect();
+    let minutes = Duration::days(1).seconds() / 60 + MARGIN.seconds() / 60;
     scenario(
         format!(
             "{}/{}: healthy, error ratio {} fires nothing",
@@ -86,35 +93,68 @@ fn healthy(slo: &Slo, options: &EmitOptions) -> Node {
             fmt_num(ratio)
         ),
         slo,
-        ratio,
+        &vec![(minutes, ratio)],
         checks,
     )
 }
 
-/// Every request fails: each tier that can fire at all fires once its `for` has passed.
+/// Healthy for an hour, then every request fails. Nothing fires before the
+/// outage; every tier that can fire at all is firing by the time its
+/// slowest window pair must have noticed.
 fn outage(slo: &Slo, options: &EmitOptions) -> Node {
-    let page_for = tier(slo, Severity::Page)
-        .and_then(|t| t.for_)
-        .unwrap_or(Duration(0));
-    let at = Duration(Duration::minutes(5).0 + page_for.0);
     let firing: Vec<&AlertTier> = slo
         .alerting
         .tiers
         .iter()
-        .filter(|t| reachable(slo, t, 1.0) && t.for_.unwrap_or(Duration(0)) <= at)
+        .filter(|t| reachable(slo, t, 1.0))
         .collect();
+    let detect = firing
+        .iter()
+        .map(|t| detection_time(slo, t).0 + t.for_.map_or(0, |d| d.0))
+        .max()
+        .unwrap_or(0);
+    let after = Duration(round_up_to_minute(detect) + MARGIN.0);
+    let at = Duration(OUTAGE_START.0 + after.0);
+    let before = Duration(OUTAGE_START.0 - STEP.0);
+    let start_minutes = OUTAGE_START.seconds() / 60;
+    let outage_minutes = after.seconds() / 60 + MARGIN.seconds() / 60;
+    let severities: Vec<&str> = firing.iter().map(|t| t.severity.as_str()).collect();
     scenario(
         format!(
-            "{}/{}: total outage pages within {at}",
-            slo.service, slo.name
+            "{}/{}: total outage from {OUTAGE_START}: nothing before it, {} firing {after} into it",
+            slo.service,
+            slo.name,
+            if severities.is_empty() {
+                "no tier (none can fire)".to_string()
+            } else {
+                severities.join(" and ")
+            },
         ),
         slo,
-        1.0,
-        vec![alert_check(slo, at, &firing, options)],
+        &vec![(start_minutes, 0.0), (outage_minutes, 1.0)],
+        vec![
+            alert_check(slo, before, &[], options),
+            alert_check(slo, at, &firing, options),
+        ],
     )
 }
 
-/// Between the highest ticket and the lowest page threshold.
+/// How long 100% errors take to push a tier's fastest pair over its
+/// threshold, taking the long window as full of good traffic before.
+fn detection_time(slo: &Slo, tier: &AlertTier) -> Duration {
+    let seconds = tier
+        .pairs
+        .iter()
+        .map(|p| AlertTier::threshold(slo, p) * p.long.seconds() as f64)
+        .fold(f64::INFINITY, f64::min);
+    Duration(seconds.ceil() as u64)
+}
+
+fn round_up_to_minute(seconds: u64) -> u64 {
+    seconds.div_ceil(60) * 60
+}
+
+/// Between the highest ticket and the lowest page threshold, from the start.
 fn slow_burn(slo: &Slo, options: &EmitOptions) -> Option<Node> {
     let ticket = tier(slo, Severity::Ticket)?;
     let ticket_top = thresholds(slo, ticket).fold(0.0, f64::max);
@@ -129,6 +169,7 @@ fn slow_burn(slo: &Slo, options: &EmitOptions) -> Option<Node> {
         return None;
     }
     let at = Duration(Duration::hours(1).0 + ticket.for_.unwrap_or(Duration(0)).0);
+    let minutes = at.seconds() / 60 + MARGIN.seconds() / 60;
     Some(scenario(
         format!(
             "{}/{}: slow burn at error ratio {} opens a ticket and does not page",
@@ -137,7 +178,7 @@ fn slow_burn(slo: &Slo, options: &EmitOptions) -> Option<Node> {
             fmt_num(ratio)
         ),
         slo,
-        ratio,
+        &vec![(minutes, ratio)],
         vec![alert_check(slo, at, &[ticket], options)],
     ))
 }
@@ -162,11 +203,11 @@ fn reachable(slo: &Slo, tier: &AlertTier, ratio: f64) -> bool {
     thresholds(slo, tier).any(|t| ratio > t)
 }
 
-fn scenario(name: String, slo: &Slo, ratio: f64, checks: Vec<Node>) -> Node {
+fn scenario(name: String, slo: &Slo, profile: &Profile, checks: Vec<Node>) -> Node {
     Node::map()
         .str("name", name)
         .str("interval", STEP.to_string())
-        .entry("input_series", Node::Seq(input_series(slo, ratio)))
+        .entry("input_series", Node::Seq(input_series(slo, profile)))
         .entry("alert_rule_test", Node::Seq(checks))
         .build()
 }
@@ -191,17 +232,16 @@ fn alert_check(slo: &Slo, at: Duration, firing: &[&AlertTier], options: &EmitOpt
         .build()
 }
 
-fn input_series(slo: &Slo, ratio: f64) -> Vec<Node> {
-    let samples = SPAN.seconds() / STEP.seconds();
+fn input_series(slo: &Slo, profile: &Profile) -> Vec<Node> {
     let labels = slo.identity_labels();
-    let constant = |value: f64| format!("{}+0x{samples}", fmt_num(value));
-    let counter = |per_step: f64| format!("0+{}x{samples}", fmt_num(per_step));
     let series = |name: &str, labels: &BTreeMap<String, String>, values: String| {
         Node::map()
             .str("series", format!("{name}{}", label_set(labels)))
             .str("values", values)
             .build()
     };
+    let all_events: Profile = profile.iter().map(|(minutes, _)| (*minutes, 1.0)).collect();
+    let errors: Profile = profile.clone();
     match &slo.sli {
         Sli::Latency {
             histogram,
@@ -210,33 +250,69 @@ fn input_series(slo: &Slo, ratio: f64) -> Vec<Node> {
             ..
         } => {
             if let Some(selector) = equality_labels(matchers) {
-                let per_step = EVENT_RATE * STEP.seconds() as f64;
+                // Real counters: the bucket under the threshold grows by the good share.
+                let good: Profile = profile.iter().map(|(m, r)| (*m, 1.0 - r)).collect();
                 let mut bucket = selector.clone();
                 bucket.insert("le".into(), format!("{threshold}"));
+                let per_minute = EVENT_RATE * 60.0;
                 return vec![
-                    series(&format!("{histogram}_count"), &selector, counter(per_step)),
+                    series(
+                        &format!("{histogram}_count"),
+                        &selector,
+                        counter(&all_events, per_minute),
+                    ),
                     series(
                         &format!("{histogram}_bucket"),
                         &bucket,
-                        counter(per_step * (1.0 - ratio)),
+                        counter(&good, per_minute),
                     ),
                 ];
             }
             vec![
-                series(names::ERRORS_RATE, &labels, constant(EVENT_RATE * ratio)),
-                series(names::EVENTS_RATE, &labels, constant(EVENT_RATE)),
+                series(names::ERRORS_RATE, &labels, gauge(&errors, EVENT_RATE)),
+                series(names::EVENTS_RATE, &labels, gauge(&all_events, EVENT_RATE)),
             ]
         }
         Sli::Events { .. } => vec![
-            series(names::ERRORS_RATE, &labels, constant(EVENT_RATE * ratio)),
-            series(names::EVENTS_RATE, &labels, constant(EVENT_RATE)),
+            series(names::ERRORS_RATE, &labels, gauge(&errors, EVENT_RATE)),
+            series(names::EVENTS_RATE, &labels, gauge(&all_events, EVENT_RATE)),
         ],
         Sli::Raw { .. } => vec![series(
             &names::error_ratio(names::BASE_WINDOW),
             &labels,
-            constant(ratio),
+            gauge(&errors, 1.0),
         )],
     }
+}
+
+/// promtool series notation for a value held per segment: `a+0xN b+0xM`.
+/// `a+bxN` expands to N+1 samples, so a segment of N minutes is `a+0x(N-1)`.
+fn gauge(profile: &Profile, scale: f64) -> String {
+    profile
+        .iter()
+        .map(|(minutes, ratio)| {
+            format!("{}+0x{}", fmt_num(ratio * scale), minutes.saturating_sub(1))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A counter growing by `ratio × per_minute` each minute of a segment.
+fn counter(profile: &Profile, per_minute: f64) -> String {
+    let mut value = 0.0;
+    let mut parts = Vec::new();
+    for (i, (minutes, ratio)) in profile.iter().enumerate() {
+        let step = ratio * per_minute;
+        // The first segment starts at 0; later ones continue one step on.
+        let (start, count) = if i == 0 {
+            (value, *minutes)
+        } else {
+            (value + step, minutes.saturating_sub(1))
+        };
+        parts.push(format!("{}+{}x{count}", fmt_num(start), fmt_num(step)));
+        value = start + step * count as f64;
+    }
+    parts.join(" ")
 }
 
 /// The labels of a selector made only of `name="value"` matchers.

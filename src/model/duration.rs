@@ -58,11 +58,11 @@ impl fmt::Display for Duration {
         let s = self.0;
         let (n, unit) = if s == 0 {
             (0, "s")
-        } else if s % 86_400 == 0 {
+        } else if s.is_multiple_of(86_400) {
             (s / 86_400, "d")
-        } else if s % 3600 == 0 {
+        } else if s.is_multiple_of(3600) {
             (s / 3600, "h")
-        } else if s % 60 == 0 {
+        } else if s.is_multiple_of(60) {
             (s / 60, "m")
         } else {
             (s, "s")
