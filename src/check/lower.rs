@@ -272,6 +272,24 @@ impl Lowering<'_> {
             });
         }
 
+        if objective > 0.0 && objective < 1.0 {
+            let span = self.span(&spec.objective);
+            self.diags.push(
+                Diagnostic::warning(
+                    "spec::objective-ratio",
+                    format!(
+                        "objective {objective} means {objective}%, not {}%",
+                        objective * 100.0
+                    ),
+                )
+                .at_opt(span)
+                .help(format!(
+                    "objectives are percentages: write `objective: {}`",
+                    crate::model::fmt_num(objective * 100.0)
+                )),
+            );
+        }
+
         let period = match &spec.window {
             None => Duration::days(30),
             Some(window) => self.window(window).unwrap_or(Duration::days(30)),
@@ -344,13 +362,31 @@ impl Lowering<'_> {
         }
     }
 
+    /// The span of `key:` inside the mapping at `map`, for errors about one key.
+    fn key_span(&self, map: Option<Span>, key: &str) -> Option<Span> {
+        let map = map?;
+        let text = self.diags.sources.text(map.file);
+        let rest = text.get(map.offset..)?;
+        let (at, _) = rest.match_indices(key).find(|(i, _)| {
+            rest[i + key.len()..]
+                .trim_start_matches(['"', '\''])
+                .starts_with(':')
+        })?;
+        Some(Span {
+            file: map.file,
+            offset: map.offset + at,
+            len: key.len(),
+        })
+    }
+
     fn labels(
         &mut self,
         labels: &Spanned<BTreeMap<String, String>>,
         team_set: bool,
     ) -> BTreeMap<String, String> {
-        let span = self.span(labels);
+        let map_span = self.span(labels);
         for key in labels.value.keys() {
+            let span = self.key_span(map_span, key).or(map_span);
             let reserved = RESERVED_LABELS.contains(&key.as_str()) || (team_set && key == "team");
             if !is_label_name(key) {
                 let d = self.error(

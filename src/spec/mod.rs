@@ -39,6 +39,7 @@ fn parse_options() -> Options {
     serde_saphyr::options! {
         with_snippet: false,
         alias_limits: alias_limits,
+        budget: Some(serde_saphyr::Budget::default()),
     }
 }
 
@@ -307,7 +308,7 @@ pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (strsim::damerau_levenshtein(word, c), *c))
-        .filter(|(distance, c)| *distance <= (c.len().max(word.len()) / 3).max(2))
+        .filter(|(distance, c)| *distance <= (c.len().max(word.len()) / 3).max(1))
         .min()
         .map(|(_, c)| c)
 }
@@ -330,5 +331,28 @@ mod tests {
     fn expected_names_parses_serde_tail() {
         let m = "unknown field `x`, expected one of `name`, `objective`";
         assert_eq!(expected_names(m), vec!["name", "objective"]);
+    }
+}
+
+#[cfg(test)]
+mod alias_bomb {
+    /// With a permissive target type nothing stops early on a type error, so
+    /// only the alias caps bound the expansion (9^8 nodes unbounded).
+    #[test]
+    fn alias_expansion_is_capped() {
+        let bomb = r#"
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+"#;
+        let result =
+            serde_saphyr::from_str_with_options::<serde_json::Value>(bomb, super::parse_options());
+        let err = result.expect_err("the bomb must be rejected");
+        assert!(err.location().is_some(), "{err}");
     }
 }

@@ -1,0 +1,104 @@
+//! Snapshot tests of every backend's output (insta), for the bundled
+//! examples in `slos/` and for the edge cases in `tests/fixtures/valid/`.
+
+use std::path::{Path, PathBuf};
+
+use lookout::check::Inputs;
+use lookout::ops::{generate, Request};
+
+fn generate_for(config: &str, slos: &str) -> Vec<lookout::emit::Artifact> {
+    let request = Request {
+        inputs: Inputs {
+            config: Some(PathBuf::from(config)),
+            slos: Some(PathBuf::from(slos)),
+        },
+        out: None,
+    };
+    let generated = generate(&request);
+    assert!(
+        !generated.diagnostics.has_errors(),
+        "{}",
+        generated.diagnostics.render(false)
+    );
+    generated.artifacts.expect("artifacts")
+}
+
+fn snapshot_name(prefix: &str, path: &Path) -> String {
+    format!("{prefix}__{}", path.display()).replace(['/', '\\'], "__")
+}
+
+#[test]
+fn examples() {
+    for artifact in generate_for("lookout.yaml", "slos") {
+        insta::assert_snapshot!(snapshot_name("examples", &artifact.path), artifact.contents);
+    }
+}
+
+#[test]
+fn edge_cases() {
+    let artifacts = generate_for(
+        "tests/fixtures/valid/edge/lookout.yaml",
+        "tests/fixtures/valid/edge/slos",
+    );
+    let paths: Vec<String> = artifacts
+        .iter()
+        .map(|a| a.path.display().to_string())
+        .collect();
+    // A recording-only SLO gets rules but no tests and no runbook.
+    assert_eq!(
+        paths,
+        [
+            "rules/search.yaml",
+            "rules/tests/search.test.yaml",
+            "runbooks/search/availability.md",
+            "runbooks/search/latency.md",
+        ]
+    );
+    for artifact in artifacts {
+        insta::assert_snapshot!(snapshot_name("edge", &artifact.path), artifact.contents);
+    }
+}
+
+/// Output must not depend on anything but the specs: two runs, same bytes.
+#[test]
+fn output_is_deterministic() {
+    let a = generate_for("lookout.yaml", "slos");
+    let b = generate_for("lookout.yaml", "slos");
+    assert_eq!(a, b);
+}
+
+/// Every expression lookout writes must parse, whatever the user wrote.
+#[test]
+fn every_generated_expression_parses() {
+    for artifact in generate_for("lookout.yaml", "slos")
+        .into_iter()
+        .chain(generate_for(
+            "tests/fixtures/valid/edge/lookout.yaml",
+            "tests/fixtures/valid/edge/slos",
+        ))
+        .filter(|a| a.path.starts_with("rules") && !a.path.starts_with("rules/tests"))
+    {
+        let doc: serde_json::Value = serde_saphyr::from_str(&artifact.contents).unwrap();
+        for group in doc["groups"].as_array().unwrap() {
+            for rule in group["rules"].as_array().unwrap() {
+                let expr = rule["expr"].as_str().unwrap();
+                promql_parser::parser::parse(expr)
+                    .unwrap_or_else(|e| panic!("{}: `{expr}`: {e}", artifact.path.display()));
+                let labels = &rule["labels"];
+                assert!(
+                    labels["service"].is_string() && labels["slo"].is_string(),
+                    "{rule}"
+                );
+                if rule.get("alert").is_some() {
+                    for key in ["summary", "description", "runbook_url"] {
+                        assert!(
+                            rule["annotations"][key].is_string(),
+                            "{key} missing: {rule}"
+                        );
+                    }
+                    assert!(labels["severity"].is_string());
+                }
+            }
+        }
+    }
+}

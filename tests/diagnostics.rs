@@ -1,0 +1,135 @@
+//! Bad input: every fixture under `tests/fixtures/invalid/<case>/slos` must
+//! fail with located, rendered errors, and `build` must write nothing.
+//! Rendered output is snapshotted per case (`tests/snapshots/`).
+
+use std::path::{Path, PathBuf};
+
+use lookout::check::{compile, Inputs};
+
+fn fixture_dirs(kind: &str) -> Vec<PathBuf> {
+    let root = Path::new("tests/fixtures").join(kind);
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn inputs(case: &Path) -> Inputs {
+    let own = case.join("lookout.yaml");
+    Inputs {
+        config: Some(if own.exists() {
+            own
+        } else {
+            PathBuf::from("tests/fixtures/lookout.yaml")
+        }),
+        slos: Some(case.join("slos")),
+    }
+}
+
+fn name(case: &Path) -> String {
+    case.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+#[test]
+fn every_invalid_fixture_is_rejected_with_a_location() {
+    let cases = fixture_dirs("invalid");
+    assert!(cases.len() >= 18, "fixtures went missing: {cases:?}");
+    for case in cases {
+        let compiled = compile(&inputs(&case));
+        let diags = &compiled.diagnostics;
+        assert!(diags.has_errors(), "{}: expected an error", case.display());
+        assert!(
+            compiled.model.is_none(),
+            "{}: a model despite errors",
+            case.display()
+        );
+        for d in diags.items.iter().filter(|d| d.is_error()) {
+            let location = d.location(&diags.sources);
+            assert!(
+                location.is_some(),
+                "{}: `{}` has no location",
+                case.display(),
+                d.message
+            );
+            if case.ends_with("empty-dir") {
+                continue;
+            }
+            let location = location.unwrap();
+            // file:line:col, pointing into the case's own files.
+            let parts: Vec<&str> = location.rsplitn(3, ':').collect();
+            assert_eq!(parts.len(), 3, "{location}");
+            assert!(
+                parts[0].parse::<usize>().is_ok() && parts[1].parse::<usize>().is_ok(),
+                "{location}"
+            );
+            assert!(location.contains(&*case.to_string_lossy()), "{location}");
+        }
+        insta::assert_snapshot!(format!("invalid-{}", name(&case)), diags.render(false));
+    }
+}
+
+#[test]
+fn warnings_do_not_block_the_model() {
+    for case in fixture_dirs("warnings") {
+        let compiled = compile(&inputs(&case));
+        assert!(
+            !compiled.diagnostics.has_errors(),
+            "{}",
+            compiled.diagnostics.render(false)
+        );
+        assert!(compiled.model.is_some());
+        assert!(
+            !compiled.diagnostics.items.is_empty(),
+            "{}: expected warnings",
+            case.display()
+        );
+        insta::assert_snapshot!(
+            format!("warnings-{}", name(&case)),
+            compiled.diagnostics.render(false)
+        );
+    }
+}
+
+/// Codes are part of the interface (`--format json`); pin which case yields which.
+#[test]
+fn each_case_reports_its_own_code() {
+    let expected = [
+        ("alias-bomb", "spec::"),
+        ("bad-window", "spec::invalid-window"),
+        ("duplicate-service", "spec::duplicate-service"),
+        ("duplicate-slo", "spec::duplicate-slo"),
+        ("empty-dir", "spec::empty-dir"),
+        ("histogram-suffix", "spec::histogram-suffix"),
+        ("invalid-promql", "spec::invalid-promql"),
+        ("invalid-service-name", "spec::invalid-name"),
+        ("latency-threshold", "spec::threshold-range"),
+        ("malformed-yaml", "spec::yaml"),
+        ("missing-field", "spec::missing-field"),
+        ("missing-window", "spec::missing-window"),
+        ("no-runbook", "spec::no-runbook"),
+        ("objective-hundred", "spec::objective-range"),
+        ("objective-zero", "spec::objective-range"),
+        ("reserved-label", "spec::reserved-label"),
+        ("two-sli-kinds", "spec::sli-kind"),
+        ("unknown-field", "spec::unknown-field"),
+        ("unknown-template-var", "spec::template"),
+    ];
+    for (case, code) in expected {
+        let compiled = compile(&inputs(&Path::new("tests/fixtures/invalid").join(case)));
+        let codes: Vec<&str> = compiled.diagnostics.items.iter().map(|d| d.code).collect();
+        assert!(
+            codes.iter().any(|c| c.starts_with(code)),
+            "{case}: {codes:?}"
+        );
+    }
+}
+
+#[test]
+fn unknown_field_suggests_the_closest_name() {
+    let compiled = compile(&inputs(Path::new("tests/fixtures/invalid/unknown-field")));
+    let d = &compiled.diagnostics.items[0];
+    assert_eq!(d.help.as_deref(), Some("did you mean `objective`?"));
+}

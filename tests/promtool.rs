@@ -1,0 +1,232 @@
+//! Real promtool (and vmalert) on everything lookout generates.
+//!
+//! These tests fail, never skip, when the tools are missing: the README's
+//! test command installs them. Alert behaviour is also checked on raw
+//! counters, through the user's own queries, in hand-written scenarios.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use lookout::check::Inputs;
+use lookout::model::{Model, Slo};
+use lookout::ops::{build, Request};
+use serde_json::{json, Value};
+
+fn tool(name: &str) -> PathBuf {
+    let found = std::env::var_os("PATH")
+        .map(|paths| {
+            std::env::split_paths(&paths)
+                .map(|p| p.join(name))
+                .find(|p| p.is_file())
+        })
+        .unwrap_or(None);
+    found.unwrap_or_else(|| {
+        panic!("`{name}` not found on PATH; run the README's test command (scripts/test.sh), which installs it")
+    })
+}
+
+fn run(program: &Path, args: &[&str], cwd: &Path) -> String {
+    let output = Command::new(program)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "{} {args:?} failed:\n{text}",
+        program.display()
+    );
+    text
+}
+
+/// Builds a project into a fresh temporary directory.
+fn build_into(config: &str, slos: &Path) -> (tempfile::TempDir, Model) {
+    let out = tempfile::tempdir().unwrap();
+    let report = build(&Request {
+        inputs: Inputs {
+            config: Some(PathBuf::from(config)),
+            slos: Some(slos.to_path_buf()),
+        },
+        out: Some(out.path().to_path_buf()),
+    })
+    .unwrap();
+    let diags = &report.generated.diagnostics;
+    assert!(!diags.has_errors(), "{}", diags.render(false));
+    let model = report.generated.model.clone().unwrap();
+    (out, model)
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    files
+}
+
+fn promtool_check_and_test(out: &Path) {
+    let promtool = tool("promtool");
+    let rules = out.join("rules");
+    let rule_files = files(&rules);
+    assert!(!rule_files.is_empty());
+    let mut args = vec!["check", "rules"];
+    args.extend(rule_files.iter().map(String::as_str));
+    run(&promtool, &args, &rules);
+    let tests = rules.join("tests");
+    let test_files = files(&tests);
+    assert!(!test_files.is_empty());
+    let mut args = vec!["test", "rules"];
+    args.extend(test_files.iter().map(String::as_str));
+    let output = run(&promtool, &args, &tests);
+    assert!(!output.contains("FAILED"), "{output}");
+}
+
+#[test]
+fn examples_pass_promtool_check_and_generated_tests() {
+    let (out, _) = build_into("lookout.yaml", Path::new("slos"));
+    promtool_check_and_test(out.path());
+}
+
+#[test]
+fn edge_fixture_passes_promtool_check_and_generated_tests() {
+    let (out, _) = build_into(
+        "tests/fixtures/valid/edge/lookout.yaml",
+        Path::new("tests/fixtures/valid/edge/slos"),
+    );
+    promtool_check_and_test(out.path());
+}
+
+/// The committed example output is what promtool sees in the repository too.
+#[test]
+fn committed_example_rules_pass_promtool() {
+    promtool_check_and_test(Path::new("."));
+}
+
+#[test]
+fn examples_pass_vmalert_dry_run() {
+    let vmalert = tool("vmalert");
+    let (out, _) = build_into("lookout.yaml", Path::new("slos"));
+    let pattern = out.path().join("rules").join("*.yaml");
+    run(
+        &vmalert,
+        &["-dryRun", &format!("-rule={}", pattern.display())],
+        out.path(),
+    );
+}
+
+const WEB_SPEC: &str = r#"
+service: web
+slos:
+  - name: availability
+    objective: 99.9
+    sli:
+      events:
+        errors: sum(rate(http_requests_total{job="web",code=~"5.."}[{{window}}]))
+        total: sum(rate(http_requests_total{job="web"}[{{window}}]))
+"#;
+
+/// Writes `tests` as a promtool test file next to the web service's rules and runs it.
+fn run_scenario(tests: Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let slos = dir.path().join("slos");
+    std::fs::create_dir_all(&slos).unwrap();
+    std::fs::write(slos.join("web.yaml"), WEB_SPEC).unwrap();
+    let (out, _) = build_into("tests/fixtures/lookout.yaml", &slos);
+    let rules = out.path().join("rules");
+    let file = json!({
+        "rule_files": ["web.yaml"],
+        "evaluation_interval": "1m",
+        "tests": tests,
+    });
+    std::fs::write(rules.join("scenario.test.json"), file.to_string()).unwrap();
+    run(
+        &tool("promtool"),
+        &["test", "rules", "scenario.test.json"],
+        &rules,
+    );
+}
+
+fn web_slo() -> Slo {
+    let (model, diags) = lookout::check::compile_texts(
+        Some("runbooks: {base_url: https://runbooks.example.com}"),
+        &[(Path::new("web.yaml"), WEB_SPEC.to_string())],
+    );
+    assert!(!diags.has_errors(), "{}", diags.render(false));
+    model.unwrap().services[0].slos[0].clone()
+}
+
+fn expected_alerts(slo: &Slo, severities: &[&str]) -> Value {
+    let options = lookout::emit::EmitOptions::default();
+    let alerts: Vec<Value> = slo
+        .alerting
+        .tiers
+        .iter()
+        .filter(|t| severities.contains(&t.severity.as_str()))
+        .map(|tier| {
+            json!({
+                "exp_labels": lookout::emit::prometheus::alert_labels(slo, tier),
+                "exp_annotations": lookout::emit::prometheus::alert_annotations(slo, tier, &options),
+            })
+        })
+        .collect();
+    Value::Array(alerts)
+}
+
+/// Spiky traffic: 12h of 100 rps at 0.1% errors, then 12h of 1 rps at 50%.
+/// The true day ratio is 36/6060 ≈ 0.00594; averaging 5m ratios (Sloth)
+/// would give ≈ 0.25. lookout must report the true ratio of sums.
+#[test]
+fn long_window_sli_is_a_true_ratio_of_sums() {
+    let in_range =
+        |expr: &str, low: f64, high: f64| format!("({expr} > bool {low}) * ({expr} < bool {high})");
+    let day = r#"slo:sli_error:ratio_rate1d{service="web",slo="availability"}"#;
+    let month = r#"slo:sli_error:ratio_rate30d{service="web",slo="availability"}"#;
+    let labels = r#"{service="web", slo="availability"}"#;
+    run_scenario(json!([{
+        "interval": "1m",
+        "input_series": [
+            {"series": r#"http_requests_total{job="web",code="200"}"#, "values": "0+5994x720 4315710+30x730"},
+            {"series": r#"http_requests_total{job="web",code="500"}"#, "values": "0+6x720 4350+30x730"},
+        ],
+        "promql_expr_test": [
+            {"expr": in_range(day, 0.0055, 0.0065), "eval_time": "24h", "exp_samples": [{"labels": labels, "value": 1}]},
+            {"expr": in_range(month, 0.0055, 0.0065), "eval_time": "24h", "exp_samples": [{"labels": labels, "value": 1}]},
+            {"expr": r#"slo:sli_error:ratio_rate1h{service="web"}"#, "eval_time": "23h",
+             "exp_samples": [{"labels": r#"slo:sli_error:ratio_rate1h{service="web", slo="availability"}"#, "value": 0.5}]},
+        ],
+    }]));
+}
+
+/// A service that has never returned a 5xx has no error series at all; its
+/// SLI must read 0, not "no data". Then a 31-minute total outage pages
+/// within 5 minutes, and the page resets soon after recovery while the
+/// ticket stays open.
+#[test]
+fn outage_pages_fast_and_the_page_resets_after_recovery() {
+    let slo = web_slo();
+    let ratio_5m = r#"slo:sli_error:ratio_rate5m{service="web",slo="availability"}"#;
+    run_scenario(json!([{
+        "interval": "1m",
+        "input_series": [
+            {"series": r#"http_requests_total{job="web",code="200"}"#, "values": "0+600x120 72000+0x30 72600+600x58"},
+            {"series": r#"http_requests_total{job="web",code="500"}"#, "values": "_x120 0+600x31 18600+0x58"},
+        ],
+        "promql_expr_test": [
+            {"expr": ratio_5m, "eval_time": "1h",
+             "exp_samples": [{"labels": format!("slo:sli_error:ratio_rate5m{{service=\"web\", slo=\"availability\"}}"), "value": 0}]},
+        ],
+        "alert_rule_test": [
+            {"eval_time": "1h59m", "alertname": "WebAvailabilityErrorBudgetBurn", "exp_alerts": []},
+            {"eval_time": "2h5m", "alertname": "WebAvailabilityErrorBudgetBurn", "exp_alerts": expected_alerts(&slo, &["page", "ticket"])},
+            {"eval_time": "3h15m", "alertname": "WebAvailabilityErrorBudgetBurn", "exp_alerts": expected_alerts(&slo, &["ticket"])},
+        ],
+    }]));
+}
