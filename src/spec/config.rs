@@ -60,7 +60,12 @@ pub struct LoadedConfig {
 
 impl LoadedConfig {
     pub fn resolve(&self, relative: &str) -> PathBuf {
-        self.root.join(relative)
+        // Keep paths in messages as the user would type them: `slos/x.yaml`, not `./slos/x.yaml`.
+        if self.root == Path::new(".") {
+            PathBuf::from(relative)
+        } else {
+            self.root.join(relative)
+        }
     }
 }
 

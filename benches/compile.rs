@@ -1,0 +1,80 @@
+//! Compile benchmark: 10,000 SLOs across 1,000 services, specs to every
+//! artifact, in memory. Run with `cargo bench --bench compile`; it prints
+//! the figures the README quotes. Target: under 1 s on 2 cores.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+const SERVICES: usize = 1_000;
+const SLOS_PER_SERVICE: usize = 10;
+const RUNS: usize = 5;
+
+fn service_spec(i: usize) -> String {
+    let mut spec = format!("service: svc-{i}\nteam: team-{}\nlabels:\n  tier: \"{}\"\nslos:\n", i % 40, i % 3);
+    for j in 0..SLOS_PER_SERVICE {
+        let slo = match j % 3 {
+            0 => format!(
+                "  - name: availability-{j}\n    objective: 99.9\n    sli:\n      events:\n        errors: sum(rate(http_requests_total{{job=\"svc-{i}\",route=\"/r{j}\",code=~\"5..\"}}[{{{{window}}}}]))\n        total: sum(rate(http_requests_total{{job=\"svc-{i}\",route=\"/r{j}\"}}[{{{{window}}}}]))\n"
+            ),
+            1 => format!(
+                "  - name: latency-{j}\n    objective: 99\n    window: 28d\n    sli:\n      latency:\n        histogram: http_request_duration_seconds\n        selector: '{{job=\"svc-{i}\",route=\"/r{j}\"}}'\n        threshold: 0.3\n"
+            ),
+            _ => format!(
+                "  - name: ready-{j}\n    objective: 99.5\n    window: 7d\n    sli:\n      raw:\n        error_ratio: 1 - avg_over_time(up{{job=\"svc-{i}\",shard=\"{j}\"}}[{{{{window}}}}])\n"
+            ),
+        };
+        spec.push_str(&slo);
+    }
+    spec
+}
+
+fn main() {
+    let specs: Vec<(PathBuf, String)> = (0..SERVICES)
+        .map(|i| (PathBuf::from(format!("slos/svc-{i}.yaml")), service_spec(i)))
+        .collect();
+    let inputs: Vec<(&std::path::Path, String)> = specs.iter().map(|(p, t)| (p.as_path(), t.clone())).collect();
+    let bytes: usize = specs.iter().map(|(_, t)| t.len()).sum();
+    let config = "runbooks: {base_url: https://runbooks.example.com}";
+    let options = lookout::emit::EmitOptions::default();
+
+    let mut compile_times = Vec::new();
+    let mut emit_times = Vec::new();
+    let mut artifacts = 0;
+    let mut output_bytes = 0;
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        let (model, diags) = lookout::check::compile_texts(Some(config), black_box(&inputs));
+        compile_times.push(start.elapsed());
+        assert!(!diags.has_errors(), "{}", diags.render(false));
+        let model = model.unwrap();
+        assert_eq!(model.slos().count(), SERVICES * SLOS_PER_SERVICE);
+        let start = Instant::now();
+        let out = lookout::emit::emit_all(black_box(&model), &options).unwrap();
+        emit_times.push(start.elapsed());
+        artifacts = out.len();
+        output_bytes = out.iter().map(|a| a.contents.len()).sum();
+    }
+    let best = |times: &[Duration]| times.iter().min().copied().unwrap();
+    let median = |times: &[Duration]| {
+        let mut sorted = times.to_vec();
+        sorted.sort();
+        sorted[sorted.len() / 2]
+    };
+    let total: Vec<Duration> = compile_times.iter().zip(&emit_times).map(|(c, e)| *c + *e).collect();
+    println!(
+        "compile benchmark: {} SLOs in {} services ({:.1} MiB of specs) -> {} files ({:.1} MiB)",
+        SERVICES * SLOS_PER_SERVICE,
+        SERVICES,
+        bytes as f64 / 1_048_576.0,
+        artifacts,
+        output_bytes as f64 / 1_048_576.0
+    );
+    println!("  parse + check: median {:>7.1} ms  best {:>7.1} ms", ms(median(&compile_times)), ms(best(&compile_times)));
+    println!("  emit (all):    median {:>7.1} ms  best {:>7.1} ms", ms(median(&emit_times)), ms(best(&emit_times)));
+    println!("  total:         median {:>7.1} ms  best {:>7.1} ms  (target < 1000 ms)", ms(median(&total)), ms(best(&total)));
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
