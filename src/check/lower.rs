@@ -26,6 +26,7 @@ const RESERVED_LABELS: &[&str] = &["service", "slo", "severity", "alertname", "l
 pub(super) fn lower(files: &[SpecFile], config: &LoadedConfig, diags: &mut Diagnostics) -> Model {
     let templates = Templates::default();
     let mut cx = Lowering {
+        pending_promql: Vec::new(),
         diags,
         templates: &templates,
         config,
@@ -62,11 +63,55 @@ pub(super) fn lower(files: &[SpecFile], config: &LoadedConfig, diags: &mut Diagn
             }
         }
     }
+    let pending = std::mem::take(&mut cx.pending_promql);
+    check_promql(&pending, cx.diags);
     services.sort_by(|a, b| a.name.cmp(&b.name));
     Model { services }
 }
 
+/// A query whose PromQL is checked after lowering, on all cores: parsing
+/// PromQL is most of the cost of checking a large project.
+struct PendingQuery {
+    query: String,
+    span: Option<Span>,
+    field: String,
+}
+
+/// Parses every pending query and reports the ones that do not parse.
+fn check_promql(pending: &[PendingQuery], diags: &mut Diagnostics) {
+    let validate = |p: &PendingQuery| promql::validate(&p.query).err().map(|r| r.message);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let failures: Vec<Option<String>> = if threads == 1 || pending.len() < 64 {
+        pending.iter().map(validate).collect()
+    } else {
+        let chunk = pending.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = pending
+                .chunks(chunk)
+                .map(|chunk| scope.spawn(move || chunk.iter().map(validate).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("the PromQL parser panicked"))
+                .collect()
+        })
+    };
+    for (query, failure) in pending.iter().zip(failures) {
+        if let Some(message) = failure {
+            diags.push(
+                Diagnostic::error(
+                    "spec::invalid-promql",
+                    format!("the `{}` query is not valid PromQL: {message}", query.field),
+                )
+                .at_opt(query.span)
+                .label("in this query (with {{window}} = 5m)"),
+            );
+        }
+    }
+}
+
 struct Lowering<'a> {
+    pending_promql: Vec<PendingQuery>,
     diags: &'a mut Diagnostics,
     templates: &'a Templates,
     config: &'a LoadedConfig,
@@ -174,11 +219,11 @@ impl Lowering<'_> {
                 self.error("spec::empty-value", "`team` is empty", span);
             }
         }
-        let mut labels = BTreeMap::new();
+        // Most specific wins: project labels, then the team, then service labels.
+        let mut labels = project_labels.clone();
         if let Some(team) = &team {
             labels.insert("team".to_string(), team.clone());
         }
-        labels.extend(project_labels.clone());
         if let Some(service_labels) = &spec.labels {
             labels.extend(self.labels(service_labels, team.is_some()));
         }
@@ -487,8 +532,8 @@ impl Lowering<'_> {
             );
             ok = false;
         }
-        let matchers = match &latency.selector {
-            None => String::new(),
+        let (matchers, selector_labels) = match &latency.selector {
+            None => (String::new(), Some(BTreeMap::new())),
             Some(selector) => self.selector(selector, &histogram)?,
         };
         if !ok {
@@ -508,12 +553,19 @@ impl Lowering<'_> {
             total: QueryTemplate::new(format!("sum(rate({count}[{slot}]))")),
             histogram,
             matchers,
+            selector_labels,
             threshold,
         })
     }
 
     /// Validates a `{…}` selector and returns the matchers inside the braces.
-    fn selector(&mut self, selector: &Spanned<String>, histogram: &str) -> Option<String> {
+    /// Validates a `{…}` selector. Returns the matchers inside the braces,
+    /// and the labels themselves when every matcher is a plain `=`.
+    fn selector(
+        &mut self,
+        selector: &Spanned<String>,
+        histogram: &str,
+    ) -> Option<(String, Option<BTreeMap<String, String>>)> {
         let span = self.span(selector);
         let text = selector.value.trim();
         let inner = text.strip_prefix('{').and_then(|t| t.strip_suffix('}'));
@@ -531,15 +583,18 @@ impl Lowering<'_> {
             "{}{{{inner}}}",
             if histogram.is_empty() { "x" } else { histogram }
         );
-        if let Err(rejection) = promql::validate(&probe) {
-            let d = self.error(
-                "spec::invalid-selector",
-                format!("invalid selector: {}", rejection.message),
-                span,
-            );
-            d.help = Some(r#"write label matchers in braces, e.g. `{job="checkout"}`"#.into());
-            return None;
-        }
+        let expr = match promql::validate(&probe) {
+            Ok(expr) => expr,
+            Err(rejection) => {
+                let d = self.error(
+                    "spec::invalid-selector",
+                    format!("invalid selector: {}", rejection.message),
+                    span,
+                );
+                d.help = Some(r#"write label matchers in braces, e.g. `{job="checkout"}`"#.into());
+                return None;
+            }
+        };
         if inner.split(',').any(|m| {
             m.trim().starts_with("le") && m.trim()[2..].trim_start().starts_with(['=', '!'])
         }) {
@@ -551,7 +606,7 @@ impl Lowering<'_> {
             d.help = Some("lookout picks the bucket from `threshold`".into());
             return None;
         }
-        Some(inner)
+        Some((inner, equality_labels(&expr)))
     }
 
     /// Renders a query template and checks that it uses `{{window}}` and parses.
@@ -583,18 +638,11 @@ impl Lowering<'_> {
             );
             return None;
         }
-        if let Err(rejection) = promql::validate(&template.at(names::BASE_WINDOW)) {
-            let d = self.error(
-                "spec::invalid-promql",
-                format!(
-                    "the `{field}` query is not valid PromQL: {}",
-                    rejection.message
-                ),
-                span,
-            );
-            d.label = Some("in this query (with {{window}} = 5m)".into());
-            return None;
-        }
+        self.pending_promql.push(PendingQuery {
+            query: template.at(names::BASE_WINDOW),
+            span,
+            field: field.to_string(),
+        });
         Some(template)
     }
 
@@ -790,6 +838,25 @@ fn project_relative(path: &std::path::Path, root: &std::path::Path) -> std::path
         }
     }
     path.strip_prefix(".").unwrap_or(path).to_path_buf()
+}
+
+/// The labels of a selector made only of `name="value"` matchers.
+fn equality_labels(expr: &promql_parser::parser::Expr) -> Option<BTreeMap<String, String>> {
+    let promql_parser::parser::Expr::VectorSelector(selector) = expr else {
+        return None;
+    };
+    if !selector.matchers.or_matchers.is_empty() {
+        return None;
+    }
+    selector
+        .matchers
+        .matchers
+        .iter()
+        .map(|m| match m.op {
+            promql_parser::label::MatchOp::Equal => Some((m.name.clone(), m.value.clone())),
+            _ => None,
+        })
+        .collect()
 }
 
 /// `name{matchers}` with an optional extra `le=~` matcher.

@@ -77,10 +77,11 @@ pub fn compile_texts(
         }
         None => LoadedConfig::default(),
     };
-    let parsed: Vec<_> = files
+    let texts = files
         .iter()
-        .filter_map(|(path, text)| spec::parse_spec_text(path, text.clone(), &mut diagnostics))
+        .map(|(path, text)| (path.to_path_buf(), text.clone()))
         .collect();
+    let parsed = spec::parse_spec_files(texts, &mut diagnostics);
     let model = lower::lower(&parsed, &config, &mut diagnostics);
     diagnostics.sort();
     if diagnostics.has_errors() {

@@ -42,10 +42,35 @@ impl Templates {
         if !text.contains("{{") {
             return Ok(text.to_string());
         }
+        if let Some(rendered) = substitute_plain_variables(text, data) {
+            return Ok(rendered);
+        }
         self.registry
             .render_template(text, data)
             .map_err(|err| describe(&err))
     }
+}
+
+/// The common case, `{{name}}` references only, rendered without
+/// handlebars; identical output (escaping is off), a fraction of the cost
+/// on 10,000 SLOs. Anything else (helpers, `{{{`, `\{{`, unknown names)
+/// returns `None` and goes through handlebars, which also reports errors.
+fn substitute_plain_variables(text: &str, data: &serde_json::Value) -> Option<String> {
+    if text.contains("{{{") || text.contains("\\{{") {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 2..];
+        let close = after.find("}}")?;
+        let name = after[..close].trim();
+        out.push_str(data.get(name)?.as_str()?);
+        rest = &after[close + 2..];
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 fn describe(err: &handlebars::RenderError) -> String {
@@ -78,6 +103,24 @@ mod tests {
             q.at(Duration::minutes(5)),
             r#"sum(rate(x{code=~"5..",svc="api"}[5m]))"#
         );
+    }
+
+    #[test]
+    fn fast_path_matches_handlebars() {
+        let t = Templates::default();
+        let data = json!({"window": "5m", "service": "api", "slo": "x"});
+        for text in [
+            "rate(a[{{window}}])",
+            "rate(a{s=\"{{ service }}\"}[{{window}}]) / {{slo}}",
+            "{{window}}{{window}}",
+            "no braces }} here",
+        ] {
+            let fast = substitute_plain_variables(text, &data);
+            let slow = t.registry.render_template(text, &data).unwrap();
+            assert_eq!(fast.as_deref().unwrap_or(&slow), slow, "{text}");
+        }
+        assert_eq!(substitute_plain_variables("{{#if x}}{{/if}}", &data), None);
+        assert_eq!(substitute_plain_variables("{{nope}}", &data), None);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Backends: pure functions from the [`Model`] to file contents.
 //!
-//! Every backend has the same shape, `emit(&Model, &EmitOptions) ->
-//! Vec<Artifact>`. **Invariant:** no emitter does I/O, and the output is
+//! Every backend has the same shape, `emit(&[Service], &EmitOptions) ->
+//! Vec<Artifact>`: it works service by service, so `emit_all` can hand each
+//! core a slice of the model. **Invariant:** no emitter does I/O, and the output is
 //! byte-for-byte deterministic for a given model, so `check` can compare it
 //! with committed files. Writing happens in one place, `crate::out`.
 
@@ -12,7 +13,7 @@ pub mod yaml;
 
 use std::path::{Path, PathBuf};
 
-use crate::model::Model;
+use crate::model::{Model, Service};
 
 /// Marks a file as lookout's: `build` may replace or delete it, and never
 /// touches a file without it.
@@ -53,13 +54,41 @@ impl EmitOptions {
 }
 
 /// Every artifact of every backend, sorted by path.
+///
+/// Backends are pure and work per service, so the services are split into
+/// one chunk per core and emitted in parallel.
 pub fn emit_all(
     model: &Model,
     options: &EmitOptions,
 ) -> Result<Vec<Artifact>, runbooks::TemplateError> {
-    let mut artifacts = prometheus::emit(model, options);
-    artifacts.extend(promtool::emit(model, options));
-    artifacts.extend(runbooks::emit(model, options)?);
+    let emit_chunk = |services: &[Service]| -> Result<Vec<Artifact>, runbooks::TemplateError> {
+        let mut artifacts = prometheus::emit(services, options);
+        artifacts.extend(promtool::emit(services, options));
+        artifacts.extend(runbooks::emit(services, options)?);
+        Ok(artifacts)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk_size = model.services.len().div_ceil(threads).max(1);
+    let chunks: Vec<Result<Vec<Artifact>, runbooks::TemplateError>> =
+        if threads == 1 || model.services.len() < 2 {
+            vec![emit_chunk(&model.services)]
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = model
+                    .services
+                    .chunks(chunk_size)
+                    .map(|chunk| scope.spawn(move || emit_chunk(chunk)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("an emitter panicked"))
+                    .collect()
+            })
+        };
+    let mut artifacts = Vec::new();
+    for chunk in chunks {
+        artifacts.extend(chunk?);
+    }
     artifacts.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(artifacts)
 }

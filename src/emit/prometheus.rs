@@ -16,11 +16,10 @@ use std::collections::BTreeMap;
 
 use super::yaml::{self, Node};
 use super::{generated_header, Artifact, EmitOptions};
-use crate::model::{fmt_num, humanize, names, AlertTier, Model, Service, Sli, Slo};
+use crate::model::{fmt_num, fmt_short, humanize, names, AlertTier, Service, Sli, Slo};
 
-pub fn emit(model: &Model, options: &EmitOptions) -> Vec<Artifact> {
-    model
-        .services
+pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
+    services
         .iter()
         .map(|service| Artifact {
             path: options.rules_dir.join(format!("{}.yaml", service.name)),
@@ -49,12 +48,17 @@ fn rule_file(service: &Service, options: &EmitOptions) -> String {
     )
 }
 
-fn record(name: &str, expr: String, labels: &BTreeMap<String, String>) -> Node {
+fn record(name: &str, expr: String, labels: &Node) -> Node {
     Node::map()
         .str("record", name)
         .str("expr", expr)
-        .non_empty("labels", Node::labels(labels))
+        .non_empty("labels", labels.clone())
         .build()
+}
+
+/// A rule's labels, built once per SLO and shared by its rules.
+fn shared_labels(labels: &BTreeMap<String, String>) -> Node {
+    Node::shared(Node::labels(labels))
 }
 
 fn group(name: String, rules: Vec<Node>) -> Node {
@@ -65,7 +69,7 @@ fn group(name: String, rules: Vec<Node>) -> Node {
 }
 
 fn sli_group(slo: &Slo) -> Node {
-    let labels = slo.identity_labels();
+    let labels = shared_labels(&slo.identity_labels());
     let selector = names::selector(slo);
     let mut rules = Vec::new();
     match slo.sli.event_queries() {
@@ -120,10 +124,11 @@ fn sli_group(slo: &Slo) -> Node {
 }
 
 fn meta_group(slo: &Slo) -> Node {
-    let labels = slo.identity_labels();
+    let identity = slo.identity_labels();
+    let labels = shared_labels(&identity);
     let selector = names::selector(slo);
     let budget = fmt_num(slo.error_budget());
-    let mut info_labels = labels.clone();
+    let mut info_labels = identity;
     info_labels.insert("objective".into(), fmt_num(slo.objective));
     info_labels.insert("window".into(), slo.period.to_string());
     info_labels.insert("sli".into(), slo.sli.kind().into());
@@ -157,7 +162,7 @@ fn meta_group(slo: &Slo) -> Node {
             format!("1 - {}{selector}", names::PERIOD_BURN_RATE),
             &labels,
         ),
-        record(names::INFO, "vector(1)".into(), &info_labels),
+        record(names::INFO, "vector(1)".into(), &Node::labels(&info_labels)),
     ];
     group(names::group(slo, "meta"), rules)
 }
@@ -250,7 +255,7 @@ pub fn alert_annotations(
         slo.period,
         fmt_num(budget),
         pairs.join(", or "),
-        fmt_num(fastest),
+        fmt_short(fastest),
         humanize(exhaust),
     );
     if let Some(text) = &slo.description {

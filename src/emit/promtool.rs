@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use super::prometheus::{alert_annotations, alert_labels};
 use super::yaml::{self, Node};
 use super::{generated_header, Artifact, EmitOptions};
-use crate::model::{fmt_num, names, AlertTier, Duration, Model, Service, Severity, Sli, Slo};
+use crate::model::{fmt_num, fmt_short, names, AlertTier, Duration, Service, Severity, Sli, Slo};
 
 /// Samples are one minute apart.
 const STEP: Duration = Duration::minutes(1);
@@ -28,9 +28,8 @@ const OUTAGE_START: Duration = Duration::hours(1);
 /// Slack for the 5m rate window and rule-evaluation steps.
 const MARGIN: Duration = Duration::minutes(5);
 
-pub fn emit(model: &Model, options: &EmitOptions) -> Vec<Artifact> {
-    model
-        .services
+pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
+    services
         .iter()
         .filter(|s| s.slos.iter().any(|slo| !slo.alerting.tiers.is_empty()))
         .map(|service| Artifact {
@@ -90,7 +89,7 @@ fn healthy(slo: &Slo, options: &EmitOptions) -> Node {
             "{}/{}: healthy, error ratio {} fires nothing",
             slo.service,
             slo.name,
-            fmt_num(ratio)
+            fmt_short(ratio)
         ),
         slo,
         &vec![(minutes, ratio)],
@@ -175,7 +174,7 @@ fn slow_burn(slo: &Slo, options: &EmitOptions) -> Option<Node> {
             "{}/{}: slow burn at error ratio {} opens a ticket and does not page",
             slo.service,
             slo.name,
-            fmt_num(ratio)
+            fmt_short(ratio)
         ),
         slo,
         &vec![(minutes, ratio)],
@@ -245,11 +244,11 @@ fn input_series(slo: &Slo, profile: &Profile) -> Vec<Node> {
     match &slo.sli {
         Sli::Latency {
             histogram,
-            matchers,
+            selector_labels,
             threshold,
             ..
         } => {
-            if let Some(selector) = equality_labels(matchers) {
+            if let Some(selector) = selector_labels {
                 // Real counters: the bucket under the threshold grows by the good share.
                 let good: Profile = profile.iter().map(|(m, r)| (*m, 1.0 - r)).collect();
                 let mut bucket = selector.clone();
@@ -258,7 +257,7 @@ fn input_series(slo: &Slo, profile: &Profile) -> Vec<Node> {
                 return vec![
                     series(
                         &format!("{histogram}_count"),
-                        &selector,
+                        selector,
                         counter(&all_events, per_minute),
                     ),
                     series(
@@ -313,26 +312,6 @@ fn counter(profile: &Profile, per_minute: f64) -> String {
         value = start + step * count as f64;
     }
     parts.join(" ")
-}
-
-/// The labels of a selector made only of `name="value"` matchers.
-fn equality_labels(matchers: &str) -> Option<BTreeMap<String, String>> {
-    let expr = promql_parser::parser::parse(&format!("x{{{matchers}}}")).ok()?;
-    let promql_parser::parser::Expr::VectorSelector(selector) = expr else {
-        return None;
-    };
-    if !selector.matchers.or_matchers.is_empty() {
-        return None;
-    }
-    selector
-        .matchers
-        .matchers
-        .iter()
-        .map(|m| match m.op {
-            promql_parser::label::MatchOp::Equal => Some((m.name.clone(), m.value.clone())),
-            _ => None,
-        })
-        .collect()
 }
 
 fn label_set(labels: &BTreeMap<String, String>) -> String {

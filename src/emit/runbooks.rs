@@ -8,7 +8,7 @@ use handlebars::Handlebars;
 use serde_json::json;
 
 use super::{Artifact, EmitOptions};
-use crate::model::{fmt_num, humanize, names, AlertTier, Duration, Model, Slo};
+use crate::model::{fmt_num, fmt_short, humanize, names, AlertTier, Duration, Service, Slo};
 
 /// The built-in template.
 pub const DEFAULT_TEMPLATE: &str = include_str!("templates/runbook.md.hbs");
@@ -22,7 +22,7 @@ pub struct TemplateError {
     pub column: Option<usize>,
 }
 
-pub fn emit(model: &Model, options: &EmitOptions) -> Result<Vec<Artifact>, TemplateError> {
+pub fn emit(services: &[Service], options: &EmitOptions) -> Result<Vec<Artifact>, TemplateError> {
     let mut registry = Handlebars::new();
     registry.set_strict_mode(true);
     registry.register_escape_fn(handlebars::no_escape);
@@ -38,7 +38,7 @@ pub fn emit(model: &Model, options: &EmitOptions) -> Result<Vec<Artifact>, Templ
             column: err.pos().map(|p| p.1),
         })?;
     let mut artifacts = Vec::new();
-    for service in &model.services {
+    for service in services {
         for slo in service.slos.iter().filter(|s| !s.alerting.tiers.is_empty()) {
             let context = context(slo, &service.source.display().to_string());
             let body = registry
@@ -86,9 +86,9 @@ pub fn context(slo: &Slo, source: &str) -> serde_json::Value {
                     json!({
                         "long": pair.long.to_string(),
                         "short": pair.short.to_string(),
-                        "factor": fmt_num(factor),
-                        "threshold": fmt_num(AlertTier::threshold(slo, pair)),
-                        "budget_spent": format!("{}%", fmt_num(factor * pair.long.seconds() as f64 / slo.period.seconds() as f64 * 100.0)),
+                        "factor": fmt_short(factor),
+                        "threshold": fmt_short(AlertTier::threshold(slo, pair)),
+                        "budget_spent": format!("{}%", fmt_short(factor * pair.long.seconds() as f64 / slo.period.seconds() as f64 * 100.0)),
                         "exhaustion": humanize(slo.period.seconds() as f64 / factor),
                     })
                 })

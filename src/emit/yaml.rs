@@ -6,7 +6,10 @@
 //! A scalar is written plain only when no YAML 1.1 or 1.2 reader could take
 //! it for anything but a string.
 
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt::Write;
+use std::rc::Rc;
 
 /// A YAML value with ordered keys.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,7 +18,34 @@ pub enum Node {
     /// Written as is: numbers and booleans.
     Raw(String),
     Seq(Vec<Node>),
-    Map(Vec<(String, Node)>),
+    Map(Vec<(Cow<'static, str>, Node)>),
+    /// A subtree used in many places (a rule's labels): built once, and
+    /// rendered once per indentation.
+    Shared(Rc<Shared>),
+}
+
+/// See [`Node::Shared`].
+#[derive(Debug, PartialEq)]
+pub struct Shared {
+    node: Node,
+    rendered: RefCell<Option<(usize, String)>>,
+}
+
+impl Node {
+    pub fn shared(node: Node) -> Node {
+        Node::Shared(Rc::new(Shared {
+            node,
+            rendered: RefCell::new(None),
+        }))
+    }
+
+    /// The node itself, looking through [`Node::Shared`].
+    fn resolved(&self) -> &Node {
+        match self {
+            Node::Shared(shared) => &shared.node,
+            other => other,
+        }
+    }
 }
 
 impl Node {
@@ -31,26 +61,26 @@ impl Node {
         Node::Map(
             labels
                 .into_iter()
-                .map(|(k, v)| (k.clone(), Node::str(v.as_str())))
+                .map(|(k, v)| (Cow::Owned(k.clone()), Node::str(v.as_str())))
                 .collect(),
         )
     }
 }
 
 /// Builds a [`Node::Map`] in insertion order.
-pub struct MapBuilder(Vec<(String, Node)>);
+pub struct MapBuilder(Vec<(Cow<'static, str>, Node)>);
 
 impl MapBuilder {
-    pub fn entry(mut self, key: &str, value: Node) -> Self {
-        self.0.push((key.to_string(), value));
+    pub fn entry(mut self, key: &'static str, value: Node) -> Self {
+        self.0.push((Cow::Borrowed(key), value));
         self
     }
 
-    pub fn str(self, key: &str, value: impl Into<String>) -> Self {
+    pub fn str(self, key: &'static str, value: impl Into<String>) -> Self {
         self.entry(key, Node::str(value))
     }
 
-    pub fn opt_str(self, key: &str, value: Option<impl Into<String>>) -> Self {
+    pub fn opt_str(self, key: &'static str, value: Option<impl Into<String>>) -> Self {
         match value {
             Some(value) => self.str(key, value),
             None => self,
@@ -58,8 +88,8 @@ impl MapBuilder {
     }
 
     /// Adds a non-empty map; an empty one is left out.
-    pub fn non_empty(self, key: &str, value: Node) -> Self {
-        match &value {
+    pub fn non_empty(self, key: &'static str, value: Node) -> Self {
+        match value.resolved() {
             Node::Map(entries) if entries.is_empty() => self,
             Node::Seq(items) if items.is_empty() => self,
             _ => self.entry(key, value),
@@ -96,7 +126,27 @@ enum Context {
 }
 
 fn write_node(out: &mut String, node: &Node, indent: usize, context: Context) {
+    if let Node::Shared(shared) = node {
+        // Map values are the only place shared nodes go, so the cached text
+        // depends on the indentation alone.
+        if context == Context::MapValue {
+            let mut cache = shared.rendered.borrow_mut();
+            if let Some((at, text)) = cache.as_ref() {
+                if *at == indent {
+                    out.push_str(text);
+                    return;
+                }
+            }
+            let mut text = String::new();
+            write_node(&mut text, &shared.node, indent, context);
+            out.push_str(&text);
+            *cache = Some((indent, text));
+            return;
+        }
+        return write_node(out, &shared.node, indent, context);
+    }
     match node {
+        Node::Shared(_) => unreachable!("unwrapped above"),
         Node::Str(s) => write_str(out, s, indent),
         Node::Raw(s) => out.push_str(s),
         Node::Seq(items) if items.is_empty() => out.push_str("[]"),
@@ -124,7 +174,7 @@ fn write_node(out: &mut String, node: &Node, indent: usize, context: Context) {
                 }
                 write_key(out, key);
                 out.push(':');
-                match value {
+                match value.resolved() {
                     Node::Map(m) if !m.is_empty() => {
                         write_node(out, value, indent + 2, Context::MapValue)
                     }
@@ -152,7 +202,7 @@ fn write_key(out: &mut String, key: &str) {
     if is_plain_safe(key) {
         out.push_str(key);
     } else {
-        out.push_str(&single_quoted(key));
+        push_single_quoted(out, key);
     }
 }
 
@@ -176,12 +226,18 @@ fn write_str(out: &mut String, s: &str, indent: usize) {
         // JSON string syntax is valid YAML double-quoted syntax.
         out.push_str(&serde_json::to_string(s).unwrap_or_default());
     } else {
-        out.push_str(&single_quoted(s));
+        push_single_quoted(out, s);
     }
 }
 
-fn single_quoted(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
+fn push_single_quoted(out: &mut String, s: &str) {
+    out.push('\'');
+    if s.contains('\'') {
+        out.push_str(&s.replace('\'', "''"));
+    } else {
+        out.push_str(s);
+    }
+    out.push('\'');
 }
 
 /// Conservative: a letter first, then characters that never start YAML

@@ -105,6 +105,11 @@ pub fn fmt_num(x: f64) -> String {
     }
 }
 
+/// Four significant digits, for prose: `0.9333` rather than `0.933333333333`.
+pub fn fmt_short(x: f64) -> String {
+    fmt_num(round_sig(x, 4))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ pub mod names;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-pub use burn_rate::{fmt_num, round_sig, Severity, WindowPair, DEFAULT_PAIRS};
+pub use burn_rate::{fmt_num, fmt_short, round_sig, Severity, WindowPair, DEFAULT_PAIRS};
 pub use duration::{humanize, Duration};
 
 /// Every service, sorted by name.
@@ -100,6 +100,9 @@ pub enum Sli {
         histogram: String,
         /// Matchers without braces, e.g. `job="checkout"`; may be empty.
         matchers: String,
+        /// The selector's labels when every matcher is a plain `=`, so
+        /// tests can create matching series.
+        selector_labels: Option<BTreeMap<String, String>>,
         threshold: f64,
         errors: QueryTemplate,
         total: QueryTemplate,

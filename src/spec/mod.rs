@@ -103,12 +103,48 @@ pub fn load_dir(dir: &Path, diags: &mut Diagnostics) -> Vec<SpecFile> {
             .help("add one `<service>.yaml` per service; `lookout schema` prints the format"),
         );
     }
-    paths
-        .iter()
-        .filter_map(|path| {
-            let text = read_text(path, diags)?;
-            parse_spec_text(path, text, diags)
-        })
+    let texts: Vec<(PathBuf, String)> = paths
+        .into_iter()
+        .filter_map(|path| read_text(&path, diags).map(|text| (path, text)))
+        .collect();
+    parse_spec_files(texts, diags)
+}
+
+/// Parses spec files, in parallel: parsing is the expensive part of a
+/// large project and each file is independent.
+pub fn parse_spec_files(texts: Vec<(PathBuf, String)>, diags: &mut Diagnostics) -> Vec<SpecFile> {
+    let files: Vec<FileId> = texts
+        .into_iter()
+        .map(|(path, text)| diags.sources.add(path, text))
+        .collect();
+    let sources = &diags.sources;
+    let parse = |file: &FileId| {
+        serde_saphyr::from_multiple_with_options::<ServiceSpec>(
+            sources.text(*file),
+            parse_options(),
+        )
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let results: Vec<Result<Vec<ServiceSpec>, serde_saphyr::Error>> =
+        if threads == 1 || files.len() < 16 {
+            files.iter().map(parse).collect()
+        } else {
+            let chunk = files.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = files
+                    .chunks(chunk)
+                    .map(|chunk| scope.spawn(move || chunk.iter().map(parse).collect::<Vec<_>>()))
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().expect("the YAML parser panicked"))
+                    .collect()
+            })
+        };
+    files
+        .into_iter()
+        .zip(results)
+        .filter_map(|(file, result)| spec_file(file, result, diags))
         .collect()
 }
 
@@ -135,9 +171,16 @@ pub(crate) fn read_text(path: &Path, diags: &mut Diagnostics) -> Option<String> 
 
 /// Parses one spec file (possibly several YAML documents).
 pub fn parse_spec_text(path: &Path, text: String, diags: &mut Diagnostics) -> Option<SpecFile> {
-    let file = diags.sources.add(path, text);
-    let text = diags.sources.text(file).to_string();
-    if text.trim().is_empty() {
+    parse_spec_files(vec![(path.to_path_buf(), text)], diags).pop()
+}
+
+fn spec_file(
+    file: FileId,
+    result: Result<Vec<ServiceSpec>, serde_saphyr::Error>,
+    diags: &mut Diagnostics,
+) -> Option<SpecFile> {
+    let path = diags.sources.path(file).to_path_buf();
+    if diags.sources.text(file).trim().is_empty() {
         diags.push(
             Diagnostic::error("spec::empty-file", "spec file is empty")
                 .in_path(path)
@@ -145,18 +188,15 @@ pub fn parse_spec_text(path: &Path, text: String, diags: &mut Diagnostics) -> Op
         );
         return None;
     }
-    match serde_saphyr::from_multiple_with_options::<ServiceSpec>(&text, parse_options()) {
-        Ok(services) => {
-            let services: Vec<ServiceSpec> = services;
-            if services.is_empty() {
-                diags.push(
-                    Diagnostic::error("spec::empty-file", "spec file holds no YAML document")
-                        .in_path(path),
-                );
-                return None;
-            }
-            Some(SpecFile { file, services })
+    match result {
+        Ok(services) if services.is_empty() => {
+            diags.push(
+                Diagnostic::error("spec::empty-file", "spec file holds no YAML document")
+                    .in_path(path),
+            );
+            None
         }
+        Ok(services) => Some(SpecFile { file, services }),
         Err(err) => {
             diags.push(yaml_error(diags, file, &err, v1_field_names));
             None

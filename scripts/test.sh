@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README and CI run it.
+#
+# Installs what the tests need when it is missing: promtool (Debian package
+# `prometheus`), Alertmanager and vmalert (`victoria-metrics`). Tests that
+# need them fail, never skip, when they are absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+command -v vmalert >/dev/null 2>&1 || missing+=(victoria-metrics)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "==> installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+promtool --version 2>&1 | head -n 1
+
+echo "==> cargo test"
+cargo test --locked
+
+echo "==> lookout check (the committed example output is up to date)"
+cargo run --locked --quiet -- check
