@@ -10,6 +10,7 @@
 //! - [`out`]: the only writer; atomic, and never touches files it does not own.
 //! - [`ops`]: the operations (`build`, `check`) the commands call.
 //! - [`cli`]: argument parsing and printing; no logic.
+//! - [`parallel`]: the one helper that spreads a stage over the cores.
 
 pub mod check;
 pub mod cli;
@@ -18,4 +19,5 @@ pub mod emit;
 pub mod model;
 pub mod ops;
 pub mod out;
+pub mod parallel;
 pub mod spec;

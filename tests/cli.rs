@@ -28,6 +28,23 @@ fn example_project() -> tempfile::TempDir {
     dir
 }
 
+/// Replaces `from` with `to` in a project file, which must contain it.
+fn edit(project: &Path, file: &str, from: &str, to: &str) {
+    let path = project.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} has no `{from}`");
+    std::fs::write(&path, text.replace(from, to)).unwrap();
+}
+
+/// Runs lookout, expects exit code 1 and `needle` on stderr; returns stderr.
+fn fails_with(project: &Path, args: &[&str], needle: &str) -> String {
+    let out = lookout(project).args(args).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+    assert!(err.contains(needle), "{args:?}: no `{needle}` in:\n{err}");
+    err
+}
+
 fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -63,21 +80,17 @@ fn build_writes_outputs_then_check_passes_and_rebuild_is_a_no_op() {
 #[test]
 fn check_fails_on_drift_and_names_the_file() {
     let project = example_project();
-    lookout(project.path()).arg("build").assert().success();
-    let rules = project.path().join("rules/payments-api.yaml");
-    let edited = std::fs::read_to_string(&rules)
-        .unwrap()
-        .replace("vector(0.9995)", "vector(0.999)");
-    std::fs::write(&rules, edited).unwrap();
-    std::fs::remove_file(project.path().join("runbooks/public-api/latency.md")).unwrap();
-
-    let out = lookout(project.path()).arg("check").output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(
-        err.contains("drift: rules/payments-api.yaml differs"),
-        "{err}"
+    let root = project.path();
+    lookout(root).arg("build").assert().success();
+    edit(
+        root,
+        "rules/payments-api.yaml",
+        "vector(0.9995)",
+        "vector(0.999)",
     );
+    std::fs::remove_file(root.join("runbooks/public-api/latency.md")).unwrap();
+
+    let err = fails_with(root, &["check"], "drift: rules/payments-api.yaml differs");
     assert!(
         err.contains("+    expr: vector(0.9995)"),
         "diff shown: {err}"
@@ -87,7 +100,7 @@ fn check_fails_on_drift_and_names_the_file() {
         "{err}"
     );
 
-    let json = lookout(project.path())
+    let json = lookout(root)
         .args(["check", "--format", "json"])
         .output()
         .unwrap();
@@ -112,25 +125,21 @@ fn check_fails_on_drift_and_names_the_file() {
 #[test]
 fn invalid_spec_exits_1_names_file_line_col_and_writes_nothing() {
     let project = example_project();
-    let spec = project.path().join("slos/public-api.yaml");
-    let text = std::fs::read_to_string(&spec)
-        .unwrap()
-        .replace("objective: 99.9", "objective: 100");
-    std::fs::write(&spec, text).unwrap();
+    let root = project.path();
+    edit(
+        root,
+        "slos/public-api.yaml",
+        "objective: 99.9",
+        "objective: 100",
+    );
 
-    let out = lookout(project.path()).arg("build").output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(err.contains("─[slos/public-api.yaml:9:16]"), "{err}");
+    let err = fails_with(root, &["build"], "─[slos/public-api.yaml:9:16]");
     assert!(err.contains("objective must be a percentage"), "{err}");
     assert!(err.contains("nothing was written"), "{err}");
-    assert!(
-        !project.path().join("rules").exists(),
-        "rules/ must not be created"
-    );
-    assert!(!project.path().join("runbooks").exists());
+    assert!(!root.join("rules").exists(), "rules/ must not be created");
+    assert!(!root.join("runbooks").exists());
 
-    let json = lookout(project.path())
+    let json = lookout(root)
         .args(["check", "--format", "json"])
         .output()
         .unwrap();
@@ -149,27 +158,19 @@ fn invalid_spec_exits_1_names_file_line_col_and_writes_nothing() {
 #[test]
 fn one_bad_file_blocks_the_whole_build() {
     let project = example_project();
-    lookout(project.path()).arg("build").assert().success();
-    let before = std::fs::read_to_string(project.path().join("rules/ingress-nginx.yaml")).unwrap();
-    let ingress = project.path().join("slos/ingress-nginx.yaml");
-    let text = std::fs::read_to_string(&ingress)
-        .unwrap()
-        .replace("objective: 99.95", "objective: 99.5");
-    std::fs::write(&ingress, text).unwrap();
-    std::fs::write(
-        project.path().join("slos/broken.yaml"),
-        "service: broken\nslos: [\n",
-    )
-    .unwrap();
-
-    let out = lookout(project.path()).arg("build").output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("slos/broken.yaml:"),
-        "{}",
-        stderr(&out)
+    let root = project.path();
+    lookout(root).arg("build").assert().success();
+    let before = std::fs::read_to_string(root.join("rules/ingress-nginx.yaml")).unwrap();
+    edit(
+        root,
+        "slos/ingress-nginx.yaml",
+        "objective: 99.95",
+        "objective: 99.5",
     );
-    let after = std::fs::read_to_string(project.path().join("rules/ingress-nginx.yaml")).unwrap();
+    std::fs::write(root.join("slos/broken.yaml"), "service: broken\nslos: [\n").unwrap();
+
+    fails_with(root, &["build"], "slos/broken.yaml:");
+    let after = std::fs::read_to_string(root.join("rules/ingress-nginx.yaml")).unwrap();
     assert_eq!(
         before, after,
         "a valid file's output must not change when another is invalid"
@@ -179,39 +180,27 @@ fn one_bad_file_blocks_the_whole_build() {
 #[test]
 fn build_removes_its_stale_files_and_never_touches_foreign_ones() {
     let project = example_project();
-    lookout(project.path()).arg("build").assert().success();
-    let notes = project.path().join("rules/README.md");
+    let root = project.path();
+    lookout(root).arg("build").assert().success();
+    let notes = root.join("rules/README.md");
     std::fs::write(&notes, "hand-written notes\n").unwrap();
-    std::fs::remove_file(project.path().join("slos/settlement-worker.yaml")).unwrap();
+    std::fs::remove_file(root.join("slos/settlement-worker.yaml")).unwrap();
 
-    let check = lookout(project.path()).arg("check").output().unwrap();
-    assert_eq!(check.status.code(), Some(1));
-    assert!(
-        stderr(&check).contains("rules/settlement-worker.yaml is stale"),
-        "{}",
-        stderr(&check)
-    );
-
-    let out = lookout(project.path()).arg("build").output().unwrap();
+    fails_with(root, &["check"], "rules/settlement-worker.yaml is stale");
+    let out = lookout(root).arg("build").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("removed rules/settlement-worker.yaml"));
-    assert!(!project.path().join("rules/settlement-worker.yaml").exists());
-    assert!(!project.path().join("runbooks/settlement-worker").exists());
+    assert!(!root.join("rules/settlement-worker.yaml").exists());
+    assert!(!root.join("runbooks/settlement-worker").exists());
     assert_eq!(
         std::fs::read_to_string(&notes).unwrap(),
         "hand-written notes\n"
     );
 
     // A hand-written file where lookout would write is refused, not clobbered.
-    let target = project.path().join("rules/public-api.yaml");
+    let target = root.join("rules/public-api.yaml");
     std::fs::write(&target, "groups: []\n").unwrap();
-    let out = lookout(project.path()).arg("build").output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("refusing to overwrite"),
-        "{}",
-        stderr(&out)
-    );
+    fails_with(root, &["build"], "refusing to overwrite");
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "groups: []\n");
 }
 
@@ -225,26 +214,13 @@ fn out_and_slos_flags_and_missing_config() {
         .assert()
         .success();
     assert!(out_dir.path().join("rules/payments-ledger.yaml").is_file());
-
-    let out = lookout(project.path())
-        .args(["build", "--config", "nope.yaml"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("nope.yaml: config file not found"),
-        "{}",
-        stderr(&out)
+    fails_with(
+        project.path(),
+        &["build", "--config", "nope.yaml"],
+        "nope.yaml: config file not found",
     );
-
     let empty = tempfile::tempdir().unwrap();
-    let out = lookout(empty.path()).arg("check").output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("SLO directory not found"),
-        "{}",
-        stderr(&out)
-    );
+    fails_with(empty.path(), &["check"], "SLO directory not found");
 }
 
 #[test]
@@ -288,20 +264,20 @@ fn schema_is_json_schema_for_the_spec_and_config() {
 #[test]
 fn project_runbook_template_replaces_the_built_in_one() {
     let project = example_project();
+    let root = project.path();
     std::fs::write(
-        project.path().join("runbook.md.hbs"),
+        root.join("runbook.md.hbs"),
         "# {{service}}/{{slo}}\nObjective {{objective}}% over {{window}}. Query: `{{ratio_1h}}`\n",
     )
     .unwrap();
-    let config = std::fs::read_to_string(project.path().join("lookout.yaml")).unwrap();
-    std::fs::write(
-        project.path().join("lookout.yaml"),
-        config.replace("runbooks:\n", "runbooks:\n  template: runbook.md.hbs\n"),
-    )
-    .unwrap();
-    lookout(project.path()).arg("build").assert().success();
-    let page = std::fs::read_to_string(project.path().join("runbooks/public-api/availability.md"))
-        .unwrap();
+    edit(
+        root,
+        "lookout.yaml",
+        "runbooks:\n",
+        "runbooks:\n  template: runbook.md.hbs\n",
+    );
+    lookout(root).arg("build").assert().success();
+    let page = std::fs::read_to_string(root.join("runbooks/public-api/availability.md")).unwrap();
     assert!(
         page.starts_with(
             "<!-- Generated by lookout. DO NOT EDIT. -->\n# public-api/availability\n"
@@ -315,11 +291,9 @@ fn project_runbook_template_replaces_the_built_in_one() {
 
     // A template that does not compile is located in the template file.
     std::fs::write(
-        project.path().join("runbook.md.hbs"),
+        root.join("runbook.md.hbs"),
         "line one\n{{#if team}}\nunclosed\n",
     )
     .unwrap();
-    let out = lookout(project.path()).arg("build").output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("runbook.md.hbs"), "{}", stderr(&out));
+    fails_with(root, &["build"], "runbook.md.hbs");
 }

@@ -80,22 +80,12 @@ struct PendingQuery {
 /// Parses every pending query and reports the ones that do not parse.
 fn check_promql(pending: &[PendingQuery], diags: &mut Diagnostics) {
     let validate = |p: &PendingQuery| promql::validate(&p.query).err().map(|r| r.message);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let failures: Vec<Option<String>> = if threads == 1 || pending.len() < 64 {
-        pending.iter().map(validate).collect()
-    } else {
-        let chunk = pending.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = pending
-                .chunks(chunk)
-                .map(|chunk| scope.spawn(move || chunk.iter().map(validate).collect::<Vec<_>>()))
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("the PromQL parser panicked"))
-                .collect()
-        })
-    };
+    let failures: Vec<Option<String>> = crate::parallel::map_chunks(pending, 64, |chunk| {
+        chunk.iter().map(validate).collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     for (query, failure) in pending.iter().zip(failures) {
         if let Some(message) = failure {
             diags.push(

@@ -67,24 +67,7 @@ pub fn emit_all(
         artifacts.extend(runbooks::emit(services, options)?);
         Ok(artifacts)
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk_size = model.services.len().div_ceil(threads).max(1);
-    let chunks: Vec<Result<Vec<Artifact>, runbooks::TemplateError>> =
-        if threads == 1 || model.services.len() < 2 {
-            vec![emit_chunk(&model.services)]
-        } else {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = model
-                    .services
-                    .chunks(chunk_size)
-                    .map(|chunk| scope.spawn(move || emit_chunk(chunk)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("an emitter panicked"))
-                    .collect()
-            })
-        };
+    let chunks = crate::parallel::map_chunks(&model.services, 2, emit_chunk);
     let mut artifacts = Vec::new();
     for chunk in chunks {
         artifacts.extend(chunk?);

@@ -124,23 +124,13 @@ pub fn parse_spec_files(texts: Vec<(PathBuf, String)>, diags: &mut Diagnostics) 
             parse_options(),
         )
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let results: Vec<Result<Vec<ServiceSpec>, serde_saphyr::Error>> =
-        if threads == 1 || files.len() < 16 {
-            files.iter().map(parse).collect()
-        } else {
-            let chunk = files.len().div_ceil(threads);
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = files
-                    .chunks(chunk)
-                    .map(|chunk| scope.spawn(move || chunk.iter().map(parse).collect::<Vec<_>>()))
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|h| h.join().expect("the YAML parser panicked"))
-                    .collect()
-            })
-        };
+        crate::parallel::map_chunks(&files, 16, |chunk| {
+            chunk.iter().map(parse).collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect();
     files
         .into_iter()
         .zip(results)
