@@ -40,6 +40,26 @@ pub fn generate(request: &Request) -> Generated {
     if let Some(runbooks) = &config.config.output.runbooks {
         options.runbooks_dir = PathBuf::from(runbooks);
     }
+    if let Some(dashboards) = &config.config.output.dashboards {
+        options.dashboards_dir = PathBuf::from(dashboards);
+    }
+    if let Some(kubernetes) = &config.config.output.kubernetes {
+        options.kubernetes_dir = PathBuf::from(kubernetes);
+    }
+    let grafana = &config.config.grafana;
+    options.grafana.url = grafana
+        .url
+        .as_ref()
+        .map(|u| u.value.trim_end_matches('/').to_string());
+    if let Some(folder) = &grafana.folder {
+        options.grafana.folder = folder.clone();
+    }
+    if let Some(path) = &grafana.provisioning_path {
+        options.grafana.provisioning_path = path.clone();
+    }
+    if let Some(namespace) = &grafana.namespace {
+        options.grafana.namespace = namespace.clone();
+    }
     let mut template_file = None;
     if let Some(template) = &config.config.runbooks.template {
         let path = config.resolve(&template.value);

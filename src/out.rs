@@ -165,7 +165,7 @@ fn files_under(dir: &Path) -> io::Result<Vec<PathBuf>> {
                 pending.push(path);
             } else if matches!(
                 path.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "yml" | "md")
+                Some("yaml" | "yml" | "md" | "json")
             ) {
                 files.push(path);
             }

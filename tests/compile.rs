@@ -48,6 +48,11 @@ fn edge_cases() {
     assert_eq!(
         paths,
         [
+            "dashboards/grafana/provisioning.yaml",
+            "dashboards/grafana/search.json",
+            "dashboards/grafana/slo-overview.json",
+            "kubernetes/grafana-dashboards/search.yaml",
+            "kubernetes/grafana-dashboards/slo-overview.yaml",
             "rules/search.yaml",
             "rules/tests/search.test.yaml",
             "runbooks/search/availability.md",

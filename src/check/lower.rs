@@ -9,16 +9,21 @@ use super::promql;
 use super::template::Templates;
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
 use crate::model::{
-    names, AlertTier, Alerting, Duration, Model, QueryTemplate, Service, Severity, Sli, Slo,
-    DEFAULT_PAIRS,
+    names, AlertTier, Alerting, Duration, ExtraPanel, HistogramRef, Model, QueryTemplate, Service,
+    Severity, Signal, Signals, Sli, Slo, DEFAULT_PAIRS,
 };
 use crate::spec::config::LoadedConfig;
-use crate::spec::v1::{AlertingSpec, ServiceSpec, SliSpec, SloSpec, TierSpec};
+use crate::spec::v1::{
+    AlertingSpec, ServiceSpec, SignalSpec, SignalsSpec, SliSpec, SloSpec, TierSpec,
+};
 use crate::spec::{span_of, SpecFile, SUPPORTED_VERSIONS};
 
 /// The longest alert window; a shorter SLO period would make the slow ticket
 /// pair look back further than the budget itself.
 const MIN_PERIOD: Duration = Duration::days(3);
+
+/// Grafana uids are at most 40 characters and lookout's are `lookout-<service>`.
+const MAX_SERVICE_NAME: usize = 32;
 
 /// Labels lookout sets itself; a user label of the same name would clash.
 const RESERVED_LABELS: &[&str] = &["service", "slo", "severity", "alertname", "le"];
@@ -75,6 +80,8 @@ struct PendingQuery {
     query: String,
     span: Option<Span>,
     field: String,
+    /// What was substituted before parsing, for the caret's label.
+    substituted: &'static str,
 }
 
 /// Parses every pending query and reports the ones that do not parse.
@@ -94,7 +101,7 @@ fn check_promql(pending: &[PendingQuery], diags: &mut Diagnostics) {
                     format!("the `{}` query is not valid PromQL: {message}", query.field),
                 )
                 .at_opt(query.span)
-                .label("in this query (with {{window}} = 5m)"),
+                .label(format!("in this query ({})", query.substituted)),
             );
         }
     }
@@ -193,6 +200,17 @@ impl Lowering<'_> {
             }
         }
         let name = spec.service.value.clone();
+        if name.len() > MAX_SERVICE_NAME {
+            let span = self.span(&spec.service);
+            self.error(
+                "spec::name-too-long",
+                format!("service name `{name}` is longer than {MAX_SERVICE_NAME} characters"),
+                span,
+            )
+            .help = Some(
+                "the Grafana dashboard uid is `lookout-<service>` and Grafana caps uids at 40 characters".into(),
+            );
+        }
         if !is_service_name(&name) {
             let span = self.span(&spec.service);
             self.error(
@@ -251,12 +269,17 @@ impl Lowering<'_> {
                 slos.push(slo);
             }
         }
+        let signals = match &spec.signals {
+            Some(signals) => self.signals(signals, &name),
+            None => Signals::default(),
+        };
         if self.diags.error_count() > errors_before {
             return None;
         }
         Some(Service {
             name,
             team,
+            signals,
             source: project_relative(self.diags.sources.path(self.file), &self.config.root),
             slos,
         })
@@ -632,6 +655,7 @@ impl Lowering<'_> {
             query: template.at(names::BASE_WINDOW),
             span,
             field: field.to_string(),
+            substituted: "with {{window}} = 5m",
         });
         Some(template)
     }
@@ -736,6 +760,99 @@ impl Lowering<'_> {
                 .copied()
                 .collect(),
         })
+    }
+
+    fn signals(&mut self, spec: &SignalsSpec, service: &str) -> Signals {
+        let signal = |cx: &mut Self, s: &Option<SignalSpec>, field: &str| {
+            let s = s.as_ref()?;
+            let query = cx.dashboard_query(&s.query, service, field)?;
+            Some(Signal {
+                query,
+                unit: s.unit.clone(),
+            })
+        };
+        let traffic = signal(self, &spec.traffic, "signals.traffic");
+        let errors = signal(self, &spec.errors, "signals.errors");
+        let saturation = signal(self, &spec.saturation, "signals.saturation");
+        let latency = spec.latency.as_ref().and_then(|latency| {
+            let histogram = latency.histogram.value.trim().to_string();
+            if !is_metric_name(&histogram) {
+                let span = self.span(&latency.histogram);
+                self.error(
+                    "spec::invalid-metric",
+                    format!("invalid histogram name `{histogram}`"),
+                    span,
+                );
+                return None;
+            }
+            let matchers = match &latency.selector {
+                None => String::new(),
+                Some(selector) => self.selector(selector, &histogram)?.0,
+            };
+            Some(HistogramRef {
+                histogram,
+                matchers,
+            })
+        });
+        let panels = spec
+            .panels
+            .iter()
+            .filter_map(|panel| {
+                let title = panel.title.value.trim().to_string();
+                if title.is_empty() {
+                    let span = self.span(&panel.title);
+                    self.error("spec::empty-value", "panel `title` is empty", span);
+                    return None;
+                }
+                let query = self.dashboard_query(
+                    &panel.query,
+                    service,
+                    &format!("signals.panels[{title}]"),
+                )?;
+                Some(ExtraPanel {
+                    title,
+                    query,
+                    unit: panel.unit.clone(),
+                    legend: panel.legend.clone(),
+                    threshold: panel.threshold,
+                })
+            })
+            .collect();
+        Signals {
+            traffic,
+            errors,
+            latency,
+            saturation,
+            panels,
+        }
+    }
+
+    /// Renders `{{service}}` in a dashboard query and queues its PromQL check
+    /// with Grafana's variables replaced.
+    fn dashboard_query(
+        &mut self,
+        query: &Spanned<String>,
+        service: &str,
+        field: &str,
+    ) -> Option<String> {
+        let span = self.span(query);
+        let rendered = match self
+            .templates
+            .render(&query.value, &serde_json::json!({"service": service}))
+        {
+            Ok(text) => text,
+            Err(message) => {
+                self.error("spec::template", message, span).label = Some("in this query".into());
+                return None;
+            }
+        };
+        self.pending_promql.push(PendingQuery {
+            query: promql::substitute_grafana_variables(&rendered),
+            span,
+            field: field.to_string(),
+            substituted: "with Grafana's $__ variables replaced",
+        });
+        Some(rendered)
     }
 
     /// The SLO's runbook URL: the SLO's own, else the service template, else

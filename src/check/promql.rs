@@ -27,6 +27,30 @@ pub fn validate(query: &str) -> Result<Expr, Rejection> {
     }
 }
 
+/// Grafana's built-in interval variables, replaced by durations so a
+/// dashboard query can be parsed as PromQL.
+pub fn substitute_grafana_variables(query: &str) -> String {
+    const VARIABLES: [(&str, &str); 10] = [
+        ("${__rate_interval}", "5m"),
+        ("$__rate_interval", "5m"),
+        ("${__interval_ms}", "60000"),
+        ("$__interval_ms", "60000"),
+        ("${__interval}", "1m"),
+        ("$__interval", "1m"),
+        ("${__range_s}", "3600"),
+        ("$__range_s", "3600"),
+        ("${__range}", "1h"),
+        ("$__range", "1h"),
+    ];
+    let mut out = query.to_string();
+    for (variable, value) in VARIABLES {
+        if out.contains(variable) {
+            out = out.replace(variable, value);
+        }
+    }
+    out
+}
+
 fn tidy(message: &str) -> String {
     message.trim().trim_end_matches('.').to_string()
 }
@@ -39,6 +63,16 @@ mod tests {
     fn accepts_rule_expressions() {
         assert!(validate(r#"sum(rate(http_requests_total{code=~"5.."}[5m]))"#).is_ok());
         assert!(validate("vector(0.999)").is_ok());
+    }
+
+    #[test]
+    fn grafana_variables_become_durations() {
+        let q = "sum(rate(x[$__rate_interval])) / sum(rate(y[${__range}]))";
+        assert_eq!(
+            substitute_grafana_variables(q),
+            "sum(rate(x[5m])) / sum(rate(y[1h]))"
+        );
+        assert!(validate(&substitute_grafana_variables(q)).is_ok());
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! byte-for-byte deterministic for a given model, so `check` can compare it
 //! with committed files. Writing happens in one place, `crate::out`.
 
+pub mod grafana;
+pub mod kubernetes;
 pub mod prometheus;
 pub mod promtool;
 pub mod runbooks;
@@ -31,8 +33,20 @@ pub struct Artifact {
 pub struct EmitOptions {
     pub rules_dir: PathBuf,
     pub runbooks_dir: PathBuf,
+    pub dashboards_dir: PathBuf,
+    pub kubernetes_dir: PathBuf,
     /// A project's runbook template, replacing the built-in one.
     pub runbook_template: Option<String>,
+    pub grafana: GrafanaOptions,
+}
+
+#[derive(Debug, Clone)]
+pub struct GrafanaOptions {
+    /// Base URL for `dashboard_url` annotations, without a trailing slash.
+    pub url: Option<String>,
+    pub folder: String,
+    pub provisioning_path: String,
+    pub namespace: String,
 }
 
 impl Default for EmitOptions {
@@ -40,16 +54,33 @@ impl Default for EmitOptions {
         EmitOptions {
             rules_dir: PathBuf::from("rules"),
             runbooks_dir: PathBuf::from("runbooks"),
+            dashboards_dir: PathBuf::from("dashboards"),
+            kubernetes_dir: PathBuf::from("kubernetes"),
             runbook_template: None,
+            grafana: GrafanaOptions {
+                url: None,
+                folder: "SLOs".into(),
+                provisioning_path: "/var/lib/grafana/dashboards/lookout".into(),
+                namespace: "monitoring".into(),
+            },
         }
     }
 }
 
 impl EmitOptions {
+    pub fn grafana_dir(&self) -> PathBuf {
+        self.dashboards_dir.join("grafana")
+    }
+
     /// The directories whose lookout-owned files `build` manages; an owned
     /// file there that is no longer generated is stale.
     pub fn owned_dirs(&self) -> Vec<PathBuf> {
-        vec![self.rules_dir.clone(), self.runbooks_dir.clone()]
+        vec![
+            self.rules_dir.clone(),
+            self.runbooks_dir.clone(),
+            self.grafana_dir(),
+            self.kubernetes_dir.clone(),
+        ]
     }
 }
 
@@ -65,10 +96,15 @@ pub fn emit_all(
         let mut artifacts = prometheus::emit(services, options);
         artifacts.extend(promtool::emit(services, options));
         artifacts.extend(runbooks::emit(services, options)?);
+        let dashboards = grafana::emit(services, options);
+        artifacts.extend(kubernetes::emit(&dashboards, options));
+        artifacts.extend(dashboards);
         Ok(artifacts)
     };
     let chunks = crate::parallel::map_chunks(&model.services, 2, emit_chunk);
-    let mut artifacts = Vec::new();
+    let project = grafana::emit_project(&model.services, options);
+    let mut artifacts = kubernetes::emit(&project, options);
+    artifacts.extend(project);
     for chunk in chunks {
         artifacts.extend(chunk?);
     }

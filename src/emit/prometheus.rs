@@ -222,7 +222,7 @@ pub fn alert_labels(slo: &Slo, tier: &AlertTier) -> BTreeMap<String, String> {
 pub fn alert_annotations(
     slo: &Slo,
     tier: &AlertTier,
-    _options: &EmitOptions,
+    options: &EmitOptions,
 ) -> BTreeMap<String, String> {
     let budget = slo.error_budget();
     let pairs: Vec<String> = tier
@@ -274,6 +274,12 @@ pub fn alert_annotations(
     annotations.insert("description".to_string(), description);
     if let Some(url) = &slo.alerting.runbook_url {
         annotations.insert("runbook_url".to_string(), url.clone());
+    }
+    if let Some(grafana) = &options.grafana.url {
+        annotations.insert(
+            "dashboard_url".to_string(),
+            format!("{grafana}{}", super::grafana::dashboard_path(&slo.service)),
+        );
     }
     annotations
 }

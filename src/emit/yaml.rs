@@ -211,9 +211,15 @@ fn write_str(out: &mut String, s: &str, indent: usize) {
         && !s.chars().any(|c| c.is_control() && c != '\n')
         && !s.starts_with(' ')
         && !s.lines().any(|l| l.ends_with(' '))
+        && !s.ends_with("\n\n")
     {
-        out.push_str("|-");
-        for line in s.lines() {
+        // `|` keeps one final newline, `|-` none.
+        let (indicator, body) = match s.strip_suffix('\n') {
+            Some(body) => ("|", body),
+            None => ("|-", s),
+        };
+        out.push_str(indicator);
+        for line in body.lines() {
             out.push('\n');
             if !line.is_empty() {
                 push_indent(out, indent);

@@ -34,6 +34,41 @@ pub struct Service {
     /// The spec file, relative to the project root, for headers and messages.
     pub source: PathBuf,
     pub slos: Vec<Slo>,
+    /// What the dashboard's golden-signals row shows, as declared.
+    pub signals: Signals,
+}
+
+/// Declared golden signals; undeclared ones are derived from the SLIs by
+/// the dashboard backend. Queries keep Grafana's `$__rate_interval`.
+#[derive(Debug, Clone, Default)]
+pub struct Signals {
+    pub traffic: Option<Signal>,
+    pub errors: Option<Signal>,
+    pub latency: Option<HistogramRef>,
+    pub saturation: Option<Signal>,
+    pub panels: Vec<ExtraPanel>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Signal {
+    pub query: String,
+    pub unit: Option<String>,
+}
+
+/// A classic histogram: base name and matchers (without braces).
+#[derive(Debug, Clone)]
+pub struct HistogramRef {
+    pub histogram: String,
+    pub matchers: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExtraPanel {
+    pub title: String,
+    pub query: String,
+    pub unit: Option<String>,
+    pub legend: Option<String>,
+    pub threshold: Option<f64>,
 }
 
 #[derive(Debug, Clone)]

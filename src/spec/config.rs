@@ -22,6 +22,9 @@ pub struct ProjectConfig {
     pub output: OutputConfig,
     #[serde(default)]
     pub runbooks: RunbooksConfig,
+    /// Grafana: links in alerts, provisioning and sidecar ConfigMaps.
+    #[serde(default)]
+    pub grafana: GrafanaConfig,
     /// Labels added to every rule and alert of every service.
     #[serde(default)]
     #[schemars(with = "std::collections::BTreeMap<String, String>")]
@@ -35,6 +38,24 @@ pub struct OutputConfig {
     pub rules: Option<String>,
     /// Runbook pages. Default `runbooks`.
     pub runbooks: Option<String>,
+    /// Dashboards. Default `dashboards` (Grafana JSON goes to `<dashboards>/grafana`).
+    pub dashboards: Option<String>,
+    /// Kubernetes manifests. Default `kubernetes`.
+    pub kubernetes: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrafanaConfig {
+    /// Grafana's base URL; alerts then get a `dashboard_url` annotation.
+    #[schemars(with = "Option<String>")]
+    pub url: Option<Spanned<String>>,
+    /// Folder the dashboards go in. Default `SLOs`.
+    pub folder: Option<String>,
+    /// Where the file provider reads dashboards from. Default `/var/lib/grafana/dashboards/lookout`.
+    pub provisioning_path: Option<String>,
+    /// Namespace of the sidecar ConfigMaps. Default `monitoring`.
+    pub namespace: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

@@ -240,6 +240,14 @@ fn v1_field_names(_: &str) -> &'static [&'static str] {
         "enabled",
         "severity",
         "for",
+        "signals",
+        "traffic",
+        "saturation",
+        "panels",
+        "query",
+        "unit",
+        "title",
+        "legend",
     ]
 }
 

@@ -35,6 +35,62 @@ pub struct ServiceSpec {
     /// The service's SLOs.
     #[schemars(with = "Vec<SloSpec>")]
     pub slos: Spanned<Vec<SloSpec>>,
+    /// Golden signals and extra panels for the service dashboard.
+    pub signals: Option<SignalsSpec>,
+}
+
+/// What the service dashboard's golden-signals row shows. Queries are
+/// PromQL and may use Grafana's `$__rate_interval`, `$__interval` and
+/// `$__range`, and the spec's `{{service}}`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignalsSpec {
+    /// Requests (or messages, queries) per second. Default: the first SLI's events.
+    pub traffic: Option<SignalSpec>,
+    /// Failed requests per second. Default: the first SLI's errors.
+    pub errors: Option<SignalSpec>,
+    /// p50, p90 and p99 from a classic histogram. Default: the first latency SLI's.
+    pub latency: Option<LatencySignalSpec>,
+    /// How full the service is, e.g. connections in use over the maximum.
+    pub saturation: Option<SignalSpec>,
+    /// Extra panels, e.g. replication lag or slow queries for a database.
+    #[serde(default)]
+    pub panels: Vec<PanelSpec>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignalSpec {
+    #[schemars(with = "String")]
+    pub query: Spanned<String>,
+    /// Grafana unit id, e.g. `reqps`, `percentunit`, `s`.
+    pub unit: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LatencySignalSpec {
+    /// Histogram base name; lookout reads `<histogram>_bucket`.
+    #[schemars(with = "String")]
+    pub histogram: Spanned<String>,
+    /// Label selector, e.g. `{job="checkout"}`.
+    #[schemars(with = "Option<String>")]
+    pub selector: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PanelSpec {
+    #[schemars(with = "String")]
+    pub title: Spanned<String>,
+    #[schemars(with = "String")]
+    pub query: Spanned<String>,
+    /// Grafana unit id, e.g. `s`, `short`, `percentunit`.
+    pub unit: Option<String>,
+    /// Legend format, e.g. `{{instance}}`.
+    pub legend: Option<String>,
+    /// Draw a red threshold line at this value.
+    pub threshold: Option<f64>,
 }
 
 /// One service level objective.

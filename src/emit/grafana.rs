@@ -1,0 +1,683 @@
+//! Grafana dashboards: `dashboards/grafana/<service>.json`, the
+//! `slo-overview.json` table of every SLO, and a file-provider
+//! `provisioning.yaml`.
+//!
+//! Classic dashboard JSON (`schemaVersion` 42), which the HTTP API, file
+//! provisioning and the sidecar all accept on Grafana 10 to 13; Grafana 13's
+//! v2 resource format fails in file provisioning. Every panel queries the
+//! `datasource` variable by uid. Every series name comes from
+//! `model::names`, so a panel cannot refer to a rule that is not recorded.
+//! Links use the full `DashboardLink` shape, which the JSON Schema demands
+//! even where Grafana reads only `title` and `url`.
+
+use serde_json::{json, Value};
+
+use super::yaml::{self, Node};
+use super::{Artifact, EmitOptions, GENERATED_MARKER};
+use crate::model::{fmt_num, names, Duration, Service, Severity, Sli, Slo};
+
+pub const SCHEMA_VERSION: u32 = 42;
+pub const OVERVIEW_UID: &str = "lookout-slo-overview";
+
+/// Stable dashboard uid of a service: at most 40 characters, since
+/// service names are at most 32.
+pub fn dashboard_uid(service: &str) -> String {
+    format!("lookout-{service}")
+}
+
+/// Grafana URL path of a service dashboard.
+pub fn dashboard_path(service: &str) -> String {
+    format!("/d/{}", dashboard_uid(service))
+}
+
+pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
+    services
+        .iter()
+        .map(|service| Artifact {
+            path: options.grafana_dir().join(format!("{}.json", service.name)),
+            contents: to_json(&service_dashboard(service)),
+        })
+        .collect()
+}
+
+/// The artifacts that span every service; emitted once, not per chunk.
+pub fn emit_project(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
+    vec![
+        Artifact {
+            path: options.grafana_dir().join("slo-overview.json"),
+            contents: to_json(&overview_dashboard(services)),
+        },
+        Artifact {
+            path: options.grafana_dir().join("provisioning.yaml"),
+            contents: provisioning(options),
+        },
+    ]
+}
+
+pub(crate) fn to_json(value: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).expect("JSON values always serialize");
+    text.push('\n');
+    text
+}
+
+fn datasource() -> Value {
+    json!({"type": "prometheus", "uid": "${datasource}"})
+}
+
+/// A link in the full shape the schema requires (Grafana reads title and url).
+fn link(title: &str, url: &str, tooltip: &str) -> Value {
+    json!({
+        "title": title,
+        "type": "link",
+        "url": url,
+        "icon": "external link",
+        "tooltip": tooltip,
+        "tags": [],
+        "asDropdown": false,
+        "targetBlank": false,
+        "includeVars": false,
+        "keepTime": true,
+    })
+}
+
+fn target(ref_id: &str, expr: &str, legend: &str, instant: bool) -> Value {
+    let mut target = json!({
+        "datasource": datasource(),
+        "refId": ref_id,
+        "expr": expr,
+        "legendFormat": legend,
+        "range": !instant,
+        "instant": instant,
+    });
+    if instant {
+        target["format"] = json!("table");
+    }
+    target
+}
+
+fn ref_id(i: usize) -> String {
+    char::from(b'A' + (i % 26) as u8).to_string()
+}
+
+fn thresholds(steps: &[(Option<f64>, &str)]) -> Value {
+    let steps: Vec<Value> = steps
+        .iter()
+        .map(|(value, color)| json!({"value": value, "color": color}))
+        .collect();
+    json!({"mode": "absolute", "steps": steps})
+}
+
+/// Places panels left to right in rows of 24 columns, and numbers them.
+struct Layout {
+    panels: Vec<Value>,
+    next_id: u32,
+    x: u32,
+    y: u32,
+    row_height: u32,
+}
+
+impl Layout {
+    fn new() -> Self {
+        Layout {
+            panels: Vec::new(),
+            next_id: 1,
+            x: 0,
+            y: 0,
+            row_height: 0,
+        }
+    }
+
+    fn next_id(&mut self) -> u32 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    fn new_line(&mut self) {
+        if self.x > 0 {
+            self.y += self.row_height;
+            self.x = 0;
+            self.row_height = 0;
+        }
+    }
+
+    fn row(&mut self, title: &str) {
+        self.new_line();
+        let id = self.next_id();
+        self.panels.push(json!({
+            "type": "row",
+            "id": id,
+            "title": title,
+            "collapsed": false,
+            "gridPos": {"h": 1, "w": 24, "x": 0, "y": self.y},
+            "panels": [],
+        }));
+        self.y += 1;
+    }
+
+    fn add(&mut self, width: u32, height: u32, mut panel: Value) {
+        let width = width.min(24);
+        if self.x + width > 24 {
+            self.new_line();
+        }
+        panel["id"] = json!(self.next_id());
+        panel["gridPos"] = json!({"h": height, "w": width, "x": self.x, "y": self.y});
+        panel["datasource"] = datasource();
+        self.panels.push(panel);
+        self.x += width;
+        self.row_height = self.row_height.max(height);
+        if self.x >= 24 {
+            self.new_line();
+        }
+    }
+}
+
+fn timeseries(title: &str, description: &str, targets: Vec<Value>, defaults: Value) -> Value {
+    json!({
+        "type": "timeseries",
+        "title": title,
+        "description": description,
+        "targets": targets,
+        "fieldConfig": {"defaults": defaults, "overrides": []},
+        "options": {
+            "legend": {"displayMode": "list", "placement": "bottom", "showLegend": true},
+            "tooltip": {"mode": "multi", "sort": "desc"},
+        },
+    })
+}
+
+fn stat(title: &str, description: &str, targets: Vec<Value>, defaults: Value) -> Value {
+    json!({
+        "type": "stat",
+        "title": title,
+        "description": description,
+        "targets": targets,
+        "fieldConfig": {"defaults": defaults, "overrides": []},
+        "options": {
+            "colorMode": "background",
+            "graphMode": "none",
+            "justifyMode": "auto",
+            "textMode": "value",
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": false},
+        },
+    })
+}
+
+fn dashboard(
+    uid: &str,
+    title: &str,
+    description: &str,
+    tags: Vec<String>,
+    links: Vec<Value>,
+    layout: Layout,
+) -> Value {
+    json!({
+        "description": description,
+        "uid": uid,
+        "title": title,
+        "id": null,
+        "tags": tags,
+        "editable": false,
+        "graphTooltip": 1,
+        "schemaVersion": SCHEMA_VERSION,
+        "version": 1,
+        "refresh": "1m",
+        "time": {"from": "now-7d", "to": "now"},
+        "timepicker": {},
+        "timezone": "browser",
+        "links": links,
+        "annotations": {"list": [{
+            "builtIn": 1,
+            "datasource": {"type": "grafana", "uid": "-- Grafana --"},
+            "enable": true,
+            "hide": true,
+            "iconColor": "rgba(0, 211, 255, 1)",
+            "name": "Annotations & Alerts",
+            "type": "dashboard",
+        }]},
+        "templating": {"list": [{
+            "type": "datasource",
+            "name": "datasource",
+            "label": "Prometheus",
+            "query": "prometheus",
+            "hide": 0,
+            "refresh": 1,
+            "regex": "",
+            "options": [],
+        }]},
+        "panels": layout.panels,
+    })
+}
+
+fn service_dashboard(service: &Service) -> Value {
+    let mut layout = Layout::new();
+    golden_signals(service, &mut layout);
+    for slo in &service.slos {
+        slo_row(slo, &mut layout);
+    }
+    let mut tags = vec!["lookout".to_string(), format!("service:{}", service.name)];
+    if let Some(team) = &service.team {
+        tags.push(format!("team:{team}"));
+    }
+    let description = format!(
+        "{GENERATED_MARKER} Source: {}. SLOs and golden signals of {}.",
+        service.source.display(),
+        service.name
+    );
+    dashboard(
+        &dashboard_uid(&service.name),
+        &format!("SLOs / {}", service.name),
+        &description,
+        tags,
+        vec![link(
+            "SLO overview",
+            &format!("/d/{OVERVIEW_UID}"),
+            "Every SLO of every service",
+        )],
+        layout,
+    )
+}
+
+/// The first SLO with event counts, whose recorded rates stand in for
+/// undeclared traffic and error signals.
+fn first_event_slo(service: &Service) -> Option<&Slo> {
+    service
+        .slos
+        .iter()
+        .find(|s| s.sli.event_queries().is_some())
+}
+
+fn golden_signals(service: &Service, layout: &mut Layout) {
+    let signals = &service.signals;
+    let mut panels: Vec<Value> = Vec::new();
+    let recorded = first_event_slo(service);
+    let traffic = signals
+        .traffic
+        .as_ref()
+        .map(|s| (s.query.clone(), s.unit.clone(), "declared".to_string()))
+        .or_else(|| {
+            recorded.map(|slo| {
+                (
+                    format!("{}{}", names::EVENTS_RATE, names::selector(slo)),
+                    Some("reqps".to_string()),
+                    format!("events of the {} SLI", slo.name),
+                )
+            })
+        });
+    if let Some((query, unit, origin)) = traffic {
+        panels.push(timeseries(
+            "Traffic",
+            &format!("Requests per second ({origin})."),
+            vec![target("A", &query, "traffic", false)],
+            json!({"unit": unit.unwrap_or_else(|| "reqps".into()), "min": 0}),
+        ));
+    }
+    let errors = signals
+        .errors
+        .as_ref()
+        .map(|s| (s.query.clone(), s.unit.clone(), "declared".to_string()))
+        .or_else(|| {
+            recorded.map(|slo| {
+                (
+                    format!("{}{}", names::ERRORS_RATE, names::selector(slo)),
+                    Some("reqps".to_string()),
+                    format!("errors of the {} SLI", slo.name),
+                )
+            })
+        });
+    if let Some((query, unit, origin)) = errors {
+        panels.push(timeseries(
+            "Errors",
+            &format!("Failed requests per second ({origin})."),
+            vec![target("A", &query, "errors", false)],
+            json!({"unit": unit.unwrap_or_else(|| "reqps".into()), "min": 0, "color": {"mode": "fixed", "fixedColor": "red"}}),
+        ));
+    }
+    let latency = signals
+        .latency
+        .as_ref()
+        .map(|h| (h.histogram.clone(), h.matchers.clone()))
+        .or_else(|| {
+            service.slos.iter().find_map(|slo| match &slo.sli {
+                Sli::Latency {
+                    histogram,
+                    matchers,
+                    ..
+                } => Some((histogram.clone(), matchers.clone())),
+                _ => None,
+            })
+        });
+    if let Some((histogram, matchers)) = latency {
+        let mut selector = matchers.clone();
+        if !selector.is_empty() {
+            selector.push(',');
+        }
+        let targets = [0.5, 0.9, 0.99]
+            .iter()
+            .enumerate()
+            .map(|(i, q)| {
+                let expr = format!(
+                    "histogram_quantile({q}, sum by (le) (rate({histogram}_bucket{{{}}}[$__rate_interval])))",
+                    selector.trim_end_matches(',')
+                );
+                target(&ref_id(i), &expr, &format!("p{}", fmt_num(q * 100.0)), false)
+            })
+            .collect();
+        panels.push(timeseries(
+            "Latency",
+            &format!("p50, p90 and p99 from `{histogram}`."),
+            targets,
+            json!({"unit": "s", "min": 0}),
+        ));
+    }
+    if let Some(saturation) = &signals.saturation {
+        panels.push(timeseries(
+            "Saturation",
+            "How full the service is (declared).",
+            vec![target("A", &saturation.query, "saturation", false)],
+            json!({"unit": saturation.unit.clone().unwrap_or_else(|| "percentunit".into()), "min": 0}),
+        ));
+    }
+    if panels.is_empty() && signals.panels.is_empty() {
+        return;
+    }
+    layout.row("Golden signals");
+    let width = 24 / panels.len().max(1) as u32;
+    for panel in panels {
+        layout.add(width, 8, panel);
+    }
+    layout.new_line();
+    for extra in &signals.panels {
+        let mut defaults = json!({"unit": extra.unit.clone().unwrap_or_else(|| "short".into())});
+        if let Some(threshold) = extra.threshold {
+            defaults["thresholds"] = thresholds(&[(None, "green"), (Some(threshold), "red")]);
+            defaults["custom"] = json!({"thresholdsStyle": {"mode": "line"}});
+        }
+        layout.add(
+            8,
+            8,
+            timeseries(
+                &extra.title,
+                "Declared in the service spec's `signals.panels`.",
+                vec![target(
+                    "A",
+                    &extra.query,
+                    extra.legend.as_deref().unwrap_or(""),
+                    false,
+                )],
+                defaults,
+            ),
+        );
+    }
+}
+
+fn slo_row(slo: &Slo, layout: &mut Layout) {
+    let selector = names::selector(slo);
+    let budget = fmt_num(slo.error_budget());
+    let runbook = slo
+        .alerting
+        .runbook_url
+        .as_ref()
+        .map(|url| link("Runbook", url, "What to do when this SLO burns"));
+    let links: Vec<Value> = runbook.iter().cloned().collect();
+    layout.row(&format!(
+        "{}: {}% over {}",
+        slo.name,
+        fmt_num(slo.objective),
+        slo.period
+    ));
+
+    let description = slo.description.clone().unwrap_or_default();
+    let mut sli = timeseries(
+        "SLI against objective",
+        &description,
+        vec![
+            target(
+                "A",
+                &format!("1 - {}{selector}", names::error_ratio(Duration::minutes(5))),
+                "SLI (5m)",
+                false,
+            ),
+            target(
+                "B",
+                &format!("1 - {}{selector}", names::error_ratio(Duration::hours(1))),
+                "SLI (1h)",
+                false,
+            ),
+            target(
+                "C",
+                &format!("{}{selector}", names::OBJECTIVE),
+                "objective",
+                false,
+            ),
+        ],
+        json!({"unit": "percentunit", "max": 1, "decimals": 3}),
+    );
+    sli["links"] = json!(links);
+    layout.add(8, 8, sli);
+
+    layout.add(
+        4,
+        8,
+        stat(
+            "Error budget remaining",
+            &format!("Share of the {} error budget left (below 0: overspent).", slo.period),
+            vec![target("A", &format!("{}{selector}", names::PERIOD_BUDGET_REMAINING), "", false)],
+            json!({
+                "unit": "percentunit",
+                "decimals": 1,
+                "thresholds": thresholds(&[(None, "red"), (Some(0.0), "orange"), (Some(0.25), "yellow"), (Some(0.5), "green")]),
+            }),
+        ),
+    );
+
+    let mut steps: Vec<(f64, &str)> = Vec::new();
+    for tier in &slo.alerting.tiers {
+        let color = match tier.severity {
+            Severity::Page => "red",
+            Severity::Ticket => "orange",
+        };
+        for pair in &tier.pairs {
+            steps.push((pair.factor(slo.period), color));
+        }
+    }
+    steps.sort_by(|a, b| a.0.total_cmp(&b.0));
+    steps.dedup_by(|a, b| a.0 == b.0);
+    let mut threshold_steps: Vec<(Option<f64>, &str)> = vec![(None, "green")];
+    threshold_steps.extend(
+        steps
+            .iter()
+            .map(|(v, c)| (Some(crate::model::round_sig(*v, 12)), *c)),
+    );
+    let mut windows: Vec<Duration> = crate::model::DEFAULT_PAIRS.iter().map(|p| p.long).collect();
+    windows.dedup();
+    let burn_targets = windows
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            target(
+                &ref_id(i),
+                &format!("{}{selector} / {budget}", names::error_ratio(*w)),
+                &format!("burn rate {w}"),
+                false,
+            )
+        })
+        .collect();
+    layout.add(
+        8,
+        8,
+        timeseries(
+            "Burn rate",
+            "Error ratio over each alert's long window, in multiples of the error budget. Lines: ticket (orange) and page (red) thresholds.",
+            burn_targets,
+            json!({
+                "unit": "none",
+                "decimals": 2,
+                "min": 0,
+                "thresholds": thresholds(&threshold_steps),
+                "custom": {"thresholdsStyle": {"mode": "line"}},
+            }),
+        ),
+    );
+
+    let firing = format!(
+        "sum(ALERTS{{alertname={},service={},slo={},alertstate=\"firing\"}}) or vector(0)",
+        names::promql_string(&slo.alerting.name),
+        names::promql_string(&slo.service),
+        names::promql_string(&slo.name)
+    );
+    let mut alerts = stat(
+        "Alerts firing",
+        &format!(
+            "`{}` alerts firing now (page and ticket).",
+            slo.alerting.name
+        ),
+        vec![target("A", &firing, "", false)],
+        json!({"unit": "none", "decimals": 0, "thresholds": thresholds(&[(None, "green"), (Some(1.0), "red")])}),
+    );
+    alerts["links"] = json!(links);
+    layout.add(4, 8, alerts);
+}
+
+/// Budget-remaining colours shared by the overview table.
+fn budget_thresholds() -> Value {
+    thresholds(&[
+        (None, "red"),
+        (Some(0.0), "orange"),
+        (Some(0.25), "yellow"),
+        (Some(0.5), "green"),
+    ])
+}
+
+fn overview_dashboard(services: &[Service]) -> Value {
+    let slo_count: usize = services.iter().map(|s| s.slos.len()).sum();
+    let only_lookout = "{slo!=\"\"}";
+    let targets = vec![
+        target(
+            "A",
+            &format!("{}{only_lookout}", names::OBJECTIVE),
+            "",
+            true,
+        ),
+        target(
+            "B",
+            &format!(
+                "1 - {}{only_lookout} * {}{only_lookout}",
+                names::PERIOD_BURN_RATE,
+                names::ERROR_BUDGET
+            ),
+            "",
+            true,
+        ),
+        target(
+            "C",
+            &format!("{}{only_lookout}", names::PERIOD_BUDGET_REMAINING),
+            "",
+            true,
+        ),
+        target(
+            "D",
+            &format!("{}{only_lookout}", names::CURRENT_BURN_RATE),
+            "",
+            true,
+        ),
+    ];
+    // The schema types matcher options and override values as objects, so
+    // matchers are `byNames` and only object-valued properties are
+    // overridden; units and links sit in the defaults.
+    let by_names = |name: &str, properties: Value| json!({"matcher": {"id": "byNames", "options": {"mode": "include", "names": [name]}}, "properties": properties});
+    let service_link = link(
+        "Service dashboard",
+        "/d/lookout-${__data.fields.service}",
+        "SLOs and golden signals of this service",
+    );
+    let table = json!({
+        "type": "table",
+        "title": "Every SLO",
+        "description": "One row per SLO: objective, SLI over its window, error budget left, and the burn rate over the last hour (100% spends the budget exactly over the window). Click a row for its service dashboard.",
+        "targets": targets,
+        "transformations": [
+            {"id": "merge", "options": {}},
+            {"id": "organize", "options": {
+                "excludeByName": {"Time": true, "__name__": true},
+                "indexByName": {"service": 0, "slo": 1, "Value #A": 2, "Value #B": 3, "Value #C": 4, "Value #D": 5},
+                "renameByName": {
+                    "Value #A": "Objective",
+                    "Value #B": "SLI over window",
+                    "Value #C": "Budget remaining",
+                    "Value #D": "Burn rate (1h)",
+                },
+            }},
+        ],
+        "fieldConfig": {
+            "defaults": {
+                "unit": "percentunit",
+                "decimals": 2,
+                "links": [service_link],
+                "custom": {"align": "auto", "cellOptions": {"type": "auto"}},
+            },
+            "overrides": [
+                by_names("Budget remaining", json!([
+                    {"id": "thresholds", "value": budget_thresholds()},
+                    {"id": "custom.cellOptions", "value": {"type": "color-background"}},
+                ])),
+                by_names("Burn rate (1h)", json!([
+                    {"id": "thresholds", "value": thresholds(&[(None, "green"), (Some(1.0), "orange"), (Some(14.4), "red")])},
+                    {"id": "custom.cellOptions", "value": {"type": "color-text"}},
+                ])),
+            ],
+        },
+        "options": {"showHeader": true, "sortBy": [{"displayName": "Budget remaining", "desc": false}]},
+    });
+    let mut layout = Layout::new();
+    layout.add(24, (slo_count as u32 + 3).clamp(8, 40), table);
+    let links = vec![json!({
+        "title": "Service dashboards",
+        "type": "dashboards",
+        "icon": "external link",
+        "tooltip": "",
+        "tags": ["lookout"],
+        "asDropdown": true,
+        "targetBlank": false,
+        "includeVars": false,
+        "keepTime": true,
+    })];
+    dashboard(
+        OVERVIEW_UID,
+        "SLO overview",
+        &format!("{GENERATED_MARKER} Every SLO of every service, worst budget first."),
+        vec!["lookout".into(), "slo-overview".into()],
+        links,
+        layout,
+    )
+}
+
+fn provisioning(options: &EmitOptions) -> String {
+    let provider = Node::map()
+        .str("name", "lookout")
+        .entry("orgId", Node::Raw("1".into()))
+        .str("folder", options.grafana.folder.as_str())
+        .str("type", "file")
+        .entry("disableDeletion", Node::Raw("false".into()))
+        .entry("allowUiUpdates", Node::Raw("false".into()))
+        .entry("updateIntervalSeconds", Node::Raw("30".into()))
+        .entry(
+            "options",
+            Node::map()
+                .str("path", options.grafana.provisioning_path.as_str())
+                .entry("foldersFromFilesStructure", Node::Raw("false".into()))
+                .build(),
+        )
+        .build();
+    let doc = Node::map()
+        .entry("apiVersion", Node::Raw("1".into()))
+        .entry("providers", Node::Seq(vec![provider]))
+        .build();
+    yaml::document(
+        &[
+            GENERATED_MARKER,
+            "Grafana dashboard provider: copy the dashboards/grafana/*.json files to options.path.",
+        ],
+        &doc,
+    )
+}
