@@ -128,6 +128,7 @@ fn main() {
         ("runbooks", |s: &_, o: &_| {
             lookout::emit::runbooks::emit(s, o).unwrap()
         }),
+        ("grafana", lookout::emit::grafana::emit),
     ] {
         let start = Instant::now();
         let out = emit(black_box(&model.services), &options);
@@ -137,6 +138,17 @@ fn main() {
             ms(start.elapsed()),
             bytes as f64 / 1_048_576.0
         );
+        if name == "grafana" {
+            let start = Instant::now();
+            let dashboards = lookout::emit::grafana::dashboards(&model.services);
+            let maps = lookout::emit::kubernetes::emit(&dashboards, &options);
+            let bytes: usize = maps.iter().map(|a| a.contents.len()).sum();
+            println!(
+                "    grafana values + kubernetes (one core) {:>7.1} ms  {:>6.1} MiB",
+                ms(start.elapsed()),
+                bytes as f64 / 1_048_576.0
+            );
+        }
     }
     println!(
         "  total:         median {:>7.1} ms  best {:>7.1} ms  (target < 1000 ms)",

@@ -7,6 +7,7 @@
 //! - [`check`]: validation and lowering to the [`model`], collecting [`diag`]nostics.
 //! - [`model`]: the resolved IR; holding one means the specs were valid.
 //! - [`emit`]: one pure backend per output format, model to file contents.
+//! - [`jsonnet`]: custom dashboards from `dashboards/*.jsonnet`, given the model.
 //! - [`out`]: the only writer; atomic, and never touches files it does not own.
 //! - [`ops`]: the operations (`build`, `check`) the commands call.
 //! - [`cli`]: argument parsing and printing; no logic.
@@ -16,6 +17,7 @@ pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod emit;
+pub mod jsonnet;
 pub mod model;
 pub mod ops;
 pub mod out;

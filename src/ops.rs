@@ -103,6 +103,29 @@ pub fn generate(request: &Request) -> Generated {
         },
         _ => None,
     };
+    // Custom jsonnet dashboards read the compiled model, so they come last.
+    let artifacts = match (artifacts, &compiled.model) {
+        (Some(mut artifacts), Some(model)) => {
+            let programs =
+                crate::jsonnet::find_programs(&config.resolve(&dashboards_source(config)));
+            let custom = crate::jsonnet::evaluate_all(
+                &programs,
+                model,
+                &options,
+                &artifacts,
+                &mut diagnostics,
+            );
+            if diagnostics.has_errors() {
+                None
+            } else {
+                artifacts.extend(crate::emit::kubernetes::emit(&custom, &options));
+                artifacts.extend(crate::emit::grafana::artifacts(&custom, &options));
+                artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+                Some(artifacts)
+            }
+        }
+        (artifacts, _) => artifacts,
+    };
     Generated {
         diagnostics,
         model: compiled.model,
@@ -110,6 +133,16 @@ pub fn generate(request: &Request) -> Generated {
         out_root,
         options,
     }
+}
+
+/// Where custom `*.jsonnet` dashboards live: the dashboards output folder.
+fn dashboards_source(config: &crate::spec::config::LoadedConfig) -> String {
+    config
+        .config
+        .output
+        .dashboards
+        .clone()
+        .unwrap_or_else(|| "dashboards".into())
 }
 
 /// The result of `build`.

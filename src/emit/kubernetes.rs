@@ -2,27 +2,28 @@
 //! `kubernetes/grafana-dashboards/`, labelled `grafana_dashboard: "1"` so
 //! the Grafana sidecar (kube-prometheus-stack, grafana chart) loads it.
 //!
-//! This backend packages another backend's files rather than the model, so
-//! the ConfigMaps can never disagree with `dashboards/grafana/`.
+//! This backend packages the Grafana backend's dashboards rather than the
+//! model, so a ConfigMap can never disagree with `dashboards/grafana/`. The
+//! JSON is stored compact: the sidecar only parses it, and a single line
+//! keeps these large files cheap to write.
 
+use super::grafana::Dashboard;
 use super::yaml::{self, Node};
 use super::{Artifact, EmitOptions, GENERATED_MARKER};
 
-/// ConfigMaps for the dashboard artifacts among `artifacts`.
-pub fn emit(artifacts: &[Artifact], options: &EmitOptions) -> Vec<Artifact> {
-    artifacts
+/// One ConfigMap per dashboard.
+pub fn emit(dashboards: &[Dashboard], options: &EmitOptions) -> Vec<Artifact> {
+    dashboards
         .iter()
-        .filter(|a| a.path.extension().is_some_and(|e| e == "json"))
-        .filter_map(|dashboard| {
-            let file = dashboard.path.file_name()?.to_string_lossy().into_owned();
-            let stem = file.trim_end_matches(".json");
-            Some(Artifact {
+        .map(|dashboard| {
+            let stem = dashboard.file.trim_end_matches(".json");
+            Artifact {
                 path: options
                     .kubernetes_dir
                     .join("grafana-dashboards")
                     .join(format!("{stem}.yaml")),
-                contents: config_map(stem, &file, &dashboard.contents, options),
-            })
+                contents: config_map(stem, &dashboard.file, &dashboard.compact, options),
+            }
         })
         .collect()
 }

@@ -7,6 +7,7 @@
 //! with committed files. Writing happens in one place, `crate::out`.
 
 pub mod grafana;
+pub mod json;
 pub mod kubernetes;
 pub mod prometheus;
 pub mod promtool;
@@ -96,15 +97,16 @@ pub fn emit_all(
         let mut artifacts = prometheus::emit(services, options);
         artifacts.extend(promtool::emit(services, options));
         artifacts.extend(runbooks::emit(services, options)?);
-        let dashboards = grafana::emit(services, options);
+        let dashboards = grafana::dashboards(services);
         artifacts.extend(kubernetes::emit(&dashboards, options));
-        artifacts.extend(dashboards);
+        artifacts.extend(grafana::artifacts(&dashboards, options));
         Ok(artifacts)
     };
     let chunks = crate::parallel::map_chunks(&model.services, 2, emit_chunk);
-    let project = grafana::emit_project(&model.services, options);
-    let mut artifacts = kubernetes::emit(&project, options);
-    artifacts.extend(project);
+    let overview = [grafana::overview(&model.services)];
+    let mut artifacts = kubernetes::emit(&overview, options);
+    artifacts.extend(grafana::artifacts(&overview, options));
+    artifacts.push(grafana::provisioning_artifact(options));
     for chunk in chunks {
         artifacts.extend(chunk?);
     }

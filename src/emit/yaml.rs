@@ -195,7 +195,17 @@ fn write_node(out: &mut String, node: &Node, indent: usize, context: Context) {
 }
 
 fn push_indent(out: &mut String, indent: usize) {
-    out.extend(std::iter::repeat_n(' ', indent));
+    push_spaces(out, indent);
+}
+
+/// Appends `n` spaces; generated files indent millions of lines.
+pub(crate) fn push_spaces(out: &mut String, mut n: usize) {
+    const SPACES: &str = "                                                                ";
+    while n > 0 {
+        let take = n.min(SPACES.len());
+        out.push_str(&SPACES[..take]);
+        n -= take;
+    }
 }
 
 fn write_key(out: &mut String, key: &str) {

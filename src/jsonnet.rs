@@ -1,0 +1,349 @@
+//! Custom dashboards: `dashboards/*.jsonnet`, evaluated with jrsonnet.
+//!
+//! Each file is a jsonnet program that returns one Grafana dashboard. It
+//! gets the compiled model as the external variable `lookout`
+//! (`std.extVar('lookout')`): services, SLOs, thresholds and every
+//! recording-rule name, so a custom dashboard never spells a rule name.
+//! The result lands in `dashboards/grafana/<file>.json`, marked as lookout's.
+//!
+//! Unlike the emitters this stage reads files (the programs and their
+//! imports), so `ops` runs it after `emit`. Errors point at the jsonnet
+//! file and line.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use crate::diag::{Diagnostic, Diagnostics, Span};
+use crate::emit::{grafana, Artifact, EmitOptions, GENERATED_MARKER};
+use crate::model::{fmt_num, names, AlertTier, Model, DEFAULT_PAIRS};
+
+/// The `lookout` external variable: the model as plain data.
+pub fn model_json(model: &Model, options: &EmitOptions) -> Value {
+    let rule_names = json!({
+        "errors_rate": names::ERRORS_RATE,
+        "events_rate": names::EVENTS_RATE,
+        "objective": names::OBJECTIVE,
+        "error_budget": names::ERROR_BUDGET,
+        "time_period_days": names::TIME_PERIOD_DAYS,
+        "current_burn_rate": names::CURRENT_BURN_RATE,
+        "period_burn_rate": names::PERIOD_BURN_RATE,
+        "budget_remaining": names::PERIOD_BUDGET_REMAINING,
+        "info": names::INFO,
+    });
+    let services: Vec<Value> = model
+        .services
+        .iter()
+        .map(|service| {
+            let slos: Vec<Value> = service
+                .slos
+                .iter()
+                .map(|slo| {
+                    let ratios: serde_json::Map<String, Value> = slo
+                        .windows()
+                        .into_iter()
+                        .map(|w| (w.to_string(), json!(names::error_ratio(w))))
+                        .collect();
+                    let tiers: Vec<Value> = slo
+                        .alerting
+                        .tiers
+                        .iter()
+                        .map(|tier| {
+                            let pairs: Vec<Value> = tier
+                                .pairs
+                                .iter()
+                                .map(|p| {
+                                    json!({
+                                        "long": p.long.to_string(),
+                                        "short": p.short.to_string(),
+                                        "factor": p.factor(slo.period),
+                                        "threshold": AlertTier::threshold(slo, p),
+                                    })
+                                })
+                                .collect();
+                            json!({"tier": tier.severity.as_str(), "severity": tier.severity_label, "pairs": pairs})
+                        })
+                        .collect();
+                    json!({
+                        "name": slo.name,
+                        "service": slo.service,
+                        "description": slo.description,
+                        "objective": slo.objective,
+                        "objective_ratio": slo.objective_ratio(),
+                        "error_budget": slo.error_budget(),
+                        "window": slo.period.to_string(),
+                        "window_days": slo.period.seconds() / 86_400,
+                        "sli": slo.sli.kind(),
+                        "labels": slo.identity_labels(),
+                        "selector": names::selector(slo),
+                        "alert_name": slo.alerting.name,
+                        "runbook_url": slo.alerting.runbook_url,
+                        "tiers": tiers,
+                        "error_ratio": ratios,
+                        "period_error_ratio": names::error_ratio(slo.period),
+                    })
+                })
+                .collect();
+            json!({
+                "name": service.name,
+                "team": service.team,
+                "dashboard_uid": grafana::dashboard_uid(&service.name),
+                "slos": slos,
+            })
+        })
+        .collect();
+    let factors: Vec<Value> = DEFAULT_PAIRS
+        .iter()
+        .map(|p| json!({"tier": p.severity.as_str(), "long": p.long.to_string(), "short": p.short.to_string(), "budget_fraction": fmt_num(p.budget_fraction)}))
+        .collect();
+    json!({
+        "services": services,
+        "rules": rule_names,
+        "window_pairs": factors,
+        "grafana": {
+            "datasource": {"type": "prometheus", "uid": "${datasource}"},
+            "schema_version": grafana::SCHEMA_VERSION,
+            "url": options.grafana.url,
+            "overview_uid": grafana::OVERVIEW_UID,
+        },
+    })
+}
+
+/// The `*.jsonnet` programs in `dir`, sorted.
+pub fn find_programs(dir: &Path) -> Vec<PathBuf> {
+    let mut programs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "jsonnet"))
+                .collect()
+        })
+        .unwrap_or_default();
+    programs.sort();
+    programs
+}
+
+/// Evaluates every program; returns their dashboards, or diagnostics.
+/// `taken` holds the files already generated, which a program may not replace.
+pub fn evaluate_all(
+    programs: &[PathBuf],
+    model: &Model,
+    options: &EmitOptions,
+    taken: &[Artifact],
+    diags: &mut Diagnostics,
+) -> Vec<grafana::Dashboard> {
+    if programs.is_empty() {
+        return Vec::new();
+    }
+    let model = model_json(model, options).to_string();
+    let mut artifacts = Vec::new();
+    for program in programs {
+        let stem = program
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let path = options.grafana_dir().join(format!("{stem}.json"));
+        if taken.iter().any(|a| a.path == path) {
+            diags.push(
+                Diagnostic::error(
+                    "jsonnet::name-clash",
+                    format!("`{}` would overwrite a generated dashboard", path.display()),
+                )
+                .in_path(program)
+                .help("rename the jsonnet file"),
+            );
+            continue;
+        }
+        match evaluate(program, &model) {
+            Ok(dashboard) => match finish(dashboard) {
+                Ok(json) => artifacts.push(grafana::Dashboard {
+                    file: format!("{stem}.json"),
+                    pretty: serde_json::to_string_pretty(&json).unwrap_or_default() + "\n",
+                    compact: json.to_string(),
+                }),
+                Err(message) => diags
+                    .push(Diagnostic::error("jsonnet::not-a-dashboard", message).in_path(program)),
+            },
+            Err(failure) => {
+                let diagnostic = locate(failure, program, diags);
+                diags.push(diagnostic);
+            }
+        }
+    }
+    artifacts
+}
+
+/// Checks the result is a dashboard and marks it as lookout's.
+fn finish(mut dashboard: Value) -> Result<Value, String> {
+    let Some(object) = dashboard.as_object_mut() else {
+        return Err("the program must return a dashboard object".into());
+    };
+    let uid = object
+        .get("uid")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if uid.is_empty() || uid.len() > 40 {
+        return Err(format!(
+            "the dashboard needs a `uid` of 1 to 40 characters, got `{uid}`"
+        ));
+    }
+    if !object.get("title").is_some_and(Value::is_string) {
+        return Err("the dashboard needs a `title`".into());
+    }
+    let description = object
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let description = if description.contains(GENERATED_MARKER) {
+        description.to_string()
+    } else {
+        format!("{GENERATED_MARKER} {description}")
+            .trim_end()
+            .to_string()
+    };
+    // The marker must sit near the top of the file, where `out` looks for it.
+    let mut marked = serde_json::Map::new();
+    marked.insert("description".into(), Value::String(description));
+    for (key, value) in std::mem::take(object) {
+        if key != "description" {
+            marked.insert(key, value);
+        }
+    }
+    Ok(Value::Object(marked))
+}
+
+/// A failed evaluation: message and, when known, where.
+pub struct Failure {
+    pub message: String,
+    pub file: Option<PathBuf>,
+    /// Byte range in `file`.
+    pub range: Option<(usize, usize)>,
+    /// A field whose evaluation failed, when jsonnet gives no position.
+    pub field: Option<String>,
+}
+
+fn locate(failure: Failure, program: &Path, diags: &mut Diagnostics) -> Diagnostic {
+    let file_path = failure
+        .file
+        .clone()
+        .unwrap_or_else(|| program.to_path_buf());
+    let shown = if file_path.is_absolute() {
+        std::env::current_dir()
+            .ok()
+            .and_then(|cwd| file_path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+            .unwrap_or(file_path.clone())
+    } else {
+        file_path.clone()
+    };
+    let text = std::fs::read_to_string(&file_path).unwrap_or_default();
+    let range = failure.range.or_else(|| {
+        // jsonnet reports lazy field failures without a position: find the field.
+        let field = failure.field.as_ref()?;
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            let trimmed = line.trim_start();
+            let rest = trimmed
+                .strip_prefix(field.as_str())
+                .or_else(|| trimmed.strip_prefix(&format!("'{field}'")))
+                .or_else(|| trimmed.strip_prefix(&format!("\"{field}\"")));
+            if rest.is_some_and(|r| r.trim_start().starts_with(':')) {
+                let start = offset + (line.len() - trimmed.len());
+                return Some((start, start + field.len()));
+            }
+            offset += line.len();
+        }
+        None
+    });
+    let file = diags.sources.add(&shown, text);
+    let d = Diagnostic::error("jsonnet::error", format!("jsonnet: {}", failure.message));
+    match range {
+        Some((start, end)) => d.at(Span {
+            file,
+            offset: start,
+            len: end.saturating_sub(start).max(1),
+        }),
+        None => d.in_path(shown),
+    }
+}
+
+#[cfg(feature = "jsonnet")]
+fn evaluate(program: &Path, model: &str) -> Result<Value, Failure> {
+    use jrsonnet_evaluator::error::ErrorKind;
+    use jrsonnet_evaluator::manifest::JsonFormat;
+    use jrsonnet_evaluator::trace::PathResolver;
+    use jrsonnet_evaluator::{FileImportResolver, State};
+
+    let dir = program.parent().map(Path::to_path_buf).unwrap_or_default();
+    let context = jrsonnet_stdlib::ContextInitializer::new(PathResolver::new_cwd_fallback());
+    context
+        .add_ext_code("lookout", model)
+        .map_err(|e| Failure {
+            message: e.to_string(),
+            file: None,
+            range: None,
+            field: None,
+        })?;
+    let mut builder = State::builder();
+    builder
+        .import_resolver(FileImportResolver::new(vec![dir]))
+        .context_initializer(context);
+    let state = builder.build();
+    let _entered = state.enter();
+    let absolute = std::fs::canonicalize(program).unwrap_or_else(|_| program.to_path_buf());
+    let result = state
+        .import(absolute.as_path())
+        .and_then(|value| value.manifest(JsonFormat::minify()));
+    match result {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| Failure {
+            message: format!("the result is not JSON: {e}"),
+            file: None,
+            range: None,
+            field: None,
+        }),
+        Err(error) => {
+            let mut failure = Failure {
+                message: error.error().to_string(),
+                file: None,
+                range: None,
+                field: None,
+            };
+            if let ErrorKind::ImportSyntaxError {
+                path,
+                error: syntax,
+            } = error.error()
+            {
+                failure.message = format!("syntax error: {}", syntax);
+                failure.file = path.source_path().path().map(Path::to_path_buf);
+                let offset = syntax.location.1 as usize;
+                failure.range = Some((offset, offset + 1));
+                return Err(failure);
+            }
+            for element in &error.trace().0 {
+                if let Some(span) = &element.location {
+                    failure.file = span.0.source_path().path().map(Path::to_path_buf);
+                    failure.range = Some((span.1 as usize, span.2 as usize));
+                    break;
+                }
+                if let Some(field) = element
+                    .desc
+                    .strip_prefix("field <")
+                    .and_then(|d| d.strip_suffix("> evaluation"))
+                {
+                    failure.field.get_or_insert_with(|| field.to_string());
+                }
+            }
+            Err(failure)
+        }
+    }
+}
+
+#[cfg(not(feature = "jsonnet"))]
+fn evaluate(_program: &Path, _model: &str) -> Result<Value, Failure> {
+    Err(Failure {
+        message: "this lookout was built without jsonnet support (cargo feature `jsonnet`)".into(),
+        file: None,
+        range: None,
+        field: None,
+    })
+}
