@@ -119,7 +119,7 @@ pub fn generate(request: &Request) -> Generated {
                 None
             } else {
                 artifacts.extend(crate::emit::kubernetes::emit(&custom, &options));
-                artifacts.extend(crate::emit::grafana::artifacts(&custom, &options));
+                artifacts.extend(crate::emit::grafana::artifacts(custom, &options));
                 artifacts.sort_by(|a, b| a.path.cmp(&b.path));
                 Some(artifacts)
             }

@@ -89,8 +89,18 @@ fn check_fails_on_drift_and_names_the_file() {
         "vector(0.999)",
     );
     std::fs::remove_file(root.join("runbooks/public-api/latency.md")).unwrap();
+    edit(
+        root,
+        "dashboards/grafana/public-api.json",
+        "\"title\": \"Burn rate\"",
+        "\"title\": \"Burn\"",
+    );
 
     let err = fails_with(root, &["check"], "drift: rules/payments-api.yaml differs");
+    assert!(
+        err.contains("drift: dashboards/grafana/public-api.json differs"),
+        "{err}"
+    );
     assert!(
         err.contains("+    expr: vector(0.9995)"),
         "diff shown: {err}"
@@ -116,6 +126,7 @@ fn check_fails_on_drift_and_names_the_file() {
     assert_eq!(
         drift,
         [
+            ("dashboards/grafana/public-api.json", "changed"),
             ("rules/payments-api.yaml", "changed"),
             ("runbooks/public-api/latency.md", "missing")
         ]

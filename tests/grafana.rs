@@ -366,7 +366,11 @@ fn alerts_link_to_their_dashboard_and_sidecar_config_maps_carry_every_dashboard(
         .iter()
         .filter(|a| a.path.starts_with("kubernetes/grafana-dashboards"))
         .collect();
-    assert_eq!(maps.len(), 8, "6 services, the overview and the custom jsonnet dashboard");
+    assert_eq!(
+        maps.len(),
+        8,
+        "6 services, the overview and the custom jsonnet dashboard"
+    );
     for map in maps {
         let doc: Value = serde_saphyr::from_str(&map.contents).unwrap();
         assert_eq!(doc["kind"], "ConfigMap");

@@ -53,7 +53,7 @@ impl Dashboard {
 }
 
 pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
-    artifacts(&dashboards(services), options)
+    artifacts(dashboards(services), options)
 }
 
 /// One dashboard per service.
@@ -75,12 +75,13 @@ pub fn overview(services: &[Service]) -> Dashboard {
 }
 
 /// Dashboards as pretty-printed files, as Grafana exports them.
-pub fn artifacts(dashboards: &[Dashboard], options: &EmitOptions) -> Vec<Artifact> {
+pub fn artifacts(dashboards: Vec<Dashboard>, options: &EmitOptions) -> Vec<Artifact> {
+    let dir = options.grafana_dir();
     dashboards
-        .iter()
+        .into_iter()
         .map(|d| Artifact {
-            path: options.grafana_dir().join(&d.file),
-            contents: d.pretty.clone(),
+            path: dir.join(&d.file),
+            contents: d.pretty,
         })
         .collect()
 }

@@ -99,13 +99,13 @@ pub fn emit_all(
         artifacts.extend(runbooks::emit(services, options)?);
         let dashboards = grafana::dashboards(services);
         artifacts.extend(kubernetes::emit(&dashboards, options));
-        artifacts.extend(grafana::artifacts(&dashboards, options));
+        artifacts.extend(grafana::artifacts(dashboards, options));
         Ok(artifacts)
     };
     let chunks = crate::parallel::map_chunks(&model.services, 2, emit_chunk);
     let overview = [grafana::overview(&model.services)];
     let mut artifacts = kubernetes::emit(&overview, options);
-    artifacts.extend(grafana::artifacts(&overview, options));
+    artifacts.extend(grafana::artifacts(overview.into(), options));
     artifacts.push(grafana::provisioning_artifact(options));
     for chunk in chunks {
         artifacts.extend(chunk?);

@@ -39,10 +39,12 @@ pub fn emit(services: &[Service], options: &EmitOptions) -> Result<Vec<Artifact>
         })?;
     let mut artifacts = Vec::new();
     for service in services {
+        let source = service.source.display().to_string();
         for slo in service.slos.iter().filter(|s| !s.alerting.tiers.is_empty()) {
-            let context = context(slo, &service.source.display().to_string());
+            // `Context::from` takes the value as is; `render` would copy it.
+            let context = handlebars::Context::from(context(slo, &source));
             let body = registry
-                .render("runbook", &context)
+                .render_with_context("runbook", &context)
                 .map_err(|err| TemplateError {
                     message: format!(
                         "cannot render the runbook of {}/{}: {}",
@@ -58,15 +60,23 @@ pub fn emit(services: &[Service], options: &EmitOptions) -> Result<Vec<Artifact>
                     .runbooks_dir
                     .join(&slo.service)
                     .join(format!("{}.md", slo.name)),
-                contents: format!(
-                    "<!-- {} -->\n{}",
-                    super::GENERATED_MARKER,
-                    body.trim_end().to_string() + "\n"
-                ),
+                contents: marked(&body),
             });
         }
     }
     Ok(artifacts)
+}
+
+/// The page with lookout's marker on its first line.
+fn marked(body: &str) -> String {
+    let body = body.trim_end();
+    let mut page = String::with_capacity(body.len() + 48);
+    page.push_str("<!-- ");
+    page.push_str(super::GENERATED_MARKER);
+    page.push_str(" -->\n");
+    page.push_str(body);
+    page.push('\n');
+    page
 }
 
 /// Everything a runbook template can use; documented in the README.
