@@ -216,10 +216,8 @@ fn timeseries(title: &str, description: &str, targets: Vec<Json>, defaults: Json
         "title": title,
         "targets": targets,
         "fieldConfig": {"defaults": defaults, "overrides": []},
-        "options": {
-            "legend": {"displayMode": "list", "placement": "bottom", "showLegend": true},
-            "tooltip": {"mode": "multi", "sort": "desc"},
-        },
+        // Only what differs from Grafana's defaults (the legend is a list at the bottom).
+        "options": {"tooltip": {"mode": "multi", "sort": "desc"}},
     });
     describe(&mut panel, description);
     panel
@@ -237,13 +235,8 @@ fn stat(title: &str, description: &str, targets: Vec<Json>, defaults: Json) -> J
         "title": title,
         "targets": targets,
         "fieldConfig": {"defaults": defaults, "overrides": []},
-        "options": {
-            "colorMode": "background",
-            "graphMode": "none",
-            "justifyMode": "auto",
-            "textMode": "value",
-            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": false},
-        },
+        // Only what differs from the stat panel's defaults (last value, auto layout).
+        "options": {"colorMode": "background", "graphMode": "none"},
     });
     describe(&mut panel, description);
     panel

@@ -80,17 +80,15 @@ impl Json {
 
     /// `serde_json::to_string_pretty` layout, plus a final newline.
     pub fn pretty(&self) -> String {
-        let mut out = String::with_capacity(4096);
-        self.write(&mut out, Some(0));
-        out.push('\n');
-        out
+        super::yaml::render(|out| {
+            self.write(out, Some(0));
+            out.push('\n');
+        })
     }
 
     /// One line, no spaces.
     pub fn compact(&self) -> String {
-        let mut out = String::with_capacity(2048);
-        self.write(&mut out, None);
-        out
+        super::yaml::render(|out| self.write(out, None))
     }
 
     fn write(&self, out: &mut String, indent: Option<usize>) {

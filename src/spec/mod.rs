@@ -39,7 +39,6 @@ fn parse_options() -> Options {
     serde_saphyr::options! {
         with_snippet: false,
         alias_limits: alias_limits,
-        budget: Some(serde_saphyr::Budget::default()),
     }
 }
 
