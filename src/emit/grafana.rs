@@ -326,50 +326,59 @@ fn first_event_slo(service: &Service) -> Option<&Slo> {
         .find(|s| s.sli.event_queries().is_some())
 }
 
+/// A declared rate signal, or else the SLI's recorded rate `series`:
+/// `(query, unit, where it came from)`.
+fn rate_signal(
+    declared: Option<&crate::model::Signal>,
+    recorded: Option<&Slo>,
+    series: &str,
+    what: &str,
+) -> Option<(String, String, String)> {
+    match (declared, recorded) {
+        (Some(signal), _) => Some((
+            signal.query.clone(),
+            signal.unit.clone().unwrap_or_else(|| "reqps".into()),
+            "declared".into(),
+        )),
+        (None, Some(slo)) => Some((
+            format!("{series}{}", names::selector(slo)),
+            "reqps".into(),
+            format!("{what} of the {} SLI", slo.name),
+        )),
+        (None, None) => None,
+    }
+}
+
 fn golden_signals(service: &Service, layout: &mut Layout) {
     let signals = &service.signals;
     let mut panels: Vec<Json> = Vec::new();
     let recorded = first_event_slo(service);
-    let traffic = signals
-        .traffic
-        .as_ref()
-        .map(|s| (s.query.clone(), s.unit.clone(), "declared".to_string()))
-        .or_else(|| {
-            recorded.map(|slo| {
-                (
-                    format!("{}{}", names::EVENTS_RATE, names::selector(slo)),
-                    Some("reqps".to_string()),
-                    format!("events of the {} SLI", slo.name),
-                )
-            })
-        });
+    let traffic = rate_signal(
+        signals.traffic.as_ref(),
+        recorded,
+        names::EVENTS_RATE,
+        "events",
+    );
     if let Some((query, unit, origin)) = traffic {
         panels.push(timeseries(
             "Traffic",
             &format!("Requests per second ({origin})."),
             vec![target("A", &query, "traffic", false)],
-            j!({"unit": unit.unwrap_or_else(|| "reqps".into()), "min": 0}),
+            j!({"unit": unit, "min": 0}),
         ));
     }
-    let errors = signals
-        .errors
-        .as_ref()
-        .map(|s| (s.query.clone(), s.unit.clone(), "declared".to_string()))
-        .or_else(|| {
-            recorded.map(|slo| {
-                (
-                    format!("{}{}", names::ERRORS_RATE, names::selector(slo)),
-                    Some("reqps".to_string()),
-                    format!("errors of the {} SLI", slo.name),
-                )
-            })
-        });
+    let errors = rate_signal(
+        signals.errors.as_ref(),
+        recorded,
+        names::ERRORS_RATE,
+        "errors",
+    );
     if let Some((query, unit, origin)) = errors {
         panels.push(timeseries(
             "Errors",
             &format!("Failed requests per second ({origin})."),
             vec![target("A", &query, "errors", false)],
-            j!({"unit": unit.unwrap_or_else(|| "reqps".into()), "min": 0, "color": {"mode": "fixed", "fixedColor": "red"}}),
+            j!({"unit": unit, "min": 0, "color": {"mode": "fixed", "fixedColor": "red"}}),
         ));
     }
     let latency = signals
