@@ -140,8 +140,8 @@ fn main() {
         );
         if name == "grafana" {
             let start = Instant::now();
-            let dashboards = lookout::emit::grafana::dashboards(&model.services);
-            let maps = lookout::emit::kubernetes::emit(&dashboards, &options);
+            let mut dashboards = lookout::emit::grafana::dashboards(&model.services);
+            let maps = lookout::emit::kubernetes::emit(&mut dashboards, &options);
             let bytes: usize = maps.iter().map(|a| a.contents.len()).sum();
             println!(
                 "    grafana values + kubernetes (one core) {:>7.1} ms  {:>6.1} MiB",

@@ -108,7 +108,7 @@ pub fn generate(request: &Request) -> Generated {
         (Some(mut artifacts), Some(model)) => {
             let programs =
                 crate::jsonnet::find_programs(&config.resolve(&dashboards_source(config)));
-            let custom = crate::jsonnet::evaluate_all(
+            let mut custom = crate::jsonnet::evaluate_all(
                 &programs,
                 model,
                 &options,
@@ -118,7 +118,7 @@ pub fn generate(request: &Request) -> Generated {
             if diagnostics.has_errors() {
                 None
             } else {
-                artifacts.extend(crate::emit::kubernetes::emit(&custom, &options));
+                artifacts.extend(crate::emit::kubernetes::emit(&mut custom, &options));
                 artifacts.extend(crate::emit::grafana::artifacts(custom, &options));
                 artifacts.sort_by(|a, b| a.path.cmp(&b.path));
                 Some(artifacts)

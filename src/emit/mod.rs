@@ -97,14 +97,14 @@ pub fn emit_all(
         let mut artifacts = prometheus::emit(services, options);
         artifacts.extend(promtool::emit(services, options));
         artifacts.extend(runbooks::emit(services, options)?);
-        let dashboards = grafana::dashboards(services);
-        artifacts.extend(kubernetes::emit(&dashboards, options));
+        let mut dashboards = grafana::dashboards(services);
+        artifacts.extend(kubernetes::emit(&mut dashboards, options));
         artifacts.extend(grafana::artifacts(dashboards, options));
         Ok(artifacts)
     };
     let chunks = crate::parallel::map_chunks(&model.services, 2, emit_chunk);
-    let overview = [grafana::overview(&model.services)];
-    let mut artifacts = kubernetes::emit(&overview, options);
+    let mut overview = [grafana::overview(&model.services)];
+    let mut artifacts = kubernetes::emit(&mut overview, options);
     artifacts.extend(grafana::artifacts(overview.into(), options));
     artifacts.push(grafana::provisioning_artifact(options));
     for chunk in chunks {

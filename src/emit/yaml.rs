@@ -283,20 +283,31 @@ fn push_single_quoted(out: &mut String, s: &str) {
 }
 
 /// Conservative: a letter first, then characters that never start YAML
-/// syntax, and no word any YAML version reads as a bool or null.
+/// syntax, no `: ` or ` #`, and no word any YAML version reads as a bool or
+/// null. One pass over the bytes: this runs on every scalar written.
 fn is_plain_safe(s: &str) -> bool {
     const AMBIGUOUS: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
-    let Some(first) = s.chars().next() else {
+    let bytes = s.as_bytes();
+    let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else {
         return false;
     };
-    first.is_ascii_alphabetic()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || " _./:-()%,".contains(c))
-        && !s.ends_with(' ')
-        && !s.ends_with(':')
-        && !s.contains(": ")
-        && !s.contains(" #")
-        && !AMBIGUOUS.contains(&s.to_ascii_lowercase().as_str())
+    if !first.is_ascii_alphabetic() || *last == b' ' || *last == b':' {
+        return false;
+    }
+    let mut previous = 0u8;
+    for &b in bytes {
+        let allowed = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b' ' | b'_' | b'.' | b'/' | b':' | b'-' | b'(' | b')' | b'%' | b','
+            );
+        // `: ` starts a mapping value, ` #` a comment.
+        if !allowed || (previous == b':' && b == b' ') || (previous == b' ' && b == b'#') {
+            return false;
+        }
+        previous = b;
+    }
+    bytes.len() > 5 || !AMBIGUOUS.iter().any(|word| word.eq_ignore_ascii_case(s))
 }
 
 #[cfg(test)]
