@@ -52,6 +52,15 @@ fn dashboards(all: &[Artifact]) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// The parsed artifact whose path ends with `suffix`.
+fn parsed(all: &[Artifact], suffix: &str) -> Value {
+    let artifact = all
+        .iter()
+        .find(|a| a.path.ends_with(suffix))
+        .unwrap_or_else(|| panic!("no {suffix}"));
+    serde_json::from_str(&artifact.contents).unwrap()
+}
+
 /// Every panel, rows' nested panels included.
 fn panels(dashboard: &Value) -> Vec<&Value> {
     let mut out = Vec::new();
@@ -219,13 +228,7 @@ fn identity_tags_ids_and_layout() {
 #[test]
 fn each_slo_row_has_sli_budget_burn_alerts_and_runbook() {
     let all = artifacts("lookout.yaml", "slos");
-    let dashboard: Value = serde_json::from_str(
-        &all.iter()
-            .find(|a| a.path.ends_with("public-api.json"))
-            .unwrap()
-            .contents,
-    )
-    .unwrap();
+    let dashboard = parsed(&all, "public-api.json");
     let titles: Vec<&str> = dashboard["panels"]
         .as_array()
         .unwrap()
@@ -292,16 +295,7 @@ fn each_slo_row_has_sli_budget_burn_alerts_and_runbook() {
 #[test]
 fn declared_signals_show_up_for_the_database_and_the_queue_worker() {
     let all = artifacts("lookout.yaml", "slos");
-    let find = |name: &str| -> Value {
-        serde_json::from_str(
-            &all.iter()
-                .find(|a| a.path.ends_with(name))
-                .unwrap()
-                .contents,
-        )
-        .unwrap()
-    };
-    let galera = find("mariadb-galera.json");
+    let galera = parsed(&all, "mariadb-galera.json");
     let titles: Vec<String> = panels(&galera)
         .iter()
         .map(|p| p["title"].as_str().unwrap().to_string())
@@ -317,7 +311,7 @@ fn declared_signals_show_up_for_the_database_and_the_queue_worker() {
             "{title} missing: {titles:?}"
         );
     }
-    let worker = find("settlement-worker.json");
+    let worker = parsed(&all, "settlement-worker.json");
     let exprs = exprs(&worker).join("\n");
     assert!(exprs.contains("histogram_quantile(0.99, sum by (le) (rate(worker_message_duration_seconds_bucket{queue=\"settlement\"}[$__rate_interval])))"), "{exprs}");
     assert!(
@@ -329,13 +323,7 @@ fn declared_signals_show_up_for_the_database_and_the_queue_worker() {
 #[test]
 fn overview_links_every_row_to_its_service_dashboard() {
     let all = artifacts("lookout.yaml", "slos");
-    let overview: Value = serde_json::from_str(
-        &all.iter()
-            .find(|a| a.path.ends_with("slo-overview.json"))
-            .unwrap()
-            .contents,
-    )
-    .unwrap();
+    let overview = parsed(&all, "slo-overview.json");
     let table = &overview["panels"][0];
     assert_eq!(table["type"], "table");
     assert_eq!(
