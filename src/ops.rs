@@ -120,7 +120,7 @@ pub fn generate(request: &Request) -> Generated {
             } else {
                 artifacts.extend(crate::emit::kubernetes::emit(&mut custom, &options));
                 artifacts.extend(crate::emit::grafana::artifacts(custom, &options));
-                artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+                artifacts.sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
                 Some(artifacts)
             }
         }

@@ -13,8 +13,26 @@ pub struct Rejection {
 
 /// Parses `query` and requires it to return an instant vector or a scalar,
 /// as a recording rule's expression must.
+///
+/// The parser compiles the regex of every `=~`/`!~` matcher, which was half
+/// its cost on large projects where the same few regexes repeat. So regex
+/// literals are checked once each (per thread) and stubbed out before the
+/// query is parsed; a query whose literals cannot be read that way is parsed
+/// as written.
 pub fn validate(query: &str) -> Result<Expr, Rejection> {
-    let expr = parser::parse(query).map_err(|message| Rejection {
+    let stubbed = match stub_regex_matchers(query) {
+        Some((mut stubbed, regexes)) => {
+            // Keep whether each matcher matches the empty string: the parser
+            // rejects selectors whose every matcher does.
+            for regex in regexes {
+                let stub = if check_regex(&regex)? { ".*" } else { ".+" };
+                stubbed = stubbed.replacen(STUB, stub, 1);
+            }
+            stubbed
+        }
+        None => query.to_string(),
+    };
+    let expr = parser::parse(&stubbed).map_err(|message| Rejection {
         message: tidy(&message),
     })?;
     match expr.value_type() {
@@ -51,6 +69,114 @@ pub fn substitute_grafana_variables(query: &str) -> String {
     out
 }
 
+/// Placeholder for a regex literal between stubbing and substitution; it
+/// cannot occur in a query because it contains a control character.
+const STUB: &str = "\u{1}regex\u{1}";
+
+/// Compiles a matcher regex as Prometheus anchors it, remembering results.
+/// Returns whether it matches the empty string.
+fn check_regex(regex: &str) -> Result<bool, Rejection> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static SEEN: RefCell<HashMap<String, Result<bool, String>>> = RefCell::new(HashMap::new());
+    }
+    SEEN.with(|seen| {
+        if let Some(result) = seen.borrow().get(regex) {
+            return result.clone();
+        }
+        let result = regex::Regex::new(&format!("^(?:{regex})$"))
+            .map(|compiled| compiled.is_match(""))
+            .map_err(|e| {
+                format!(
+                    "invalid regex `{regex}`: {}",
+                    e.to_string().lines().last().unwrap_or("")
+                )
+            });
+        seen.borrow_mut().insert(regex.to_string(), result.clone());
+        result
+    })
+    .map_err(|message| Rejection { message })
+}
+
+/// Replaces the string after each `=~`/`!~` with a [`STUB`] and returns the
+/// unescaped regexes. `None` when a literal uses an escape this reader does
+/// not handle; the caller then parses the original query.
+fn stub_regex_matchers(query: &str) -> Option<(String, Vec<String>)> {
+    let bytes = query.as_bytes();
+    let mut out = String::with_capacity(query.len());
+    let mut regexes = Vec::new();
+    let mut i = 0;
+    let mut copied = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            // Skip string literals that are not regexes.
+            quote @ (b'"' | b'\'' | b'`') => {
+                i = string_end(bytes, i, quote)?;
+            }
+            b'=' | b'!' if bytes.get(i + 1) == Some(&b'~') => {
+                let mut start = i + 2;
+                while bytes.get(start).is_some_and(u8::is_ascii_whitespace) {
+                    start += 1;
+                }
+                let quote = *bytes.get(start)?;
+                if !matches!(quote, b'"' | b'\'' | b'`') {
+                    return None;
+                }
+                let end = string_end(bytes, start, quote)?;
+                regexes.push(unescape(&query[start + 1..end - 1], quote)?);
+                out.push_str(&query[copied..start]);
+                out.push('"');
+                out.push_str(STUB);
+                out.push('"');
+                copied = end;
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&query[copied..]);
+    Some((out, regexes))
+}
+
+/// Index just past the literal that opens at `start`.
+fn string_end(bytes: &[u8], start: usize, quote: u8) -> Option<usize> {
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if quote != b'`' => i += 2,
+            b if b == quote => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Go string unescaping for the escapes PromQL queries use in practice.
+fn unescape(body: &str, quote: u8) -> Option<String> {
+    if quote == b'`' {
+        return Some(body.to_string());
+    }
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next()? {
+            '\\' => out.push('\\'),
+            '"' => out.push('"'),
+            '\'' => out.push('\''),
+            'n' => out.push('\n'),
+            't' => out.push('\t'),
+            'r' => out.push('\r'),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
 fn tidy(message: &str) -> String {
     message.trim().trim_end_matches('.').to_string()
 }
@@ -63,6 +189,28 @@ mod tests {
     fn accepts_rule_expressions() {
         assert!(validate(r#"sum(rate(http_requests_total{code=~"5.."}[5m]))"#).is_ok());
         assert!(validate("vector(0.999)").is_ok());
+    }
+
+    #[test]
+    fn regex_matchers_are_checked_once_and_stubbed() {
+        let (stubbed, regexes) =
+            stub_regex_matchers(r#"sum(rate(x{code=~"5..",path!~'/api/\\d+', a="=~"}[5m]))"#)
+                .unwrap();
+        assert_eq!(
+            stubbed.replace(STUB, "R"),
+            r#"sum(rate(x{code=~"R",path!~"R", a="=~"}[5m]))"#
+        );
+        assert_eq!(regexes, ["5..", r"/api/\d+"]);
+        assert!(validate(r#"x{code=~"5(.."}"#)
+            .unwrap_err()
+            .message
+            .contains("invalid regex `5(..`"));
+        assert!(validate(r#"x{code=~"5.."}"#).is_ok());
+        // A selector whose only matcher matches "" stays invalid.
+        assert!(validate(r#"{code=~".*"}"#).is_err());
+        assert!(validate(r#"{code=~"5.."}"#).is_ok());
+        // Unknown escapes fall back to the parser itself.
+        assert!(stub_regex_matchers(r#"x{a=~"\x41"}"#).is_none());
     }
 
     #[test]

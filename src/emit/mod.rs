@@ -110,7 +110,9 @@ pub fn emit_all(
     for chunk in chunks {
         artifacts.extend(chunk?);
     }
-    artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+    // Byte order of the paths: deterministic, and much cheaper than
+    // comparing component by component on 14,000 artifacts.
+    artifacts.sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
     Ok(artifacts)
 }
 
