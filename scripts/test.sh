@@ -24,4 +24,6 @@ echo "==> cargo test"
 cargo test --locked
 
 echo "==> lookout check (the committed example output is up to date)"
-cargo run --locked --quiet -- check
+# The binary cargo test just built; `cargo run` would rebuild it without
+# the dev-dependencies' features.
+"${CARGO_TARGET_DIR:-target}/debug/lookout" check
