@@ -21,11 +21,18 @@ pub struct Rejection {
 /// as written.
 pub fn validate(query: &str) -> Result<Expr, Rejection> {
     let stubbed = match stub_regex_matchers(query) {
-        Some((mut stubbed, regexes)) => {
-            // Keep whether each matcher matches the empty string: the parser
-            // rejects selectors whose every matcher does.
-            for regex in regexes {
-                let stub = if check_regex(&regex)? { ".*" } else { ".+" };
+        Some((mut stubbed, matchers)) => {
+            // An equality matcher needs no regex compiled. Keep whether each
+            // matcher matches the empty string: the parser rejects selectors
+            // whose every matcher does.
+            for (negated, regex) in matchers {
+                let matches_empty = check_regex(&regex)?;
+                let stub = match (negated, matches_empty) {
+                    (false, true) => r#"="""#,
+                    (false, false) => r#"="x""#,
+                    (true, true) => r#"!="""#,
+                    (true, false) => r#"!="x""#,
+                };
                 stubbed = stubbed.replacen(STUB, stub, 1);
             }
             stubbed
@@ -99,10 +106,11 @@ fn check_regex(regex: &str) -> Result<bool, Rejection> {
     .map_err(|message| Rejection { message })
 }
 
-/// Replaces the string after each `=~`/`!~` with a [`STUB`] and returns the
-/// unescaped regexes. `None` when a literal uses an escape this reader does
-/// not handle; the caller then parses the original query.
-fn stub_regex_matchers(query: &str) -> Option<(String, Vec<String>)> {
+/// Replaces each `=~"…"`/`!~"…"` with a [`STUB`] and returns, per matcher,
+/// whether it is negated and its unescaped regex. `None` when a literal uses
+/// an escape this reader does not handle; the caller then parses the
+/// original query.
+fn stub_regex_matchers(query: &str) -> Option<(String, Vec<(bool, String)>)> {
     let bytes = query.as_bytes();
     let mut out = String::with_capacity(query.len());
     let mut regexes = Vec::new();
@@ -124,11 +132,12 @@ fn stub_regex_matchers(query: &str) -> Option<(String, Vec<String>)> {
                     return None;
                 }
                 let end = string_end(bytes, start, quote)?;
-                regexes.push(unescape(&query[start + 1..end - 1], quote)?);
-                out.push_str(&query[copied..start]);
-                out.push('"');
+                regexes.push((
+                    bytes[i] == b'!',
+                    unescape(&query[start + 1..end - 1], quote)?,
+                ));
+                out.push_str(&query[copied..i]);
                 out.push_str(STUB);
-                out.push('"');
                 copied = end;
                 i = end;
             }
@@ -197,10 +206,17 @@ mod tests {
             stub_regex_matchers(r#"sum(rate(x{code=~"5..",path!~'/api/\\d+', a="=~"}[5m]))"#)
                 .unwrap();
         assert_eq!(
-            stubbed.replace(STUB, "R"),
-            r#"sum(rate(x{code=~"R",path!~"R", a="=~"}[5m]))"#
+            stubbed.replace(STUB, "~"),
+            r#"sum(rate(x{code~,path~, a="=~"}[5m]))"#
         );
-        assert_eq!(regexes, ["5..", r"/api/\d+"]);
+        assert_eq!(
+            regexes,
+            [(false, "5..".to_string()), (true, r"/api/\d+".to_string())]
+        );
+        let parsed = validate(r#"sum(rate(x{code=~"5..",path!~'/api/\\d+'}[5m]))"#);
+        assert!(parsed.is_ok());
+        // `\d` is not a Go string escape, so PromQL rejects it, as here.
+        assert!(validate(r#"x{path!~'/api/\d+'}"#).is_err());
         assert!(validate(r#"x{code=~"5(.."}"#)
             .unwrap_err()
             .message
