@@ -596,7 +596,8 @@ impl Lowering<'_> {
             "{}{{{inner}}}",
             if histogram.is_empty() { "x" } else { histogram }
         );
-        let expr = match promql::validate(&probe) {
+        // The syntax tree is needed (for the selector's labels), so parse as written.
+        let expr = match promql::parse(&probe) {
             Ok(expr) => expr,
             Err(rejection) => {
                 let d = self.error(

@@ -11,15 +11,16 @@ pub struct Rejection {
     pub message: String,
 }
 
-/// Parses `query` and requires it to return an instant vector or a scalar,
-/// as a recording rule's expression must.
+/// Checks that `query` parses and returns an instant vector or a scalar, as
+/// a recording rule's expression must.
 ///
 /// The parser compiles the regex of every `=~`/`!~` matcher, which was half
 /// its cost on large projects where the same few regexes repeat. So regex
 /// literals are checked once each (per thread) and stubbed out before the
 /// query is parsed; a query whose literals cannot be read that way is parsed
-/// as written.
-pub fn validate(query: &str) -> Result<Expr, Rejection> {
+/// as written. The stubbed syntax tree is not returned, since its matchers
+/// are not the query's: use [`parse`] for the tree.
+pub fn validate(query: &str) -> Result<(), Rejection> {
     let stubbed = match stub_regex_matchers(query) {
         Some((mut stubbed, matchers)) => {
             // An equality matcher needs no regex compiled. Keep whether each
@@ -39,7 +40,12 @@ pub fn validate(query: &str) -> Result<Expr, Rejection> {
         }
         None => query.to_string(),
     };
-    let expr = parser::parse(&stubbed).map_err(|message| Rejection {
+    parse(&stubbed).map(|_| ())
+}
+
+/// Parses `query` as written, with the same result-type rule as [`validate`].
+pub fn parse(query: &str) -> Result<Expr, Rejection> {
+    let expr = parser::parse(query).map_err(|message| Rejection {
         message: tidy(&message),
     })?;
     match expr.value_type() {
