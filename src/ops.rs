@@ -106,8 +106,10 @@ pub fn generate(request: &Request) -> Generated {
     // Custom jsonnet dashboards read the compiled model, so they come last.
     let artifacts = match (artifacts, &compiled.model) {
         (Some(mut artifacts), Some(model)) => {
-            let programs =
-                crate::jsonnet::find_programs(&config.resolve(&dashboards_source(config)));
+            // Custom programs live in the dashboards folder of the project.
+            let programs = crate::jsonnet::find_programs(
+                &config.resolve(&options.dashboards_dir.to_string_lossy()),
+            );
             let mut custom = crate::jsonnet::evaluate_all(
                 &programs,
                 model,
@@ -133,16 +135,6 @@ pub fn generate(request: &Request) -> Generated {
         out_root,
         options,
     }
-}
-
-/// Where custom `*.jsonnet` dashboards live: the dashboards output folder.
-fn dashboards_source(config: &crate::spec::config::LoadedConfig) -> String {
-    config
-        .config
-        .output
-        .dashboards
-        .clone()
-        .unwrap_or_else(|| "dashboards".into())
 }
 
 /// The result of `build`.

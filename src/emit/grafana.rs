@@ -512,12 +512,20 @@ fn slo_row(slo: &Slo, layout: &mut Layout) {
         8,
         stat(
             "Error budget remaining",
-            &format!("Share of the {} error budget left (below 0: overspent).", slo.period),
-            vec![target("A", &format!("{}{selector}", names::PERIOD_BUDGET_REMAINING), "", false)],
+            &format!(
+                "Share of the {} error budget left (below 0: overspent).",
+                slo.period
+            ),
+            vec![target(
+                "A",
+                &format!("{}{selector}", names::PERIOD_BUDGET_REMAINING),
+                "",
+                false,
+            )],
             j!({
                 "unit": "percentunit",
                 "decimals": 1,
-                "thresholds": thresholds(&[(None, "red"), (Some(0.0), "orange"), (Some(0.25), "yellow"), (Some(0.5), "green")]),
+                "thresholds": budget_thresholds(),
             }),
         ),
     );
@@ -590,7 +598,7 @@ fn slo_row(slo: &Slo, layout: &mut Layout) {
     layout.add(4, 8, alerts);
 }
 
-/// Budget-remaining colours shared by the overview table.
+/// Budget-remaining colours, shared by the SLO rows and the overview table.
 fn budget_thresholds() -> Json {
     thresholds(&[
         (None, "red"),

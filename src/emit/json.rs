@@ -71,16 +71,9 @@ impl Json {
         }
     }
 
-    pub fn get(&self, key: &str) -> Option<&Json> {
-        match self {
-            Json::Obj(entries) => entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
     /// `serde_json::to_string_pretty` layout, plus a final newline.
     pub fn pretty(&self) -> String {
-        super::yaml::render(|out| {
+        super::render(|out| {
             self.write(out, Some(0));
             out.push('\n');
         })
@@ -88,7 +81,7 @@ impl Json {
 
     /// One line, no spaces.
     pub fn compact(&self) -> String {
-        super::yaml::render(|out| self.write(out, None))
+        super::render(|out| self.write(out, None))
     }
 
     fn write(&self, out: &mut String, indent: Option<usize>) {
@@ -146,7 +139,7 @@ impl Json {
 fn newline(out: &mut String, indent: Option<usize>) {
     if let Some(n) = indent {
         out.push('\n');
-        super::yaml::push_spaces(out, n * 2);
+        super::push_spaces(out, n * 2);
     }
 }
 

@@ -14,6 +14,7 @@ pub mod promtool;
 pub mod runbooks;
 pub mod yaml;
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use crate::model::{Model, Service};
@@ -114,6 +115,40 @@ pub fn emit_all(
     // comparing component by component on 14,000 artifacts.
     artifacts.sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
     Ok(artifacts)
+}
+
+/// Renders into a per-thread buffer and returns an exact-size copy.
+///
+/// Generated files run to hundreds of kilobytes; growing each one from
+/// empty reallocates (and page-faults) its way up, which profiled as a
+/// quarter of emit time. The buffer grows once per thread instead.
+pub(crate) fn render(write: impl FnOnce(&mut String)) -> String {
+    thread_local! {
+        static BUFFER: RefCell<String> = RefCell::new(String::with_capacity(1 << 20));
+    }
+    BUFFER.with(|buffer| match buffer.try_borrow_mut() {
+        Ok(mut buffer) => {
+            buffer.clear();
+            write(&mut buffer);
+            buffer.as_str().to_owned()
+        }
+        // Re-entered (a renderer inside a renderer): use a fresh string.
+        Err(_) => {
+            let mut out = String::new();
+            write(&mut out);
+            out
+        }
+    })
+}
+
+/// Appends `n` spaces; generated files indent millions of lines.
+pub(crate) fn push_spaces(out: &mut String, mut n: usize) {
+    const SPACES: &str = "                                                                ";
+    while n > 0 {
+        let take = n.min(SPACES.len());
+        out.push_str(&SPACES[..take]);
+        n -= take;
+    }
 }
 
 /// Header comment lines for generated YAML files.

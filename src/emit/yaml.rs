@@ -11,6 +11,8 @@ use std::cell::RefCell;
 use std::fmt::Write;
 use std::rc::Rc;
 
+use super::push_spaces;
+
 /// A YAML value with ordered keys.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
@@ -101,33 +103,9 @@ impl MapBuilder {
     }
 }
 
-/// Renders into a per-thread buffer and returns an exact-size copy.
-///
-/// Generated files run to hundreds of kilobytes; growing each one from
-/// empty reallocates (and page-faults) its way up, which profiled as a
-/// quarter of emit time. The buffer grows once per thread instead.
-pub(crate) fn render(write: impl FnOnce(&mut String)) -> String {
-    thread_local! {
-        static BUFFER: RefCell<String> = RefCell::new(String::with_capacity(1 << 20));
-    }
-    BUFFER.with(|buffer| match buffer.try_borrow_mut() {
-        Ok(mut buffer) => {
-            buffer.clear();
-            write(&mut buffer);
-            buffer.as_str().to_owned()
-        }
-        // Re-entered (a renderer inside a renderer): use a fresh string.
-        Err(_) => {
-            let mut out = String::new();
-            write(&mut out);
-            out
-        }
-    })
-}
-
 /// Renders a document: `header` lines become `# ` comments.
 pub fn document(header: &[&str], root: &Node) -> String {
-    render(|out| write_document(out, header, root))
+    super::render(|out| write_document(out, header, root))
 }
 
 fn write_document(out: &mut String, header: &[&str], root: &Node) {
@@ -183,7 +161,7 @@ fn write_node(out: &mut String, node: &Node, indent: usize, context: Context) {
                     if context != Context::Top || i > 0 {
                         out.push('\n');
                     }
-                    push_indent(out, indent);
+                    push_spaces(out, indent);
                 }
                 out.push_str("- ");
                 write_node(out, item, indent + 2, Context::SeqItem);
@@ -196,7 +174,7 @@ fn write_node(out: &mut String, node: &Node, indent: usize, context: Context) {
                     if context != Context::Top || i > 0 {
                         out.push('\n');
                     }
-                    push_indent(out, indent);
+                    push_spaces(out, indent);
                 }
                 write_key(out, key);
                 out.push(':');
@@ -217,20 +195,6 @@ fn write_node(out: &mut String, node: &Node, indent: usize, context: Context) {
     }
     if context == Context::Top {
         out.push('\n');
-    }
-}
-
-fn push_indent(out: &mut String, indent: usize) {
-    push_spaces(out, indent);
-}
-
-/// Appends `n` spaces; generated files indent millions of lines.
-pub(crate) fn push_spaces(out: &mut String, mut n: usize) {
-    const SPACES: &str = "                                                                ";
-    while n > 0 {
-        let take = n.min(SPACES.len());
-        out.push_str(&SPACES[..take]);
-        n -= take;
     }
 }
 
@@ -258,7 +222,7 @@ fn write_str(out: &mut String, s: &str, indent: usize) {
         for line in body.lines() {
             out.push('\n');
             if !line.is_empty() {
-                push_indent(out, indent);
+                push_spaces(out, indent);
                 out.push_str(line);
             }
         }

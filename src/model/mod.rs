@@ -191,11 +191,6 @@ impl QueryTemplate {
     pub fn at(&self, window: Duration) -> String {
         self.text.replace(Self::WINDOW_SLOT, &window.to_string())
     }
-
-    /// The query with a literal placeholder such as Grafana's `$__range`.
-    pub fn with_placeholder(&self, placeholder: &str) -> String {
-        self.text.replace(Self::WINDOW_SLOT, placeholder)
-    }
 }
 
 #[derive(Debug, Clone)]
