@@ -32,6 +32,7 @@ pub(super) fn lower(files: &[SpecFile], config: &LoadedConfig, diags: &mut Diagn
     let templates = Templates::default();
     let mut cx = Lowering {
         pending_promql: Vec::new(),
+        canonical_root: std::fs::canonicalize(&config.root).ok(),
         diags,
         templates: &templates,
         config,
@@ -109,6 +110,8 @@ fn check_promql(pending: &[PendingQuery], diags: &mut Diagnostics) {
 
 struct Lowering<'a> {
     pending_promql: Vec<PendingQuery>,
+    /// The project root, resolved once, for spec paths in generated headers.
+    canonical_root: Option<std::path::PathBuf>,
     diags: &'a mut Diagnostics,
     templates: &'a Templates,
     config: &'a LoadedConfig,
@@ -280,7 +283,10 @@ impl Lowering<'_> {
             name,
             team,
             signals,
-            source: project_relative(self.diags.sources.path(self.file), &self.config.root),
+            source: project_relative(
+                self.diags.sources.path(self.file),
+                self.canonical_root.as_deref(),
+            ),
             slos,
         })
     }
@@ -938,10 +944,9 @@ impl Lowering<'_> {
 
 /// The spec's path as written in generated headers: relative to the project
 /// root, so output does not depend on where the repository is checked out.
-fn project_relative(path: &std::path::Path, root: &std::path::Path) -> std::path::PathBuf {
-    let canonical = |p: &std::path::Path| std::fs::canonicalize(p).ok();
-    if let (Some(path_abs), Some(root_abs)) = (canonical(path), canonical(root)) {
-        if let Ok(relative) = path_abs.strip_prefix(&root_abs) {
+fn project_relative(path: &std::path::Path, root: Option<&std::path::Path>) -> std::path::PathBuf {
+    if let (Ok(path_abs), Some(root_abs)) = (std::fs::canonicalize(path), root) {
+        if let Ok(relative) = path_abs.strip_prefix(root_abs) {
             return relative.to_path_buf();
         }
     }
