@@ -46,6 +46,27 @@ pub fn generate(request: &Request) -> Generated {
     if let Some(kubernetes) = &config.config.output.kubernetes {
         options.kubernetes_dir = PathBuf::from(kubernetes);
     }
+    if let Some(shipping) = &config.config.output.shipping {
+        options.shipping_dir = PathBuf::from(shipping);
+    }
+    options.loki = config
+        .config
+        .loki
+        .as_ref()
+        .map(|loki| crate::emit::LokiTarget {
+            url: loki.value.url.value.trim_end_matches('/').to_string(),
+            tenant: loki.value.tenant.clone(),
+            token_env: loki.value.token_env.as_ref().map(|e| e.value.clone()),
+        });
+    options.elasticsearch =
+        config
+            .config
+            .elasticsearch
+            .as_ref()
+            .map(|es| crate::emit::ElasticsearchTarget {
+                url: es.value.url.value.trim_end_matches('/').to_string(),
+                api_key_env: es.value.api_key_env.as_ref().map(|e| e.value.clone()),
+            });
     let grafana = &config.config.grafana;
     options.grafana.url = grafana
         .url

@@ -126,10 +126,11 @@ pub fn apply(root: &Path, changes: &[Change]) -> io::Result<()> {
     Ok(())
 }
 
-/// Does the text carry lookout's marker near its top?
+/// Does the text carry lookout's marker near its top? JSON bodies carry it
+/// in `_meta`, a few lines down.
 pub fn is_owned(text: &str) -> bool {
     text.lines()
-        .take(3)
+        .take(5)
         .any(|line| line.contains(GENERATED_MARKER))
 }
 
@@ -165,7 +166,7 @@ fn files_under(dir: &Path) -> io::Result<Vec<PathBuf>> {
                 pending.push(path);
             } else if matches!(
                 path.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "yml" | "md" | "json")
+                Some("yaml" | "yml" | "md" | "json" | "ndjson" | "alloy")
             ) {
                 files.push(path);
             }

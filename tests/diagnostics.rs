@@ -36,7 +36,7 @@ fn name(case: &Path) -> String {
 #[test]
 fn every_invalid_fixture_is_rejected_with_a_location() {
     let cases = fixture_dirs("invalid");
-    assert!(cases.len() >= 18, "fixtures went missing: {cases:?}");
+    assert!(cases.len() >= 25, "fixtures went missing: {cases:?}");
     for case in cases {
         let compiled = compile(&inputs(&case));
         let diags = &compiled.diagnostics;
@@ -116,6 +116,16 @@ fn each_case_reports_its_own_code() {
         ("two-sli-kinds", "spec::sli-kind"),
         ("unknown-field", "spec::unknown-field"),
         ("unknown-template-var", "spec::template"),
+        ("log-unknown-format", "spec::unknown-value"),
+        ("log-json-without-fields", "spec::missing-fields"),
+        (
+            "log-destination-not-configured",
+            "spec::destination-not-configured",
+        ),
+        ("log-undeclared-source", "spec::unknown-log"),
+        ("log-invalid-logql", "spec::invalid-logql"),
+        ("log-not-in-loki", "spec::log-not-in-loki"),
+        ("log-nginx-with-fields", "spec::fields-not-allowed"),
     ];
     for (case, code) in expected {
         let compiled = compile(&inputs(&Path::new("tests/fixtures/invalid").join(case)));

@@ -1,6 +1,8 @@
 //! Lowering: one pass over the spec trees that validates each value and
 //! builds the model from it.
 
+mod logs;
+
 use std::collections::{BTreeMap, HashMap};
 
 use serde_saphyr::Spanned;
@@ -37,9 +39,12 @@ pub(super) fn lower(files: &[SpecFile], config: &LoadedConfig, diags: &mut Diagn
         templates: &templates,
         config,
         file: FileId(0),
+        service_logs: Vec::new(),
+        component_ids: HashMap::new(),
     };
     let project_labels = cx.project_labels();
     let base_url = cx.base_url();
+    cx.log_targets();
     let mut seen: HashMap<String, Span> = HashMap::new();
     let mut services = Vec::new();
     for spec_file in files {
@@ -117,6 +122,10 @@ struct Lowering<'a> {
     config: &'a LoadedConfig,
     /// The file whose spans are being resolved.
     file: FileId,
+    /// The logs of the service being lowered, for log SLIs.
+    service_logs: Vec<crate::model::LogSource>,
+    /// Shipper component ids of every log so far: they share one namespace.
+    component_ids: HashMap<String, Span>,
 }
 
 impl Lowering<'_> {
@@ -246,6 +255,10 @@ impl Lowering<'_> {
                 span,
             );
         }
+        self.service_logs = match &spec.logs {
+            Some(logs) => self.logs(logs, &name),
+            None => Vec::new(),
+        };
         let mut seen: HashMap<&str, Span> = HashMap::new();
         let mut slos = Vec::new();
         for slo_spec in &spec.slos.value {
@@ -279,10 +292,15 @@ impl Lowering<'_> {
         if self.diags.error_count() > errors_before {
             return None;
         }
+        let (log_slos, slos) = slos
+            .into_iter()
+            .partition(|slo: &Slo| matches!(slo.sli, Sli::Logs { .. }));
         Some(Service {
             name,
             team,
             signals,
+            log_slos,
+            logs: std::mem::take(&mut self.service_logs),
             source: project_relative(
                 self.diags.sources.path(self.file),
                 self.canonical_root.as_deref(),
@@ -484,6 +502,7 @@ impl Lowering<'_> {
             spec.events.is_some(),
             spec.latency.is_some(),
             spec.raw.is_some(),
+            spec.logs.is_some(),
         ]
         .iter()
         .filter(|s| **s)
@@ -498,8 +517,11 @@ impl Lowering<'_> {
                 },
                 span,
             );
-            d.help = Some("set exactly one of `events`, `latency` or `raw`".into());
+            d.help = Some("set exactly one of `events`, `latency`, `raw` or `logs`".into());
             return None;
+        }
+        if let Some(logs) = &spec.logs {
+            return self.log_sli(logs);
         }
         if let Some(events) = &spec.events {
             let errors = self.query(&events.errors, service, slo, "errors");

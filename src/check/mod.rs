@@ -4,6 +4,7 @@
 //! on, so one run lists every problem. A model is returned only when no
 //! error was found; warnings do not block it.
 
+mod logql;
 mod lower;
 pub mod promql;
 pub mod template;

@@ -6,12 +6,16 @@
 //! byte-for-byte deterministic for a given model, so `check` can compare it
 //! with committed files. Writing happens in one place, `crate::out`.
 
+pub mod elasticsearch;
 pub mod grafana;
 pub mod json;
+pub mod kibana;
 pub mod kubernetes;
+pub mod loki;
 pub mod prometheus;
 pub mod promtool;
 pub mod runbooks;
+pub mod shipping;
 pub mod yaml;
 
 use std::cell::RefCell;
@@ -37,9 +41,30 @@ pub struct EmitOptions {
     pub runbooks_dir: PathBuf,
     pub dashboards_dir: PathBuf,
     pub kubernetes_dir: PathBuf,
+    pub shipping_dir: PathBuf,
     /// A project's runbook template, replacing the built-in one.
     pub runbook_template: Option<String>,
     pub grafana: GrafanaOptions,
+    /// Log backends the shipper configs write to, from lookout.yaml.
+    pub loki: Option<LokiTarget>,
+    pub elasticsearch: Option<ElasticsearchTarget>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LokiTarget {
+    /// Base URL without a trailing slash.
+    pub url: String,
+    pub tenant: Option<String>,
+    /// Environment variable the shippers read a bearer token from.
+    pub token_env: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ElasticsearchTarget {
+    /// Base URL without a trailing slash.
+    pub url: String,
+    /// Environment variable the shippers read an API key from.
+    pub api_key_env: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +83,7 @@ impl Default for EmitOptions {
             runbooks_dir: PathBuf::from("runbooks"),
             dashboards_dir: PathBuf::from("dashboards"),
             kubernetes_dir: PathBuf::from("kubernetes"),
+            shipping_dir: PathBuf::from("shipping"),
             runbook_template: None,
             grafana: GrafanaOptions {
                 url: None,
@@ -65,6 +91,8 @@ impl Default for EmitOptions {
                 provisioning_path: "/var/lib/grafana/dashboards/lookout".into(),
                 namespace: "monitoring".into(),
             },
+            loki: None,
+            elasticsearch: None,
         }
     }
 }
@@ -74,6 +102,18 @@ impl EmitOptions {
         self.dashboards_dir.join("grafana")
     }
 
+    pub fn kibana_dir(&self) -> PathBuf {
+        self.dashboards_dir.join("kibana")
+    }
+
+    pub fn elasticsearch_dir(&self) -> PathBuf {
+        self.dashboards_dir.join("elasticsearch")
+    }
+
+    pub fn loki_rules_dir(&self) -> PathBuf {
+        self.rules_dir.join("loki")
+    }
+
     /// The directories whose lookout-owned files `build` manages; an owned
     /// file there that is no longer generated is stale.
     pub fn owned_dirs(&self) -> Vec<PathBuf> {
@@ -81,7 +121,10 @@ impl EmitOptions {
             self.rules_dir.clone(),
             self.runbooks_dir.clone(),
             self.grafana_dir(),
+            self.kibana_dir(),
+            self.elasticsearch_dir(),
             self.kubernetes_dir.clone(),
+            self.shipping_dir.clone(),
         ]
     }
 }
@@ -97,6 +140,9 @@ pub fn emit_all(
     let emit_chunk = |services: &[Service]| -> Result<Vec<Artifact>, runbooks::TemplateError> {
         let mut artifacts = prometheus::emit(services, options);
         artifacts.extend(promtool::emit(services, options));
+        artifacts.extend(loki::emit(services, options));
+        artifacts.extend(elasticsearch::emit(services, options));
+        artifacts.extend(kibana::emit(services, options));
         artifacts.extend(runbooks::emit(services, options)?);
         let mut dashboards = grafana::dashboards(services);
         artifacts.extend(kubernetes::emit(&mut dashboards, options));
@@ -108,6 +154,7 @@ pub fn emit_all(
     let mut artifacts = kubernetes::emit(&mut overview, options);
     artifacts.extend(grafana::artifacts(overview.into(), options));
     artifacts.push(grafana::provisioning_artifact(options));
+    artifacts.extend(shipping::emit(model, options));
     for chunk in chunks {
         artifacts.extend(chunk?);
     }

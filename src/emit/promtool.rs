@@ -272,7 +272,9 @@ fn input_series(slo: &Slo, profile: &Profile) -> Vec<Node> {
                 series(names::EVENTS_RATE, &labels, gauge(&all_events, EVENT_RATE)),
             ]
         }
-        Sli::Events { .. } => vec![
+        // Log SLOs live in `Service::log_slos`, which promtool never sees;
+        // their recorded 5m rates would look the same as events'.
+        Sli::Events { .. } | Sli::Logs { .. } => vec![
             series(names::ERRORS_RATE, &labels, gauge(&errors, EVENT_RATE)),
             series(names::EVENTS_RATE, &labels, gauge(&all_events, EVENT_RATE)),
         ],

@@ -40,9 +40,9 @@ pub fn emit(services: &[Service], options: &EmitOptions) -> Result<Vec<Artifact>
     let mut artifacts = Vec::new();
     for service in services {
         let source = service.source.display().to_string();
-        for slo in service.slos.iter().filter(|s| !s.alerting.tiers.is_empty()) {
+        for slo in service.all_slos().filter(|s| !s.alerting.tiers.is_empty()) {
             // `Context::from` takes the value as is; `render` would copy it.
-            let context = handlebars::Context::from(context(slo, &source));
+            let context = handlebars::Context::from(context(service, slo, &source));
             let body = registry
                 .render_with_context("runbook", &context)
                 .map_err(|err| TemplateError {
@@ -80,7 +80,7 @@ fn marked(body: &str) -> String {
 }
 
 /// Everything a runbook template can use; documented in the README.
-pub fn context(slo: &Slo, source: &str) -> serde_json::Value {
+pub fn context(service: &Service, slo: &Slo, source: &str) -> serde_json::Value {
     let selector = names::selector(slo);
     let budget = slo.error_budget();
     let tiers: Vec<_> = slo
@@ -112,6 +112,36 @@ pub fn context(slo: &Slo, source: &str) -> serde_json::Value {
         })
         .collect();
     let hour = Duration::hours(1);
+    if let Some((log, errors, total)) = super::loki::log_sli(service, slo) {
+        // Log SLOs are evaluated by the Loki ruler: the queries to look at are LogQL.
+        let ratio = |window| super::loki::error_ratio(log, errors, total, window);
+        return json!({
+            "service": slo.service,
+            "slo": slo.name,
+            "description": slo.description,
+            "team": slo.team,
+            "objective": fmt_num(slo.objective),
+            "window": slo.period.to_string(),
+            "sli_kind": slo.sli.kind(),
+            "budget_ratio": fmt_num(budget),
+            "budget_percent": fmt_num(budget * 100.0),
+            "budget_time": humanize(slo.period.seconds() as f64 * budget),
+            "alert_name": slo.alerting.name,
+            "runbook_url": slo.alerting.runbook_url,
+            "labels": slo.labels,
+            "tiers": tiers,
+            "query_language": "logql",
+            "ratio_5m": ratio(Duration::minutes(5)),
+            "ratio_1h": ratio(hour),
+            "ratio_6h": ratio(Duration::hours(6)),
+            "budget_remaining": null,
+            "errors_query": format!("sum(count_over_time({} [1h]))", log.logql(errors)),
+            "total_query": format!("sum(count_over_time({} [1h]))", log.logql(total)),
+            "ratio_query": null,
+            "log_stream": log.loki_selector(),
+            "source": source,
+        });
+    }
     let (errors_query, total_query, ratio_query) = match slo.sli.event_queries() {
         Some((errors, total)) => (Some(errors.at(hour)), Some(total.at(hour)), None),
         None => match &slo.sli {
@@ -134,6 +164,7 @@ pub fn context(slo: &Slo, source: &str) -> serde_json::Value {
         "runbook_url": slo.alerting.runbook_url,
         "labels": slo.labels,
         "tiers": tiers,
+        "query_language": "promql",
         "ratio_5m": format!("{}{selector}", names::error_ratio(Duration::minutes(5))),
         "ratio_1h": format!("{}{selector}", names::error_ratio(hour)),
         "ratio_6h": format!("{}{selector}", names::error_ratio(Duration::hours(6))),
@@ -141,6 +172,7 @@ pub fn context(slo: &Slo, source: &str) -> serde_json::Value {
         "errors_query": errors_query,
         "total_query": total_query,
         "ratio_query": ratio_query,
+        "log_stream": null,
         "source": source,
     })
 }

@@ -7,6 +7,7 @@
 
 mod burn_rate;
 mod duration;
+pub mod logs;
 pub mod names;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use std::path::PathBuf;
 
 pub use burn_rate::{fmt_num, fmt_short, round_sig, Severity, WindowPair, DEFAULT_PAIRS};
 pub use duration::{humanize, Duration};
+pub use logs::{DurationUnit, LogFields, LogFormat, LogInput, LogSource};
 
 /// Every service, sorted by name.
 #[derive(Debug, Clone)]
@@ -22,8 +24,13 @@ pub struct Model {
 }
 
 impl Model {
+    /// Every SLO, Prometheus and log ones.
     pub fn slos(&self) -> impl Iterator<Item = &Slo> {
-        self.services.iter().flat_map(|s| s.slos.iter())
+        self.services.iter().flat_map(|s| s.all_slos())
+    }
+
+    pub fn logs(&self) -> impl Iterator<Item = &LogSource> {
+        self.services.iter().flat_map(|s| s.logs.iter())
     }
 }
 
@@ -33,9 +40,25 @@ pub struct Service {
     pub team: Option<String>,
     /// The spec file, relative to the project root, for headers and messages.
     pub source: PathBuf,
+    /// SLOs Prometheus evaluates; every Prometheus backend reads only these.
     pub slos: Vec<Slo>,
+    /// SLOs over logs (`Sli::Logs`), evaluated by the Loki ruler.
+    pub log_slos: Vec<Slo>,
     /// What the dashboard's golden-signals row shows, as declared.
     pub signals: Signals,
+    /// Declared log streams, in spec order.
+    pub logs: Vec<LogSource>,
+}
+
+impl Service {
+    pub fn log(&self, name: &str) -> Option<&LogSource> {
+        self.logs.iter().find(|l| l.name == name)
+    }
+
+    /// Every SLO: Prometheus ones first, then log SLOs.
+    pub fn all_slos(&self) -> impl Iterator<Item = &Slo> {
+        self.slos.iter().chain(&self.log_slos)
+    }
 }
 
 /// Declared golden signals; undeclared ones are derived from the SLIs by
@@ -144,6 +167,13 @@ pub enum Sli {
     },
     /// A user-written error ratio.
     Raw { error_ratio: QueryTemplate },
+    /// Error and total lines of a declared log stream: LogQL stages applied
+    /// after the stream's selector and parser (see `LogSource::logql`).
+    Logs {
+        source: String,
+        errors: String,
+        total: String,
+    },
 }
 
 impl Sli {
@@ -152,6 +182,7 @@ impl Sli {
             Sli::Events { .. } => "events",
             Sli::Latency { .. } => "latency",
             Sli::Raw { .. } => "raw",
+            Sli::Logs { .. } => "logs",
         }
     }
 
@@ -161,7 +192,7 @@ impl Sli {
             Sli::Events { errors, total } | Sli::Latency { errors, total, .. } => {
                 Some((errors, total))
             }
-            Sli::Raw { .. } => None,
+            Sli::Raw { .. } | Sli::Logs { .. } => None,
         }
     }
 }

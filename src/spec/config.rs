@@ -25,6 +25,14 @@ pub struct ProjectConfig {
     /// Grafana: links in alerts, provisioning and sidecar ConfigMaps.
     #[serde(default)]
     pub grafana: GrafanaConfig,
+    /// Loki: where shippers push logs; log SLO rules go to its ruler.
+    #[schemars(with = "Option<LokiConfig>")]
+    pub loki: Option<Spanned<LokiConfig>>,
+    /// Elasticsearch: where shippers write access-log data streams.
+    #[schemars(with = "Option<ElasticsearchConfig>")]
+    pub elasticsearch: Option<Spanned<ElasticsearchConfig>>,
+    /// Kibana: where the access-log dashboards are imported.
+    pub kibana: Option<KibanaConfig>,
     /// Labels added to every rule and alert of every service.
     #[serde(default)]
     #[schemars(with = "std::collections::BTreeMap<String, String>")]
@@ -42,6 +50,44 @@ pub struct OutputConfig {
     pub dashboards: Option<String>,
     /// Kubernetes manifests. Default `kubernetes`.
     pub kubernetes: Option<String>,
+    /// Log shipper configs (Alloy, Vector). Default `shipping`.
+    pub shipping: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LokiConfig {
+    /// Base URL, e.g. `http://loki-gateway.monitoring:3100`; shippers push to `<url>/loki/api/v1/push`.
+    #[schemars(with = "String")]
+    pub url: Spanned<String>,
+    /// Tenant (`X-Scope-OrgID`) for multi-tenant Loki.
+    pub tenant: Option<String>,
+    /// Environment variable holding a bearer token, when Loki needs one.
+    #[schemars(with = "Option<String>")]
+    pub token_env: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ElasticsearchConfig {
+    /// Base URL, e.g. `https://elasticsearch.logging:9200`.
+    #[schemars(with = "String")]
+    pub url: Spanned<String>,
+    /// Environment variable holding an API key (the base64 `encoded` form).
+    #[schemars(with = "Option<String>")]
+    pub api_key_env: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KibanaConfig {
+    /// Base URL, e.g. `https://kibana.logging:5601`.
+    #[schemars(with = "Option<String>")]
+    pub url: Option<Spanned<String>>,
+    /// Environment variable holding an API key.
+    pub api_key_env: Option<String>,
+    /// Kibana space. Default `default`.
+    pub space: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -92,7 +138,26 @@ impl LoadedConfig {
 
 fn config_field_names(_: &str) -> &'static [&'static str] {
     &[
-        "slos", "output", "runbooks", "labels", "rules", "base_url", "template",
+        "slos",
+        "output",
+        "runbooks",
+        "labels",
+        "rules",
+        "base_url",
+        "template",
+        "grafana",
+        "url",
+        "folder",
+        "provisioning_path",
+        "namespace",
+        "loki",
+        "tenant",
+        "token_env",
+        "elasticsearch",
+        "api_key_env",
+        "kibana",
+        "space",
+        "shipping",
     ]
 }
 

@@ -247,6 +247,23 @@ fn v1_field_names(_: &str) -> &'static [&'static str] {
         "unit",
         "title",
         "legend",
+        "logs",
+        "source",
+        "format",
+        "fields",
+        "destinations",
+        "retention",
+        "kubernetes",
+        "files",
+        "namespace",
+        "container",
+        "status",
+        "method",
+        "path",
+        "duration",
+        "duration_unit",
+        "client",
+        "user_agent",
     ]
 }
 
@@ -298,6 +315,15 @@ fn yaml_error(
             format!("missing required field `{missing}`"),
         )
         .label(format!("`{missing}` is required in this mapping"))
+    } else if let Some(value) = between(&message, "unknown variant `", "`") {
+        let expected = expected_names(&message);
+        let candidates: Vec<&str> = expected.iter().map(String::as_str).collect();
+        let d = Diagnostic::error("spec::unknown-value", format!("unknown value `{value}`"))
+            .label("not one of the accepted values");
+        match closest(value, &candidates) {
+            Some(best) => d.help(format!("did you mean `{best}`?")),
+            None => d.help(format!("expected one of: {}", expected.join(", "))),
+        }
     } else if message.contains("alias") || message.contains("budget") {
         Diagnostic::error("spec::yaml-limit", format!("YAML rejected: {message}"))
             .label("too much alias expansion")
@@ -327,17 +353,24 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
     Some(&text[from..from + len])
 }
 
-/// Parses serde's "expected one of `a`, `b`" tail.
+/// Parses serde's "expected one of `a`, `b`" tail, or serde-saphyr's
+/// unquoted "expected one of a, b".
 fn expected_names(message: &str) -> Vec<String> {
     let Some(i) = message.find("expected") else {
         return Vec::new();
     };
-    message[i..]
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .map(str::to_string)
-        .collect()
+    let tail = &message[i..];
+    if tail.contains('`') {
+        return tail
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect();
+    }
+    tail.strip_prefix("expected one of ")
+        .map(|list| list.split(", ").map(|s| s.trim().to_string()).collect())
+        .unwrap_or_default()
 }
 
 /// The closest candidate by edit distance, if it is plausibly a typo.

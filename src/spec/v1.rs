@@ -37,6 +37,110 @@ pub struct ServiceSpec {
     pub slos: Spanned<Vec<SloSpec>>,
     /// Golden signals and extra panels for the service dashboard.
     pub signals: Option<SignalsSpec>,
+    /// Access logs to ship to Loki and/or Elasticsearch; log SLIs read them.
+    #[schemars(with = "Option<Vec<LogSpec>>")]
+    pub logs: Option<Spanned<Vec<LogSpec>>>,
+}
+
+/// One log stream of the service, e.g. the ingress access log.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogSpec {
+    /// Name, unique within the service, `[a-z][a-z0-9_-]*`. Becomes the Loki `stream` label.
+    #[schemars(with = "String")]
+    pub name: Spanned<String>,
+    /// Where the lines come from: exactly one of `kubernetes` or `files`.
+    #[schemars(with = "LogSourceSpec")]
+    pub source: Spanned<LogSourceSpec>,
+    /// `nginx` (log_format combined plus ` $request_time`), `json` or `logfmt`.
+    #[schemars(with = "LogFormat")]
+    pub format: Spanned<LogFormat>,
+    /// For `json` and `logfmt`: which keys hold the request fields.
+    #[schemars(with = "Option<FieldsSpec>")]
+    pub fields: Option<Spanned<FieldsSpec>>,
+    /// Where the lines go: `loki`, `elasticsearch`, or both. Each must be configured in lookout.yaml.
+    #[schemars(with = "Vec<Destination>")]
+    pub destinations: Spanned<Vec<Spanned<Destination>>>,
+    /// How long Elasticsearch keeps the lines, e.g. `14d` (default `30d`).
+    #[schemars(with = "Option<String>", regex(pattern = r"^[0-9]+[hdw]$"))]
+    pub retention: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogSourceSpec {
+    /// Container logs of the pods matching a label selector in one namespace.
+    pub kubernetes: Option<KubernetesSourceSpec>,
+    /// Log files on the node, as globs, e.g. `/var/log/nginx/access*.log`.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub files: Option<Spanned<Vec<String>>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KubernetesSourceSpec {
+    #[schemars(with = "String")]
+    pub namespace: Spanned<String>,
+    /// Pod labels that must all match, e.g. `{app.kubernetes.io/name: ingress-nginx}`.
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub selector: Spanned<BTreeMap<String, String>>,
+    /// Only this container of the pod (default: every container).
+    #[schemars(with = "Option<String>")]
+    pub container: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Nginx,
+    Json,
+    Logfmt,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Destination {
+    Loki,
+    Elasticsearch,
+}
+
+/// Keys of a structured log line; nested JSON keys use dots, e.g. `request.path`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldsSpec {
+    /// HTTP status code.
+    #[schemars(with = "String")]
+    pub status: Spanned<String>,
+    /// HTTP method.
+    #[schemars(with = "String")]
+    pub method: Spanned<String>,
+    /// Request path.
+    #[schemars(with = "String")]
+    pub path: Spanned<String>,
+    /// Request duration, in `duration_unit`.
+    #[schemars(with = "String")]
+    pub duration: Spanned<String>,
+    /// Unit of `duration`: `s` (default), `ms`, `us` or `ns`.
+    #[schemars(with = "Option<DurationUnit>")]
+    pub duration_unit: Option<Spanned<DurationUnit>>,
+    /// Client IP address (optional; without it there is no top-clients panel).
+    #[schemars(with = "Option<String>")]
+    pub client: Option<Spanned<String>>,
+    /// User agent (optional).
+    #[schemars(with = "Option<String>")]
+    pub user_agent: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum DurationUnit {
+    #[serde(rename = "s")]
+    Seconds,
+    #[serde(rename = "ms")]
+    Milliseconds,
+    #[serde(rename = "us")]
+    Microseconds,
+    #[serde(rename = "ns")]
+    Nanoseconds,
 }
 
 /// What the service dashboard's golden-signals row shows. Queries are
@@ -111,7 +215,7 @@ pub struct SloSpec {
     /// Labels added to every rule and alert of this SLO.
     #[schemars(with = "Option<BTreeMap<String, String>>")]
     pub labels: Option<Spanned<BTreeMap<String, String>>>,
-    /// How the SLI is measured: exactly one of `events`, `latency`, `raw`.
+    /// How the SLI is measured: exactly one of `events`, `latency`, `raw`, `logs`.
     #[schemars(with = "SliSpec")]
     pub sli: Spanned<SliSpec>,
     /// Alerting settings. Page and ticket alerts are both on by default.
@@ -128,6 +232,23 @@ pub struct SliSpec {
     pub latency: Option<LatencySpec>,
     /// A PromQL query that returns the error ratio directly, using `{{window}}`.
     pub raw: Option<RawSpec>,
+    /// Error and total lines of a declared log source, evaluated by the Loki ruler.
+    pub logs: Option<LogsSliSpec>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogsSliSpec {
+    /// A log declared under the service's `logs:` with `loki` among its destinations.
+    #[schemars(with = "String")]
+    pub source: Spanned<String>,
+    /// LogQL pipeline stages that keep the bad lines, after lookout's parser, e.g.
+    /// `| status >= 500`. Parsed fields: status, method, path, duration, client, user_agent.
+    #[schemars(with = "String")]
+    pub errors: Spanned<String>,
+    /// LogQL stages that keep the lines that count (default: every parsed line).
+    #[schemars(with = "Option<String>")]
+    pub total: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -1,0 +1,461 @@
+//! Kibana saved objects for access logs: `dashboards/kibana/<service>.ndjson`,
+//! in the format of `POST /api/saved_objects/_import`.
+//!
+//! Per service with logs in Elasticsearch: a data view on its data stream,
+//! five Lens visualisations (requests per status class over time, top
+//! endpoints by count, endpoints by error rate, a latency histogram, top
+//! clients) and a dashboard laying them out.
+//!
+//! Ids are derived from the service name, so a re-import overwrites instead
+//! of duplicating; every reference resolves inside the file; objects are
+//! marked `managed: true`. The migration versions are those of Kibana
+//! [`MIN_KIBANA`]: an export imports into the same or a newer Kibana, which
+//! migrates it forward, and fails on an older one.
+
+use serde_json::{json, Value};
+
+use super::{Artifact, EmitOptions, GENERATED_MARKER};
+use crate::model::logs::data_stream;
+use crate::model::{LogSource, Service};
+
+/// The oldest Kibana these objects import into.
+pub const MIN_KIBANA: &str = "8.11.0";
+/// Kibana 8.8 moved every type to model versions; `coreMigrationVersion`
+/// has been 8.8.0 since.
+const CORE_MIGRATION_VERSION: &str = "8.8.0";
+const INDEX_PATTERN_VERSION: &str = "8.0.0";
+const LENS_VERSION: &str = "8.9.0";
+const DASHBOARD_VERSION: &str = "8.9.0";
+
+/// Lens layer id; each visualisation has one layer.
+const LAYER: &str = "layer1";
+
+pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
+    services
+        .iter()
+        .filter_map(|service| {
+            let logs: Vec<&LogSource> =
+                service.logs.iter().filter(|l| l.to_elasticsearch).collect();
+            if logs.is_empty() {
+                return None;
+            }
+            Some(Artifact {
+                path: options
+                    .kibana_dir()
+                    .join(format!("{}.ndjson", service.name)),
+                contents: ndjson(&saved_objects(service, &logs)),
+            })
+        })
+        .collect()
+}
+
+fn ndjson(objects: &[Value]) -> String {
+    let mut out = String::new();
+    for object in objects {
+        out.push_str(&serde_json::to_string(object).expect("JSON values always serialise"));
+        out.push('\n');
+    }
+    out
+}
+
+pub fn dashboard_id(service: &str) -> String {
+    format!("lookout-{service}-access-logs")
+}
+
+/// Dashboard first: its description carries lookout's marker, which `build`
+/// looks for in a file's first lines.
+fn saved_objects(service: &Service, logs: &[&LogSource]) -> Vec<Value> {
+    let data_view = data_stream(&service.name);
+    let mut visualisations = vec![
+        requests_by_status(service, &data_view),
+        top_endpoints(service, &data_view),
+        endpoint_error_rate(service, &data_view),
+        latency_histogram(service, &data_view),
+    ];
+    if logs.iter().any(|l| l.fields.client.is_some()) {
+        visualisations.push(top_clients(service, &data_view));
+    }
+    let mut objects = vec![dashboard(service, &visualisations)];
+    objects.push(data_view_object(service, &data_view));
+    objects.extend(visualisations.into_iter().map(|v| v.object));
+    objects
+}
+
+fn saved_object(
+    kind: &str,
+    id: &str,
+    version: &str,
+    attributes: Value,
+    references: Value,
+) -> Value {
+    json!({
+        "type": kind,
+        "id": id,
+        "attributes": attributes,
+        "references": references,
+        "managed": true,
+        "coreMigrationVersion": CORE_MIGRATION_VERSION,
+        "typeMigrationVersion": version,
+    })
+}
+
+fn data_view_object(service: &Service, title: &str) -> Value {
+    // Show ECS's nanosecond durations as milliseconds.
+    let formats = json!({"event.duration": {"id": "duration", "params": {
+        "inputFormat": "nanoseconds",
+        "outputFormat": "asMilliseconds",
+        "outputPrecision": 1,
+    }}});
+    saved_object(
+        "index-pattern",
+        title,
+        INDEX_PATTERN_VERSION,
+        json!({
+            "title": title,
+            "name": format!("{} access logs", service.name),
+            "timeFieldName": "@timestamp",
+            "allowNoIndex": true,
+            "fields": "[]",
+            "fieldFormatMap": formats.to_string(),
+            "runtimeFieldMap": "{}",
+            "sourceFilters": "[]",
+            "typeMeta": "{}",
+        }),
+        json!([]),
+    )
+}
+
+/// A Lens visualisation and where it goes on the dashboard.
+struct Visualisation {
+    id: String,
+    object: Value,
+    width: u32,
+}
+
+/// What differs between the Lens visualisations.
+struct Lens<'a> {
+    slug: &'a str,
+    title: &'a str,
+    kind: &'a str,
+    columns: Value,
+    column_order: &'a [&'a str],
+    visualization: Value,
+    width: u32,
+}
+
+impl Lens<'_> {
+    fn build(self, service: &Service, data_view: &str) -> Visualisation {
+        let id = format!("lookout-{}-{}", service.name, self.slug);
+        let attributes = json!({
+            "title": format!("{}: {}", service.name, self.title),
+            "description": "",
+            "visualizationType": self.kind,
+            "state": {
+                "datasourceStates": {"formBased": {"layers": {LAYER: {
+                    "columns": self.columns,
+                    "columnOrder": self.column_order,
+                    "incompleteColumns": {},
+                }}}},
+                "visualization": self.visualization,
+                "query": {"query": "", "language": "kuery"},
+                "filters": [],
+                "internalReferences": [],
+                "adHocDataViews": {},
+            },
+        });
+        let references = json!([{
+            "type": "index-pattern",
+            "id": data_view,
+            "name": format!("indexpattern-datasource-layer-{LAYER}"),
+        }]);
+        Visualisation {
+            object: saved_object("lens", &id, LENS_VERSION, attributes, references),
+            id,
+            width: self.width,
+        }
+    }
+}
+
+fn count_column(label: &str) -> Value {
+    json!({
+        "label": label,
+        "customLabel": true,
+        "dataType": "number",
+        "operationType": "count",
+        "isBucketed": false,
+        "scale": "ratio",
+        "sourceField": "___records___",
+        "params": {"emptyAsNull": false},
+    })
+}
+
+fn terms_column(label: &str, field: &str, data_type: &str, size: u32, order_by: &str) -> Value {
+    json!({
+        "label": label,
+        "customLabel": true,
+        "dataType": data_type,
+        "operationType": "terms",
+        "sourceField": field,
+        "isBucketed": true,
+        "scale": "ordinal",
+        "params": {
+            "size": size,
+            "orderBy": {"type": "column", "columnId": order_by},
+            "orderDirection": "desc",
+            "otherBucket": false,
+            "missingBucket": false,
+            "parentFormat": {"id": "terms"},
+        },
+    })
+}
+
+fn xy(series: &str, x: &str, accessors: &[&str], split: Option<&str>) -> Value {
+    let mut layer = json!({
+        "layerId": LAYER,
+        "layerType": "data",
+        "seriesType": series,
+        "xAccessor": x,
+        "accessors": accessors,
+    });
+    if let Some(split) = split {
+        layer["splitAccessor"] = json!(split);
+    }
+    json!({
+        "legend": {"isVisible": true, "position": "right"},
+        "valueLabels": "hide",
+        "preferredSeriesType": series,
+        "layers": [layer],
+    })
+}
+
+fn table(columns: &[&str]) -> Value {
+    let columns: Vec<Value> = columns.iter().map(|c| json!({"columnId": c})).collect();
+    json!({"layerId": LAYER, "layerType": "data", "columns": columns})
+}
+
+fn requests_by_status(service: &Service, data_view: &str) -> Visualisation {
+    let classes: Vec<Value> = (1..=5)
+        .map(|class| {
+            json!({
+                "label": format!("{class}xx"),
+                "input": {
+                    "query": format!(
+                        "http.response.status_code >= {} and http.response.status_code < {}",
+                        class * 100,
+                        class * 100 + 100
+                    ),
+                    "language": "kuery",
+                },
+            })
+        })
+        .collect();
+    let columns = json!({
+        "time": {
+            "label": "@timestamp",
+            "dataType": "date",
+            "operationType": "date_histogram",
+            "sourceField": "@timestamp",
+            "isBucketed": true,
+            "scale": "interval",
+            "params": {"interval": "auto", "includeEmptyRows": true, "dropPartials": false},
+        },
+        "status_class": {
+            "label": "Status class",
+            "customLabel": true,
+            "dataType": "string",
+            "operationType": "filters",
+            "isBucketed": true,
+            "scale": "ordinal",
+            "params": {"filters": classes},
+        },
+        "requests": count_column("Requests"),
+    });
+    Lens {
+        slug: "requests-by-status",
+        title: "requests per status class",
+        kind: "lnsXY",
+        columns,
+        column_order: &["status_class", "time", "requests"],
+        visualization: xy("bar_stacked", "time", &["requests"], Some("status_class")),
+        width: 48,
+    }
+    .build(service, data_view)
+}
+
+fn top_endpoints(service: &Service, data_view: &str) -> Visualisation {
+    let columns = json!({
+        "path": terms_column("Endpoint", "url.path", "string", 10, "requests"),
+        "requests": count_column("Requests"),
+    });
+    Lens {
+        slug: "top-endpoints",
+        title: "top endpoints by requests",
+        kind: "lnsXY",
+        columns,
+        column_order: &["path", "requests"],
+        visualization: xy("bar_horizontal", "path", &["requests"], None),
+        width: 24,
+    }
+    .build(service, data_view)
+}
+
+/// A Lens formula is stored with the helper columns Lens derives from it:
+/// two counts and the math column dividing them.
+fn endpoint_error_rate(service: &Service, data_view: &str) -> Visualisation {
+    const ERRORS_KQL: &str = "http.response.status_code >= 500";
+    let formula = format!("count(kql='{ERRORS_KQL}') / count()");
+    let mut errors = count_column("Part of Error rate");
+    errors["filter"] = json!({"query": ERRORS_KQL, "language": "kuery"});
+    let columns = json!({
+        "path": terms_column("Endpoint", "url.path", "string", 10, "error_rate"),
+        "error_rate": {
+            "label": "Error rate (5xx)",
+            "customLabel": true,
+            "dataType": "number",
+            "operationType": "formula",
+            "isBucketed": false,
+            "scale": "ratio",
+            "params": {
+                "formula": formula,
+                "isFormulaBroken": false,
+                "format": {"id": "percent", "params": {"decimals": 2}},
+            },
+            "references": ["error_rateX2"],
+        },
+        "error_rateX0": errors,
+        "error_rateX1": count_column("Part of Error rate"),
+        "error_rateX2": {
+            "label": "Part of Error rate",
+            "customLabel": true,
+            "dataType": "number",
+            "operationType": "math",
+            "isBucketed": false,
+            "scale": "ratio",
+            "params": {"tinymathAst": {
+                "type": "function",
+                "name": "divide",
+                "args": ["error_rateX0", "error_rateX1"],
+                "location": {"min": 0, "max": formula.len()},
+                "text": formula,
+            }},
+            "references": ["error_rateX0", "error_rateX1"],
+        },
+        "requests": count_column("Requests"),
+    });
+    Lens {
+        slug: "endpoint-error-rate",
+        title: "endpoints by error rate",
+        kind: "lnsDatatable",
+        columns,
+        column_order: &[
+            "path",
+            "error_rate",
+            "error_rateX0",
+            "error_rateX1",
+            "error_rateX2",
+            "requests",
+        ],
+        visualization: table(&["path", "error_rate", "requests"]),
+        width: 24,
+    }
+    .build(service, data_view)
+}
+
+fn latency_histogram(service: &Service, data_view: &str) -> Visualisation {
+    let columns = json!({
+        "duration": {
+            "label": "Request duration",
+            "customLabel": true,
+            "dataType": "number",
+            "operationType": "range",
+            "sourceField": "event.duration",
+            "isBucketed": true,
+            "scale": "interval",
+            "params": {
+                "type": "histogram",
+                "ranges": [{"from": 0, "to": 1000, "label": ""}],
+                "maxBars": "auto",
+            },
+        },
+        "requests": count_column("Requests"),
+    });
+    Lens {
+        slug: "latency-histogram",
+        title: "latency histogram",
+        kind: "lnsXY",
+        columns,
+        column_order: &["duration", "requests"],
+        visualization: xy("bar", "duration", &["requests"], None),
+        width: 24,
+    }
+    .build(service, data_view)
+}
+
+fn top_clients(service: &Service, data_view: &str) -> Visualisation {
+    let columns = json!({
+        "client": terms_column("Client", "client.ip", "ip", 10, "requests"),
+        "requests": count_column("Requests"),
+    });
+    Lens {
+        slug: "top-clients",
+        title: "top clients",
+        kind: "lnsDatatable",
+        columns,
+        column_order: &["client", "requests"],
+        visualization: table(&["client", "requests"]),
+        width: 24,
+    }
+    .build(service, data_view)
+}
+
+/// Panels flow left to right on Kibana's 48-column grid.
+fn dashboard(service: &Service, visualisations: &[Visualisation]) -> Value {
+    const HEIGHT: u32 = 15;
+    let (mut x, mut y) = (0, 0);
+    let mut panels = Vec::new();
+    let mut references = Vec::new();
+    for (i, vis) in visualisations.iter().enumerate() {
+        if x + vis.width > 48 {
+            x = 0;
+            y += HEIGHT;
+        }
+        let index = (i + 1).to_string();
+        let reference = format!("panel_{index}");
+        panels.push(json!({
+            "type": "lens",
+            "panelIndex": index,
+            "gridData": {"x": x, "y": y, "w": vis.width, "h": HEIGHT, "i": index},
+            "embeddableConfig": {"enhancements": {}},
+            "panelRefName": reference,
+        }));
+        references.push(json!({"type": "lens", "id": vis.id, "name": reference}));
+        x += vis.width;
+    }
+    let options = json!({
+        "useMargins": true,
+        "syncColors": false,
+        "syncCursor": true,
+        "syncTooltips": false,
+        "hidePanelTitles": false,
+    });
+    let search = json!({"query": {"query": "", "language": "kuery"}, "filter": []});
+    saved_object(
+        "dashboard",
+        &dashboard_id(&service.name),
+        DASHBOARD_VERSION,
+        json!({
+            "title": format!("{} access logs", service.name),
+            "description": format!(
+                "{GENERATED_MARKER} Access logs of {} from data stream {}. Source: {}.",
+                service.name,
+                data_stream(&service.name),
+                service.source.display()
+            ),
+            "panelsJSON": Value::Array(panels).to_string(),
+            "optionsJSON": options.to_string(),
+            "timeRestore": false,
+            "kibanaSavedObjectMeta": {"searchSourceJSON": search.to_string()},
+        }),
+        Value::Array(references),
+    )
+}
