@@ -2,8 +2,9 @@
 # The whole test suite, as the README and CI run it.
 #
 # Installs what the tests need when it is missing: promtool (Debian package
-# `prometheus`), Alertmanager and vmalert (`victoria-metrics`). Tests that
-# need them fail, never skip, when they are absent.
+# `prometheus`), Alertmanager and vmalert (`victoria-metrics`), Node.js for
+# Grafana's LogQL grammar (`tests/logql`). Tests that need them fail, never
+# skip, when they are absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,8 @@ missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v vmalert >/dev/null 2>&1 || missing+=(victoria-metrics)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "==> installing ${missing[*]}"
   sudo=""
@@ -19,6 +22,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 promtool --version 2>&1 | head -n 1
+
+if [ ! -d tests/logql/node_modules/@grafana/lezer-logql ]; then
+  echo "==> npm ci (Grafana's LogQL grammar, for tests/logql.rs)"
+  npm ci --prefix tests/logql --silent --no-audit --no-fund
+fi
 
 echo "==> cargo test"
 cargo test --locked

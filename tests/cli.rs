@@ -364,3 +364,86 @@ fn jsonnet_dashboards_get_the_model_and_their_errors_are_located() {
     let err = fails_with(root, &["build"], "dashboards/budgets.jsonnet:3:3");
     assert!(err.contains("syntax error"), "{err}");
 }
+
+#[test]
+fn check_covers_drift_in_every_log_output() {
+    let project = example_project();
+    let root = project.path();
+    lookout(root).arg("build").assert().success();
+    for (file, from, to) in [
+        (
+            "dashboards/kibana/ingress-nginx.ndjson",
+            "\"managed\":true",
+            "\"managed\":false",
+        ),
+        (
+            "dashboards/elasticsearch/_ilm/policy/lookout-logs-ingress-nginx.json",
+            "\"14d\"",
+            "\"7d\"",
+        ),
+        (
+            "dashboards/elasticsearch/_index_template/lookout-logs-payments-api.json",
+            "\"priority\": 200",
+            "\"priority\": 100",
+        ),
+        (
+            "rules/loki/payments-api.yaml",
+            "status >= 500",
+            "status >= 400",
+        ),
+        (
+            "shipping/alloy/config.alloy",
+            "tenant_id = \"platform\"",
+            "tenant_id = \"other\"",
+        ),
+        (
+            "shipping/vector/vector.yaml",
+            "action: create",
+            "action: index",
+        ),
+    ] {
+        edit(root, file, from, to);
+    }
+    std::fs::remove_file(
+        root.join("dashboards/elasticsearch/_ingest/pipeline/lookout-logs-payments-api.app.json"),
+    )
+    .unwrap();
+    let json = lookout(root)
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(json.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let drift: Vec<(&str, &str)> = report["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["path"].as_str().unwrap(), d["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        drift,
+        [
+            (
+                "dashboards/elasticsearch/_ilm/policy/lookout-logs-ingress-nginx.json",
+                "changed"
+            ),
+            (
+                "dashboards/elasticsearch/_index_template/lookout-logs-payments-api.json",
+                "changed"
+            ),
+            (
+                "dashboards/elasticsearch/_ingest/pipeline/lookout-logs-payments-api.app.json",
+                "missing"
+            ),
+            ("dashboards/kibana/ingress-nginx.ndjson", "changed"),
+            ("rules/loki/payments-api.yaml", "changed"),
+            ("shipping/alloy/config.alloy", "changed"),
+            ("shipping/vector/vector.yaml", "changed"),
+        ]
+    );
+    // build puts them all back, and a file lookout does not own is left alone.
+    std::fs::write(root.join("shipping/vector/extra.yaml"), "sources: {}\n").unwrap();
+    lookout(root).arg("build").assert().success();
+    lookout(root).arg("check").assert().success();
+    assert!(root.join("shipping/vector/extra.yaml").exists());
+}

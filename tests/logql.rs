@@ -1,0 +1,129 @@
+//! Every generated LogQL expression parses with Grafana's LogQL grammar
+//! (`@grafana/lezer-logql`, run by Node from `tests/logql/`). Loki itself
+//! cannot run here; this is the parser Grafana's editor uses. The test
+//! fails, not skips, when Node or the package is missing: `scripts/test.sh`
+//! installs them.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use lookout::check::Inputs;
+use lookout::ops::{generate, Request};
+use serde_json::Value;
+
+fn loki_exprs(config: &str, slos: &str) -> Vec<(String, String)> {
+    let generated = generate(&Request {
+        inputs: Inputs {
+            config: Some(PathBuf::from(config)),
+            slos: Some(PathBuf::from(slos)),
+        },
+        out: None,
+    });
+    let mut exprs = Vec::new();
+    for artifact in generated.artifacts.expect("artifacts") {
+        if !artifact.path.starts_with("rules/loki") {
+            continue;
+        }
+        let doc: Value = serde_saphyr::from_str(&artifact.contents).unwrap();
+        for group in doc["groups"].as_array().unwrap() {
+            for rule in group["rules"].as_array().unwrap() {
+                exprs.push((
+                    format!("{} {}", artifact.path.display(), rule["alert"]),
+                    rule["expr"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+    }
+    exprs
+}
+
+/// Offsets of parse errors per expression.
+fn parse_errors(exprs: &[String]) -> Vec<Vec<usize>> {
+    let dir = PathBuf::from("tests/logql");
+    assert!(
+        dir.join("node_modules/@grafana/lezer-logql").is_dir(),
+        "run `npm ci --prefix tests/logql` (scripts/test.sh does)"
+    );
+    let mut child = Command::new("node")
+        .arg("check.mjs")
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node is required for the LogQL grammar check (scripts/test.sh installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(exprs).unwrap().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn generated_loki_rules_parse_as_logql() {
+    let mut exprs = loki_exprs("lookout.yaml", "slos");
+    assert!(exprs.len() >= 4, "{exprs:?}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("lookout.yaml"),
+        "runbooks: {base_url: https://runbooks.example.com}\nloki: {url: http://loki:3100}\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("slos")).unwrap();
+    std::fs::write(
+        dir.path().join("slos/api.yaml"),
+        r#"service: api
+slos:
+  - name: errors
+    objective: 99
+    sli:
+      logs:
+        source: requests
+        errors: '|= "ERROR" | status >= 500 or status == 429 | path !~ "/health.*"'
+        total: '!= "healthz"'
+  - name: slow
+    objective: 95
+    window: 7d
+    sli:
+      logs:
+        source: requests
+        errors: '| duration > 0.5'
+logs:
+  - name: requests
+    source: {files: [/var/log/api/*.log]}
+    format: logfmt
+    fields: {status: st, method: m, path: p, duration: took, client: "remote.addr", user_agent: ua}
+    destinations: [loki]
+"#,
+    )
+    .unwrap();
+    exprs.extend(loki_exprs(
+        &dir.path().join("lookout.yaml").display().to_string(),
+        &dir.path().join("slos").display().to_string(),
+    ));
+    let texts: Vec<String> = exprs.iter().map(|(_, e)| e.clone()).collect();
+    let errors = parse_errors(&texts);
+    for ((name, expr), errors) in exprs.iter().zip(&errors) {
+        assert!(
+            errors.is_empty(),
+            "{name}: LogQL parse errors at {errors:?} in\n{expr}"
+        );
+    }
+}
+
+#[test]
+fn the_grammar_check_catches_broken_logql() {
+    let errors = parse_errors(&[
+        "sum(count_over_time({a=\"b\"} | status >= [5m]))".into(),
+        "sum(count_over_time({a=\"b\"} | json status=\"s\" [5m]))".into(),
+    ]);
+    assert!(
+        !errors[0].is_empty(),
+        "a comparison without a value must not parse"
+    );
+    assert!(errors[1].is_empty());
+}

@@ -1,0 +1,982 @@
+//! The log backends on the bundled examples: Kibana saved objects,
+//! Elasticsearch objects, shipper configs and Loki rules hang together, and
+//! the ingest pipelines turn real log lines into the ECS fields the Kibana
+//! visualisations query.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+
+use lookout::check::Inputs;
+use lookout::emit::{elasticsearch, kibana, Artifact};
+use lookout::ops::{generate, Request};
+use serde_json::{json, Value};
+use support::ingest::{get, Ingest};
+
+fn generate_for(config: &str, slos: &str) -> Vec<Artifact> {
+    let generated = generate(&Request {
+        inputs: Inputs {
+            config: Some(PathBuf::from(config)),
+            slos: Some(PathBuf::from(slos)),
+        },
+        out: None,
+    });
+    assert!(
+        !generated.diagnostics.has_errors(),
+        "{}",
+        generated.diagnostics.render(false)
+    );
+    generated.artifacts.expect("artifacts")
+}
+
+fn examples() -> Vec<Artifact> {
+    generate_for("lookout.yaml", "slos")
+}
+
+fn under<'a>(artifacts: &'a [Artifact], dir: &str) -> Vec<&'a Artifact> {
+    artifacts
+        .iter()
+        .filter(|a| a.path.starts_with(dir))
+        .collect()
+}
+
+fn kibana_objects(artifact: &Artifact) -> Vec<Value> {
+    assert!(artifact.contents.ends_with('\n'));
+    artifact
+        .contents
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("{}:{}: not JSON: {e}", artifact.path.display(), i + 1))
+        })
+        .collect()
+}
+
+/// Every attribute Kibana stores as a JSON-encoded string.
+const JSON_STRING_ATTRIBUTES: &[&str] = &[
+    "panelsJSON",
+    "optionsJSON",
+    "kibanaSavedObjectMeta.searchSourceJSON",
+    "fields",
+    "fieldFormatMap",
+    "runtimeFieldMap",
+    "sourceFilters",
+    "typeMeta",
+];
+
+fn es_bodies(artifacts: &[Artifact], kind: &str) -> HashMap<String, Value> {
+    under(artifacts, &format!("dashboards/elasticsearch/{kind}"))
+        .into_iter()
+        .map(|a| {
+            let id = a.path.file_stem().unwrap().to_string_lossy().into_owned();
+            (id, serde_json::from_str(&a.contents).unwrap())
+        })
+        .collect()
+}
+
+fn ingest(artifacts: &[Artifact]) -> Ingest {
+    Ingest {
+        pipelines: es_bodies(artifacts, "_ingest/pipeline"),
+        duration_script: elasticsearch::DURATION_SCRIPT.to_string(),
+    }
+}
+
+#[test]
+fn examples_cover_both_destinations_and_a_json_log() {
+    let artifacts = examples();
+    let paths: BTreeSet<String> = artifacts
+        .iter()
+        .map(|a| a.path.display().to_string())
+        .filter(|p| !p.starts_with("rules/") || p.starts_with("rules/loki"))
+        .filter(|p| !p.starts_with("runbooks") && !p.contains("grafana"))
+        .collect();
+    let expected = [
+        "dashboards/elasticsearch/_ilm/policy/lookout-logs-ingress-nginx.json",
+        "dashboards/elasticsearch/_ilm/policy/lookout-logs-payments-api.json",
+        "dashboards/elasticsearch/_index_template/lookout-logs-ingress-nginx.json",
+        "dashboards/elasticsearch/_index_template/lookout-logs-payments-api.json",
+        "dashboards/elasticsearch/_ingest/pipeline/lookout-logs-ingress-nginx.access.json",
+        "dashboards/elasticsearch/_ingest/pipeline/lookout-logs-ingress-nginx.json",
+        "dashboards/elasticsearch/_ingest/pipeline/lookout-logs-payments-api.app.json",
+        "dashboards/elasticsearch/_ingest/pipeline/lookout-logs-payments-api.json",
+        "dashboards/kibana/ingress-nginx.ndjson",
+        "dashboards/kibana/payments-api.ndjson",
+        "rules/loki/ingress-nginx.yaml",
+        "rules/loki/payments-api.yaml",
+        "shipping/alloy/config.alloy",
+        "shipping/vector/vector.yaml",
+    ];
+    let expected: BTreeSet<String> = expected.iter().map(|s| s.to_string()).collect();
+    assert_eq!(paths, expected);
+}
+
+#[test]
+fn kibana_lines_parse_and_references_resolve() {
+    let artifacts = examples();
+    let files = under(&artifacts, "dashboards/kibana");
+    assert_eq!(files.len(), 2);
+    for file in files {
+        let objects = kibana_objects(file);
+        let declared: BTreeSet<(String, String)> = objects
+            .iter()
+            .map(|o| {
+                (
+                    o["type"].as_str().unwrap().into(),
+                    o["id"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            declared.len(),
+            objects.len(),
+            "duplicate ids in {}",
+            file.path.display()
+        );
+        let types: Vec<&str> = objects
+            .iter()
+            .map(|o| o["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(types.iter().filter(|t| **t == "dashboard").count(), 1);
+        assert_eq!(types.iter().filter(|t| **t == "index-pattern").count(), 1);
+        assert!(types.iter().filter(|t| **t == "lens").count() >= 4);
+        for object in &objects {
+            let what = format!("{} {}", object["type"], object["id"]);
+            assert_eq!(object["managed"], json!(true), "{what}");
+            for key in JSON_STRING_ATTRIBUTES {
+                if let Some(text) = get(&object["attributes"], key) {
+                    let text = text
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{what}: {key} is not a string"));
+                    serde_json::from_str::<Value>(text)
+                        .unwrap_or_else(|e| panic!("{what}: {key} is not JSON: {e}"));
+                }
+            }
+            let mut names = BTreeSet::new();
+            for reference in object["references"].as_array().unwrap() {
+                let target = (
+                    reference["type"].as_str().unwrap().to_string(),
+                    reference["id"].as_str().unwrap().to_string(),
+                );
+                assert!(
+                    declared.contains(&target),
+                    "{what}: dangling reference {reference}"
+                );
+                assert!(names.insert(reference["name"].as_str().unwrap().to_string()));
+            }
+            match object["type"].as_str().unwrap() {
+                "dashboard" => {
+                    let panels: Value =
+                        serde_json::from_str(object["attributes"]["panelsJSON"].as_str().unwrap())
+                            .unwrap();
+                    let panels = panels.as_array().unwrap();
+                    assert_eq!(panels.len(), names.len(), "one reference per panel");
+                    for panel in panels {
+                        let name = panel["panelRefName"].as_str().unwrap();
+                        assert!(names.contains(name), "{what}: panel ref {name} unresolved");
+                        let grid = &panel["gridData"];
+                        let (x, w) = (grid["x"].as_u64().unwrap(), grid["w"].as_u64().unwrap());
+                        assert!(x + w <= 48, "{what}: panel wider than the grid");
+                        assert_eq!(grid["i"], panel["panelIndex"]);
+                    }
+                }
+                "lens" => {
+                    let layers = object["attributes"]["state"]["datasourceStates"]["formBased"]
+                        ["layers"]
+                        .as_object()
+                        .unwrap();
+                    for (layer, state) in layers {
+                        let name = format!("indexpattern-datasource-layer-{layer}");
+                        assert!(
+                            names.contains(&name),
+                            "{what}: layer {layer} has no data view"
+                        );
+                        let columns = state["columns"].as_object().unwrap();
+                        let order: BTreeSet<&str> = state["columnOrder"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|c| c.as_str().unwrap())
+                            .collect();
+                        let ids: BTreeSet<&str> = columns.keys().map(String::as_str).collect();
+                        assert_eq!(order, ids, "{what}: columnOrder lists every column");
+                        for column in columns.values() {
+                            for r in column["references"].as_array().into_iter().flatten() {
+                                assert!(
+                                    ids.contains(r.as_str().unwrap()),
+                                    "{what}: column ref {r}"
+                                );
+                            }
+                            if let Some(by) = column["params"]["orderBy"]["columnId"].as_str() {
+                                assert!(ids.contains(by), "{what}: orders by a missing column");
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+#[test]
+fn kibana_migration_versions_match_the_stated_minimum() {
+    let parse = |v: &str| -> Vec<u32> { v.split('.').map(|p| p.parse().unwrap()).collect() };
+    let minimum = parse(kibana::MIN_KIBANA);
+    assert!(minimum >= vec![8, 8, 0], "8.8+ reads typeMigrationVersion");
+    for file in under(&examples(), "dashboards/kibana") {
+        for object in kibana_objects(file) {
+            assert_eq!(object["coreMigrationVersion"], json!("8.8.0"));
+            let version = parse(object["typeMigrationVersion"].as_str().unwrap());
+            assert!(
+                version <= minimum,
+                "{}: {version:?} is newer than the minimum Kibana",
+                object["id"]
+            );
+            assert!(object.get("migrationVersion").is_none(), "pre-8.8 field");
+        }
+    }
+}
+
+/// Field names a KQL query compares, e.g. `http.response.status_code`.
+fn kql_fields(query: &str) -> Vec<String> {
+    query
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+        .filter(|w| w.contains('.') && w.chars().next().is_some_and(|c| c.is_ascii_alphabetic()))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every field a Lens visualisation reads: columns' source fields and the
+/// fields of KQL filters inside them.
+fn lens_fields(object: &Value) -> BTreeSet<String> {
+    let mut fields = BTreeSet::new();
+    let layers = &object["attributes"]["state"]["datasourceStates"]["formBased"]["layers"];
+    for layer in layers.as_object().unwrap().values() {
+        for column in layer["columns"].as_object().unwrap().values() {
+            if let Some(field) = column["sourceField"].as_str() {
+                if field != "___records___" {
+                    fields.insert(field.to_string());
+                }
+            }
+            if let Some(q) = column["filter"]["query"].as_str() {
+                fields.extend(kql_fields(q));
+            }
+            for filter in column["params"]["filters"].as_array().into_iter().flatten() {
+                fields.extend(kql_fields(filter["input"]["query"].as_str().unwrap()));
+            }
+            if let Some(formula) = column["params"]["formula"].as_str() {
+                fields.extend(kql_fields(formula.replace('\'', " ").as_str()));
+            }
+        }
+    }
+    fields
+}
+
+/// Fields a pipeline writes: grok captures, rename/set/date/convert targets
+/// and the script's `event.duration`.
+fn pipeline_outputs(pipeline: &Value, out: &mut BTreeSet<String>) {
+    for processor in pipeline["processors"].as_array().unwrap() {
+        let (kind, config) = processor.as_object().unwrap().iter().next().unwrap();
+        match kind.as_str() {
+            "grok" => {
+                for pattern in config["patterns"].as_array().unwrap() {
+                    let pattern = pattern.as_str().unwrap();
+                    for capture in pattern.split("%{").skip(1) {
+                        let inner = &capture[..capture.find('}').unwrap()];
+                        if let Some(name) = inner.split(':').nth(1) {
+                            out.insert(name.to_string());
+                        }
+                    }
+                }
+            }
+            "rename" | "date" => {
+                out.insert(
+                    config["target_field"]
+                        .as_str()
+                        .unwrap_or("@timestamp")
+                        .to_string(),
+                );
+            }
+            "set" => {
+                out.insert(config["field"].as_str().unwrap().to_string());
+            }
+            "script" => {
+                out.insert("event.duration".to_string());
+            }
+            _ => {}
+        }
+    }
+}
+
+fn mapped_fields(template: &Value) -> BTreeSet<String> {
+    fn walk(prefix: &str, properties: &Value, out: &mut BTreeSet<String>) {
+        for (name, node) in properties.as_object().unwrap() {
+            let path = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}.{name}")
+            };
+            match node.get("properties") {
+                Some(inner) => walk(&path, inner, out),
+                None => {
+                    out.insert(path);
+                }
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(
+        "",
+        &template["template"]["mappings"]["properties"],
+        &mut out,
+    );
+    out
+}
+
+#[test]
+fn kibana_visualisations_query_fields_the_pipelines_produce() {
+    let artifacts = examples();
+    let pipelines = es_bodies(&artifacts, "_ingest/pipeline");
+    let templates = es_bodies(&artifacts, "_index_template");
+    for file in under(&artifacts, "dashboards/kibana") {
+        let service = file
+            .path
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let stream = format!("lookout-logs-{service}");
+        let mut produced: BTreeSet<String> = ["@timestamp".to_string()].into();
+        for (id, pipeline) in &pipelines {
+            if id.starts_with(&format!("{stream}.")) {
+                pipeline_outputs(pipeline, &mut produced);
+            }
+        }
+        let mapped = mapped_fields(&templates[&stream]);
+        for object in kibana_objects(file) {
+            if object["type"] != json!("lens") {
+                continue;
+            }
+            let fields = lens_fields(&object);
+            assert!(!fields.is_empty());
+            for field in fields {
+                assert!(
+                    produced.contains(&field),
+                    "{}: `{field}` is never produced by {stream}'s pipelines ({produced:?})",
+                    object["id"]
+                );
+                assert!(
+                    mapped.contains(&field),
+                    "{}: `{field}` is not mapped",
+                    object["id"]
+                );
+            }
+        }
+        let data_view = kibana_objects(file)
+            .into_iter()
+            .find(|o| o["type"] == json!("index-pattern"))
+            .unwrap();
+        assert_eq!(data_view["attributes"]["title"], json!(stream));
+        assert_eq!(
+            data_view["attributes"]["timeFieldName"],
+            json!("@timestamp")
+        );
+    }
+}
+
+#[test]
+fn elasticsearch_objects_are_owned_ordered_and_consistent() {
+    let artifacts = examples();
+    let policies = es_bodies(&artifacts, "_ilm/policy");
+    let pipelines = es_bodies(&artifacts, "_ingest/pipeline");
+    let templates = es_bodies(&artifacts, "_index_template");
+    for (name, template) in &templates {
+        assert_eq!(template["_meta"]["managed_by"], json!("lookout"));
+        assert!(
+            template["priority"].as_u64().unwrap() > 100,
+            "above logs-*-*"
+        );
+        assert_eq!(template["data_stream"], json!({}));
+        for pattern in template["index_patterns"].as_array().unwrap() {
+            let pattern = pattern.as_str().unwrap();
+            // The built-in `logs-*-*` matches names starting `logs-` with two more dashes.
+            assert!(!pattern.starts_with("logs-"), "{pattern} overlaps logs-*-*");
+        }
+        let settings = &template["template"]["settings"];
+        let policy = settings["index.lifecycle.name"].as_str().unwrap();
+        let pipeline = settings["index.default_pipeline"].as_str().unwrap();
+        assert!(
+            policies.contains_key(policy),
+            "{name}: policy {policy} is not generated"
+        );
+        assert!(
+            pipelines.contains_key(pipeline),
+            "{name}: pipeline {pipeline} is not generated"
+        );
+        for processor in pipelines[pipeline]["processors"].as_array().unwrap() {
+            let target = processor["pipeline"]["name"].as_str().unwrap();
+            assert!(
+                pipelines.contains_key(target),
+                "router names missing {target}"
+            );
+        }
+    }
+    for policy in policies.values() {
+        assert_eq!(policy["policy"]["_meta"]["managed_by"], json!("lookout"));
+        let phases = &policy["policy"]["phases"];
+        assert!(phases["hot"]["actions"]["rollover"]["max_primary_shard_size"].is_string());
+        assert!(phases["delete"]["actions"]["delete"].is_object());
+    }
+    assert_eq!(
+        policies["lookout-logs-ingress-nginx"]["policy"]["phases"]["delete"]["min_age"],
+        json!("14d")
+    );
+    for pipeline in pipelines.values() {
+        assert_eq!(pipeline["_meta"]["managed_by"], json!("lookout"));
+    }
+    // Each file is owned by lookout within its first lines.
+    for artifact in under(&artifacts, "dashboards/elasticsearch") {
+        assert!(
+            lookout::out::is_owned(&artifact.contents),
+            "{}",
+            artifact.path.display()
+        );
+    }
+    for artifact in under(&artifacts, "dashboards/kibana") {
+        assert!(
+            lookout::out::is_owned(&artifact.contents),
+            "{}",
+            artifact.path.display()
+        );
+    }
+}
+
+const NGINX_LINES: &[&str] = &[
+    r#"203.0.113.7 - - [22/Nov/2026:04:15:18 +0100] "GET /api/v1/orders?page=2&size=50 HTTP/1.1" 200 5123 "https://shop.example.com/" "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0" 0.137"#,
+    r#"2001:db8::1 - alice [01/Jan/2026:00:00:00 -0500] "POST /checkout HTTP/2.0" 502 - "-" "curl/8.5.0" 12.004"#,
+    r#"198.51.100.23 - - [29/Feb/2028:23:59:59 +0000] "-" 400 0 "-" "-" 0.000"#,
+];
+
+fn index(ingest: &Ingest, stream: &str, dataset: &str, message: &str) -> Value {
+    // What Vector sends: the raw line, the dataset and a timestamp.
+    let mut doc = json!({
+        "message": message,
+        "event": {"dataset": dataset},
+        "@timestamp": "2026-11-22T00:00:00.000Z",
+    });
+    ingest.run(stream, &mut doc).unwrap();
+    doc
+}
+
+#[test]
+fn nginx_lines_become_ecs_fields() {
+    let artifacts = examples();
+    let ingest = ingest(&artifacts);
+    let stream = "lookout-logs-ingress-nginx";
+    let docs: Vec<Value> = NGINX_LINES
+        .iter()
+        .map(|line| index(&ingest, stream, "ingress-nginx.access", line))
+        .collect();
+    let ecs = |doc: &Value, field: &str| get(doc, field).cloned().unwrap_or(Value::Null);
+
+    let first = &docs[0];
+    assert_eq!(ecs(first, "http.response.status_code"), json!(200));
+    assert_eq!(ecs(first, "http.request.method"), json!("GET"));
+    assert_eq!(ecs(first, "url.path"), json!("/api/v1/orders"));
+    assert_eq!(ecs(first, "url.query"), json!("page=2&size=50"));
+    assert_eq!(
+        ecs(first, "url.original"),
+        json!("/api/v1/orders?page=2&size=50")
+    );
+    assert_eq!(ecs(first, "event.duration"), json!(137_000_000));
+    assert_eq!(ecs(first, "client.ip"), json!("203.0.113.7"));
+    assert_eq!(
+        ecs(first, "user_agent.original"),
+        json!("Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0")
+    );
+    assert_eq!(ecs(first, "http.response.body.bytes"), json!(5123));
+    assert_eq!(
+        ecs(first, "http.request.referrer"),
+        json!("https://shop.example.com/")
+    );
+    assert_eq!(
+        ecs(first, "@timestamp"),
+        json!("2026-11-22T03:15:18.000Z"),
+        "local time to UTC"
+    );
+    assert_eq!(ecs(first, "service.name"), json!("ingress-nginx"));
+    assert_eq!(
+        ecs(first, "lookout"),
+        Value::Null,
+        "scratch fields are removed"
+    );
+    assert_eq!(ecs(first, "error"), Value::Null);
+
+    let second = &docs[1];
+    assert_eq!(ecs(second, "client.ip"), json!("2001:db8::1"));
+    assert_eq!(ecs(second, "user.name"), json!("alice"));
+    assert_eq!(ecs(second, "http.response.status_code"), json!(502));
+    assert_eq!(
+        ecs(second, "http.response.body.bytes"),
+        Value::Null,
+        "`-` is no bytes"
+    );
+    assert_eq!(
+        ecs(second, "http.request.referrer"),
+        Value::Null,
+        "`-` is no referrer"
+    );
+    assert_eq!(ecs(second, "url.query"), Value::Null);
+    assert_eq!(ecs(second, "event.duration"), json!(12_004_000_000_i64));
+    assert_eq!(ecs(second, "@timestamp"), json!("2026-01-01T05:00:00.000Z"));
+
+    // A malformed request line still yields status, client and time.
+    let third = &docs[2];
+    assert_eq!(ecs(third, "http.response.status_code"), json!(400));
+    assert_eq!(ecs(third, "http.request.method"), Value::Null);
+    assert_eq!(ecs(third, "user_agent.original"), Value::Null);
+    assert_eq!(ecs(third, "event.duration"), json!(0));
+    assert_eq!(ecs(third, "@timestamp"), json!("2028-02-29T23:59:59.000Z"));
+
+    // A line in another format is kept and marked, not dropped.
+    let broken = index(
+        &ingest,
+        stream,
+        "ingress-nginx.access",
+        "not an access log line",
+    );
+    assert_eq!(ecs(&broken, "event.kind"), json!("pipeline_error"));
+    assert!(ecs(&broken, "error.message")
+        .as_str()
+        .unwrap()
+        .contains("Grok"));
+    assert_eq!(ecs(&broken, "message"), json!("not an access log line"));
+}
+
+#[test]
+fn json_lines_become_ecs_fields() {
+    let artifacts = examples();
+    let ingest = ingest(&artifacts);
+    let line = r#"{"ts":"2026-11-22T04:15:18Z","level":"info","client_ip":"192.0.2.10","duration_ms":42.5,"http":{"method":"POST","path":"/v1/refunds/abc?dry_run=1","status":503,"user_agent":"okhttp/4.12"}}"#;
+    let doc = index(
+        &ingest,
+        "lookout-logs-payments-api",
+        "payments-api.app",
+        line,
+    );
+    assert_eq!(get(&doc, "http.response.status_code"), Some(&json!(503)));
+    assert_eq!(get(&doc, "http.request.method"), Some(&json!("POST")));
+    assert_eq!(get(&doc, "url.path"), Some(&json!("/v1/refunds/abc")));
+    assert_eq!(get(&doc, "event.duration"), Some(&json!(42_500_000)));
+    assert_eq!(get(&doc, "client.ip"), Some(&json!("192.0.2.10")));
+    assert_eq!(
+        get(&doc, "user_agent.original"),
+        Some(&json!("okhttp/4.12"))
+    );
+    assert_eq!(get(&doc, "lookout"), None);
+    // A client field that is not an IP is dropped, not left to fail the mapping.
+    let line = r#"{"client_ip":"unknown","duration_ms":1,"http":{"method":"GET","path":"/","status":"200"}}"#;
+    let doc = index(
+        &ingest,
+        "lookout-logs-payments-api",
+        "payments-api.app",
+        line,
+    );
+    assert_eq!(get(&doc, "client.ip"), None);
+    assert_eq!(get(&doc, "http.response.status_code"), Some(&json!(200)));
+    assert_eq!(get(&doc, "error"), None);
+}
+
+#[test]
+fn logfmt_lines_become_ecs_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let slos = dir.path().join("slos");
+    std::fs::create_dir(&slos).unwrap();
+    std::fs::write(
+        dir.path().join("lookout.yaml"),
+        "runbooks: {base_url: https://runbooks.example.com}\nelasticsearch: {url: https://es.example.com:9200}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        slos.join("api.yaml"),
+        r#"service: api
+slos:
+  - name: availability
+    objective: 99
+    sli:
+      events:
+        errors: sum(rate(e[{{window}}]))
+        total: sum(rate(t[{{window}}]))
+logs:
+  - name: requests
+    source: {files: [/var/log/api/*.log]}
+    format: logfmt
+    fields: {status: status, method: method, path: path, duration: took_us, duration_unit: us, client: remote}
+    destinations: [elasticsearch]
+"#,
+    )
+    .unwrap();
+    let artifacts = generate_for(
+        &dir.path().join("lookout.yaml").display().to_string(),
+        &slos.display().to_string(),
+    );
+    let ingest = ingest(&artifacts);
+    let line = r#"time=2026-11-22T04:15:18Z level=info msg="request done" method=GET path=/search?q=x status=404 took_us=1500 remote=10.1.2.3"#;
+    let doc = index(&ingest, "lookout-logs-api", "api.requests", line);
+    assert_eq!(get(&doc, "http.response.status_code"), Some(&json!(404)));
+    assert_eq!(get(&doc, "url.path"), Some(&json!("/search")));
+    assert_eq!(get(&doc, "event.duration"), Some(&json!(1_500_000)));
+    assert_eq!(get(&doc, "client.ip"), Some(&json!("10.1.2.3")));
+    assert_eq!(get(&doc, "user_agent"), None);
+    // No user agent mapped and no top-clients dropped: the client is mapped.
+    let kibana = artifacts
+        .iter()
+        .find(|a| a.path.ends_with("api.ndjson"))
+        .unwrap();
+    assert!(kibana.contents.contains("lookout-api-top-clients"));
+}
+
+/// Options of the Vector components lookout writes, from Vector's
+/// configuration reference (`website/cue/reference/components/**/base/*.cue`).
+fn vector_options(kind: &str, component: &str) -> Option<&'static [&'static str]> {
+    Some(match (kind, component) {
+        ("sources", "kubernetes_logs") => &[
+            "type",
+            "extra_label_selector",
+            "extra_field_selector",
+            "extra_namespace_label_selector",
+            "include_paths_glob_patterns",
+            "exclude_paths_glob_patterns",
+            "read_from",
+            "self_node_name",
+        ],
+        ("sources", "file") => &[
+            "type",
+            "include",
+            "exclude",
+            "read_from",
+            "ignore_older_secs",
+        ],
+        ("transforms", "remap") => &[
+            "type",
+            "inputs",
+            "source",
+            "file",
+            "drop_on_error",
+            "drop_on_abort",
+        ],
+        ("sinks", "loki") => &[
+            "type",
+            "inputs",
+            "endpoint",
+            "labels",
+            "encoding",
+            "encoding.codec",
+            "tenant_id",
+            "auth",
+            "auth.strategy",
+            "auth.token",
+            "auth.user",
+            "auth.password",
+            "out_of_order_action",
+            "remove_label_fields",
+            "path",
+        ],
+        ("sinks", "elasticsearch") => &[
+            "type",
+            "inputs",
+            "endpoints",
+            "api_version",
+            "mode",
+            "bulk",
+            "bulk.action",
+            "bulk.index",
+            "encoding",
+            "encoding.except_fields",
+            "encoding.only_fields",
+            "request",
+            "request.headers",
+            "auth",
+            "pipeline",
+            "compression",
+        ],
+        _ => return None,
+    })
+}
+
+#[test]
+fn vector_config_uses_only_real_components_and_options() {
+    let artifacts = examples();
+    let vector = artifacts
+        .iter()
+        .find(|a| a.path.ends_with("vector/vector.yaml"))
+        .unwrap();
+    let config: Value = serde_saphyr::from_str(&vector.contents).expect("vector.yaml parses");
+    let mut ids = BTreeSet::new();
+    for kind in ["sources", "transforms", "sinks"] {
+        for (id, component) in config[kind].as_object().unwrap() {
+            assert!(ids.insert(id.clone()), "component id {id} used twice");
+            let ty = component["type"].as_str().unwrap();
+            let allowed = vector_options(kind, ty)
+                .unwrap_or_else(|| panic!("{kind}.{id}: unknown type {ty}"));
+            for (key, value) in component.as_object().unwrap() {
+                assert!(
+                    allowed.contains(&key.as_str()),
+                    "{kind}.{id}: {ty} has no option {key}"
+                );
+                // Nested options are checked one level down, except free-form maps.
+                if let (Some(inner), false) = (
+                    value.as_object(),
+                    ["labels", "headers"].contains(&key.as_str()),
+                ) {
+                    for inner_key in inner.keys() {
+                        let path = format!("{key}.{inner_key}");
+                        assert!(
+                            allowed.contains(&path.as_str())
+                                || key == "request" && inner_key == "headers",
+                            "{kind}.{id}: {ty} has no option {path}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    for kind in ["transforms", "sinks"] {
+        for (id, component) in config[kind].as_object().unwrap() {
+            for input in component["inputs"].as_array().unwrap() {
+                let input = input.as_str().unwrap();
+                assert!(ids.contains(input), "{id} reads undeclared {input}");
+            }
+        }
+    }
+    let es = config["sinks"]["elasticsearch__ingress_nginx"].clone();
+    assert_eq!(
+        es["bulk"]["action"],
+        json!("create"),
+        "data streams accept only create"
+    );
+    assert_eq!(es["bulk"]["index"], json!("lookout-logs-ingress-nginx"));
+    assert_eq!(
+        es["request"]["headers"]["Authorization"],
+        json!("ApiKey ${ES_API_KEY}")
+    );
+    // Loki labels stay low-cardinality: exactly service, stream and namespace.
+    for (id, sink) in config["sinks"].as_object().unwrap() {
+        if sink["type"] == json!("loki") {
+            let labels: BTreeSet<&str> = sink["labels"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert!(
+                labels.is_subset(&["namespace", "service", "stream"].into()),
+                "{id}: {labels:?}"
+            );
+            assert_eq!(sink["encoding"]["codec"], json!("text"));
+        }
+    }
+}
+
+/// Components of the Alloy standard library lookout uses, with the
+/// arguments and blocks their reference pages document.
+fn alloy_component(name: &str) -> Option<(&'static [&'static str], &'static str)> {
+    // (arguments and blocks, exported field other components read)
+    Some(match name {
+        "loki.write" => (
+            &[
+                "endpoint",
+                "url",
+                "tenant_id",
+                "bearer_token",
+                "external_labels",
+            ],
+            "receiver",
+        ),
+        "discovery.kubernetes" => (
+            &["role", "namespaces", "names", "selectors", "label", "field"],
+            "targets",
+        ),
+        "discovery.relabel" => (
+            &[
+                "targets",
+                "rule",
+                "source_labels",
+                "target_label",
+                "replacement",
+                "regex",
+                "action",
+                "separator",
+            ],
+            "output",
+        ),
+        "loki.source.kubernetes" => (&["targets", "forward_to"], ""),
+        "local.file_match" => (&["path_targets", "sync_period"], "targets"),
+        "loki.source.file" => (&["targets", "forward_to"], ""),
+        "loki.relabel" => (
+            &[
+                "forward_to",
+                "rule",
+                "action",
+                "regex",
+                "source_labels",
+                "target_label",
+                "replacement",
+            ],
+            "receiver",
+        ),
+        _ => return None,
+    })
+}
+
+#[test]
+fn alloy_config_declares_every_component_it_references() {
+    let artifacts = examples();
+    let alloy = artifacts
+        .iter()
+        .find(|a| a.path.ends_with("alloy/config.alloy"))
+        .unwrap();
+    let text = &alloy.contents;
+    assert!(lookout::out::is_owned(text));
+    // Top-level blocks: `name "label" {`.
+    let mut declared: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    let mut current: Option<(String, String)> = None;
+    let mut depth = 0usize;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("//") || line.is_empty() {
+            continue;
+        }
+        if depth == 0 {
+            let (name, rest) = line.split_once(' ').expect("a block");
+            let label = rest.trim_end_matches('{').trim().trim_matches('"');
+            assert!(rest.ends_with('{'), "{line}");
+            let key = (name.to_string(), label.to_string());
+            assert!(
+                !declared.contains_key(&key),
+                "{name} {label:?} declared twice"
+            );
+            assert!(
+                label.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                "label {label}"
+            );
+            declared.insert(key.clone(), Vec::new());
+            current = Some(key);
+        } else {
+            let word = line.split([' ', '=']).next().unwrap();
+            if !word.starts_with('{') && !word.starts_with(']') && !word.starts_with('}') {
+                declared
+                    .get_mut(current.as_ref().unwrap())
+                    .unwrap()
+                    .push(word.to_string());
+            }
+        }
+        depth += line.matches('{').count();
+        depth -= line.matches('}').count();
+    }
+    assert_eq!(depth, 0, "braces balance");
+    for ((name, label), arguments) in &declared {
+        let (allowed, _) =
+            alloy_component(name).unwrap_or_else(|| panic!("unknown component {name}"));
+        for argument in arguments {
+            assert!(
+                allowed.contains(&argument.as_str()),
+                "{name} {label:?}: no argument {argument}"
+            );
+        }
+    }
+    // References: `<component>.<label>.<export>` in expressions.
+    let mut references = 0;
+    for ((name, _), _) in declared.clone() {
+        let (_, export) = alloy_component(&name).unwrap();
+        if export.is_empty() {
+            continue;
+        }
+        let prefix = format!("{name}.");
+        for (at, _) in text.match_indices(&prefix) {
+            let rest = &text[at + prefix.len()..];
+            let Some((label, tail)) = rest.split_once('.') else {
+                continue;
+            };
+            if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                continue;
+            }
+            let field: String = tail
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            // A declaration line (`name "label"`) is not a reference.
+            if text[..at].ends_with('\n') && rest.starts_with('"') {
+                continue;
+            }
+            assert_eq!(field, export, "{name}.{label}.{field}");
+            assert!(
+                declared.contains_key(&(name.clone(), label.to_string())),
+                "{name}.{label} is referenced but not declared"
+            );
+            references += 1;
+        }
+    }
+    assert!(references >= 5, "{references}");
+    // Every source forwards somewhere.
+    assert!(text.contains("forward_to = [loki.write.lookout.receiver]"));
+}
+
+#[test]
+fn loki_rules_select_exactly_what_the_shippers_label() {
+    let artifacts = examples();
+    let alloy = &artifacts
+        .iter()
+        .find(|a| a.path.ends_with("config.alloy"))
+        .unwrap()
+        .contents;
+    let vector = &artifacts
+        .iter()
+        .find(|a| a.path.ends_with("vector.yaml"))
+        .unwrap()
+        .contents;
+    let vector: Value = serde_saphyr::from_str(vector).unwrap();
+    for rules in under(&artifacts, "rules/loki") {
+        let parsed: Value = serde_saphyr::from_str(&rules.contents).unwrap();
+        for group in parsed["groups"].as_array().unwrap() {
+            for rule in group["rules"].as_array().unwrap() {
+                let expr = rule["expr"].as_str().unwrap();
+                assert!(rule["annotations"]["runbook_url"].is_string());
+                let start = expr.find("{service=").unwrap();
+                let selector = &expr[start..start + expr[start..].find('}').unwrap() + 1];
+                let service = selector.split('"').nth(1).unwrap();
+                let stream = selector.split('"').nth(3).unwrap();
+                // Alloy sets the labels by relabel rules or file targets.
+                assert!(
+                    alloy.contains(&format!("\"{service}\""))
+                        && alloy.contains(&format!("\"{stream}\""))
+                );
+                let sink = format!(
+                    "loki__{}__{}",
+                    service.replace('-', "_"),
+                    stream.replace('-', "_")
+                );
+                let labels = &vector["sinks"][&sink]["labels"];
+                assert_eq!(labels["service"], json!(service), "{sink}");
+                assert_eq!(labels["stream"], json!(stream), "{sink}");
+            }
+        }
+    }
+}
+
+#[test]
+fn credentials_are_referenced_never_inlined() {
+    let artifacts = examples();
+    for artifact in under(&artifacts, "shipping") {
+        for line in artifact.contents.lines() {
+            if line.contains("ApiKey") || line.contains("bearer") || line.contains("token") {
+                assert!(
+                    line.contains("${") || line.contains("sys.env("),
+                    "{}: {line}",
+                    artifact.path.display()
+                );
+            }
+        }
+    }
+}
