@@ -87,7 +87,8 @@ pub fn model_json(model: &Model, options: &EmitOptions) -> Value {
             json!({
                 "name": service.name,
                 "team": service.team,
-                "dashboard_uid": grafana::dashboard_uid(&service.name),
+                "dashboard_uid": grafana::has_dashboard(service)
+                    .then(|| grafana::dashboard_uid(&service.name)),
                 "slos": slos,
             })
         })

@@ -980,3 +980,46 @@ fn credentials_are_referenced_never_inlined() {
         }
     }
 }
+
+#[test]
+fn a_service_may_only_ship_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("slos")).unwrap();
+    std::fs::write(
+        dir.path().join("lookout.yaml"),
+        "loki: {url: http://loki:3100}\nrunbooks: {base_url: https://runbooks.example.com}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("slos/web.yaml"),
+        "service: web\nslos: []\nlogs:\n  - name: access\n    source: {files: [/var/log/nginx/access.log]}\n    format: nginx\n    destinations: [loki]\n",
+    )
+    .unwrap();
+    let artifacts = generate_for(
+        &dir.path().join("lookout.yaml").display().to_string(),
+        &dir.path().join("slos").display().to_string(),
+    );
+    let paths: Vec<String> = artifacts
+        .iter()
+        .map(|a| a.path.display().to_string())
+        .collect();
+    // No empty rule file and no empty dashboard: only the shippers (and the
+    // project-wide overview and provisioning).
+    assert_eq!(
+        paths,
+        [
+            "dashboards/grafana/provisioning.yaml",
+            "dashboards/grafana/slo-overview.json",
+            "kubernetes/grafana-dashboards/slo-overview.yaml",
+            "shipping/alloy/config.alloy",
+            "shipping/vector/vector.yaml",
+        ]
+    );
+    let vector = &artifacts
+        .iter()
+        .find(|a| a.path.ends_with("vector.yaml"))
+        .unwrap()
+        .contents;
+    assert!(vector.contains("type: file") && vector.contains("/var/log/nginx/access.log"));
+    assert!(!vector.contains("elasticsearch"), "{vector}");
+}

@@ -247,13 +247,16 @@ impl Lowering<'_> {
         if let Some(service_labels) = &spec.labels {
             labels.extend(self.labels(service_labels, team.is_some()));
         }
-        if spec.slos.value.is_empty() {
+        // A service may exist only to have its logs shipped.
+        let has_logs = spec.logs.as_ref().is_some_and(|l| !l.value.is_empty());
+        if spec.slos.value.is_empty() && !has_logs {
             let span = self.span(&spec.slos);
             self.error(
                 "spec::no-slos",
                 format!("service `{name}` declares no SLOs"),
                 span,
-            );
+            )
+            .help = Some("declare at least one SLO, or `logs:` to ship".into());
         }
         self.service_logs = match &spec.logs {
             Some(logs) => self.logs(logs, &name),

@@ -60,6 +60,7 @@ pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
 pub fn dashboards(services: &[Service]) -> Vec<Dashboard> {
     services
         .iter()
+        .filter(|service| has_dashboard(service))
         .map(|service| {
             Dashboard::new(
                 format!("{}.json", service.name),
@@ -67,6 +68,20 @@ pub fn dashboards(services: &[Service]) -> Vec<Dashboard> {
             )
         })
         .collect()
+}
+
+/// A service that only ships logs, or only has log SLOs, has nothing to
+/// chart from Prometheus, so it gets no dashboard.
+pub fn has_dashboard(service: &Service) -> bool {
+    !service.slos.is_empty() || has_signals(&service.signals)
+}
+
+fn has_signals(signals: &crate::model::Signals) -> bool {
+    signals.traffic.is_some()
+        || signals.errors.is_some()
+        || signals.latency.is_some()
+        || signals.saturation.is_some()
+        || !signals.panels.is_empty()
 }
 
 /// The overview of every SLO; emitted once, not per chunk of services.

@@ -43,15 +43,16 @@ fn rule_file(service: &Service, options: &EmitOptions) -> String {
                 .tiers
                 .iter()
                 .map(|tier| {
+                    let mut annotations = alert_annotations(slo, tier, options);
+                    if !super::grafana::has_dashboard(service) {
+                        annotations.remove("dashboard_url");
+                    }
                     Node::map()
                         .str("alert", slo.alerting.name.as_str())
                         .str("expr", alert_expr(slo, tier, source, errors, total))
                         .opt_str("for", tier.for_.map(|d| d.to_string()))
                         .entry("labels", Node::labels(&alert_labels(slo, tier)))
-                        .entry(
-                            "annotations",
-                            Node::labels(&alert_annotations(slo, tier, options)),
-                        )
+                        .entry("annotations", Node::labels(&annotations))
                         .build()
                 })
                 .collect();

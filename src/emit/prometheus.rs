@@ -21,6 +21,7 @@ use crate::model::{fmt_num, fmt_short, humanize, names, AlertTier, Service, Sli,
 pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
     services
         .iter()
+        .filter(|service| !service.slos.is_empty())
         .map(|service| Artifact {
             path: options.rules_dir.join(format!("{}.yaml", service.name)),
             contents: rule_file(service, options),
