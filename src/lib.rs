@@ -22,4 +22,5 @@ pub mod model;
 pub mod ops;
 pub mod out;
 pub mod parallel;
+pub mod push;
 pub mod spec;

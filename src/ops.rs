@@ -246,3 +246,132 @@ pub fn display_path(root: &Path, path: &Path) -> String {
     let shown = joined.strip_prefix(".").unwrap_or(&joined);
     shown.display().to_string()
 }
+
+/// What `plan` and `apply` are asked to do.
+#[derive(Debug, Clone)]
+pub struct PushRequest {
+    pub project: Request,
+    /// `--only`: target names; empty means every configured target.
+    pub only: Vec<String>,
+    pub run: crate::push::RunOptions,
+    pub http: crate::push::http::HttpOptions,
+}
+
+/// The result of `plan` or `apply`.
+pub struct PushReport {
+    pub generated: Generated,
+    /// Problems before any target ran: configuration, credentials.
+    pub setup_errors: Vec<String>,
+    pub reports: Vec<crate::push::TargetReport>,
+}
+
+impl PushReport {
+    pub fn failed(&self) -> bool {
+        self.generated.diagnostics.has_errors()
+            || !self.setup_errors.is_empty()
+            || self.reports.iter().any(|r| !r.failures.is_empty())
+    }
+
+    /// Does the plan change anything (conflicts included)?
+    pub fn has_changes(&self) -> bool {
+        self.reports
+            .iter()
+            .flat_map(|r| &r.changes)
+            .any(|c| c.action != crate::push::Action::Unchanged)
+    }
+}
+
+/// Compiles the project in memory and plans (or applies) it against every
+/// configured target.
+pub fn push(request: &PushRequest, progress: &crate::push::progress::Progress) -> PushReport {
+    push_with_env(request, progress, &|name| std::env::var(name).ok())
+}
+
+/// [`push`] with the environment given, for tests.
+pub fn push_with_env(
+    request: &PushRequest,
+    progress: &crate::push::progress::Progress,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> PushReport {
+    let generated = generate(&request.project);
+    let mut report = PushReport {
+        generated,
+        setup_errors: Vec::new(),
+        reports: Vec::new(),
+    };
+    let Some(artifacts) = &report.generated.artifacts else {
+        return report;
+    };
+    let config = match crate::spec::config::load(
+        request.project.inputs.config.as_deref(),
+        &mut Diagnostics::default(),
+    ) {
+        Some(config) => config,
+        None => {
+            report.setup_errors.push("cannot read the config".into());
+            return report;
+        }
+    };
+    let resolved = match crate::push::targets::resolve(&config, env) {
+        Ok(resolved) => resolved,
+        Err(errors) => {
+            report.setup_errors = errors;
+            return report;
+        }
+    };
+    let targets = match crate::push::build_targets(&resolved, &request.only, &request.http) {
+        Ok(targets) if targets.is_empty() => {
+            report.setup_errors.push(
+                "no target is configured: add prometheus, grafana, … to lookout.yaml or set LOOKOUT_<TARGET>_URL".into(),
+            );
+            return report;
+        }
+        Ok(targets) => targets,
+        Err(error) => {
+            report.setup_errors.push(error);
+            return report;
+        }
+    };
+    let desired = crate::push::Desired::from_artifacts(artifacts, &report.generated.options);
+    report.reports = crate::push::run(&targets, &desired, &request.run, progress);
+    report
+}
+
+/// The result of `status`.
+pub struct StatusReport {
+    pub generated: Generated,
+    pub error: Option<String>,
+    pub slos: Vec<crate::push::status::SloStatus>,
+}
+
+/// Reads every SLO's state from Prometheus.
+pub fn status(request: &Request, http: &crate::push::http::HttpOptions) -> StatusReport {
+    let generated = generate(request);
+    let mut report = StatusReport {
+        generated,
+        error: None,
+        slos: Vec::new(),
+    };
+    let Some(model) = &report.generated.model else {
+        return report;
+    };
+    let result = (|| {
+        let config = crate::spec::config::load(
+            request.inputs.config.as_deref(),
+            &mut Diagnostics::default(),
+        )
+        .ok_or("cannot read the config")?;
+        let resolved = crate::push::targets::resolve(&config, &|name| std::env::var(name).ok())
+            .map_err(|e| e.join("; "))?;
+        let prometheus = resolved.prometheus.ok_or(
+            "status reads Prometheus: set prometheus.url in lookout.yaml or LOOKOUT_PROMETHEUS_URL",
+        )?;
+        let endpoint = crate::push::prometheus::endpoint(&prometheus.url, http)?;
+        crate::push::status::status(model, &endpoint)
+    })();
+    match result {
+        Ok(slos) => report.slos = slos,
+        Err(error) => report.error = Some(error),
+    }
+    report
+}

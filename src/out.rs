@@ -126,6 +126,31 @@ pub fn apply(root: &Path, changes: &[Change]) -> io::Result<()> {
     Ok(())
 }
 
+/// Writes one file atomically: a temporary file in the same directory,
+/// synced, then renamed over `target`. A reader (Prometheus reloading its
+/// rules) sees the old file or the new one, never half of one.
+pub fn write_atomic(target: &Path, contents: &str) -> io::Result<()> {
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let temp = temp_path(target);
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(contents.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&temp, target)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+/// Removes one file lookout owns.
+pub fn remove(target: &Path) -> io::Result<()> {
+    std::fs::remove_file(target)
+}
+
 /// Does the text carry lookout's marker near its top? JSON bodies carry it
 /// in `_meta`, a few lines down.
 pub fn is_owned(text: &str) -> bool {

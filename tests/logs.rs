@@ -405,8 +405,8 @@ fn elasticsearch_objects_are_owned_ordered_and_consistent() {
             assert!(!pattern.starts_with("logs-"), "{pattern} overlaps logs-*-*");
         }
         let settings = &template["template"]["settings"];
-        let policy = settings["index.lifecycle.name"].as_str().unwrap();
-        let pipeline = settings["index.default_pipeline"].as_str().unwrap();
+        let policy = settings["index"]["lifecycle"]["name"].as_str().unwrap();
+        let pipeline = settings["index"]["default_pipeline"].as_str().unwrap();
         assert!(
             policies.contains_key(policy),
             "{name}: policy {policy} is not generated"

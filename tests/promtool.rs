@@ -4,6 +4,8 @@
 //! test command installs them. Alert behaviour is also checked on raw
 //! counters, through the user's own queries, in hand-written scenarios.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -11,19 +13,7 @@ use lookout::check::Inputs;
 use lookout::model::{Model, Slo};
 use lookout::ops::{build, Request};
 use serde_json::{json, Value};
-
-fn tool(name: &str) -> PathBuf {
-    let found = std::env::var_os("PATH")
-        .map(|paths| {
-            std::env::split_paths(&paths)
-                .map(|p| p.join(name))
-                .find(|p| p.is_file())
-        })
-        .unwrap_or(None);
-    found.unwrap_or_else(|| {
-        panic!("`{name}` not found on PATH; run the README's test command (scripts/test.sh), which installs it")
-    })
-}
+use support::tool;
 
 fn run(program: &Path, args: &[&str], cwd: &Path) -> String {
     let output = Command::new(program)

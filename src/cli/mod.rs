@@ -2,10 +2,12 @@
 //! here; each command turns its arguments into an `ops` request and prints
 //! the report. The only module that knows clap.
 //!
-//! Exit codes: 0 success, 1 invalid input, drift or failed write, 2 usage.
+//! Exit codes: 0 success, 1 invalid input, drift or failed write, 2 usage,
+//! 3 from `plan` when there are changes.
 
 mod build;
 mod check;
+mod push;
 mod schema;
 
 use std::io::IsTerminal;
@@ -21,7 +23,7 @@ use crate::ops::Request;
 #[command(
     name = "lookout",
     version,
-    about = "Compile SLO specs into Prometheus rules, tests and runbooks"
+    about = "Compile SLO specs into Prometheus rules, dashboards and log configs, and push them"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -34,6 +36,12 @@ enum Command {
     Build(ProjectArgs),
     /// Validate the specs and fail if the committed output differs from a fresh build.
     Check(CheckArgs),
+    /// Show what apply would change in each configured target; exits 3 when there are changes.
+    Plan(push::PushArgs),
+    /// Push rules, dashboards and log objects to every configured target.
+    Apply(push::PushArgs),
+    /// Show each SLO's SLI, budget left and burn rates, from Prometheus.
+    Status(push::StatusArgs),
     /// Print the JSON Schema of the spec (or of lookout.yaml), for editors.
     Schema(schema::SchemaArgs),
 }
@@ -88,13 +96,21 @@ pub fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Build(args) => build::run(&args),
-        Command::Check(args) => check::run(&args),
-        Command::Schema(args) => schema::run(&args),
+        Command::Build(args) => build::run(&args)
+            .map(|ok| if ok { 0 } else { 1 })
+            .map_err(|e| e.to_string()),
+        Command::Check(args) => check::run(&args)
+            .map(|ok| if ok { 0 } else { 1 })
+            .map_err(|e| e.to_string()),
+        Command::Schema(args) => schema::run(&args)
+            .map(|ok| if ok { 0 } else { 1 })
+            .map_err(|e| e.to_string()),
+        Command::Plan(args) => push::run(&args, false),
+        Command::Apply(args) => push::run(&args, true),
+        Command::Status(args) => push::status(&args),
     };
     match result {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
+        Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("error: {err}");
             ExitCode::from(1)

@@ -278,10 +278,11 @@ fn index_template(service: &Service, meta: &Value) -> Value {
         "data_stream": {},
         "priority": TEMPLATE_PRIORITY,
         "template": {
-            "settings": {
-                "index.lifecycle.name": name,
-                "index.default_pipeline": name,
-            },
+            // Nested, as Elasticsearch returns settings, so a plan compares like with like.
+            "settings": {"index": {
+                "lifecycle": {"name": name},
+                "default_pipeline": name,
+            }},
             "mappings": {"properties": mapping_properties()},
         },
     })

@@ -103,6 +103,25 @@ impl MapBuilder {
     }
 }
 
+impl Node {
+    /// A JSON value as YAML, keys in their JSON order.
+    pub fn from_json(value: &serde_json::Value) -> Node {
+        use serde_json::Value;
+        match value {
+            Value::Null => Node::Raw("null".into()),
+            Value::Bool(b) => Node::Raw(b.to_string()),
+            Value::Number(n) => Node::Raw(n.to_string()),
+            Value::String(s) => Node::Str(s.clone()),
+            Value::Array(items) => Node::Seq(items.iter().map(Node::from_json).collect()),
+            Value::Object(map) => Node::Map(
+                map.iter()
+                    .map(|(k, v)| (Cow::Owned(k.clone()), Node::from_json(v)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
 /// Renders a document: `header` lines become `# ` comments.
 pub fn document(header: &[&str], root: &Node) -> String {
     super::render(|out| write_document(out, header, root))

@@ -33,6 +33,12 @@ pub struct ProjectConfig {
     pub elasticsearch: Option<Spanned<ElasticsearchConfig>>,
     /// Kibana: where the access-log dashboards are imported.
     pub kibana: Option<KibanaConfig>,
+    /// Prometheus: `apply` writes rule files into `rules_dir`, then reloads.
+    pub prometheus: Option<PrometheusConfig>,
+    /// Alertmanager: `plan` and `status` check that it is up.
+    pub alertmanager: Option<UrlConfig>,
+    /// Mimir (or Cortex) ruler, instead of or beside Prometheus.
+    pub mimir: Option<MimirConfig>,
     /// Labels added to every rule and alert of every service.
     #[serde(default)]
     #[schemars(with = "std::collections::BTreeMap<String, String>")]
@@ -76,6 +82,8 @@ pub struct ElasticsearchConfig {
     /// Environment variable holding an API key (the base64 `encoded` form).
     #[schemars(with = "Option<String>")]
     pub api_key_env: Option<Spanned<String>>,
+    /// File holding the API key, for `apply` (shippers use `api_key_env`).
+    pub api_key_file: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -86,8 +94,38 @@ pub struct KibanaConfig {
     pub url: Option<Spanned<String>>,
     /// Environment variable holding an API key.
     pub api_key_env: Option<String>,
+    /// File holding the API key, instead of `api_key_env`.
+    pub api_key_file: Option<String>,
     /// Kibana space. Default `default`.
     pub space: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusConfig {
+    /// Base URL, e.g. `http://127.0.0.1:9090`; needs `--web.enable-lifecycle` for reloads.
+    pub url: Option<String>,
+    /// Directory Prometheus loads rule files from (`rule_files: [<dir>/*.yaml]`).
+    pub rules_dir: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UrlConfig {
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MimirConfig {
+    /// Base URL, e.g. `http://mimir-ruler:8080`.
+    pub url: Option<String>,
+    /// Tenant (`X-Scope-OrgID`).
+    pub tenant: Option<String>,
+    /// Environment variable holding a bearer token.
+    pub token_env: Option<String>,
+    /// `/prometheus/config/v1/rules` (Mimir, default) or `/api/v1/rules` (Cortex).
+    pub rules_path: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -102,6 +140,12 @@ pub struct GrafanaConfig {
     pub provisioning_path: Option<String>,
     /// Namespace of the sidecar ConfigMaps. Default `monitoring`.
     pub namespace: Option<String>,
+    /// Environment variable holding a service-account token, for `apply`.
+    pub token_env: Option<String>,
+    /// File holding the token, instead of `token_env`.
+    pub token_file: Option<String>,
+    /// Uid of the Prometheus datasource the dashboards select by default.
+    pub datasource: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -158,6 +202,14 @@ fn config_field_names(_: &str) -> &'static [&'static str] {
         "kibana",
         "space",
         "shipping",
+        "prometheus",
+        "rules_dir",
+        "alertmanager",
+        "mimir",
+        "token_file",
+        "datasource",
+        "api_key_file",
+        "rules_path",
     ]
 }
 

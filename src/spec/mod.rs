@@ -267,6 +267,14 @@ fn v1_field_names(_: &str) -> &'static [&'static str] {
     ]
 }
 
+/// Parses YAML a server returned (a ruler's rule groups) into JSON values.
+/// YAML parsing lives in this module only; this is the one entry point for
+/// text that is not a spec.
+pub fn parse_yaml_value(text: &str) -> Result<serde_json::Value, String> {
+    serde_saphyr::from_str_with_options::<serde_json::Value>(text, parse_options())
+        .map_err(|e| first_line(&e.to_string()))
+}
+
 /// Converts a serde-saphyr location into a byte span of `file`.
 pub fn span_of(diags: &Diagnostics, file: FileId, location: &Location) -> Option<Span> {
     if location.line() == 0 {

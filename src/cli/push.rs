@@ -1,0 +1,263 @@
+//! `lookout plan`, `lookout apply` and `lookout status`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::{plural, print_diagnostics, Format, ProjectArgs};
+use crate::ops::{PushReport, PushRequest};
+use crate::push::http::HttpOptions;
+use crate::push::progress::Progress;
+use crate::push::{Action, Mode, RunOptions};
+
+#[derive(Args, Debug)]
+pub struct ConnectionArgs {
+    /// Seconds each request may take, connect to last byte.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    timeout: u64,
+    /// Retries of a request that failed to connect, timed out, or got 429 or 5xx.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    retries: u32,
+    /// A PEM CA certificate to trust besides the system store.
+    #[arg(long, value_name = "FILE", env = "LOOKOUT_CA_FILE")]
+    ca_file: Option<PathBuf>,
+    /// Do not verify TLS certificates. Never use this in production.
+    #[arg(long)]
+    insecure_skip_tls_verify: bool,
+}
+
+impl ConnectionArgs {
+    fn http(&self) -> HttpOptions {
+        HttpOptions {
+            timeout: Duration::from_secs(self.timeout.max(1)),
+            retries: self.retries,
+            ca_file: self.ca_file.clone(),
+            insecure: self.insecure_skip_tls_verify,
+            ..HttpOptions::default()
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct PushArgs {
+    #[command(flatten)]
+    project: ProjectArgs,
+    #[command(flatten)]
+    connection: ConnectionArgs,
+    /// Only these targets, e.g. `--only grafana,kibana`.
+    #[arg(long, value_delimiter = ',', value_name = "TARGETS")]
+    only: Vec<String>,
+    /// Also delete objects lookout created that no spec declares any more.
+    #[arg(long)]
+    prune: bool,
+    /// Take over objects that exist without lookout's ownership marker.
+    #[arg(long)]
+    adopt: bool,
+    /// Requests in flight per target.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    concurrency: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    project: ProjectArgs,
+    #[command(flatten)]
+    connection: ConnectionArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// Exit code 3 from `plan`: there are changes.
+pub const CHANGES: u8 = 3;
+
+pub fn run(args: &PushArgs, apply: bool) -> Result<u8, String> {
+    let request = PushRequest {
+        project: args.project.request(),
+        only: args.only.clone(),
+        run: RunOptions {
+            mode: Mode {
+                prune: args.prune,
+                adopt: args.adopt,
+            },
+            apply,
+            concurrency: args.concurrency.max(1),
+        },
+        http: HttpOptions {
+            concurrency: args.concurrency.max(1),
+            ..args.connection.http()
+        },
+    };
+    let progress = Progress::new(std::io::stderr().is_terminal(), args.format == Format::Json);
+    let report = crate::ops::push(&request, &progress);
+    print_diagnostics(&report.generated.diagnostics);
+    if args.format == Format::Json {
+        println!("{}", json(&report, apply));
+    } else {
+        print_text(&report, apply, args.prune);
+    }
+    Ok(if report.failed() {
+        1
+    } else if !apply && report.has_changes() {
+        CHANGES
+    } else {
+        0
+    })
+}
+
+fn json(report: &PushReport, apply: bool) -> String {
+    let value = serde_json::json!({
+        "ok": !report.failed(),
+        "applied": apply,
+        "changes": report.has_changes(),
+        "errors": report.setup_errors,
+        "targets": report.reports,
+    });
+    serde_json::to_string_pretty(&value).expect("JSON values always serialise")
+}
+
+fn symbol(action: Action) -> &'static str {
+    match action {
+        Action::Create => "+",
+        Action::Update => "~",
+        Action::Delete => "-",
+        Action::Conflict => "!",
+        Action::Unchanged => "=",
+    }
+}
+
+fn print_text(report: &PushReport, apply: bool, prune: bool) {
+    for error in &report.setup_errors {
+        eprintln!("error: {error}");
+    }
+    for target in &report.reports {
+        println!("{}", target.target);
+        for change in target
+            .changes
+            .iter()
+            .filter(|c| c.action != Action::Unchanged)
+        {
+            println!("  {} {} {}", symbol(change.action), change.kind, change.id);
+            if let Some(detail) = &change.detail {
+                if !apply || change.action == Action::Conflict {
+                    for line in detail.lines() {
+                        println!("      {line}");
+                    }
+                }
+            }
+        }
+        let unchanged = target.count(Action::Unchanged);
+        if unchanged > 0 {
+            println!("  = {unchanged} unchanged");
+        }
+        for failure in &target.failures {
+            println!("  x {}: {}", failure.object, failure.error);
+        }
+    }
+    if report.reports.is_empty() {
+        return;
+    }
+    let total = |action| {
+        report
+            .reports
+            .iter()
+            .map(|r| r.count(action))
+            .sum::<usize>()
+    };
+    if apply {
+        println!();
+        println!(
+            "{:<14}{:>8}{:>8}{:>8}{:>11}{:>10}{:>8}",
+            "TARGET", "CREATED", "UPDATED", "DELETED", "UNCHANGED", "CONFLICT", "FAILED"
+        );
+        for r in &report.reports {
+            let failed_writes = r.failures.len();
+            println!(
+                "{:<14}{:>8}{:>8}{:>8}{:>11}{:>10}{:>8}",
+                r.target,
+                r.count(Action::Create),
+                r.count(Action::Update),
+                r.count(Action::Delete),
+                r.count(Action::Unchanged),
+                r.count(Action::Conflict),
+                failed_writes
+            );
+        }
+        let failed: usize = report.reports.iter().map(|r| r.failures.len()).sum();
+        if failed > 0 {
+            println!("\napply failed: {} (see above)", plural(failed, "failure"));
+        } else {
+            let written: usize = report.reports.iter().map(|r| r.applied).sum();
+            println!("\napplied: {}", plural(written, "write"));
+        }
+    } else {
+        println!(
+            "\nPlan: {} to create, {} to update, {} to delete, {}, {} unchanged.{}",
+            total(Action::Create),
+            total(Action::Update),
+            total(Action::Delete),
+            plural(total(Action::Conflict), "conflict"),
+            total(Action::Unchanged),
+            if prune {
+                ""
+            } else {
+                " (objects no spec declares are kept; --prune deletes them)"
+            }
+        );
+    }
+}
+
+pub fn status(args: &StatusArgs) -> Result<u8, String> {
+    let report = crate::ops::status(&args.project.request(), &args.connection.http());
+    print_diagnostics(&report.generated.diagnostics);
+    if report.generated.model.is_none() {
+        return Ok(1);
+    }
+    if let Some(error) = &report.error {
+        return Err(error.clone());
+    }
+    if args.format == Format::Json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report.slos).expect("serialisable")
+        );
+        return Ok(0);
+    }
+    let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.3}%", v * 100.0));
+    let burn = |v: &Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}x"));
+    println!(
+        "{:<20} {:<22} {:>9} {:>6} {:>10} {:>11} {:>8} {:>8} {:>8} {:>8}",
+        "SERVICE", "SLO", "OBJECTIVE", "WINDOW", "SLI", "BUDGET LEFT", "BURN 5m", "1h", "6h", "3d"
+    );
+    for slo in &report.slos {
+        let rates: Vec<String> = crate::push::status::BURN_WINDOWS
+            .iter()
+            .map(|w| burn(slo.burn_rates.get(&w.to_string()).unwrap_or(&None)))
+            .collect();
+        println!(
+            "{:<20} {:<22} {:>8}% {:>6} {:>10} {:>11} {:>8} {:>8} {:>8} {:>8}{}",
+            slo.service,
+            slo.slo,
+            crate::model::fmt_num(slo.objective),
+            slo.window,
+            pct(slo.sli),
+            pct(slo.budget_remaining),
+            rates[0],
+            rates[1],
+            rates[2],
+            rates[3],
+            if slo.evaluated_by == "loki" {
+                "  (log SLO, in Loki)"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(0)
+}

@@ -1,0 +1,393 @@
+//! HTTP for every push target, in one place: timeouts, retries, TLS and
+//! secrets.
+//!
+//! Every write lookout makes is an idempotent upsert or delete (PUT, POST
+//! with overwrite, ruler group replace), so a request whose outcome is
+//! unknown is safe to send again. Connection errors, timeouts, 429 and 5xx
+//! are retried with capped exponential backoff and full jitter, and a
+//! `Retry-After` in seconds is honoured (capped). Secrets are held in
+//! [`Secret`], which never prints, and are scrubbed from any error text.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use reqwest::blocking::{multipart, Client};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode};
+
+/// The longest `Retry-After` honoured; a server asking for more gets the
+/// request sooner rather than stalling the run.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// A credential. Its `Debug` and `Display` print `***`.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into().trim().to_string())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Settings shared by every target's client.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Per request, connect to last byte.
+    pub timeout: Duration,
+    /// Attempts after the first.
+    pub retries: u32,
+    pub base_backoff: Duration,
+    pub max_backoff: Duration,
+    /// Extra CA certificate (PEM) trusted besides the system store.
+    pub ca_file: Option<PathBuf>,
+    /// Skip TLS verification; only with `--insecure-skip-tls-verify`.
+    pub insecure: bool,
+    /// Requests in flight per target, for reads and writes alike.
+    pub concurrency: usize,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            timeout: Duration::from_secs(30),
+            retries: 4,
+            base_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(8),
+            ca_file: None,
+            insecure: false,
+            concurrency: 8,
+        }
+    }
+}
+
+/// What went wrong with a request, with secrets scrubbed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpError {
+    pub message: String,
+    /// The last HTTP status, when a response came back.
+    pub status: Option<u16>,
+}
+
+impl fmt::Display for HttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+pub struct Response {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Response {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    pub fn json(&self) -> Result<serde_json::Value, String> {
+        serde_json::from_str(&self.body).map_err(|e| format!("response is not JSON: {e}"))
+    }
+}
+
+/// A request body. Multipart is rebuilt for each attempt.
+#[derive(Clone)]
+pub enum Body {
+    Empty,
+    Json(serde_json::Value),
+    Text {
+        content_type: &'static str,
+        text: String,
+    },
+    /// One file part, as Kibana's import expects.
+    File {
+        field: &'static str,
+        file_name: String,
+        bytes: Vec<u8>,
+    },
+}
+
+/// One target's base URL, auth and client.
+pub struct Endpoint {
+    client: Client,
+    base: String,
+    headers: HeaderMap,
+    secrets: Vec<Secret>,
+    options: HttpOptions,
+}
+
+impl Endpoint {
+    pub fn new(
+        base: &str,
+        auth: Option<(&'static str, Secret)>,
+        headers: &[(&'static str, String)],
+        options: &HttpOptions,
+    ) -> Result<Endpoint, String> {
+        let mut map = HeaderMap::new();
+        let mut secrets = Vec::new();
+        if let Some((scheme, secret)) = auth {
+            let mut value = HeaderValue::from_str(&format!("{scheme} {}", secret.expose()))
+                .map_err(|_| {
+                    "the credential contains characters not allowed in a header".to_string()
+                })?;
+            value.set_sensitive(true);
+            map.insert(reqwest::header::AUTHORIZATION, value);
+            secrets.push(secret);
+        }
+        for (name, value) in headers {
+            map.insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_str(value)
+                    .map_err(|_| format!("invalid value for header {name}"))?,
+            );
+        }
+        Ok(Endpoint {
+            client: client(options)?,
+            base: base.trim_end_matches('/').to_string(),
+            headers: map,
+            secrets,
+            options: options.clone(),
+        })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn get(&self, path: &str) -> Result<Response, HttpError> {
+        self.send(Method::GET, path, Body::Empty)
+    }
+
+    /// Sends with retries. Returns the response of the last attempt for any
+    /// status that is not retried (including 4xx), or an error when every
+    /// attempt failed.
+    pub fn send(&self, method: Method, path: &str, body: Body) -> Result<Response, HttpError> {
+        let url = format!("{}{path}", self.base);
+        let mut attempt = 0;
+        loop {
+            let outcome = self.once(method.clone(), &url, &body);
+            let (retry, wait, error) = match outcome {
+                Ok((status, retry_after, text)) => {
+                    let retryable =
+                        status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+                    if !retryable {
+                        // Servers sometimes echo headers in errors; nothing
+                        // that reaches output may carry a secret.
+                        return Ok(Response {
+                            status: status.as_u16(),
+                            body: self.scrub(&text),
+                        });
+                    }
+                    let error = HttpError {
+                        message: format!(
+                            "{method} {url}: HTTP {}{}",
+                            status.as_u16(),
+                            excerpt(&text)
+                        ),
+                        status: Some(status.as_u16()),
+                    };
+                    (true, retry_after, error)
+                }
+                Err(err) => {
+                    let kind = if err.is_timeout() {
+                        format!("timed out after {:?}", self.options.timeout)
+                    } else if err.is_connect() {
+                        "connection failed".to_string()
+                    } else {
+                        "request failed".to_string()
+                    };
+                    let detail = std::error::Error::source(&err)
+                        .map(|s| format!(" ({s})"))
+                        .unwrap_or_default();
+                    (
+                        true,
+                        None,
+                        HttpError {
+                            message: format!("{method} {url}: {kind}{detail}"),
+                            status: None,
+                        },
+                    )
+                }
+            };
+            if !retry || attempt >= self.options.retries {
+                let mut error = error;
+                error.message = self.scrub(&error.message);
+                if attempt > 0 {
+                    error
+                        .message
+                        .push_str(&format!(" (after {} attempts)", attempt + 1));
+                }
+                return Err(error);
+            }
+            std::thread::sleep(wait.unwrap_or_else(|| self.backoff(attempt)));
+            attempt += 1;
+        }
+    }
+
+    fn once(
+        &self,
+        method: Method,
+        url: &str,
+        body: &Body,
+    ) -> Result<(StatusCode, Option<Duration>, String), reqwest::Error> {
+        let mut request = self
+            .client
+            .request(method, url)
+            .headers(self.headers.clone());
+        request = match body {
+            Body::Empty => request,
+            Body::Json(value) => request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(value.to_string()),
+            Body::Text { content_type, text } => request
+                .header(reqwest::header::CONTENT_TYPE, *content_type)
+                .body(text.clone()),
+            Body::File {
+                field,
+                file_name,
+                bytes,
+            } => {
+                let part = multipart::Part::bytes(bytes.clone())
+                    .file_name(file_name.clone())
+                    .mime_str("application/ndjson")
+                    .expect("a valid mime type");
+                request.multipart(multipart::Form::new().part(*field, part))
+            }
+        };
+        let response = request.send()?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|s| Duration::from_secs(s).min(MAX_RETRY_AFTER));
+        let text = response.text()?;
+        Ok((status, retry_after, text))
+    }
+
+    /// Full jitter: a random wait up to the capped exponential backoff.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let cap = self
+            .options
+            .base_backoff
+            .saturating_mul(1 << attempt.min(16))
+            .min(self.options.max_backoff);
+        let fraction = (next_random() % 1000) as f64 / 1000.0;
+        cap.mul_f64(0.5 + fraction / 2.0)
+    }
+
+    /// Removes every secret from `text`.
+    pub fn scrub(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for secret in &self.secrets {
+            if !secret.expose().is_empty() {
+                text = text.replace(secret.expose(), "***");
+            }
+        }
+        text
+    }
+}
+
+fn excerpt(body: &str) -> String {
+    let body = body.trim();
+    if body.is_empty() {
+        return String::new();
+    }
+    let cut: String = body.chars().take(300).collect();
+    format!(": {cut}")
+}
+
+/// xorshift, seeded from the clock: jitter needs spread, not quality.
+fn next_random() -> u64 {
+    static STATE: AtomicU64 = AtomicU64::new(0);
+    let mut x = STATE.load(Ordering::Relaxed);
+    if x == 0 {
+        x = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0x9E37_79B9_7F4A_7C15, |d| d.as_nanos() as u64)
+            | 1;
+    }
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    STATE.store(x, Ordering::Relaxed);
+    x
+}
+
+fn client(options: &HttpOptions) -> Result<Client, String> {
+    // reqwest is built without a default crypto provider; ring is ours.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = Client::builder()
+        .timeout(options.timeout)
+        .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+        .user_agent(concat!("lookout/", env!("CARGO_PKG_VERSION")))
+        .pool_max_idle_per_host(32);
+    if let Some(ca) = &options.ca_file {
+        builder = builder.add_root_certificate(read_ca(ca)?);
+    }
+    if options.insecure {
+        builder = builder.danger_accept_invalid_certs(true);
+    }
+    builder
+        .build()
+        .map_err(|e| format!("cannot create the HTTP client: {e}"))
+}
+
+fn read_ca(path: &Path) -> Result<reqwest::Certificate, String> {
+    let pem =
+        std::fs::read(path).map_err(|e| format!("cannot read CA file {}: {e}", path.display()))?;
+    reqwest::Certificate::from_pem(&pem)
+        .map_err(|e| format!("CA file {} is not a PEM certificate: {e}", path.display()))
+}
+
+/// Percent-encodes one path segment (`/` included), as the ruler APIs need
+/// for namespaces and group names.
+pub fn segment(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let secret = Secret::new("glsa_abc");
+        assert_eq!(format!("{secret} {secret:?}"), "*** ***");
+    }
+
+    #[test]
+    fn segments_are_percent_encoded() {
+        assert_eq!(
+            segment("lookout:api:slo:alerts"),
+            "lookout%3Aapi%3Aslo%3Aalerts"
+        );
+        assert_eq!(segment("a/b c"), "a%2Fb%20c");
+    }
+}

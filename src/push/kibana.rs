@@ -1,0 +1,300 @@
+//! Kibana: saved objects imported from `dashboards/kibana/<service>.ndjson`.
+//!
+//! - Live state: `POST /api/saved_objects/_bulk_get`. An object is
+//!   lookout's when it is `managed: true`; one without it is a conflict
+//!   unless `--adopt`. Unchanged when lookout's attributes are contained in
+//!   the live ones and the references match.
+//! - Apply: the changed objects of one file go in one
+//!   `POST /api/saved_objects/_import?overwrite=true`, multipart field
+//!   `file`, header `kbn-xsrf: true`, so references resolve inside the
+//!   import. Kibana answers 200 even when objects fail: the body's
+//!   `success`, `successResults` and `errors[]` are checked per object.
+//! - `--prune`: `GET /api/saved_objects/_find` for lookout's types, then
+//!   `DELETE /api/saved_objects/{type}/{id}` for managed `lookout-…`
+//!   objects no file declares.
+//!
+//! Spaces other than `default` are addressed with the `/s/<space>` prefix.
+//! Auth: `Authorization: ApiKey <base64>`.
+
+use std::collections::BTreeMap;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use super::http::{segment, Body, Endpoint, HttpOptions};
+use super::{diff, Action, Change, Desired, Mode, Payload, Target};
+
+pub struct Kibana {
+    endpoint: Endpoint,
+    prefix: String,
+}
+
+/// Each imported object's result, by `(type, id)`.
+type ImportOutcome = BTreeMap<(String, String), Result<(), String>>;
+
+const TYPES: &[&str] = &["index-pattern", "lens", "dashboard"];
+
+impl Kibana {
+    pub fn new(config: &super::targets::Kibana, http: &HttpOptions) -> Result<Self, String> {
+        let auth = config.api_key.clone().map(|k| ("ApiKey", k));
+        let prefix = if config.space == "default" {
+            String::new()
+        } else {
+            format!("/s/{}", segment(&config.space))
+        };
+        Ok(Kibana {
+            endpoint: Endpoint::new(&config.url, auth, &[("kbn-xsrf", "true".into())], http)?,
+            prefix,
+        })
+    }
+
+    fn send(&self, method: Method, path: &str, body: Body) -> Result<Value, String> {
+        let path = format!("{}{path}", self.prefix);
+        let response = self
+            .endpoint
+            .send(method, &path, body)
+            .map_err(|e| e.to_string())?;
+        if !response.is_success() {
+            return Err(format!(
+                "{path}: HTTP {}: {}",
+                response.status,
+                self.endpoint.scrub(response.body.trim())
+            ));
+        }
+        if response.body.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        response.json()
+    }
+
+    /// Imports one file's changed objects; returns each object's outcome.
+    fn import(&self, file: &str, objects: &[&Value]) -> Result<ImportOutcome, String> {
+        let mut ndjson = String::new();
+        for object in objects {
+            ndjson.push_str(&object.to_string());
+            ndjson.push('\n');
+        }
+        let body = self.send(
+            Method::POST,
+            "/api/saved_objects/_import?overwrite=true",
+            Body::File {
+                field: "file",
+                file_name: file.to_string(),
+                bytes: ndjson.into_bytes(),
+            },
+        )?;
+        let mut outcome = BTreeMap::new();
+        for result in body["successResults"].as_array().into_iter().flatten() {
+            outcome.insert(key(result), Ok(()));
+        }
+        for error in body["errors"].as_array().into_iter().flatten() {
+            let kind = error["error"]["type"].as_str().unwrap_or("unknown");
+            let mut message = format!("import failed: {kind}");
+            if let Some(refs) = error["error"]["references"].as_array() {
+                let missing: Vec<String> = refs
+                    .iter()
+                    .map(|r| format!("{} {}", r["type"], r["id"]))
+                    .collect();
+                message.push_str(&format!(" ({})", missing.join(", ")));
+            }
+            outcome.insert(key(error), Err(message));
+        }
+        if body["success"] != json!(true) && outcome.values().all(Result::is_ok) {
+            return Err(format!(
+                "import of {file} reported success: false without per-object errors"
+            ));
+        }
+        Ok(outcome)
+    }
+}
+
+fn key(object: &Value) -> (String, String) {
+    (
+        object["type"].as_str().unwrap_or_default().to_string(),
+        object["id"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+fn references(object: &Value) -> Vec<(String, String, String)> {
+    let mut refs: Vec<_> = object["references"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap_or_default().to_string(),
+                r["type"].as_str().unwrap_or_default().to_string(),
+                r["id"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    refs.sort();
+    refs
+}
+
+impl Target for Kibana {
+    fn name(&self) -> &'static str {
+        "kibana"
+    }
+
+    fn plan(&self, desired: &Desired, mode: Mode) -> Result<Vec<Change>, String> {
+        let mut changes = Vec::new();
+        let mut declared = std::collections::BTreeSet::new();
+        for (file, text) in &desired.kibana {
+            let objects: Vec<Value> = text
+                .lines()
+                .map(serde_json::from_str)
+                .collect::<Result<_, _>>()
+                .map_err(|e| format!("{file}: {e}"))?;
+            let wanted: Vec<Value> = objects
+                .iter()
+                .map(|o| json!({"type": o["type"], "id": o["id"]}))
+                .collect();
+            let live = self.send(
+                Method::POST,
+                "/api/saved_objects/_bulk_get",
+                Body::Json(Value::Array(wanted)),
+            )?;
+            let live: BTreeMap<(String, String), Value> = live["saved_objects"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|o| o.get("error").is_none())
+                .map(|o| (key(o), o.clone()))
+                .collect();
+            for object in objects {
+                let (kind, id) = key(&object);
+                declared.insert((kind.clone(), id.clone()));
+                let label = match kind.as_str() {
+                    "index-pattern" => "data view",
+                    "lens" => "visualization",
+                    _ => "dashboard",
+                };
+                let change = match live.get(&(kind.clone(), id.clone())) {
+                    None => Change::new("kibana", label, &id, Action::Create),
+                    Some(live) if live["managed"] != json!(true) && !mode.adopt => {
+                        Change::new("kibana", label, &id, Action::Conflict)
+                            .detail("exists without `managed: true`")
+                    }
+                    Some(live)
+                        if diff::contained(&object["attributes"], &live["attributes"])
+                            && references(&object) == references(live) =>
+                    {
+                        Change::new("kibana", label, &id, Action::Unchanged)
+                    }
+                    Some(live) => Change::new("kibana", label, &id, Action::Update)
+                        .detail(diff::json_diff(&object["attributes"], &live["attributes"])),
+                };
+                changes
+                    .push(change.payload(Payload::Json(json!({"file": file, "object": object}))));
+            }
+        }
+        if mode.prune {
+            for kind in TYPES {
+                let mut page = 1;
+                loop {
+                    let found = self.send(
+                        Method::GET,
+                        &format!("/api/saved_objects/_find?type={kind}&per_page=1000&page={page}"),
+                        Body::Empty,
+                    )?;
+                    let objects = found["saved_objects"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default();
+                    for object in &objects {
+                        let (kind, id) = key(object);
+                        if id.starts_with("lookout-")
+                            && object["managed"] == json!(true)
+                            && !declared.contains(&(kind.clone(), id.clone()))
+                        {
+                            changes.push(
+                                Change::new("kibana", "saved object", &id, Action::Delete)
+                                    .payload(Payload::Json(json!({"type": kind}))),
+                            );
+                        }
+                    }
+                    let total = found["total"].as_u64().unwrap_or(0);
+                    if objects.is_empty() || (page * 1000) as u64 >= total {
+                        break;
+                    }
+                    page += 1;
+                }
+            }
+        }
+        Ok(changes)
+    }
+
+    fn apply(
+        &self,
+        changes: &[Change],
+        _concurrency: usize,
+        report: &(dyn Fn(usize, Result<(), String>) + Sync),
+    ) {
+        let mut by_file: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, change) in changes.iter().enumerate() {
+            match (&change.action, &change.payload) {
+                (Action::Delete, _) => report(i, self.apply_one(change)),
+                (_, Payload::Json(p)) => by_file
+                    .entry(p["file"].as_str().unwrap_or_default().to_string())
+                    .or_default()
+                    .push(i),
+                _ => report(i, Err("nothing to send".into())),
+            }
+        }
+        for (file, indexes) in by_file {
+            let objects: Vec<&Value> = indexes
+                .iter()
+                .map(|i| match &changes[*i].payload {
+                    Payload::Json(p) => &p["object"],
+                    _ => unreachable!("grouped by payload above"),
+                })
+                .collect();
+            match self.import(&file, &objects) {
+                Ok(outcome) => {
+                    for (i, object) in indexes.iter().zip(&objects) {
+                        let result = outcome
+                            .get(&key(object))
+                            .cloned()
+                            .unwrap_or_else(|| Err("missing from the import response".into()));
+                        report(*i, result);
+                    }
+                }
+                Err(error) => {
+                    for i in indexes {
+                        report(i, Err(error.clone()));
+                    }
+                }
+            }
+        }
+    }
+
+    fn apply_one(&self, change: &Change) -> Result<(), String> {
+        let Payload::Json(payload) = &change.payload else {
+            return Err("nothing to send".into());
+        };
+        match change.action {
+            Action::Delete => {
+                let kind = payload["type"].as_str().unwrap_or_default();
+                self.send(
+                    Method::DELETE,
+                    &format!(
+                        "/api/saved_objects/{}/{}?force=true",
+                        segment(kind),
+                        segment(&change.id)
+                    ),
+                    Body::Empty,
+                )
+                .map(|_| ())
+            }
+            _ => {
+                let file = payload["file"].as_str().unwrap_or("lookout.ndjson");
+                let outcome = self.import(file, &[&payload["object"]])?;
+                outcome
+                    .get(&key(&payload["object"]))
+                    .cloned()
+                    .unwrap_or(Err("missing from the import response".into()))
+            }
+        }
+    }
+}

@@ -1,0 +1,428 @@
+//! `plan` and `apply`: push what `build` generates to the live systems.
+//!
+//! Each target module has the same shape: a struct built from its
+//! [`targets`] entry, implementing [`Target`]. `plan` reads the live state
+//! and compares it with the desired objects, producing [`Change`]s;
+//! `apply` executes the changes that are not `unchanged`. The desired
+//! objects are exactly the artifacts `build` would write ([`Desired`]), so
+//! what `check` validates is what gets pushed.
+//!
+//! Invariants:
+//! - a second `apply` right after a successful one makes no write request;
+//! - lookout never deletes or overwrites an object without its ownership
+//!   marker (`conflict` instead, unless `--adopt`), and deletes only with
+//!   `--prune`;
+//! - one failing target does not stop the others; every failed object is
+//!   reported;
+//! - secrets never reach output (see [`http::Secret`]).
+
+pub mod diff;
+pub mod elasticsearch;
+pub mod grafana;
+pub mod http;
+pub mod kibana;
+pub mod progress;
+pub mod prometheus;
+pub mod ruler;
+pub mod status;
+pub mod targets;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::emit::{Artifact, EmitOptions};
+
+/// What lookout would do to one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+    Conflict,
+    Unchanged,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+            Action::Conflict => "conflict",
+            Action::Unchanged => "unchanged",
+        }
+    }
+
+    /// Does applying it send a write?
+    pub fn writes(self) -> bool {
+        matches!(self, Action::Create | Action::Update | Action::Delete)
+    }
+}
+
+/// One object's planned action.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub target: &'static str,
+    pub kind: &'static str,
+    pub id: String,
+    pub action: Action,
+    /// A diff for updates, the reason for conflicts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// What to send; target-specific.
+    #[serde(skip)]
+    pub payload: Payload,
+}
+
+#[derive(Debug, Clone, Default)]
+pub enum Payload {
+    #[default]
+    None,
+    Text(String),
+    Json(serde_json::Value),
+}
+
+impl Change {
+    pub fn new(
+        target: &'static str,
+        kind: &'static str,
+        id: impl Into<String>,
+        action: Action,
+    ) -> Self {
+        Change {
+            target,
+            kind,
+            id: id.into(),
+            action,
+            detail: None,
+            payload: Payload::None,
+        }
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn payload(mut self, payload: Payload) -> Self {
+        self.payload = payload;
+        self
+    }
+}
+
+/// How to plan: prune and adopt change which objects may be touched.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mode {
+    pub prune: bool,
+    pub adopt: bool,
+}
+
+/// The objects `build` generates, by what each target consumes.
+#[derive(Debug, Clone, Default)]
+pub struct Desired {
+    /// `rules/<service>.yaml`: Prometheus rule files (file name → text).
+    pub rule_files: BTreeMap<String, String>,
+    /// `rules/loki/<service>.yaml`.
+    pub loki_rule_files: BTreeMap<String, String>,
+    /// Grafana dashboards (file name → JSON).
+    pub dashboards: BTreeMap<String, String>,
+    /// Kibana ndjson (file name → text).
+    pub kibana: BTreeMap<String, String>,
+    /// Elasticsearch bodies by API path without `.json`, e.g. `_ilm/policy/x`.
+    pub elasticsearch: BTreeMap<String, String>,
+}
+
+impl Desired {
+    pub fn from_artifacts(artifacts: &[Artifact], options: &EmitOptions) -> Desired {
+        let mut desired = Desired::default();
+        let name = |path: &Path| {
+            path.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        };
+        for artifact in artifacts {
+            let path = &artifact.path;
+            let text = artifact.contents.clone();
+            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+            if path.parent() == Some(options.rules_dir.as_path()) && ext == "yaml" {
+                desired.rule_files.insert(name(path), text);
+            } else if path.parent() == Some(options.loki_rules_dir().as_path()) {
+                desired.loki_rule_files.insert(name(path), text);
+            } else if path.parent() == Some(options.grafana_dir().as_path()) && ext == "json" {
+                desired.dashboards.insert(name(path), text);
+            } else if path.parent() == Some(options.kibana_dir().as_path()) {
+                desired.kibana.insert(name(path), text);
+            } else if let Ok(rest) = path.strip_prefix(options.elasticsearch_dir()) {
+                let api = rest.with_extension("");
+                let api: Vec<String> = api
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                desired.elasticsearch.insert(api.join("/"), text);
+            }
+        }
+        desired
+    }
+}
+
+/// One push target.
+pub trait Target: Send + Sync {
+    fn name(&self) -> &'static str;
+    /// Reads the live state and compares it with `desired`.
+    fn plan(&self, desired: &Desired, mode: Mode) -> Result<Vec<Change>, String>;
+    /// Executes `changes` (all of which write), reporting each one.
+    /// The default runs them on `concurrency` threads, in any order.
+    fn apply(
+        &self,
+        changes: &[Change],
+        concurrency: usize,
+        report: &(dyn Fn(usize, Result<(), String>) + Sync),
+    ) {
+        run_bounded(
+            changes,
+            concurrency,
+            |change| self.apply_one(change),
+            report,
+        );
+    }
+    /// Executes one change.
+    fn apply_one(&self, change: &Change) -> Result<(), String>;
+    /// Runs after the changes, even when there were none: e.g. Prometheus
+    /// reloads (only if something changed) and confirms what it loaded.
+    fn finish(&self, _desired: &Desired, _applied: usize) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Runs `work` over `items` on at most `concurrency` threads, calling
+/// `report` with each item's index as it finishes.
+pub fn run_bounded<T: Sync>(
+    items: &[T],
+    concurrency: usize,
+    work: impl Fn(&T) -> Result<(), String> + Sync,
+    report: &(dyn Fn(usize, Result<(), String>) + Sync),
+) {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = concurrency.clamp(1, items.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                report(i, work(item));
+            });
+        }
+    });
+}
+
+/// Where a target's run ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetReport {
+    pub target: &'static str,
+    pub changes: Vec<Change>,
+    /// Failures by object (`kind id`), or the target's own failure.
+    pub failures: Vec<Failure>,
+    /// Writes sent successfully.
+    pub applied: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    pub object: String,
+    pub error: String,
+}
+
+impl TargetReport {
+    pub fn count(&self, action: Action) -> usize {
+        self.changes.iter().filter(|c| c.action == action).count()
+    }
+}
+
+/// Options of a push run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub mode: Mode,
+    pub apply: bool,
+    pub concurrency: usize,
+}
+
+/// Plans (and with `apply`, applies) every target in parallel. A target
+/// that fails to plan or apply does not stop the others.
+pub fn run(
+    targets: &[Box<dyn Target>],
+    desired: &Desired,
+    options: &RunOptions,
+    progress: &progress::Progress,
+) -> Vec<TargetReport> {
+    let mut reports: Vec<Option<TargetReport>> = (0..targets.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = targets
+            .iter()
+            .map(|target| {
+                scope.spawn(move || run_target(target.as_ref(), desired, options, progress))
+            })
+            .collect();
+        for (slot, handle) in reports.iter_mut().zip(handles) {
+            *slot = Some(handle.join().expect("a target thread panicked"));
+        }
+    });
+    reports.into_iter().flatten().collect()
+}
+
+fn run_target(
+    target: &dyn Target,
+    desired: &Desired,
+    options: &RunOptions,
+    progress: &progress::Progress,
+) -> TargetReport {
+    let name = target.name();
+    let bar = progress.target(name);
+    let mut report = TargetReport {
+        target: name,
+        changes: Vec::new(),
+        failures: Vec::new(),
+        applied: 0,
+    };
+    bar.message("reading live state");
+    let changes = match target.plan(desired, options.mode) {
+        Ok(changes) => changes,
+        Err(error) => {
+            bar.finish(&format!("failed: {error}"));
+            report.failures.push(Failure {
+                object: name.to_string(),
+                error,
+            });
+            return report;
+        }
+    };
+    report.changes = changes;
+    if !options.apply {
+        bar.finish(&summary(&report));
+        return report;
+    }
+    for conflict in report
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Conflict)
+    {
+        report.failures.push(Failure {
+            object: format!("{} {}", conflict.kind, conflict.id),
+            error: format!(
+                "conflict: {} (use --adopt to take it over)",
+                conflict
+                    .detail
+                    .as_deref()
+                    .unwrap_or("not managed by lookout")
+            ),
+        });
+    }
+    let writes: Vec<Change> = report
+        .changes
+        .iter()
+        .filter(|c| c.action.writes())
+        .cloned()
+        .collect();
+    bar.start(writes.len());
+    let results = std::sync::Mutex::new(Vec::new());
+    target.apply(&writes, options.concurrency, &|i, result| {
+        let change = &writes[i];
+        bar.step(
+            &format!("{} {} {}", change.action.as_str(), change.kind, change.id),
+            result.as_ref().err(),
+        );
+        results.lock().expect("not poisoned").push((i, result));
+    });
+    let mut results = results.into_inner().expect("not poisoned");
+    results.sort_by_key(|(i, _)| *i);
+    for (i, result) in results {
+        match result {
+            Ok(()) => report.applied += 1,
+            Err(error) => report.failures.push(Failure {
+                object: format!("{} {}", writes[i].kind, writes[i].id),
+                error,
+            }),
+        }
+    }
+    if let Err(error) = target.finish(desired, report.applied) {
+        report.failures.push(Failure {
+            object: name.to_string(),
+            error,
+        });
+    }
+    bar.finish(&summary(&report));
+    report
+}
+
+/// `2 created, 1 updated, 40 unchanged`.
+pub fn summary(report: &TargetReport) -> String {
+    let mut parts = Vec::new();
+    for (action, word) in [
+        (Action::Create, "to create"),
+        (Action::Update, "to update"),
+        (Action::Delete, "to delete"),
+        (Action::Conflict, "conflicts"),
+        (Action::Unchanged, "unchanged"),
+    ] {
+        let n = report.count(action);
+        if n > 0 {
+            parts.push(format!("{n} {word}"));
+        }
+    }
+    if parts.is_empty() {
+        parts.push("nothing to manage".into());
+    }
+    if !report.failures.is_empty() {
+        parts.push(format!("{} failed", report.failures.len()));
+    }
+    parts.join(", ")
+}
+
+/// Builds the configured targets, narrowed by `--only`.
+pub fn build_targets(
+    resolved: &targets::Resolved,
+    only: &[String],
+    http: &http::HttpOptions,
+) -> Result<Vec<Box<dyn Target>>, String> {
+    for name in only {
+        if !targets::ALL.contains(&name.as_str()) {
+            return Err(format!(
+                "--only: unknown target `{name}` (targets: {})",
+                targets::ALL.join(", ")
+            ));
+        }
+        if !resolved.configured().contains(&name.as_str()) {
+            return Err(format!(
+                "--only: `{name}` is not configured in lookout.yaml or LOOKOUT_{}_URL",
+                name.to_uppercase()
+            ));
+        }
+    }
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
+    let mut out: Vec<Box<dyn Target>> = Vec::new();
+    if let (Some(p), true) = (&resolved.prometheus, wanted("prometheus")) {
+        out.push(Box::new(prometheus::Prometheus::new(p, http)?));
+    }
+    if let (Some(m), true) = (&resolved.mimir, wanted("mimir")) {
+        out.push(Box::new(ruler::Ruler::mimir(m, http)?));
+    }
+    if let (Some(l), true) = (&resolved.loki, wanted("loki")) {
+        out.push(Box::new(ruler::Ruler::loki(l, http)?));
+    }
+    if let (Some(g), true) = (&resolved.grafana, wanted("grafana")) {
+        out.push(Box::new(grafana::Grafana::new(g, http)?));
+    }
+    if let (Some(e), true) = (&resolved.elasticsearch, wanted("elasticsearch")) {
+        out.push(Box::new(elasticsearch::Elasticsearch::new(e, http)?));
+    }
+    if let (Some(k), true) = (&resolved.kibana, wanted("kibana")) {
+        out.push(Box::new(kibana::Kibana::new(k, http)?));
+    }
+    if let (Some(a), true) = (&resolved.alertmanager, wanted("alertmanager")) {
+        out.push(Box::new(prometheus::Alertmanager::new(a, http)?));
+    }
+    Ok(out)
+}

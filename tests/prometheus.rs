@@ -1,0 +1,341 @@
+//! `apply`, `plan` and `status` against a real Prometheus, and a firing SLO
+//! alert delivered to a real Alertmanager. Both are the Debian packages,
+//! started on loopback ports here and killed at the end. The test fails,
+//! never skips, when they are missing.
+
+mod support;
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::tool;
+
+/// Kills the process when the test ends, however it ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn get(url: &str) -> Option<(u16, String)> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let response = client.get(url).send().ok()?;
+    Some((response.status().as_u16(), response.text().ok()?))
+}
+
+/// Polls `check` every 250 ms until it returns a value, or panics after `limit`.
+fn wait_for<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+fn start(program: &str, args: &[String], dir: &Path, ready: &str) -> Server {
+    let log = std::fs::File::create(dir.join(format!("{program}.log"))).unwrap();
+    let child = Command::new(tool(program))
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    wait_for(
+        &format!("{program} to be ready"),
+        Duration::from_secs(30),
+        || get(ready).filter(|(status, _)| *status == 200),
+    );
+    server
+}
+
+const SPEC: &str = r#"service: prom
+team: sre
+slos:
+  # Prometheus' own HTTP API: almost never fails.
+  - name: api-availability
+    objective: 99
+    window: 7d
+    sli:
+      events:
+        errors: sum(rate(prometheus_http_requests_total{code=~"5.."}[{{window}}]))
+        total: sum(rate(prometheus_http_requests_total[{{window}}]))
+  # Every request counted as an error: burns at once, and pages.
+  - name: always-failing
+    objective: 99.9
+    sli:
+      events:
+        errors: sum(rate(prometheus_http_requests_total[{{window}}]))
+        total: sum(rate(prometheus_http_requests_total[{{window}}]))
+"#;
+
+fn lookout(dir: &Path, args: &[&str]) -> (i32, String) {
+    let output = assert_cmd::Command::cargo_bin("lookout")
+        .unwrap()
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
+}
+
+#[test]
+fn apply_loads_every_group_status_reads_them_and_the_page_reaches_alertmanager() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let (prom_port, am_port) = (free_port(), free_port());
+    std::fs::create_dir_all(root.join("rules.d")).unwrap();
+    std::fs::create_dir_all(root.join("slos")).unwrap();
+    std::fs::write(root.join("slos/prom.yaml"), SPEC).unwrap();
+    std::fs::write(
+        root.join("lookout.yaml"),
+        format!(
+            "runbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{prom_port}, rules_dir: rules.d}}\nalertmanager: {{url: http://127.0.0.1:{am_port}}}\n"
+        ),
+    )
+    .unwrap();
+    // A rule file of someone else's, which lookout must leave alone.
+    std::fs::write(
+        root.join("rules.d/team.yaml"),
+        "groups:\n- name: team\n  rules:\n  - record: team:up\n    expr: up\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("prometheus.yml"),
+        format!(
+            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nrule_files: ['{}/rules.d/*.yaml']\nscrape_configs:\n- job_name: prometheus\n  static_configs: [{{targets: ['127.0.0.1:{prom_port}']}}]\nalerting:\n  alertmanagers:\n  - static_configs: [{{targets: ['127.0.0.1:{am_port}']}}]\n",
+            root.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("alertmanager.yml"),
+        "route: {receiver: default}\nreceivers: [{name: default}]\n",
+    )
+    .unwrap();
+
+    let _alertmanager = start(
+        "prometheus-alertmanager",
+        &[
+            "--config.file=alertmanager.yml".into(),
+            format!("--storage.path={}", root.join("am").display()),
+            format!("--web.listen-address=127.0.0.1:{am_port}"),
+            "--cluster.listen-address=".into(),
+        ],
+        root,
+        &format!("http://127.0.0.1:{am_port}/-/ready"),
+    );
+    let _prometheus = start(
+        "prometheus",
+        &[
+            "--config.file=prometheus.yml".into(),
+            format!("--storage.tsdb.path={}", root.join("data").display()),
+            format!("--web.listen-address=127.0.0.1:{prom_port}"),
+            "--web.enable-lifecycle".into(),
+        ],
+        root,
+        &format!("http://127.0.0.1:{prom_port}/-/ready"),
+    );
+
+    // plan: changes, exit 3, nothing written.
+    let (code, out) = lookout(root, &["plan"]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("+ rule file prom.yaml"), "{out}");
+    assert!(!root.join("rules.d/prom.yaml").exists());
+
+    // apply: written, reloaded, every group confirmed loaded.
+    let (code, out) = lookout(root, &["apply"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("applied: 1 write"), "{out}");
+    let (_, rules) = get(&format!("http://127.0.0.1:{prom_port}/api/v1/rules")).unwrap();
+    let rules: Value = serde_json::from_str(&rules).unwrap();
+    let mut groups: Vec<String> = rules["data"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap().to_string())
+        .collect();
+    groups.sort();
+    assert_eq!(
+        groups,
+        [
+            "lookout:prom:always-failing:alerts",
+            "lookout:prom:always-failing:meta",
+            "lookout:prom:always-failing:sli",
+            "lookout:prom:api-availability:alerts",
+            "lookout:prom:api-availability:meta",
+            "lookout:prom:api-availability:sli",
+            "team",
+        ]
+    );
+    let written = std::fs::metadata(root.join("rules.d/prom.yaml"))
+        .unwrap()
+        .modified()
+        .unwrap();
+
+    // The page arrives at Alertmanager with its runbook link.
+    let alert = wait_for(
+        "the page to reach Alertmanager",
+        Duration::from_secs(90),
+        || {
+            let (_, body) = get(&format!("http://127.0.0.1:{am_port}/api/v2/alerts"))?;
+            let alerts: Value = serde_json::from_str(&body).ok()?;
+            alerts
+                .as_array()?
+                .iter()
+                .find(|a| a["labels"]["severity"] == "critical")
+                .cloned()
+        },
+    );
+    assert_eq!(
+        alert["labels"]["alertname"],
+        "PromAlwaysFailingErrorBudgetBurn"
+    );
+    assert_eq!(alert["labels"]["slo"], "always-failing");
+    assert_eq!(
+        alert["annotations"]["runbook_url"],
+        "https://runbooks.example.com/prom/always-failing.md"
+    );
+
+    // status reads the SLIs and burn rates from the recorded series.
+    let status = wait_for("status to show values", Duration::from_secs(60), || {
+        let (code, out) = lookout(root, &["status", "--format", "json"]);
+        assert_eq!(code, 0, "{out}");
+        let slos: Value = serde_json::from_str(&out).ok()?;
+        let all_read = slos.as_array()?.iter().all(|s| {
+            s["sli"].is_number()
+                && s["budget_remaining"].is_number()
+                && s["burn_rates"]["5m"].is_number()
+        });
+        all_read.then_some(slos)
+    });
+    let by_name = |name: &str| {
+        status
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["slo"] == name)
+            .unwrap()
+            .clone()
+    };
+    let healthy = by_name("api-availability");
+    assert!(healthy["sli"].as_f64().unwrap() > 0.99, "{healthy}");
+    assert!(
+        healthy["budget_remaining"].as_f64().unwrap() > 0.0,
+        "{healthy}"
+    );
+    let burning = by_name("always-failing");
+    assert_eq!(burning["sli"].as_f64().unwrap(), 0.0, "{burning}");
+    assert!(
+        (burning["burn_rates"]["5m"].as_f64().unwrap() - 1000.0).abs() < 1e-6,
+        "{burning}"
+    );
+    assert!(
+        burning["budget_remaining"].as_f64().unwrap() < 0.0,
+        "{burning}"
+    );
+    let (code, table) = lookout(root, &["status"]);
+    assert_eq!(code, 0);
+    assert!(
+        table.contains("always-failing") && table.contains("1000.00x"),
+        "{table}"
+    );
+
+    // Re-apply: nothing written, nothing reloaded; plan is clean.
+    let (code, out) = lookout(root, &["apply"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("applied: 0 writes"), "{out}");
+    assert_eq!(
+        std::fs::metadata(root.join("rules.d/prom.yaml"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        written
+    );
+    let (code, out) = lookout(root, &["plan"]);
+    assert_eq!(code, 0, "{out}");
+
+    // A change is planned, applied and loaded.
+    let spec = SPEC.replace("objective: 99\n", "objective: 99.5\n");
+    std::fs::write(root.join("slos/prom.yaml"), spec).unwrap();
+    let (code, out) = lookout(root, &["plan"]);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains("~ rule file prom.yaml") && out.contains("+    expr: vector(0.995)"),
+        "{out}"
+    );
+    let (code, out) = lookout(root, &["apply"]);
+    assert_eq!(code, 0, "{out}");
+    wait_for(
+        "the new objective to be loaded",
+        Duration::from_secs(10),
+        || {
+            let (_, body) = get(&format!("http://127.0.0.1:{prom_port}/api/v1/rules"))?;
+            body.contains("vector(0.995)").then_some(())
+        },
+    );
+    // Someone else's file was never touched.
+    assert!(root.join("rules.d/team.yaml").exists());
+}
+
+#[test]
+fn a_prometheus_without_the_lifecycle_api_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let port = free_port();
+    std::fs::create_dir_all(root.join("slos")).unwrap();
+    std::fs::write(root.join("slos/prom.yaml"), SPEC).unwrap();
+    std::fs::write(
+        root.join("lookout.yaml"),
+        format!("runbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{port}, rules_dir: rules.d}}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("prometheus.yml"),
+        "global: {evaluation_interval: 1s}\n",
+    )
+    .unwrap();
+    let _prometheus = start(
+        "prometheus",
+        &[
+            "--config.file=prometheus.yml".into(),
+            format!("--storage.tsdb.path={}", root.join("data").display()),
+            format!("--web.listen-address=127.0.0.1:{port}"),
+        ],
+        root,
+        &format!("http://127.0.0.1:{port}/-/ready"),
+    );
+    let (code, out) = lookout(root, &["apply"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("--web.enable-lifecycle"), "{out}");
+}

@@ -1,0 +1,836 @@
+//! `plan` and `apply` against in-process fakes of Grafana, Kibana,
+//! Elasticsearch, Loki and Mimir (tests/support/fakes.rs), which follow each
+//! API's documented contract and quirks. The tests assert the exact
+//! requests lookout makes, idempotence, ownership, pruning and fault
+//! handling. Prometheus and Alertmanager run for real in
+//! `tests/prometheus.rs`.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use lookout::check::Inputs;
+use lookout::ops::{push_with_env, PushReport, PushRequest, Request};
+use lookout::push::http::HttpOptions;
+use lookout::push::progress::Progress;
+use lookout::push::{Action, Mode, RunOptions};
+use serde_json::{json, Value};
+use support::fake::Reply;
+use support::fakes;
+
+/// A project with the bundled example specs and custom dashboard, and a
+/// lookout.yaml naming `targets`. The example logs need `loki` and
+/// `elasticsearch` configured; when a test does not name them they point
+/// at a closed port, and the test narrows with `only`.
+fn project(targets: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["slos", "dashboards"] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+    }
+    for entry in std::fs::read_dir("slos").unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(
+            &path,
+            dir.path().join("slos").join(path.file_name().unwrap()),
+        )
+        .unwrap();
+    }
+    std::fs::copy(
+        "dashboards/error-budgets.jsonnet",
+        dir.path().join("dashboards/error-budgets.jsonnet"),
+    )
+    .unwrap();
+    let mut config = format!("runbooks: {{base_url: https://runbooks.example.com}}\n{targets}");
+    for needed in ["loki", "elasticsearch"] {
+        if !targets.contains(&format!("{needed}:")) {
+            config.push_str(&format!("{needed}: {{url: http://127.0.0.1:9}}\n"));
+        }
+    }
+    std::fs::write(dir.path().join("lookout.yaml"), config).unwrap();
+    dir
+}
+
+fn only(names: &[&str]) -> Run {
+    Run {
+        only: names.iter().map(|n| n.to_string()).collect(),
+        ..Run::default()
+    }
+}
+
+struct Run {
+    only: Vec<String>,
+    mode: Mode,
+    env: BTreeMap<String, String>,
+    http: HttpOptions,
+}
+
+impl Default for Run {
+    fn default() -> Self {
+        Run {
+            only: Vec::new(),
+            mode: Mode::default(),
+            env: BTreeMap::new(),
+            http: HttpOptions {
+                timeout: Duration::from_secs(5),
+                retries: 3,
+                base_backoff: Duration::from_millis(10),
+                max_backoff: Duration::from_millis(50),
+                ..HttpOptions::default()
+            },
+        }
+    }
+}
+
+fn push(dir: &Path, apply: bool, run: &Run) -> PushReport {
+    let request = PushRequest {
+        project: Request {
+            inputs: Inputs {
+                config: Some(dir.join("lookout.yaml")),
+                slos: Some(dir.join("slos")),
+            },
+            out: None,
+        },
+        only: run.only.clone(),
+        run: RunOptions {
+            mode: run.mode,
+            apply,
+            concurrency: 4,
+        },
+        http: HttpOptions {
+            concurrency: 4,
+            ..run.http.clone()
+        },
+    };
+    let env = run.env.clone();
+    let report = push_with_env(&request, &Progress::new(false, true), &move |k| {
+        env.get(k).cloned()
+    });
+    assert!(
+        !report.generated.diagnostics.has_errors(),
+        "{}",
+        report.generated.diagnostics.render(false)
+    );
+    report
+}
+
+fn target<'a>(report: &'a PushReport, name: &str) -> &'a lookout::push::TargetReport {
+    report
+        .reports
+        .iter()
+        .find(|r| r.target == name)
+        .unwrap_or_else(|| panic!("no {name} report: {:?}", report.setup_errors))
+}
+
+fn actions(report: &PushReport, name: &str) -> Vec<(String, Action)> {
+    target(report, name)
+        .changes
+        .iter()
+        .map(|c| (c.id.clone(), c.action))
+        .collect()
+}
+
+fn failures(report: &PushReport) -> Vec<String> {
+    report
+        .reports
+        .iter()
+        .flat_map(|r| {
+            r.failures
+                .iter()
+                .map(move |f| format!("{}: {}: {}", r.target, f.object, f.error))
+        })
+        .collect()
+}
+
+const DASHBOARDS: &[&str] = &[
+    "lookout-error-budgets",
+    "lookout-ingress-nginx",
+    "lookout-mariadb-galera",
+    "lookout-payments-api",
+    "lookout-payments-ledger",
+    "lookout-public-api",
+    "lookout-settlement-worker",
+    "lookout-slo-overview",
+];
+
+#[test]
+fn grafana_apply_upserts_by_uid_into_the_folder_then_a_rerun_writes_nothing() {
+    let grafana = fakes::grafana(Some("Bearer glsa_test"));
+    let dir = project(&format!(
+        "grafana: {{url: {}, token_env: GRAFANA_TOKEN, folder: SLOs, datasource: prom-main}}\n",
+        grafana.url()
+    ));
+    let mut run = only(&["grafana"]);
+    run.env.insert("GRAFANA_TOKEN".into(), "glsa_test".into());
+
+    let plan = push(dir.path(), false, &run);
+    assert!(failures(&plan).is_empty(), "{:?}", failures(&plan));
+    assert!(
+        grafana.writes().is_empty(),
+        "plan wrote: {:?}",
+        grafana.writes()
+    );
+    let planned = actions(&plan, "grafana");
+    assert_eq!(planned[0], ("lookout-slos".to_string(), Action::Create));
+    assert_eq!(planned.len(), 1 + DASHBOARDS.len());
+
+    grafana.server.clear();
+    let report = push(dir.path(), true, &run);
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+    let writes = grafana.writes();
+    assert_eq!(writes[0], "POST /api/folders", "the folder comes first");
+    let mut posts: Vec<String> = writes[1..].to_vec();
+    posts.sort();
+    assert_eq!(
+        posts,
+        vec!["POST /api/dashboards/db".to_string(); DASHBOARDS.len()]
+    );
+    for request in grafana.server.requests() {
+        assert_eq!(request.header("authorization"), Some("Bearer glsa_test"));
+        if request.path == "/api/dashboards/db" {
+            let body = request.json();
+            assert_eq!(body["overwrite"], json!(true));
+            assert_eq!(body["folderUid"], json!("lookout-slos"));
+            assert_eq!(body["dashboard"]["id"], Value::Null);
+            assert!(body["dashboard"]["tags"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("lookout")));
+        }
+    }
+    {
+        let state = grafana.state.lock().unwrap();
+        let uids: Vec<&String> = state.dashboards.keys().collect();
+        assert_eq!(uids, DASHBOARDS.iter().collect::<Vec<_>>());
+        let (api, folder) = &state.dashboards["lookout-public-api"];
+        assert_eq!(folder, "lookout-slos");
+        // The datasource variable selects the configured Prometheus by uid.
+        let variable = api["templating"]["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["type"] == "datasource")
+            .unwrap();
+        assert_eq!(variable["current"]["value"], json!("prom-main"));
+    }
+
+    grafana.server.clear();
+    let again = push(dir.path(), true, &run);
+    assert!(failures(&again).is_empty());
+    assert!(
+        grafana.writes().is_empty(),
+        "re-apply wrote: {:?}",
+        grafana.writes()
+    );
+    assert!(actions(&again, "grafana")
+        .iter()
+        .all(|(_, a)| *a == Action::Unchanged));
+    assert!(!again.has_changes());
+}
+
+#[test]
+fn a_dashboard_moved_out_of_the_folder_or_edited_is_updated() {
+    let grafana = fakes::grafana(None);
+    let dir = project(&format!("grafana: {{url: {}}}\n", grafana.url()));
+    push(dir.path(), true, &only(&["grafana"]));
+    {
+        let mut state = grafana.state.lock().unwrap();
+        state.dashboards.get_mut("lookout-public-api").unwrap().1 = String::new();
+        state.dashboards.get_mut("lookout-payments-api").unwrap().0["title"] =
+            json!("edited by hand");
+    }
+    let plan = push(dir.path(), false, &only(&["grafana"]));
+    let changed: Vec<(String, Action)> = actions(&plan, "grafana")
+        .into_iter()
+        .filter(|(_, a)| *a != Action::Unchanged)
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            ("lookout-payments-api".to_string(), Action::Update),
+            ("lookout-public-api".to_string(), Action::Update)
+        ]
+    );
+    let detail = target(&plan, "grafana")
+        .changes
+        .iter()
+        .find(|c| c.id == "lookout-payments-api")
+        .unwrap()
+        .detail
+        .clone()
+        .unwrap();
+    assert!(
+        detail.contains("-  \"title\": \"edited by hand\""),
+        "{detail}"
+    );
+}
+
+#[test]
+fn faults_are_retried_with_backoff_and_retry_after() {
+    let grafana = fakes::grafana(None);
+    let dir = project(&format!("grafana: {{url: {}}}\n", grafana.url()));
+    // 503 twice then success; 429 with Retry-After; a connection reset.
+    grafana.faults.add(
+        "POST /api/folders",
+        2,
+        Reply::json(503, &json!({"message": "unavailable"})),
+    );
+    grafana.faults.add(
+        "GET /api/dashboards/uid/lookout-public-api",
+        1,
+        Reply::json(429, &json!({})).header("Retry-After", "1"),
+    );
+    grafana.faults.add(
+        "GET /api/dashboards/uid/lookout-payments-api",
+        1,
+        Reply::reset(),
+    );
+    let report = push(dir.path(), true, &only(&["grafana"]));
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+    let calls = grafana.server.calls();
+    assert_eq!(
+        calls.iter().filter(|c| *c == "POST /api/folders").count(),
+        3,
+        "two 503s, then the success"
+    );
+    let requests = grafana.server.requests();
+    let limited: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path == "/api/dashboards/uid/lookout-public-api")
+        .collect();
+    assert!(limited.len() >= 2);
+    assert!(
+        limited[1].at.duration_since(limited[0].at) >= Duration::from_millis(950),
+        "Retry-After: 1 was not honoured"
+    );
+    assert!(
+        calls
+            .iter()
+            .filter(|c| *c == "GET /api/dashboards/uid/lookout-payments-api")
+            .count()
+            >= 2
+    );
+    assert_eq!(
+        grafana.state.lock().unwrap().dashboards.len(),
+        DASHBOARDS.len()
+    );
+}
+
+#[test]
+fn a_response_slower_than_the_timeout_is_retried_then_reported() {
+    let grafana = fakes::grafana(None);
+    let dir = project(&format!("grafana: {{url: {}}}\n", grafana.url()));
+    let mut run = only(&["grafana"]);
+    run.http.timeout = Duration::from_millis(400);
+    run.http.retries = 1;
+    // Once slow: the retry succeeds.
+    grafana.faults.add(
+        "GET /api/folders",
+        1,
+        Reply::json(404, &json!({})).delayed(Duration::from_millis(1200)),
+    );
+    // Always slow for one dashboard: it fails, the others land.
+    grafana
+        .faults
+        .add("POST /api/dashboards/db", 0, Reply::json(200, &json!({})));
+    let report = push(dir.path(), true, &run);
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+
+    let slow = fakes::grafana(None);
+    let dir = project(&format!("grafana: {{url: {}}}\n", slow.url()));
+    slow.faults.add(
+        "GET /api/folders",
+        10,
+        Reply::json(404, &json!({})).delayed(Duration::from_millis(1200)),
+    );
+    let report = push(dir.path(), true, &run);
+    let failed = failures(&report);
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(
+        failed[0].contains("timed out") && failed[0].contains("after 2 attempts"),
+        "{failed:?}"
+    );
+    assert!(report.failed());
+}
+
+#[test]
+fn unmanaged_objects_are_conflicts_unless_adopted() {
+    let grafana = fakes::grafana(None);
+    let es = fakes::elasticsearch(None);
+    let kibana = fakes::kibana(None);
+    grafana.state.lock().unwrap().dashboards.insert(
+        "lookout-public-api".into(),
+        (json!({"uid": "lookout-public-api", "title": "hand-made", "tags": ["team"], "id": 7, "version": 3}), String::new()),
+    );
+    es.state.lock().unwrap().templates.insert(
+        "lookout-logs-ingress-nginx".into(),
+        json!({"index_patterns": ["lookout-logs-ingress-nginx"], "priority": 500}),
+    );
+    kibana.state.lock().unwrap().objects.insert(
+        ("index-pattern".into(), "lookout-logs-payments-api".into()),
+        json!({"type": "index-pattern", "id": "lookout-logs-payments-api", "attributes": {"title": "mine"}, "references": [], "managed": false}),
+    );
+    let dir = project(&format!(
+        "grafana: {{url: {}}}\nelasticsearch: {{url: {}}}\nkibana: {{url: {}}}\n",
+        grafana.url(),
+        es.url(),
+        kibana.url()
+    ));
+    let mut run = only(&["grafana", "elasticsearch", "kibana"]);
+    let report = push(dir.path(), true, &run);
+    let failed = failures(&report);
+    assert_eq!(failed.len(), 3, "{failed:?}");
+    assert!(
+        failed
+            .iter()
+            .all(|f| f.contains("conflict") && f.contains("--adopt")),
+        "{failed:?}"
+    );
+    // Untouched.
+    assert_eq!(
+        grafana.state.lock().unwrap().dashboards["lookout-public-api"].0["title"],
+        json!("hand-made")
+    );
+    assert!(!grafana
+        .writes()
+        .iter()
+        .any(|w| w.contains("lookout-public-api")));
+    assert_eq!(
+        es.state.lock().unwrap().templates["lookout-logs-ingress-nginx"]["priority"],
+        json!(500)
+    );
+    assert_eq!(
+        kibana.state.lock().unwrap().objects[&(
+            "index-pattern".to_string(),
+            "lookout-logs-payments-api".to_string()
+        )]["attributes"]["title"],
+        json!("mine")
+    );
+    assert!(report.failed());
+
+    run.mode.adopt = true;
+    let adopted = push(dir.path(), true, &run);
+    assert!(failures(&adopted).is_empty(), "{:?}", failures(&adopted));
+    assert!(
+        grafana.state.lock().unwrap().dashboards["lookout-public-api"].0["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("lookout"))
+    );
+    assert_eq!(
+        es.state.lock().unwrap().templates["lookout-logs-ingress-nginx"]["priority"],
+        json!(200)
+    );
+}
+
+#[test]
+fn prune_deletes_only_what_lookout_created() {
+    let grafana = fakes::grafana(None);
+    let es = fakes::elasticsearch(None);
+    let dir = project(&format!(
+        "grafana: {{url: {}}}\nelasticsearch: {{url: {}}}\n",
+        grafana.url(),
+        es.url()
+    ));
+    let mut run = only(&["grafana", "elasticsearch"]);
+    push(dir.path(), true, &run);
+    {
+        let mut g = grafana.state.lock().unwrap();
+        g.dashboards.insert(
+            "lookout-retired".into(),
+            (
+                json!({"uid": "lookout-retired", "tags": ["lookout"], "id": 90, "version": 1}),
+                "lookout-slos".into(),
+            ),
+        );
+        g.dashboards.insert(
+            "team-board".into(),
+            (
+                json!({"uid": "team-board", "tags": ["team"], "id": 91, "version": 1}),
+                String::new(),
+            ),
+        );
+        let mut e = es.state.lock().unwrap();
+        e.pipelines.insert(
+            "lookout-logs-retired".into(),
+            json!({"_meta": {"managed_by": "lookout"}, "processors": []}),
+        );
+        e.pipelines
+            .insert("other-team".into(), json!({"processors": []}));
+    }
+    // Without --prune nothing is deleted.
+    let plan = push(dir.path(), false, &run);
+    assert!(!plan
+        .reports
+        .iter()
+        .flat_map(|r| &r.changes)
+        .any(|c| c.action == Action::Delete));
+    run.mode.prune = true;
+    let plan = push(dir.path(), false, &run);
+    let deletes: Vec<String> = plan
+        .reports
+        .iter()
+        .flat_map(|r| &r.changes)
+        .filter(|c| c.action == Action::Delete)
+        .map(|c| c.id.clone())
+        .collect();
+    assert_eq!(deletes, ["lookout-retired", "lookout-logs-retired"]);
+    grafana.server.clear();
+    es.server.clear();
+    let report = push(dir.path(), true, &run);
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+    assert_eq!(
+        grafana.writes(),
+        ["DELETE /api/dashboards/uid/lookout-retired"]
+    );
+    assert_eq!(
+        es.writes(),
+        ["DELETE /_ingest/pipeline/lookout-logs-retired"]
+    );
+    assert!(grafana
+        .state
+        .lock()
+        .unwrap()
+        .dashboards
+        .contains_key("team-board"));
+    assert!(es
+        .state
+        .lock()
+        .unwrap()
+        .pipelines
+        .contains_key("other-team"));
+}
+
+#[test]
+fn elasticsearch_objects_are_put_in_dependency_order() {
+    let es = fakes::elasticsearch(Some("ApiKey c2VjcmV0"));
+    let dir = project(&format!(
+        "elasticsearch: {{url: {}, api_key_env: ES_API_KEY}}\n",
+        es.url()
+    ));
+    let mut run = Run::default();
+    run.env.insert("ES_API_KEY".into(), "c2VjcmV0".into());
+    run.only = vec!["elasticsearch".into()];
+    let report = push(dir.path(), true, &run);
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+    assert_eq!(
+        es.writes(),
+        [
+            "PUT /_ilm/policy/lookout-logs-ingress-nginx",
+            "PUT /_ilm/policy/lookout-logs-payments-api",
+            "PUT /_ingest/pipeline/lookout-logs-ingress-nginx.access",
+            "PUT /_ingest/pipeline/lookout-logs-payments-api.app",
+            "PUT /_ingest/pipeline/lookout-logs-ingress-nginx",
+            "PUT /_ingest/pipeline/lookout-logs-payments-api",
+            "PUT /_index_template/lookout-logs-ingress-nginx",
+            "PUT /_index_template/lookout-logs-payments-api",
+        ]
+    );
+    // The server's additions (policy version, delete_searchable_snapshot) are not changes.
+    es.server.clear();
+    let again = push(dir.path(), true, &run);
+    assert!(failures(&again).is_empty());
+    assert!(es.writes().is_empty(), "{:?}", es.writes());
+}
+
+#[test]
+fn kibana_import_is_multipart_with_xsrf_and_its_body_is_checked() {
+    let kibana = fakes::kibana(Some("ApiKey a2li"));
+    let dir = project(&format!(
+        "kibana: {{url: {}, api_key_env: KIBANA_API_KEY, space: ops}}\n",
+        kibana.url()
+    ));
+    let mut run = Run::default();
+    run.env.insert("KIBANA_API_KEY".into(), "a2li".into());
+    run.only = vec!["kibana".into()];
+    let report = push(dir.path(), true, &run);
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+    let imports: Vec<_> = kibana
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.route().ends_with("_import"))
+        .collect();
+    assert_eq!(imports.len(), 2, "one import per ndjson file");
+    for import in &imports {
+        assert_eq!(import.path.split('?').nth(1), Some("overwrite=true"));
+        assert!(import.path.starts_with("/s/ops/"), "space prefix");
+        assert_eq!(import.header("kbn-xsrf"), Some("true"));
+        assert!(import
+            .header("content-type")
+            .unwrap()
+            .starts_with("multipart/form-data"));
+        assert_eq!(import.header("authorization"), Some("ApiKey a2li"));
+    }
+    assert_eq!(kibana.state.lock().unwrap().objects.len(), 2 * 7);
+
+    // Kibana answers 200 with success:false: the object errors must surface.
+    kibana
+        .state
+        .lock()
+        .unwrap()
+        .objects
+        .retain(|(kind, _), _| kind != "dashboard");
+    kibana.faults.add(
+        "POST /s/ops/api/saved_objects/_import",
+        1,
+        Reply::json(
+            200,
+            &json!({"success": false, "successCount": 0, "successResults": [], "errors": [
+                {"id": "lookout-ingress-nginx-access-logs", "type": "dashboard", "error": {"type": "missing_references", "references": [{"type": "lens", "id": "x"}]}}
+            ]}),
+        ),
+    );
+    let report = push(dir.path(), true, &run);
+    let failed = failures(&report);
+    assert!(
+        failed
+            .iter()
+            .any(|f| f.contains("lookout-ingress-nginx-access-logs")
+                && f.contains("missing_references")),
+        "{failed:?}"
+    );
+    assert!(report.failed());
+
+    let report = push(dir.path(), true, &run);
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+    kibana.server.clear();
+    let again = push(dir.path(), true, &run);
+    assert!(failures(&again).is_empty());
+    assert!(kibana.writes().is_empty(), "{:?}", kibana.writes());
+}
+
+#[test]
+fn rulers_get_one_group_per_request_encoded_with_the_tenant() {
+    let loki = fakes::loki("platform");
+    let mimir = fakes::mimir("platform");
+    let dir = project(&format!(
+        "loki: {{url: {}, tenant: platform}}\nmimir: {{url: {}, tenant: platform}}\n",
+        loki.url(),
+        mimir.url()
+    ));
+    let run = only(&["loki", "mimir"]);
+    let report = push(dir.path(), true, &run);
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+    // Loki answered 404 for the empty namespaces: not an error.
+    let mut writes = loki.writes();
+    writes.sort();
+    assert_eq!(
+        writes,
+        [
+            "POST /loki/api/v1/rules/ingress-nginx",
+            "POST /loki/api/v1/rules/payments-api",
+        ]
+    );
+    let posts: Vec<_> = mimir
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
+    let groups: usize = [
+        "mariadb-galera",
+        "payments-api",
+        "payments-ledger",
+        "public-api",
+        "settlement-worker",
+        "ingress-nginx",
+    ]
+    .len();
+    assert!(posts.len() > groups, "one request per group, not per file");
+    for post in &posts {
+        assert_eq!(post.header("x-scope-orgid"), Some("platform"));
+        assert_eq!(post.header("content-type"), Some("application/yaml"));
+        let group: Value = serde_saphyr::from_str(&post.text()).unwrap();
+        assert!(group["name"].as_str().unwrap().starts_with("lookout:"));
+        assert!(group.get("groups").is_none(), "the body is one group");
+    }
+    // Group names are percent-encoded in paths.
+    let mut run_prune = only(&["mimir"]);
+    run_prune.mode.prune = true;
+    mimir
+        .state
+        .lock()
+        .unwrap()
+        .namespaces
+        .entry("public-api".into())
+        .or_default()
+        .push(json!({"name": "lookout:public-api:retired:sli", "rules": []}));
+    mimir.server.clear();
+    push(dir.path(), true, &run_prune);
+    assert_eq!(
+        mimir.writes(),
+        ["DELETE /prometheus/config/v1/rules/public-api/lookout%3Apublic-api%3Aretired%3Asli"]
+    );
+
+    loki.server.clear();
+    mimir.server.clear();
+    let again = push(dir.path(), true, &run);
+    assert!(failures(&again).is_empty());
+    assert!(loki.writes().is_empty() && mimir.writes().is_empty());
+}
+
+#[test]
+fn one_failing_target_does_not_stop_the_others() {
+    let grafana = fakes::grafana(None);
+    let es = fakes::elasticsearch(None);
+    grafana.faults.add(
+        "POST /api/dashboards/db",
+        1000,
+        Reply::json(500, &json!({"message": "database is locked"})),
+    );
+    let dir = project(&format!(
+        "grafana: {{url: {}}}\nelasticsearch: {{url: {}}}\n",
+        grafana.url(),
+        es.url()
+    ));
+    let mut run = only(&["grafana", "elasticsearch"]);
+    run.http.retries = 1;
+    let report = push(dir.path(), true, &run);
+    assert!(report.failed());
+    let failed = failures(&report);
+    assert_eq!(
+        failed.len(),
+        DASHBOARDS.len(),
+        "each dashboard reported: {failed:?}"
+    );
+    assert!(failed
+        .iter()
+        .all(|f| f.starts_with("grafana: dashboard lookout-") && f.contains("HTTP 500")));
+    assert_eq!(target(&report, "elasticsearch").applied, 8);
+    assert_eq!(es.state.lock().unwrap().templates.len(), 2);
+}
+
+#[test]
+fn secrets_come_from_the_environment_or_files_and_never_print() {
+    let grafana = fakes::grafana(Some("Bearer s3cr3t-token"));
+    // An error body that echoes the credential must not leak it.
+    grafana.faults.add(
+        "GET /api/folders",
+        10,
+        Reply::json(
+            400,
+            &json!({"message": "bad header Authorization: Bearer s3cr3t-token"}),
+        ),
+    );
+    let dir = project(&format!(
+        "grafana: {{url: {}, token_file: grafana.token}}\n",
+        grafana.url()
+    ));
+    std::fs::write(dir.path().join("grafana.token"), "s3cr3t-token\n").unwrap();
+    let report = push(dir.path(), false, &only(&["grafana"]));
+    let text = format!("{:?} {:?}", failures(&report), report.reports);
+    assert!(text.contains("***"), "{text}");
+    assert!(!text.contains("s3cr3t-token"), "{text}");
+
+    // A token variable that is not set is a setup error naming the variable only.
+    let dir = project(&format!(
+        "grafana: {{url: {}, token_env: GRAFANA_TOKEN}}\n",
+        grafana.url()
+    ));
+    let report = push(dir.path(), false, &only(&["grafana"]));
+    assert_eq!(
+        report.setup_errors,
+        ["grafana.token_env names the environment variable `GRAFANA_TOKEN`, which is not set"]
+    );
+}
+
+#[test]
+fn every_key_can_come_from_the_environment_and_only_narrows() {
+    let grafana = fakes::grafana(None);
+    let es = fakes::elasticsearch(None);
+    let dir = project("");
+    let mut run = Run::default();
+    run.env.insert("LOOKOUT_GRAFANA_URL".into(), grafana.url());
+    run.env.insert("LOOKOUT_ELASTICSEARCH_URL".into(), es.url());
+    run.only = vec!["grafana".into()];
+    let report = push(dir.path(), true, &run);
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+    assert_eq!(report.reports.len(), 1);
+    assert_eq!(
+        grafana.state.lock().unwrap().dashboards.len(),
+        DASHBOARDS.len()
+    );
+    assert!(
+        es.server.requests().is_empty(),
+        "--only grafana touched elasticsearch"
+    );
+
+    run.only = vec!["kibana".into()];
+    let report = push(dir.path(), false, &run);
+    assert!(
+        report.setup_errors[0].contains("`kibana` is not configured"),
+        "{:?}",
+        report.setup_errors
+    );
+}
+
+fn lookout(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("lookout").unwrap();
+    cmd.current_dir(dir).env("NO_COLOR", "1");
+    cmd
+}
+
+#[test]
+fn plan_exits_3_with_changes_and_0_without_and_speaks_json() {
+    let grafana = fakes::grafana(None);
+    let dir = project(&format!("grafana: {{url: {}}}\n", grafana.url()));
+    let plan = lookout(dir.path())
+        .args(["plan", "--only", "grafana"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&plan.stdout);
+    assert_eq!(plan.status.code(), Some(3), "{stdout}");
+    assert!(
+        stdout.contains("  + dashboard lookout-public-api"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Plan: 9 to create, 0 to update, 0 to delete"),
+        "{stdout}"
+    );
+    assert!(grafana.writes().is_empty(), "plan must not write");
+
+    let apply = lookout(dir.path())
+        .args(["apply", "--only", "grafana"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&apply.stdout);
+    assert_eq!(apply.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("grafana") && stdout.contains("applied: 9 writes"),
+        "{stdout}"
+    );
+
+    let plan = lookout(dir.path())
+        .args(["plan", "--only", "grafana", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(plan.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&plan.stdout).unwrap();
+    assert_eq!(json["changes"], json!(false));
+    assert_eq!(json["targets"][0]["target"], json!("grafana"));
+    assert!(json["targets"][0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["action"] == "unchanged"));
+
+    // A target that is down: exit 1, named.
+    drop(grafana);
+    let plan = lookout(dir.path())
+        .args([
+            "plan",
+            "--only",
+            "grafana",
+            "--retries",
+            "0",
+            "--timeout",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(plan.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&plan.stdout).contains("x grafana:"));
+}
