@@ -319,7 +319,12 @@ pub fn push_with_env(
             return report;
         }
     };
-    let targets = match crate::push::build_targets(&resolved, &request.only, &request.http) {
+    // One knob: requests in flight per target, for reads and writes.
+    let http = crate::push::http::HttpOptions {
+        concurrency: request.run.concurrency,
+        ..request.http.clone()
+    };
+    let targets = match crate::push::build_targets(&resolved, &request.only, &http) {
         Ok(targets) if targets.is_empty() => {
             report.setup_errors.push(
                 "no target is configured: add prometheus, grafana, … to lookout.yaml or set LOOKOUT_<TARGET>_URL".into(),

@@ -98,10 +98,7 @@ fn push(dir: &Path, apply: bool, run: &Run) -> PushReport {
             apply,
             concurrency: 4,
         },
-        http: HttpOptions {
-            concurrency: 4,
-            ..run.http.clone()
-        },
+        http: run.http.clone(),
     };
     let env = run.env.clone();
     let report = push_with_env(&request, &Progress::new(false, true), &move |k| {
@@ -833,4 +830,54 @@ fn plan_exits_3_with_changes_and_0_without_and_speaks_json() {
         .unwrap();
     assert_eq!(plan.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&plan.stdout).contains("x grafana:"));
+}
+
+#[test]
+fn tls_settings_are_checked_before_any_request() {
+    let grafana = fakes::grafana(None);
+    let dir = project(&format!("grafana: {{url: {}}}\n", grafana.url()));
+    std::fs::write(dir.path().join("not-a-ca.pem"), "hello").unwrap();
+    let mut run = only(&["grafana"]);
+    run.http.ca_file = Some(dir.path().join("not-a-ca.pem"));
+    let report = push(dir.path(), false, &run);
+    assert!(
+        report.setup_errors[0].contains("is not a PEM certificate"),
+        "{:?}",
+        report.setup_errors
+    );
+    assert!(grafana.server.requests().is_empty());
+}
+
+#[test]
+fn a_rule_file_lookout_did_not_write_is_a_conflict() {
+    let dir = project("prometheus: {url: http://127.0.0.1:9, rules_dir: rules.d}\n");
+    std::fs::create_dir(dir.path().join("rules.d")).unwrap();
+    std::fs::write(dir.path().join("rules.d/public-api.yaml"), "groups: []\n").unwrap();
+    let mut run = only(&["prometheus"]);
+    let plan = push(dir.path(), false, &run);
+    let conflicts: Vec<_> = target(&plan, "prometheus")
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Conflict)
+        .map(|c| c.id.clone())
+        .collect();
+    assert_eq!(conflicts, ["public-api.yaml"]);
+    // apply leaves it alone (and fails on the unreachable reload check).
+    let report = push(dir.path(), true, &run);
+    assert!(report.failed());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("rules.d/public-api.yaml")).unwrap(),
+        "groups: []\n"
+    );
+    run.mode.adopt = true;
+    let plan = push(dir.path(), false, &run);
+    assert_eq!(
+        target(&plan, "prometheus")
+            .changes
+            .iter()
+            .find(|c| c.id == "public-api.yaml")
+            .unwrap()
+            .action,
+        Action::Update
+    );
 }

@@ -89,10 +89,7 @@ pub fn run(args: &PushArgs, apply: bool) -> Result<u8, String> {
             apply,
             concurrency: args.concurrency.max(1),
         },
-        http: HttpOptions {
-            concurrency: args.concurrency.max(1),
-            ..args.connection.http()
-        },
+        http: args.connection.http(),
     };
     let progress = Progress::new(std::io::stderr().is_terminal(), args.format == Format::Json);
     let report = crate::ops::push(&request, &progress);

@@ -60,7 +60,8 @@ pub struct HttpOptions {
     pub ca_file: Option<PathBuf>,
     /// Skip TLS verification; only with `--insecure-skip-tls-verify`.
     pub insecure: bool,
-    /// Requests in flight per target, for reads and writes alike.
+    /// Requests in flight per target, for reads and writes alike
+    /// (`ops::push` sets it from `RunOptions::concurrency`).
     pub concurrency: usize,
 }
 
@@ -341,7 +342,9 @@ fn client(options: &HttpOptions) -> Result<Client, String> {
         .user_agent(concat!("lookout/", env!("CARGO_PKG_VERSION")))
         .pool_max_idle_per_host(32);
     if let Some(ca) = &options.ca_file {
-        builder = builder.add_root_certificate(read_ca(ca)?);
+        for cert in read_ca(ca)? {
+            builder = builder.add_root_certificate(cert);
+        }
     }
     if options.insecure {
         builder = builder.danger_accept_invalid_certs(true);
@@ -351,11 +354,20 @@ fn client(options: &HttpOptions) -> Result<Client, String> {
         .map_err(|e| format!("cannot create the HTTP client: {e}"))
 }
 
-fn read_ca(path: &Path) -> Result<reqwest::Certificate, String> {
+fn read_ca(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
     let pem =
         std::fs::read(path).map_err(|e| format!("cannot read CA file {}: {e}", path.display()))?;
-    reqwest::Certificate::from_pem(&pem)
-        .map_err(|e| format!("CA file {} is not a PEM certificate: {e}", path.display()))
+    // reqwest accepts input without any certificate in it; an empty bundle
+    // would silently trust nothing extra, so it is an error here.
+    let not_pem = || format!("CA file {} is not a PEM certificate", path.display());
+    if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+        return Err(not_pem());
+    }
+    match reqwest::Certificate::from_pem_bundle(&pem) {
+        Ok(certs) if !certs.is_empty() => Ok(certs),
+        Ok(_) => Err(not_pem()),
+        Err(e) => Err(format!("{}: {e}", not_pem())),
+    }
 }
 
 /// Percent-encodes one path segment (`/` included), as the ruler APIs need

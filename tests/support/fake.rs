@@ -178,6 +178,9 @@ impl Drop for FakeServer {
 }
 
 fn serve(stream: TcpStream, log: &Mutex<Vec<Request>>, handler: &Handler) {
+    // One write per response and no Nagle: otherwise delayed ACKs add
+    // ~40 ms to every request and swamp the latency being simulated.
+    let _ = stream.set_nodelay(true);
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
     loop {
@@ -198,9 +201,8 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<Request>>, handler: &Handler) {
             head.push_str(&format!("{k}: {v}\r\n"));
         }
         head.push_str(&format!("Content-Length: {}\r\n\r\n", reply.body.len()));
-        if writer.write_all(head.as_bytes()).is_err()
-            || writer.write_all(reply.body.as_bytes()).is_err()
-        {
+        head.push_str(&reply.body);
+        if writer.write_all(head.as_bytes()).is_err() {
             return;
         }
     }

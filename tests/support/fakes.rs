@@ -63,25 +63,39 @@ pub struct Fake<S> {
     pub server: FakeServer,
     pub state: Arc<Mutex<S>>,
     pub faults: Faults,
+    /// Added to every response, outside the state lock, so concurrent
+    /// requests overlap as they would against a real server.
+    latency: Arc<Mutex<std::time::Duration>>,
 }
 
 impl<S: Send + 'static> Fake<S> {
     fn start(state: S, handle: fn(&Request, &mut S) -> Reply) -> Fake<S> {
         let state = Arc::new(Mutex::new(state));
         let faults = Faults::default();
+        let latency = Arc::new(Mutex::new(std::time::Duration::ZERO));
         let server = {
             let state = state.clone();
             let faults = faults.clone();
-            FakeServer::start(move |request| match faults.take(request) {
-                Some(reply) => reply,
-                None => handle(request, &mut state.lock().unwrap()),
+            let latency = latency.clone();
+            FakeServer::start(move |request| {
+                let mut reply = match faults.take(request) {
+                    Some(reply) => reply,
+                    None => handle(request, &mut state.lock().unwrap()),
+                };
+                reply.delay += *latency.lock().unwrap();
+                reply
             })
         };
         Fake {
             server,
             state,
             faults,
+            latency,
         }
+    }
+
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        *self.latency.lock().unwrap() = latency;
     }
 
     pub fn url(&self) -> String {
