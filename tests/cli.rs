@@ -53,6 +53,28 @@ fn stdout(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// `check --format json`, which must fail: each drifted file and its kind.
+fn drift_report(root: &Path) -> Vec<(String, String)> {
+    let json = lookout(root)
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(json.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    report["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["path"].as_str().unwrap().to_string(),
+                d["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn build_writes_outputs_then_check_passes_and_rebuild_is_a_no_op() {
     let project = example_project();
@@ -110,18 +132,10 @@ fn check_fails_on_drift_and_names_the_file() {
         "{err}"
     );
 
-    let json = lookout(root)
-        .args(["check", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(json.status.code(), Some(1));
-    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
-    assert_eq!(report["ok"], false);
-    let drift: Vec<(&str, &str)> = report["drift"]
-        .as_array()
-        .unwrap()
+    let report = drift_report(root);
+    let drift: Vec<(&str, &str)> = report
         .iter()
-        .map(|d| (d["path"].as_str().unwrap(), d["kind"].as_str().unwrap()))
+        .map(|(p, k)| (p.as_str(), k.as_str()))
         .collect();
     assert_eq!(
         drift,
@@ -408,17 +422,10 @@ fn check_covers_drift_in_every_log_output() {
         root.join("dashboards/elasticsearch/_ingest/pipeline/lookout-logs-payments-api.app.json"),
     )
     .unwrap();
-    let json = lookout(root)
-        .args(["check", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(json.status.code(), Some(1));
-    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
-    let drift: Vec<(&str, &str)> = report["drift"]
-        .as_array()
-        .unwrap()
+    let report = drift_report(root);
+    let drift: Vec<(&str, &str)> = report
         .iter()
-        .map(|d| (d["path"].as_str().unwrap(), d["kind"].as_str().unwrap()))
+        .map(|(p, k)| (p.as_str(), k.as_str()))
         .collect();
     assert_eq!(
         drift,

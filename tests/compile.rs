@@ -1,27 +1,11 @@
 //! Snapshot tests of every backend's output (insta), for the bundled
 //! examples in `slos/` and for the edge cases in `tests/fixtures/valid/`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use lookout::check::Inputs;
-use lookout::ops::{generate, Request};
+mod support;
 
-fn generate_for(config: &str, slos: &str) -> Vec<lookout::emit::Artifact> {
-    let request = Request {
-        inputs: Inputs {
-            config: Some(PathBuf::from(config)),
-            slos: Some(PathBuf::from(slos)),
-        },
-        out: None,
-    };
-    let generated = generate(&request);
-    assert!(
-        !generated.diagnostics.has_errors(),
-        "{}",
-        generated.diagnostics.render(false)
-    );
-    generated.artifacts.expect("artifacts")
-}
+use support::generate_for;
 
 fn snapshot_name(prefix: &str, path: &Path) -> String {
     format!("{prefix}__{}", path.display()).replace(['/', '\\'], "__")

@@ -4,33 +4,18 @@
 //! (vendored in `tests/schemas/grafana/`), which is stricter than Grafana.
 
 use std::collections::{BTreeSet, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use lookout::check::Inputs;
+mod support;
+
 use lookout::emit::Artifact;
-use lookout::ops::{generate, Request};
 use promql_parser::parser::{self, Expr};
 use serde_json::Value;
-
-fn artifacts(config: &str, slos: &str) -> Vec<Artifact> {
-    let generated = generate(&Request {
-        inputs: Inputs {
-            config: Some(PathBuf::from(config)),
-            slos: Some(PathBuf::from(slos)),
-        },
-        out: None,
-    });
-    assert!(
-        !generated.diagnostics.has_errors(),
-        "{}",
-        generated.diagnostics.render(false)
-    );
-    generated.artifacts.unwrap()
-}
+use support::generate_for;
 
 fn all_projects() -> Vec<Artifact> {
-    let mut all = artifacts("lookout.yaml", "slos");
-    all.extend(artifacts(
+    let mut all = generate_for("lookout.yaml", "slos");
+    all.extend(generate_for(
         "tests/fixtures/valid/edge/lookout.yaml",
         "tests/fixtures/valid/edge/slos",
     ));
@@ -169,7 +154,7 @@ fn every_recording_rule_a_panel_reads_is_generated() {
 #[test]
 fn identity_tags_ids_and_layout() {
     let mut uids = HashSet::new();
-    for (path, dashboard) in dashboards(&artifacts("lookout.yaml", "slos")) {
+    for (path, dashboard) in dashboards(&generate_for("lookout.yaml", "slos")) {
         let uid = dashboard["uid"].as_str().unwrap();
         assert!(uid.len() <= 40, "{path}: uid `{uid}` too long");
         assert!(uids.insert(uid.to_string()), "{path}: uid `{uid}` repeated");
@@ -228,7 +213,7 @@ fn identity_tags_ids_and_layout() {
 
 #[test]
 fn each_slo_row_has_sli_budget_burn_alerts_and_runbook() {
-    let all = artifacts("lookout.yaml", "slos");
+    let all = generate_for("lookout.yaml", "slos");
     let dashboard = parsed(&all, "public-api.json");
     let titles: Vec<&str> = dashboard["panels"]
         .as_array()
@@ -295,7 +280,7 @@ fn each_slo_row_has_sli_budget_burn_alerts_and_runbook() {
 
 #[test]
 fn declared_signals_show_up_for_the_database_and_the_queue_worker() {
-    let all = artifacts("lookout.yaml", "slos");
+    let all = generate_for("lookout.yaml", "slos");
     let galera = parsed(&all, "mariadb-galera.json");
     let titles: Vec<String> = panels(&galera)
         .iter()
@@ -323,7 +308,7 @@ fn declared_signals_show_up_for_the_database_and_the_queue_worker() {
 
 #[test]
 fn overview_links_every_row_to_its_service_dashboard() {
-    let all = artifacts("lookout.yaml", "slos");
+    let all = generate_for("lookout.yaml", "slos");
     let overview = parsed(&all, "slo-overview.json");
     let table = &overview["panels"][0];
     assert_eq!(table["type"], "table");
@@ -341,7 +326,7 @@ fn overview_links_every_row_to_its_service_dashboard() {
 
 #[test]
 fn alerts_link_to_their_dashboard_and_sidecar_config_maps_carry_every_dashboard() {
-    let all = artifacts("lookout.yaml", "slos");
+    let all = generate_for("lookout.yaml", "slos");
     let rules = &all
         .iter()
         .find(|a| a.path.ends_with("rules/public-api.yaml"))

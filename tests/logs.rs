@@ -6,29 +6,11 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::PathBuf;
 
-use lookout::check::Inputs;
 use lookout::emit::{elasticsearch, kibana, Artifact};
-use lookout::ops::{generate, Request};
 use serde_json::{json, Value};
+use support::generate_for;
 use support::ingest::{get, Ingest};
-
-fn generate_for(config: &str, slos: &str) -> Vec<Artifact> {
-    let generated = generate(&Request {
-        inputs: Inputs {
-            config: Some(PathBuf::from(config)),
-            slos: Some(PathBuf::from(slos)),
-        },
-        out: None,
-    });
-    assert!(
-        !generated.diagnostics.has_errors(),
-        "{}",
-        generated.diagnostics.render(false)
-    );
-    generated.artifacts.expect("artifacts")
-}
 
 fn examples() -> Vec<Artifact> {
     generate_for("lookout.yaml", "slos")

@@ -112,44 +112,47 @@ pub fn context(service: &Service, slo: &Slo, source: &str) -> serde_json::Value 
         })
         .collect();
     let hour = Duration::hours(1);
-    if let Some((log, errors, total)) = super::loki::log_sli(service, slo) {
-        // Log SLOs are evaluated by the Loki ruler: the queries to look at are LogQL.
-        let ratio = |window| super::loki::error_ratio(log, errors, total, window);
-        return json!({
-            "service": slo.service,
-            "slo": slo.name,
-            "description": slo.description,
-            "team": slo.team,
-            "objective": fmt_num(slo.objective),
-            "window": slo.period.to_string(),
-            "sli_kind": slo.sli.kind(),
-            "budget_ratio": fmt_num(budget),
-            "budget_percent": fmt_num(budget * 100.0),
-            "budget_time": humanize(slo.period.seconds() as f64 * budget),
-            "alert_name": slo.alerting.name,
-            "runbook_url": slo.alerting.runbook_url,
-            "labels": slo.labels,
-            "tiers": tiers,
-            "query_language": "logql",
-            "ratio_5m": ratio(Duration::minutes(5)),
-            "ratio_1h": ratio(hour),
-            "ratio_6h": ratio(Duration::hours(6)),
-            "budget_remaining": null,
-            "errors_query": format!("sum(count_over_time({} [1h]))", log.logql(errors)),
-            "total_query": format!("sum(count_over_time({} [1h]))", log.logql(total)),
-            "ratio_query": null,
-            "log_stream": log.loki_selector(),
-            "source": source,
-        });
-    }
-    let (errors_query, total_query, ratio_query) = match slo.sli.event_queries() {
-        Some((errors, total)) => (Some(errors.at(hour)), Some(total.at(hour)), None),
-        None => match &slo.sli {
-            crate::model::Sli::Raw { error_ratio } => (None, None, Some(error_ratio.at(hour))),
-            _ => (None, None, None),
-        },
+    // Where the SLI is evaluated decides the query language of every query shown.
+    let queries = match super::loki::log_sli(service, slo) {
+        Some((log, errors, total)) => {
+            let ratio = |window| super::loki::error_ratio(log, errors, total, window);
+            let count = |stages| format!("sum(count_over_time({} [1h]))", log.logql(stages));
+            json!({
+                "query_language": "logql",
+                "ratio_5m": ratio(Duration::minutes(5)),
+                "ratio_1h": ratio(hour),
+                "ratio_6h": ratio(Duration::hours(6)),
+                "budget_remaining": null,
+                "errors_query": count(errors),
+                "total_query": count(total),
+                "ratio_query": null,
+                "log_stream": log.loki_selector(),
+            })
+        }
+        None => {
+            let (errors_query, total_query, ratio_query) = match (&slo.sli, slo.sli.event_queries())
+            {
+                (_, Some((errors, total))) => (Some(errors.at(hour)), Some(total.at(hour)), None),
+                (crate::model::Sli::Raw { error_ratio }, None) => {
+                    (None, None, Some(error_ratio.at(hour)))
+                }
+                _ => (None, None, None),
+            };
+            let ratio = |window| format!("{}{selector}", names::error_ratio(window));
+            json!({
+                "query_language": "promql",
+                "ratio_5m": ratio(Duration::minutes(5)),
+                "ratio_1h": ratio(hour),
+                "ratio_6h": ratio(Duration::hours(6)),
+                "budget_remaining": format!("{}{selector}", names::PERIOD_BUDGET_REMAINING),
+                "errors_query": errors_query,
+                "total_query": total_query,
+                "ratio_query": ratio_query,
+                "log_stream": null,
+            })
+        }
     };
-    json!({
+    let mut context = json!({
         "service": slo.service,
         "slo": slo.name,
         "description": slo.description,
@@ -164,15 +167,11 @@ pub fn context(service: &Service, slo: &Slo, source: &str) -> serde_json::Value 
         "runbook_url": slo.alerting.runbook_url,
         "labels": slo.labels,
         "tiers": tiers,
-        "query_language": "promql",
-        "ratio_5m": format!("{}{selector}", names::error_ratio(Duration::minutes(5))),
-        "ratio_1h": format!("{}{selector}", names::error_ratio(hour)),
-        "ratio_6h": format!("{}{selector}", names::error_ratio(Duration::hours(6))),
-        "budget_remaining": format!("{}{selector}", names::PERIOD_BUDGET_REMAINING),
-        "errors_query": errors_query,
-        "total_query": total_query,
-        "ratio_query": ratio_query,
-        "log_stream": null,
         "source": source,
-    })
+    });
+    if let (Some(context), serde_json::Value::Object(queries)) = (context.as_object_mut(), queries)
+    {
+        context.extend(queries);
+    }
+    context
 }

@@ -36,18 +36,6 @@ impl Elasticsearch {
             endpoint: Endpoint::new(&config.url, auth, &[], http)?,
         })
     }
-
-    fn get(&self, path: &str) -> Result<Option<Value>, String> {
-        let response = self.endpoint.get(path).map_err(|e| e.to_string())?;
-        match response.status {
-            404 => Ok(None),
-            s if (200..300).contains(&s) => response.json().map(Some),
-            s => Err(format!(
-                "GET {path}: HTTP {s}: {}",
-                self.endpoint.scrub(response.body.trim())
-            )),
-        }
-    }
 }
 
 /// The stored object inside a GET response, in the shape lookout sends.
@@ -103,7 +91,8 @@ impl Target for Elasticsearch {
             let body: Value =
                 serde_json::from_str(&desired.elasticsearch[path]).map_err(|e| e.to_string())?;
             let live = self
-                .get(&format!("/{path}"))?
+                .endpoint
+                .get_json(&format!("/{path}"))?
                 .and_then(|r| stored(kind, name, &r));
             let change = match live {
                 None => Change::new("elasticsearch", label, name, Action::Create),
@@ -122,7 +111,7 @@ impl Target for Elasticsearch {
         if mode.prune {
             let mut deletes = Vec::new();
             for (kind, label) in KINDS {
-                let Some(all) = self.get(&format!("/{kind}"))? else {
+                let Some(all) = self.endpoint.get_json(&format!("/{kind}"))? else {
                     continue;
                 };
                 let objects: Vec<(String, Value)> = match *kind {
@@ -164,16 +153,9 @@ impl Target for Elasticsearch {
         Ok(changes)
     }
 
-    fn apply(
-        &self,
-        changes: &[Change],
-        _concurrency: usize,
-        report: &(dyn Fn(usize, Result<(), String>) + Sync),
-    ) {
-        // In order: a failed policy or pipeline would make what names it fail too.
-        for (i, change) in changes.iter().enumerate() {
-            report(i, self.apply_one(change));
-        }
+    /// A failed policy or pipeline would make what names it fail too.
+    fn ordered(&self) -> bool {
+        true
     }
 
     fn apply_one(&self, change: &Change) -> Result<(), String> {
@@ -192,14 +174,6 @@ impl Target for Elasticsearch {
             _ => return Err("nothing to send".into()),
         }
         .map_err(|e| e.to_string())?;
-        if response.is_success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "HTTP {}: {}",
-                response.status,
-                self.endpoint.scrub(response.body.trim())
-            ))
-        }
+        response.success()
     }
 }

@@ -72,15 +72,6 @@ impl Grafana {
         }
         Ok(dashboard)
     }
-
-    fn get(&self, path: &str) -> Result<Option<Value>, String> {
-        let response = self.endpoint.get(path).map_err(|e| e.to_string())?;
-        match response.status {
-            404 => Ok(None),
-            s if (200..300).contains(&s) => response.json().map(Some),
-            s => Err(format!("GET {path}: HTTP {s}: {}", response.body.trim())),
-        }
-    }
 }
 
 impl Grafana {
@@ -89,7 +80,9 @@ impl Grafana {
             .as_str()
             .ok_or("a generated dashboard without uid")?
             .to_string();
-        let live = self.get(&format!("/api/dashboards/uid/{}", segment(&uid)))?;
+        let live = self
+            .endpoint
+            .get_json(&format!("/api/dashboards/uid/{}", segment(&uid)))?;
         let change = match live {
             None => Change::new("grafana", "dashboard", &uid, Action::Create),
             Some(live) => {
@@ -127,7 +120,10 @@ impl Target for Grafana {
 
     fn plan(&self, desired: &Desired, mode: Mode) -> Result<Vec<Change>, String> {
         let mut changes = Vec::new();
-        match self.get(&format!("/api/folders/{}", segment(&self.folder_uid)))? {
+        match self
+            .endpoint
+            .get_json(&format!("/api/folders/{}", segment(&self.folder_uid)))?
+        {
             None => changes.push(
                 Change::new("grafana", "folder", &self.folder_uid, Action::Create)
                     .detail(self.folder.clone()),
@@ -170,7 +166,8 @@ impl Target for Grafana {
         }
         if mode.prune {
             let hits = self
-                .get("/api/search?tag=lookout&type=dash-db&limit=5000")?
+                .endpoint
+                .get_json("/api/search?tag=lookout&type=dash-db&limit=5000")?
                 .unwrap_or(Value::Array(Vec::new()));
             for hit in hits.as_array().into_iter().flatten() {
                 let Some(uid) = hit["uid"].as_str() else {
@@ -240,17 +237,11 @@ impl Target for Grafana {
             _ => return Err("nothing to send".into()),
         }
         .map_err(|e| e.to_string())?;
-        // 409/412 from folders mean it exists already (a concurrent apply).
-        let ok = response.is_success() || (change.kind == "folder" && response.status == 409);
-        if ok {
-            Ok(())
-        } else {
-            Err(format!(
-                "HTTP {}: {}",
-                response.status,
-                self.endpoint.scrub(response.body.trim())
-            ))
+        // 409 from folders means it exists already (a concurrent apply).
+        if change.kind == "folder" && response.status == 409 {
+            return Ok(());
         }
+        response.success()
     }
 }
 

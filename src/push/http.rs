@@ -103,6 +103,15 @@ impl Response {
         (200..300).contains(&self.status)
     }
 
+    /// `Ok` for a 2xx, else the status and (already scrubbed) body.
+    pub fn success(&self) -> Result<(), String> {
+        if self.is_success() {
+            Ok(())
+        } else {
+            Err(format!("HTTP {}: {}", self.status, self.body.trim()))
+        }
+    }
+
     pub fn json(&self) -> Result<serde_json::Value, String> {
         serde_json::from_str(&self.body).map_err(|e| format!("response is not JSON: {e}"))
     }
@@ -174,6 +183,17 @@ impl Endpoint {
 
     pub fn get(&self, path: &str) -> Result<Response, HttpError> {
         self.send(Method::GET, path, Body::Empty)
+    }
+
+    /// A JSON object that may not exist: 404 is `None`, any other
+    /// non-2xx an error.
+    pub fn get_json(&self, path: &str) -> Result<Option<serde_json::Value>, String> {
+        let response = self.get(path).map_err(|e| e.to_string())?;
+        match response.status {
+            404 => Ok(None),
+            s if (200..300).contains(&s) => response.json().map(Some),
+            s => Err(format!("GET {path}: HTTP {s}: {}", response.body.trim())),
+        }
     }
 
     /// Sends with retries. Returns the response of the last attempt for any

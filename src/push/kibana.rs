@@ -58,7 +58,7 @@ impl Kibana {
             return Err(format!(
                 "{path}: HTTP {}: {}",
                 response.status,
-                self.endpoint.scrub(response.body.trim())
+                response.body.trim()
             ));
         }
         if response.body.trim().is_empty() {

@@ -174,14 +174,21 @@ pub trait Target: Send + Sync {
     fn name(&self) -> &'static str;
     /// Reads the live state and compares it with `desired`.
     fn plan(&self, desired: &Desired, mode: Mode) -> Result<Vec<Change>, String>;
-    /// Executes `changes` (all of which write), reporting each one.
-    /// The default runs them on `concurrency` threads, in any order.
+    /// Must the changes be applied one at a time, in plan order (e.g. a
+    /// dependency order)?
+    fn ordered(&self) -> bool {
+        false
+    }
+    /// Executes `changes` (all of which write), reporting each one. The
+    /// default runs them in order when [`Self::ordered`], else on
+    /// `concurrency` threads in any order.
     fn apply(
         &self,
         changes: &[Change],
         concurrency: usize,
         report: &(dyn Fn(usize, Result<(), String>) + Sync),
     ) {
+        let concurrency = if self.ordered() { 1 } else { concurrency };
         run_bounded(
             changes,
             concurrency,

@@ -115,15 +115,9 @@ impl Target for Prometheus {
         Ok(changes)
     }
 
-    fn apply(
-        &self,
-        changes: &[Change],
-        _concurrency: usize,
-        report: &(dyn Fn(usize, Result<(), String>) + Sync),
-    ) {
-        for (i, change) in changes.iter().enumerate() {
-            report(i, self.apply_one(change));
-        }
+    /// Files are few and local; the reload in `finish` sees them all.
+    fn ordered(&self) -> bool {
+        true
     }
 
     fn apply_one(&self, change: &Change) -> Result<(), String> {

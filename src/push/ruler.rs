@@ -73,7 +73,7 @@ impl Ruler {
             return Err(format!(
                 "GET {path}: HTTP {}: {}",
                 response.status,
-                self.endpoint.scrub(response.body.trim())
+                response.body.trim()
             ));
         }
         if response.body.trim().is_empty() {
@@ -181,14 +181,6 @@ impl Target for Ruler {
             }
         }
         .map_err(|e| e.to_string())?;
-        if response.is_success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "HTTP {}: {}",
-                response.status,
-                self.endpoint.scrub(response.body.trim())
-            ))
-        }
+        response.success()
     }
 }

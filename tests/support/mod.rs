@@ -21,3 +21,20 @@ pub fn tool(name: &str) -> PathBuf {
         panic!("`{name}` not found on PATH; run the README's test command (scripts/test.sh), which installs it")
     })
 }
+
+/// Every artifact of a project, in memory; fails the test on any error.
+pub fn generate_for(config: &str, slos: &str) -> Vec<lookout::emit::Artifact> {
+    let generated = lookout::ops::generate(&lookout::ops::Request {
+        inputs: lookout::check::Inputs {
+            config: Some(PathBuf::from(config)),
+            slos: Some(PathBuf::from(slos)),
+        },
+        out: None,
+    });
+    assert!(
+        !generated.diagnostics.has_errors(),
+        "{}",
+        generated.diagnostics.render(false)
+    );
+    generated.artifacts.expect("artifacts")
+}
