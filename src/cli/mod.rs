@@ -32,7 +32,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Compile slos/ into rules/, rules/tests/ and runbooks/.
+    /// Compile slos/ into rules, runbooks, dashboards, log objects and shipper configs.
     Build(ProjectArgs),
     /// Validate the specs and fail if the committed output differs from a fresh build.
     Check(CheckArgs),
