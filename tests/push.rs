@@ -881,3 +881,63 @@ fn a_rule_file_lookout_did_not_write_is_a_conflict() {
         Action::Update
     );
 }
+
+/// A fake Grafana behind TLS with a fresh self-signed certificate for
+/// 127.0.0.1; returns it with the certificate's PEM.
+fn tls_grafana() -> (support::fake::FakeServer, String) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params =
+        rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+            .unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+    let server = support::fake::FakeServer::start_tls(
+        |request| match request.route() {
+            "/api/folders/lookout-slos" => Reply::json(200, &json!({"uid": "lookout-slos"})),
+            _ => Reply::json(404, &json!({"message": "not found"})),
+        },
+        config,
+    );
+    (server, cert.pem())
+}
+
+#[test]
+fn tls_is_verified_by_default_and_a_ca_file_or_the_explicit_flag_relaxes_it() {
+    let (server, pem) = tls_grafana();
+    let dir = project(&format!("grafana: {{url: {}}}\n", server.url()));
+    let mut run = only(&["grafana"]);
+    run.http.retries = 0;
+
+    // Self-signed: refused, and the reason is named.
+    let report = push(dir.path(), false, &run);
+    let failed = failures(&report);
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(
+        failed[0].contains("certificate") || failed[0].contains("UnknownIssuer"),
+        "{failed:?}"
+    );
+    assert!(
+        server.requests().is_empty(),
+        "no request may pass an unverified handshake"
+    );
+
+    // Trusted through --ca-file.
+    std::fs::write(dir.path().join("ca.pem"), &pem).unwrap();
+    run.http.ca_file = Some(dir.path().join("ca.pem"));
+    let report = push(dir.path(), false, &run);
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+    assert!(!server.requests().is_empty());
+
+    // Or with verification explicitly off.
+    run.http.ca_file = None;
+    run.http.insecure = true;
+    let report = push(dir.path(), false, &run);
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+}

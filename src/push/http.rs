@@ -234,9 +234,15 @@ impl Endpoint {
                     } else {
                         "request failed".to_string()
                     };
-                    let detail = std::error::Error::source(&err)
-                        .map(|s| format!(" ({s})"))
-                        .unwrap_or_default();
+                    // The deepest cause says what went wrong (e.g. an
+                    // unknown certificate issuer); the outer ones say where.
+                    let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(&err);
+                    let mut deepest = None;
+                    while let Some(c) = cause {
+                        deepest = Some(c.to_string());
+                        cause = c.source();
+                    }
+                    let detail = deepest.map(|d| format!(" ({d})")).unwrap_or_default();
                     (
                         true,
                         None,

@@ -5,10 +5,10 @@
 //! each request and returns a [`Reply`], which can also misbehave: delay
 //! the response past a client timeout, or reset the connection without
 //! answering. Keep-alive and chunked request bodies are supported, since
-//! reqwest uses both.
+//! reqwest uses both, and the server can run behind TLS (rustls).
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -122,15 +122,32 @@ pub struct FakeServer {
     addr: std::net::SocketAddr,
     log: Arc<Mutex<Vec<Request>>>,
     stop: Arc<AtomicBool>,
+    tls: bool,
 }
 
 impl FakeServer {
     pub fn start(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> FakeServer {
+        Self::start_with(handler, None)
+    }
+
+    /// The same server behind TLS, with `config`'s certificate.
+    pub fn start_tls(
+        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+        config: rustls::ServerConfig,
+    ) -> FakeServer {
+        Self::start_with(handler, Some(Arc::new(config)))
+    }
+
+    fn start_with(
+        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let addr = listener.local_addr().unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let handler: Arc<Handler> = Arc::new(handler);
+        let is_tls = tls.is_some();
         {
             let log = log.clone();
             let stop = stop.clone();
@@ -140,17 +157,37 @@ impl FakeServer {
                         break;
                     }
                     let Ok(stream) = stream else { continue };
+                    // One write per response and no Nagle: otherwise delayed
+                    // ACKs add ~40 ms to every request and swamp the latency
+                    // being simulated.
+                    let _ = stream.set_nodelay(true);
                     let log = log.clone();
                     let handler = handler.clone();
-                    std::thread::spawn(move || serve(stream, &log, handler.as_ref()));
+                    let tls = tls.clone();
+                    std::thread::spawn(move || match tls {
+                        None => serve(stream, &log, handler.as_ref()),
+                        Some(config) => {
+                            let Ok(connection) = rustls::ServerConnection::new(config) else {
+                                return;
+                            };
+                            let stream = rustls::StreamOwned::new(connection, stream);
+                            serve(stream, &log, handler.as_ref())
+                        }
+                    });
                 }
             });
         }
-        FakeServer { addr, log, stop }
+        FakeServer {
+            addr,
+            log,
+            stop,
+            tls: is_tls,
+        }
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn requests(&self) -> Vec<Request> {
@@ -177,12 +214,8 @@ impl Drop for FakeServer {
     }
 }
 
-fn serve(stream: TcpStream, log: &Mutex<Vec<Request>>, handler: &Handler) {
-    // One write per response and no Nagle: otherwise delayed ACKs add
-    // ~40 ms to every request and swamp the latency being simulated.
-    let _ = stream.set_nodelay(true);
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut writer = stream;
+fn serve<S: Read + Write>(stream: S, log: &Mutex<Vec<Request>>, handler: &Handler) {
+    let mut reader = BufReader::new(stream);
     loop {
         let Some(request) = read_request(&mut reader) else {
             return;
@@ -193,7 +226,7 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<Request>>, handler: &Handler) {
             std::thread::sleep(reply.delay);
         }
         if reply.reset {
-            let _ = writer.shutdown(Shutdown::Both);
+            // Dropping the stream closes the connection without an answer.
             return;
         }
         let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
@@ -202,13 +235,14 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<Request>>, handler: &Handler) {
         }
         head.push_str(&format!("Content-Length: {}\r\n\r\n", reply.body.len()));
         head.push_str(&reply.body);
-        if writer.write_all(head.as_bytes()).is_err() {
+        let writer = reader.get_mut();
+        if writer.write_all(head.as_bytes()).is_err() || writer.flush().is_err() {
             return;
         }
     }
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+fn read_request<S: Read>(reader: &mut BufReader<S>) -> Option<Request> {
     let mut line = String::new();
     if reader.read_line(&mut line).ok()? == 0 {
         return None;
