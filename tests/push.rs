@@ -941,3 +941,24 @@ fn tls_is_verified_by_default_and_a_ca_file_or_the_explicit_flag_relaxes_it() {
     let report = push(dir.path(), false, &run);
     assert!(failures(&report).is_empty(), "{:?}", failures(&report));
 }
+
+#[test]
+fn kibana_objects_stay_lookouts_where_kibana_drops_the_managed_flag() {
+    let kibana = fakes::kibana(None);
+    kibana.state.lock().unwrap().drop_managed = true;
+    let dir = project(&format!("kibana: {{url: {}}}\n", kibana.url()));
+    let run = only(&["kibana"]);
+    let report = push(dir.path(), true, &run);
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+    assert!(kibana
+        .state
+        .lock()
+        .unwrap()
+        .objects
+        .values()
+        .all(|o| o.get("managed").is_none()));
+    kibana.server.clear();
+    let again = push(dir.path(), true, &run);
+    assert!(failures(&again).is_empty(), "{:?}", failures(&again));
+    assert!(kibana.writes().is_empty(), "{:?}", kibana.writes());
+}

@@ -148,7 +148,9 @@ impl Lens<'_> {
         let id = format!("lookout-{}-{}", service.name, self.slug);
         let attributes = json!({
             "title": format!("{}: {}", service.name, self.title),
-            "description": "",
+            // The marker, so lookout knows its own objects even where
+            // Kibana does not keep `managed`.
+            "description": GENERATED_MARKER,
             "visualizationType": self.kind,
             "state": {
                 "datasourceStates": {"formBased": {"layers": {LAYER: {

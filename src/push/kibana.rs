@@ -1,8 +1,9 @@
 //! Kibana: saved objects imported from `dashboards/kibana/<service>.ndjson`.
 //!
 //! - Live state: `POST /api/saved_objects/_bulk_get`. An object is
-//!   lookout's when it is `managed: true`; one without it is a conflict
-//!   unless `--adopt`. Unchanged when lookout's attributes are contained in
+//!   lookout's when it is `managed: true` (or, where Kibana dropped that
+//!   flag, carries lookout's id prefix and marker); any other object in the
+//!   way is a conflict unless `--adopt`. Unchanged when lookout's attributes are contained in
 //!   the live ones and the references match.
 //! - Apply: the changed objects of one file go in one
 //!   `POST /api/saved_objects/_import?overwrite=true`, multipart field
@@ -108,6 +109,25 @@ impl Kibana {
     }
 }
 
+/// lookout's objects are `managed: true`. Kibana keeps that flag from 8.10
+/// on; where it does not, lookout's id prefix together with its marker
+/// (in the description, or the data view's `lookout-logs-` title) counts.
+fn owned(object: &Value) -> bool {
+    if object["managed"] == json!(true) {
+        return true;
+    }
+    let id = object["id"].as_str().unwrap_or_default();
+    let attributes = &object["attributes"];
+    let marked = attributes["description"]
+        .as_str()
+        .is_some_and(|d| d.contains(crate::emit::GENERATED_MARKER))
+        || (object["type"] == "index-pattern"
+            && attributes["title"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("lookout-logs-")));
+    id.starts_with("lookout-") && marked
+}
+
 fn key(object: &Value) -> (String, String) {
     (
         object["type"].as_str().unwrap_or_default().to_string(),
@@ -172,7 +192,7 @@ impl Target for Kibana {
                 };
                 let change = match live.get(&(kind.clone(), id.clone())) {
                     None => Change::new("kibana", label, &id, Action::Create),
-                    Some(live) if live["managed"] != json!(true) && !mode.adopt => {
+                    Some(live) if !owned(live) && !mode.adopt => {
                         Change::new("kibana", label, &id, Action::Conflict)
                             .detail("exists without `managed: true`")
                     }
@@ -205,7 +225,7 @@ impl Target for Kibana {
                     for object in &objects {
                         let (kind, id) = key(object);
                         if id.starts_with("lookout-")
-                            && object["managed"] == json!(true)
+                            && owned(object)
                             && !declared.contains(&(kind.clone(), id.clone()))
                         {
                             changes.push(

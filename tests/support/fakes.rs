@@ -360,6 +360,8 @@ fn elasticsearch_handle(request: &Request, state: &mut Elasticsearch) -> Reply {
 #[derive(Default)]
 pub struct Kibana {
     pub auth: Option<String>,
+    /// Behave like a Kibana that does not keep `managed` from imports.
+    pub drop_managed: bool,
     /// (type, id) → object, as Kibana stores it.
     pub objects: BTreeMap<(String, String), Value>,
 }
@@ -454,6 +456,9 @@ fn kibana_handle(request: &Request, state: &mut Kibana) -> Reply {
                     errors.push(json!({"id": key.1, "type": key.0, "error": {"type": "conflict"}}));
                 } else {
                     let mut stored = object.clone();
+                    if state.drop_managed {
+                        stored.as_object_mut().unwrap().remove("managed");
+                    }
                     stored["updated_at"] = json!("2026-11-22T00:00:00.000Z");
                     stored["version"] = json!("WzEsMV0=");
                     state.objects.insert(key.clone(), stored);
