@@ -10,7 +10,7 @@
 
 use super::prometheus::{alert_annotations, alert_labels};
 use super::yaml::{self, Node};
-use super::{generated_header, Artifact, EmitOptions};
+use super::{Artifact, EmitOptions};
 use crate::model::{fmt_num, names, AlertTier, Duration, LogSource, Service, Sli, Slo};
 
 pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
@@ -64,12 +64,7 @@ fn rule_file(service: &Service, options: &EmitOptions) -> String {
             )
         })
         .collect();
-    let header = generated_header(&service.source);
-    let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    yaml::document(
-        &header,
-        &Node::map().entry("groups", Node::Seq(groups)).build(),
-    )
+    yaml::rule_file(&service.source, groups)
 }
 
 /// The log source and stages of a log SLO. The model guarantees the source

@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 
 use super::yaml::{self, Node};
-use super::{generated_header, Artifact, EmitOptions};
+use super::{Artifact, EmitOptions};
 use crate::model::{fmt_num, fmt_short, humanize, names, AlertTier, Service, Sli, Slo};
 
 pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
@@ -41,12 +41,7 @@ fn rule_file(service: &Service, options: &EmitOptions) -> String {
             groups
         })
         .collect();
-    let header = generated_header(&service.source);
-    let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    yaml::document(
-        &header,
-        &Node::map().entry("groups", Node::Seq(groups)).build(),
-    )
+    yaml::rule_file(&service.source, groups)
 }
 
 fn record(name: &str, expr: String, labels: &Node) -> Node {

@@ -84,16 +84,15 @@ fn alloy(logs: &[&LogSource], loki: &super::LokiTarget) -> String {
         match &log.input {
             LogInput::Kubernetes {
                 namespace,
-                selector,
                 container,
+                ..
             } => {
-                let selector: Vec<String> =
-                    selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let selector = log.input.label_selector().unwrap_or_default();
                 let _ = write!(
                     out,
                     "discovery.kubernetes {id:?} {{\n  role = \"pod\"\n  namespaces {{\n    names = [{}]\n  }}\n  selectors {{\n    role  = \"pod\"\n    label = {}\n    field = \"spec.nodeName=\" + coalesce(sys.env(\"HOSTNAME\"), constants.hostname)\n  }}\n}}\n\n",
                     alloy_string(namespace),
-                    alloy_string(&selector.join(",")),
+                    alloy_string(&selector),
                 );
                 let _ = writeln!(out, "discovery.relabel {id:?} {{");
                 let _ = writeln!(out, "  targets = discovery.kubernetes.{id}.targets");
@@ -269,13 +268,13 @@ fn vector_source(log: &LogSource) -> Node {
     match &log.input {
         LogInput::Kubernetes {
             namespace,
-            selector,
             container,
+            ..
         } => {
-            let selector: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let selector = log.input.label_selector().unwrap_or_default();
             let mut source = Node::map()
                 .str("type", "kubernetes_logs")
-                .str("extra_label_selector", selector.join(","))
+                .str("extra_label_selector", selector)
                 .str(
                     "extra_field_selector",
                     format!("metadata.namespace={namespace}"),

@@ -122,6 +122,17 @@ impl Node {
     }
 }
 
+/// A rule file (Prometheus or Loki ruler): the generated header naming the
+/// spec, then `groups`.
+pub fn rule_file(source: &std::path::Path, groups: Vec<Node>) -> String {
+    let header = super::generated_header(source);
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    document(
+        &header,
+        &Node::map().entry("groups", Node::Seq(groups)).build(),
+    )
+}
+
 /// Renders a document: `header` lines become `# ` comments.
 pub fn document(header: &[&str], root: &Node) -> String {
     super::render(|out| write_document(out, header, root))

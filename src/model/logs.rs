@@ -96,6 +96,22 @@ impl DurationUnit {
     }
 }
 
+impl LogInput {
+    /// A Kubernetes label selector, `k=v,k2=v2`, for pod sources.
+    pub fn label_selector(&self) -> Option<String> {
+        match self {
+            LogInput::Kubernetes { selector, .. } => Some(
+                selector
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            LogInput::Files { .. } => None,
+        }
+    }
+}
+
 /// The nginx line lookout parses: `log_format combined` with
 /// ` $request_time` appended. Documented in the README.
 pub const NGINX_LOG_FORMAT: &str = "$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" $request_time";
