@@ -41,10 +41,6 @@ fn desired() -> Desired {
 }
 
 fn apply(url: &str, desired: &Desired, concurrency: usize) -> (Duration, usize) {
-    let http = HttpOptions {
-        concurrency,
-        ..HttpOptions::default()
-    };
     let target = grafana::Grafana::new(
         &targets::Grafana {
             url: url.to_string(),
@@ -52,7 +48,7 @@ fn apply(url: &str, desired: &Desired, concurrency: usize) -> (Duration, usize) 
             folder: "SLOs".into(),
             datasource: None,
         },
-        &http,
+        &HttpOptions::default(),
     )
     .unwrap();
     let targets: Vec<Box<dyn Target>> = vec![Box::new(target)];
@@ -61,9 +57,11 @@ fn apply(url: &str, desired: &Desired, concurrency: usize) -> (Duration, usize) 
         &targets,
         desired,
         &RunOptions {
-            mode: Mode::default(),
+            mode: Mode {
+                concurrency,
+                ..Mode::default()
+            },
             apply: true,
-            concurrency,
         },
         &Progress::new(false, true),
     );

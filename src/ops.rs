@@ -319,12 +319,7 @@ pub fn push_with_env(
             return report;
         }
     };
-    // One knob: requests in flight per target, for reads and writes.
-    let http = crate::push::http::HttpOptions {
-        concurrency: request.run.concurrency,
-        ..request.http.clone()
-    };
-    let targets = match crate::push::build_targets(&resolved, &request.only, &http) {
+    let targets = match crate::push::build_targets(&resolved, &request.only, &request.http) {
         Ok(targets) if targets.is_empty() => {
             report.setup_errors.push(
                 "no target is configured: add prometheus, grafana, … to lookout.yaml or set LOOKOUT_<TARGET>_URL".into(),

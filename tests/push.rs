@@ -94,9 +94,11 @@ fn push(dir: &Path, apply: bool, run: &Run) -> PushReport {
         },
         only: run.only.clone(),
         run: RunOptions {
-            mode: run.mode,
+            mode: Mode {
+                concurrency: 4,
+                ..run.mode
+            },
             apply,
-            concurrency: 4,
         },
         http: run.http.clone(),
     };

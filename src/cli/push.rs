@@ -85,9 +85,9 @@ pub fn run(args: &PushArgs, apply: bool) -> Result<u8, String> {
             mode: Mode {
                 prune: args.prune,
                 adopt: args.adopt,
+                concurrency: args.concurrency.max(1),
             },
             apply,
-            concurrency: args.concurrency.max(1),
         },
         http: args.connection.http(),
     };

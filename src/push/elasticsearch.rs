@@ -16,7 +16,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::http::{Body, Endpoint, HttpOptions};
-use super::{diff, Action, Change, Desired, Mode, Payload, Target};
+use super::{diff, Action, Change, Desired, Live, Mode, Payload, Target};
 
 pub struct Elasticsearch {
     endpoint: Endpoint,
@@ -94,18 +94,15 @@ impl Target for Elasticsearch {
                 .endpoint
                 .get_json(&format!("/{path}"))?
                 .and_then(|r| stored(kind, name, &r));
-            let change = match live {
-                None => Change::new("elasticsearch", label, name, Action::Create),
-                Some(live) if !owned(kind, &live) && !mode.adopt => {
-                    Change::new("elasticsearch", label, name, Action::Conflict)
-                        .detail("exists without `_meta.managed_by: lookout`")
-                }
-                Some(live) if diff::contained(&body, &live) => {
-                    Change::new("elasticsearch", label, name, Action::Unchanged)
-                }
-                Some(live) => Change::new("elasticsearch", label, name, Action::Update)
-                    .detail(diff::json_diff(&body, &live)),
-            };
+            let found = live.as_ref().map(|live| Live {
+                foreign: (!owned(kind, live))
+                    .then(|| "exists without `_meta.managed_by: lookout`".into()),
+                unchanged: diff::contained(&body, live),
+            });
+            let change = Change::compare("elasticsearch", label, name, found, mode, || {
+                live.as_ref()
+                    .map_or_else(String::new, |live| diff::json_diff(&body, live))
+            });
             changes.push(change.payload(Payload::Json(body)));
         }
         if mode.prune {

@@ -17,11 +17,10 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::http::{segment, Body, Endpoint, HttpOptions};
-use super::{diff, Action, Change, Desired, Mode, Payload, Target};
+use super::{diff, Action, Change, Desired, Live, Mode, Payload, Target};
 
 pub struct Grafana {
     endpoint: Endpoint,
-    concurrency: usize,
     folder: String,
     folder_uid: String,
     datasource: Option<String>,
@@ -48,11 +47,14 @@ impl Grafana {
         let auth = config.token.clone().map(|t| ("Bearer", t));
         Ok(Grafana {
             endpoint: Endpoint::new(&config.url, auth, &[], http)?,
-            concurrency: http.concurrency,
             folder: config.folder.clone(),
             folder_uid: folder_uid(&config.folder),
             datasource: config.datasource.clone(),
         })
+    }
+
+    fn in_folder(&self, live: &Value) -> bool {
+        live["meta"]["folderUid"].as_str() == Some(self.folder_uid.as_str())
     }
 
     /// The dashboard as sent: the generated JSON, with the configured
@@ -72,9 +74,7 @@ impl Grafana {
         }
         Ok(dashboard)
     }
-}
 
-impl Grafana {
     fn plan_dashboard(&self, dashboard: &Value, mode: Mode) -> Result<Change, String> {
         let uid = dashboard["uid"]
             .as_str()
@@ -83,26 +83,22 @@ impl Grafana {
         let live = self
             .endpoint
             .get_json(&format!("/api/dashboards/uid/{}", segment(&uid)))?;
-        let change = match live {
-            None => Change::new("grafana", "dashboard", &uid, Action::Create),
-            Some(live) => {
-                let live_dashboard = &live["dashboard"];
-                let in_folder =
-                    live["meta"]["folderUid"].as_str() == Some(self.folder_uid.as_str());
-                if !is_managed(live_dashboard) && !mode.adopt {
-                    Change::new("grafana", "dashboard", &uid, Action::Conflict)
-                        .detail("a dashboard with this uid exists without the `lookout` tag")
-                } else if diff::contained(&comparable(dashboard), live_dashboard) && in_folder {
-                    Change::new("grafana", "dashboard", &uid, Action::Unchanged)
-                } else {
-                    let mut detail = diff::json_diff(&comparable(dashboard), live_dashboard);
-                    if !in_folder {
-                        detail.insert_str(0, &format!("moves to folder {}\n", self.folder));
-                    }
-                    Change::new("grafana", "dashboard", &uid, Action::Update).detail(detail)
-                }
+        let wanted = comparable(dashboard);
+        let found = live.as_ref().map(|live| Live {
+            foreign: (!is_managed(&live["dashboard"]))
+                .then(|| "a dashboard with this uid exists without the `lookout` tag".into()),
+            unchanged: diff::contained(&wanted, &live["dashboard"]) && self.in_folder(live),
+        });
+        let change = Change::compare("grafana", "dashboard", &uid, found, mode, || {
+            let Some(live) = &live else {
+                return String::new();
+            };
+            let mut detail = diff::json_diff(&wanted, &live["dashboard"]);
+            if !self.in_folder(live) {
+                detail.insert_str(0, &format!("moves to folder {}\n", self.folder));
             }
-        };
+            detail
+        });
         Ok(change.payload(Payload::Json(dashboard.clone())))
     }
 }
@@ -145,7 +141,7 @@ impl Target for Grafana {
         let planned = std::sync::Mutex::new(vec![None; prepared.len()]);
         super::run_bounded(
             &indexes,
-            self.concurrency,
+            mode.concurrency,
             |&i| {
                 let change = self.plan_dashboard(&prepared[i], mode);
                 planned.lock().expect("not poisoned")[i] = Some(change);
@@ -193,23 +189,12 @@ impl Target for Grafana {
         for i in folders {
             report(i, self.apply_one(&changes[i]));
         }
-        let items: Vec<(usize, &Change)> =
-            dashboards.into_iter().map(|i| (i, &changes[i])).collect();
-        let results = std::sync::Mutex::new(Vec::new());
         super::run_bounded(
-            &items,
+            &dashboards,
             concurrency,
-            |(_, change)| self.apply_one(change),
-            &|j, result| {
-                results
-                    .lock()
-                    .expect("not poisoned")
-                    .push((items[j].0, result))
-            },
+            |&i| self.apply_one(&changes[i]),
+            &|j, result| report(dashboards[j], result),
         );
-        for (i, result) in results.into_inner().expect("not poisoned") {
-            report(i, result);
-        }
     }
 
     fn apply_one(&self, change: &Change) -> Result<(), String> {

@@ -4,7 +4,7 @@
 //! Every write lookout makes is an idempotent upsert or delete (PUT, POST
 //! with overwrite, ruler group replace), so a request whose outcome is
 //! unknown is safe to send again. Connection errors, timeouts, 429 and 5xx
-//! are retried with capped exponential backoff and full jitter, and a
+//! are retried with capped exponential backoff with jitter, and a
 //! `Retry-After` in seconds is honoured (capped). Secrets are held in
 //! [`Secret`], which never prints, and are scrubbed from any error text.
 
@@ -60,9 +60,6 @@ pub struct HttpOptions {
     pub ca_file: Option<PathBuf>,
     /// Skip TLS verification; only with `--insecure-skip-tls-verify`.
     pub insecure: bool,
-    /// Requests in flight per target, for reads and writes alike
-    /// (`ops::push` sets it from `RunOptions::concurrency`).
-    pub concurrency: usize,
 }
 
 impl Default for HttpOptions {
@@ -74,7 +71,6 @@ impl Default for HttpOptions {
             max_backoff: Duration::from_secs(8),
             ca_file: None,
             insecure: false,
-            concurrency: 8,
         }
     }
 }
@@ -83,8 +79,6 @@ impl Default for HttpOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpError {
     pub message: String,
-    /// The last HTTP status, when a response came back.
-    pub status: Option<u16>,
 }
 
 impl fmt::Display for HttpError {
@@ -177,10 +171,6 @@ impl Endpoint {
         })
     }
 
-    pub fn base(&self) -> &str {
-        &self.base
-    }
-
     pub fn get(&self, path: &str) -> Result<Response, HttpError> {
         self.send(Method::GET, path, Body::Empty)
     }
@@ -189,11 +179,11 @@ impl Endpoint {
     /// non-2xx an error.
     pub fn get_json(&self, path: &str) -> Result<Option<serde_json::Value>, String> {
         let response = self.get(path).map_err(|e| e.to_string())?;
-        match response.status {
-            404 => Ok(None),
-            s if (200..300).contains(&s) => response.json().map(Some),
-            s => Err(format!("GET {path}: HTTP {s}: {}", response.body.trim())),
+        if response.status == 404 {
+            return Ok(None);
         }
+        response.success().map_err(|e| format!("GET {path}: {e}"))?;
+        response.json().map(Some)
     }
 
     /// Sends with retries. Returns the response of the last attempt for any
@@ -204,7 +194,8 @@ impl Endpoint {
         let mut attempt = 0;
         loop {
             let outcome = self.once(method.clone(), &url, &body);
-            let (retry, wait, error) = match outcome {
+            // Every outcome that reaches past this match is retryable.
+            let (wait, error) = match outcome {
                 Ok((status, retry_after, text)) => {
                     let retryable =
                         status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
@@ -222,9 +213,8 @@ impl Endpoint {
                             status.as_u16(),
                             excerpt(&text)
                         ),
-                        status: Some(status.as_u16()),
                     };
-                    (true, retry_after, error)
+                    (retry_after, error)
                 }
                 Err(err) => {
                     let kind = if err.is_timeout() {
@@ -244,16 +234,14 @@ impl Endpoint {
                     }
                     let detail = deepest.map(|d| format!(" ({d})")).unwrap_or_default();
                     (
-                        true,
                         None,
                         HttpError {
                             message: format!("{method} {url}: {kind}{detail}"),
-                            status: None,
                         },
                     )
                 }
             };
-            if !retry || attempt >= self.options.retries {
+            if attempt >= self.options.retries {
                 let mut error = error;
                 error.message = self.scrub(&error.message);
                 if attempt > 0 {
@@ -310,7 +298,8 @@ impl Endpoint {
         Ok((status, retry_after, text))
     }
 
-    /// Full jitter: a random wait up to the capped exponential backoff.
+    /// Jitter: a random wait between half and all of the capped
+    /// exponential backoff, so retries from parallel workers spread out.
     fn backoff(&self, attempt: u32) -> Duration {
         let cap = self
             .options

@@ -23,7 +23,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::http::{segment, Body, Endpoint, HttpOptions};
-use super::{diff, Action, Change, Desired, Mode, Payload, Target};
+use super::{diff, Action, Change, Desired, Live, Mode, Payload, Target};
 
 pub struct Kibana {
     endpoint: Endpoint,
@@ -190,21 +190,17 @@ impl Target for Kibana {
                     "lens" => "visualization",
                     _ => "dashboard",
                 };
-                let change = match live.get(&(kind.clone(), id.clone())) {
-                    None => Change::new("kibana", label, &id, Action::Create),
-                    Some(live) if !owned(live) && !mode.adopt => {
-                        Change::new("kibana", label, &id, Action::Conflict)
-                            .detail("exists without `managed: true`")
-                    }
-                    Some(live)
-                        if diff::contained(&object["attributes"], &live["attributes"])
-                            && references(&object) == references(live) =>
-                    {
-                        Change::new("kibana", label, &id, Action::Unchanged)
-                    }
-                    Some(live) => Change::new("kibana", label, &id, Action::Update)
-                        .detail(diff::json_diff(&object["attributes"], &live["attributes"])),
-                };
+                let live = live.get(&(kind.clone(), id.clone()));
+                let found = live.map(|live| Live {
+                    foreign: (!owned(live)).then(|| "exists without `managed: true`".into()),
+                    unchanged: diff::contained(&object["attributes"], &live["attributes"])
+                        && references(&object) == references(live),
+                });
+                let change = Change::compare("kibana", label, &id, found, mode, || {
+                    live.map_or_else(String::new, |live| {
+                        diff::json_diff(&object["attributes"], &live["attributes"])
+                    })
+                });
                 changes
                     .push(change.payload(Payload::Json(json!({"file": file, "object": object}))));
             }

@@ -111,13 +111,49 @@ impl Change {
         self.payload = payload;
         self
     }
+
+    /// The action for a declared object, from its live copy (`None` when
+    /// it is missing). The ownership rule for every target lives here:
+    /// someone else's object in the way is a conflict unless `--adopt`;
+    /// otherwise the object is unchanged, or updated with `diff` shown.
+    pub fn compare(
+        target: &'static str,
+        kind: &'static str,
+        id: &str,
+        live: Option<Live>,
+        mode: Mode,
+        diff: impl FnOnce() -> String,
+    ) -> Change {
+        match live {
+            None => Change::new(target, kind, id, Action::Create),
+            Some(Live {
+                foreign: Some(reason),
+                ..
+            }) if !mode.adopt => Change::new(target, kind, id, Action::Conflict).detail(reason),
+            Some(Live {
+                unchanged: true, ..
+            }) => Change::new(target, kind, id, Action::Unchanged),
+            Some(_) => Change::new(target, kind, id, Action::Update).detail(diff()),
+        }
+    }
 }
 
-/// How to plan: prune and adopt change which objects may be touched.
+/// What a target found of a declared object.
+pub struct Live {
+    /// Why it is not lookout's (it lacks the ownership marker), if so.
+    pub foreign: Option<String>,
+    /// Everything lookout sends is already there.
+    pub unchanged: bool,
+}
+
+/// How to plan and apply: which objects may be touched, and how many
+/// requests a target keeps in flight (reads and writes alike).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Mode {
     pub prune: bool,
     pub adopt: bool,
+    /// At least 1 is used.
+    pub concurrency: usize,
 }
 
 /// The objects `build` generates, by what each target consumes.
@@ -254,7 +290,6 @@ impl TargetReport {
 pub struct RunOptions {
     pub mode: Mode,
     pub apply: bool,
-    pub concurrency: usize,
 }
 
 /// Plans (and with `apply`, applies) every target in parallel. A target
@@ -335,7 +370,7 @@ fn run_target(
         .collect();
     bar.start(writes.len());
     let results = std::sync::Mutex::new(Vec::new());
-    target.apply(&writes, options.concurrency, &|i, result| {
+    target.apply(&writes, options.mode.concurrency, &|i, result| {
         let change = &writes[i];
         bar.step(
             &format!("{} {} {}", change.action.as_str(), change.kind, change.id),
@@ -364,7 +399,7 @@ fn run_target(
     report
 }
 
-/// `2 created, 1 updated, 40 unchanged`.
+/// `2 to create, 1 to update, 40 unchanged`, and failures.
 pub fn summary(report: &TargetReport) -> String {
     let mut parts = Vec::new();
     for (action, word) in [

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use reqwest::Method;
 
 use super::http::{Body, Endpoint, HttpOptions};
-use super::{diff, Action, Change, Desired, Mode, Payload, Target};
+use super::{diff, Action, Change, Desired, Live, Mode, Payload, Target};
 
 pub struct Prometheus {
     endpoint: Endpoint,
@@ -68,23 +68,20 @@ impl Target for Prometheus {
         let mut changes = Vec::new();
         for (name, text) in &desired.rule_files {
             let path = self.rules_dir.join(name);
-            let change = match std::fs::read_to_string(&path) {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    Change::new("prometheus", KIND, name, Action::Create)
-                }
+            let live = match std::fs::read_to_string(&path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
                 Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-                Ok(live) if live == *text => {
-                    Change::new("prometheus", KIND, name, Action::Unchanged)
-                }
-                Ok(live) if !crate::out::is_owned(&live) && !mode.adopt => {
-                    Change::new("prometheus", KIND, name, Action::Conflict).detail(format!(
-                        "{} exists and was not written by lookout",
-                        path.display()
-                    ))
-                }
-                Ok(live) => Change::new("prometheus", KIND, name, Action::Update)
-                    .detail(diff::unified(&live, text)),
+                Ok(live) => Some(live),
             };
+            let found = live.as_ref().map(|live| Live {
+                foreign: (!crate::out::is_owned(live))
+                    .then(|| format!("{} exists and was not written by lookout", path.display())),
+                unchanged: live == text,
+            });
+            let change = Change::compare("prometheus", KIND, name, found, mode, || {
+                live.as_deref()
+                    .map_or_else(String::new, |live| diff::unified(live, text))
+            });
             changes.push(change.payload(Payload::Text(text.clone())));
         }
         if mode.prune {

@@ -20,7 +20,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::http::{segment, Body, Endpoint, HttpOptions};
-use super::{diff, Action, Change, Desired, Mode, Payload, Target};
+use super::{diff, Action, Change, Desired, Live, Mode, Payload, Target};
 
 pub struct Ruler {
     name: &'static str,
@@ -116,14 +116,15 @@ impl Target for Ruler {
                 let name = group["name"].as_str().unwrap_or_default().to_string();
                 declared.insert((ns.clone(), name.clone()));
                 let id = format!("{ns}/{name}");
-                let change = match live.iter().find(|g| g["name"] == json!(name)) {
-                    None => Change::new(self.name, "rule group", id, Action::Create),
-                    Some(g) if diff::contained(&group, g) => {
-                        Change::new(self.name, "rule group", id, Action::Unchanged)
-                    }
-                    Some(g) => Change::new(self.name, "rule group", id, Action::Update)
-                        .detail(diff::json_diff(&group, g)),
-                };
+                // Every group named `lookout:…` is lookout's: no one else's can be in the way.
+                let current = live.iter().find(|g| g["name"] == json!(name));
+                let found = current.map(|g| Live {
+                    foreign: None,
+                    unchanged: diff::contained(&group, g),
+                });
+                let change = Change::compare(self.name, "rule group", &id, found, mode, || {
+                    current.map_or_else(String::new, |g| diff::json_diff(&group, g))
+                });
                 changes
                     .push(change.payload(Payload::Json(json!({"namespace": ns, "group": group}))));
             }
