@@ -55,13 +55,7 @@ impl Kibana {
             .endpoint
             .send(method, &path, body)
             .map_err(|e| e.to_string())?;
-        if !response.is_success() {
-            return Err(format!(
-                "{path}: HTTP {}: {}",
-                response.status,
-                response.body.trim()
-            ));
-        }
+        response.success().map_err(|e| format!("{path}: {e}"))?;
         if response.body.trim().is_empty() {
             return Ok(Value::Null);
         }
@@ -126,6 +120,14 @@ fn owned(object: &Value) -> bool {
                 .as_str()
                 .is_some_and(|t| t.starts_with("lookout-logs-")));
     id.starts_with("lookout-") && marked
+}
+
+/// One object's result in an import's outcome.
+fn result_of(outcome: &ImportOutcome, object: &Value) -> Result<(), String> {
+    outcome
+        .get(&key(object))
+        .cloned()
+        .unwrap_or_else(|| Err("missing from the import response".into()))
 }
 
 fn key(object: &Value) -> (String, String) {
@@ -269,11 +271,7 @@ impl Target for Kibana {
             match self.import(&file, &objects) {
                 Ok(outcome) => {
                     for (i, object) in indexes.iter().zip(&objects) {
-                        let result = outcome
-                            .get(&key(object))
-                            .cloned()
-                            .unwrap_or_else(|| Err("missing from the import response".into()));
-                        report(*i, result);
+                        report(*i, result_of(&outcome, object));
                     }
                 }
                 Err(error) => {
@@ -306,10 +304,7 @@ impl Target for Kibana {
             _ => {
                 let file = payload["file"].as_str().unwrap_or("lookout.ndjson");
                 let outcome = self.import(file, &[&payload["object"]])?;
-                outcome
-                    .get(&key(&payload["object"]))
-                    .cloned()
-                    .unwrap_or(Err("missing from the import response".into()))
+                result_of(&outcome, &payload["object"])
             }
         }
     }

@@ -31,14 +31,14 @@ impl Prometheus {
     }
 
     /// Rule group names the server has loaded, with their health.
-    pub fn loaded_groups(&self) -> Result<Vec<(String, String, bool)>, String> {
+    fn loaded_groups(&self) -> Result<Vec<(String, String, bool)>, String> {
         let response = self
             .endpoint
             .get("/api/v1/rules")
             .map_err(|e| e.to_string())?;
-        if !response.is_success() {
-            return Err(format!("GET /api/v1/rules: HTTP {}", response.status));
-        }
+        response
+            .success()
+            .map_err(|e| format!("GET /api/v1/rules: {e}"))?;
         let body = response.json()?;
         let mut groups = Vec::new();
         for group in body["data"]["groups"].as_array().into_iter().flatten() {

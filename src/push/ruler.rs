@@ -26,21 +26,24 @@ pub struct Ruler {
     name: &'static str,
     endpoint: Endpoint,
     rules_path: String,
+    /// The rule files this ruler serves.
+    files: fn(&Desired) -> &BTreeMap<String, String>,
 }
 
 impl Ruler {
     pub fn loki(config: &super::targets::Ruler, http: &HttpOptions) -> Result<Self, String> {
-        Self::new("loki", config, http)
+        Self::new("loki", config, http, |d| &d.loki_rule_files)
     }
 
     pub fn mimir(config: &super::targets::Ruler, http: &HttpOptions) -> Result<Self, String> {
-        Self::new("mimir", config, http)
+        Self::new("mimir", config, http, |d| &d.rule_files)
     }
 
     fn new(
         name: &'static str,
         config: &super::targets::Ruler,
         http: &HttpOptions,
+        files: fn(&Desired) -> &BTreeMap<String, String>,
     ) -> Result<Self, String> {
         let headers: Vec<(&'static str, String)> = config
             .tenant
@@ -52,15 +55,8 @@ impl Ruler {
             name,
             endpoint: Endpoint::new(&config.url, auth, &headers, http)?,
             rules_path: config.rules_path.trim_end_matches('/').to_string(),
+            files,
         })
-    }
-
-    fn files<'a>(&self, desired: &'a Desired) -> &'a BTreeMap<String, String> {
-        if self.name == "loki" {
-            &desired.loki_rule_files
-        } else {
-            &desired.rule_files
-        }
     }
 
     /// `namespace → groups`, from a GET of `path`; 404 is empty.
@@ -69,13 +65,7 @@ impl Ruler {
         if response.status == 404 {
             return Ok(BTreeMap::new());
         }
-        if !response.is_success() {
-            return Err(format!(
-                "GET {path}: HTTP {}: {}",
-                response.status,
-                response.body.trim()
-            ));
-        }
+        response.success().map_err(|e| format!("GET {path}: {e}"))?;
         if response.body.trim().is_empty() {
             return Ok(BTreeMap::new());
         }
@@ -108,7 +98,7 @@ impl Target for Ruler {
     fn plan(&self, desired: &Desired, mode: Mode) -> Result<Vec<Change>, String> {
         let mut changes = Vec::new();
         let mut declared = std::collections::BTreeSet::new();
-        for (file, text) in self.files(desired) {
+        for (file, text) in (self.files)(desired) {
             let ns = namespace(file);
             let live = self.read(&format!("{}/{}", self.rules_path, segment(&ns)))?;
             let live = live.get(&ns).cloned().unwrap_or_default();

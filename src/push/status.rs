@@ -43,13 +43,9 @@ type Series = BTreeMap<(String, String), f64>;
 fn query(endpoint: &Endpoint, expr: &str) -> Result<Series, String> {
     let path = format!("/api/v1/query?query={}", segment(expr));
     let response = endpoint.get(&path).map_err(|e| e.to_string())?;
-    if !response.is_success() {
-        return Err(format!(
-            "query `{expr}`: HTTP {}: {}",
-            response.status,
-            response.body.trim()
-        ));
-    }
+    response
+        .success()
+        .map_err(|e| format!("query `{expr}`: {e}"))?;
     let body = response.json()?;
     let mut out = Series::new();
     for sample in body["data"]["result"].as_array().into_iter().flatten() {
