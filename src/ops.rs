@@ -312,7 +312,7 @@ pub fn push_with_env(
             return report;
         }
     };
-    let resolved = match crate::push::targets::resolve(&config, env) {
+    let resolved = match crate::push::targets::resolve(&config, env, &request.only) {
         Ok(resolved) => resolved,
         Err(errors) => {
             report.setup_errors = errors;
@@ -361,8 +361,11 @@ pub fn status(request: &Request, http: &crate::push::http::HttpOptions) -> Statu
             &mut Diagnostics::default(),
         )
         .ok_or("cannot read the config")?;
-        let resolved = crate::push::targets::resolve(&config, &|name| std::env::var(name).ok())
-            .map_err(|e| e.join("; "))?;
+        // Only Prometheus is read: no other target's credentials are needed.
+        let only = ["prometheus".to_string()];
+        let resolved =
+            crate::push::targets::resolve(&config, &|name| std::env::var(name).ok(), &only)
+                .map_err(|e| e.join("; "))?;
         let prometheus = resolved.prometheus.ok_or(
             "status reads Prometheus: set prometheus.url in lookout.yaml or LOOKOUT_PROMETHEUS_URL",
         )?;

@@ -964,3 +964,21 @@ fn kibana_objects_stay_lookouts_where_kibana_drops_the_managed_flag() {
     assert!(failures(&again).is_empty(), "{:?}", failures(&again));
     assert!(kibana.writes().is_empty(), "{:?}", kibana.writes());
 }
+
+#[test]
+fn a_narrowed_run_needs_only_its_own_targets_credentials() {
+    let grafana = fakes::grafana(None);
+    // ES_API_KEY is not set: only a run that touches Elasticsearch needs it.
+    let dir = project(&format!(
+        "grafana: {{url: {}}}\nelasticsearch: {{url: http://127.0.0.1:9, api_key_env: ES_API_KEY}}\n",
+        grafana.url()
+    ));
+    let report = push(dir.path(), false, &only(&["grafana"]));
+    assert!(report.setup_errors.is_empty(), "{:?}", report.setup_errors);
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+    let report = push(dir.path(), false, &only(&["grafana", "elasticsearch"]));
+    assert_eq!(
+        report.setup_errors,
+        ["elasticsearch.api_key_env names the environment variable `ES_API_KEY`, which is not set"]
+    );
+}

@@ -71,10 +71,13 @@ pub struct Ruler {
 }
 
 /// Reads the targets. `env` is the process environment in production and a
-/// map in tests. Errors name the key, never a secret's value.
+/// map in tests. Credentials are read only for the targets in `only` (all
+/// when empty), so a run narrowed to one target does not need every
+/// other target's secret. Errors name the key, never a secret's value.
 pub fn resolve(
     loaded: &LoadedConfig,
     env: &dyn Fn(&str) -> Option<String>,
+    only: &[String],
 ) -> Result<Resolved, Vec<String>> {
     let config = &loaded.config;
     let errors = std::cell::RefCell::new(Vec::<String>::new());
@@ -88,6 +91,9 @@ pub fn resolve(
                   env_name: Option<String>,
                   file: Option<String>|
      -> Option<Secret> {
+        if !only.is_empty() && !only.iter().any(|o| o == target) {
+            return None;
+        }
         let env_name = key(target, env_key, env_name);
         let file = key(target, file_key, file);
         if let Some(var) = env_name {
