@@ -409,16 +409,7 @@ impl Lowering<'_> {
     fn window(&mut self, window: &Spanned<String>) -> Option<Duration> {
         let span = self.span(window);
         let text = window.value.trim();
-        let parsed = text
-            .strip_suffix('d')
-            .and_then(|n| n.parse::<u64>().ok())
-            .map(Duration::days)
-            .or_else(|| {
-                text.strip_suffix('w')
-                    .and_then(|n| n.parse::<u64>().ok())
-                    .map(|w| Duration::days(w * 7))
-            });
-        match parsed {
+        match Duration::parse_count(text, "dw") {
             None => {
                 let d = self.error(
                     "spec::invalid-window",

@@ -58,7 +58,7 @@ fn ndjson(objects: &[Value]) -> String {
     out
 }
 
-pub fn dashboard_id(service: &str) -> String {
+fn dashboard_id(service: &str) -> String {
     format!("lookout-{service}-access-logs")
 }
 

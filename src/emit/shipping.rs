@@ -49,8 +49,9 @@ pub fn emit(model: &Model, options: &EmitOptions) -> Vec<Artifact> {
     artifacts
 }
 
-/// An Alloy string literal.
-fn alloy_string(s: &str) -> String {
+/// A double-quoted string literal with JSON escapes, which both Alloy and
+/// Vector's VRL read as the same string.
+fn quoted(s: &str) -> String {
     serde_json::to_string(s).expect("strings always serialise")
 }
 
@@ -63,13 +64,13 @@ fn alloy(logs: &[&LogSource], loki: &super::LokiTarget) -> String {
     let _ = writeln!(
         out,
         "    url = {}",
-        alloy_string(&format!("{}/loki/api/v1/push", loki.url))
+        quoted(&format!("{}/loki/api/v1/push", loki.url))
     );
     if let Some(tenant) = &loki.tenant {
-        let _ = writeln!(out, "    tenant_id = {}", alloy_string(tenant));
+        let _ = writeln!(out, "    tenant_id = {}", quoted(tenant));
     }
     if let Some(env) = &loki.token_env {
-        let _ = writeln!(out, "    bearer_token = sys.env({})", alloy_string(env));
+        let _ = writeln!(out, "    bearer_token = sys.env({})", quoted(env));
     }
     out.push_str("  }\n}\n");
     for log in logs {
@@ -91,8 +92,8 @@ fn alloy(logs: &[&LogSource], loki: &super::LokiTarget) -> String {
                 let _ = write!(
                     out,
                     "discovery.kubernetes {id:?} {{\n  role = \"pod\"\n  namespaces {{\n    names = [{}]\n  }}\n  selectors {{\n    role  = \"pod\"\n    label = {}\n    field = \"spec.nodeName=\" + coalesce(sys.env(\"HOSTNAME\"), constants.hostname)\n  }}\n}}\n\n",
-                    alloy_string(namespace),
-                    alloy_string(&selector),
+                    quoted(namespace),
+                    quoted(&selector),
                 );
                 let _ = writeln!(out, "discovery.relabel {id:?} {{");
                 let _ = writeln!(out, "  targets = discovery.kubernetes.{id}.targets");
@@ -100,7 +101,7 @@ fn alloy(logs: &[&LogSource], loki: &super::LokiTarget) -> String {
                     let _ = write!(
                         out,
                         "  rule {{\n    source_labels = [\"__meta_kubernetes_pod_container_name\"]\n    regex         = {}\n    action        = \"keep\"\n  }}\n",
-                        alloy_string(container)
+                        quoted(container)
                     );
                 }
                 for (label, value) in log.loki_labels() {
@@ -110,8 +111,8 @@ fn alloy(logs: &[&LogSource], loki: &super::LokiTarget) -> String {
                         let _ = write!(
                             out,
                             "  rule {{\n    target_label = {}\n    replacement  = {}\n  }}\n",
-                            alloy_string(label),
-                            alloy_string(&value)
+                            quoted(label),
+                            quoted(&value)
                         );
                     }
                 }
@@ -124,13 +125,9 @@ fn alloy(logs: &[&LogSource], loki: &super::LokiTarget) -> String {
             LogInput::Files { paths } => {
                 let _ = writeln!(out, "local.file_match {id:?} {{\n  path_targets = [");
                 for path in paths {
-                    let mut target = vec![format!("\"__path__\" = {}", alloy_string(path))];
+                    let mut target = vec![format!("\"__path__\" = {}", quoted(path))];
                     for (label, value) in log.loki_labels() {
-                        target.push(format!(
-                            "{} = {}",
-                            alloy_string(label),
-                            alloy_string(&value)
-                        ));
+                        target.push(format!("{} = {}", quoted(label), quoted(&value)));
                     }
                     let _ = writeln!(out, "    {{{}}},", target.join(", "));
                 }
@@ -197,8 +194,8 @@ fn vector(model: &Model, options: &EmitOptions) -> String {
                 let ecs = format!("{id}__ecs");
                 let source = format!(
                     ".event.dataset = {}\n.service.name = {}\n.\"@timestamp\" = del(.timestamp)",
-                    alloy_string(&log.dataset()),
-                    alloy_string(&log.service)
+                    quoted(&log.dataset()),
+                    quoted(&log.service)
                 );
                 transforms.push((
                     key(&ecs),

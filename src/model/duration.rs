@@ -20,6 +20,19 @@ impl Duration {
         self.0
     }
 
+    /// One `<n><unit>` whose unit is one of `units` (from `h`, `d`, `w`),
+    /// as spec windows (`30d`, `4w`) and retentions (`12h`) are written.
+    pub fn parse_count(text: &str, units: &str) -> Option<Duration> {
+        let unit = text.chars().last().filter(|u| units.contains(*u))?;
+        let n: u64 = text[..text.len() - unit.len_utf8()].parse().ok()?;
+        match unit {
+            'h' => Some(Duration::hours(n)),
+            'd' => Some(Duration::days(n)),
+            'w' => Some(Duration::days(n * 7)),
+            _ => None,
+        }
+    }
+
     /// Parses a Prometheus duration made of one or more `<n><unit>` parts
     /// (`90s`, `1h30m`, `2w`). Milliseconds and years are not accepted.
     pub fn parse_prometheus(text: &str) -> Option<Duration> {
@@ -109,6 +122,20 @@ mod tests {
         assert_eq!(Duration::hours(24).to_string(), "1d");
         assert_eq!(Duration::days(30).to_string(), "30d");
         assert_eq!(Duration(45).to_string(), "45s");
+    }
+
+    #[test]
+    fn parses_one_count_in_the_given_units() {
+        assert_eq!(Duration::parse_count("30d", "dw"), Some(Duration::days(30)));
+        assert_eq!(Duration::parse_count("4w", "dw"), Some(Duration::days(28)));
+        assert_eq!(
+            Duration::parse_count("12h", "hdw"),
+            Some(Duration::hours(12))
+        );
+        assert_eq!(Duration::parse_count("12h", "dw"), None);
+        assert_eq!(Duration::parse_count("d", "dw"), None);
+        assert_eq!(Duration::parse_count("30x", "dw"), None);
+        assert_eq!(Duration::parse_count("", "dw"), None);
     }
 
     #[test]

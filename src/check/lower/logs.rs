@@ -388,21 +388,7 @@ impl Lowering<'_> {
 
     fn retention(&mut self, spec: &Spanned<String>) -> Option<Duration> {
         let text = spec.value.trim();
-        let parsed = text
-            .strip_suffix('d')
-            .and_then(|n| n.parse::<u64>().ok())
-            .map(Duration::days)
-            .or_else(|| {
-                text.strip_suffix('w')
-                    .and_then(|n| n.parse::<u64>().ok())
-                    .map(|w| Duration::days(w * 7))
-            })
-            .or_else(|| {
-                text.strip_suffix('h')
-                    .and_then(|n| n.parse::<u64>().ok())
-                    .map(Duration::hours)
-            })
-            .filter(|d| d.seconds() > 0);
+        let parsed = Duration::parse_count(text, "hdw").filter(|d| d.seconds() > 0);
         if parsed.is_none() {
             let span = self.span(spec);
             self.error(
@@ -513,14 +499,9 @@ fn is_log_name(name: &str) -> bool {
         && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
+/// A DNS label: a service name's alphabet, at most 63 characters.
 fn is_dns_label(name: &str) -> bool {
-    name.len() <= 63
-        && !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-')
+    name.len() <= 63 && super::is_service_name(name)
 }
 
 fn is_k8s_label_key(key: &str) -> bool {
