@@ -24,6 +24,8 @@ pub struct Generated {
     pub artifacts: Option<Vec<Artifact>>,
     pub out_root: PathBuf,
     pub options: EmitOptions,
+    /// lookout.yaml as read for this compile; the push targets come from it.
+    pub config: crate::spec::config::LoadedConfig,
 }
 
 /// Compiles the project and emits every artifact, without touching disk
@@ -155,6 +157,7 @@ pub fn generate(request: &Request) -> Generated {
         artifacts,
         out_root,
         options,
+        config: compiled.config,
     }
 }
 
@@ -302,17 +305,8 @@ pub fn push_with_env(
     let Some(artifacts) = &report.generated.artifacts else {
         return report;
     };
-    let config = match crate::spec::config::load(
-        request.project.inputs.config.as_deref(),
-        &mut Diagnostics::default(),
-    ) {
-        Some(config) => config,
-        None => {
-            report.setup_errors.push("cannot read the config".into());
-            return report;
-        }
-    };
-    let resolved = match crate::push::targets::resolve(&config, env, &request.only) {
+    let resolved = match crate::push::targets::resolve(&report.generated.config, env, &request.only)
+    {
         Ok(resolved) => resolved,
         Err(errors) => {
             report.setup_errors = errors;
@@ -356,16 +350,14 @@ pub fn status(request: &Request, http: &crate::push::http::HttpOptions) -> Statu
         return report;
     };
     let result = (|| {
-        let config = crate::spec::config::load(
-            request.inputs.config.as_deref(),
-            &mut Diagnostics::default(),
-        )
-        .ok_or("cannot read the config")?;
         // Only Prometheus is read: no other target's credentials are needed.
         let only = ["prometheus".to_string()];
-        let resolved =
-            crate::push::targets::resolve(&config, &|name| std::env::var(name).ok(), &only)
-                .map_err(|e| e.join("; "))?;
+        let resolved = crate::push::targets::resolve(
+            &report.generated.config,
+            &|name| std::env::var(name).ok(),
+            &only,
+        )
+        .map_err(|e| e.join("; "))?;
         let prometheus = resolved.prometheus.ok_or(
             "status reads Prometheus: set prometheus.url in lookout.yaml or LOOKOUT_PROMETHEUS_URL",
         )?;

@@ -86,10 +86,15 @@ pub fn log_sli<'a>(
 /// The error ratio of a log SLI over `window`, as a LogQL metric query.
 pub fn error_ratio(source: &LogSource, errors: &str, total: &str, window: Duration) -> String {
     format!(
-        "sum(count_over_time({} [{window}]))\n/\nsum(count_over_time({} [{window}]))",
-        source.logql(errors),
-        source.logql(total)
+        "{}\n/\n{}",
+        line_count(source, errors, window),
+        line_count(source, total, window)
     )
+}
+
+/// The lines of `source` that pass `stages` over `window`.
+pub fn line_count(source: &LogSource, stages: &str, window: Duration) -> String {
+    format!("sum(count_over_time({} [{window}]))", source.logql(stages))
 }
 
 /// `(long > t and short > t) or (…)`, as in the Prometheus alerts.

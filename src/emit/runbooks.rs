@@ -116,7 +116,7 @@ pub fn context(service: &Service, slo: &Slo, source: &str) -> serde_json::Value 
     let queries = match super::loki::log_sli(service, slo) {
         Some((log, errors, total)) => {
             let ratio = |window| super::loki::error_ratio(log, errors, total, window);
-            let count = |stages| format!("sum(count_over_time({} [1h]))", log.logql(stages));
+            let count = |stages| super::loki::line_count(log, stages, hour);
             json!({
                 "query_language": "logql",
                 "ratio_5m": ratio(Duration::minutes(5)),
