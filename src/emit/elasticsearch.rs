@@ -180,24 +180,21 @@ fn log_pipeline_body(log: &LogSource, meta: &Value) -> Value {
             }}));
         }
         LogFormat::Json | LogFormat::Logfmt => {
-            let scratch = if log.format == LogFormat::Json {
-                processors.push(json!({"json": {
-                    "field": "message",
-                    "target_field": "lookout.parsed",
-                }}));
-                "lookout.parsed"
+            // The parsed line goes to a scratch object, removed at the end.
+            let scratch = "lookout.parsed";
+            processors.push(if log.format == LogFormat::Json {
+                json!({"json": {"field": "message", "target_field": scratch}})
             } else {
                 // logfmt: pairs split on spaces that precede `key=`, so quoted
                 // values may contain spaces.
-                processors.push(json!({"kv": {
+                json!({"kv": {
                     "field": "message",
                     "field_split": " (?=[^\\s=\"]+=)",
                     "value_split": "=",
-                    "target_field": "lookout.parsed",
+                    "target_field": scratch,
                     "trim_value": "\"",
-                }}));
-                "lookout.parsed"
-            };
+                }})
+            });
             let f = &log.fields;
             let mut moves = vec![
                 (f.status.as_str(), "http.response.status_code"),
