@@ -1,6 +1,8 @@
 //! End-to-end tests of the `lookout` binary: exit codes, what is written,
 //! and what is printed.
 
+mod support;
+
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -16,15 +18,7 @@ fn lookout(dir: &Path) -> Command {
 fn example_project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy("lookout.yaml", dir.path().join("lookout.yaml")).unwrap();
-    std::fs::create_dir(dir.path().join("slos")).unwrap();
-    for entry in std::fs::read_dir("slos").unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(
-            &path,
-            dir.path().join("slos").join(path.file_name().unwrap()),
-        )
-        .unwrap();
-    }
+    support::copy_example_specs(dir.path());
     dir
 }
 

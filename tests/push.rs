@@ -26,17 +26,8 @@ use support::fakes;
 /// at a closed port, and the test narrows with `only`.
 fn project(targets: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for sub in ["slos", "dashboards"] {
-        std::fs::create_dir(dir.path().join(sub)).unwrap();
-    }
-    for entry in std::fs::read_dir("slos").unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(
-            &path,
-            dir.path().join("slos").join(path.file_name().unwrap()),
-        )
-        .unwrap();
-    }
+    support::copy_example_specs(dir.path());
+    std::fs::create_dir(dir.path().join("dashboards")).unwrap();
     std::fs::copy(
         "dashboards/error-budgets.jsonnet",
         dir.path().join("dashboards/error-budgets.jsonnet"),

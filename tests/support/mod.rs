@@ -38,3 +38,12 @@ pub fn generate_for(config: &str, slos: &str) -> Vec<lookout::emit::Artifact> {
     );
     generated.artifacts.expect("artifacts")
 }
+
+/// Copies the bundled example specs (`slos/`) into `dir/slos`.
+pub fn copy_example_specs(dir: &std::path::Path) {
+    std::fs::create_dir_all(dir.join("slos")).unwrap();
+    for entry in std::fs::read_dir("slos").unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join("slos").join(path.file_name().unwrap())).unwrap();
+    }
+}
