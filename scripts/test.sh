@@ -2,9 +2,11 @@
 # The whole test suite, as the README and CI run it.
 #
 # Installs what the tests need when it is missing: promtool (Debian package
-# `prometheus`), Alertmanager and vmalert (`victoria-metrics`), Node.js for
-# Grafana's LogQL grammar (`tests/logql`). Tests that need them fail, never
-# skip, when they are absent.
+# `prometheus`), Alertmanager and vmalert (`victoria-metrics`), Node.js, and
+# the npm packages the tests run under it, pinned by their lockfiles:
+# Grafana's LogQL grammar (`tests/logql`) and `@grafana/data`
+# (`tests/grafana-data`). Tests that need them fail, never skip, when they
+# are absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +28,10 @@ promtool --version 2>&1 | head -n 1
 if [ ! -d tests/logql/node_modules/@grafana/lezer-logql ]; then
   echo "==> npm ci (Grafana's LogQL grammar, for tests/logql.rs)"
   npm ci --prefix tests/logql --silent --no-audit --no-fund
+fi
+if [ ! -d tests/grafana-data/node_modules/@grafana/data ]; then
+  echo "==> npm ci (Grafana's @grafana/data, for tests/grafana_data.rs)"
+  npm ci --prefix tests/grafana-data --silent --no-audit --no-fund
 fi
 
 echo "==> cargo test"

@@ -151,6 +151,9 @@ pub fn generate(request: &Request) -> Generated {
         }
         (artifacts, _) => artifacts,
     };
+    if let Some(artifacts) = &artifacts {
+        warn_large_config_maps(artifacts, &options, &mut diagnostics);
+    }
     Generated {
         diagnostics,
         model: compiled.model,
@@ -158,6 +161,34 @@ pub fn generate(request: &Request) -> Generated {
         out_root,
         options,
         config: compiled.config,
+    }
+}
+
+/// Client-side `kubectl apply` keeps the whole object in its
+/// last-applied annotation, and annotations are capped at 256 KiB, so a
+/// larger ConfigMap only applies server-side.
+fn warn_large_config_maps(
+    artifacts: &[Artifact],
+    options: &EmitOptions,
+    diagnostics: &mut Diagnostics,
+) {
+    const ANNOTATION_LIMIT: usize = 256 * 1024;
+    let dir = options.kubernetes_dir.join("grafana-dashboards");
+    for artifact in artifacts {
+        let size = artifact.contents.len();
+        if size > ANNOTATION_LIMIT && artifact.path.starts_with(&dir) {
+            diagnostics.push(
+                Diagnostic::warning(
+                    "kubernetes::large-configmap",
+                    format!(
+                        "this ConfigMap is {} KiB, above the 256 KiB that client-side `kubectl apply` can record",
+                        size.div_ceil(1024)
+                    ),
+                )
+                .in_path(artifact.path.clone())
+                .help("apply it with `kubectl apply --server-side -f`, as its header says"),
+            );
+        }
     }
 }
 

@@ -108,7 +108,7 @@ fn check_fails_on_drift_and_names_the_file() {
     edit(
         root,
         "dashboards/grafana/public-api.json",
-        "\"title\": \"Burn rate\"",
+        "\"title\": \"Burn rate against alert thresholds\"",
         "\"title\": \"Burn\"",
     );
 

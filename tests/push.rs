@@ -415,6 +415,56 @@ fn unmanaged_objects_are_conflicts_unless_adopted() {
 }
 
 #[test]
+fn a_folder_of_the_same_title_is_a_conflict_unless_adopted() {
+    let grafana = fakes::grafana(None);
+    // What file provisioning without `folderUid` leaves behind.
+    grafana
+        .state
+        .lock()
+        .unwrap()
+        .folders
+        .insert("aBc123".into(), "SLOs".into());
+    let dir = project(&format!(
+        "grafana: {{url: {}, folder: SLOs}}\n",
+        grafana.url()
+    ));
+    let mut run = only(&["grafana"]);
+    let plan = push(dir.path(), false, &run);
+    let planned = actions(&plan, "grafana");
+    assert_eq!(planned[0], ("lookout-slos".to_string(), Action::Conflict));
+    assert!(
+        planned[1..].iter().all(|(_, a)| *a == Action::Conflict),
+        "dashboards wait for their folder: {planned:?}"
+    );
+    let detail = target(&plan, "grafana").changes[0].detail.clone().unwrap();
+    assert!(
+        detail.contains("`SLOs` exists with uid `aBc123`")
+            && detail.contains("folderUid: lookout-slos")
+            && detail.contains("--adopt"),
+        "{detail}"
+    );
+    let report = push(dir.path(), true, &run);
+    assert!(grafana.writes().is_empty(), "{:?}", grafana.writes());
+    assert_eq!(
+        failures(&report).len(),
+        1 + DASHBOARDS.len(),
+        "{:?}",
+        failures(&report)
+    );
+
+    // --adopt puts the dashboards into the existing folder.
+    run.mode.adopt = true;
+    let report = push(dir.path(), true, &run);
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+    let state = grafana.state.lock().unwrap();
+    assert_eq!(state.folders.len(), 1);
+    assert!(state
+        .dashboards
+        .values()
+        .all(|(_, folder)| folder == "aBc123"));
+}
+
+#[test]
 fn prune_deletes_only_what_lookout_created() {
     let grafana = fakes::grafana(None);
     let es = fakes::elasticsearch(None);
@@ -439,6 +489,22 @@ fn prune_deletes_only_what_lookout_created() {
             (
                 json!({"uid": "team-board", "tags": ["team"], "id": 91, "version": 1}),
                 String::new(),
+            ),
+        );
+        // A user's copy keeps the tag, but not lookout's uid or folder.
+        g.dashboards.insert(
+            "my-copy".into(),
+            (
+                json!({"uid": "my-copy", "tags": ["lookout"], "id": 92, "version": 1}),
+                "lookout-slos".into(),
+            ),
+        );
+        g.folders.insert("team-folder".into(), "Team".into());
+        g.dashboards.insert(
+            "lookout-moved".into(),
+            (
+                json!({"uid": "lookout-moved", "tags": ["lookout"], "id": 93, "version": 1}),
+                "team-folder".into(),
             ),
         );
         let mut e = es.state.lock().unwrap();
@@ -478,12 +544,12 @@ fn prune_deletes_only_what_lookout_created() {
         es.writes(),
         ["DELETE /_ingest/pipeline/lookout-logs-retired"]
     );
-    assert!(grafana
-        .state
-        .lock()
-        .unwrap()
-        .dashboards
-        .contains_key("team-board"));
+    for kept in ["team-board", "my-copy", "lookout-moved"] {
+        assert!(
+            grafana.state.lock().unwrap().dashboards.contains_key(kept),
+            "{kept}"
+        );
+    }
     assert!(es
         .state
         .lock()

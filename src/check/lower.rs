@@ -28,7 +28,14 @@ const MIN_PERIOD: Duration = Duration::days(3);
 const MAX_SERVICE_NAME: usize = 32;
 
 /// Labels lookout sets itself; a user label of the same name would clash.
-const RESERVED_LABELS: &[&str] = &["service", "slo", "severity", "alertname", "le"];
+const RESERVED_LABELS: &[&str] = &[
+    "service",
+    "slo",
+    "severity",
+    crate::model::names::TIER_LABEL,
+    "alertname",
+    "le",
+];
 
 pub(super) fn lower(files: &[SpecFile], config: &LoadedConfig, diags: &mut Diagnostics) -> Model {
     let templates = Templates::default();

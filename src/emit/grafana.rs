@@ -2,28 +2,60 @@
 //! `slo-overview.json` table of every SLO, and a file-provider
 //! `provisioning.yaml`.
 //!
-//! Classic dashboard JSON (`schemaVersion` 42), which the HTTP API, file
-//! provisioning and the sidecar all accept on Grafana 10 to 13; Grafana 13's
-//! v2 resource format fails in file provisioning. Every panel queries the
-//! `datasource` variable by uid. Every series name comes from
-//! `model::names`, so a panel cannot refer to a rule that is not recorded.
-//! Links use the full `DashboardLink` shape, which the JSON Schema demands
-//! even where Grafana reads only `title` and `url`.
+//! Classic dashboard JSON, which the HTTP API, file provisioning and the
+//! sidecar all accept on Grafana 10.4 to 13; Grafana 13's v2 resource format
+//! fails in file provisioning. Every panel queries the `datasource` variable
+//! by uid. Every series name comes from `model::names`, so a panel cannot
+//! refer to a rule that is not recorded. Links use the full `DashboardLink`
+//! shape, which the JSON Schema demands even where Grafana reads only
+//! `title` and `url`; data links carry the time range in the URL
+//! (`${__url_time_range}`), since `keepTime` is not a data-link field.
 
 use super::json::Json;
 use crate::j;
 
 use super::yaml::{self, Node};
 use super::{Artifact, EmitOptions, GENERATED_MARKER};
-use crate::model::{fmt_num, names, Duration, Service, Severity, Sli, Slo};
+use crate::model::{
+    fmt_num, names, AlertTier, Duration, Service, Severity, Sli, Slo, DEFAULT_PAIRS,
+};
 
-pub const SCHEMA_VERSION: u32 = 42;
+/// The newest schema every supported Grafana knows: 10.4's frontend
+/// migrates up to 39, and the backend migrator of 12.x
+/// (`apps/dashboard/pkg/migration/migrate.go`) fails a dashboard *newer*
+/// than its `LATEST_VERSION` ("schema version not migrated to target
+/// version") while it migrates an older one forward. See ARCHITECTURE.md.
+pub const SCHEMA_VERSION: u32 = 39;
 pub const OVERVIEW_UID: &str = "lookout-slo-overview";
+
+/// The tag on every dashboard lookout writes; push owns only tagged ones.
+pub const TAG: &str = "lookout";
+
+/// Prefix of every dashboard uid lookout writes.
+pub const UID_PREFIX: &str = "lookout-";
+
+/// The folder uid for a folder title, shared by file provisioning
+/// (`folderUid`) and push, so both put dashboards in the same folder.
+/// Folder uids are at most 40 characters of `[a-zA-Z0-9_-]`.
+pub fn folder_uid(title: &str) -> String {
+    let slug: String = title
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let uid = format!("{UID_PREFIX}{}", slug.trim_matches('-'));
+    uid.chars().take(40).collect()
+}
 
 /// Stable dashboard uid of a service: at most 40 characters, since
 /// service names are at most 32.
 pub fn dashboard_uid(service: &str) -> String {
-    format!("lookout-{service}")
+    format!("{UID_PREFIX}{service}")
 }
 
 /// Grafana URL path of a service dashboard.
@@ -263,8 +295,20 @@ fn dashboard(
     description: &str,
     tags: Vec<String>,
     links: Vec<Json>,
+    variables: Vec<Json>,
     layout: Layout,
 ) -> Json {
+    let mut templating = vec![j!({
+        "type": "datasource",
+        "name": "datasource",
+        "label": "Prometheus",
+        "query": "prometheus",
+        "hide": 0,
+        "refresh": 1,
+        "regex": "",
+        "options": [],
+    })];
+    templating.extend(variables);
     j!({
         "description": description,
         "uid": uid,
@@ -289,18 +333,35 @@ fn dashboard(
             "name": "Annotations & Alerts",
             "type": "dashboard",
         }]},
-        "templating": {"list": [{
-            "type": "datasource",
-            "name": "datasource",
-            "label": "Prometheus",
-            "query": "prometheus",
-            "hide": 0,
-            "refresh": 1,
-            "regex": "",
-            "options": [],
-        }]},
+        "templating": {"list": templating},
         "panels": layout.panels,
     })
+}
+
+/// Name of the service dashboards' SLO variable; the overview links set it.
+const SLO_VARIABLE: &str = "slo";
+
+/// A multi-value variable with "All" matching every value, also a missing
+/// label (`.*`), as Grafana formats multi-values as a regex for Prometheus.
+fn multi_variable(kind: &str, name: &str, label: &str, query: &str) -> Json {
+    let mut variable = j!({
+        "type": kind,
+        "name": name,
+        "label": label,
+        "query": query,
+        "multi": true,
+        "includeAll": true,
+        "allValue": ".*",
+        "hide": 0,
+        "options": [],
+    });
+    if kind == "query" {
+        variable.set("datasource", datasource());
+        // On time-range change, so new SLOs appear without a reload.
+        variable.set("refresh", j!(2));
+        variable.set("sort", j!(1));
+    }
+    variable
 }
 
 fn service_dashboard(service: &Service) -> Json {
@@ -309,7 +370,7 @@ fn service_dashboard(service: &Service) -> Json {
     for slo in &service.slos {
         slo_row(slo, &mut layout);
     }
-    let mut tags = vec!["lookout".to_string(), format!("service:{}", service.name)];
+    let mut tags = vec![TAG.to_string(), format!("service:{}", service.name)];
     if let Some(team) = &service.team {
         tags.push(format!("team:{team}"));
     }
@@ -318,6 +379,16 @@ fn service_dashboard(service: &Service) -> Json {
         service.source.display(),
         service.name
     );
+    let mut variables = Vec::new();
+    if !service.slos.is_empty() {
+        let names: Vec<&str> = service.slos.iter().map(|slo| slo.name.as_str()).collect();
+        variables.push(multi_variable(
+            "custom",
+            SLO_VARIABLE,
+            "SLO",
+            &names.join(","),
+        ));
+    }
     dashboard(
         &dashboard_uid(&service.name),
         &format!("SLOs / {}", service.name),
@@ -328,6 +399,7 @@ fn service_dashboard(service: &Service) -> Json {
             &format!("/d/{OVERVIEW_UID}"),
             "Every SLO of every service",
         )],
+        variables,
         layout,
     )
 }
@@ -477,8 +549,18 @@ fn golden_signals(service: &Service, layout: &mut Layout) {
     }
 }
 
-fn slo_row(slo: &Slo, layout: &mut Layout) {
+/// `{service="…",slo="…",slo=~"$slo"}`: one SLO's series, empty when the
+/// dashboard's SLO variable leaves this SLO out.
+fn focused_selector(slo: &Slo) -> String {
     let selector = names::selector(slo);
+    format!(
+        "{},slo=~\"${SLO_VARIABLE}\"}}",
+        selector.trim_end_matches('}')
+    )
+}
+
+fn slo_row(slo: &Slo, layout: &mut Layout) {
+    let selector = focused_selector(slo);
     let budget = fmt_num(slo.error_budget());
     let runbook = slo
         .alerting
@@ -522,6 +604,24 @@ fn slo_row(slo: &Slo, layout: &mut Layout) {
     sli.set("links", links.clone());
     layout.add(8, 8, sli);
 
+    let remaining = format!("{}{selector}", names::PERIOD_BUDGET_REMAINING);
+    let mut burndown = timeseries(
+        "Error budget burndown",
+        &format!(
+            "Share of the error budget left over the last {}, the SLO window (below 0: overspent).",
+            slo.period
+        ),
+        vec![target("A", &remaining, "budget remaining", false)],
+        j!({
+            "unit": "percentunit",
+            "decimals": 1,
+            "thresholds": budget_thresholds(),
+            "custom": {"thresholdsStyle": {"mode": "dashed"}},
+        }),
+    );
+    burndown.set("timeFrom", j!(slo.period.to_string()));
+    layout.add(8, 8, burndown);
+
     layout.add(
         4,
         8,
@@ -531,12 +631,7 @@ fn slo_row(slo: &Slo, layout: &mut Layout) {
                 "Share of the {} error budget left (below 0: overspent).",
                 slo.period
             ),
-            vec![target(
-                "A",
-                &format!("{}{selector}", names::PERIOD_BUDGET_REMAINING),
-                "",
-                false,
-            )],
+            vec![target("A", &remaining, "", false)],
             j!({
                 "unit": "percentunit",
                 "decimals": 1,
@@ -545,72 +640,171 @@ fn slo_row(slo: &Slo, layout: &mut Layout) {
         ),
     );
 
-    let mut steps: Vec<(f64, &str)> = Vec::new();
+    let mut exhaustion = stat(
+        "Budget exhausted in",
+        &format!(
+            "At the last {}'s burn rate, when the {} error budget runs out.",
+            names::CURRENT_BURN_WINDOW,
+            slo.period
+        ),
+        vec![target(
+            "A",
+            &format!(
+                "clamp_min({remaining}, 0) * {} / ({}{selector} > 0)",
+                slo.period.seconds(),
+                names::CURRENT_BURN_RATE
+            ),
+            "",
+            false,
+        )],
+        j!({
+            "unit": "s",
+            "decimals": 1,
+            // Not `noValue`: an empty stat takes the thresholds' base colour, red.
+            "mappings": [{"type": "special", "options": {
+                "match": "null",
+                "result": {"text": "not burning", "color": "green", "index": 0},
+            }}],
+            "thresholds": exhaustion_thresholds(),
+        }),
+    );
+    exhaustion.set("links", j!(links.clone()));
+    layout.add(4, 8, exhaustion);
+
+    layout.add(16, 8, burn_rate_panel(slo, &selector, &budget));
+    for severity in [Severity::Page, Severity::Ticket] {
+        let mut state = alert_state_stat(slo, severity);
+        state.set("links", j!(links.clone()));
+        layout.add(4, 8, state);
+    }
+}
+
+/// Each enabled window pair as one line: the lower of its long and short
+/// window's error ratio, divided by the pair's threshold. The pair's alert
+/// condition holds exactly where its line is above 1, so one threshold
+/// line serves every tier and disabled tiers draw nothing.
+fn burn_rate_panel(slo: &Slo, selector: &str, budget: &str) -> Json {
+    let mut targets = Vec::new();
     for tier in &slo.alerting.tiers {
-        let color = match tier.severity {
-            Severity::Page => "red",
-            Severity::Ticket => "orange",
-        };
         for pair in &tier.pairs {
-            steps.push((pair.factor(slo.period), color));
+            let threshold = fmt_num(AlertTier::threshold(slo, pair));
+            let long = format!("{}{selector}", names::error_ratio(pair.long));
+            let short = format!("{}{selector}", names::error_ratio(pair.short));
+            targets.push(target(
+                &ref_id(targets.len()),
+                &format!("(({long} <= {short}) or ({short} < {long})) / {threshold}"),
+                &format!(
+                    "{}: {} and {} (fires at {}x)",
+                    tier.severity.as_str(),
+                    pair.long,
+                    pair.short,
+                    fmt_num(pair.factor(slo.period))
+                ),
+                false,
+            ));
         }
     }
-    steps.sort_by(|a, b| a.0.total_cmp(&b.0));
-    steps.dedup_by(|a, b| a.0 == b.0);
-    let mut threshold_steps: Vec<(Option<f64>, &str)> = vec![(None, "green")];
-    threshold_steps.extend(
-        steps
-            .iter()
-            .map(|(v, c)| (Some(crate::model::round_sig(*v, 12)), *c)),
-    );
-    let mut windows: Vec<Duration> = crate::model::DEFAULT_PAIRS.iter().map(|p| p.long).collect();
-    windows.dedup();
-    let burn_targets = windows
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            target(
+    if targets.is_empty() {
+        // Alerting off: the plain burn rate, 1 spending the budget exactly.
+        for (i, window) in [names::CURRENT_BURN_WINDOW, slo.period].iter().enumerate() {
+            targets.push(target(
                 &ref_id(i),
-                &format!("{}{selector} / {budget}", names::error_ratio(*w)),
-                &format!("burn rate {w}"),
+                &format!("{}{selector} / {budget}", names::error_ratio(*window)),
+                &format!("burn rate {window}"),
                 false,
-            )
-        })
-        .collect();
-    layout.add(
-        8,
-        8,
-        timeseries(
+            ));
+        }
+        return timeseries(
             "Burn rate",
-            "Error ratio over each alert's long window, in multiples of the error budget. Lines: ticket (orange) and page (red) thresholds.",
-            burn_targets,
+            "Error ratio in multiples of the error budget: above 1 the budget runs out before the window ends. Alerting is off for this SLO.",
+            targets,
             j!({
                 "unit": "none",
                 "decimals": 2,
                 "min": 0,
-                "thresholds": thresholds(&threshold_steps),
+                "thresholds": thresholds(&[(None, "green"), (Some(1.0), "orange")]),
                 "custom": {"thresholdsStyle": {"mode": "line"}},
             }),
-        ),
-    );
+        );
+    }
+    timeseries(
+        "Burn rate against alert thresholds",
+        "One line per alert window pair: the lower of its long and short window's burn, as a share of the pair's threshold. The alert fires while a line is above 1.",
+        targets,
+        j!({
+            "unit": "none",
+            "decimals": 2,
+            "min": 0,
+            "thresholds": thresholds(&[(None, "green"), (Some(1.0), "red")]),
+            "custom": {"thresholdsStyle": {"mode": "line"}},
+        }),
+    )
+}
 
-    let firing = format!(
-        "sum(ALERTS{{alertname={},service={},slo={},alertstate=\"firing\"}}) or vector(0)",
-        names::promql_string(&slo.alerting.name),
-        names::promql_string(&slo.service),
-        names::promql_string(&slo.name)
-    );
-    let mut alerts = stat(
-        "Alerts firing",
-        &format!(
-            "`{}` alerts firing now (page and ticket).",
-            slo.alerting.name
+/// Alert states as numbers for the stat panels, mapped to words; pending
+/// is the ALERTS series' own 1.
+const ALERT_OFF: i32 = -1;
+const ALERT_FIRING: i32 = 2;
+
+/// Page or ticket: firing, pending, OK, or "alerting off" when the tier is
+/// disabled, which Prometheus cannot tell from "not firing".
+fn alert_state_stat(slo: &Slo, severity: Severity) -> Json {
+    let tier = slo.alerting.tiers.iter().find(|t| t.severity == severity);
+    let query = match tier {
+        Some(_) => {
+            let alerts = |state: &str| {
+                format!(
+                    "ALERTS{{alertname={},service={},slo={},{}=\"{}\",alertstate=\"{state}\"}}",
+                    names::promql_string(&slo.alerting.name),
+                    names::promql_string(&slo.service),
+                    names::promql_string(&slo.name),
+                    names::TIER_LABEL,
+                    severity.as_str(),
+                )
+            };
+            format!(
+                "max({ALERT_FIRING} * {} or {}) or vector(0)",
+                alerts("firing"),
+                alerts("pending")
+            )
+        }
+        None => format!("vector({ALERT_OFF})"),
+    };
+    let title = match severity {
+        Severity::Page => "Page alert",
+        Severity::Ticket => "Ticket alert",
+    };
+    let description = match tier {
+        Some(tier) => format!(
+            "`{}` with severity `{}`: firing, pending (within `for`), or OK.",
+            slo.alerting.name, tier.severity_label
         ),
-        vec![target("A", &firing, "", false)],
-        j!({"unit": "none", "decimals": 0, "thresholds": thresholds(&[(None, "green"), (Some(1.0), "red")])}),
-    );
-    alerts.set("links", j!(links));
-    layout.add(4, 8, alerts);
+        None => format!("The {} tier is disabled in the spec.", severity.as_str()),
+    };
+    let state =
+        |text: &str, color: &str, index: u32| j!({"text": text, "color": color, "index": index});
+    // Keys are ALERT_OFF, 0, ALERT_PENDING and ALERT_FIRING.
+    let mappings = j!([{"type": "value", "options": {
+        "-1": state("alerting off", "text", 0),
+        "0": state("OK", "green", 1),
+        "1": state("pending", "orange", 2),
+        "2": state("firing", "red", 3),
+    }}]);
+    stat(
+        title,
+        &description,
+        vec![target("A", &query, "", false)],
+        j!({"unit": "none", "decimals": 0, "mappings": mappings}),
+    )
+}
+
+/// Time-to-exhaustion colours: red under a day, orange under a week.
+fn exhaustion_thresholds() -> Json {
+    thresholds(&[
+        (None, "red"),
+        (Some(86_400.0), "orange"),
+        (Some(604_800.0), "green"),
+    ])
 }
 
 /// Budget-remaining colours, shared by the SLO rows and the overview table.
@@ -623,64 +817,228 @@ fn budget_thresholds() -> Json {
     ])
 }
 
+/// Columns of the overview table, in order: query `refId`, the column's
+/// name after the organize step, and its expression. Every query is
+/// aggregated `by (service, slo, team)`, so all of them carry the same
+/// labels and no `__name__`, and Grafana's merge joins them into exactly one
+/// row per SLO.
+struct OverviewColumn {
+    title: &'static str,
+    /// The label holding the column's text, for alert states; else the
+    /// query's value (`Value #<refId>`).
+    label: Option<&'static str>,
+    expr: String,
+}
+
+/// Labels every overview query keeps; `team` is empty where none is set.
+const OVERVIEW_BY: &str = "service, slo, team";
+
+fn overview_columns() -> Vec<OverviewColumn> {
+    let filter = "{slo!=\"\",service=~\"$service\",team=~\"$team\"}";
+    let by = |expr: String| format!("max by ({OVERVIEW_BY}) ({expr})");
+    let by_and = |label: &str, expr: String| format!("max by ({OVERVIEW_BY}, {label}) ({expr})");
+    let series = |name: &str| format!("{name}{filter}");
+    // Of the first page pair: its long window is the current burn window,
+    // so `current burn ÷ this` reaches 1 exactly at that SLO's page rate.
+    let page = DEFAULT_PAIRS
+        .iter()
+        .find(|p| p.severity == Severity::Page && p.long == names::CURRENT_BURN_WINDOW)
+        .expect("a page pair over the current burn window");
+    let page_factor_per_day = fmt_num(page.factor(Duration::days(1)));
+    // Firing, else pending, else OK when the tier is on, else off.
+    let state = |tier: Severity, label: &'static str| {
+        let alerts = |state: &str| {
+            format!(
+                "label_replace(ALERTS{{alertstate=\"{state}\",{}=\"{}\",slo!=\"\",service=~\"$service\",team=~\"$team\"}}, \"{label}\", \"{state}\", \"\", \"\")",
+                names::TIER_LABEL,
+                tier.as_str()
+            )
+        };
+        let info = |selector: &str, text: &str| {
+            format!(
+                "label_replace({}{{{}=~\"{selector}\",slo!=\"\",service=~\"$service\",team=~\"$team\"}}, \"{label}\", \"{text}\", \"\", \"\")",
+                names::INFO,
+                names::ALERTING_LABEL,
+            )
+        };
+        let on = "or on (service, slo)";
+        by_and(
+            label,
+            format!(
+                "{} {on} {} {on} {} {on} {}",
+                alerts("firing"),
+                alerts("pending"),
+                info(&format!(".*{}.*", tier.as_str()), "OK"),
+                info(".*", ALERTING_OFF),
+            ),
+        )
+    };
+    vec![
+        OverviewColumn {
+            title: "Objective",
+            label: None,
+            expr: by(series(names::OBJECTIVE)),
+        },
+        OverviewColumn {
+            title: "SLI over window",
+            label: None,
+            expr: format!(
+                "1 - {}",
+                by(format!(
+                    "{} * {}",
+                    series(names::PERIOD_BURN_RATE),
+                    series(names::ERROR_BUDGET)
+                ))
+            ),
+        },
+        OverviewColumn {
+            title: "Budget remaining",
+            label: None,
+            expr: by(series(names::PERIOD_BUDGET_REMAINING)),
+        },
+        OverviewColumn {
+            title: "Exhausted in",
+            label: None,
+            expr: by(format!(
+                "clamp_min({}, 0) * {} * 86400 / ({} > 0)",
+                series(names::PERIOD_BUDGET_REMAINING),
+                series(names::TIME_PERIOD_DAYS),
+                series(names::CURRENT_BURN_RATE)
+            )),
+        },
+        OverviewColumn {
+            title: "Burn rate (1h)",
+            label: None,
+            expr: by(series(names::CURRENT_BURN_RATE)),
+        },
+        OverviewColumn {
+            title: "Of page rate (1h)",
+            label: None,
+            expr: by(format!(
+                "{} / ({} * {page_factor_per_day})",
+                series(names::CURRENT_BURN_RATE),
+                series(names::TIME_PERIOD_DAYS)
+            )),
+        },
+        OverviewColumn {
+            title: "Page alert",
+            label: Some("page"),
+            expr: state(Severity::Page, "page"),
+        },
+        OverviewColumn {
+            title: "Ticket alert",
+            label: Some("ticket"),
+            expr: state(Severity::Ticket, "ticket"),
+        },
+    ]
+}
+
+/// The table's value field per query, `Value #<refId>` for refIds A, B, ….
+const VALUE_FIELDS: [&str; 8] = [
+    "Value #A", "Value #B", "Value #C", "Value #D", "Value #E", "Value #F", "Value #G", "Value #H",
+];
+
+/// The overview's text for an SLO whose tier is disabled.
+const ALERTING_OFF: &str = "alerting off";
+
 fn overview_dashboard(services: &[Service]) -> Json {
     let slo_count: usize = services.iter().map(|s| s.slos.len()).sum();
-    let only_lookout = "{slo!=\"\"}";
-    let targets = vec![
-        target(
-            "A",
-            &format!("{}{only_lookout}", names::OBJECTIVE),
-            "",
-            true,
-        ),
-        target(
-            "B",
-            &format!(
-                "1 - {}{only_lookout} * {}{only_lookout}",
-                names::PERIOD_BURN_RATE,
-                names::ERROR_BUDGET
-            ),
-            "",
-            true,
-        ),
-        target(
-            "C",
-            &format!("{}{only_lookout}", names::PERIOD_BUDGET_REMAINING),
-            "",
-            true,
-        ),
-        target(
-            "D",
-            &format!("{}{only_lookout}", names::CURRENT_BURN_RATE),
-            "",
-            true,
-        ),
+    let columns = overview_columns();
+    assert!(columns.len() <= VALUE_FIELDS.len());
+    let targets: Vec<Json> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, column)| target(&ref_id(i), &column.expr, "", true))
+        .collect();
+    // Grafana's Prometheus data source names a table query's value field
+    // `Value #<refId>` when a panel has several queries
+    // (packages/grafana-prometheus/src/result_transformer.ts).
+    let mut exclude = vec![("Time", Json::from(true))];
+    let mut rename = Vec::new();
+    let mut index = vec![
+        ("service", Json::from(0)),
+        ("slo", Json::from(1)),
+        ("team", Json::from(2)),
     ];
-    // The schema types matcher options and override values as objects, so
-    // matchers are `byNames` and only object-valued properties are
-    // overridden; units and links sit in the defaults.
-    let by_names = |name: &str, properties: Json| j!({"matcher": {"id": "byNames", "options": {"mode": "include", "names": [name]}}, "properties": properties});
+    for (i, column) in columns.iter().enumerate() {
+        let value_field = VALUE_FIELDS[i];
+        let shown = match column.label {
+            Some(label) => {
+                exclude.push((value_field, Json::from(true)));
+                label
+            }
+            None => value_field,
+        };
+        rename.push((shown, Json::from(column.title)));
+        index.push((shown, Json::from(i + 3)));
+    }
+    let by_name = |name: &str, properties: Json| j!({"matcher": {"id": "byName", "options": name}, "properties": properties});
     let service_link = link(
         "Service dashboard",
-        "/d/lookout-${__data.fields.service}",
-        "SLOs and golden signals of this service",
+        &format!(
+            "/d/{}?${{__url_time_range}}&var-{SLO_VARIABLE}=${{__data.fields.slo}}",
+            dashboard_uid("${__data.fields.service}")
+        ),
+        "This SLO on its service dashboard, over the same time range",
     );
+    let alert_colors = j!({"type": "value", "options": {
+        "firing": {"color": "red", "index": 0},
+        "pending": {"color": "orange", "index": 1},
+        "OK": {"color": "green", "index": 2},
+    }});
+    let mut overrides = vec![
+        by_name(
+            "Budget remaining",
+            j!([
+                {"id": "thresholds", "value": budget_thresholds()},
+                {"id": "custom.cellOptions", "value": {"type": "color-background"}},
+            ]),
+        ),
+        by_name(
+            "Exhausted in",
+            j!([
+                {"id": "unit", "value": "s"},
+                {"id": "decimals", "value": 1},
+                {"id": "thresholds", "value": exhaustion_thresholds()},
+                {"id": "custom.cellOptions", "value": {"type": "color-text"}},
+            ]),
+        ),
+        by_name(
+            "Burn rate (1h)",
+            j!([
+                {"id": "unit", "value": "suffix:x"},
+                {"id": "thresholds", "value": thresholds(&[(None, "green"), (Some(1.0), "orange")])},
+                {"id": "custom.cellOptions", "value": {"type": "color-text"}},
+            ]),
+        ),
+        by_name(
+            "Of page rate (1h)",
+            j!([
+                {"id": "thresholds", "value": thresholds(&[(None, "green"), (Some(0.5), "orange"), (Some(1.0), "red")])},
+                {"id": "custom.cellOptions", "value": {"type": "color-background"}},
+            ]),
+        ),
+    ];
+    for title in ["Page alert", "Ticket alert"] {
+        overrides.push(by_name(
+            title,
+            j!([
+                {"id": "mappings", "value": [alert_colors.clone()]},
+                {"id": "custom.cellOptions", "value": {"type": "color-text"}},
+            ]),
+        ));
+    }
     let table = j!({
         "type": "table",
         "title": "Every SLO",
-        "description": "One row per SLO: objective, SLI over its window, error budget left, and the burn rate over the last hour (100% spends the budget exactly over the window). Click a row for its service dashboard.",
+        "description": "One row per SLO. Burn rate: error ratio over the last hour in multiples of the error budget (above 1x the budget runs out before the window ends). Of page rate: the same burn as a share of that SLO's own one-hour page threshold (100% pages once the 5m window agrees). Exhausted in: when the budget runs out at that burn. Click a row for the SLO on its service dashboard.",
         "targets": targets,
         "transformations": [
             {"id": "merge", "options": {}},
             {"id": "organize", "options": {
-                "excludeByName": {"Time": true, "__name__": true},
-                "indexByName": {"service": 0, "slo": 1, "Json #A": 2, "Json #B": 3, "Json #C": 4, "Json #D": 5},
-                "renameByName": {
-                    "Json #A": "Objective",
-                    "Json #B": "SLI over window",
-                    "Json #C": "Budget remaining",
-                    "Json #D": "Burn rate (1h)",
-                },
+                "excludeByName": Json::Obj(exclude),
+                "indexByName": Json::Obj(index),
+                "renameByName": Json::Obj(rename),
             }},
         ],
         "fieldConfig": {
@@ -690,16 +1048,7 @@ fn overview_dashboard(services: &[Service]) -> Json {
                 "links": [service_link],
                 "custom": {"align": "auto", "cellOptions": {"type": "auto"}},
             },
-            "overrides": [
-                by_names("Budget remaining", j!([
-                    {"id": "thresholds", "value": budget_thresholds()},
-                    {"id": "custom.cellOptions", "value": {"type": "color-background"}},
-                ])),
-                by_names("Burn rate (1h)", j!([
-                    {"id": "thresholds", "value": thresholds(&[(None, "green"), (Some(1.0), "orange"), (Some(14.4), "red")])},
-                    {"id": "custom.cellOptions", "value": {"type": "color-text"}},
-                ])),
-            ],
+            "overrides": overrides,
         },
         "options": {"showHeader": true, "sortBy": [{"displayName": "Budget remaining", "desc": false}]},
     });
@@ -710,18 +1059,24 @@ fn overview_dashboard(services: &[Service]) -> Json {
         "type": "dashboards",
         "icon": "external link",
         "tooltip": "",
-        "tags": ["lookout"],
+        "tags": [TAG],
         "asDropdown": true,
         "targetBlank": false,
         "includeVars": false,
         "keepTime": true,
     })];
+    let team_values = format!("label_values({}, team)", names::INFO);
+    let service_values = format!("label_values({}{{team=~\"$team\"}}, service)", names::INFO);
     dashboard(
         OVERVIEW_UID,
         "SLO overview",
         &format!("{GENERATED_MARKER} Every SLO of every service, worst budget first."),
-        vec!["lookout".into(), "slo-overview".into()],
+        vec![TAG.into(), "slo-overview".into()],
         links,
+        vec![
+            multi_variable("query", "team", "Team", &team_values),
+            multi_variable("query", "service", "Service", &service_values),
+        ],
         layout,
     )
 }
@@ -731,6 +1086,7 @@ fn provisioning(options: &EmitOptions) -> String {
         .str("name", "lookout")
         .entry("orgId", Node::Raw("1".into()))
         .str("folder", options.grafana.folder.as_str())
+        .str("folderUid", folder_uid(&options.grafana.folder))
         .str("type", "file")
         .entry("disableDeletion", Node::Raw("false".into()))
         .entry("allowUiUpdates", Node::Raw("false".into()))

@@ -66,7 +66,8 @@ fn config_map(stem: &str, file: &str, json: String, options: &EmitOptions) -> St
     yaml::document(
         &[
             GENERATED_MARKER,
-            "Grafana sidecar ConfigMap; apply with `kubectl apply -f`.",
+            "Grafana sidecar ConfigMap; apply with `kubectl apply --server-side -f` (a",
+            "dashboard can outgrow the 256 KiB client-side apply records).",
         ],
         &doc,
     )

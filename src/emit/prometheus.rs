@@ -128,6 +128,7 @@ fn meta_group(slo: &Slo) -> Node {
     info_labels.insert("objective".into(), fmt_num(slo.objective));
     info_labels.insert("window".into(), slo.period.to_string());
     info_labels.insert("sli".into(), slo.sli.kind().into());
+    info_labels.insert(names::ALERTING_LABEL.into(), alerting_value(slo));
     let rules = vec![
         record(
             names::OBJECTIVE,
@@ -161,6 +162,21 @@ fn meta_group(slo: &Slo) -> Node {
         record(names::INFO, "vector(1)".into(), &Node::labels(&info_labels)),
     ];
     group(names::group(slo, "meta"), rules)
+}
+
+/// The enabled tiers, for the info series: `page,ticket`, …, or `off`.
+pub fn alerting_value(slo: &Slo) -> String {
+    let tiers: Vec<&str> = slo
+        .alerting
+        .tiers
+        .iter()
+        .map(|tier| tier.severity.as_str())
+        .collect();
+    if tiers.is_empty() {
+        "off".into()
+    } else {
+        tiers.join(",")
+    }
 }
 
 fn alert_group(slo: &Slo, options: &EmitOptions) -> Node {
@@ -211,6 +227,7 @@ pub fn alert_labels(slo: &Slo, tier: &AlertTier) -> BTreeMap<String, String> {
     labels.extend(slo.alerting.labels.clone());
     labels.extend(tier.labels.clone());
     labels.insert("severity".into(), tier.severity_label.clone());
+    labels.insert(names::TIER_LABEL.into(), tier.severity.as_str().into());
     labels
 }
 

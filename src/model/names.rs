@@ -1,9 +1,9 @@
 //! Every recording-rule and label name lookout generates, in one place.
 //!
 //! Emitters and dashboards must take names from here, never spell them, so a
-//! dashboard can never refer to a series the rules do not record. The error
-//! ratio and metadata names match Sloth's, so existing Sloth dashboards keep
-//! working on lookout's rules.
+//! dashboard can never refer to a series the rules do not record. The series
+//! names follow Sloth's, but Sloth's dashboards also select on `sloth_*`
+//! labels, which lookout does not write, so they do not work unchanged.
 
 use super::{Duration, Slo};
 
@@ -22,6 +22,14 @@ pub const CURRENT_BURN_RATE: &str = "slo:current_burn_rate:ratio";
 pub const PERIOD_BURN_RATE: &str = "slo:period_burn_rate:ratio";
 pub const PERIOD_BUDGET_REMAINING: &str = "slo:period_error_budget_remaining:ratio";
 pub const INFO: &str = "lookout_slo_info";
+
+/// Alert label telling the two tiers apart, `page` or `ticket`, whatever
+/// their user-set `severity` label says; dashboards select on it.
+pub const TIER_LABEL: &str = "slo_severity";
+/// Info-series label naming the enabled alert tiers: `page,ticket`,
+/// `page`, `ticket` or `off`, so a dashboard can tell "alerting off" from
+/// "not firing".
+pub const ALERTING_LABEL: &str = "alerting";
 
 /// Window the current burn rate is measured over: long enough not to flap,
 /// short enough to show an incident.

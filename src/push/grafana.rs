@@ -1,6 +1,12 @@
 //! Grafana: the folder, then dashboards upserted by uid.
 //!
-//! - `GET /api/folders/{uid}`; `POST /api/folders {uid, title}` when missing.
+//! - The folder: `GET /api/folders/{uid}`, the uid that provisioning.yaml's
+//!   `folderUid` names too. When it is missing, `GET /api/search?type=
+//!   dash-folder` looks for a folder of the same title: Grafana refuses a
+//!   second one with 409 (`ErrFolderSameNameExists`, pkg/api/folder.go), so
+//!   a title clash is a conflict, with the fix named, unless `--adopt` puts
+//!   the dashboards into that folder. Otherwise `POST /api/folders {uid,
+//!   title}`.
 //! - `GET /api/dashboards/uid/{uid}`: a dashboard is lookout's when it is
 //!   tagged `lookout`; one without the tag is a conflict unless `--adopt`.
 //!   It is unchanged when the generated JSON is contained in the live one
@@ -9,52 +15,98 @@
 //!   message}` with `dashboard.id` null. `folderUid` is always sent: left
 //!   out on an update, it would move the dashboard to General.
 //! - `--prune`: `GET /api/search?tag=lookout&type=dash-db`, then
-//!   `DELETE /api/dashboards/uid/{uid}` for undeclared ones.
+//!   `DELETE /api/dashboards/uid/{uid}` for undeclared ones that are all of
+//!   tagged, `lookout-` uids and in lookout's folder: a user's copy of a
+//!   dashboard keeps the tag but gets another uid or folder.
 //!
 //! Auth: `Authorization: Bearer <service-account token>`.
+
+use std::sync::Mutex;
 
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::http::{segment, Body, Endpoint, HttpOptions};
 use super::{diff, Action, Change, Desired, Live, Mode, Payload, Target};
+use crate::emit::grafana::{folder_uid, TAG, UID_PREFIX};
 
 pub struct Grafana {
     endpoint: Endpoint,
     folder: String,
+    /// The folder uid lookout creates and provisioning names.
     folder_uid: String,
+    /// The uid dashboards go to: `folder_uid`, or the uid of a same-titled
+    /// folder taken over with `--adopt`. Set by `plan`.
+    target_folder: Mutex<String>,
     datasource: Option<String>,
-}
-
-/// Folder uids are at most 40 characters of `[a-zA-Z0-9_-]`.
-pub fn folder_uid(title: &str) -> String {
-    let slug: String = title
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let uid = format!("lookout-{}", slug.trim_matches('-'));
-    uid.chars().take(40).collect()
 }
 
 impl Grafana {
     pub fn new(config: &super::targets::Grafana, http: &HttpOptions) -> Result<Self, String> {
         let auth = config.token.clone().map(|t| ("Bearer", t));
+        let uid = folder_uid(&config.folder);
         Ok(Grafana {
             endpoint: Endpoint::new(&config.url, auth, &[], http)?,
             folder: config.folder.clone(),
-            folder_uid: folder_uid(&config.folder),
+            target_folder: Mutex::new(uid.clone()),
+            folder_uid: uid,
             datasource: config.datasource.clone(),
         })
     }
 
+    fn target_folder(&self) -> String {
+        self.target_folder.lock().expect("not poisoned").clone()
+    }
+
+    /// The folder's change, and whether dashboards can be written into it.
+    fn plan_folder(&self, mode: Mode) -> Result<(Change, bool), String> {
+        let change = |action| Change::new("grafana", "folder", &self.folder_uid, action);
+        if self
+            .endpoint
+            .get_json(&format!("/api/folders/{}", segment(&self.folder_uid)))?
+            .is_some()
+        {
+            return Ok((change(Action::Unchanged), true));
+        }
+        let hits = self
+            .endpoint
+            .get_json(&format!(
+                "/api/search?type=dash-folder&query={}",
+                segment(&self.folder)
+            ))?
+            .unwrap_or(Value::Array(Vec::new()));
+        let same_title = hits.as_array().into_iter().flatten().find(|hit| {
+            hit["title"]
+                .as_str()
+                .is_some_and(|t| t.eq_ignore_ascii_case(&self.folder))
+        });
+        let Some(other_uid) = same_title.and_then(|hit| hit["uid"].as_str()) else {
+            return Ok((change(Action::Create).detail(self.folder.clone()), true));
+        };
+        if mode.adopt {
+            *self.target_folder.lock().expect("not poisoned") = other_uid.to_string();
+            return Ok((
+                change(Action::Unchanged).detail(format!(
+                    "adopted: dashboards go to the existing folder `{}` (uid {other_uid})",
+                    self.folder
+                )),
+                true,
+            ));
+        }
+        Ok((
+            change(Action::Conflict).detail(format!(
+                "a folder titled `{}` exists with uid `{other_uid}`, not `{}`, and Grafana refuses a second folder of that title; \
+                 file provisioning without `folderUid` creates such a folder. Fix: delete or rename that folder \
+                 (lookout's provisioning.yaml now sets `folderUid: {}`), set another `grafana.folder` in lookout.yaml, \
+                 or run with --adopt to put the dashboards into it",
+                self.folder, self.folder_uid, self.folder_uid
+            )),
+            false,
+        ))
+    }
+
     fn in_folder(&self, live: &Value) -> bool {
-        live["meta"]["folderUid"].as_str() == Some(self.folder_uid.as_str())
+        live["meta"]["folderUid"].as_str() == Some(self.target_folder().as_str())
     }
 
     /// The dashboard as sent: the generated JSON, with the configured
@@ -106,7 +158,7 @@ impl Grafana {
 fn is_managed(dashboard: &Value) -> bool {
     dashboard["tags"]
         .as_array()
-        .is_some_and(|tags| tags.iter().any(|t| t == "lookout"))
+        .is_some_and(|tags| tags.iter().any(|t| t == TAG))
 }
 
 impl Target for Grafana {
@@ -115,22 +167,8 @@ impl Target for Grafana {
     }
 
     fn plan(&self, desired: &Desired, mode: Mode) -> Result<Vec<Change>, String> {
-        let mut changes = Vec::new();
-        match self
-            .endpoint
-            .get_json(&format!("/api/folders/{}", segment(&self.folder_uid)))?
-        {
-            None => changes.push(
-                Change::new("grafana", "folder", &self.folder_uid, Action::Create)
-                    .detail(self.folder.clone()),
-            ),
-            Some(_) => changes.push(Change::new(
-                "grafana",
-                "folder",
-                &self.folder_uid,
-                Action::Unchanged,
-            )),
-        }
+        let (folder, folder_usable) = self.plan_folder(mode)?;
+        let mut changes = vec![folder];
         let prepared: Vec<Value> = desired
             .dashboards
             .values()
@@ -156,20 +194,32 @@ impl Target for Grafana {
             .into_iter()
             .flatten()
         {
-            let change = change?;
+            let mut change = change?;
             declared.insert(change.id.clone());
+            if !folder_usable && change.action.writes() {
+                change = Change::new("grafana", "dashboard", &change.id, Action::Conflict).detail(
+                    format!(
+                        "its folder `{}` is in conflict (see the folder)",
+                        self.folder
+                    ),
+                );
+            }
             changes.push(change);
         }
         if mode.prune {
             let hits = self
                 .endpoint
-                .get_json("/api/search?tag=lookout&type=dash-db&limit=5000")?
+                .get_json(&format!("/api/search?tag={TAG}&type=dash-db&limit=5000"))?
                 .unwrap_or(Value::Array(Vec::new()));
+            let folder = self.target_folder();
             for hit in hits.as_array().into_iter().flatten() {
                 let Some(uid) = hit["uid"].as_str() else {
                     continue;
                 };
-                if !declared.contains(uid) {
+                let owned = uid.starts_with(UID_PREFIX)
+                    && hit["folderUid"].as_str() == Some(folder.as_str())
+                    && is_managed(hit);
+                if owned && !declared.contains(uid) {
                     changes.push(Change::new("grafana", "dashboard", uid, Action::Delete));
                 }
             }
@@ -214,7 +264,7 @@ impl Target for Grafana {
                 "/api/dashboards/db",
                 Body::Json(json!({
                     "dashboard": strip_id(dashboard),
-                    "folderUid": self.folder_uid,
+                    "folderUid": self.target_folder(),
                     "overwrite": true,
                     "message": "lookout apply",
                 })),
@@ -222,9 +272,19 @@ impl Target for Grafana {
             _ => return Err("nothing to send".into()),
         }
         .map_err(|e| e.to_string())?;
-        // 409 from folders means it exists already (a concurrent apply).
+        // 409 from folders: ours exists already (a concurrent apply), or a
+        // folder of the same title appeared since plan.
         if change.kind == "folder" && response.status == 409 {
-            return Ok(());
+            return match self
+                .endpoint
+                .get_json(&format!("/api/folders/{}", segment(&self.folder_uid)))?
+            {
+                Some(_) => Ok(()),
+                None => Err(format!(
+                    "Grafana refused folder `{}` (409): a folder of that title exists with another uid; run plan again",
+                    self.folder
+                )),
+            };
         }
         response.success()
     }
@@ -240,12 +300,14 @@ fn strip_id(dashboard: &Value) -> Value {
 }
 
 /// What to compare with the live dashboard: Grafana assigns `id` and
-/// `version` itself.
+/// `version` itself, and Grafana 12 serves dashboards migrated to its own
+/// latest `schemaVersion`.
 fn comparable(dashboard: &Value) -> Value {
     let mut dashboard = dashboard.clone();
     if let Some(map) = dashboard.as_object_mut() {
         map.remove("id");
         map.remove("version");
+        map.remove("schemaVersion");
     }
     dashboard
 }

@@ -1,9 +1,12 @@
 //! Fakes of the push targets' HTTP APIs, following their documented
 //! contracts and quirks, on top of [`FakeServer`].
 //!
-//! - Grafana: folders, dashboards by uid (id and version assigned by the
-//!   server, 412 on a uid clash without `overwrite`, General when
-//!   `folderUid` is left out on an update), tag search, bearer auth.
+//! - Grafana: folders (409 for a second folder of the same uid or the same
+//!   title, as pkg/api/folder.go maps `ErrFolderWithSameUIDExists` and
+//!   `ErrFolderSameNameExists`), dashboards by uid (id and version assigned
+//!   by the server, 412 on a uid clash without `overwrite`, General when
+//!   `folderUid` is left out on an update), search by tag or for folders
+//!   (`type=dash-folder&query=`, hits carry `folderUid`), bearer auth.
 //! - Elasticsearch: ILM policies (GET wraps them with `version` and
 //!   `modified_date`, and the delete action gains
 //!   `delete_searchable_snapshot: true`), ingest pipelines, index templates
@@ -157,10 +160,21 @@ fn grafana_handle(request: &Request, state: &mut Grafana) -> Reply {
         ("POST", ["api", "folders"]) => {
             let body = request.json();
             let uid = body["uid"].as_str().unwrap_or_default().to_string();
+            let title = body["title"].as_str().unwrap_or_default();
             if state.folders.contains_key(&uid) {
                 return Reply::json(
                     409,
                     &json!({"message": "a folder with the same uid already exists"}),
+                );
+            }
+            if state
+                .folders
+                .values()
+                .any(|t| t.eq_ignore_ascii_case(title))
+            {
+                return Reply::json(
+                    409,
+                    &json!({"message": "a folder with that name already exists"}),
                 );
             }
             state.folders.insert(
@@ -220,6 +234,16 @@ fn grafana_handle(request: &Request, state: &mut Grafana) -> Reply {
                 None => Reply::json(404, &json!({"message": "Dashboard not found"})),
             }
         }
+        ("GET", ["api", "search"]) if request.query("type").as_deref() == Some("dash-folder") => {
+            let query = request.query("query").unwrap_or_default().to_lowercase();
+            let hits: Vec<Value> = state
+                .folders
+                .iter()
+                .filter(|(_, title)| title.to_lowercase().contains(&query))
+                .map(|(uid, title)| json!({"uid": uid, "title": title, "type": "dash-folder"}))
+                .collect();
+            Reply::json(200, &Value::Array(hits))
+        }
         ("GET", ["api", "search"]) => {
             let tag = request.query("tag");
             let hits: Vec<Value> = state
@@ -228,7 +252,7 @@ fn grafana_handle(request: &Request, state: &mut Grafana) -> Reply {
                 .filter(|(_, (d, _))| {
                     tag.as_ref().is_none_or(|t| d["tags"].as_array().is_some_and(|tags| tags.iter().any(|x| x == t.as_str())))
                 })
-                .map(|(uid, (d, _))| json!({"uid": uid, "title": d["title"], "tags": d["tags"], "type": "dash-db"}))
+                .map(|(uid, (d, folder))| json!({"uid": uid, "title": d["title"], "tags": d["tags"], "type": "dash-db", "folderUid": folder}))
                 .collect();
             Reply::json(200, &Value::Array(hits))
         }

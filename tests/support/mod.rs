@@ -4,6 +4,7 @@
 pub mod fake;
 pub mod fakes;
 pub mod ingest;
+pub mod servers;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,469 @@
+//! The generated dashboards judged by Grafana's own code.
+//!
+//! A real Prometheus (Debian's package, on a loopback port) scrapes
+//! synthetic request counters and evaluates the generated rules. Every
+//! query of every table and stat panel is asked of it, and its answers go
+//! through `@grafana/data` 13.2 under Node (`tests/grafana-data/`): frames
+//! built as Grafana's Prometheus data source builds them, the panel's own
+//! transformations run by `transformDataFrame`, each cell shown by
+//! `getDisplayProcessor`. The expected values are worked out by hand below
+//! from the counters' rates; none is read from the implementation. The test
+//! fails, never skips, when Prometheus, Node or the package is missing.
+
+mod support;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::fake::{FakeServer, Reply};
+use support::servers::{free_port, get, start, wait_for};
+
+const SHOP: &str = r#"service: shop
+team: web
+slos:
+  # 100% errors at 99.9% over 28d: pages at once.
+  - name: payments
+    objective: 99.9
+    window: 28d
+    sli:
+      events:
+        errors: sum(rate(http_requests_total{svc="payments",code=~"5.."}[{{window}}]))
+        total: sum(rate(http_requests_total{svc="payments"}[{{window}}]))
+  # 5% errors at 99% over 7d: a 1h burn of 5x, above the 7d page rate of
+  # 3.36x but below the 30d one of 14.4x. The page waits an hour (pending).
+  - name: search
+    objective: 99
+    window: 7d
+    sli:
+      events:
+        errors: sum(rate(http_requests_total{svc="search",code=~"5.."}[{{window}}]))
+        total: sum(rate(http_requests_total{svc="search"}[{{window}}]))
+    alerting:
+      page:
+        for: 1h
+  # No errors at all, and no error series.
+  - name: checkout
+    objective: 99.9
+    sli:
+      events:
+        errors: sum(rate(http_requests_total{svc="checkout",code=~"5.."}[{{window}}]))
+        total: sum(rate(http_requests_total{svc="checkout"}[{{window}}]))
+"#;
+
+const LEDGER: &str = r#"service: ledger
+slos:
+  # 0.2% errors at 99.5% over 30d: a burn of 0.4, alerting off.
+  - name: postings
+    objective: 99.5
+    sli:
+      events:
+        errors: sum(rate(http_requests_total{svc="ledger",code=~"5.."}[{{window}}]))
+        total: sum(rate(http_requests_total{svc="ledger"}[{{window}}]))
+    alerting:
+      page:
+        enabled: false
+      ticket:
+        enabled: false
+"#;
+
+/// Requests per second by service and code. Every counter is `rate × t`
+/// of one clock reading, so each SLI's error ratio is exact.
+const RATES: &[(&str, &str, f64)] = &[
+    ("payments", "500", 10.0),
+    ("search", "200", 95.0),
+    ("search", "500", 5.0),
+    ("checkout", "200", 50.0),
+    ("ledger", "200", 99.8),
+    ("ledger", "500", 0.2),
+];
+
+fn metrics_server() -> FakeServer {
+    let started = Instant::now();
+    FakeServer::start(move |_| {
+        let t = started.elapsed().as_secs_f64();
+        let mut body = String::from("# TYPE http_requests_total counter\n");
+        for (svc, code, rate) in RATES {
+            body.push_str(&format!(
+                "http_requests_total{{svc=\"{svc}\",code=\"{code}\"}} {}\n",
+                rate * t
+            ));
+        }
+        Reply::new(200, body).header("content-type", "text/plain; version=0.0.4")
+    })
+}
+
+/// Instant query at `time`; the answer's result vector.
+fn query(prometheus: &str, expr: &str, time: f64) -> Vec<Value> {
+    let url = format!(
+        "{prometheus}/api/v1/query?query={}&time={time}",
+        lookout::push::http::segment(expr)
+    );
+    let (status, body) = get(&url).expect("Prometheus answers");
+    assert_eq!(status, 200, "{expr}: {body}");
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    answer["data"]["result"].as_array().unwrap().clone()
+}
+
+/// Grafana's variables as "All" selects them (`allValue: .*`).
+fn interpolate(expr: &str) -> String {
+    expr.replace("$service", ".*")
+        .replace("$team", ".*")
+        .replace("$slo", ".*")
+}
+
+/// Runs panels through `tests/grafana-data/check.cjs`.
+fn grafana_data(panels: &[Value]) -> Vec<Value> {
+    let dir = Path::new("tests/grafana-data");
+    assert!(
+        dir.join("node_modules/@grafana/data").is_dir(),
+        "run `npm ci --prefix tests/grafana-data` (scripts/test.sh does)"
+    );
+    let mut child = Command::new(support::tool("node"))
+        .arg("check.cjs")
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(json!({ "panels": panels }).to_string().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice::<Vec<Value>>(&output.stdout).unwrap()
+}
+
+/// A panel with every query answered by Prometheus at `time`.
+fn answered(panel: &Value, prometheus: &str, time: f64, format: &str) -> Value {
+    let mut results = serde_json::Map::new();
+    let mut targets = Vec::new();
+    for target in panel["targets"].as_array().unwrap() {
+        let ref_id = target["refId"].as_str().unwrap();
+        let expr = interpolate(target["expr"].as_str().unwrap());
+        results.insert(ref_id.into(), Value::Array(query(prometheus, &expr, time)));
+        targets.push(json!({"refId": ref_id, "format": format}));
+    }
+    json!({
+        "title": panel["title"],
+        "targets": targets,
+        "results": results,
+        "transformations": panel["transformations"],
+        "fieldConfig": panel["fieldConfig"],
+    })
+}
+
+/// The table Grafana's code produced, as `column → cells`, one entry per row.
+fn rows(table: &Value) -> Vec<serde_json::Map<String, Value>> {
+    let columns = table["columns"].as_array().unwrap();
+    (0..table["length"].as_u64().unwrap() as usize)
+        .map(|row| {
+            columns
+                .iter()
+                .map(|c| {
+                    (
+                        c["name"].as_str().unwrap().to_string(),
+                        c["cells"][row].clone(),
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn close(actual: &Value, expected: f64) -> bool {
+    actual
+        .as_f64()
+        .is_some_and(|a| (a - expected).abs() <= 1e-9 * expected.abs().max(1.0))
+}
+
+#[test]
+fn grafana_renders_one_overview_row_per_slo_with_the_right_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("slos")).unwrap();
+    std::fs::write(root.join("slos/shop.yaml"), SHOP).unwrap();
+    std::fs::write(root.join("slos/ledger.yaml"), LEDGER).unwrap();
+    std::fs::write(
+        root.join("lookout.yaml"),
+        "runbooks: {base_url: https://runbooks.example.com}\n",
+    )
+    .unwrap();
+    let artifacts = support::generate_for(
+        &root.join("lookout.yaml").to_string_lossy(),
+        &root.join("slos").to_string_lossy(),
+    );
+    std::fs::create_dir_all(root.join("rules.d")).unwrap();
+    let mut dashboards = Vec::new();
+    for artifact in &artifacts {
+        let path = artifact.path.to_string_lossy();
+        if path.starts_with("rules/") && !path.contains("/tests/") && path.ends_with(".yaml") {
+            let name = artifact.path.file_name().unwrap();
+            std::fs::write(root.join("rules.d").join(name), &artifact.contents).unwrap();
+        }
+        if path.starts_with("dashboards/grafana/") && path.ends_with(".json") {
+            dashboards.push(serde_json::from_str::<Value>(&artifact.contents).unwrap());
+        }
+    }
+
+    let metrics = metrics_server();
+    let port = free_port();
+    std::fs::write(
+        root.join("prometheus.yml"),
+        format!(
+            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nrule_files: ['{}/rules.d/*.yaml']\nscrape_configs:\n- job_name: app\n  static_configs: [{{targets: ['{}']}}]\n",
+            root.display(),
+            metrics.url().trim_start_matches("http://")
+        ),
+    )
+    .unwrap();
+    let _prometheus = start(
+        "prometheus",
+        &[
+            "--config.file=prometheus.yml".into(),
+            format!("--storage.tsdb.path={}", root.join("data").display()),
+            format!("--web.listen-address=127.0.0.1:{port}"),
+        ],
+        root,
+        &format!("http://127.0.0.1:{port}/-/ready"),
+    );
+    let prometheus = format!("http://127.0.0.1:{port}");
+
+    // Ready when every alert below is in its final state (payments pages
+    // and tickets, search tickets and its page waits), and every SLO has a
+    // one-hour burn rate.
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    };
+    let time = wait_for("the rules to evaluate", Duration::from_secs(90), || {
+        // A second back, so every series written for it is in.
+        let t = now() - 1.0;
+        let mut alerts: Vec<String> = query(&prometheus, "ALERTS", t)
+            .iter()
+            .map(|a| {
+                let m = &a["metric"];
+                format!("{} {} {}", m["slo"], m["slo_severity"], m["alertstate"])
+            })
+            .collect();
+        alerts.sort();
+        let expected = [
+            r#""payments" "page" "firing""#,
+            r#""payments" "ticket" "firing""#,
+            r#""search" "page" "pending""#,
+            r#""search" "ticket" "firing""#,
+        ];
+        let burns = query(&prometheus, "slo:current_burn_rate:ratio", t).len();
+        (alerts == expected && burns == 4).then_some(t)
+    });
+
+    let overview = dashboards
+        .iter()
+        .find(|d| d["uid"] == "lookout-slo-overview")
+        .unwrap();
+    let table = &overview["panels"][0];
+    let report = grafana_data(&[answered(table, &prometheus, time, "table")]);
+    let tables = report[0]["tables"].as_array().unwrap();
+    assert_eq!(tables.len(), 1, "merge gives one table: {report:#?}");
+    assert_eq!(
+        report[0]["unmatched_overrides"],
+        json!([]),
+        "every override names a column"
+    );
+    let columns: Vec<&str> = tables[0]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            "service",
+            "slo",
+            "team",
+            "Objective",
+            "SLI over window",
+            "Budget remaining",
+            "Exhausted in",
+            "Burn rate (1h)",
+            "Of page rate (1h)",
+            "Page alert",
+            "Ticket alert",
+        ]
+    );
+    let sort_by = table["options"]["sortBy"][0]["displayName"]
+        .as_str()
+        .unwrap();
+    assert!(columns.contains(&sort_by), "sortBy names {sort_by}");
+
+    let rows = rows(&tables[0]);
+    assert_eq!(rows.len(), 4, "one row per SLO: {rows:#?}");
+    let row = |slo: &str| {
+        let found: Vec<_> = rows.iter().filter(|r| r["slo"]["value"] == slo).collect();
+        assert_eq!(found.len(), 1, "{slo}: {rows:#?}");
+        found[0].clone()
+    };
+    // `color` only for the columns whose cells are coloured.
+    let check = |slo: &str, column: &str, value: f64, color: Option<&str>| {
+        let cell = &row(slo)[column];
+        assert!(
+            close(&cell["value"], value),
+            "{slo} {column}: {cell} ≠ {value}"
+        );
+        if let Some(color) = color {
+            assert_eq!(cell["color"], color, "{slo} {column}: {cell}");
+        }
+    };
+    let state = |slo: &str, column: &str, text: &str, color: &str| {
+        let cell = &row(slo)[column];
+        assert_eq!(cell["text"], text, "{slo} {column}");
+        assert_eq!(cell["color"], color, "{slo} {column}");
+    };
+
+    // payments: error ratio 1, budget 0.001, 28 days.
+    assert_eq!(row("payments")["service"]["value"], "shop");
+    assert_eq!(row("payments")["team"]["value"], "web");
+    check("payments", "Objective", 0.999, None);
+    check("payments", "SLI over window", 0.0, None);
+    check(
+        "payments",
+        "Budget remaining",
+        1.0 - 1.0 / 0.001,
+        Some("red"),
+    );
+    check("payments", "Exhausted in", 0.0, Some("red"));
+    check("payments", "Burn rate (1h)", 1000.0, Some("orange"));
+    // The 1h page rate over 28d: 2% of the budget in an hour = 0.02 × 672.
+    check(
+        "payments",
+        "Of page rate (1h)",
+        1000.0 / (0.02 * 28.0 * 24.0),
+        Some("red"),
+    );
+    state("payments", "Page alert", "firing", "red");
+    state("payments", "Ticket alert", "firing", "red");
+
+    // search: error ratio 0.05, budget 0.01, 7 days; burn 5 against a page
+    // rate of 0.02 × 168 = 3.36: red, though it is under 30d's 14.4.
+    check("search", "SLI over window", 0.95, None);
+    check("search", "Budget remaining", 1.0 - 5.0, Some("red"));
+    check("search", "Burn rate (1h)", 5.0, Some("orange"));
+    check("search", "Of page rate (1h)", 5.0 / 3.36, Some("red"));
+    state("search", "Page alert", "pending", "orange");
+    state("search", "Ticket alert", "firing", "red");
+
+    // checkout: nothing fails; no burn, so no exhaustion time.
+    check("checkout", "SLI over window", 1.0, None);
+    check("checkout", "Budget remaining", 1.0, Some("green"));
+    check("checkout", "Burn rate (1h)", 0.0, Some("green"));
+    assert_eq!(row("checkout")["Exhausted in"]["value"], Value::Null);
+    state("checkout", "Page alert", "OK", "green");
+    state("checkout", "Ticket alert", "OK", "green");
+
+    // ledger: error ratio 0.002, budget 0.005: burn 0.4; 60% of the budget
+    // left lasts 0.6 × 30 days ÷ 0.4 = 45 days. No team; alerting off.
+    assert_eq!(row("postings")["team"]["value"], "");
+    check("postings", "Objective", 0.995, None);
+    check("postings", "Budget remaining", 0.6, Some("green"));
+    check("postings", "Exhausted in", 45.0 * 86400.0, Some("green"));
+    check("postings", "Burn rate (1h)", 0.4, Some("green"));
+    check(
+        "postings",
+        "Of page rate (1h)",
+        0.4 / (0.02 * 30.0 * 24.0),
+        Some("green"),
+    );
+    state("postings", "Page alert", "alerting off", "none");
+    state("postings", "Ticket alert", "alerting off", "none");
+
+    // The table as Grafana's code produced it, sorted as `sortBy` sorts it.
+    let mut sorted = rows.clone();
+    sorted.sort_by(|a, b| {
+        let key = |r: &serde_json::Map<String, Value>| r[sort_by]["value"].as_f64().unwrap();
+        key(a).total_cmp(&key(b))
+    });
+    let shown: Vec<Vec<String>> = sorted
+        .iter()
+        .map(|r| {
+            columns
+                .iter()
+                .map(|c| r[*c]["text"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .collect();
+    insta::assert_yaml_snapshot!("overview_as_grafana_shows_it", (&columns, shown));
+
+    // Every stat panel of the service dashboards, answered the same way.
+    let mut stats = Vec::new();
+    for dashboard in &dashboards {
+        for panel in dashboard["panels"].as_array().unwrap() {
+            if panel["type"] == "stat" {
+                let mut answered = answered(panel, &prometheus, time, "table");
+                answered["title"] = json!(format!(
+                    "{} / {}",
+                    dashboard["uid"].as_str().unwrap(),
+                    panel["title"].as_str().unwrap()
+                ));
+                stats.push(answered);
+            }
+        }
+    }
+    let shown: Vec<(String, Vec<String>)> = grafana_data(&stats)
+        .iter()
+        .map(|panel| {
+            let texts = panel["tables"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|t| t["columns"].as_array().unwrap().clone())
+                .filter(|c| c["type"] == "number")
+                .flat_map(|c| {
+                    let cells = c["cells"].as_array().unwrap().clone();
+                    if cells.is_empty() {
+                        vec![c["when_empty"].clone()]
+                    } else {
+                        cells
+                    }
+                })
+                .map(|cell| format!("{} ({})", cell["text"].as_str().unwrap(), cell["color"]))
+                .collect();
+            (panel["title"].as_str().unwrap().to_string(), texts)
+        })
+        .collect();
+    let stat = |dashboard: &str, title: &str, nth: usize| -> String {
+        let found: Vec<_> = shown
+            .iter()
+            .filter(|(t, _)| t == &format!("lookout-{dashboard} / {title}"))
+            .collect();
+        assert_eq!(found[nth].1.len(), 1, "one value: {found:?}");
+        found[nth].1[0].clone()
+    };
+    // shop's SLO rows in spec order: payments, search, checkout.
+    assert_eq!(stat("shop", "Page alert", 0), "firing (\"red\")");
+    assert_eq!(stat("shop", "Page alert", 1), "pending (\"orange\")");
+    assert_eq!(stat("shop", "Page alert", 2), "OK (\"green\")");
+    assert_eq!(stat("ledger", "Page alert", 0), "alerting off (\"text\")");
+    assert_eq!(stat("ledger", "Ticket alert", 0), "alerting off (\"text\")");
+    assert_eq!(
+        stat("ledger", "Budget exhausted in", 0),
+        "6.4 weeks (\"green\")"
+    );
+    assert_eq!(
+        stat("shop", "Budget exhausted in", 2),
+        "not burning (\"green\")"
+    );
+    insta::assert_yaml_snapshot!("stat_panels_as_grafana_shows_them", shown);
+}
