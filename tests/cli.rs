@@ -448,3 +448,39 @@ fn check_covers_drift_in_every_log_output() {
     lookout(root).arg("check").assert().success();
     assert!(root.join("shipping/vector/extra.yaml").exists());
 }
+
+#[test]
+fn a_configmap_client_side_apply_cannot_record_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("lookout.yaml"),
+        "runbooks: {base_url: https://runbooks.example.com}\n",
+    )
+    .unwrap();
+    std::fs::create_dir(root.join("slos")).unwrap();
+    // Enough SLOs for one service dashboard to pass 256 KiB.
+    let mut spec = String::from("service: big\nslos:\n");
+    for i in 0..60 {
+        spec.push_str(&format!(
+            "  - name: endpoint-{i}\n    objective: 99.9\n    sli:\n      events:\n        errors: sum(rate(http_requests_total{{endpoint=\"e{i}\",code=~\"5..\"}}[{{{{window}}}}]))\n        total: sum(rate(http_requests_total{{endpoint=\"e{i}\"}}[{{{{window}}}}]))\n"
+        ));
+    }
+    std::fs::write(root.join("slos/big.yaml"), spec).unwrap();
+    let out = lookout(root).arg("build").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    let size = std::fs::metadata(root.join("kubernetes/grafana-dashboards/big.yaml"))
+        .unwrap()
+        .len();
+    assert!(size > 256 * 1024, "{size}");
+    assert!(
+        err.contains("kubernetes::large-configmap")
+            && err.contains("kubernetes/grafana-dashboards/big.yaml")
+            && err.contains(&format!("{} KiB", size.div_ceil(1024)))
+            && err.contains("kubectl apply --server-side"),
+        "{err}"
+    );
+    // The overview, far below the limit, is not warned about.
+    assert!(!err.contains("slo-overview.yaml"), "{err}");
+}
