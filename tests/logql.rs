@@ -29,7 +29,7 @@ fn loki_exprs(config: &str, slos: &str) -> Vec<(String, String)> {
         for group in doc["groups"].as_array().unwrap() {
             for rule in group["rules"].as_array().unwrap() {
                 exprs.push((
-                    format!("{} {}", artifact.path.display(), rule["alert"]),
+                    format!("{} {}", artifact.path.display(), rule["record"]),
                     rule["expr"].as_str().unwrap().to_string(),
                 ));
             }
@@ -66,7 +66,8 @@ fn parse_errors(exprs: &[String]) -> Vec<Vec<usize>> {
 #[test]
 fn generated_loki_rules_parse_as_logql() {
     let mut exprs = loki_exprs("lookout.yaml", "slos");
-    assert!(exprs.len() >= 4, "{exprs:?}");
+    // Two recording rules per log SLO of the examples.
+    assert_eq!(exprs.len(), 4, "{exprs:?}");
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("lookout.yaml"),
@@ -84,7 +85,7 @@ slos:
       logs:
         source: requests
         errors: '|= "ERROR" | status >= 500 or status == 429 | path !~ "/health.*"'
-        total: '!= "healthz"'
+        events: '!= "healthz"'
   - name: slow
     objective: 95
     window: 7d
@@ -126,4 +127,63 @@ fn the_grammar_check_catches_broken_logql() {
         "a comparison without a value must not parse"
     );
     assert!(errors[1].is_empty());
+}
+
+/// `sum(rate(<log query> [5m]))` → the log query.
+fn rate_of(expr: &str) -> &str {
+    expr.strip_prefix("sum(rate(")
+        .and_then(|e| e.strip_suffix(" [5m]))"))
+        .unwrap_or_else(|| panic!("not a 5m line rate: {expr}"))
+}
+
+#[test]
+fn every_log_sli_counts_its_errors_among_its_events() {
+    // The stages as the spec writes them, read from the YAML itself.
+    let spec: Value = serde_saphyr::from_str(
+        &std::fs::read_to_string("slos/payments.yaml")
+            .unwrap()
+            .split("\n---\n")
+            .next()
+            .unwrap()
+            .to_string(),
+    )
+    .unwrap();
+    let sli = &spec["slos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "refund-errors")
+        .unwrap()["sli"]["logs"];
+    let (events_stages, errors_stages) = (
+        sli["events"].as_str().unwrap(),
+        sli["errors"].as_str().unwrap(),
+    );
+    let rules = loki_exprs("lookout.yaml", "slos");
+    let rule = |record: &str| {
+        rules
+            .iter()
+            .find(|(name, _)| name.contains("payments-api") && name.contains(record))
+            .unwrap()
+            .1
+            .clone()
+    };
+    let events = rule("slo:sli_events:rate5m");
+    let events_query = rate_of(&events);
+    let errors = rule("slo:sli_errors:rate5m");
+    // `(errors) or (0 * events)`: no error lines read 0, not "no data".
+    let (errors_part, zero) = errors
+        .strip_prefix('(')
+        .and_then(|e| e.split_once(") or (0 * "))
+        .unwrap();
+    assert_eq!(zero.strip_suffix(')').unwrap(), events);
+    let errors_query = rate_of(errors_part);
+    // The same lines as the events, filtered further: the events query
+    // with the error stages inserted before the final error filter.
+    let tail = " | __error__=\"\"";
+    let events_pipeline = events_query.strip_suffix(tail).unwrap();
+    assert!(events_pipeline.ends_with(events_stages), "{events_query}");
+    assert_eq!(
+        errors_query,
+        format!("{events_pipeline} {errors_stages}{tail}")
+    );
 }

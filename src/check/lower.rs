@@ -302,14 +302,10 @@ impl Lowering<'_> {
         if self.diags.error_count() > errors_before {
             return None;
         }
-        let (log_slos, slos) = slos
-            .into_iter()
-            .partition(|slo: &Slo| matches!(slo.sli, Sli::Logs { .. }));
         Some(Service {
             name,
             team,
             signals,
-            log_slos,
             logs: std::mem::take(&mut self.service_logs),
             source: project_relative(
                 self.diags.sources.path(self.file),

@@ -249,8 +249,8 @@ pub fn status(args: &StatusArgs) -> Result<u8, String> {
             rates[1],
             rates[2],
             rates[3],
-            if slo.evaluated_by == "loki" {
-                "  (log SLO, in Loki)"
+            if slo.sli_kind == "logs" {
+                "  (log SLO)"
             } else {
                 ""
             }

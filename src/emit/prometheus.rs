@@ -67,54 +67,40 @@ fn group(name: String, rules: Vec<Node>) -> Node {
 fn sli_group(slo: &Slo) -> Node {
     let labels = shared_labels(&slo.identity_labels());
     let selector = names::selector(slo);
+    let base = names::BASE_WINDOW;
     let mut rules = Vec::new();
-    match slo.sli.event_queries() {
-        Some((errors, total)) => {
-            let base = names::BASE_WINDOW;
-            let errors_expr = match slo.sli {
-                // Client libraries create an error series only once the first
-                // error happens; without this a healthy service has no SLI.
-                Sli::Events { .. } => {
-                    format!("({}) or (0 * ({}))", errors.at(base), total.at(base))
-                }
-                _ => errors.at(base),
-            };
-            rules.push(record(names::ERRORS_RATE, errors_expr, &labels));
-            rules.push(record(names::EVENTS_RATE, total.at(base), &labels));
-            for window in slo.windows() {
-                let expr = if window == base {
-                    format!(
-                        "{}{selector} / {}{selector}",
-                        names::ERRORS_RATE,
-                        names::EVENTS_RATE
-                    )
-                } else {
-                    format!(
-                        "sum_over_time({}{selector}[{window}]) / sum_over_time({}{selector}[{window}])",
-                        names::ERRORS_RATE,
-                        names::EVENTS_RATE
-                    )
-                };
-                rules.push(record(&names::error_ratio(window), expr, &labels));
+    if let Some((errors, total)) = slo.sli.event_queries() {
+        let errors_expr = match slo.sli {
+            // Client libraries create an error series only once the first
+            // error happens; without this a healthy service has no SLI.
+            Sli::Events { .. } => {
+                format!("({}) or (0 * ({}))", errors.at(base), total.at(base))
             }
-        }
-        None => {
-            let Sli::Raw { error_ratio } = &slo.sli else {
-                unreachable!("SLIs without event queries are raw")
-            };
-            let base = names::BASE_WINDOW;
-            for window in slo.windows() {
-                let expr = if window == base {
-                    error_ratio.at(base)
-                } else {
-                    format!(
-                        "avg_over_time({}{selector}[{window}])",
-                        names::error_ratio(base)
-                    )
-                };
-                rules.push(record(&names::error_ratio(window), expr, &labels));
-            }
-        }
+            _ => errors.at(base),
+        };
+        rules.push(record(names::ERRORS_RATE, errors_expr, &labels));
+        rules.push(record(names::EVENTS_RATE, total.at(base), &labels));
+    }
+    // A log SLI's two 5m rates come from the Loki ruler (`loki.rs`).
+    for window in slo.windows() {
+        let expr = match &slo.sli {
+            Sli::Raw { error_ratio } if window == base => error_ratio.at(base),
+            Sli::Raw { .. } => format!(
+                "avg_over_time({}{selector}[{window}])",
+                names::error_ratio(base)
+            ),
+            _ if window == base => format!(
+                "{}{selector} / {}{selector}",
+                names::ERRORS_RATE,
+                names::EVENTS_RATE
+            ),
+            _ => format!(
+                "sum_over_time({}{selector}[{window}]) / sum_over_time({}{selector}[{window}])",
+                names::ERRORS_RATE,
+                names::EVENTS_RATE
+            ),
+        };
+        rules.push(record(&names::error_ratio(window), expr, &labels));
     }
     group(names::group(slo, "sli"), rules)
 }

@@ -8,7 +8,7 @@ use handlebars::Handlebars;
 use serde_json::json;
 
 use super::{Artifact, EmitOptions};
-use crate::model::{fmt_num, fmt_short, humanize, names, AlertTier, Duration, Service, Slo};
+use crate::model::{fmt_num, fmt_short, humanize, names, AlertTier, Duration, Service, Sli, Slo};
 
 /// The built-in template.
 pub const DEFAULT_TEMPLATE: &str = include_str!("templates/runbook.md.hbs");
@@ -40,9 +40,9 @@ pub fn emit(services: &[Service], options: &EmitOptions) -> Result<Vec<Artifact>
     let mut artifacts = Vec::new();
     for service in services {
         let source = service.source.display().to_string();
-        for slo in service.all_slos().filter(|s| !s.alerting.tiers.is_empty()) {
+        for slo in service.slos.iter().filter(|s| !s.alerting.tiers.is_empty()) {
             // `Context::from` takes the value as is; `render` would copy it.
-            let context = handlebars::Context::from(context(service, slo, &source));
+            let context = handlebars::Context::from(context(slo, &source));
             let body = registry
                 .render_with_context("runbook", &context)
                 .map_err(|err| TemplateError {
@@ -80,7 +80,7 @@ fn marked(body: &str) -> String {
 }
 
 /// Everything a runbook template can use; documented in the README.
-pub fn context(service: &Service, slo: &Slo, source: &str) -> serde_json::Value {
+pub fn context(slo: &Slo, source: &str) -> serde_json::Value {
     let selector = names::selector(slo);
     let budget = slo.error_budget();
     let tiers: Vec<_> = slo
@@ -112,46 +112,34 @@ pub fn context(service: &Service, slo: &Slo, source: &str) -> serde_json::Value 
         })
         .collect();
     let hour = Duration::hours(1);
-    // Where the SLI is evaluated decides the query language of every query shown.
-    let queries = match super::loki::log_sli(service, slo) {
-        Some((log, errors, total)) => {
-            let ratio = |window| super::loki::error_ratio(log, errors, total, window);
-            let count = |stages| super::loki::line_count(log, stages, hour);
-            json!({
-                "query_language": "logql",
-                "ratio_5m": ratio(Duration::minutes(5)),
-                "ratio_1h": ratio(hour),
-                "ratio_6h": ratio(Duration::hours(6)),
-                "budget_remaining": null,
-                "errors_query": count(errors),
-                "total_query": count(total),
-                "ratio_query": null,
-                "log_stream": log.loki_selector(),
-            })
+    // Every SLO's ratios are recorded in Prometheus; the SLI as written is
+    // PromQL, or LogQL for a log SLO.
+    let ratio = |window| format!("{}{selector}", names::error_ratio(window));
+    let mut queries = json!({
+        "query_language": "promql",
+        "ratio_5m": ratio(Duration::minutes(5)),
+        "ratio_1h": ratio(hour),
+        "ratio_6h": ratio(Duration::hours(6)),
+        "budget_remaining": format!("{}{selector}", names::PERIOD_BUDGET_REMAINING),
+        "errors_query": null,
+        "total_query": null,
+        "ratio_query": null,
+        "log_stream": null,
+    });
+    match &slo.sli {
+        Sli::Logs(log) => {
+            let count = |query: String| format!("sum(count_over_time({query} [{hour}]))");
+            queries["query_language"] = json!("logql");
+            queries["errors_query"] = json!(count(log.errors_query()));
+            queries["total_query"] = json!(count(log.events_query()));
+            queries["log_stream"] = json!(log.log.loki_selector());
         }
-        None => {
-            let (errors_query, total_query, ratio_query) = match (&slo.sli, slo.sli.event_queries())
-            {
-                (_, Some((errors, total))) => (Some(errors.at(hour)), Some(total.at(hour)), None),
-                (crate::model::Sli::Raw { error_ratio }, None) => {
-                    (None, None, Some(error_ratio.at(hour)))
-                }
-                _ => (None, None, None),
-            };
-            let ratio = |window| format!("{}{selector}", names::error_ratio(window));
-            json!({
-                "query_language": "promql",
-                "ratio_5m": ratio(Duration::minutes(5)),
-                "ratio_1h": ratio(hour),
-                "ratio_6h": ratio(Duration::hours(6)),
-                "budget_remaining": format!("{}{selector}", names::PERIOD_BUDGET_REMAINING),
-                "errors_query": errors_query,
-                "total_query": total_query,
-                "ratio_query": ratio_query,
-                "log_stream": null,
-            })
+        Sli::Raw { error_ratio } => queries["ratio_query"] = json!(error_ratio.at(hour)),
+        Sli::Events { errors, total } | Sli::Latency { errors, total, .. } => {
+            queries["errors_query"] = json!(errors.at(hour));
+            queries["total_query"] = json!(total.at(hour));
         }
-    };
+    }
     let mut context = json!({
         "service": slo.service,
         "slo": slo.name,

@@ -119,8 +119,8 @@ pub const NGINX_LOG_FORMAT: &str = "$remote_addr - $remote_user [$time_local] \"
 impl LogSource {
     /// Fields every format yields under the same names in LogQL, so a log
     /// SLI reads the same whatever the format.
-    /// Stages of the default `total`: every line that has a status.
-    pub const DEFAULT_TOTAL: &'static str = "| status != \"\"";
+    /// Stages of the default `events`: every line that has a status.
+    pub const DEFAULT_EVENTS: &'static str = "| status != \"\"";
 
     pub const LOGQL_FIELDS: &'static [&'static str] = &[
         "status",

@@ -24,9 +24,9 @@ pub struct Model {
 }
 
 impl Model {
-    /// Every SLO, Prometheus and log ones.
+    /// Every SLO of every service.
     pub fn slos(&self) -> impl Iterator<Item = &Slo> {
-        self.services.iter().flat_map(|s| s.all_slos())
+        self.services.iter().flat_map(|s| s.slos.iter())
     }
 
     pub fn logs(&self) -> impl Iterator<Item = &LogSource> {
@@ -40,10 +40,9 @@ pub struct Service {
     pub team: Option<String>,
     /// The spec file, relative to the project root, for headers and messages.
     pub source: PathBuf,
-    /// SLOs Prometheus evaluates; every Prometheus backend reads only these.
+    /// Every SLO. Prometheus evaluates them all; a log SLO's 5m counts are
+    /// recorded by the Loki ruler and remote-written to Prometheus.
     pub slos: Vec<Slo>,
-    /// SLOs over logs (`Sli::Logs`), evaluated by the Loki ruler.
-    pub log_slos: Vec<Slo>,
     /// What the dashboard's golden-signals row shows, as declared.
     pub signals: Signals,
     /// Declared log streams, in spec order.
@@ -55,9 +54,12 @@ impl Service {
         self.logs.iter().find(|l| l.name == name)
     }
 
-    /// Every SLO: Prometheus ones first, then log SLOs.
-    pub fn all_slos(&self) -> impl Iterator<Item = &Slo> {
-        self.slos.iter().chain(&self.log_slos)
+    /// The SLOs over logs, whose 5m counts the Loki ruler records.
+    pub fn log_slos(&self) -> impl Iterator<Item = (&Slo, &LogSli)> {
+        self.slos.iter().filter_map(|slo| match &slo.sli {
+            Sli::Logs(log) => Some((slo, log)),
+            _ => None,
+        })
     }
 }
 
@@ -167,13 +169,32 @@ pub enum Sli {
     },
     /// A user-written error ratio.
     Raw { error_ratio: QueryTemplate },
-    /// Error and total lines of a declared log stream: LogQL stages applied
-    /// after the stream's selector and parser (see `LogSource::logql`).
-    Logs {
-        source: String,
-        errors: String,
-        total: String,
-    },
+    /// Lines of a declared log stream, counted by the Loki ruler.
+    Logs(LogSli),
+}
+
+/// A log SLI: the events are the lines the `events` stages keep, and the
+/// errors are those events that the `errors` stages also keep, so the
+/// errors are a subset of the events by construction.
+#[derive(Debug, Clone)]
+pub struct LogSli {
+    pub log: LogSource,
+    /// LogQL stages after the stream's selector and parser.
+    pub events: String,
+    /// LogQL stages applied after `events`.
+    pub errors: String,
+}
+
+impl LogSli {
+    /// The event lines, as a LogQL log query.
+    pub fn events_query(&self) -> String {
+        self.log.logql(&self.events)
+    }
+
+    /// The error lines: the events query with the error stages appended.
+    pub fn errors_query(&self) -> String {
+        self.log.logql(&format!("{} {}", self.events, self.errors))
+    }
 }
 
 impl Sli {
@@ -182,17 +203,17 @@ impl Sli {
             Sli::Events { .. } => "events",
             Sli::Latency { .. } => "latency",
             Sli::Raw { .. } => "raw",
-            Sli::Logs { .. } => "logs",
+            Sli::Logs(_) => "logs",
         }
     }
 
-    /// The error and total rate queries, for SLIs that have them.
+    /// The user's PromQL error and total rate queries, for SLIs that have them.
     pub fn event_queries(&self) -> Option<(&QueryTemplate, &QueryTemplate)> {
         match self {
             Sli::Events { errors, total } | Sli::Latency { errors, total, .. } => {
                 Some((errors, total))
             }
-            Sli::Raw { .. } | Sli::Logs { .. } => None,
+            Sli::Raw { .. } | Sli::Logs(_) => None,
         }
     }
 }

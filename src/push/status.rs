@@ -28,8 +28,8 @@ pub struct SloStatus {
     /// Percent.
     pub objective: f64,
     pub window: String,
-    /// `prometheus`, or `loki` for log SLOs (not read here).
-    pub evaluated_by: &'static str,
+    /// The SLI kind: `events`, `latency`, `raw` or `logs`.
+    pub sli_kind: &'static str,
     /// Share of good events over the window, 0..1.
     pub sli: Option<f64>,
     /// 1 = untouched, below 0 = overspent.
@@ -91,22 +91,10 @@ pub fn status(model: &Model, endpoint: &Endpoint) -> Result<Vec<SloStatus>, Stri
                 slo: slo.name.clone(),
                 objective: slo.objective,
                 window: slo.period.to_string(),
-                evaluated_by: "prometheus",
+                sli_kind: slo.sli.kind(),
                 sli: ratios[&slo.period].get(&key).map(|r| 1.0 - r),
                 budget_remaining: remaining.get(&key).copied(),
                 burn_rates,
-            });
-        }
-        for slo in &service.log_slos {
-            out.push(SloStatus {
-                service: slo.service.clone(),
-                slo: slo.name.clone(),
-                objective: slo.objective,
-                window: slo.period.to_string(),
-                evaluated_by: "loki",
-                sli: None,
-                budget_remaining: None,
-                burn_rates: BURN_WINDOWS.iter().map(|w| (w.to_string(), None)).collect(),
             });
         }
     }

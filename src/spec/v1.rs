@@ -242,12 +242,19 @@ pub struct LogsSliSpec {
     /// A log declared under the service's `logs:` with `loki` among its destinations.
     #[schemars(with = "String")]
     pub source: Spanned<String>,
-    /// LogQL pipeline stages that keep the bad lines, after lookout's parser, e.g.
-    /// `| status >= 500`. Parsed fields: status, method, path, duration, client, user_agent.
+    /// LogQL pipeline stages that keep the lines that count, after lookout's parser,
+    /// e.g. `| path =~ "/v1/refunds.*"` (default: every line with a status). Parsed
+    /// fields: status, method, path, duration, client, user_agent.
+    #[schemars(with = "Option<String>")]
+    pub events: Option<Spanned<String>>,
+    /// LogQL stages applied after `events` that keep the bad ones, e.g.
+    /// `| status >= 500`: the errors are a subset of the events.
     #[schemars(with = "String")]
     pub errors: Spanned<String>,
-    /// LogQL stages that keep the lines that count (default: every parsed line).
-    #[schemars(with = "Option<String>")]
+    /// No longer accepted: a `total` counted independently of `errors` let
+    /// errors outside the total page. Replaced by `events`.
+    #[serde(default)]
+    #[schemars(skip)]
     pub total: Option<Spanned<String>>,
 }
 

@@ -7,7 +7,7 @@ use serde_saphyr::Spanned;
 use super::{Lowering, MAX_SERVICE_NAME};
 use crate::check::logql;
 use crate::diag::Span;
-use crate::model::{Duration, LogFields, LogFormat, LogInput, LogSource, Sli};
+use crate::model::{Duration, LogFields, LogFormat, LogInput, LogSli, LogSource, Sli};
 use crate::spec::v1::{self, Destination, FieldsSpec, LogSpec, LogsSliSpec};
 
 /// Log names end up in Alloy and Vector component ids and ES pipeline ids.
@@ -440,19 +440,34 @@ impl Lowering<'_> {
             }
             Some(_) => {}
         }
+        if let Some(total) = &spec.total {
+            let span = self.span(total);
+            self.error(
+                "spec::log-sli-total",
+                "`total` is counted apart from `errors`, so an error outside it could page",
+                span,
+            )
+            .help = Some(format!(
+                "state the events once and the errors as a further filter of them:\n  events: '{}'\n  errors: '{}'",
+                total.value.trim(),
+                spec.errors.value.trim()
+            ));
+            ok = false;
+        }
         let errors = self.stages(&spec.errors);
-        let total = match &spec.total {
-            Some(total) => self.stages(total),
-            None => Some(LogSource::DEFAULT_TOTAL.to_string()),
+        let events = match &spec.events {
+            Some(events) => self.stages(events),
+            None => Some(LogSource::DEFAULT_EVENTS.to_string()),
         };
+        let log = self.service_logs.iter().find(|l| l.name == name).cloned();
         if !ok {
             return None;
         }
-        Some(Sli::Logs {
-            source: name.to_string(),
+        Some(Sli::Logs(LogSli {
+            log: log?,
+            events: events?,
             errors: errors?,
-            total: total?,
-        })
+        }))
     }
 
     fn stages(&mut self, spec: &Spanned<String>) -> Option<String> {
