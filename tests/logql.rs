@@ -139,15 +139,8 @@ fn rate_of(expr: &str) -> &str {
 #[test]
 fn every_log_sli_counts_its_errors_among_its_events() {
     // The stages as the spec writes them, read from the YAML itself.
-    let spec: Value = serde_saphyr::from_str(
-        &std::fs::read_to_string("slos/payments.yaml")
-            .unwrap()
-            .split("\n---\n")
-            .next()
-            .unwrap()
-            .to_string(),
-    )
-    .unwrap();
+    let text = std::fs::read_to_string("slos/payments.yaml").unwrap();
+    let spec: Value = serde_saphyr::from_str(text.split("\n---\n").next().unwrap()).unwrap();
     let sli = &spec["slos"]
         .as_array()
         .unwrap()
