@@ -4,8 +4,9 @@
 # Installs what the tests need when it is missing: promtool (Debian package
 # `prometheus`), Alertmanager and vmalert (`victoria-metrics`), Node.js, and
 # the npm packages the tests run under it, pinned by their lockfiles:
-# Grafana's LogQL grammar (`tests/logql`) and `@grafana/data`
-# (`tests/grafana-data`). Tests that need them fail, never skip, when they
+# Grafana's LogQL grammar (`tests/logql`), `@grafana/data`
+# (`tests/grafana-data`) and `@elastic/elasticsearch` with TypeScript
+# (`tests/es-types`). Tests that need them fail, never skip, when they
 # are absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +33,10 @@ fi
 if [ ! -d tests/grafana-data/node_modules/@grafana/data ]; then
   echo "==> npm ci (Grafana's @grafana/data, for tests/grafana_data.rs)"
   npm ci --prefix tests/grafana-data --silent --no-audit --no-fund
+fi
+if [ ! -d tests/es-types/node_modules/@elastic/elasticsearch ]; then
+  echo "==> npm ci (@elastic/elasticsearch and typescript, for tests/es_types.rs)"
+  npm ci --prefix tests/es-types --silent --no-audit --no-fund
 fi
 
 echo "==> cargo test"

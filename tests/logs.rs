@@ -571,6 +571,148 @@ fn json_lines_become_ecs_fields() {
     assert_eq!(get(&doc, "error"), None);
 }
 
+/// Every leaf field of a document, as a dotted path.
+fn leaf_fields(doc: &Value, prefix: &str, out: &mut BTreeSet<String>) {
+    match doc.as_object() {
+        Some(map) => {
+            for (key, value) in map {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                leaf_fields(value, &path, out);
+            }
+        }
+        None => {
+            out.insert(prefix.to_string());
+        }
+    }
+}
+
+#[test]
+fn every_field_a_pipeline_writes_is_mapped_even_when_it_fails() {
+    let artifacts = examples();
+    let ingest = ingest(&artifacts);
+    let templates = es_bodies(&artifacts, "_index_template");
+    let mut docs = Vec::new();
+    for line in NGINX_LINES {
+        docs.push((
+            "lookout-logs-ingress-nginx",
+            index(
+                &ingest,
+                "lookout-logs-ingress-nginx",
+                "ingress-nginx.access",
+                line,
+            ),
+        ));
+    }
+    for line in [
+        r#"{"client_ip":"192.0.2.10","duration_ms":42.5,"http":{"method":"POST","path":"/v1/refunds/abc?x=1","status":503,"user_agent":"okhttp/4.12"}}"#,
+        // A status that is not a number fails the pipeline half way.
+        r#"{"client_ip":"192.0.2.10","duration_ms":1,"extra":{"deep":"x"},"http":{"method":"GET","path":"/","status":"teapot"}}"#,
+    ] {
+        docs.push((
+            "lookout-logs-payments-api",
+            index(
+                &ingest,
+                "lookout-logs-payments-api",
+                "payments-api.app",
+                line,
+            ),
+        ));
+    }
+    let failed = &docs.last().unwrap().1;
+    assert_eq!(
+        get(failed, "lookout"),
+        None,
+        "scratch fields leaked: {failed}"
+    );
+    assert_eq!(get(failed, "http.response.status_code"), None, "{failed}");
+    assert!(get(failed, "error.message").is_some(), "{failed}");
+    // A duration that is not a number fails the whole pipeline: kept, marked.
+    let broken = index(
+        &ingest,
+        "lookout-logs-payments-api",
+        "payments-api.app",
+        r#"{"duration_ms":"slow","http":{"method":"GET","path":"/","status":200}}"#,
+    );
+    assert_eq!(get(&broken, "event.kind"), Some(&json!("pipeline_error")));
+    assert_eq!(
+        get(&broken, "lookout"),
+        None,
+        "scratch fields leaked: {broken}"
+    );
+    docs.push(("lookout-logs-payments-api", broken));
+    for (stream, doc) in &docs {
+        let mapped = mapped_fields(&templates[*stream]);
+        let mut fields = BTreeSet::new();
+        leaf_fields(doc, "", &mut fields);
+        let unmapped: Vec<&String> = fields.difference(&mapped).collect();
+        assert!(
+            unmapped.is_empty(),
+            "{stream}: unmapped {unmapped:?} in {doc}"
+        );
+        // And each value fits its mapping's type.
+        for field in &fields {
+            let value = get(doc, field).unwrap();
+            match field.as_str() {
+                "http.response.status_code" | "http.response.body.bytes" | "event.duration" => {
+                    assert!(value.is_i64(), "{field}: {value} is not a long")
+                }
+                _ => {}
+            }
+        }
+    }
+    // The user_agent processor's default properties (Elasticsearch's
+    // reference: name, version, os, device), which the interpreter here
+    // does not produce.
+    for stream in ["lookout-logs-ingress-nginx", "lookout-logs-payments-api"] {
+        let mapped = mapped_fields(&templates[stream]);
+        for field in [
+            "user_agent.name",
+            "user_agent.version",
+            "user_agent.os.name",
+            "user_agent.os.version",
+            "user_agent.os.full",
+            "user_agent.device.name",
+        ] {
+            assert!(mapped.contains(field), "{stream}: {field} unmapped");
+        }
+    }
+}
+
+#[test]
+fn keyword_fields_cap_their_length() {
+    let artifacts = examples();
+    for (name, template) in es_bodies(&artifacts, "_index_template") {
+        let mut keywords = 0;
+        fn walk(node: &Value, path: &str, count: &mut usize) {
+            for (key, field) in node.as_object().unwrap() {
+                let path = format!("{path}.{key}");
+                if let Some(inner) = field.get("properties") {
+                    walk(inner, &path, count);
+                } else if field["type"] == "keyword" {
+                    *count += 1;
+                    assert!(
+                        field["ignore_above"].as_u64().is_some_and(|n| n <= 8191),
+                        "{path}: {field}"
+                    );
+                }
+            }
+        }
+        walk(
+            &template["template"]["mappings"]["properties"],
+            &name,
+            &mut keywords,
+        );
+        assert!(keywords >= 10, "{name}: {keywords}");
+        let dynamic =
+            &template["template"]["mappings"]["dynamic_templates"][0]["strings_as_keywords"];
+        assert_eq!(dynamic["mapping"]["type"], "keyword", "{name}");
+    }
+}
+
 #[test]
 fn logfmt_lines_become_ecs_fields() {
     let dir = tempfile::tempdir().unwrap();

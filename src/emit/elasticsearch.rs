@@ -41,6 +41,7 @@ pub const ECS_FIELDS: &[(&str, &str)] = &[
     ("message", "match_only_text"),
     ("event.dataset", "keyword"),
     ("event.duration", "long"),
+    ("event.kind", "keyword"),
     ("service.name", "keyword"),
     ("http.request.method", "keyword"),
     ("http.request.referrer", "keyword"),
@@ -53,8 +54,33 @@ pub const ECS_FIELDS: &[(&str, &str)] = &[
     ("client.ip", "ip"),
     ("user.name", "keyword"),
     ("user_agent.original", "keyword"),
+    // What the `user_agent` processor writes, with its default properties.
+    ("user_agent.name", "keyword"),
+    ("user_agent.version", "keyword"),
+    ("user_agent.os.name", "keyword"),
+    ("user_agent.os.version", "keyword"),
+    ("user_agent.os.full", "keyword"),
+    ("user_agent.device.name", "keyword"),
     ("error.message", "match_only_text"),
 ];
+
+/// Keyword values longer than this are kept in `_source` but not indexed,
+/// instead of rejecting the whole document (ECS's default). URLs, referrers
+/// and user agents get up to 8191 characters: at 4 bytes each, still under
+/// Lucene's 32766-byte term limit.
+fn ignore_above(field: &str) -> u32 {
+    match field {
+        "url.original"
+        | "url.path"
+        | "url.query"
+        | "http.request.referrer"
+        | "user_agent.original" => 8191,
+        _ => 1024,
+    }
+}
+
+/// The scratch object the pipelines parse into; never indexed.
+const SCRATCH: &str = "lookout";
 
 pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
     let dir = options.elasticsearch_dir();
@@ -156,11 +182,13 @@ fn router_pipeline(service: &Service, logs: &[&LogSource], meta: &Value) -> Valu
     })
 }
 
-/// Keeps a document that fails to parse, marked, rather than losing it.
+/// Keeps a document that fails to parse, marked, rather than losing it,
+/// and without the scratch object: its fields would go to dynamic mapping.
 fn on_failure() -> Value {
     json!([
         {"set": {"field": "event.kind", "value": "pipeline_error"}},
-        {"set": {"field": "error.message", "value": "{{ _ingest.on_failure_message }}"}}
+        {"set": {"field": "error.message", "value": "{{ _ingest.on_failure_message }}"}},
+        {"remove": {"field": SCRATCH, "ignore_missing": true}}
     ])
 }
 
@@ -180,10 +208,10 @@ fn log_pipeline_body(log: &LogSource, meta: &Value) -> Value {
             }}));
         }
         LogFormat::Json | LogFormat::Logfmt => {
-            // The parsed line goes to a scratch object, removed at the end.
-            let scratch = "lookout.parsed";
+            // The parsed line goes to the scratch object, removed at the end.
+            let scratch = format!("{SCRATCH}.parsed");
             processors.push(if log.format == LogFormat::Json {
-                json!({"json": {"field": "message", "target_field": scratch}})
+                json!({"json": {"field": "message", "target_field": &scratch}})
             } else {
                 // logfmt: pairs split on spaces that precede `key=`, so quoted
                 // values may contain spaces.
@@ -191,7 +219,7 @@ fn log_pipeline_body(log: &LogSource, meta: &Value) -> Value {
                     "field": "message",
                     "field_split": " (?=[^\\s=\"]+=)",
                     "value_split": "=",
-                    "target_field": scratch,
+                    "target_field": &scratch,
                     "trim_value": "\"",
                 }})
             });
@@ -215,10 +243,16 @@ fn log_pipeline_body(log: &LogSource, meta: &Value) -> Value {
                     "ignore_missing": true,
                 }}));
             }
+            // A status that is not a number would fail the `long` mapping
+            // and reject the document: drop it and say why.
             processors.push(json!({"convert": {
                 "field": "http.response.status_code",
                 "type": "long",
                 "ignore_missing": true,
+                "on_failure": [
+                    {"remove": {"field": "http.response.status_code"}},
+                    {"set": {"field": "error.message", "value": "{{ _ingest.on_failure_message }}"}},
+                ],
             }}));
             if f.client.is_some() {
                 // A value that is not an IP would fail the `ip` mapping and
@@ -243,7 +277,7 @@ fn log_pipeline_body(log: &LogSource, meta: &Value) -> Value {
         "ignore_missing": true,
     }}));
     processors.push(json!({"set": {"field": "service.name", "value": log.service}}));
-    processors.push(json!({"remove": {"field": "lookout", "ignore_missing": true}}));
+    processors.push(json!({"remove": {"field": SCRATCH, "ignore_missing": true}}));
     json!({
         "description": format!(
             "Parses the {} log of {} ({}) into ECS fields.",
@@ -280,7 +314,15 @@ fn index_template(service: &Service, meta: &Value) -> Value {
                 "lifecycle": {"name": name},
                 "default_pipeline": name,
             }},
-            "mappings": {"properties": mapping_properties()},
+            "mappings": {
+                // Fields a shipper adds beyond these (Kubernetes metadata,
+                // say) map as capped keywords, not text plus keyword.
+                "dynamic_templates": [{"strings_as_keywords": {
+                    "match_mapping_type": "string",
+                    "mapping": {"type": "keyword", "ignore_above": 1024},
+                }}],
+                "properties": mapping_properties(),
+            },
         },
     })
 }
@@ -293,7 +335,12 @@ fn mapping_properties() -> Value {
         let mut parts = path.split('.').peekable();
         while let Some(part) = parts.next() {
             if parts.peek().is_none() {
-                node.insert(part.to_string(), json!({"type": kind}));
+                let mapping = if *kind == "keyword" {
+                    json!({"type": kind, "ignore_above": ignore_above(path)})
+                } else {
+                    json!({"type": kind})
+                };
+                node.insert(part.to_string(), mapping);
             } else {
                 let entry = node
                     .entry(part.to_string())
