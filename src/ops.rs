@@ -59,6 +59,7 @@ pub fn generate(request: &Request) -> Generated {
             url: loki.value.url.value.trim_end_matches('/').to_string(),
             tenant: loki.value.tenant.clone(),
             token_env: loki.value.token_env.as_ref().map(|e| e.value.clone()),
+            tls: shipper_tls(loki.value.tls.as_ref()),
         });
     options.elasticsearch =
         config
@@ -68,7 +69,19 @@ pub fn generate(request: &Request) -> Generated {
             .map(|es| crate::emit::ElasticsearchTarget {
                 url: es.value.url.value.trim_end_matches('/').to_string(),
                 api_key_env: es.value.api_key_env.as_ref().map(|e| e.value.clone()),
+                tls: shipper_tls(es.value.tls.as_ref()),
             });
+    let shipping = &config.config.shipping;
+    options.shipping.loki_via_vector = shipping.loki.as_ref().is_some_and(|s| s.value == "vector");
+    if let Some(namespace) = &shipping.namespace {
+        options.shipping.namespace = namespace.clone();
+    }
+    if let Some(image) = &shipping.alloy_image {
+        options.shipping.alloy_image = image.clone();
+    }
+    if let Some(image) = &shipping.vector_image {
+        options.shipping.vector_image = image.clone();
+    }
     let grafana = &config.config.grafana;
     options.grafana.url = grafana
         .url
@@ -162,6 +175,14 @@ pub fn generate(request: &Request) -> Generated {
         options,
         config: compiled.config,
     }
+}
+
+fn shipper_tls(tls: Option<&crate::spec::config::ShipperTls>) -> crate::emit::ShipperTls {
+    tls.map(|tls| crate::emit::ShipperTls {
+        ca_file: tls.ca_file.clone(),
+        insecure_skip_verify: tls.insecure_skip_verify.unwrap_or(false),
+    })
+    .unwrap_or_default()
 }
 
 /// Client-side `kubectl apply` keeps the whole object in its

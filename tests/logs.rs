@@ -85,6 +85,8 @@ fn examples_cover_both_destinations_and_a_json_log() {
         "dashboards/elasticsearch/_ingest/pipeline/lookout-logs-payments-api.json",
         "dashboards/kibana/ingress-nginx.ndjson",
         "dashboards/kibana/payments-api.ndjson",
+        "kubernetes/shipping/alloy.yaml",
+        "kubernetes/shipping/vector.yaml",
         "rules/loki/ingress-nginx.yaml",
         "rules/loki/payments-api.yaml",
         "shipping/alloy/config.alloy",
@@ -1047,21 +1049,29 @@ fn alloy_config_declares_every_component_it_references() {
     assert!(text.contains("forward_to = [loki.write.lookout.receiver]"));
 }
 
-#[test]
-fn loki_rules_select_exactly_what_the_shippers_label() {
-    let artifacts = examples();
-    let alloy = &artifacts
+/// A project of the examples' specs with `extra` appended to lookout.yaml.
+fn examples_with(extra: &str) -> Vec<Artifact> {
+    let dir = tempfile::tempdir().unwrap();
+    let config = std::fs::read_to_string("lookout.yaml").unwrap();
+    std::fs::write(dir.path().join("lookout.yaml"), format!("{config}{extra}")).unwrap();
+    support::copy_example_specs(dir.path());
+    support::generate_for(
+        &dir.path().join("lookout.yaml").to_string_lossy(),
+        &dir.path().join("slos").to_string_lossy(),
+    )
+}
+
+fn text<'a>(artifacts: &'a [Artifact], suffix: &str) -> Option<&'a str> {
+    artifacts
         .iter()
-        .find(|a| a.path.ends_with("config.alloy"))
-        .unwrap()
-        .contents;
-    let vector = &artifacts
-        .iter()
-        .find(|a| a.path.ends_with("vector.yaml"))
-        .unwrap()
-        .contents;
-    let vector: Value = serde_saphyr::from_str(vector).unwrap();
-    for rules in under(&artifacts, "rules/loki") {
+        .find(|a| a.path.ends_with(suffix))
+        .map(|a| a.contents.as_str())
+}
+
+/// The `(service, stream)` of every Loki rule's selector.
+fn loki_streams(artifacts: &[Artifact]) -> BTreeSet<(String, String)> {
+    let mut streams = BTreeSet::new();
+    for rules in under(artifacts, "rules/loki") {
         let parsed: Value = serde_saphyr::from_str(&rules.contents).unwrap();
         for group in parsed["groups"].as_array().unwrap() {
             for rule in group["rules"].as_array().unwrap() {
@@ -1072,21 +1082,149 @@ fn loki_rules_select_exactly_what_the_shippers_label() {
                 let selector = &expr[start..start + expr[start..].find('}').unwrap() + 1];
                 let service = selector.split('"').nth(1).unwrap();
                 let stream = selector.split('"').nth(3).unwrap();
-                // Alloy sets the labels by relabel rules or file targets.
-                assert!(
-                    alloy.contains(&format!("\"{service}\""))
-                        && alloy.contains(&format!("\"{stream}\""))
-                );
-                let sink = format!(
-                    "loki__{}__{}",
-                    service.replace('-', "_"),
-                    stream.replace('-', "_")
-                );
-                let labels = &vector["sinks"][&sink]["labels"];
-                assert_eq!(labels["service"], json!(service), "{sink}");
-                assert_eq!(labels["stream"], json!(stream), "{sink}");
+                streams.insert((service.to_string(), stream.to_string()));
             }
         }
+    }
+    assert!(!streams.is_empty());
+    streams
+}
+
+#[test]
+fn each_destination_has_exactly_one_shipper_and_the_loki_rules_select_its_labels() {
+    // Default: Alloy ships to Loki, Vector to Elasticsearch only.
+    let artifacts = examples();
+    let alloy = text(&artifacts, "shipping/alloy/config.alloy").unwrap();
+    let vector: Value =
+        serde_saphyr::from_str(text(&artifacts, "shipping/vector/vector.yaml").unwrap()).unwrap();
+    let sinks = vector["sinks"].as_object().unwrap();
+    assert!(
+        sinks.values().all(|s| s["type"] == "elasticsearch"),
+        "{sinks:?}"
+    );
+    for (service, stream) in loki_streams(&artifacts) {
+        // Alloy sets the labels by relabel rules or file targets.
+        assert!(
+            alloy.contains(&format!("replacement  = \"{service}\""))
+                && alloy.contains(&format!("replacement  = \"{stream}\"")),
+            "{service}/{stream}"
+        );
+    }
+
+    // `shipping.loki: vector`: no Alloy at all, Vector's Loki sinks carry
+    // the labels the rules select.
+    let artifacts = examples_with("shipping: {loki: vector}\n");
+    assert!(text(&artifacts, "shipping/alloy/config.alloy").is_none());
+    assert!(text(&artifacts, "kubernetes/shipping/alloy.yaml").is_none());
+    let vector: Value =
+        serde_saphyr::from_str(text(&artifacts, "shipping/vector/vector.yaml").unwrap()).unwrap();
+    for (service, stream) in loki_streams(&artifacts) {
+        let sink = format!(
+            "loki__{}__{}",
+            service.replace('-', "_"),
+            stream.replace('-', "_")
+        );
+        let labels = &vector["sinks"][&sink]["labels"];
+        assert_eq!(labels["service"], json!(service), "{sink}");
+        assert_eq!(labels["stream"], json!(stream), "{sink}");
+    }
+}
+
+#[test]
+fn shipper_daemonsets_take_the_node_from_the_downward_api_and_carry_the_config() {
+    let artifacts = examples();
+    for (shipper, config_key, node_env) in [
+        ("alloy", "config.alloy", "NODE_NAME"),
+        ("vector", "vector.yaml", "VECTOR_SELF_NODE_NAME"),
+    ] {
+        let manifest = text(&artifacts, &format!("kubernetes/shipping/{shipper}.yaml")).unwrap();
+        let docs: Vec<Value> = manifest
+            .split("\n---\n")
+            .map(|d| serde_saphyr::from_str(d).unwrap())
+            .collect();
+        let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "ServiceAccount",
+                "ClusterRole",
+                "ClusterRoleBinding",
+                "ConfigMap",
+                "DaemonSet"
+            ]
+        );
+        let config = text(&artifacts, &format!("shipping/{shipper}/{config_key}")).unwrap();
+        assert_eq!(
+            docs[3]["data"][config_key],
+            json!(config),
+            "{shipper}: ConfigMap"
+        );
+        let pod = &docs[4]["spec"]["template"]["spec"];
+        assert_eq!(
+            pod["serviceAccountName"],
+            json!(format!("lookout-{shipper}"))
+        );
+        assert_eq!(docs[2]["subjects"][0]["name"], pod["serviceAccountName"]);
+        assert_eq!(
+            docs[4]["spec"]["selector"]["matchLabels"],
+            docs[4]["spec"]["template"]["metadata"]["labels"]
+        );
+        let env = pod["containers"][0]["env"].as_array().unwrap();
+        let node = env.iter().find(|e| e["name"] == node_env).unwrap();
+        assert_eq!(node["valueFrom"]["fieldRef"]["fieldPath"], "spec.nodeName");
+        // Every volume mounted is declared.
+        let volumes: BTreeSet<&str> = pod["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["name"].as_str().unwrap())
+            .collect();
+        for mount in pod["containers"][0]["volumeMounts"].as_array().unwrap() {
+            assert!(volumes.contains(mount["name"].as_str().unwrap()), "{mount}");
+        }
+    }
+    // Alloy selects its node's pods by that variable, not HOSTNAME, which
+    // only the Grafana chart sets to the node name.
+    let alloy = text(&artifacts, "shipping/alloy/config.alloy").unwrap();
+    assert!(alloy.contains("\"spec.nodeName=\" + sys.env(\"NODE_NAME\")"));
+    assert!(!alloy.contains("HOSTNAME"));
+    // The Elasticsearch API key reaches Vector from the Secret.
+    let vector = text(&artifacts, "kubernetes/shipping/vector.yaml").unwrap();
+    assert!(vector.contains("name: ES_API_KEY") && vector.contains("name: lookout-shipping\n"));
+}
+
+#[test]
+fn tls_settings_reach_both_shippers() {
+    let config = std::fs::read_to_string("lookout.yaml")
+        .unwrap()
+        .replace(
+            "  api_key_env: ES_API_KEY\n",
+            "  api_key_env: ES_API_KEY\n  tls: {ca_file: /etc/lookout/tls/es-ca.crt}\n",
+        )
+        .replace(
+            "  tenant: platform\n",
+            "  tenant: platform\n  tls: {ca_file: /etc/lookout/tls/loki-ca.crt, insecure_skip_verify: true}\n",
+        );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("lookout.yaml"), config).unwrap();
+    support::copy_example_specs(dir.path());
+    let artifacts = support::generate_for(
+        &dir.path().join("lookout.yaml").to_string_lossy(),
+        &dir.path().join("slos").to_string_lossy(),
+    );
+    let alloy = text(&artifacts, "shipping/alloy/config.alloy").unwrap();
+    assert!(
+        alloy.contains("    tls_config {\n      ca_file = \"/etc/lookout/tls/loki-ca.crt\"\n      insecure_skip_verify = true\n    }"),
+        "{alloy}"
+    );
+    let vector: Value =
+        serde_saphyr::from_str(text(&artifacts, "shipping/vector/vector.yaml").unwrap()).unwrap();
+    for (name, sink) in vector["sinks"].as_object().unwrap() {
+        assert_eq!(
+            sink["tls"]["ca_file"], "/etc/lookout/tls/es-ca.crt",
+            "{name}"
+        );
+        assert!(sink["tls"].get("verify_certificate").is_none(), "{name}");
     }
 }
 
@@ -1136,15 +1274,11 @@ fn a_service_may_only_ship_logs() {
             "dashboards/grafana/provisioning.yaml",
             "dashboards/grafana/slo-overview.json",
             "kubernetes/grafana-dashboards/slo-overview.yaml",
+            "kubernetes/shipping/alloy.yaml",
             "shipping/alloy/config.alloy",
-            "shipping/vector/vector.yaml",
         ]
     );
-    let vector = &artifacts
-        .iter()
-        .find(|a| a.path.ends_with("vector.yaml"))
-        .unwrap()
-        .contents;
-    assert!(vector.contains("type: file") && vector.contains("/var/log/nginx/access.log"));
-    assert!(!vector.contains("elasticsearch"), "{vector}");
+    // Loki's one shipper is Alloy; with no Elasticsearch, no Vector at all.
+    let alloy = text(&artifacts, "shipping/alloy/config.alloy").unwrap();
+    assert!(alloy.contains("local.file_match") && alloy.contains("/var/log/nginx/access.log"));
 }

@@ -48,6 +48,36 @@ pub struct EmitOptions {
     /// Log backends the shipper configs write to, from lookout.yaml.
     pub loki: Option<LokiTarget>,
     pub elasticsearch: Option<ElasticsearchTarget>,
+    pub shipping: ShippingOptions,
+}
+
+/// Which shipper serves Loki (Vector always serves Elasticsearch), and
+/// how the shipper DaemonSets run.
+#[derive(Debug, Clone)]
+pub struct ShippingOptions {
+    pub loki_via_vector: bool,
+    pub namespace: String,
+    pub alloy_image: String,
+    pub vector_image: String,
+}
+
+impl Default for ShippingOptions {
+    fn default() -> Self {
+        ShippingOptions {
+            loki_via_vector: false,
+            namespace: "monitoring".into(),
+            // Alloy 1.4 added `sys.env`; Vector 0.43 has every option used.
+            alloy_image: "grafana/alloy:v1.5.1".into(),
+            vector_image: "timberio/vector:0.43.1-distroless-libc".into(),
+        }
+    }
+}
+
+/// TLS for a shipper's connection, from lookout.yaml.
+#[derive(Debug, Clone, Default)]
+pub struct ShipperTls {
+    pub ca_file: Option<String>,
+    pub insecure_skip_verify: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +87,7 @@ pub struct LokiTarget {
     pub tenant: Option<String>,
     /// Environment variable the shippers read a bearer token from.
     pub token_env: Option<String>,
+    pub tls: ShipperTls,
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +96,7 @@ pub struct ElasticsearchTarget {
     pub url: String,
     /// Environment variable the shippers read an API key from.
     pub api_key_env: Option<String>,
+    pub tls: ShipperTls,
 }
 
 #[derive(Debug, Clone)]
@@ -93,6 +125,7 @@ impl Default for EmitOptions {
             },
             loki: None,
             elasticsearch: None,
+            shipping: ShippingOptions::default(),
         }
     }
 }

@@ -1,23 +1,32 @@
-//! Log shipper configs, one file per shipper for the whole project:
+//! Log shipper configs, one file per shipper for the whole project, and
+//! the Kubernetes manifests that run them:
 //!
-//! - `shipping/alloy/config.alloy`: Grafana Alloy, for the logs bound for
-//!   Loki (Promtail reached end of life on 2026-03-02);
-//! - `shipping/vector/vector.yaml`: Vector, for both Loki and Elasticsearch.
+//! - `shipping/alloy/config.alloy`: Grafana Alloy (1.4 or later, for
+//!   `sys.env`), for the logs bound for Loki (Promtail reached end of life
+//!   on 2026-03-02);
+//! - `shipping/vector/vector.yaml`: Vector (0.43 or later), for the logs
+//!   bound for Elasticsearch, and for Loki too with `shipping.loki: vector`;
+//! - `kubernetes/shipping/<shipper>.yaml`: ServiceAccount, RBAC, the config
+//!   as a ConfigMap, and the DaemonSet.
 //!
-//! Both run as a DaemonSet and read only their node's pods (Alloy through a
-//! `spec.nodeName` field selector, Vector by default), so no line is shipped
-//! twice. Both set the same low-cardinality Loki labels (`service`, `stream` and,
-//! for pods, `namespace`; see `LogSource::loki_labels`) that the Loki rules
-//! select on. Vector writes each service's lines to its data stream with
-//! `create`, the only bulk action data streams accept, and sets
-//! `event.dataset`, which the ingest pipeline routes on. Credentials are
-//! read from environment variables named in lookout.yaml, never inlined.
+//! Each destination gets exactly one shipper, so a line is never stored
+//! twice (Alloy adds `job` and `instance` labels that Vector does not, so
+//! two shippers would write two streams of the same lines). Both run as a
+//! DaemonSet and read only their node's pods, the node name coming from the
+//! Downward API (`NODE_NAME` for Alloy's field selector,
+//! `VECTOR_SELF_NODE_NAME` for Vector). Both set the low-cardinality Loki
+//! labels (`service`, `stream` and, for pods, `namespace`; see
+//! `LogSource::loki_labels`) that the Loki rules select on. Vector writes
+//! each service's lines to its data stream with `create`, the only bulk
+//! action data streams accept, and sets `event.dataset`, which the ingest
+//! pipeline routes on. Credentials are read from environment variables
+//! named in lookout.yaml, never inlined; TLS settings come from lookout.yaml.
 
 use std::borrow::Cow;
 use std::fmt::Write;
 
 use super::yaml::{self, Node};
-use super::{Artifact, EmitOptions, GENERATED_MARKER};
+use super::{Artifact, EmitOptions, ShipperTls, GENERATED_MARKER};
 use crate::model::logs::data_stream;
 use crate::model::{LogInput, LogSource, Model};
 
@@ -33,20 +42,34 @@ const VECTOR_DROPPED_FIELDS: &[&str] = &[
 
 pub fn emit(model: &Model, options: &EmitOptions) -> Vec<Artifact> {
     let mut artifacts = Vec::new();
-    let loki_logs: Vec<&LogSource> = model.logs().filter(|l| l.to_loki).collect();
-    if let (Some(loki), false) = (&options.loki, loki_logs.is_empty()) {
+    let alloy_logs: Vec<&LogSource> = model
+        .logs()
+        .filter(|l| l.to_loki && !options.shipping.loki_via_vector)
+        .collect();
+    if let (Some(loki), false) = (&options.loki, alloy_logs.is_empty()) {
+        let config = alloy(&alloy_logs, loki);
         artifacts.push(Artifact {
             path: options.shipping_dir.join("alloy").join("config.alloy"),
-            contents: alloy(&loki_logs, loki),
+            contents: config.clone(),
         });
+        artifacts.push(manifest(Shipper::Alloy, config, options));
     }
-    if model.logs().next().is_some() {
+    if model.logs().any(|log| vector_ships(log, options)) {
+        let config = vector(model, options);
         artifacts.push(Artifact {
             path: options.shipping_dir.join("vector").join("vector.yaml"),
-            contents: vector(model, options),
+            contents: config.clone(),
         });
+        artifacts.push(manifest(Shipper::Vector, config, options));
     }
     artifacts
+}
+
+/// Whether Vector ships `log` anywhere: to Elasticsearch always, to Loki
+/// only when lookout.yaml picks it for Loki.
+fn vector_ships(log: &LogSource, options: &EmitOptions) -> bool {
+    (log.to_elasticsearch && options.elasticsearch.is_some())
+        || (log.to_loki && options.shipping.loki_via_vector && options.loki.is_some())
 }
 
 /// A double-quoted string literal with JSON escapes, which both Alloy and
@@ -72,6 +95,16 @@ fn alloy(logs: &[&LogSource], loki: &super::LokiTarget) -> String {
     if let Some(env) = &loki.token_env {
         let _ = writeln!(out, "    bearer_token = sys.env({})", quoted(env));
     }
+    if loki.tls.ca_file.is_some() || loki.tls.insecure_skip_verify {
+        out.push_str("    tls_config {\n");
+        if let Some(ca) = &loki.tls.ca_file {
+            let _ = writeln!(out, "      ca_file = {}", quoted(ca));
+        }
+        if loki.tls.insecure_skip_verify {
+            out.push_str("      insecure_skip_verify = true\n");
+        }
+        out.push_str("    }\n");
+    }
     out.push_str("  }\n}\n");
     for log in logs {
         let id = log.component_id();
@@ -91,7 +124,7 @@ fn alloy(logs: &[&LogSource], loki: &super::LokiTarget) -> String {
                 let selector = log.input.label_selector().unwrap_or_default();
                 let _ = write!(
                     out,
-                    "discovery.kubernetes {id:?} {{\n  role = \"pod\"\n  namespaces {{\n    names = [{}]\n  }}\n  selectors {{\n    role  = \"pod\"\n    label = {}\n    field = \"spec.nodeName=\" + coalesce(sys.env(\"HOSTNAME\"), constants.hostname)\n  }}\n}}\n\n",
+                    "discovery.kubernetes {id:?} {{\n  role = \"pod\"\n  namespaces {{\n    names = [{}]\n  }}\n  selectors {{\n    role  = \"pod\"\n    label = {}\n    field = \"spec.nodeName=\" + sys.env(\"{NODE_NAME_ENV}\")\n  }}\n}}\n\n",
                     quoted(namespace),
                     quoted(&selector),
                 );
@@ -162,10 +195,14 @@ fn vector(model: &Model, options: &EmitOptions) -> String {
     let mut sinks = Vec::new();
     for service in &model.services {
         let mut es_inputs = Vec::new();
-        for log in &service.logs {
+        for log in service.logs.iter().filter(|l| vector_ships(l, options)) {
             let id = log.component_id();
             sources.push((key(&id), vector_source(log)));
-            if let (true, Some(loki)) = (log.to_loki, &options.loki) {
+            let loki = options
+                .loki
+                .as_ref()
+                .filter(|_| options.shipping.loki_via_vector);
+            if let (true, Some(loki)) = (log.to_loki, loki) {
                 let labels = Node::Map(
                     log.loki_labels()
                         .into_iter()
@@ -187,6 +224,9 @@ fn vector(model: &Model, options: &EmitOptions) -> String {
                             .str("token", format!("${{{env}}}"))
                             .build(),
                     );
+                }
+                if let Some(tls) = vector_tls(&loki.tls) {
+                    sink = sink.entry("tls", tls);
                 }
                 sinks.push((key(format!("loki__{id}")), sink.build()));
             }
@@ -244,6 +284,9 @@ fn vector(model: &Model, options: &EmitOptions) -> String {
                         .build(),
                 );
             }
+            if let Some(tls) = vector_tls(&es.tls) {
+                sink = sink.entry("tls", tls);
+            }
             let id = service.name.replace('-', "_");
             sinks.push((key(format!("elasticsearch__{id}")), sink.build()));
         }
@@ -289,5 +332,288 @@ fn vector_source(log: &LogSource) -> Node {
             .str("type", "file")
             .entry("include", strings(paths.iter().map(String::as_str)))
             .build(),
+    }
+}
+
+/// A Vector sink's `tls` block, when lookout.yaml sets one.
+fn vector_tls(tls: &ShipperTls) -> Option<Node> {
+    if tls.ca_file.is_none() && !tls.insecure_skip_verify {
+        return None;
+    }
+    let mut block = Node::map().opt_str("ca_file", tls.ca_file.as_deref());
+    if tls.insecure_skip_verify {
+        block = block
+            .entry("verify_certificate", Node::Raw("false".into()))
+            .entry("verify_hostname", Node::Raw("false".into()));
+    }
+    Some(block.build())
+}
+
+/// The Downward API variable Alloy's field selector reads its node from.
+const NODE_NAME_ENV: &str = "NODE_NAME";
+/// Where the DaemonSets mount the Secret `lookout-shipping-tls`.
+pub const TLS_MOUNT: &str = "/etc/lookout/tls";
+/// Secrets the shippers read their credentials from, one key per
+/// environment variable lookout.yaml names.
+pub const CREDENTIALS_SECRET: &str = "lookout-shipping";
+
+#[derive(Clone, Copy, PartialEq)]
+enum Shipper {
+    Alloy,
+    Vector,
+}
+
+impl Shipper {
+    fn name(self) -> &'static str {
+        match self {
+            Shipper::Alloy => "alloy",
+            Shipper::Vector => "vector",
+        }
+    }
+}
+
+/// `kubernetes/shipping/<shipper>.yaml`: ServiceAccount, ClusterRole,
+/// ClusterRoleBinding, ConfigMap and DaemonSet, as one multi-document file.
+fn manifest(shipper: Shipper, config: String, options: &EmitOptions) -> Artifact {
+    let name = format!("lookout-{}", shipper.name());
+    let namespace = options.shipping.namespace.as_str();
+    let labels = || {
+        Node::map()
+            .str("app.kubernetes.io/name", name.as_str())
+            .str("app.kubernetes.io/managed-by", "lookout")
+            .build()
+    };
+    let metadata = |cluster_wide: bool| {
+        let mut meta = Node::map().str("name", name.as_str());
+        if !cluster_wide {
+            meta = meta.str("namespace", namespace);
+        }
+        meta.entry("labels", labels()).build()
+    };
+    let object = |kind: &str, api: &str, cluster_wide: bool| {
+        Node::map()
+            .str("apiVersion", api)
+            .str("kind", kind)
+            .entry("metadata", metadata(cluster_wide))
+    };
+    let strings = |items: &[&str]| strings(items.iter().copied());
+    // loki.source.kubernetes tails through the API (`pods/log`); Vector
+    // reads files and asks the API for pod metadata.
+    let resources: &[&str] = match shipper {
+        Shipper::Alloy => &["pods", "pods/log", "namespaces", "nodes"],
+        Shipper::Vector => &["pods", "namespaces", "nodes"],
+    };
+    let role = object("ClusterRole", "rbac.authorization.k8s.io/v1", true)
+        .entry(
+            "rules",
+            Node::Seq(vec![Node::map()
+                .entry("apiGroups", strings(&[""]))
+                .entry("resources", strings(resources))
+                .entry("verbs", strings(&["get", "list", "watch"]))
+                .build()]),
+        )
+        .build();
+    let binding = object("ClusterRoleBinding", "rbac.authorization.k8s.io/v1", true)
+        .entry(
+            "roleRef",
+            Node::map()
+                .str("apiGroup", "rbac.authorization.k8s.io")
+                .str("kind", "ClusterRole")
+                .str("name", name.as_str())
+                .build(),
+        )
+        .entry(
+            "subjects",
+            Node::Seq(vec![Node::map()
+                .str("kind", "ServiceAccount")
+                .str("name", name.as_str())
+                .str("namespace", namespace)
+                .build()]),
+        )
+        .build();
+    let (config_dir, config_file) = match shipper {
+        Shipper::Alloy => ("/etc/alloy", "config.alloy"),
+        Shipper::Vector => ("/etc/vector", "vector.yaml"),
+    };
+    let config_map = object("ConfigMap", "v1", false)
+        .entry(
+            "data",
+            Node::Map(vec![(config_file.into(), Node::Str(config))]),
+        )
+        .build();
+    let node_name = match shipper {
+        Shipper::Alloy => NODE_NAME_ENV,
+        Shipper::Vector => "VECTOR_SELF_NODE_NAME",
+    };
+    let mut env = vec![Node::map()
+        .str("name", node_name)
+        .entry(
+            "valueFrom",
+            Node::map()
+                .entry(
+                    "fieldRef",
+                    Node::map().str("fieldPath", "spec.nodeName").build(),
+                )
+                .build(),
+        )
+        .build()];
+    let credentials = [
+        options.loki.as_ref().and_then(|l| l.token_env.clone()),
+        options
+            .elasticsearch
+            .as_ref()
+            .and_then(|e| e.api_key_env.clone())
+            .filter(|_| shipper == Shipper::Vector),
+    ];
+    for variable in credentials.into_iter().flatten() {
+        env.push(
+            Node::map()
+                .str("name", variable.as_str())
+                .entry(
+                    "valueFrom",
+                    Node::map()
+                        .entry(
+                            "secretKeyRef",
+                            Node::map()
+                                .str("name", CREDENTIALS_SECRET)
+                                .str("key", variable.as_str())
+                                .entry("optional", Node::Raw("true".into()))
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        );
+    }
+    let args: &[&str] = match shipper {
+        Shipper::Alloy => &[
+            "run",
+            "/etc/alloy/config.alloy",
+            "--storage.path=/var/lib/alloy/data",
+        ],
+        Shipper::Vector => &["--config-dir", "/etc/vector/"],
+    };
+    let host_path = |volume: &str, path: &str| {
+        Node::map()
+            .str("name", volume)
+            .entry("hostPath", Node::map().str("path", path).build())
+            .build()
+    };
+    let mount = |volume: &str, path: &str, read_only: bool| {
+        let mut m = Node::map().str("name", volume).str("mountPath", path);
+        if read_only {
+            m = m.entry("readOnly", Node::Raw("true".into()));
+        }
+        m.build()
+    };
+    // Positions and checkpoints survive a restart on the node.
+    let data_dir = match shipper {
+        Shipper::Alloy => "/var/lib/alloy",
+        Shipper::Vector => "/var/lib/vector",
+    };
+    let volumes = Node::Seq(vec![
+        Node::map()
+            .str("name", "config")
+            .entry("configMap", Node::map().str("name", name.as_str()).build())
+            .build(),
+        Node::map()
+            .str("name", "tls")
+            .entry(
+                "secret",
+                Node::map()
+                    .str("secretName", "lookout-shipping-tls")
+                    .entry("optional", Node::Raw("true".into()))
+                    .build(),
+            )
+            .build(),
+        host_path("varlog", "/var/log"),
+        host_path("data", data_dir),
+    ]);
+    let container = Node::map()
+        .str("name", shipper.name())
+        .str(
+            "image",
+            match shipper {
+                Shipper::Alloy => options.shipping.alloy_image.as_str(),
+                Shipper::Vector => options.shipping.vector_image.as_str(),
+            },
+        )
+        .entry("args", strings(args))
+        .entry("env", Node::Seq(env))
+        .entry(
+            "volumeMounts",
+            Node::Seq(vec![
+                mount("config", config_dir, true),
+                mount("tls", TLS_MOUNT, true),
+                mount("varlog", "/var/log", true),
+                mount("data", data_dir, false),
+            ]),
+        )
+        .entry(
+            "resources",
+            Node::map()
+                .entry(
+                    "requests",
+                    Node::map()
+                        .str("cpu", "100m")
+                        .str("memory", "128Mi")
+                        .build(),
+                )
+                .entry("limits", Node::map().str("memory", "512Mi").build())
+                .build(),
+        )
+        .build();
+    let selector = Node::map().entry("matchLabels", labels()).build();
+    let daemon_set = object("DaemonSet", "apps/v1", false)
+        .entry(
+            "spec",
+            Node::map()
+                .entry("selector", selector)
+                .entry(
+                    "template",
+                    Node::map()
+                        .entry("metadata", Node::map().entry("labels", labels()).build())
+                        .entry(
+                            "spec",
+                            Node::map()
+                                .str("serviceAccountName", name.as_str())
+                                // Nodes with taints (control plane) run pods too.
+                                .entry(
+                                    "tolerations",
+                                    Node::Seq(vec![Node::map().str("operator", "Exists").build()]),
+                                )
+                                .entry("containers", Node::Seq(vec![container]))
+                                .entry("volumes", volumes)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        )
+        .build();
+    let service_account = object("ServiceAccount", "v1", false).build();
+    let documents = [service_account, role, binding, config_map, daemon_set];
+    let mut text = String::new();
+    for (i, document) in documents.iter().enumerate() {
+        let header: &[&str] = if i == 0 {
+            &[
+                GENERATED_MARKER,
+                "Runs the shipper on every node: kubectl apply --server-side -f <this file>.",
+                "Credentials: Secret `lookout-shipping`, one key per variable; TLS: Secret `lookout-shipping-tls`.",
+            ]
+        } else {
+            &[]
+        };
+        if i > 0 {
+            text.push_str("---\n");
+        }
+        text.push_str(&yaml::document(header, document));
+    }
+    Artifact {
+        path: options
+            .kubernetes_dir
+            .join("shipping")
+            .join(format!("{}.yaml", shipper.name())),
+        contents: text,
     }
 }

@@ -37,6 +37,9 @@ pub struct ProjectConfig {
     pub prometheus: Option<PrometheusConfig>,
     /// Alertmanager: `plan` and `status` check that it is up.
     pub alertmanager: Option<UrlConfig>,
+    /// Which shipper serves Loki, and the shipper DaemonSets.
+    #[serde(default)]
+    pub shipping: ShippingConfig,
     /// Mimir (or Cortex) ruler, instead of or beside Prometheus.
     pub mimir: Option<MimirConfig>,
     /// Labels added to every rule and alert of every service.
@@ -71,6 +74,36 @@ pub struct LokiConfig {
     /// Environment variable holding a bearer token, when Loki needs one.
     #[schemars(with = "Option<String>")]
     pub token_env: Option<Spanned<String>>,
+    /// How the shippers verify Loki's certificate.
+    pub tls: Option<ShipperTls>,
+}
+
+/// TLS settings the shipper configs carry, as seen from the shipper's pod:
+/// the DaemonSets mount the Secret `lookout-shipping-tls`, when it exists,
+/// at `/etc/lookout/tls`.
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipperTls {
+    /// A CA bundle in the shipper's pod, e.g. `/etc/lookout/tls/ca.crt`.
+    pub ca_file: Option<String>,
+    /// Skip certificate verification. For tests only.
+    pub insecure_skip_verify: Option<bool>,
+}
+
+/// Which shipper sends logs to Loki, and how the shippers run. Each
+/// destination gets exactly one shipper, so no line is stored twice.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShippingConfig {
+    /// `alloy` (default) or `vector`. Elasticsearch is always Vector's.
+    #[schemars(with = "Option<String>")]
+    pub loki: Option<Spanned<String>>,
+    /// Namespace of the shipper DaemonSets (default `monitoring`).
+    pub namespace: Option<String>,
+    /// Alloy's image; 1.4 or later (`sys.env`).
+    pub alloy_image: Option<String>,
+    /// Vector's image; 0.43 or later.
+    pub vector_image: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -84,6 +117,9 @@ pub struct ElasticsearchConfig {
     pub api_key_env: Option<Spanned<String>>,
     /// File holding the API key, for `apply` (shippers use `api_key_env`).
     pub api_key_file: Option<String>,
+    /// How the shippers verify Elasticsearch's certificate (ECK's is
+    /// self-signed by default).
+    pub tls: Option<ShipperTls>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -210,6 +246,11 @@ fn config_field_names(_: &str) -> &'static [&'static str] {
         "datasource",
         "api_key_file",
         "rules_path",
+        "tls",
+        "ca_file",
+        "insecure_skip_verify",
+        "alloy_image",
+        "vector_image",
     ]
 }
 

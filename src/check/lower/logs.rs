@@ -38,6 +38,17 @@ impl Lowering<'_> {
                     .map(|e| ("elasticsearch.api_key_env", e)),
             );
         }
+        if let Some(shipper) = &config.shipping.loki {
+            if !["alloy", "vector"].contains(&shipper.value.as_str()) {
+                let span = self.span(shipper);
+                self.error(
+                    "config::unknown-shipper",
+                    format!("unknown Loki shipper `{}`", shipper.value),
+                    span,
+                )
+                .help = Some("`shipping.loki` is `alloy` (the default) or `vector`".into());
+            }
+        }
         for (key, url) in urls {
             if !super::is_http_url(&url.value) {
                 let span = self.span(url);
