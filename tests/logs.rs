@@ -205,6 +205,90 @@ fn kibana_lines_parse_and_references_resolve() {
 }
 
 #[test]
+fn kibana_panels_are_ones_lens_can_render() {
+    let artifacts = examples();
+    let ndjson = under(&artifacts, "dashboards/kibana")
+        .into_iter()
+        .find(|a| a.path.ends_with("payments-api.ndjson"))
+        .unwrap();
+    let objects = kibana_objects(ndjson);
+    let lens = |slug: &str| {
+        let id = format!("lookout-payments-api-{slug}");
+        objects
+            .iter()
+            .find(|o| o["id"] == json!(id))
+            .unwrap_or_else(|| panic!("no {id}"))
+            .clone()
+    };
+    let columns = |object: &Value| {
+        object["attributes"]["state"]["datasourceStates"]["formBased"]["layers"]["layer1"]
+            ["columns"]
+            .clone()
+    };
+    // Terms are ranked by a plain metric: Lens cannot sort by a formula
+    // (kibana#123695) and sends an order Elasticsearch rejects.
+    for object in objects.iter().filter(|o| o["type"] == "lens") {
+        let columns = columns(object);
+        for column in columns.as_object().unwrap().values() {
+            if column["operationType"] == "terms" {
+                let by = column["params"]["orderBy"]["columnId"].as_str().unwrap();
+                let op = &columns[by]["operationType"];
+                assert!(
+                    op == "count" || op == "percentile",
+                    "{}: terms ordered by a {op} column",
+                    object["id"]
+                );
+            }
+        }
+    }
+    let percentiles = columns(&lens("latency-percentiles"));
+    for p in [50, 95, 99] {
+        assert_eq!(
+            percentiles[format!("p{p}")]["params"]["percentile"],
+            json!(p)
+        );
+        assert_eq!(
+            percentiles[format!("p{p}")]["sourceField"],
+            "event.duration"
+        );
+    }
+    let top = columns(&lens("top-endpoints"));
+    assert_eq!(top["path"]["params"]["orderBy"]["columnId"], "requests");
+    assert_eq!(
+        top["errors"]["filter"]["query"],
+        "http.response.status_code >= 500"
+    );
+    assert_eq!(top["error_rate"]["operationType"], "formula");
+    assert_eq!(
+        columns(&lens("endpoint-latency"))["p95"]["params"]["percentile"],
+        json!(95)
+    );
+    // Explicit ranges, contiguous and ending open, in nanoseconds.
+    let histogram = columns(&lens("latency-histogram"));
+    assert_eq!(histogram["duration"]["params"]["type"], "range");
+    let ranges = histogram["duration"]["params"]["ranges"]
+        .as_array()
+        .unwrap();
+    assert_eq!(ranges[0]["from"], json!(0));
+    assert_eq!(ranges[1]["from"], json!(5_000_000), "5 ms in ns");
+    for pair in ranges.windows(2) {
+        assert_eq!(pair[0]["to"], pair[1]["from"]);
+    }
+    assert_eq!(ranges.last().unwrap()["to"], Value::Null);
+    // The duration format names its unit.
+    let data_view = objects
+        .iter()
+        .find(|o| o["type"] == "index-pattern")
+        .unwrap();
+    let formats: Value =
+        serde_json::from_str(data_view["attributes"]["fieldFormatMap"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        formats["event.duration"]["params"]["showSuffix"],
+        json!(true)
+    );
+}
+
+#[test]
 fn kibana_migration_versions_match_the_stated_minimum() {
     let parse = |v: &str| -> Vec<u32> { v.split('.').map(|p| p.parse().unwrap()).collect() };
     let minimum = parse(kibana::MIN_KIBANA);
