@@ -637,6 +637,8 @@ fn json_lines_become_ecs_fields() {
     assert_eq!(get(&doc, "http.response.status_code"), Some(&json!(503)));
     assert_eq!(get(&doc, "http.request.method"), Some(&json!("POST")));
     assert_eq!(get(&doc, "url.path"), Some(&json!("/v1/refunds/abc")));
+    // The spec's `routes` fold the id out, for the endpoint panels.
+    assert_eq!(get(&doc, "http.route"), Some(&json!("/v1/refunds/:id")));
     assert_eq!(get(&doc, "event.duration"), Some(&json!(42_500_000)));
     assert_eq!(get(&doc, "client.ip"), Some(&json!("192.0.2.10")));
     assert_eq!(
@@ -655,6 +657,18 @@ fn json_lines_become_ecs_fields() {
     assert_eq!(get(&doc, "client.ip"), None);
     assert_eq!(get(&doc, "http.response.status_code"), Some(&json!(200)));
     assert_eq!(get(&doc, "error"), None);
+    // A path no route covers is its own route; a deeper one is not folded.
+    assert_eq!(get(&doc, "http.route"), Some(&json!("/")));
+    let doc = index(
+        &ingest,
+        "lookout-logs-payments-api",
+        "payments-api.app",
+        r#"{"duration_ms":1,"http":{"method":"GET","path":"/v1/payments/p_1/captures","status":200}}"#,
+    );
+    assert_eq!(
+        get(&doc, "http.route"),
+        Some(&json!("/v1/payments/p_1/captures"))
+    );
 }
 
 /// Every leaf field of a document, as a dotted path.

@@ -619,7 +619,8 @@ fn kibana_import_is_multipart_with_xsrf_and_its_body_is_checked() {
             .starts_with("multipart/form-data"));
         assert_eq!(import.header("authorization"), Some("ApiKey a2li"));
     }
-    assert_eq!(kibana.state.lock().unwrap().objects.len(), 2 * 7);
+    // Per file: the dashboard, the data view and six visualisations.
+    assert_eq!(kibana.state.lock().unwrap().objects.len(), 2 * 8);
 
     // Kibana answers 200 with success:false: the object errors must surface.
     kibana

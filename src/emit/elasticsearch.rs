@@ -51,6 +51,7 @@ pub const ECS_FIELDS: &[(&str, &str)] = &[
     ("url.original", "keyword"),
     ("url.path", "keyword"),
     ("url.query", "keyword"),
+    ("http.route", "keyword"),
     ("client.ip", "ip"),
     ("user.name", "keyword"),
     ("user_agent.original", "keyword"),
@@ -236,6 +237,9 @@ fn log_pipeline_body(log: &LogSource, meta: &Value) -> Value {
             if let Some(agent) = &f.user_agent {
                 moves.push((agent, "user_agent.original"));
             }
+            if let Some(route) = &f.route {
+                moves.push((route, ROUTE_FIELD));
+            }
             for (from, to) in moves {
                 processors.push(json!({"rename": {
                     "field": format!("{scratch}.{from}"),
@@ -267,6 +271,7 @@ fn log_pipeline_body(log: &LogSource, meta: &Value) -> Value {
             processors.push(split_url());
         }
     }
+    processors.extend(route_processors(log));
     processors.push(json!({"script": {
         "lang": "painless",
         "source": DURATION_SCRIPT,
@@ -289,6 +294,31 @@ fn log_pipeline_body(log: &LogSource, meta: &Value) -> Value {
         "processors": processors,
         "on_failure": on_failure(),
     })
+}
+
+/// The endpoint the Kibana panels group by: the application's route when
+/// the line has one, else the path with the spec's `routes` folding ids
+/// into `:name` (`/v1/refunds/8f3a` → `/v1/refunds/:id`), tried in order.
+/// Not in ECS; named as OpenTelemetry names it.
+pub const ROUTE_FIELD: &str = "http.route";
+
+fn route_processors(log: &LogSource) -> Vec<Value> {
+    let mut processors = vec![json!({"set": {
+        "field": ROUTE_FIELD,
+        "copy_from": "url.path",
+        "override": false,
+        // A line without a path (a malformed request) has no route.
+        "ignore_failure": true,
+    }})];
+    for route in &log.routes {
+        processors.push(json!({"gsub": {
+            "field": ROUTE_FIELD,
+            "pattern": route.regex(),
+            "replacement": route.template,
+            "ignore_missing": true,
+        }}));
+    }
+    processors
 }
 
 /// `url.original` → `url.path` and `url.query`.

@@ -29,8 +29,9 @@ const INDEX_PATTERN_VERSION: &str = "8.0.0";
 const LENS_VERSION: &str = "8.9.0";
 const DASHBOARD_VERSION: &str = "8.9.0";
 
-/// The endpoint the panels group by: the path without its query.
-const ENDPOINT_FIELD: &str = "url.path";
+/// The endpoint the panels group by: the route, so paths that differ only
+/// by an id make one row (see `elasticsearch::ROUTE_FIELD`).
+const ENDPOINT_FIELD: &str = super::elasticsearch::ROUTE_FIELD;
 
 /// Lens layer id; each visualisation has one layer.
 const LAYER: &str = "layer1";

@@ -23,6 +23,35 @@ pub struct LogSource {
     pub to_elasticsearch: bool,
     /// How long Elasticsearch keeps the lines.
     pub retention: Duration,
+    /// Route templates folding ids out of paths, in the spec's order.
+    pub routes: Vec<Route>,
+}
+
+/// A route template such as `/v1/refunds/:id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub template: String,
+}
+
+impl Route {
+    /// An anchored regex for the paths the template covers: each `:name`
+    /// segment matches one segment. Literal segments are limited to
+    /// `[A-Za-z0-9._~-]` by lowering, so only `.` needs escaping, and the
+    /// regex reads the same in Java (Elasticsearch), RE2 and Rust.
+    pub fn regex(&self) -> String {
+        let segments: Vec<String> = self
+            .template
+            .split('/')
+            .map(|segment| {
+                if segment.starts_with(':') {
+                    "[^/]+".to_string()
+                } else {
+                    segment.replace('.', "\\.")
+                }
+            })
+            .collect();
+        format!("^{}$", segments.join("/"))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +94,8 @@ pub struct LogFields {
     pub duration_unit: DurationUnit,
     pub client: Option<String>,
     pub user_agent: Option<String>,
+    /// The key of the application's own route, when the line has one.
+    pub route: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,4 +246,16 @@ pub fn log_pipeline(source: &LogSource) -> String {
 
 fn logql_escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Route;
+
+    #[test]
+    fn route_templates_become_anchored_segment_regexes() {
+        let route = |t: &str| Route { template: t.into() }.regex();
+        assert_eq!(route("/v1/refunds/:id"), "^/v1/refunds/[^/]+$");
+        assert_eq!(route("/v1/a.b/:x/items"), "^/v1/a\\.b/[^/]+/items$");
+    }
 }

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 pub use burn_rate::{fmt_num, fmt_short, round_sig, Severity, WindowPair, DEFAULT_PAIRS};
 pub use duration::{humanize, Duration};
-pub use logs::{DurationUnit, LogFields, LogFormat, LogInput, LogSource};
+pub use logs::{DurationUnit, LogFields, LogFormat, LogInput, LogSource, Route};
 
 /// Every service, sorted by name.
 #[derive(Debug, Clone)]
@@ -57,7 +57,7 @@ impl Service {
     /// The SLOs over logs, whose 5m counts the Loki ruler records.
     pub fn log_slos(&self) -> impl Iterator<Item = (&Slo, &LogSli)> {
         self.slos.iter().filter_map(|slo| match &slo.sli {
-            Sli::Logs(log) => Some((slo, log)),
+            Sli::Logs(log) => Some((slo, log.as_ref())),
             _ => None,
         })
     }
@@ -170,7 +170,7 @@ pub enum Sli {
     /// A user-written error ratio.
     Raw { error_ratio: QueryTemplate },
     /// Lines of a declared log stream, counted by the Loki ruler.
-    Logs(LogSli),
+    Logs(Box<LogSli>),
 }
 
 /// A log SLI: the events are the lines the `events` stages keep, and the

@@ -64,6 +64,11 @@ pub struct LogSpec {
     /// How long Elasticsearch keeps the lines, e.g. `14d` (default `30d`).
     #[schemars(with = "Option<String>", regex(pattern = r"^[0-9]+[hdw]$"))]
     pub retention: Option<Spanned<String>>,
+    /// Route templates that fold ids out of paths, tried in order, e.g.
+    /// `/v1/refunds/:id`: a `:name` segment matches any one segment. The
+    /// result is `http.route`, which the endpoint panels group by.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub routes: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -129,6 +134,10 @@ pub struct FieldsSpec {
     /// User agent (optional).
     #[schemars(with = "Option<String>")]
     pub user_agent: Option<Spanned<String>>,
+    /// The route the application matched, e.g. `/v1/refunds/{id}`
+    /// (optional; else the path, folded by `routes`).
+    #[schemars(with = "Option<String>")]
+    pub route: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]

@@ -245,12 +245,44 @@ impl Ingest {
                 Ok(())
             }
             "set" => {
-                known(&["field", "value"])?;
-                let value = match &config["value"] {
-                    Value::String(s) => json!(render_mustache(s, doc)),
-                    other => other.clone(),
+                known(&["field", "value", "copy_from", "override"])?;
+                // `override: false` leaves a field that is already there and not null.
+                if config["override"] == json!(false)
+                    && get(doc, field).is_some_and(|v| !v.is_null())
+                {
+                    return Ok(());
+                }
+                let value = match (&config["value"], config["copy_from"].as_str()) {
+                    (Value::Null, Some(from)) => get(doc, from).cloned().ok_or(format!(
+                        "field [{from}] not present as part of path [{from}]"
+                    ))?,
+                    (Value::String(s), None) => json!(render_mustache(s, doc)),
+                    (other, None) => other.clone(),
+                    (_, Some(_)) => return Err("cannot set both `value` and `copy_from`".into()),
                 };
                 set(doc, field, value);
+                Ok(())
+            }
+            "gsub" => {
+                // Java regex in Elasticsearch; the patterns lookout writes
+                // (anchors, `[^/]+`, escaped dots) read the same here.
+                known(&[
+                    "field",
+                    "pattern",
+                    "replacement",
+                    "ignore_missing",
+                    "target_field",
+                ])?;
+                let Some(text) = get(doc, field).and_then(Value::as_str).map(str::to_string) else {
+                    return skip_or_fail(ignore_missing, field);
+                };
+                let pattern = fancy_regex::Regex::new(config["pattern"].as_str().unwrap())
+                    .map_err(|e| e.to_string())?;
+                let replaced = pattern
+                    .replace_all(&text, config["replacement"].as_str().unwrap())
+                    .into_owned();
+                let target = config["target_field"].as_str().unwrap_or(field);
+                set(doc, target, json!(replaced));
                 Ok(())
             }
             "remove" => {

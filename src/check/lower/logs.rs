@@ -7,7 +7,7 @@ use serde_saphyr::Spanned;
 use super::{Lowering, MAX_SERVICE_NAME};
 use crate::check::logql;
 use crate::diag::Span;
-use crate::model::{Duration, LogFields, LogFormat, LogInput, LogSli, LogSource, Sli};
+use crate::model::{Duration, LogFields, LogFormat, LogInput, LogSli, LogSource, Route, Sli};
 use crate::spec::v1::{self, Destination, FieldsSpec, LogSpec, LogsSliSpec};
 
 /// Log names end up in Alloy and Vector component ids and ES pipeline ids.
@@ -198,6 +198,11 @@ impl Lowering<'_> {
             }
             (_, Some(fields)) => self.fields(&fields.value),
         };
+        let routes = spec
+            .routes
+            .as_ref()
+            .map(|routes| self.routes(routes))
+            .unwrap_or_default();
         let (to_loki, to_elasticsearch) = self.destinations(&spec.destinations);
         let retention = match &spec.retention {
             None => DEFAULT_RETENTION,
@@ -215,7 +220,47 @@ impl Lowering<'_> {
             to_loki,
             to_elasticsearch,
             retention,
+            routes,
         })
+    }
+
+    /// Route templates: `/`-separated segments, each literal
+    /// `[A-Za-z0-9._~-]+` or a `:name` placeholder.
+    fn routes(&mut self, spec: &Spanned<Vec<Spanned<String>>>) -> Vec<Route> {
+        let mut routes = Vec::new();
+        for route in &spec.value {
+            let template = route.value.trim();
+            let valid_segment = |segment: &str| match segment.strip_prefix(':') {
+                Some(name) => {
+                    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                }
+                None => {
+                    !segment.is_empty()
+                        && segment
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"._~-".contains(&b))
+                }
+            };
+            let valid = template
+                .strip_prefix('/')
+                .is_some_and(|rest| rest.split('/').all(valid_segment));
+            if valid {
+                routes.push(Route {
+                    template: template.to_string(),
+                });
+            } else {
+                let span = self.span(route);
+                self.error(
+                    "spec::invalid-route",
+                    format!("`{}` is not a route template", route.value),
+                    span,
+                )
+                .help = Some(
+                    "write the path with a `:name` segment for each id, e.g. `/v1/refunds/:id`; literal segments use letters, digits and `._~-`".into(),
+                );
+            }
+        }
+        routes
     }
 
     fn log_input(&mut self, source: &Spanned<v1::LogSourceSpec>) -> Option<LogInput> {
@@ -329,6 +374,7 @@ impl Lowering<'_> {
         let duration = key(self, &spec.duration, "duration");
         let client = spec.client.as_ref().map(|c| key(self, c, "client"));
         let user_agent = spec.user_agent.as_ref().map(|c| key(self, c, "user_agent"));
+        let route = spec.route.as_ref().map(|c| key(self, c, "route"));
         let duration_unit = match spec.duration_unit.as_ref().map(|u| u.value) {
             None | Some(v1::DurationUnit::Seconds) => crate::model::DurationUnit::Seconds,
             Some(v1::DurationUnit::Milliseconds) => crate::model::DurationUnit::Milliseconds,
@@ -343,6 +389,7 @@ impl Lowering<'_> {
             duration_unit,
             client,
             user_agent,
+            route,
         })
     }
 
@@ -474,11 +521,11 @@ impl Lowering<'_> {
         if !ok {
             return None;
         }
-        Some(Sli::Logs(LogSli {
+        Some(Sli::Logs(Box::new(LogSli {
             log: log?,
             events: events?,
             errors: errors?,
-        }))
+        })))
     }
 
     fn stages(&mut self, spec: &Spanned<String>) -> Option<String> {
@@ -516,6 +563,7 @@ fn nginx_fields() -> LogFields {
         duration_unit: crate::model::DurationUnit::Seconds,
         client: Some("remote_addr".into()),
         user_agent: Some("http_user_agent".into()),
+        route: None,
     }
 }
 
