@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use support::fake::{FakeServer, Reply};
-use support::servers::{free_port, get, start, wait_for};
+use support::servers::{free_port, get, start_prometheus, wait_for};
 
 const SHOP: &str = r#"service: shop
 team: web
@@ -227,16 +227,7 @@ fn grafana_renders_one_overview_row_per_slo_with_the_right_values() {
         ),
     )
     .unwrap();
-    let _prometheus = start(
-        "prometheus",
-        &[
-            "--config.file=prometheus.yml".into(),
-            format!("--storage.tsdb.path={}", root.join("data").display()),
-            format!("--web.listen-address=127.0.0.1:{port}"),
-        ],
-        root,
-        &format!("http://127.0.0.1:{port}/-/ready"),
-    );
+    let _prometheus = start_prometheus(root, port, &[]);
     let prometheus = format!("http://127.0.0.1:{port}");
 
     // Ready when every alert below is in its final state (payments pages

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::servers::{free_port, get, start, wait_for};
+use support::servers::{free_port, get, start, start_prometheus, wait_for};
 
 const SPEC: &str = r#"service: prom
 team: sre
@@ -95,17 +95,7 @@ fn apply_loads_every_group_status_reads_them_and_the_page_reaches_alertmanager()
         root,
         &format!("http://127.0.0.1:{am_port}/-/ready"),
     );
-    let _prometheus = start(
-        "prometheus",
-        &[
-            "--config.file=prometheus.yml".into(),
-            format!("--storage.tsdb.path={}", root.join("data").display()),
-            format!("--web.listen-address=127.0.0.1:{prom_port}"),
-            "--web.enable-lifecycle".into(),
-        ],
-        root,
-        &format!("http://127.0.0.1:{prom_port}/-/ready"),
-    );
+    let _prometheus = start_prometheus(root, prom_port, &["--web.enable-lifecycle"]);
 
     // plan: changes, exit 3, nothing written.
     let (code, out) = lookout(root, &["plan"]);
@@ -265,16 +255,7 @@ fn a_prometheus_without_the_lifecycle_api_is_reported() {
         "global: {evaluation_interval: 1s}\n",
     )
     .unwrap();
-    let _prometheus = start(
-        "prometheus",
-        &[
-            "--config.file=prometheus.yml".into(),
-            format!("--storage.tsdb.path={}", root.join("data").display()),
-            format!("--web.listen-address=127.0.0.1:{port}"),
-        ],
-        root,
-        &format!("http://127.0.0.1:{port}/-/ready"),
-    );
+    let _prometheus = start_prometheus(root, port, &[]);
     let (code, out) = lookout(root, &["apply"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("--web.enable-lifecycle"), "{out}");

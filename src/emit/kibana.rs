@@ -260,15 +260,7 @@ fn requests_by_status(service: &Service, data_view: &str) -> Visualisation {
         })
         .collect();
     let columns = json!({
-        "time": {
-            "label": "@timestamp",
-            "dataType": "date",
-            "operationType": "date_histogram",
-            "sourceField": "@timestamp",
-            "isBucketed": true,
-            "scale": "interval",
-            "params": {"interval": "auto", "includeEmptyRows": true, "dropPartials": false},
-        },
+        "time": date_histogram(),
         "status_class": {
             "label": "Status class",
             "customLabel": true,

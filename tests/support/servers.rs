@@ -65,3 +65,20 @@ pub fn start(program: &str, args: &[String], dir: &Path, ready: &str) -> Server 
     );
     server
 }
+
+/// A Prometheus on `port` with `root/prometheus.yml` and its data under
+/// `root/data`; `extra` flags such as `--web.enable-lifecycle` follow.
+pub fn start_prometheus(root: &Path, port: u16, extra: &[&str]) -> Server {
+    let mut args = vec![
+        "--config.file=prometheus.yml".to_string(),
+        format!("--storage.tsdb.path={}", root.join("data").display()),
+        format!("--web.listen-address=127.0.0.1:{port}"),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    start(
+        "prometheus",
+        &args,
+        root,
+        &format!("http://127.0.0.1:{port}/-/ready"),
+    )
+}
