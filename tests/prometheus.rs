@@ -260,3 +260,104 @@ fn a_prometheus_without_the_lifecycle_api_is_reported() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("--web.enable-lifecycle"), "{out}");
 }
+
+#[test]
+fn plan_reports_a_pending_reload_stray_groups_and_foreign_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let port = free_port();
+    std::fs::create_dir_all(root.join("rules.d")).unwrap();
+    std::fs::create_dir_all(root.join("other.d")).unwrap();
+    std::fs::create_dir_all(root.join("slos")).unwrap();
+    std::fs::write(root.join("slos/prom.yaml"), SPEC).unwrap();
+    std::fs::write(
+        root.join("lookout.yaml"),
+        format!("runbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{port}, rules_dir: rules.d}}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("prometheus.yml"),
+        format!(
+            "global: {{evaluation_interval: 1s}}\nrule_files: ['{0}/rules.d/*.yaml', '{0}/other.d/*.yaml']\n",
+            root.display()
+        ),
+    )
+    .unwrap();
+    let prometheus = start_prometheus(root, port, &["--web.enable-lifecycle"]);
+    let loaded_rules = || {
+        get(&format!("http://127.0.0.1:{port}/api/v1/rules"))
+            .unwrap()
+            .1
+    };
+
+    // Someone else's file where lookout's would go: a conflict, untouched.
+    std::fs::write(root.join("rules.d/prom.yaml"), "groups: []\n").unwrap();
+    let (code, out) = lookout(root, &["plan"]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("! rule file prom.yaml"), "{out}");
+    std::fs::remove_file(root.join("rules.d/prom.yaml")).unwrap();
+
+    let (code, out) = lookout(root, &["apply"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = lookout(root, &["plan"]);
+    assert_eq!(code, 0, "{out}");
+
+    // Prometheus stops answering: apply cannot see what it runs, so it
+    // fails and writes nothing rather than guess.
+    let spec = SPEC.replace("objective: 99\n", "objective: 99.5\n");
+    std::fs::write(root.join("slos/prom.yaml"), spec).unwrap();
+    prometheus.signal("STOP");
+    let (code, out) = lookout(root, &["apply", "--timeout", "1", "--retries", "0"]);
+    prometheus.signal("CONT");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("cannot read the rules Prometheus runs"),
+        "{out}"
+    );
+    assert!(!std::fs::read_to_string(root.join("rules.d/prom.yaml"))
+        .unwrap()
+        .contains("vector(0.995)"));
+
+    // The new file lands without a reload (a sync of the directory, or an
+    // apply cut short): current on disk, stale in Prometheus.
+    let (code, out) = lookout(root, &["build", "--out", "built"]);
+    assert_eq!(code, 0, "{out}");
+    std::fs::copy(
+        root.join("built/rules/prom.yaml"),
+        root.join("rules.d/prom.yaml"),
+    )
+    .unwrap();
+    assert!(
+        !loaded_rules().contains("vector(0.995)"),
+        "still the old rules"
+    );
+    let (code, out) = lookout(root, &["plan"]);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains("~ rule file prom.yaml") && out.contains("reload pending"),
+        "{out}"
+    );
+    let (code, out) = lookout(root, &["apply"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(loaded_rules().contains("vector(0.995)"));
+    let (code, out) = lookout(root, &["plan"]);
+    assert_eq!(code, 0, "{out}");
+
+    // A copy of lookout's groups loaded from elsewhere is named.
+    std::fs::copy(
+        root.join("rules.d/prom.yaml"),
+        root.join("other.d/old-copy.yaml"),
+    )
+    .unwrap();
+    let _ = reqwest::blocking::Client::new()
+        .post(format!("http://127.0.0.1:{port}/-/reload"))
+        .send()
+        .unwrap();
+    let (code, out) = lookout(root, &["plan"]);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains("stray group lookout:prom:always-failing:sli")
+            && out.contains("old-copy.yaml"),
+        "{out}"
+    );
+}

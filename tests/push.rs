@@ -909,37 +909,27 @@ fn tls_settings_are_checked_before_any_request() {
 }
 
 #[test]
-fn a_rule_file_lookout_did_not_write_is_a_conflict() {
+fn an_unreachable_prometheus_fails_the_plan_instead_of_passing_as_unchanged() {
+    // tests/prometheus.rs covers a reachable one, conflicts included.
     let dir = project("prometheus: {url: http://127.0.0.1:9, rules_dir: rules.d}\n");
     std::fs::create_dir(dir.path().join("rules.d")).unwrap();
-    std::fs::write(dir.path().join("rules.d/public-api.yaml"), "groups: []\n").unwrap();
     let mut run = only(&["prometheus"]);
+    run.http.retries = 0;
     let plan = push(dir.path(), false, &run);
-    let conflicts: Vec<_> = target(&plan, "prometheus")
-        .changes
-        .iter()
-        .filter(|c| c.action == Action::Conflict)
-        .map(|c| c.id.clone())
-        .collect();
-    assert_eq!(conflicts, ["public-api.yaml"]);
-    // apply leaves it alone (and fails on the unreachable reload check).
+    assert!(plan.failed());
+    let failures = failures(&plan);
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.contains("cannot read the rules Prometheus runs")),
+        "{failures:?}"
+    );
     let report = push(dir.path(), true, &run);
     assert!(report.failed());
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("rules.d/public-api.yaml")).unwrap(),
-        "groups: []\n"
-    );
-    run.mode.adopt = true;
-    let plan = push(dir.path(), false, &run);
-    assert_eq!(
-        target(&plan, "prometheus")
-            .changes
-            .iter()
-            .find(|c| c.id == "public-api.yaml")
-            .unwrap()
-            .action,
-        Action::Update
-    );
+    assert!(std::fs::read_dir(dir.path().join("rules.d"))
+        .unwrap()
+        .next()
+        .is_none());
 }
 
 /// A fake Grafana behind TLS with a fresh self-signed certificate for

@@ -65,10 +65,13 @@ pub fn promql_string(value: &str) -> String {
     out
 }
 
+/// The prefix of every rule group lookout writes.
+pub const GROUP_PREFIX: &str = "lookout:";
+
 /// Rule group names; colons keep `service` and `slo` apart unambiguously,
 /// since neither may contain one.
 pub fn group(slo: &Slo, part: &str) -> String {
-    format!("lookout:{}:{}:{part}", slo.service, slo.name)
+    format!("{GROUP_PREFIX}{}:{}:{part}", slo.service, slo.name)
 }
 
 /// `checkout` + `availability` → `CheckoutAvailabilityErrorBudgetBurn`.

@@ -1,11 +1,20 @@
 //! Prometheus: rule files written into `rules_dir`, then a reload.
 //!
-//! Files are compared with what is in the directory. A file lookout would
-//! write whose existing version lacks the ownership marker is a conflict.
-//! After any change lookout calls `POST /-/reload` (which needs
-//! `--web.enable-lifecycle`), then reads `GET /api/v1/rules` back to
-//! confirm that every group it declared is loaded. Also here: the
-//! Alertmanager readiness check.
+//! `plan` compares the files with what is in the directory (a file lookout
+//! would write whose existing version lacks the ownership marker is a
+//! conflict), and a current file with what Prometheus runs: the groups it
+//! has loaded from that very file (`GET /api/v1/rules`, by each group's
+//! `file`), and whether its last reload succeeded after the file was
+//! written (`prometheus_config_last_reload_successful` and
+//! `…_success_timestamp_seconds` on `/metrics`). A file Prometheus has not
+//! loaded is a "reload pending" change; lookout's groups loaded from
+//! another file are reported as stray. An unreachable Prometheus fails the
+//! plan rather than passing as "unchanged".
+//!
+//! After any change `apply` calls `POST /-/reload` (which needs
+//! `--web.enable-lifecycle`), then reads the rules back to confirm that
+//! every declared group is loaded from the file lookout wrote. Also here:
+//! the Alertmanager readiness check.
 
 use std::path::PathBuf;
 
@@ -13,6 +22,7 @@ use reqwest::Method;
 
 use super::http::{Body, Endpoint, HttpOptions};
 use super::{diff, Action, Change, Desired, Live, Mode, Payload, Target};
+use crate::model::names;
 
 pub struct Prometheus {
     endpoint: Endpoint,
@@ -28,6 +38,31 @@ impl Prometheus {
             endpoint: endpoint(&config.url, http)?,
             rules_dir,
         })
+    }
+
+    /// When the last successful rule reload happened (Unix seconds), and
+    /// whether the last reload succeeded, from Prometheus's own metrics.
+    fn last_reload(&self) -> Result<(f64, bool), String> {
+        let response = self.endpoint.get("/metrics").map_err(|e| e.to_string())?;
+        response
+            .success()
+            .map_err(|e| format!("GET /metrics: {e}"))?;
+        let metric = |name: &str| {
+            response.body.lines().find_map(|line| {
+                let value = line.strip_prefix(name)?.strip_prefix(' ')?;
+                value.trim().parse::<f64>().ok()
+            })
+        };
+        match (
+            metric("prometheus_config_last_reload_success_timestamp_seconds"),
+            metric("prometheus_config_last_reload_successful"),
+        ) {
+            (Some(at), Some(ok)) => Ok((at, ok == 1.0)),
+            _ => Err(
+                "GET /metrics: no prometheus_config_last_reload_* metrics; is this Prometheus?"
+                    .into(),
+            ),
+        }
     }
 
     /// Rule group names the server has loaded, with their health.
@@ -65,6 +100,10 @@ impl Target for Prometheus {
     }
 
     fn plan(&self, desired: &Desired, mode: Mode) -> Result<Vec<Change>, String> {
+        let loaded = self
+            .loaded_groups()
+            .map_err(|e| format!("cannot read the rules Prometheus runs: {e}"))?;
+        let (reloaded_at, reload_ok) = self.last_reload()?;
         let mut changes = Vec::new();
         for (name, text) in &desired.rule_files {
             let path = self.rules_dir.join(name);
@@ -82,7 +121,65 @@ impl Target for Prometheus {
                 live.as_deref()
                     .map_or_else(String::new, |live| diff::unified(live, text))
             });
-            changes.push(change.payload(Payload::Text(text.clone())));
+            if change.action != Action::Unchanged {
+                changes.push(change.payload(Payload::Text(text.clone())));
+                continue;
+            }
+            // Current on disk: is it what Prometheus runs?
+            let mut running: Vec<&str> = loaded
+                .iter()
+                .filter(|(file, _, _)| same_file(file, &path))
+                .map(|(_, group, _)| group.as_str())
+                .collect();
+            running.sort_unstable();
+            let mut declared = group_names(text);
+            declared.sort_unstable();
+            let written = std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0.0, |d| d.as_secs_f64());
+            let pending = if running != declared {
+                Some(format!(
+                    "reload pending: Prometheus runs {} of the file's {} groups from {}",
+                    running.len(),
+                    declared.len(),
+                    path.display()
+                ))
+            } else if !reload_ok {
+                Some("reload pending: Prometheus's last reload failed".into())
+            } else if written > reloaded_at {
+                Some(
+                    "reload pending: the file changed after Prometheus last loaded its rules"
+                        .into(),
+                )
+            } else {
+                None
+            };
+            changes.push(match pending {
+                // Nothing to write; the reload in `finish` does the work.
+                Some(reason) => {
+                    Change::new("prometheus", KIND, name, Action::Update).detail(reason)
+                }
+                None => change,
+            });
+        }
+        // lookout's groups loaded from a file lookout does not write there.
+        for (file, group, _) in &loaded {
+            let ours = desired
+                .rule_files
+                .keys()
+                .any(|name| same_file(file, &self.rules_dir.join(name)));
+            if group.starts_with(names::GROUP_PREFIX) && !ours {
+                changes.push(
+                    Change::new("prometheus", "stray group", group, Action::Conflict).detail(
+                        format!(
+                            "Prometheus loads this lookout group from {file}, outside {}; remove that file or drop it from rule_files",
+                            self.rules_dir.display()
+                        ),
+                    ),
+                );
+            }
         }
         if mode.prune {
             let entries = match std::fs::read_dir(&self.rules_dir) {
@@ -122,6 +219,8 @@ impl Target for Prometheus {
         let result = match (&change.action, &change.payload) {
             (Action::Delete, _) => crate::out::remove(&path),
             (_, Payload::Text(text)) => crate::out::write_atomic(&path, text),
+            // A pending reload: the file is current, `finish` reloads.
+            (Action::Update, Payload::None) => Ok(()),
             _ => return Err("nothing to write".into()),
         };
         result.map_err(|e| format!("{}: {e}", path.display()))
@@ -151,9 +250,10 @@ impl Target for Prometheus {
         let mut missing = Vec::new();
         for (file, text) in &desired.rule_files {
             for group in group_names(text) {
+                let path = self.rules_dir.join(file);
                 let found = loaded
                     .iter()
-                    .find(|(f, g, _)| *g == group && f.ends_with(file.as_str()));
+                    .find(|(f, g, _)| *g == group && same_file(f, &path));
                 match found {
                     None => missing.push(format!("{group} ({file})")),
                     Some((_, _, false)) => {
@@ -174,6 +274,24 @@ impl Target for Prometheus {
             ))
         }
     }
+}
+
+/// Whether the file Prometheus names (as its `rule_files` globs expand,
+/// relative to its own working directory) is `path`: the same path, the
+/// same file once resolved, or, where Prometheus sees the directory under
+/// another mount, the same directory and file name.
+fn same_file(prometheus_file: &str, path: &std::path::Path) -> bool {
+    let theirs = std::path::Path::new(prometheus_file);
+    if theirs == path {
+        return true;
+    }
+    if let (Ok(a), Ok(b)) = (theirs.canonicalize(), path.canonicalize()) {
+        return a == b;
+    }
+    fn tail(p: &std::path::Path) -> Vec<std::path::Component<'_>> {
+        p.components().rev().take(2).collect()
+    }
+    path.is_relative() && tail(theirs) == tail(path)
 }
 
 /// A Prometheus API client, for `status` too.

@@ -123,7 +123,7 @@ impl Target for Ruler {
             for (ns, groups) in self.read(&self.rules_path)? {
                 for group in groups {
                     let name = group["name"].as_str().unwrap_or_default().to_string();
-                    if name.starts_with("lookout:")
+                    if name.starts_with(crate::model::names::GROUP_PREFIX)
                         && !declared.contains(&(ns.clone(), name.clone()))
                     {
                         changes.push(

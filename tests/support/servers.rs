@@ -11,8 +11,25 @@ use super::tool;
 /// Kills the process when the test ends, however it ends.
 pub struct Server(Child);
 
+impl Server {
+    /// Pauses (`STOP`) or resumes (`CONT`) the process: a server that is
+    /// there but does not answer.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{signal}"), self.0.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal}");
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
+        // A paused process would not die of SIGKILL until resumed on some
+        // systems' tooling; resume it first.
+        let _ = Command::new("kill")
+            .args(["-CONT".to_string(), self.0.id().to_string()])
+            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
