@@ -357,15 +357,28 @@ pub fn push_with_env(
     let Some(artifacts) = &report.generated.artifacts else {
         return report;
     };
-    let resolved = match crate::push::targets::resolve(&report.generated.config, env, &request.only)
-    {
+    // `--only` narrows a run; without it, lookout.yaml's `push:` list says
+    // which systems are push targets (build settings alone are not).
+    let only = if request.only.is_empty() {
+        report
+            .generated
+            .config
+            .config
+            .push
+            .as_ref()
+            .map(|targets| targets.value.iter().map(|t| t.value.clone()).collect())
+            .unwrap_or_default()
+    } else {
+        request.only.clone()
+    };
+    let resolved = match crate::push::targets::resolve(&report.generated.config, env, &only) {
         Ok(resolved) => resolved,
         Err(errors) => {
             report.setup_errors = errors;
             return report;
         }
     };
-    let targets = match crate::push::build_targets(&resolved, &request.only, &request.http) {
+    let targets = match crate::push::build_targets(&resolved, &only, &request.http) {
         Ok(targets) if targets.is_empty() => {
             report.setup_errors.push(
                 "no target is configured: add prometheus, grafana, … to lookout.yaml or set LOOKOUT_<TARGET>_URL".into(),

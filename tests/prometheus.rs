@@ -272,7 +272,14 @@ fn plan_reports_a_pending_reload_stray_groups_and_foreign_files() {
     std::fs::write(root.join("slos/prom.yaml"), SPEC).unwrap();
     std::fs::write(
         root.join("lookout.yaml"),
-        format!("runbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{port}, rules_dir: rules.d}}\n"),
+        // Grafana and Elasticsearch are set for `build` (dashboard links,
+        // shipper configs) but not pushed to: no token, no DNS needed.
+        format!(
+            "runbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{port}, rules_dir: rules.d}}\n\
+             grafana: {{url: https://grafana.invalid, token_env: GRAFANA_TOKEN}}\n\
+             elasticsearch: {{url: https://es.invalid:9200, api_key_env: ES_API_KEY}}\n\
+             push: [prometheus]\n"
+        ),
     )
     .unwrap();
     std::fs::write(
@@ -299,6 +306,12 @@ fn plan_reports_a_pending_reload_stray_groups_and_foreign_files() {
 
     let (code, out) = lookout(root, &["apply"]);
     assert_eq!(code, 0, "{out}");
+    assert!(
+        !out.contains("grafana") && !out.contains("elasticsearch"),
+        "{out}"
+    );
+    let rules = std::fs::read_to_string(root.join("rules.d/prom.yaml")).unwrap();
+    assert!(rules.contains("dashboard_url: https://grafana.invalid/d/lookout-prom"));
     let (code, out) = lookout(root, &["plan"]);
     assert_eq!(code, 0, "{out}");
 

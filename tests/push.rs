@@ -789,7 +789,7 @@ fn secrets_come_from_the_environment_or_files_and_never_print() {
     let report = push(dir.path(), false, &only(&["grafana"]));
     assert_eq!(
         report.setup_errors,
-        ["grafana.token_env names the environment variable `GRAFANA_TOKEN`, which is not set"]
+        ["grafana.token_env names the environment variable `GRAFANA_TOKEN`, which is not set; set it, or leave grafana out of this run (`push:` in lookout.yaml, or --only)"]
     );
 }
 
@@ -1027,6 +1027,18 @@ fn a_narrowed_run_needs_only_its_own_targets_credentials() {
     let report = push(dir.path(), false, &only(&["grafana", "elasticsearch"]));
     assert_eq!(
         report.setup_errors,
-        ["elasticsearch.api_key_env names the environment variable `ES_API_KEY`, which is not set"]
+        ["elasticsearch.api_key_env names the environment variable `ES_API_KEY`, which is not set; set it, or leave elasticsearch out of this run (`push:` in lookout.yaml, or --only)"]
+    );
+}
+
+#[test]
+fn a_missing_credential_names_the_ways_to_leave_the_target_out() {
+    let dir = project("grafana: {url: http://127.0.0.1:9, token_env: GRAFANA_TOKEN}\n");
+    let report = push(dir.path(), false, &Run::default());
+    let error = report.setup_errors.join("\n");
+    assert!(
+        error.contains("`GRAFANA_TOKEN`, which is not set")
+            && error.contains("`push:` in lookout.yaml, or --only"),
+        "{error}"
     );
 }

@@ -752,7 +752,25 @@ impl Lowering<'_> {
                 self.error("spec::empty-value", "`severity` is empty", span);
                 return None;
             }
-            Some(label) => label.value.clone(),
+            Some(label) => {
+                let known = self.config.config.severities();
+                if !known.iter().any(|k| *k == label.value) {
+                    let span = self.span(label);
+                    let names: Vec<&str> = known.iter().map(String::as_str).collect();
+                    let help = match crate::spec::closest(&label.value, &names) {
+                        Some(best) => format!("did you mean `{best}`? Alertmanager routes match the exact value; known severities: {} (`severities` in lookout.yaml)", names.join(", ")),
+                        None => format!("known severities: {} (`severities` in lookout.yaml)", names.join(", ")),
+                    };
+                    self.error(
+                        "spec::unknown-severity",
+                        format!("unknown severity `{}`", label.value),
+                        span,
+                    )
+                    .help = Some(help);
+                    return None;
+                }
+                label.value.clone()
+            }
             None => severity.default_label().to_string(),
         };
         let for_ = match &spec.for_ {

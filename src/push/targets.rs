@@ -12,15 +12,7 @@ use super::http::Secret;
 use crate::spec::config::LoadedConfig;
 
 /// The push targets, in the order they are shown.
-pub const ALL: &[&str] = &[
-    "prometheus",
-    "mimir",
-    "loki",
-    "grafana",
-    "elasticsearch",
-    "kibana",
-    "alertmanager",
-];
+pub const ALL: &[&str] = crate::spec::config::PUSH_TARGETS;
 
 #[derive(Debug, Clone)]
 pub struct Resolved {
@@ -100,7 +92,7 @@ pub fn resolve(
             match env(&var) {
                 Some(value) if !value.trim().is_empty() => return Some(Secret::new(value)),
                 _ => errors.borrow_mut().push(format!(
-                    "{target}.{env_key} names the environment variable `{var}`, which is not set"
+                    "{target}.{env_key} names the environment variable `{var}`, which is not set; set it, or leave {target} out of this run (`push:` in lookout.yaml, or --only)"
                 )),
             }
         } else if let Some(file) = file {

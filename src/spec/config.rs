@@ -11,6 +11,27 @@ use serde_saphyr::Spanned;
 
 use crate::diag::{Diagnostics, FileId};
 
+impl ProjectConfig {
+    /// The severities alerts may carry.
+    pub fn severities(&self) -> Vec<String> {
+        self.severities
+            .clone()
+            .unwrap_or_else(|| ["critical", "warning", "info"].map(String::from).to_vec())
+    }
+}
+
+/// The systems lookout.yaml can name as push targets, in the order they
+/// are shown.
+pub const PUSH_TARGETS: &[&str] = &[
+    "prometheus",
+    "mimir",
+    "loki",
+    "grafana",
+    "elasticsearch",
+    "kibana",
+    "alertmanager",
+];
+
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "lookout project config (lookout.yaml)")]
@@ -37,6 +58,15 @@ pub struct ProjectConfig {
     pub prometheus: Option<PrometheusConfig>,
     /// Alertmanager: `plan` and `status` check that it is up.
     pub alertmanager: Option<UrlConfig>,
+    /// The systems `plan` and `apply` push to, e.g. `[prometheus, grafana]`.
+    /// Without it, every configured one: settings such as `grafana.url`
+    /// that `build` needs would otherwise make a system a push target.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub push: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The `severity` values alerts may carry; default `critical`,
+    /// `warning` and `info`. Anything else is an error, since an
+    /// Alertmanager route on the intended value would never match it.
+    pub severities: Option<Vec<String>>,
     /// Which shipper serves Loki, and the shipper DaemonSets.
     #[serde(default)]
     pub shipping: ShippingConfig,
@@ -251,6 +281,8 @@ fn config_field_names(_: &str) -> &'static [&'static str] {
         "insecure_skip_verify",
         "alloy_image",
         "vector_image",
+        "push",
+        "severities",
     ]
 }
 

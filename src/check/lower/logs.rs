@@ -38,6 +38,22 @@ impl Lowering<'_> {
                     .map(|e| ("elasticsearch.api_key_env", e)),
             );
         }
+        for target in config.push.iter().flat_map(|p| &p.value) {
+            let known = crate::spec::config::PUSH_TARGETS;
+            if !known.contains(&target.value.as_str()) {
+                let span = self.span(target);
+                let help = match crate::spec::closest(&target.value, known) {
+                    Some(best) => format!("did you mean `{best}`? targets: {}", known.join(", ")),
+                    None => format!("targets: {}", known.join(", ")),
+                };
+                self.error(
+                    "config::unknown-target",
+                    format!("unknown push target `{}`", target.value),
+                    span,
+                )
+                .help = Some(help);
+            }
+        }
         if let Some(shipper) = &config.shipping.loki {
             if !["alloy", "vector"].contains(&shipper.value.as_str()) {
                 let span = self.span(shipper);
