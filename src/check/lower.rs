@@ -754,7 +754,7 @@ impl Lowering<'_> {
             }
             Some(label) => {
                 let known = self.config.config.severities();
-                if !known.iter().any(|k| *k == label.value) {
+                if !known.contains(&label.value) {
                     let span = self.span(label);
                     let names: Vec<&str> = known.iter().map(String::as_str).collect();
                     let help = match crate::spec::closest(&label.value, &names) {
