@@ -484,3 +484,31 @@ fn a_configmap_client_side_apply_cannot_record_is_warned_about() {
     // The overview, far below the limit, is not warned about.
     assert!(!err.contains("slo-overview.yaml"), "{err}");
 }
+
+#[test]
+fn the_config_is_found_above_the_specs_as_cargo_finds_its_manifest() {
+    let parent = tempfile::tempdir().unwrap();
+    let project = parent.path().join("proj");
+    std::fs::create_dir(&project).unwrap();
+    std::fs::copy("lookout.yaml", project.join("lookout.yaml")).unwrap();
+    support::copy_example_specs(&project);
+    let out = lookout(parent.path())
+        .args(["build", "--slos", "proj/slos"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("using proj/lookout.yaml"),
+        "{}",
+        stderr(&out)
+    );
+    // Outputs go beside the config, as without --slos from inside proj.
+    assert!(project.join("rules/payments-api.yaml").is_file());
+    assert!(!parent.path().join("rules").exists());
+    let check = lookout(&project).arg("check").output().unwrap();
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    assert!(
+        !stderr(&check).contains("using"),
+        "./lookout.yaml goes unnamed"
+    );
+}

@@ -34,7 +34,15 @@ pub struct Compiled {
 /// Reads the config and every spec, validates them and lowers them to a model.
 pub fn compile(inputs: &Inputs) -> Compiled {
     let mut diagnostics = Diagnostics::default();
-    let config = spec::config::load(inputs.config.as_deref(), &mut diagnostics);
+    // As cargo finds Cargo.toml: upward from the specs, then here.
+    let discovered = match &inputs.config {
+        Some(_) => None,
+        None => spec::config::discover(inputs.slos.as_deref()),
+    };
+    let config = spec::config::load(
+        inputs.config.as_deref().or(discovered.as_deref()),
+        &mut diagnostics,
+    );
     let Some(config) = config else {
         diagnostics.sort();
         return Compiled {

@@ -1,12 +1,13 @@
 //! `lookout build`.
 
-use super::{plural, print_diagnostics, ProjectArgs};
+use super::{note_config, plural, print_diagnostics, ProjectArgs};
 use crate::ops;
 use crate::out::ChangeKind;
 
 pub(super) fn run(args: &ProjectArgs) -> std::io::Result<bool> {
     let report = ops::build(&args.request())?;
     let generated = &report.generated;
+    note_config(generated);
     print_diagnostics(&generated.diagnostics);
     if generated.diagnostics.has_errors() {
         eprintln!(

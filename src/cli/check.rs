@@ -2,7 +2,7 @@
 
 use similar::TextDiff;
 
-use super::{plural, print_diagnostics, CheckArgs, Format};
+use super::{note_config, plural, print_diagnostics, CheckArgs, Format};
 use crate::ops;
 use crate::out::ChangeKind;
 
@@ -37,6 +37,7 @@ pub(super) fn run(args: &CheckArgs) -> std::io::Result<bool> {
         );
         return Ok(report.ok());
     }
+    note_config(generated);
     print_diagnostics(&generated.diagnostics);
     for change in &report.drift {
         let path = ops::display_path(root, &change.path);

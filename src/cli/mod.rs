@@ -54,7 +54,7 @@ struct ProjectArgs {
     /// Root the outputs are written under [default: the config's directory].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Project config [default: ./lookout.yaml if present].
+    /// Project config [default: the nearest lookout.yaml in or above --slos, else ./lookout.yaml].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 }
@@ -125,6 +125,17 @@ fn use_color() -> bool {
 fn print_diagnostics(diagnostics: &Diagnostics) {
     if !diagnostics.items.is_empty() {
         eprint!("{}", diagnostics.render(use_color()));
+    }
+}
+
+/// Names the config when it is not `./lookout.yaml`: one found above
+/// `--slos`, or one given with `--config`.
+fn note_config(generated: &crate::ops::Generated) {
+    if let Some(file) = generated.config.file {
+        let path = generated.diagnostics.sources.path(file);
+        if path != std::path::Path::new("lookout.yaml") {
+            eprintln!("using {}", path.display());
+        }
     }
 }
 

@@ -287,6 +287,17 @@ fn config_field_names(_: &str) -> &'static [&'static str] {
 }
 
 /// Loads `path` if given (it must exist), else `./lookout.yaml` if present.
+/// The project config for specs in `slos`: the nearest `lookout.yaml` in
+/// `slos` or a directory above it, as cargo finds `Cargo.toml`; without
+/// `--slos`, the current directory's.
+pub fn discover(slos: Option<&Path>) -> Option<PathBuf> {
+    let start = slos.unwrap_or(Path::new(""));
+    start
+        .ancestors()
+        .map(|dir| dir.join("lookout.yaml"))
+        .find(|path| path.is_file())
+}
+
 pub fn load(explicit: Option<&Path>, diags: &mut Diagnostics) -> Option<LoadedConfig> {
     let (path, required) = match explicit {
         Some(path) => (path.to_path_buf(), true),
