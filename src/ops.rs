@@ -282,8 +282,13 @@ impl CheckReport {
     }
 }
 
-pub fn check(request: &Request) -> std::io::Result<CheckReport> {
-    let generated = generate(request);
+/// `check`; with `live`, also the preflight against the configured
+/// Prometheus, whose findings join the diagnostics.
+pub fn check(
+    request: &Request,
+    live: Option<&crate::push::http::HttpOptions>,
+) -> std::io::Result<CheckReport> {
+    let mut generated = generate(request);
     let drift = match &generated.artifacts {
         Some(artifacts) => out::diff(
             &generated.out_root,
@@ -292,7 +297,38 @@ pub fn check(request: &Request) -> std::io::Result<CheckReport> {
         )?,
         None => Vec::new(),
     };
+    if let (Some(http), Some(model)) = (live, &generated.model) {
+        let findings = prometheus_endpoint(&generated.config, http, "check --live")
+            .and_then(|endpoint| crate::push::preflight::preflight(model, &endpoint));
+        match findings {
+            Ok(findings) => {
+                for finding in findings {
+                    generated.diagnostics.push(finding);
+                }
+            }
+            Err(error) => generated
+                .diagnostics
+                .push(Diagnostic::error("live::unreachable", error)),
+        }
+        generated.diagnostics.sort();
+    }
     Ok(CheckReport { generated, drift })
+}
+
+/// The configured Prometheus's API, for commands that only read it; no
+/// other target's credentials are needed.
+fn prometheus_endpoint(
+    config: &crate::spec::config::LoadedConfig,
+    http: &crate::push::http::HttpOptions,
+    command: &str,
+) -> Result<crate::push::http::Endpoint, String> {
+    let only = ["prometheus".to_string()];
+    let resolved = crate::push::targets::resolve(config, &|name| std::env::var(name).ok(), &only)
+        .map_err(|e| e.join("; "))?;
+    let prometheus = resolved.prometheus.ok_or(format!(
+        "{command} reads Prometheus: set prometheus.url in lookout.yaml or LOOKOUT_PROMETHEUS_URL"
+    ))?;
+    crate::push::prometheus::endpoint(&prometheus.url, http)
 }
 
 /// Relative display of `path` under `root`, for messages.
@@ -414,21 +450,8 @@ pub fn status(request: &Request, http: &crate::push::http::HttpOptions) -> Statu
     let Some(model) = &report.generated.model else {
         return report;
     };
-    let result = (|| {
-        // Only Prometheus is read: no other target's credentials are needed.
-        let only = ["prometheus".to_string()];
-        let resolved = crate::push::targets::resolve(
-            &report.generated.config,
-            &|name| std::env::var(name).ok(),
-            &only,
-        )
-        .map_err(|e| e.join("; "))?;
-        let prometheus = resolved.prometheus.ok_or(
-            "status reads Prometheus: set prometheus.url in lookout.yaml or LOOKOUT_PROMETHEUS_URL",
-        )?;
-        let endpoint = crate::push::prometheus::endpoint(&prometheus.url, http)?;
-        crate::push::status::status(model, &endpoint)
-    })();
+    let result = prometheus_endpoint(&report.generated.config, http, "status")
+        .and_then(|endpoint| crate::push::status::status(model, &endpoint));
     match result {
         Ok(slos) => report.slos = slos,
         Err(error) => report.error = Some(error),

@@ -374,3 +374,123 @@ fn plan_reports_a_pending_reload_stray_groups_and_foreign_files() {
         "{out}"
     );
 }
+
+/// A spec whose SLIs look fine to every static check, and how each fares
+/// against what Prometheus actually has.
+const PREFLIGHT_SPEC: &str = r#"service: web
+slos:
+  # 0.3 is not one of the histogram's bucket bounds.
+  - name: slow-threshold
+    objective: 99
+    sli:
+      latency:
+        histogram: http_request_duration_seconds
+        threshold: 0.3
+  # 0.25 is.
+  - name: fine-threshold
+    objective: 99
+    sli:
+      latency:
+        histogram: http_request_duration_seconds
+        threshold: 0.25
+  # A misspelt metric in the total: no SLI, ever.
+  - name: misspelt
+    objective: 99
+    sli:
+      events:
+        errors: sum(rate(http_requests_total{code=~"5.."}[{{window}}]))
+        total: sum(rate(http_request_total[{{window}}]))
+signals:
+  panels:
+    - title: Queue depth
+      query: queue_depth_messages
+"#;
+
+#[test]
+fn check_live_finds_what_can_never_fire_at_the_spec_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let started = std::time::Instant::now();
+    // A histogram with the usual bounds and a request counter, no 5xx yet.
+    let metrics = support::fake::FakeServer::start(move |_| {
+        let t = started.elapsed().as_secs_f64();
+        let mut body = String::from("# TYPE http_request_duration_seconds histogram\n");
+        for (le, share) in [
+            ("0.1", 0.5),
+            ("0.25", 0.8),
+            ("0.5", 0.95),
+            ("1", 0.99),
+            ("+Inf", 1.0),
+        ] {
+            body.push_str(&format!(
+                "http_request_duration_seconds_bucket{{le=\"{le}\"}} {}\n",
+                share * 10.0 * t
+            ));
+        }
+        body.push_str(&format!(
+            "http_request_duration_seconds_count {}\n",
+            10.0 * t
+        ));
+        body.push_str(&format!("http_request_duration_seconds_sum {}\n", t));
+        body.push_str("# TYPE http_requests_total counter\n");
+        body.push_str(&format!(
+            "http_requests_total{{code=\"200\"}} {}\n",
+            10.0 * t
+        ));
+        support::fake::Reply::new(200, body)
+    });
+    let port = free_port();
+    std::fs::create_dir_all(root.join("slos")).unwrap();
+    std::fs::write(root.join("slos/web.yaml"), PREFLIGHT_SPEC).unwrap();
+    std::fs::write(
+        root.join("lookout.yaml"),
+        format!("runbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{port}}}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("prometheus.yml"),
+        format!(
+            "global: {{scrape_interval: 1s}}\nscrape_configs:\n- job_name: web\n  static_configs: [{{targets: ['{}']}}]\n",
+            metrics.url().trim_start_matches("http://")
+        ),
+    )
+    .unwrap();
+    let _prometheus = start_prometheus(root, port, &[]);
+    wait_for("the first scrape", Duration::from_secs(30), || {
+        let (_, body) = get(&format!(
+            "http://127.0.0.1:{port}/api/v1/query?query=count(http_request_duration_seconds_bucket)"
+        ))?;
+        body.contains("\"5\"").then_some(())
+    });
+    let (code, out) = lookout(root, &["build"]);
+    assert_eq!(code, 0, "{out}");
+
+    // Statically, all is well.
+    let (code, out) = lookout(root, &["check"]);
+    assert_eq!(code, 0, "{out}");
+
+    let (code, out) = lookout(root, &["check", "--live"]);
+    assert_eq!(code, 1, "{out}");
+    // The threshold, at its line, with the buckets the histogram has.
+    assert!(
+        out.contains(
+            "latency threshold 0.3 is not a bucket boundary of `http_request_duration_seconds`"
+        ) && out.contains("slos/web.yaml:9:20")
+            && out.contains("0.1, 0.25, 0.5, 1; the nearest is 0.25"),
+        "{out}"
+    );
+    assert!(!out.contains("threshold 0.25 is not"), "{out}");
+    // The misspelt total, at its line.
+    assert!(
+        out.contains("`http_request_total` matches no series in Prometheus")
+            && out.contains("slos/web.yaml:23:16"),
+        "{out}"
+    );
+    // Warnings: no 5xx yet, and a panel with no data.
+    assert!(out.contains("matches no series yet"), "{out}");
+    assert!(
+        out.contains("`queue_depth_messages` returns no data"),
+        "{out}"
+    );
+    assert!(out.contains("check failed: 2 errors"), "{out}");
+}

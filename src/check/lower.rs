@@ -12,7 +12,7 @@ use super::template::Templates;
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
 use crate::model::{
     names, AlertTier, Alerting, Duration, ExtraPanel, HistogramRef, Model, QueryTemplate, Service,
-    Severity, Signal, Signals, Sli, Slo, DEFAULT_PAIRS,
+    Severity, Signal, Signals, Sli, SliLocations, Slo, DEFAULT_PAIRS,
 };
 use crate::spec::config::LoadedConfig;
 use crate::spec::v1::{
@@ -389,6 +389,7 @@ impl Lowering<'_> {
         }
 
         let sli = self.sli(&spec.sli, service_name, &name);
+        let locations = self.sli_locations(&spec.sli);
         let alerting = self.alerting(service, spec, base_url, name_span, team.is_some());
 
         if self.diags.error_count() > errors_before {
@@ -404,9 +405,30 @@ impl Lowering<'_> {
             sli: sli?,
             labels,
             alerting: alerting?,
+            locations,
         };
         self.warn_unreachable_tiers(&slo, name_span);
         Some(slo)
+    }
+
+    fn sli_locations(&self, spec: &Spanned<SliSpec>) -> SliLocations {
+        let mut locations = SliLocations {
+            sli: self.span(spec),
+            ..SliLocations::default()
+        };
+        let sli = &spec.value;
+        if let Some(events) = &sli.events {
+            locations.errors = self.span(&events.errors);
+            locations.total = self.span(&events.total);
+        }
+        if let Some(raw) = &sli.raw {
+            locations.error_ratio = self.span(&raw.error_ratio);
+        }
+        if let Some(latency) = &sli.latency {
+            locations.histogram = self.span(&latency.histogram);
+            locations.threshold = self.span(&latency.threshold);
+        }
+        locations
     }
 
     fn window(&mut self, window: &Spanned<String>) -> Option<Duration> {
@@ -813,6 +835,7 @@ impl Lowering<'_> {
             Some(Signal {
                 query,
                 unit: s.unit.clone(),
+                location: cx.span(&s.query),
             })
         };
         let traffic = signal(self, &spec.traffic, "signals.traffic");
@@ -859,6 +882,7 @@ impl Lowering<'_> {
                     unit: panel.unit.clone(),
                     legend: panel.legend.clone(),
                     threshold: panel.threshold,
+                    location: self.span(&panel.query),
                 })
             })
             .collect();

@@ -10,7 +10,8 @@ use crate::out::ChangeKind;
 const MAX_DIFF_LINES: usize = 60;
 
 pub(super) fn run(args: &CheckArgs) -> std::io::Result<bool> {
-    let report = ops::check(&args.project.request())?;
+    let http = args.live.then(|| args.connection.http());
+    let report = ops::check(&args.project.request(), http.as_ref())?;
     let generated = &report.generated;
     let root = &generated.out_root;
     if args.format == Format::Json {

@@ -78,6 +78,13 @@ struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Also check the specs against the configured Prometheus: selectors
+    /// match series, latency thresholds are bucket boundaries, signals
+    /// return data.
+    #[arg(long)]
+    live: bool,
+    #[command(flatten)]
+    connection: push::ConnectionArgs,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

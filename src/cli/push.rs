@@ -29,7 +29,7 @@ pub struct ConnectionArgs {
 }
 
 impl ConnectionArgs {
-    fn http(&self) -> HttpOptions {
+    pub(super) fn http(&self) -> HttpOptions {
         HttpOptions {
             timeout: Duration::from_secs(self.timeout.max(1)),
             retries: self.retries,

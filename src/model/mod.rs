@@ -13,6 +13,8 @@ pub mod names;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::diag::Span;
+
 pub use burn_rate::{fmt_num, fmt_short, round_sig, Severity, WindowPair, DEFAULT_PAIRS};
 pub use duration::{humanize, Duration};
 pub use logs::{DurationUnit, LogFields, LogFormat, LogInput, LogSource, Route};
@@ -78,6 +80,8 @@ pub struct Signals {
 pub struct Signal {
     pub query: String,
     pub unit: Option<String>,
+    /// Where the query is written, for the live preflight's findings.
+    pub location: Option<Span>,
 }
 
 /// A classic histogram: base name and matchers (without braces).
@@ -94,6 +98,7 @@ pub struct ExtraPanel {
     pub unit: Option<String>,
     pub legend: Option<String>,
     pub threshold: Option<f64>,
+    pub location: Option<Span>,
 }
 
 #[derive(Debug, Clone)]
@@ -111,6 +116,21 @@ pub struct Slo {
     /// project, service and SLO labels, later ones winning.
     pub labels: BTreeMap<String, String>,
     pub alerting: Alerting,
+    /// Where the SLI's parts are written in the spec.
+    pub locations: SliLocations,
+}
+
+/// Where an SLI's parts are written in the spec, so that checks run after
+/// lowering (the live preflight against Prometheus) can point at the line.
+/// Spans, not YAML: the model still knows nothing of the spec format.
+#[derive(Debug, Clone, Default)]
+pub struct SliLocations {
+    pub sli: Option<Span>,
+    pub errors: Option<Span>,
+    pub total: Option<Span>,
+    pub error_ratio: Option<Span>,
+    pub histogram: Option<Span>,
+    pub threshold: Option<Span>,
 }
 
 impl Slo {

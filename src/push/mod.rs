@@ -21,6 +21,7 @@ pub mod elasticsearch;
 pub mod grafana;
 pub mod http;
 pub mod kibana;
+pub mod preflight;
 pub mod progress;
 pub mod prometheus;
 pub mod ruler;
