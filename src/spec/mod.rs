@@ -187,10 +187,188 @@ fn spec_file(
         }
         Ok(services) => Some(SpecFile { file, services }),
         Err(err) => {
-            diags.push(yaml_error(diags, file, &err, v1_field_names));
+            let problems = every_problem(diags, file, &err);
+            for problem in problems {
+                diags.push(problem);
+            }
             None
         }
     }
+}
+
+/// Most mistakes a spec file holds, not only the first that stops serde:
+/// each YAML document is parsed apart, and within one, after each error the
+/// offending entry is set aside (an unknown field dropped, a mistyped
+/// scalar given a placeholder of the expected type) and parsing goes on.
+/// A missing field that an unknown field was probably meant to be is not
+/// reported twice. A file with any problem is not lowered, so the
+/// placeholders can cause no later error.
+fn every_problem(
+    diags: &Diagnostics,
+    file: FileId,
+    first: &serde_saphyr::Error,
+) -> Vec<Diagnostic> {
+    const MAX_PER_DOCUMENT: usize = 20;
+    let text = diags.sources.text(file);
+    let mut problems = Vec::new();
+    for (start, end) in document_ranges(text) {
+        // The other documents blanked out, so offsets and lines stay true.
+        let mut masked: Vec<u8> = text
+            .bytes()
+            .enumerate()
+            .map(|(i, b)| {
+                if (start..end).contains(&i) || b == b'\n' {
+                    b
+                } else {
+                    b' '
+                }
+            })
+            .collect();
+        let mut meant: Vec<String> = Vec::new();
+        for _ in 0..MAX_PER_DOCUMENT {
+            let Ok(doc) = std::str::from_utf8(&masked) else {
+                break;
+            };
+            let err = match serde_saphyr::from_str_with_options::<ServiceSpec>(doc, parse_options())
+            {
+                Ok(_) => break,
+                Err(err) => err,
+            };
+            let diagnostic = yaml_error(diags, file, &err, v1_field_names);
+            // A repair that did not move the parser on: report once, stop.
+            let seen = problems
+                .iter()
+                .any(|p: &Diagnostic| p.message == diagnostic.message && p.span == diagnostic.span);
+            if seen {
+                break;
+            }
+            let missing = between(&diagnostic.message, "missing required field `", "`");
+            if !missing.is_some_and(|m| meant.iter().any(|x| x == m)) {
+                problems.push(diagnostic.clone());
+            }
+            let Some(offset) = diagnostic.span.map(|s| s.offset) else {
+                break;
+            };
+            let repaired = if diagnostic.code == "spec::unknown-field" {
+                if let Some(best) = diagnostic
+                    .help
+                    .as_deref()
+                    .and_then(|h| between(h, "did you mean `", "`"))
+                {
+                    meant.push(best.to_string());
+                }
+                blank_entry(&mut masked, offset)
+            } else {
+                placeholder(&mut masked, offset, &err.to_string())
+            };
+            if !repaired {
+                break;
+            }
+        }
+    }
+    if problems.is_empty() {
+        problems.push(yaml_error(diags, file, first, v1_field_names));
+    }
+    problems
+}
+
+/// Byte ranges of the YAML documents of `text`, split at `---` lines (a
+/// document marker at column 0 ends any block before it).
+fn document_ranges(text: &str) -> Vec<(usize, usize)> {
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let marker = line.trim_end() == "---" || line.starts_with("--- ");
+        if marker && offset > start {
+            ranges.push((start, offset));
+            start = offset;
+        }
+        offset += line.len();
+    }
+    ranges.push((start, text.len()));
+    ranges
+}
+
+/// Blanks the mapping entry whose key starts at `offset`: its line and the
+/// more indented lines under it.
+fn blank_entry(text: &mut [u8], offset: usize) -> bool {
+    let line_start = text[..offset.min(text.len())]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let indent = offset - line_start;
+    let mut end = text[offset..]
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(text.len(), |i| offset + i);
+    // Lines below that are blank or indented deeper belong to the entry.
+    while end < text.len() {
+        let next = end + 1;
+        let line_end = text[next..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(text.len(), |i| next + i);
+        let line = &text[next..line_end];
+        let depth = line.iter().take_while(|b| **b == b' ').count();
+        if line.iter().all(|b| *b == b' ' || *b == b'\r') || depth > indent {
+            end = line_end;
+        } else {
+            break;
+        }
+    }
+    let changed = text[offset..end].iter().any(|b| *b != b' ' && *b != b'\n');
+    for b in &mut text[offset..end] {
+        if *b != b'\n' {
+            *b = b' ';
+        }
+    }
+    changed
+}
+
+/// Replaces the one-line scalar at `offset` with a value of the type the
+/// error expected; false when the type or the value's extent is unclear.
+fn placeholder(text: &mut [u8], offset: usize, message: &str) -> bool {
+    // serde's "invalid type: …, expected f64", or the scalar parser's own
+    // "invalid floating point" / "invalid boolean".
+    let message = message.to_ascii_lowercase();
+    let expected = message
+        .split("expected")
+        .nth(1)
+        .unwrap_or(message.as_str())
+        .to_string();
+    let value: &[u8] = if [
+        "f64",
+        "f32",
+        "floating point",
+        "i64",
+        "u64",
+        "u32",
+        "integer",
+        "number",
+    ]
+    .iter()
+    .any(|t| expected.contains(t))
+    {
+        b"1"
+    } else if expected.contains("bool") {
+        b"false"
+    } else if expected.contains("string") {
+        b"x"
+    } else {
+        return false;
+    };
+    let end = text[offset..]
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(text.len(), |i| offset + i);
+    if end - offset < value.len() || text[offset..end].iter().all(|b| *b == b' ') {
+        return false;
+    }
+    for (i, b) in text[offset..end].iter_mut().enumerate() {
+        *b = value.get(i).copied().unwrap_or(b' ');
+    }
+    true
 }
 
 /// Parses one YAML document into `T`, reporting failures as diagnostics.
@@ -323,6 +501,9 @@ fn yaml_error(
             format!("missing required field `{missing}`"),
         )
         .label(format!("`{missing}` is required in this mapping"))
+        .help(format!(
+            "add `{missing}:`; if it is there, check its indentation: it must line up with the other keys of this mapping"
+        ))
     } else if let Some(value) = between(&message, "unknown variant `", "`") {
         let expected = expected_names(&message);
         let candidates: Vec<&str> = expected.iter().map(String::as_str).collect();
@@ -337,13 +518,78 @@ fn yaml_error(
             .label("too much alias expansion")
             .help("lookout caps alias expansion to protect against alias bombs; inline the values instead")
     } else {
-        Diagnostic::error("spec::yaml", message)
+        let written = span.map(|s| scalar_at(diags, s)).unwrap_or_default();
+        let d = Diagnostic::error("spec::yaml", message.clone());
+        match type_help(&message, &written) {
+            Some(help) => d.help(help),
+            None => d,
+        }
     };
     diagnostic.span = span;
     if diagnostic.span.is_none() {
         diagnostic.path = Some(path);
     }
     diagnostic
+}
+
+/// The scalar written at `span`: the rest of its line, unquoted, without a
+/// trailing comment.
+fn scalar_at(diags: &Diagnostics, span: Span) -> String {
+    let text = diags.sources.text(span.file);
+    let rest = &text[span.offset.min(text.len())..];
+    let scalar = &rest[..span.len.min(rest.len())];
+    if scalar.trim_end().contains('\n') {
+        // A plain scalar that runs onto the next line.
+        return scalar.to_string();
+    }
+    let line = rest.lines().next().unwrap_or("");
+    let line = line.split(" #").next().unwrap_or(line).trim();
+    line.trim_matches(|c| c == '"' || c == '\'').to_string()
+}
+
+/// What to write instead, for the type errors users make most: a percent
+/// sign on an objective, a unit on a number of seconds, yes/no for a bool.
+fn type_help(message: &str, written: &str) -> Option<String> {
+    let number = message.contains("floating point")
+        || message.contains("expected f64")
+        || message.contains("integer");
+    if written.trim_end().contains('\n') {
+        let next = written.lines().nth(1).unwrap_or("").trim();
+        return Some(format!(
+            "the value runs on into the next line (`{next}`): check that line's indentation"
+        ));
+    }
+    if number {
+        if let Some(digits) = written.strip_suffix('%') {
+            return Some(format!("write the number without `%`: `{}`", digits.trim()));
+        }
+        for (unit, per_second) in [
+            ("ms", 1000.0),
+            ("us", 1e6),
+            ("µs", 1e6),
+            ("ns", 1e9),
+            ("s", 1.0),
+        ] {
+            if let Some(amount) = written
+                .strip_suffix(unit)
+                .and_then(|n| n.trim().parse::<f64>().ok())
+            {
+                return Some(format!(
+                    "numbers here carry no unit; in seconds, `{written}` is `{}`",
+                    crate::model::fmt_num(amount / per_second)
+                ));
+            }
+        }
+        return Some(format!(
+            "`{written}` is not a number; write digits only, e.g. `99.9`"
+        ));
+    }
+    if message.contains("boolean") || message.contains("expected bool") {
+        return Some(format!(
+            "`{written}` is not a boolean; write `true` or `false`"
+        ));
+    }
+    None
 }
 
 fn first_line(message: &str) -> String {
