@@ -184,6 +184,33 @@ impl Diagnostic {
         }
     }
 
+    /// A GitHub Actions workflow command (`::error file=…,line=…::…`), so
+    /// the finding shows on the pull request's line.
+    pub fn to_github(&self, sources: &SourceMap) -> String {
+        let json = self.to_json(sources);
+        let mut properties = Vec::new();
+        if let Some(file) = json["file"].as_str() {
+            properties.push(format!("file={}", github_property(file)));
+        }
+        if let (Some(line), Some(column)) = (json["line"].as_u64(), json["column"].as_u64()) {
+            properties.push(format!("line={line},col={column}"));
+        }
+        properties.push(format!(
+            "title={}",
+            github_property(&format!("lookout::{}", self.code))
+        ));
+        let mut message = self.message.clone();
+        if let Some(help) = &self.help {
+            message.push_str(&format!("\nhelp: {help}"));
+        }
+        let command = if self.is_error() { "error" } else { "warning" };
+        format!(
+            "::{command} {}::{}",
+            properties.join(","),
+            github_data(&message)
+        )
+    }
+
     pub fn to_json(&self, sources: &SourceMap) -> serde_json::Value {
         let (file, line, column) = match (self.span, &self.path) {
             (Some(span), _) => {
@@ -199,7 +226,8 @@ impl Diagnostic {
         };
         serde_json::json!({
             "severity": self.severity.as_str(),
-            "code": self.code,
+            // As the text output shows it.
+            "code": format!("lookout::{}", self.code),
             "message": self.message,
             "file": file,
             "line": line,
@@ -207,6 +235,18 @@ impl Diagnostic {
             "help": self.help,
         })
     }
+}
+
+/// Escapes a workflow command's message (GitHub's `escapeData`).
+pub fn github_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow command's property value (GitHub's `escapeProperty`).
+pub fn github_property(text: &str) -> String {
+    github_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
 /// A bag of diagnostics plus the sources they point into.

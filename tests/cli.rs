@@ -165,7 +165,7 @@ fn invalid_spec_exits_1_names_file_line_col_and_writes_nothing() {
     assert_eq!(json.status.code(), Some(1));
     let report: Value = serde_json::from_slice(&json.stdout).unwrap();
     let d = &report["diagnostics"][0];
-    assert_eq!(d["code"], "spec::objective-range");
+    assert_eq!(d["code"], "lookout::spec::objective-range");
     assert_eq!(d["line"], 9);
     assert_eq!(d["column"], 16);
     assert!(d["file"]
@@ -510,5 +510,111 @@ fn the_config_is_found_above_the_specs_as_cargo_finds_its_manifest() {
     assert!(
         !stderr(&check).contains("using"),
         "./lookout.yaml goes unnamed"
+    );
+}
+
+#[test]
+fn init_scaffolds_a_project_that_builds_and_leaves_existing_files_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = lookout(dir.path()).arg("init").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        " created lookout.yaml\n created slos/example.yaml\n created .github/workflows/lookout.yml\n created ci/lookout.gitlab-ci.yml\nnext: edit slos/example.yaml and lookout.yaml, then run `lookout build`\n"
+    );
+    let workflow =
+        std::fs::read_to_string(dir.path().join(".github/workflows/lookout.yml")).unwrap();
+    assert!(
+        workflow.contains("lookout check --format github"),
+        "{workflow}"
+    );
+    let build = lookout(dir.path()).arg("build").output().unwrap();
+    assert_eq!(build.status.code(), Some(0), "{}", stderr(&build));
+    let check = lookout(dir.path()).arg("check").output().unwrap();
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    // Run again: nothing is overwritten.
+    std::fs::write(dir.path().join("lookout.yaml"), "slos: slos\n").unwrap();
+    let again = lookout(dir.path()).arg("init").output().unwrap();
+    assert!(
+        stdout(&again).contains("    kept lookout.yaml (exists)"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("lookout.yaml")).unwrap(),
+        "slos: slos\n"
+    );
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = lookout(Path::new("."))
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = stdout(&out);
+        assert!(
+            script.contains("lookout") && script.contains("--slos"),
+            "{shell}: {script}"
+        );
+    }
+}
+
+#[test]
+fn check_speaks_github_workflow_commands() {
+    let project = example_project();
+    let root = project.path();
+    lookout(root).arg("build").assert().success();
+    edit(
+        root,
+        "slos/payments.yaml",
+        "objective: 99.95",
+        "objective: 100",
+    );
+    std::fs::remove_file(root.join("runbooks/public-api/latency.md")).unwrap();
+    let out = lookout(root)
+        .args(["check", "--format", "github"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let lines = stdout(&out);
+    assert!(
+        lines.lines().any(|l| l.starts_with("::error file=slos/payments.yaml,line=11,col=16,title=lookout%3A%3Aspec%3A%3Aobjective-range::")),
+        "{lines}"
+    );
+    // A multi-line message stays one command: newlines are escaped.
+    assert!(lines.lines().all(|l| l.starts_with("::")), "{lines}");
+    // Drift, once the specs are valid.
+    edit(
+        root,
+        "slos/payments.yaml",
+        "objective: 100",
+        "objective: 99.95",
+    );
+    let out = lookout(root)
+        .args(["check", "--format", "github"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).starts_with("::error file=runbooks/public-api/latency.md,title=lookout%3A%3Adrift::runbooks/public-api/latency.md is out of date"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn an_unknown_target_is_a_usage_error() {
+    let out = lookout(Path::new("."))
+        .args(["plan", "--only", "prom"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("a similar value exists: 'prometheus'"),
+        "{}",
+        stderr(&out)
     );
 }

@@ -2,7 +2,7 @@
 
 use similar::TextDiff;
 
-use super::{note_config, plural, print_diagnostics, CheckArgs, Format};
+use super::{note_config, plural, print_diagnostics, CheckArgs, CheckFormat};
 use crate::ops;
 use crate::out::ChangeKind;
 
@@ -14,7 +14,10 @@ pub(super) fn run(args: &CheckArgs) -> std::io::Result<bool> {
     let report = ops::check(&args.project.request(), http.as_ref())?;
     let generated = &report.generated;
     let root = &generated.out_root;
-    if args.format == Format::Json {
+    if args.format == CheckFormat::Github {
+        return Ok(github(&report));
+    }
+    if args.format == CheckFormat::Json {
         let drift: Vec<_> = report
             .drift
             .iter()
@@ -84,4 +87,24 @@ pub(super) fn run(args: &CheckArgs) -> std::io::Result<bool> {
         eprintln!("check failed: {}", parts.join(", "));
     }
     Ok(report.ok())
+}
+
+/// `--format github`: one workflow command per finding and drifted file, on
+/// stdout where the Actions runner reads them.
+fn github(report: &ops::CheckReport) -> bool {
+    let generated = &report.generated;
+    for diagnostic in &generated.diagnostics.items {
+        println!("{}", diagnostic.to_github(&generated.diagnostics.sources));
+    }
+    for change in &report.drift {
+        let path = ops::display_path(&generated.out_root, &change.path);
+        println!(
+            "::error file={},title=lookout%3A%3Adrift::{}",
+            crate::diag::github_property(&path),
+            crate::diag::github_data(&format!(
+                "{path} is out of date with slos/: run `lookout build` and commit the result"
+            ))
+        );
+    }
+    report.ok()
 }

@@ -44,6 +44,23 @@ enum Command {
     Status(push::StatusArgs),
     /// Print the JSON Schema of the spec (or of lookout.yaml), for editors.
     Schema(schema::SchemaArgs),
+    /// Start a project: lookout.yaml, slos/example.yaml and CI workflows
+    /// for GitHub Actions and GitLab CI. Existing files are left alone.
+    Init(InitArgs),
+    /// Print shell completions, e.g. `lookout completions bash > /etc/bash_completion.d/lookout`.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Args, Debug)]
+struct InitArgs {
+    /// The project directory.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct CompletionsArgs {
+    shell: clap_complete::Shell,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -51,7 +68,7 @@ struct ProjectArgs {
     /// Directory of SLO specs [default: `slos` from lookout.yaml, else ./slos].
     #[arg(long, value_name = "DIR")]
     slos: Option<PathBuf>,
-    /// Root the outputs are written under [default: the config's directory].
+    /// Root of the generated outputs (build writes there, check compares there) [default: the config's directory].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Project config [default: the nearest lookout.yaml in or above --slos, else ./lookout.yaml].
@@ -76,8 +93,8 @@ struct CheckArgs {
     #[command(flatten)]
     project: ProjectArgs,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    format: CheckFormat,
     /// Also check the specs against the configured Prometheus: selectors
     /// match series, latency thresholds are bucket boundaries, signals
     /// return data.
@@ -91,6 +108,15 @@ struct CheckArgs {
 enum Format {
     Text,
     Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum CheckFormat {
+    Text,
+    Json,
+    /// GitHub Actions workflow commands (`::error file=…,line=…::`), so
+    /// findings show on a pull request's lines.
+    Github,
 }
 
 pub fn main() -> ExitCode {
@@ -112,6 +138,13 @@ pub fn main() -> ExitCode {
         Command::Schema(args) => schema::run(&args)
             .map(|ok| if ok { 0 } else { 1 })
             .map_err(|e| e.to_string()),
+        Command::Init(args) => init(&args).map_err(|e| e.to_string()),
+        Command::Completions(args) => {
+            use clap::CommandFactory;
+            let mut command = Cli::command();
+            clap_complete::generate(args.shell, &mut command, "lookout", &mut std::io::stdout());
+            Ok(0)
+        }
         Command::Plan(args) => push::run(&args, false),
         Command::Apply(args) => push::run(&args, true),
         Command::Status(args) => push::status(&args),
@@ -133,6 +166,23 @@ fn print_diagnostics(diagnostics: &Diagnostics) {
     if !diagnostics.items.is_empty() {
         eprint!("{}", diagnostics.render(use_color()));
     }
+}
+
+fn init(args: &InitArgs) -> std::io::Result<u8> {
+    for (path, written) in crate::ops::init(&args.dir)? {
+        let path = path
+            .strip_prefix("./")
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        if written {
+            println!(" created {path}");
+        } else {
+            println!("    kept {path} (exists)");
+        }
+    }
+    println!("next: edit slos/example.yaml and lookout.yaml, then run `lookout build`");
+    Ok(0)
 }
 
 /// Names the config when it is not `./lookout.yaml`: one found above

@@ -47,7 +47,12 @@ pub struct PushArgs {
     #[command(flatten)]
     connection: ConnectionArgs,
     /// Only these targets, e.g. `--only grafana,kibana`.
-    #[arg(long, value_delimiter = ',', value_name = "TARGETS")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "TARGETS",
+        value_parser = clap::builder::PossibleValuesParser::new(crate::spec::config::PUSH_TARGETS)
+    )]
     only: Vec<String>,
     /// Also delete objects lookout created that no spec declares any more.
     #[arg(long)]
