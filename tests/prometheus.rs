@@ -194,10 +194,18 @@ fn apply_loads_every_group_status_reads_them_and_the_page_reaches_alertmanager()
         burning["budget_remaining"].as_f64().unwrap() < 0.0,
         "{burning}"
     );
+    // Seconds of data over a 7d or 30d window: marked, not shown as settled.
+    let covered = burning["window_covered"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{burning}"));
+    assert!(covered < 0.01, "{burning}");
+    assert!(burning.get("missing").is_none(), "{burning}");
     let (code, table) = lookout(root, &["status"]);
     assert_eq!(code, 0);
     assert!(
-        table.contains("always-failing") && table.contains("1000.00x"),
+        table.contains("always-failing")
+            && table.contains("1000.00x")
+            && table.contains("(window 0% covered: SLI and budget over less than 30d)"),
         "{table}"
     );
 

@@ -254,12 +254,19 @@ pub fn status(args: &StatusArgs) -> Result<u8, String> {
             rates[1],
             rates[2],
             rates[3],
-            if slo.sli_kind == "logs" {
-                "  (log SLO)"
-            } else {
-                ""
+            match (slo.window_covered, &slo.missing) {
+                (_, Some(_)) => "  (see below)".to_string(),
+                (Some(covered), None) if covered < 0.99 => format!(
+                    "  (window {:.0}% covered: SLI and budget over less than {})",
+                    covered * 100.0,
+                    slo.window
+                ),
+                _ => String::new(),
             }
         );
+        if let Some(why) = &slo.missing {
+            println!("    {}/{}: {why}", slo.service, slo.slo);
+        }
     }
     Ok(0)
 }

@@ -42,7 +42,8 @@ pub fn emit(services: &[Service], options: &EmitOptions) -> Result<Vec<Artifact>
         let source = service.source.display().to_string();
         for slo in service.slos.iter().filter(|s| !s.alerting.tiers.is_empty()) {
             // `Context::from` takes the value as is; `render` would copy it.
-            let context = handlebars::Context::from(context(slo, &source));
+            let context =
+                handlebars::Context::from(context(slo, &source, options.grafana.url.as_deref()));
             let body = registry
                 .render_with_context("runbook", &context)
                 .map_err(|err| TemplateError {
@@ -80,7 +81,7 @@ fn marked(body: &str) -> String {
 }
 
 /// Everything a runbook template can use; documented in the README.
-pub fn context(slo: &Slo, source: &str) -> serde_json::Value {
+pub fn context(slo: &Slo, source: &str, grafana_url: Option<&str>) -> serde_json::Value {
     let selector = names::selector(slo);
     let budget = slo.error_budget();
     let tiers: Vec<_> = slo
@@ -150,6 +151,13 @@ pub fn context(slo: &Slo, source: &str) -> serde_json::Value {
         "sli_kind": slo.sli.kind(),
         "budget_ratio": fmt_num(budget),
         "budget_percent": fmt_num(budget * 100.0),
+        // A raw SLI is a ratio of time (share of minutes bad), not of events.
+        "budget_of": if matches!(slo.sli, Sli::Raw { .. }) { "of the time" } else { "of events" },
+        "dashboard_url": grafana_url.map(|url| format!(
+            "{url}{}?var-slo={}",
+            super::grafana::dashboard_path(&slo.service),
+            slo.name
+        )),
         "budget_time": humanize(slo.period.seconds() as f64 * budget),
         "alert_name": slo.alerting.name,
         "runbook_url": slo.alerting.runbook_url,

@@ -3,8 +3,9 @@
 //! One instant query per recorded series name (not per SLO), so a project
 //! of any size costs a handful of requests: the SLI over each distinct SLO
 //! window, budget remaining, and the error ratio over the alert windows,
-//! shown as burn rates (ratio ÷ budget). Log SLOs live in Loki and are
-//! listed without values.
+//! shown as burn rates (ratio ÷ budget). Plus, per SLO, when its 5m
+//! series began (within the window), so a value over a window not yet full
+//! is marked as such, and a missing one says why.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,6 +37,13 @@ pub struct SloStatus {
     pub budget_remaining: Option<f64>,
     /// Window → burn rate (1 = exactly sustainable).
     pub burn_rates: BTreeMap<String, Option<f64>>,
+    /// Share of the window the recorded series cover, 0..1: below 1 the SLI
+    /// and budget are over less than the window (right after a deploy, a
+    /// burn of the whole budget can read as -900%).
+    pub window_covered: Option<f64>,
+    /// Why the SLI is missing, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<String>,
 }
 
 type Series = BTreeMap<(String, String), f64>;
@@ -77,6 +85,28 @@ pub fn status(model: &Model, endpoint: &Endpoint) -> Result<Vec<SloStatus>, Stri
         }
     }
     let remaining = query(endpoint, names::PERIOD_BUDGET_REMAINING)?;
+    // When each SLO's 5m ratio began, at hour resolution, within the
+    // longest window: one subquery for every SLO.
+    let longest = periods.iter().max().copied().unwrap_or(Duration::days(30));
+    let base = names::error_ratio(names::BASE_WINDOW);
+    let began = |range: &str, step: &str| {
+        query(
+            endpoint,
+            &format!("min by (service, slo) (min_over_time(timestamp({base})[{range}:{step}]))"),
+        )
+    };
+    // Subquery steps fall on whole multiples of the step, so a series
+    // younger than the step shows only at finer steps over a shorter range.
+    let mut first_seen = began(&longest.to_string(), "1h")?;
+    for (range, step) in [("2h", "1m"), ("10m", "5s")] {
+        for (key, start) in began(range, step)? {
+            first_seen.entry(key).or_insert(start);
+        }
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let current = query(endpoint, &base)?;
     let mut out = Vec::new();
     for service in &model.services {
         for slo in &service.slos {
@@ -95,6 +125,21 @@ pub fn status(model: &Model, endpoint: &Endpoint) -> Result<Vec<SloStatus>, Stri
                 sli: ratios[&slo.period].get(&key).map(|r| 1.0 - r),
                 budget_remaining: remaining.get(&key).copied(),
                 burn_rates,
+                // Younger than the finest step: as good as no coverage yet.
+                window_covered: match (first_seen.get(&key), current.contains_key(&key)) {
+                    (Some(start), _) => {
+                        Some(((now - start) / slo.period.seconds() as f64).clamp(0.0, 1.0))
+                    }
+                    (None, true) => Some(0.0),
+                    (None, false) => None,
+                },
+                missing: (!current.contains_key(&key)).then(|| {
+                    if first_seen.contains_key(&key) {
+                        format!("no data now: the 5m ratio stopped (it last had data within {longest}); the SLI's queries return nothing")
+                    } else {
+                        "no data: the recorded series are empty; are the rules loaded (lookout plan), and do the SLI's selectors match (lookout check --live)?".into()
+                    }
+                }),
             });
         }
     }
