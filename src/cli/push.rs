@@ -118,7 +118,10 @@ fn json(report: &PushReport, apply: bool) -> String {
         "ok": !report.failed(),
         "applied": apply,
         "changes": report.has_changes(),
-        "errors": report.setup_errors,
+        // A count, as in `check --format json`; the messages follow.
+        "errors": report.setup_errors.len()
+            + report.reports.iter().map(|r| r.failures.len()).sum::<usize>(),
+        "setup_errors": report.setup_errors,
         "targets": report.reports,
     });
     serde_json::to_string_pretty(&value).expect("JSON values always serialise")
