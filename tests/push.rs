@@ -859,6 +859,10 @@ fn plan_exits_3_with_changes_and_0_without_and_speaks_json() {
         stdout.contains("grafana") && stdout.contains("applied: 9 writes"),
         "{stdout}"
     );
+    // The progress line, printed after the writes, says what was done.
+    let stderr = String::from_utf8_lossy(&apply.stderr);
+    assert!(stderr.contains("grafana: 9 created"), "{stderr}");
+    assert!(!stderr.contains("to create"), "{stderr}");
 
     let plan = lookout(dir.path())
         .args(["plan", "--only", "grafana", "--format", "json"])

@@ -344,7 +344,7 @@ fn run_target(
     };
     report.changes = changes;
     if !options.apply {
-        bar.finish(&summary(&report));
+        bar.finish(&summary(&report, false));
         return report;
     }
     for conflict in report
@@ -396,21 +396,39 @@ fn run_target(
             error,
         });
     }
-    bar.finish(&summary(&report));
+    bar.finish(&summary(&report, true));
     report
 }
 
-/// `2 to create, 1 to update, 40 unchanged`, and failures.
-pub fn summary(report: &TargetReport) -> String {
+/// `2 to create, 1 to update, 40 unchanged` for a plan; `2 created, …`
+/// once applied (the writes that failed are counted apart).
+pub fn summary(report: &TargetReport, applied: bool) -> String {
     let mut parts = Vec::new();
-    for (action, word) in [
-        (Action::Create, "to create"),
-        (Action::Update, "to update"),
-        (Action::Delete, "to delete"),
-        (Action::Conflict, "conflicts"),
-        (Action::Unchanged, "unchanged"),
+    let failed = |action: Action| {
+        report
+            .failures
+            .iter()
+            .filter(|f| {
+                report
+                    .changes
+                    .iter()
+                    .any(|c| c.action == action && f.object == format!("{} {}", c.kind, c.id))
+            })
+            .count()
+    };
+    for (action, planned, done) in [
+        (Action::Create, "to create", "created"),
+        (Action::Update, "to update", "updated"),
+        (Action::Delete, "to delete", "deleted"),
+        (Action::Conflict, "conflicts", "conflicts"),
+        (Action::Unchanged, "unchanged", "unchanged"),
     ] {
-        let n = report.count(action);
+        let word = if applied { done } else { planned };
+        let n = if applied && action.writes() {
+            report.count(action) - failed(action)
+        } else {
+            report.count(action)
+        };
         if n > 0 {
             parts.push(format!("{n} {word}"));
         }
