@@ -108,16 +108,43 @@ fn check_promql(pending: &[PendingQuery], diags: &mut Diagnostics) {
     .collect();
     for (query, failure) in pending.iter().zip(failures) {
         if let Some(message) = failure {
+            let (span, label) = match narrow(diags, query) {
+                Some(span) => (Some(span), "here".to_string()),
+                None => (query.span, format!("in this query ({})", query.substituted)),
+            };
             diags.push(
                 Diagnostic::error(
                     "spec::invalid-promql",
                     format!("the `{}` query is not valid PromQL: {message}", query.field),
                 )
-                .at_opt(query.span)
-                .label(format!("in this query ({})", query.substituted)),
+                .at_opt(span)
+                .label(label),
             );
         }
     }
+}
+
+/// The span of the character where the query goes wrong, when it can be
+/// found in the spec: what follows it in the parsed query (after template
+/// substitution) must occur in the written text once.
+fn narrow(diags: &Diagnostics, query: &PendingQuery) -> Option<Span> {
+    let span = query.span?;
+    let offset = promql::error_offset(&query.query)?;
+    let rest = query.query[offset..].trim_end();
+    let written = diags
+        .sources
+        .text(span.file)
+        .get(span.offset..span.offset + span.len)?;
+    let found = written.rfind(rest)?;
+    if written.matches(rest).count() != 1 {
+        return None;
+    }
+    let len = rest.chars().next()?.len_utf8();
+    Some(Span {
+        file: span.file,
+        offset: span.offset + found,
+        len,
+    })
 }
 
 struct Lowering<'a> {

@@ -58,6 +58,31 @@ pub fn parse(query: &str) -> Result<Expr, Rejection> {
     }
 }
 
+/// Where a query stops being PromQL, as the byte offset of the offending
+/// character: promql-parser's errors carry no position, so this finds the
+/// shortest prefix whose error is not merely that the input ended early.
+pub fn error_offset(query: &str) -> Option<usize> {
+    let incomplete = |message: &str| {
+        message.contains("unclosed")
+            || message.contains("unexpected end")
+            || message.contains("unterminated")
+    };
+    let ends = query
+        .char_indices()
+        .skip(1)
+        .map(|(i, _)| i)
+        .chain([query.len()]);
+    for end in ends {
+        if let Err(message) = parser::parse(&query[..end]) {
+            if !incomplete(&message) {
+                let last = query[..end].char_indices().last().map_or(0, |(i, _)| i);
+                return Some(last);
+            }
+        }
+    }
+    None
+}
+
 /// Grafana's built-in interval variables, replaced by durations so a
 /// dashboard query can be parsed as PromQL.
 pub fn substitute_grafana_variables(query: &str) -> String {
@@ -198,6 +223,16 @@ fn tidy(message: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn error_offsets_point_at_the_offending_character() {
+        fn at(q: &str) -> Option<&str> {
+            super::error_offset(q).map(|i| &q[i..])
+        }
+        assert_eq!(at(r#"max(x{a="b"}[5m] / )"#), Some(")"));
+        assert_eq!(at("foo{a=}"), Some("}"));
+        assert_eq!(at("sum(rate(x[5m]))"), None);
+    }
+
     use super::*;
 
     #[test]
