@@ -806,10 +806,10 @@ impl Lowering<'_> {
                 if !known.contains(&label.value) {
                     let span = self.span(label);
                     let names: Vec<&str> = known.iter().map(String::as_str).collect();
-                    let help = match crate::spec::closest(&label.value, &names) {
-                        Some(best) => format!("did you mean `{best}`? Alertmanager routes match the exact value; known severities: {} (`severities` in lookout.yaml)", names.join(", ")),
-                        None => format!("known severities: {} (`severities` in lookout.yaml)", names.join(", ")),
-                    };
+                    let help = format!(
+                        "{} (`severities` in lookout.yaml; Alertmanager routes match the exact value)",
+                        crate::spec::suggest(&label.value, &names, "known severities")
+                    );
                     self.error(
                         "spec::unknown-severity",
                         format!("unknown severity `{}`", label.value),

@@ -42,10 +42,7 @@ impl Lowering<'_> {
             let known = crate::spec::config::PUSH_TARGETS;
             if !known.contains(&target.value.as_str()) {
                 let span = self.span(target);
-                let help = match crate::spec::closest(&target.value, known) {
-                    Some(best) => format!("did you mean `{best}`? targets: {}", known.join(", ")),
-                    None => format!("targets: {}", known.join(", ")),
-                };
+                let help = crate::spec::suggest(&target.value, known, "targets");
                 self.error(
                     "config::unknown-target",
                     format!("unknown push target `{}`", target.value),
@@ -485,13 +482,8 @@ impl Lowering<'_> {
             None => {
                 let help = if declared.is_empty() {
                     "declare it under the service's `logs:` first".to_string()
-                } else if let Some(best) = crate::spec::closest(name, &declared) {
-                    format!(
-                        "did you mean `{best}`? declared logs: {}",
-                        declared.join(", ")
-                    )
                 } else {
-                    format!("declared logs: {}", declared.join(", "))
+                    crate::spec::suggest(name, &declared, "declared logs")
                 };
                 self.error(
                     "spec::unknown-log",
