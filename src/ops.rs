@@ -90,6 +90,13 @@ pub fn generate(request: &Request) -> Generated {
     if let Some(folder) = &grafana.folder {
         options.grafana.folder = folder.clone();
     }
+    options.grafana.loki_datasource = grafana.loki_datasource.clone();
+    options.kibana_url = config
+        .config
+        .kibana
+        .as_ref()
+        .and_then(|k| k.url.as_ref())
+        .map(|u| u.value.trim_end_matches('/').to_string());
     if let Some(path) = &grafana.provisioning_path {
         options.grafana.provisioning_path = path.clone();
     }

@@ -1380,3 +1380,29 @@ fn a_service_may_only_ship_logs() {
     let alloy = text(&artifacts, "shipping/alloy/config.alloy").unwrap();
     assert!(alloy.contains("local.file_match") && alloy.contains("/var/log/nginx/access.log"));
 }
+
+#[test]
+fn runbooks_link_the_services_logs_in_explore_and_discover() {
+    let artifacts = examples();
+    let runbook = text(&artifacts, "runbooks/payments-api/refund-errors.md").unwrap();
+    let links: Vec<&str> = runbook
+        .lines()
+        .filter(|l| l.starts_with("| Logs | ["))
+        .map(|l| l.split("](").nth(1).unwrap().trim_end_matches(") |"))
+        .collect();
+    assert_eq!(links.len(), 2, "{runbook}");
+    // Explore: the panes state decodes to the stream the shippers label.
+    let panes = support::fake::decode(links[0].split("panes=").nth(1).unwrap());
+    let panes: Value = serde_json::from_str(&panes).unwrap();
+    let query = &panes["lookout"]["queries"][0];
+    assert_eq!(query["expr"], r#"{service="payments-api", stream="app"}"#);
+    assert_eq!(query["datasource"], json!({"type": "loki", "uid": "loki"}));
+    assert!(links[0].starts_with("https://grafana.example-fintech.com/explore?"));
+    // Discover: the data view the Kibana objects define, filtered to the log.
+    let state = support::fake::decode(links[1].split("_a=").nth(1).unwrap());
+    assert_eq!(
+        state,
+        r#"(index:'lookout-logs-payments-api',query:(language:kuery,query:'event.dataset:"payments-api.app"'))"#
+    );
+    assert!(links[1].starts_with("https://kibana.logging:5601/app/discover#/?"));
+}

@@ -49,6 +49,22 @@ pub struct EmitOptions {
     pub loki: Option<LokiTarget>,
     pub elasticsearch: Option<ElasticsearchTarget>,
     pub shipping: ShippingOptions,
+    /// Kibana's base URL, for Discover links in runbooks.
+    pub kibana_url: Option<String>,
+}
+
+/// Percent-encodes `text` for a URL query value (everything but RFC 3986's
+/// unreserved characters).
+pub fn url_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// Which shipper serves Loki (Vector always serves Elasticsearch), and
@@ -103,6 +119,8 @@ pub struct ElasticsearchTarget {
 pub struct GrafanaOptions {
     /// Base URL for `dashboard_url` annotations, without a trailing slash.
     pub url: Option<String>,
+    /// Uid of Grafana's Loki data source, for Explore links in runbooks.
+    pub loki_datasource: Option<String>,
     pub folder: String,
     pub provisioning_path: String,
     pub namespace: String,
@@ -119,6 +137,7 @@ impl Default for EmitOptions {
             runbook_template: None,
             grafana: GrafanaOptions {
                 url: None,
+                loki_datasource: None,
                 folder: "SLOs".into(),
                 provisioning_path: "/var/lib/grafana/dashboards/lookout".into(),
                 namespace: "monitoring".into(),
@@ -126,6 +145,7 @@ impl Default for EmitOptions {
             loki: None,
             elasticsearch: None,
             shipping: ShippingOptions::default(),
+            kibana_url: None,
         }
     }
 }

@@ -8,7 +8,10 @@ use handlebars::Handlebars;
 use serde_json::json;
 
 use super::{Artifact, EmitOptions};
-use crate::model::{fmt_num, fmt_short, humanize, names, AlertTier, Duration, Service, Sli, Slo};
+use crate::model::logs::data_stream;
+use crate::model::{
+    fmt_num, fmt_short, humanize, names, AlertTier, Duration, LogSource, Service, Sli, Slo,
+};
 
 /// The built-in template.
 pub const DEFAULT_TEMPLATE: &str = include_str!("templates/runbook.md.hbs");
@@ -42,8 +45,9 @@ pub fn emit(services: &[Service], options: &EmitOptions) -> Result<Vec<Artifact>
         let source = service.source.display().to_string();
         for slo in service.slos.iter().filter(|s| !s.alerting.tiers.is_empty()) {
             // `Context::from` takes the value as is; `render` would copy it.
-            let context =
-                handlebars::Context::from(context(slo, &source, options.grafana.url.as_deref()));
+            let mut context = context(slo, &source, options.grafana.url.as_deref());
+            context["log_links"] = json!(log_links(&service.logs, options));
+            let context = handlebars::Context::from(context);
             let body = registry
                 .render_with_context("runbook", &context)
                 .map_err(|err| TemplateError {
@@ -66,6 +70,51 @@ pub fn emit(services: &[Service], options: &EmitOptions) -> Result<Vec<Artifact>
         }
     }
     Ok(artifacts)
+}
+
+/// Where to read the service's logs: Grafana Explore for those in Loki
+/// (when lookout.yaml names Grafana's Loki data source), Kibana Discover
+/// for those in Elasticsearch (when it names Kibana), over the last hour.
+fn log_links(logs: &[LogSource], options: &EmitOptions) -> Vec<serde_json::Value> {
+    let mut links = Vec::new();
+    for log in logs {
+        let grafana = options.grafana.url.as_deref();
+        let loki = options.grafana.loki_datasource.as_deref();
+        if let (true, Some(grafana), Some(uid)) = (log.to_loki, grafana, loki) {
+            let panes = json!({"lookout": {
+                "datasource": uid,
+                "queries": [{
+                    "refId": "A",
+                    "expr": log.loki_selector(),
+                    "datasource": {"type": "loki", "uid": uid},
+                }],
+                "range": {"from": "now-1h", "to": "now"},
+            }});
+            links.push(json!({
+                "title": format!("{} in Grafana Explore (Loki)", log.name),
+                "url": format!(
+                    "{grafana}/explore?schemaVersion=1&orgId=1&panes={}",
+                    super::url_encode(&panes.to_string())
+                ),
+            }));
+        }
+        if let (true, Some(kibana)) = (log.to_elasticsearch, options.kibana_url.as_deref()) {
+            let state = format!(
+                "(index:'{}',query:(language:kuery,query:'event.dataset:\"{}\"'))",
+                data_stream(&log.service),
+                log.dataset()
+            );
+            links.push(json!({
+                "title": format!("{} in Kibana Discover", log.name),
+                "url": format!(
+                    "{kibana}/app/discover#/?_g={}&_a={}",
+                    super::url_encode("(time:(from:now-1h,to:now))"),
+                    super::url_encode(&state)
+                ),
+            }));
+        }
+    }
+    links
 }
 
 /// The page with lookout's marker on its first line.

@@ -212,6 +212,9 @@ pub struct GrafanaConfig {
     pub token_file: Option<String>,
     /// Uid of the Prometheus datasource the dashboards select by default.
     pub datasource: Option<String>,
+    /// Uid of Grafana's Loki data source: runbooks of services with logs in
+    /// Loki then link to Explore.
+    pub loki_datasource: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -283,6 +286,7 @@ fn config_field_names(_: &str) -> &'static [&'static str] {
         "vector_image",
         "push",
         "severities",
+        "loki_datasource",
     ]
 }
 
