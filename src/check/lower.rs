@@ -47,6 +47,7 @@ pub(super) fn lower(files: &[SpecFile], config: &LoadedConfig, diags: &mut Diagn
         config,
         file: FileId(0),
         service_logs: Vec::new(),
+        declared_logs: Vec::new(),
         component_ids: HashMap::new(),
     };
     let project_labels = cx.project_labels();
@@ -158,6 +159,9 @@ struct Lowering<'a> {
     file: FileId,
     /// The logs of the service being lowered, for log SLIs.
     service_logs: Vec<crate::model::LogSource>,
+    /// Every log name the service declares, valid or not: a log SLI on an
+    /// invalid one is not also "undeclared".
+    declared_logs: Vec<String>,
     /// Shipper component ids of every log so far: they share one namespace.
     component_ids: HashMap<String, Span>,
 }
@@ -292,6 +296,12 @@ impl Lowering<'_> {
             )
             .help = Some("declare at least one SLO, or `logs:` to ship".into());
         }
+        self.declared_logs = spec
+            .logs
+            .iter()
+            .flat_map(|logs| &logs.value)
+            .map(|log| log.name.value.clone())
+            .collect();
         self.service_logs = match &spec.logs {
             Some(logs) => self.logs(logs, &name),
             None => Vec::new(),

@@ -479,6 +479,8 @@ impl Lowering<'_> {
         let declared: Vec<&str> = self.service_logs.iter().map(|l| l.name.as_str()).collect();
         let mut ok = true;
         match self.service_logs.iter().find(|l| l.name == name) {
+            // Declared but invalid: its own errors say what is wrong.
+            None if self.declared_logs.iter().any(|l| l == name) => ok = false,
             None => {
                 let help = if declared.is_empty() {
                     "declare it under the service's `logs:` first".to_string()
