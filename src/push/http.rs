@@ -388,15 +388,7 @@ fn read_ca(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
 /// Percent-encodes one path segment (`/` included), as the ruler APIs need
 /// for namespaces and group names.
 pub fn segment(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    crate::emit::url_encode(value)
 }
 
 #[cfg(test)]
