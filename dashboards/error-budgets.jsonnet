@@ -19,7 +19,7 @@ local gauge(slo, i) = {
   targets: [{
     refId: 'A',
     datasource: ds,
-    expr: lookout.rules.budget_remaining + slo.selector,
+    expr: '1 - ' + lookout.rules.period_burn_rate + slo.selector,
     legendFormat: slo.team,
   }],
   links: [{

@@ -24,12 +24,9 @@ pub fn model_json(model: &Model, options: &EmitOptions) -> Value {
         "errors_rate": names::ERRORS_RATE,
         "events_rate": names::EVENTS_RATE,
         "objective": names::OBJECTIVE,
-        "error_budget": names::ERROR_BUDGET,
         "time_period_days": names::TIME_PERIOD_DAYS,
         "current_burn_rate": names::CURRENT_BURN_RATE,
         "period_burn_rate": names::PERIOD_BURN_RATE,
-        "budget_remaining": names::PERIOD_BUDGET_REMAINING,
-        "info": names::INFO,
     });
     let services: Vec<Value> = model
         .services

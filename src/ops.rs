@@ -82,6 +82,16 @@ pub fn generate(request: &Request) -> Generated {
     if let Some(image) = &shipping.vector_image {
         options.shipping.vector_image = image.clone();
     }
+    if let Some(interval) = config
+        .config
+        .prometheus
+        .as_ref()
+        .and_then(|p| p.long_interval.as_ref())
+        .and_then(|i| crate::model::Duration::parse_prometheus(&i.value))
+        .filter(|d| d.seconds() > 0)
+    {
+        options.long_interval = interval;
+    }
     let grafana = &config.config.grafana;
     options.grafana.url = grafana
         .url

@@ -324,7 +324,7 @@ fn jsonnet_dashboards_get_the_model_and_their_errors_are_located() {
     std::fs::create_dir(root.join("dashboards")).unwrap();
     std::fs::write(
         root.join("dashboards/budgets.jsonnet"),
-        "local m = std.extVar('lookout');\n{\n  uid: 'custom-budgets',\n  title: 'Budgets',\n  rule: m.rules.budget_remaining,\n  n: std.length(m.services),\n}\n",
+        "local m = std.extVar('lookout');\n{\n  uid: 'custom-budgets',\n  title: 'Budgets',\n  rule: m.rules.period_burn_rate,\n  n: std.length(m.services),\n}\n",
     )
     .unwrap();
     lookout(root).arg("build").assert().success();
@@ -332,7 +332,7 @@ fn jsonnet_dashboards_get_the_model_and_their_errors_are_located() {
         &std::fs::read_to_string(root.join("dashboards/grafana/budgets.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(json["rule"], "slo:period_error_budget_remaining:ratio");
+    assert_eq!(json["rule"], "slo:period_burn_rate:ratio");
     assert_eq!(json["n"], 6);
     assert!(json["description"]
         .as_str()

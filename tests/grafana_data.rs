@@ -196,7 +196,9 @@ fn grafana_renders_one_overview_row_per_slo_with_the_right_values() {
     std::fs::write(root.join("slos/ledger.yaml"), LEDGER).unwrap();
     std::fs::write(
         root.join("lookout.yaml"),
-        "runbooks: {base_url: https://runbooks.example.com}\n",
+        // Time runs fast here (1s evaluations); the long-window group keeps
+        // its own, slower interval, as at the default 5m against 1m.
+        "runbooks: {base_url: https://runbooks.example.com}\nprometheus: {long_interval: 3s}\n",
     )
     .unwrap();
     let artifacts = support::generate_for(

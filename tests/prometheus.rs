@@ -60,7 +60,7 @@ fn apply_loads_every_group_status_reads_them_and_the_page_reaches_alertmanager()
     std::fs::write(
         root.join("lookout.yaml"),
         format!(
-            "runbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{prom_port}, rules_dir: rules.d}}\nalertmanager: {{url: http://127.0.0.1:{am_port}}}\n"
+            "runbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{prom_port}, rules_dir: rules.d, long_interval: 3s}}\nalertmanager: {{url: http://127.0.0.1:{am_port}}}\n"
         ),
     )
     .unwrap();
@@ -119,11 +119,9 @@ fn apply_loads_every_group_status_reads_them_and_the_page_reaches_alertmanager()
     assert_eq!(
         groups,
         [
-            "lookout:prom:always-failing:alerts",
-            "lookout:prom:always-failing:meta",
+            "lookout:prom:always-failing:long",
             "lookout:prom:always-failing:sli",
-            "lookout:prom:api-availability:alerts",
-            "lookout:prom:api-availability:meta",
+            "lookout:prom:api-availability:long",
             "lookout:prom:api-availability:sli",
             "team",
         ]

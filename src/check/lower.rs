@@ -33,6 +33,10 @@ const RESERVED_LABELS: &[&str] = &[
     "slo",
     "severity",
     crate::model::names::TIER_LABEL,
+    crate::model::names::ALERTING_LABEL,
+    crate::model::names::WINDOW_LABEL,
+    crate::model::names::SLI_LABEL,
+    crate::model::names::TILE_PART_LABEL,
     "alertname",
     "le",
 ];

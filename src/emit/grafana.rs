@@ -604,7 +604,7 @@ fn slo_row(slo: &Slo, layout: &mut Layout) {
     sli.set("links", links.clone());
     layout.add(8, 8, sli);
 
-    let remaining = format!("{}{selector}", names::PERIOD_BUDGET_REMAINING);
+    let remaining = format!("1 - {}{selector}", names::PERIOD_BURN_RATE);
     let mut burndown = timeseries(
         "Error budget burndown",
         &format!(
@@ -857,7 +857,7 @@ fn overview_columns() -> Vec<OverviewColumn> {
         let info = |selector: &str, text: &str| {
             format!(
                 "label_replace({}{{{}=~\"{selector}\",slo!=\"\",service=~\"$service\",team=~\"$team\"}}, \"{label}\", \"{text}\", \"\", \"\")",
-                names::INFO,
+                names::OBJECTIVE,
                 names::ALERTING_LABEL,
             )
         };
@@ -882,26 +882,28 @@ fn overview_columns() -> Vec<OverviewColumn> {
         OverviewColumn {
             title: "SLI over window",
             label: None,
+            // Burn × budget is the period's error ratio, whatever the
+            // period. The objective carries info labels, hence `on`.
             expr: format!(
                 "1 - {}",
                 by(format!(
-                    "{} * {}",
+                    "{} * on ({OVERVIEW_BY}) (1 - {})",
                     series(names::PERIOD_BURN_RATE),
-                    series(names::ERROR_BUDGET)
+                    series(names::OBJECTIVE)
                 ))
             ),
         },
         OverviewColumn {
             title: "Budget remaining",
             label: None,
-            expr: by(series(names::PERIOD_BUDGET_REMAINING)),
+            expr: by(format!("1 - {}", series(names::PERIOD_BURN_RATE))),
         },
         OverviewColumn {
             title: "Exhausted in",
             label: None,
             expr: by(format!(
-                "clamp_min({}, 0) * {} * 86400 / ({} > 0)",
-                series(names::PERIOD_BUDGET_REMAINING),
+                "clamp_min(1 - {}, 0) * {} * 86400 / ({} > 0)",
+                series(names::PERIOD_BURN_RATE),
                 series(names::TIME_PERIOD_DAYS),
                 series(names::CURRENT_BURN_RATE)
             )),
@@ -1065,8 +1067,11 @@ fn overview_dashboard(services: &[Service]) -> Json {
         "includeVars": false,
         "keepTime": true,
     })];
-    let team_values = format!("label_values({}, team)", names::INFO);
-    let service_values = format!("label_values({}{{team=~\"$team\"}}, service)", names::INFO);
+    let team_values = format!("label_values({}, team)", names::OBJECTIVE);
+    let service_values = format!(
+        "label_values({}{{team=~\"$team\"}}, service)",
+        names::OBJECTIVE
+    );
     dashboard(
         OVERVIEW_UID,
         "SLO overview",

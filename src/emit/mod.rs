@@ -51,6 +51,8 @@ pub struct EmitOptions {
     pub shipping: ShippingOptions,
     /// Kibana's base URL, for Discover links in runbooks.
     pub kibana_url: Option<String>,
+    /// Evaluation interval of the rule groups for long windows.
+    pub long_interval: crate::model::Duration,
 }
 
 /// Percent-encodes `text` for a URL query value (everything but RFC 3986's
@@ -146,6 +148,7 @@ impl Default for EmitOptions {
             elasticsearch: None,
             shipping: ShippingOptions::default(),
             kibana_url: None,
+            long_interval: prometheus::DEFAULT_LONG_INTERVAL,
         }
     }
 }

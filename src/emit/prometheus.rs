@@ -1,22 +1,44 @@
 //! Prometheus rule files: `rules/<service>.yaml`.
 //!
-//! Per SLO, three groups:
-//! - `…:sli` records the error and event rates over 5m from the user's
-//!   queries, then derives every error ratio from those two series. Long
-//!   windows are `sum_over_time(errors) / sum_over_time(events)`: a true
-//!   ratio of sums (each event weighs the same, unlike Sloth's average of 5m
-//!   ratios) that reads two pre-aggregated series instead of re-scanning raw
-//!   series over 30 days. Raw SLIs have no event counts: their 5m ratio is
-//!   averaged over time, which is exact for time-based SLIs (share of
+//! Per SLO, rules are laid out by how often their value can change, because
+//! a Prometheus pays a fixed cost per rule evaluation that dominates what
+//! these rules read (see README "Evaluation cost"):
+//! - `…:sli`, at the global interval: the error and event rates over 5m
+//!   from the user's queries, the error ratios over windows shorter than
+//!   [`LONG_WINDOW_FROM`], and the alert tiers that read such a window.
+//!   Long windows are `sum_over_time(errors) / sum_over_time(events)`: a
+//!   true ratio of sums (each event weighs the same, unlike Sloth's average
+//!   of 5m ratios) that reads two pre-aggregated series instead of
+//!   re-scanning raw series. Raw SLIs have no event counts: their 5m ratio
+//!   is averaged over time, which is exact for time-based SLIs (share of
 //!   minutes bad) and the reason request ratios belong in `events`.
-//! - `…:meta` records objective, budget, burn rates and budget remaining.
-//! - `…:alerts` holds one multi-window multi-burn-rate alert per tier.
+//! - `…:long`, every [`DEFAULT_LONG_INTERVAL`] (configurable): the longer windows (a 2h window
+//!   moves by at most 4% in 5m), burn rates, the objective (which carries
+//!   the SLO's metadata as labels, so no info series costs a rule of its
+//!   own), the period, and the alert tiers whose windows are all long. The
+//!   period's ratio is summed from tiles: the sums of the 5m rates over each
+//!   interval, recorded just before it (8,640 samples for 30d instead of
+//!   43,200). A ratio of tile sums does not depend on how often tiles are
+//!   recorded, so it holds under promtool, which evaluates every group at
+//!   one interval.
+//!
+//! A fast alert reads long windows through `last_over_time(…[2 × the long
+//! interval])`, so a late `long` evaluation never blanks a condition
+//! (which would reset `for:` or resolve a firing alert).
 
 use std::collections::BTreeMap;
 
 use super::yaml::{self, Node};
 use super::{Artifact, EmitOptions};
-use crate::model::{fmt_num, fmt_short, humanize, names, AlertTier, Service, Sli, Slo};
+use crate::model::{fmt_num, fmt_short, humanize, names, AlertTier, Duration, Service, Sli, Slo};
+
+/// Windows at least this long are recorded in the `long` group.
+pub const LONG_WINDOW_FROM: Duration = Duration::hours(2);
+/// The `long` group's default evaluation interval (`prometheus.long_interval`
+/// in lookout.yaml), and so the most a ticket alert (whose windows are all
+/// long) fires later than at a 1m interval. A tile spans one such interval,
+/// so tiles neither overlap nor gap.
+pub const DEFAULT_LONG_INTERVAL: Duration = Duration::minutes(5);
 
 pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
     services
@@ -33,13 +55,7 @@ fn rule_file(service: &Service, options: &EmitOptions) -> String {
     let groups: Vec<Node> = service
         .slos
         .iter()
-        .flat_map(|slo| {
-            let mut groups = vec![sli_group(slo), meta_group(slo)];
-            if !slo.alerting.tiers.is_empty() {
-                groups.push(alert_group(slo, options));
-            }
-            groups
-        })
+        .flat_map(|slo| slo_groups(slo, options))
         .collect();
     yaml::rule_file(&service.source, groups)
 }
@@ -57,18 +73,47 @@ fn shared_labels(labels: &BTreeMap<String, String>) -> Node {
     Node::shared(Node::labels(labels))
 }
 
-fn group(name: String, rules: Vec<Node>) -> Node {
+fn group(name: String, interval: Option<Duration>, rules: Vec<Node>) -> Node {
     Node::map()
         .str("name", name)
+        .opt_str("interval", interval.map(|d| d.to_string()))
         .entry("rules", Node::Seq(rules))
         .build()
 }
 
-fn sli_group(slo: &Slo) -> Node {
+/// Where an error ratio is recorded, and so how it is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    Fast,
+    Long,
+    /// The period, when no alert reads it: summed from tiles.
+    Tiled,
+}
+
+fn placement(slo: &Slo, window: Duration) -> Placement {
+    if window < LONG_WINDOW_FROM {
+        Placement::Fast
+    } else if window == slo.period && !slo.alert_windows().contains(&window) {
+        Placement::Tiled
+    } else {
+        Placement::Long
+    }
+}
+
+/// Whether a tier reads only long windows, and so is evaluated with them.
+fn tier_is_long(tier: &AlertTier) -> bool {
+    tier.pairs
+        .iter()
+        .all(|p| p.long >= LONG_WINDOW_FROM && p.short >= LONG_WINDOW_FROM)
+}
+
+fn slo_groups(slo: &Slo, options: &EmitOptions) -> Vec<Node> {
+    let tile = options.long_interval;
     let labels = shared_labels(&slo.identity_labels());
     let selector = names::selector(slo);
     let base = names::BASE_WINDOW;
-    let mut rules = Vec::new();
+    let budget = fmt_num(slo.error_budget());
+    let (mut fast, mut long) = (Vec::new(), Vec::new());
     if let Some((errors, total)) = slo.sli.event_queries() {
         let errors_expr = match slo.sli {
             // Client libraries create an error series only once the first
@@ -78,14 +123,36 @@ fn sli_group(slo: &Slo) -> Node {
             }
             _ => errors.at(base),
         };
-        rules.push(record(names::ERRORS_RATE, errors_expr, &labels));
-        rules.push(record(names::EVENTS_RATE, total.at(base), &labels));
+        fast.push(record(names::ERRORS_RATE, errors_expr, &labels));
+        fast.push(record(names::EVENTS_RATE, total.at(base), &labels));
     }
     // A log SLI's two 5m rates come from the Loki ruler (`loki.rs`).
+    let raw = matches!(slo.sli, Sli::Raw { .. });
     for window in slo.windows() {
-        let expr = match &slo.sli {
-            Sli::Raw { error_ratio } if window == base => error_ratio.at(base),
-            Sli::Raw { .. } => format!(
+        let place = placement(slo, window);
+        let expr = match (&slo.sli, place) {
+            (Sli::Raw { error_ratio }, _) if window == base => error_ratio.at(base),
+            (_, Placement::Tiled) if raw => {
+                format!("avg_over_time({}{selector}[{window}])", names::RAW_TILE)
+            }
+            (_, Placement::Tiled) => {
+                let part = |part: &str| {
+                    format!(
+                        "sum_over_time({}{{service={},slo={},{}=\"{part}\"}}[{window}])",
+                        names::RATES_TILE,
+                        names::promql_string(&slo.service),
+                        names::promql_string(&slo.name),
+                        names::TILE_PART_LABEL,
+                    )
+                };
+                format!(
+                    "{} / ignoring ({}) {}",
+                    part("errors"),
+                    names::TILE_PART_LABEL,
+                    part("events")
+                )
+            }
+            (Sli::Raw { .. }, _) => format!(
                 "avg_over_time({}{selector}[{window}])",
                 names::error_ratio(base)
             ),
@@ -100,33 +167,39 @@ fn sli_group(slo: &Slo) -> Node {
                 names::EVENTS_RATE
             ),
         };
-        rules.push(record(&names::error_ratio(window), expr, &labels));
+        if place == Placement::Tiled {
+            let tile_expr = if raw {
+                format!(
+                    "avg_over_time({}{selector}[{tile}])",
+                    names::error_ratio(base)
+                )
+            } else {
+                let part = |series: &str, part: &str| {
+                    format!(
+                        "label_replace(sum_over_time({series}{selector}[{tile}]), \"{}\", \"{part}\", \"\", \"\")",
+                        names::TILE_PART_LABEL
+                    )
+                };
+                format!(
+                    "{} or {}",
+                    part(names::ERRORS_RATE, "errors"),
+                    part(names::EVENTS_RATE, "events")
+                )
+            };
+            let name = if raw {
+                names::RAW_TILE
+            } else {
+                names::RATES_TILE
+            };
+            long.push(record(name, tile_expr, &labels));
+        }
+        let rule = record(&names::error_ratio(window), expr, &labels);
+        match place {
+            Placement::Fast => fast.push(rule),
+            Placement::Long | Placement::Tiled => long.push(rule),
+        }
     }
-    group(names::group(slo, "sli"), rules)
-}
-
-fn meta_group(slo: &Slo) -> Node {
-    let identity = slo.identity_labels();
-    let labels = shared_labels(&identity);
-    let selector = names::selector(slo);
-    let budget = fmt_num(slo.error_budget());
-    let mut info_labels = identity;
-    info_labels.insert("objective".into(), fmt_num(slo.objective));
-    info_labels.insert("window".into(), slo.period.to_string());
-    info_labels.insert("sli".into(), slo.sli.kind().into());
-    info_labels.insert(names::ALERTING_LABEL.into(), alerting_value(slo));
-    let rules = vec![
-        record(
-            names::OBJECTIVE,
-            format!("vector({})", fmt_num(slo.objective_ratio())),
-            &labels,
-        ),
-        record(names::ERROR_BUDGET, format!("vector({budget})"), &labels),
-        record(
-            names::TIME_PERIOD_DAYS,
-            format!("vector({})", slo.period.seconds() / 86_400),
-            &labels,
-        ),
+    long.extend([
         record(
             names::CURRENT_BURN_RATE,
             format!(
@@ -141,13 +214,37 @@ fn meta_group(slo: &Slo) -> Node {
             &labels,
         ),
         record(
-            names::PERIOD_BUDGET_REMAINING,
-            format!("1 - {}{selector}", names::PERIOD_BURN_RATE),
+            names::OBJECTIVE,
+            format!("vector({})", fmt_num(slo.objective_ratio())),
+            &Node::labels(&objective_labels(slo)),
+        ),
+        record(
+            names::TIME_PERIOD_DAYS,
+            format!("vector({})", slo.period.seconds() / 86_400),
             &labels,
         ),
-        record(names::INFO, "vector(1)".into(), &Node::labels(&info_labels)),
-    ];
-    group(names::group(slo, "meta"), rules)
+    ]);
+    for tier in &slo.alerting.tiers {
+        if tier_is_long(tier) {
+            long.push(alert_rule(slo, tier, options));
+        } else {
+            fast.push(alert_rule(slo, tier, options));
+        }
+    }
+    vec![
+        group(names::group(slo, "sli"), None, fast),
+        group(names::group(slo, "long"), Some(options.long_interval), long),
+    ]
+}
+
+/// The objective series doubles as the SLO's info series: its labels say
+/// what dashboards list and filter on.
+fn objective_labels(slo: &Slo) -> BTreeMap<String, String> {
+    let mut labels = slo.identity_labels();
+    labels.insert(names::WINDOW_LABEL.into(), slo.period.to_string());
+    labels.insert(names::SLI_LABEL.into(), slo.sli.kind().into());
+    labels.insert(names::ALERTING_LABEL.into(), alerting_value(slo));
+    labels
 }
 
 /// The enabled tiers, for the info series: `page,ticket`, …, or `off`.
@@ -165,40 +262,41 @@ pub fn alerting_value(slo: &Slo) -> String {
     }
 }
 
-fn alert_group(slo: &Slo, options: &EmitOptions) -> Node {
-    let rules = slo
-        .alerting
-        .tiers
-        .iter()
-        .map(|tier| {
-            Node::map()
-                .str("alert", slo.alerting.name.as_str())
-                .str("expr", alert_expr(slo, tier))
-                .opt_str("for", tier.for_.map(|d| d.to_string()))
-                .entry("labels", Node::labels(&alert_labels(slo, tier)))
-                .entry(
-                    "annotations",
-                    Node::labels(&alert_annotations(slo, tier, options)),
-                )
-                .build()
-        })
-        .collect();
-    group(names::group(slo, "alerts"), rules)
+fn alert_rule(slo: &Slo, tier: &AlertTier, options: &EmitOptions) -> Node {
+    Node::map()
+        .str("alert", slo.alerting.name.as_str())
+        .str("expr", alert_expr(slo, tier, options.long_interval))
+        .opt_str("for", tier.for_.map(|d| d.to_string()))
+        .entry("labels", Node::labels(&alert_labels(slo, tier)))
+        .entry(
+            "annotations",
+            Node::labels(&alert_annotations(slo, tier, options)),
+        )
+        .build()
 }
 
 /// `(long > t and short > t) or (…)`, one clause per window pair.
-pub fn alert_expr(slo: &Slo, tier: &AlertTier) -> String {
+pub fn alert_expr(slo: &Slo, tier: &AlertTier, long_interval: Duration) -> String {
     let selector = names::selector(slo);
     let budget = fmt_num(slo.error_budget());
+    let long_tier = tier_is_long(tier);
     tier.pairs
         .iter()
         .map(|pair| {
             let factor = fmt_num(pair.factor(slo.period));
-            let over = |window| {
-                format!(
-                    "{}{selector} > ({factor} * {budget})",
-                    names::error_ratio(window)
-                )
+            let over = |window: Duration| {
+                let ratio = format!("{}{selector}", names::error_ratio(window));
+                // A fast tier reads the long group's latest value, however
+                // late its last evaluation (see the module doc).
+                let ratio = if !long_tier && window >= LONG_WINDOW_FROM {
+                    format!(
+                        "last_over_time({ratio}[{}])",
+                        Duration(long_interval.seconds() * 2)
+                    )
+                } else {
+                    ratio
+                };
+                format!("{ratio} > ({factor} * {budget})")
             };
             format!("(\n  {}\n  and\n  {}\n)", over(pair.long), over(pair.short))
         })

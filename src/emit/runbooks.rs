@@ -170,7 +170,7 @@ pub fn context(slo: &Slo, source: &str, grafana_url: Option<&str>) -> serde_json
         "ratio_5m": ratio(Duration::minutes(5)),
         "ratio_1h": ratio(hour),
         "ratio_6h": ratio(Duration::hours(6)),
-        "budget_remaining": format!("{}{selector}", names::PERIOD_BUDGET_REMAINING),
+        "budget_remaining": format!("1 - {}{selector}", names::PERIOD_BURN_RATE),
         "errors_query": null,
         "total_query": null,
         "ratio_query": null,

@@ -147,14 +147,23 @@ impl Slo {
     /// Every window an error ratio is recorded over, shortest first: the alert
     /// windows plus the SLO period.
     pub fn windows(&self) -> Vec<Duration> {
-        let mut windows: Vec<Duration> = DEFAULT_PAIRS
-            .iter()
-            .flat_map(|p| [p.long, p.short])
+        let mut windows: Vec<Duration> = self
+            .alert_windows()
+            .into_iter()
             .chain([self.period])
             .collect();
         windows.sort();
         windows.dedup();
         windows
+    }
+
+    /// The windows of every burn-rate pair, whether or not its tier is on
+    /// (a disabled tier's windows are still recorded, for dashboards).
+    pub fn alert_windows(&self) -> Vec<Duration> {
+        DEFAULT_PAIRS
+            .iter()
+            .flat_map(|p| [p.long, p.short])
+            .collect()
     }
 
     /// `service` and `slo` first, then the other labels.

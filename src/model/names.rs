@@ -15,18 +15,31 @@ pub const ERRORS_RATE: &str = "slo:sli_errors:rate5m";
 /// Rate of all events over [`BASE_WINDOW`].
 pub const EVENTS_RATE: &str = "slo:sli_events:rate5m";
 
+/// Sums of [`ERRORS_RATE`] and [`EVENTS_RATE`] over one tile (the long
+/// group's interval), told apart by [`TILE_PART_LABEL`] (`errors`,
+/// `events`): one rule for both.
+pub const RATES_TILE: &str = "slo:sli_rates:rate5m_tile_sum";
+/// Averages of a raw SLI's 5m error ratio over one tile.
+pub const RAW_TILE: &str = "slo:sli_error:ratio_rate5m_tile_avg";
+pub const TILE_PART_LABEL: &str = "sli_part";
+
+/// The objective, e.g. `0.999`. Also the SLO's info series: it carries
+/// [`WINDOW_LABEL`], [`SLI_LABEL`] and [`ALERTING_LABEL`]. The error budget
+/// is `1 - objective`, so it is not recorded.
 pub const OBJECTIVE: &str = "slo:objective:ratio";
-pub const ERROR_BUDGET: &str = "slo:error_budget:ratio";
 pub const TIME_PERIOD_DAYS: &str = "slo:time_period:days";
 pub const CURRENT_BURN_RATE: &str = "slo:current_burn_rate:ratio";
+/// Budget spent over the period; what remains is `1 - this`, not recorded.
 pub const PERIOD_BURN_RATE: &str = "slo:period_burn_rate:ratio";
-pub const PERIOD_BUDGET_REMAINING: &str = "slo:period_error_budget_remaining:ratio";
-pub const INFO: &str = "lookout_slo_info";
+/// Objective-series label: the SLO period, e.g. `30d`.
+pub const WINDOW_LABEL: &str = "window";
+/// Objective-series label: the SLI kind, e.g. `events`.
+pub const SLI_LABEL: &str = "sli";
 
 /// Alert label telling the two tiers apart, `page` or `ticket`, whatever
 /// their user-set `severity` label says; dashboards select on it.
 pub const TIER_LABEL: &str = "slo_severity";
-/// Info-series label naming the enabled alert tiers: `page,ticket`,
+/// Objective-series label naming the enabled alert tiers: `page,ticket`,
 /// `page`, `ticket` or `off`, so a dashboard can tell "alerting off" from
 /// "not firing".
 pub const ALERTING_LABEL: &str = "alerting";

@@ -84,7 +84,7 @@ pub fn status(model: &Model, endpoint: &Endpoint) -> Result<Vec<SloStatus>, Stri
             ratios.insert(*window, query(endpoint, &names::error_ratio(*window))?);
         }
     }
-    let remaining = query(endpoint, names::PERIOD_BUDGET_REMAINING)?;
+    let remaining = query(endpoint, &format!("1 - {}", names::PERIOD_BURN_RATE))?;
     // When each SLO's 5m ratio began, at hour resolution, within the
     // longest window: one subquery for every SLO.
     let longest = periods.iter().max().copied().unwrap_or(Duration::days(30));

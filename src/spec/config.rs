@@ -173,6 +173,11 @@ pub struct PrometheusConfig {
     pub url: Option<String>,
     /// Directory Prometheus loads rule files from (`rule_files: [<dir>/*.yaml]`).
     pub rules_dir: Option<String>,
+    /// Evaluation interval of each SLO's rule group for windows of 2h and
+    /// more (ticket alerts, budgets). Default `5m`: a ticket fires at most
+    /// this much later than at a 1m interval, for a fraction of the cost.
+    #[schemars(with = "Option<String>")]
+    pub long_interval: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

@@ -62,6 +62,25 @@ impl Lowering<'_> {
                 .help = Some("`shipping.loki` is `alloy` (the default) or `vector`".into());
             }
         }
+        if let Some(interval) = config
+            .prometheus
+            .as_ref()
+            .and_then(|p| p.long_interval.as_ref())
+        {
+            if crate::model::Duration::parse_prometheus(&interval.value)
+                .is_none_or(|d| d.seconds() == 0)
+            {
+                let span = self.span(interval);
+                self.error(
+                    "config::invalid-duration",
+                    format!(
+                        "`prometheus.long_interval` must be a duration such as `5m`, got `{}`",
+                        interval.value
+                    ),
+                    span,
+                );
+            }
+        }
         for (key, url) in urls {
             if !super::is_http_url(&url.value) {
                 let span = self.span(url);
