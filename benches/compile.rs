@@ -9,32 +9,12 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-const SERVICES: usize = 1_000;
-const SLOS_PER_SERVICE: usize = 10;
-const RUNS: usize = 5;
+#[path = "support/specs.rs"]
+mod specs;
+use specs::{service_spec, SLOS_PER_SERVICE};
 
-fn service_spec(i: usize) -> String {
-    let mut spec = format!(
-        "service: svc-{i}\nteam: team-{}\nlabels:\n  tier: \"{}\"\nslos:\n",
-        i % 40,
-        i % 3
-    );
-    for j in 0..SLOS_PER_SERVICE {
-        let slo = match j % 3 {
-            0 => format!(
-                "  - name: availability-{j}\n    objective: 99.9\n    sli:\n      events:\n        errors: sum(rate(http_requests_total{{job=\"svc-{i}\",route=\"/r{j}\",code=~\"5..\"}}[{{{{window}}}}]))\n        total: sum(rate(http_requests_total{{job=\"svc-{i}\",route=\"/r{j}\"}}[{{{{window}}}}]))\n"
-            ),
-            1 => format!(
-                "  - name: latency-{j}\n    objective: 99\n    window: 28d\n    sli:\n      latency:\n        histogram: http_request_duration_seconds\n        selector: '{{job=\"svc-{i}\",route=\"/r{j}\"}}'\n        threshold: 0.3\n"
-            ),
-            _ => format!(
-                "  - name: ready-{j}\n    objective: 99.5\n    window: 7d\n    sli:\n      raw:\n        error_ratio: 1 - avg_over_time(up{{job=\"svc-{i}\",shard=\"{j}\"}}[{{{{window}}}}])\n"
-            ),
-        };
-        spec.push_str(&slo);
-    }
-    spec
-}
+const SERVICES: usize = 1_000;
+const RUNS: usize = 5;
 
 fn main() {
     let specs: Vec<(PathBuf, String)> = (0..SERVICES)

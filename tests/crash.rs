@@ -1,0 +1,194 @@
+//! `build` killed with SIGKILL at random points: every output file holds
+//! wholly its old or wholly its new contents, and the next `build`
+//! converges to exactly the new outputs with no temporary file left (the
+//! promise in `src/out.rs`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const TRIALS: usize = 50;
+const SERVICES: usize = 60;
+const OUTPUT_DIRS: &[&str] = &["rules", "runbooks", "dashboards", "kubernetes"];
+
+type Tree = BTreeMap<PathBuf, Vec<u8>>;
+
+fn spec(service: usize, objective: &str) -> String {
+    format!(
+        "service: svc-{service}\nteam: t\nslos:\n  - name: availability\n    objective: {objective}\n    sli:\n      events:\n        errors: sum(rate(http_requests_total{{job=\"svc-{service}\",code=~\"5..\"}}[{{{{window}}}}]))\n        total: sum(rate(http_requests_total{{job=\"svc-{service}\"}}[{{{{window}}}}]))\n  - name: latency\n    objective: {objective}\n    sli:\n      latency:\n        histogram: http_request_duration_seconds\n        selector: '{{job=\"svc-{service}\"}}'\n        threshold: 0.3\n"
+    )
+}
+
+/// The old specs: services 0..N at 99.9. The new ones change every
+/// objective, drop service 0 (its files become stale) and add service N
+/// (new files), so a build rewrites, removes and creates.
+fn write_specs(root: &Path, new: bool) {
+    let slos = root.join("slos");
+    let _ = std::fs::remove_dir_all(&slos);
+    std::fs::create_dir_all(&slos).unwrap();
+    let (services, objective) = if new {
+        (1..=SERVICES, "99.5")
+    } else {
+        (0..=SERVICES - 1, "99.9")
+    };
+    for i in services {
+        std::fs::write(slos.join(format!("svc-{i}.yaml")), spec(i, objective)).unwrap();
+    }
+    std::fs::write(
+        root.join("lookout.yaml"),
+        "runbooks:\n  base_url: https://runbooks.example.com\n",
+    )
+    .unwrap();
+}
+
+fn lookout(root: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lookout"));
+    command
+        .arg("build")
+        .current_dir(root)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    command
+}
+
+fn build(root: &Path) {
+    assert!(lookout(root).status().unwrap().success(), "build failed");
+}
+
+/// Every file under the output directories, by path relative to `root`.
+fn tree(root: &Path) -> Tree {
+    let mut files = Tree::new();
+    let mut pending: Vec<PathBuf> = OUTPUT_DIRS.iter().map(|d| root.join(d)).collect();
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path.strip_prefix(root).unwrap().to_path_buf();
+                files.insert(relative, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+fn is_temp(path: &Path) -> bool {
+    let name = path.file_name().unwrap().to_string_lossy();
+    name.starts_with('.') && name.ends_with(".tmp")
+}
+
+fn restore(root: &Path, files: &Tree) {
+    for dir in OUTPUT_DIRS {
+        let _ = std::fs::remove_dir_all(root.join(dir));
+    }
+    for (path, contents) in files {
+        let target = root.join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, contents).unwrap();
+    }
+}
+
+/// A small deterministic generator, so a failure can be replayed.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n.max(1)
+    }
+}
+
+#[test]
+fn a_killed_build_leaves_old_or_new_files_and_the_next_build_converges() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+
+    write_specs(root, true);
+    build(root);
+    let new = tree(root);
+    restore(root, &Tree::new());
+    write_specs(root, false);
+    build(root);
+    let old = tree(root);
+    assert!(old.keys().any(|p| !new.contains_key(p)), "no stale files");
+    assert!(new.keys().any(|p| !old.contains_key(p)), "no created files");
+    assert!(
+        old.iter().filter(|(p, c)| new.get(*p) == Some(c)).count() < old.len() / 10,
+        "most files should change"
+    );
+
+    // How long a whole build takes, so kills land all over it.
+    write_specs(root, true);
+    let start = Instant::now();
+    build(root);
+    let full = start.elapsed();
+
+    let mut rng = Lcg(0x5eed);
+    let (mut untouched, mut torn_between, mut finished, mut with_temps) = (0, 0, 0, 0);
+    for trial in 0..TRIALS {
+        restore(root, &old);
+        // From 30% to 120% of a build: compiling comes first, and kills
+        // before any write prove nothing about the writes.
+        let micros = full.as_micros() as u64;
+        let delay = Duration::from_micros(micros * 3 / 10 + rng.below(micros * 9 / 10));
+        let mut child = lookout(root).spawn().unwrap();
+        std::thread::sleep(delay);
+        // SAFETY: kill(2) on our own child's pid, not yet waited for.
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGKILL) };
+        child.wait().unwrap();
+
+        let after = tree(root);
+        let (mut as_old, mut as_new) = (0, 0);
+        with_temps += usize::from(after.keys().any(|p| is_temp(p)));
+        for (path, contents) in &after {
+            if is_temp(path) {
+                continue;
+            }
+            let was_old = old.get(path) == Some(contents);
+            let is_new = new.get(path) == Some(contents);
+            assert!(
+                was_old || is_new,
+                "trial {trial} (killed after {delay:?}): {} is neither old nor new",
+                path.display()
+            );
+            as_old += usize::from(was_old && !is_new);
+            as_new += usize::from(is_new && !was_old);
+        }
+        for path in old.keys().chain(new.keys()) {
+            // Absent only where the old build had none or the new has none.
+            assert!(
+                after.contains_key(path) || !old.contains_key(path) || !new.contains_key(path),
+                "trial {trial}: {} vanished",
+                path.display()
+            );
+        }
+        match (as_old, as_new) {
+            (_, 0) => untouched += 1,
+            (0, _) => finished += 1,
+            _ => torn_between += 1,
+        }
+
+        build(root);
+        assert_eq!(
+            tree(root),
+            new,
+            "trial {trial}: the build after the kill did not converge"
+        );
+    }
+    println!(
+        "{TRIALS} kills over a {full:?} build: {untouched} before any rename ({with_temps} with temporary files left), {torn_between} between renames, {finished} after all"
+    );
+    // The interesting cases must actually happen, or the test proves little.
+    assert!(
+        with_temps > 0 && torn_between + finished > 0,
+        "kills did not spread over the build: {untouched} ({with_temps}) / {torn_between} / {finished}"
+    );
+}
