@@ -1,11 +1,13 @@
 //! The operations behind each command. Commands are thin wrappers over these.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::check::{self, Inputs};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::emit::{self, Artifact, EmitOptions};
 use crate::model::Model;
+use crate::out::cache::{self, Stamp};
 use crate::out::{self, Change, ChangeKind};
 
 /// What `build` and `check` are asked to do.
@@ -22,6 +24,9 @@ pub struct Generated {
     pub model: Option<Model>,
     /// Present only when there were no errors.
     pub artifacts: Option<Vec<Artifact>>,
+    /// The spec file each service artifact comes from, by artifact path;
+    /// project-wide artifacts have none.
+    pub sources: HashMap<PathBuf, PathBuf>,
     pub out_root: PathBuf,
     pub options: EmitOptions,
     /// lookout.yaml as read for this compile; the push targets come from it.
@@ -31,6 +36,12 @@ pub struct Generated {
 /// Compiles the project and emits every artifact, without touching disk
 /// beyond reading inputs.
 pub fn generate(request: &Request) -> Generated {
+    generate_some(request, None)
+}
+
+/// [`generate`], emitting only the services of the spec files in `only`
+/// (all when `None`) and the project-wide artifacts.
+fn generate_some(request: &Request, only: Option<&HashSet<PathBuf>>) -> Generated {
     let compiled = check::compile(&request.inputs);
     let mut diagnostics = compiled.diagnostics;
     let config = &compiled.config;
@@ -128,9 +139,20 @@ pub fn generate(request: &Request) -> Generated {
             }
         }
     }
+    let mut sources = HashMap::new();
     let artifacts = match (&compiled.model, diagnostics.has_errors()) {
-        (Some(model), false) => match emit::emit_all(model, &options) {
-            Ok(artifacts) => Some(artifacts),
+        (Some(model), false) => match emit::emit_sourced(model, &options, only) {
+            Ok(sourced) => Some(
+                sourced
+                    .into_iter()
+                    .map(|(source, artifact)| {
+                        if let Some(source) = source {
+                            sources.insert(artifact.path.clone(), source);
+                        }
+                        artifact
+                    })
+                    .collect::<Vec<_>>(),
+            ),
             Err(err) => {
                 let mut d = Diagnostic::error("runbook::template", err.message);
                 match (template_file, err.line) {
@@ -188,6 +210,7 @@ pub fn generate(request: &Request) -> Generated {
         diagnostics,
         model: compiled.model,
         artifacts,
+        sources,
         out_root,
         options,
         config: compiled.config,
@@ -236,24 +259,235 @@ pub struct BuildReport {
     /// What was written or removed; empty when the specs were invalid.
     pub changes: Vec<Change>,
     pub unchanged: usize,
+    pub slos: usize,
+    pub services: usize,
+}
+
+/// What `build` reads, found without compiling: the key of everything but
+/// the spec files, and the spec files with their stamps.
+struct Fingerprint {
+    key: u64,
+    out_root: PathBuf,
+    specs: Vec<(PathBuf, Stamp)>,
+    /// Holds lookout.yaml, for messages naming it.
+    diagnostics: Diagnostics,
+    config: crate::spec::config::LoadedConfig,
+}
+
+impl Fingerprint {
+    /// `None` when anything is off (a config problem, an unreadable
+    /// folder): then the full build reports it.
+    fn take(request: &Request) -> Option<Fingerprint> {
+        let mut diagnostics = Diagnostics::default();
+        let discovered = match &request.inputs.config {
+            Some(_) => None,
+            None => crate::spec::config::discover(request.inputs.slos.as_deref()),
+        };
+        let config_path = request.inputs.config.clone().or(discovered);
+        let config = crate::spec::config::load(config_path.as_deref(), &mut diagnostics)?;
+        let slos_dir = check::slos_dir(&request.inputs, &config);
+        let specs = crate::spec::find_spec_files(&slos_dir, &mut diagnostics);
+        if !diagnostics.items.is_empty() {
+            return None;
+        }
+        let out_root = request.out.clone().unwrap_or_else(|| config.root.clone());
+        let mut key = cache::Key::new();
+        key.add((
+            &request.inputs.config,
+            &request.inputs.slos,
+            &out_root,
+            &slos_dir,
+        ));
+        if let Some(file) = config.file {
+            key.add(diagnostics.sources.path(file));
+            key.add(diagnostics.sources.text(file));
+        }
+        if let Some(template) = &config.config.runbooks.template {
+            key.add_file(&config.resolve(&template.value));
+        }
+        // jsonnet programs and the libraries beside them; imports from
+        // elsewhere are not tracked (README "Incremental builds").
+        let dashboards = config.resolve(
+            config
+                .config
+                .output
+                .dashboards
+                .as_deref()
+                .unwrap_or("dashboards"),
+        );
+        let mut programs: Vec<PathBuf> = std::fs::read_dir(&dashboards)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.extension()
+                            .is_some_and(|e| e == "jsonnet" || e == "libsonnet")
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        programs.sort();
+        for program in &programs {
+            key.add_file(program);
+        }
+        let specs = specs
+            .into_iter()
+            .map(|path| Some((Stamp::of(&path)?, path)))
+            .collect::<Option<Vec<_>>>()?
+            .into_iter()
+            .map(|(stamp, path)| (path, stamp))
+            .collect();
+        Some(Fingerprint {
+            key: key.finish(),
+            out_root,
+            specs,
+            diagnostics,
+            config,
+        })
+    }
+
+    /// The spec inputs as of now, and the files that changed, appeared or
+    /// disappeared since `cache`.
+    fn compare(&self, cache: &cache::BuildCache) -> (Vec<cache::Input>, HashSet<PathBuf>) {
+        let cached: HashMap<&Path, &cache::Input> =
+            cache.inputs.iter().map(|i| (i.path.as_path(), i)).collect();
+        let mut inputs = Vec::with_capacity(self.specs.len());
+        let mut changed: HashSet<PathBuf> = cache
+            .inputs
+            .iter()
+            .map(|i| i.path.clone())
+            .filter(|p| !self.specs.iter().any(|(s, _)| s == p))
+            .collect();
+        for (path, stamp) in &self.specs {
+            let before = cached.get(path.as_path());
+            if let Some(before) = before.filter(|b| b.stamp == *stamp) {
+                inputs.push((*before).clone());
+                continue;
+            }
+            let hash = std::fs::read(path).map_or(0, |bytes| cache::hash_bytes(&bytes));
+            if before.is_none_or(|b| b.hash != hash) {
+                changed.insert(path.clone());
+            }
+            inputs.push(cache::Input {
+                path: path.clone(),
+                stamp: *stamp,
+                hash,
+            });
+        }
+        (inputs, changed)
+    }
+}
+
+/// Whether every file the cache lists is as the last build left it; one
+/// stat per file, on every core.
+fn outputs_intact(root: &Path, outputs: &[cache::Output]) -> bool {
+    crate::parallel::map_chunks(outputs, 256, |chunk| {
+        chunk
+            .iter()
+            .all(|o| Stamp::of(&root.join(&o.path)) == Some(o.stamp))
+    })
+    .into_iter()
+    .all(|intact| intact)
 }
 
 /// Compiles and writes. Writes nothing when any spec is invalid, and
 /// refuses to overwrite a file lookout does not own.
+///
+/// With a build cache from the same inputs and intact outputs, a build
+/// with no spec changed compiles nothing, and one with a few changed
+/// re-emits only their services and the project-wide artifacts. `check`
+/// never takes these shortcuts.
 pub fn build(request: &Request) -> std::io::Result<BuildReport> {
-    let mut generated = generate(request);
-    let Some(artifacts) = &generated.artifacts else {
-        return Ok(BuildReport {
-            generated,
-            changes: Vec::new(),
-            unchanged: 0,
-        });
+    let fingerprint = Fingerprint::take(request);
+    let trusted = fingerprint.as_ref().and_then(|fingerprint| {
+        let cache = cache::load(&fingerprint.out_root)?;
+        (cache.key == fingerprint.key && outputs_intact(&fingerprint.out_root, &cache.outputs))
+            .then_some(cache)
+    });
+    let Some(fingerprint) = fingerprint else {
+        return build_some(request, None, None);
     };
-    let changes = out::diff(
-        &generated.out_root,
-        artifacts,
-        &generated.options.owned_dirs(),
-    )?;
+    let Some(cache) = trusted else {
+        return build_some(request, Some(&fingerprint), None);
+    };
+    let (inputs, changed) = fingerprint.compare(&cache);
+    if !changed.is_empty() {
+        return build_some(request, Some(&fingerprint), Some((cache, inputs, changed)));
+    }
+    if inputs != cache.inputs {
+        // Stamps moved without a change (a checkout, a touch): record them.
+        let refreshed = cache::BuildCache {
+            inputs,
+            ..cache.clone()
+        };
+        cache::save(&fingerprint.out_root, &refreshed)?;
+    }
+    Ok(BuildReport {
+        unchanged: cache.outputs.len(),
+        slos: cache.slos,
+        services: cache.services,
+        changes: Vec::new(),
+        generated: Generated {
+            diagnostics: fingerprint.diagnostics,
+            model: None,
+            artifacts: None,
+            sources: HashMap::new(),
+            out_root: fingerprint.out_root,
+            options: EmitOptions::default(),
+            config: fingerprint.config,
+        },
+    })
+}
+
+/// What the last build left, when its cache is trusted: the cache, the spec
+/// inputs as of now, and the spec files changed since.
+type Previous = (cache::BuildCache, Vec<cache::Input>, HashSet<PathBuf>);
+
+/// The compiling build: of everything, or with `previous`, of the services
+/// of the changed spec files (and the project-wide artifacts), the other
+/// outputs being intact.
+fn build_some(
+    request: &Request,
+    fingerprint: Option<&Fingerprint>,
+    previous: Option<Previous>,
+) -> std::io::Result<BuildReport> {
+    let changed = previous.as_ref().map(|(_, _, changed)| changed);
+    let mut generated = generate_some(request, changed);
+    let (slos, services) = generated
+        .model
+        .as_ref()
+        .map_or((0, 0), |m| (m.slos().count(), m.services.len()));
+    let report = |generated, changes, unchanged| BuildReport {
+        generated,
+        changes,
+        unchanged,
+        slos,
+        services,
+    };
+    let Some(artifacts) = &generated.artifacts else {
+        return Ok(report(generated, Vec::new(), 0));
+    };
+    let root = generated.out_root.clone();
+    // From a changed file or project-wide: what may have gone stale.
+    let from_changed = |output: &&cache::Output| {
+        output
+            .source
+            .as_ref()
+            .is_none_or(|source| changed.is_some_and(|c| c.contains(source)))
+    };
+    let changes = match &previous {
+        Some((cache, _, _)) => {
+            let candidates: Vec<PathBuf> = cache
+                .outputs
+                .iter()
+                .filter(from_changed)
+                .map(|o| o.path.clone())
+                .collect();
+            out::diff_with_candidates(&root, artifacts, &candidates)?
+        }
+        None => out::diff(&root, artifacts, &generated.options.owned_dirs())?,
+    };
     let foreign: Vec<&Change> = changes
         .iter()
         .filter(|c| c.kind == ChangeKind::Foreign)
@@ -265,26 +499,89 @@ pub fn build(request: &Request) -> std::io::Result<BuildReport> {
                     "out::not-owned",
                     "refusing to overwrite a file lookout did not generate",
                 )
-                .in_path(generated.out_root.join(&change.path))
+                .in_path(root.join(&change.path))
                 .help(format!(
                     "move it away, or add `{}` to its first line to hand it to lookout",
                     emit::GENERATED_MARKER
                 )),
             );
         }
-        return Ok(BuildReport {
-            generated,
-            changes: Vec::new(),
-            unchanged: 0,
-        });
+        return Ok(report(generated, Vec::new(), 0));
     }
-    out::apply(&generated.out_root, &changes)?;
-    let unchanged = artifacts.len() - changes.iter().filter(|c| c.wanted.is_some()).count();
-    Ok(BuildReport {
-        generated,
-        changes,
-        unchanged,
-    })
+    out::apply(&root, &changes)?;
+    let written = changes.iter().filter(|c| c.wanted.is_some()).count();
+    // The outputs of unchanged spec files, untouched.
+    let carried: Vec<cache::Output> = previous
+        .as_ref()
+        .map(|(cache, _, _)| {
+            cache
+                .outputs
+                .iter()
+                .filter(|o| !from_changed(o))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let unchanged = carried.len() + artifacts.len() - written;
+    // Only a build without a single diagnostic is cached, so a skipped
+    // build never hides a warning.
+    let cacheable = fingerprint.filter(|_| generated.diagnostics.items.is_empty());
+    match cacheable {
+        Some(fingerprint) => {
+            let inputs = match previous {
+                Some((_, inputs, _)) => inputs,
+                None => spec_inputs(fingerprint, &generated.diagnostics),
+            };
+            let mut outputs = carried;
+            for chunk in crate::parallel::map_chunks(artifacts, 256, |chunk| {
+                chunk
+                    .iter()
+                    .map(|a| {
+                        Some(cache::Output {
+                            stamp: Stamp::of(&root.join(&a.path))?,
+                            source: generated.sources.get(&a.path).cloned(),
+                            path: a.path.clone(),
+                        })
+                    })
+                    .collect::<Option<Vec<_>>>()
+            }) {
+                match chunk {
+                    Some(chunk) => outputs.extend(chunk),
+                    None => {
+                        cache::discard(&root)?;
+                        return Ok(report(generated, changes, unchanged));
+                    }
+                }
+            }
+            let cache = cache::BuildCache {
+                key: fingerprint.key,
+                slos,
+                services,
+                inputs,
+                outputs,
+            };
+            cache::save(&root, &cache)?;
+        }
+        None => cache::discard(&root)?,
+    }
+    Ok(report(generated, changes, unchanged))
+}
+
+/// The spec files as this compile read them: the stamps taken before, the
+/// hashes of the text read.
+fn spec_inputs(fingerprint: &Fingerprint, diagnostics: &Diagnostics) -> Vec<cache::Input> {
+    let texts: HashMap<&Path, &str> = diagnostics.sources.files().collect();
+    fingerprint
+        .specs
+        .iter()
+        .map(|(path, stamp)| cache::Input {
+            path: path.clone(),
+            stamp: *stamp,
+            hash: texts
+                .get(path.as_path())
+                .map_or(0, |text| cache::hash_bytes(text.as_bytes())),
+        })
+        .collect()
 }
 
 /// The result of `check`: diagnostics plus drift against the output directory.

@@ -100,7 +100,7 @@ pub fn compile_texts(
     }
 }
 
-fn slos_dir(inputs: &Inputs, config: &LoadedConfig) -> PathBuf {
+pub fn slos_dir(inputs: &Inputs, config: &LoadedConfig) -> PathBuf {
     match (&inputs.slos, &config.config.slos) {
         (Some(dir), _) => dir.clone(),
         (None, Some(dir)) => config.resolve(dir),

@@ -28,14 +28,10 @@ pub(super) fn run(args: &ProjectArgs) -> std::io::Result<bool> {
             ops::display_path(&generated.out_root, &change.path)
         );
     }
-    let slos = generated.model.as_ref().map_or(0, |m| m.slos().count());
     println!(
         "built {} from {}: {} written, {} unchanged",
-        plural(slos, "SLO"),
-        plural(
-            generated.model.as_ref().map_or(0, |m| m.services.len()),
-            "service"
-        ),
+        plural(report.slos, "SLO"),
+        plural(report.services, "service"),
         report.changes.len(),
         report.unchanged
     );

@@ -186,14 +186,31 @@ impl EmitOptions {
 }
 
 /// Every artifact of every backend, sorted by path.
-///
-/// Backends are pure and work per service, so the services are split into
-/// one chunk per core and emitted in parallel.
 pub fn emit_all(
     model: &Model,
     options: &EmitOptions,
 ) -> Result<Vec<Artifact>, runbooks::TemplateError> {
-    let emit_chunk = |services: &[Service]| -> Result<Vec<Artifact>, runbooks::TemplateError> {
+    Ok(emit_sourced(model, options, None)?
+        .into_iter()
+        .map(|(_, artifact)| artifact)
+        .collect())
+}
+
+/// Every artifact of the services from `only`'s spec files (all when
+/// `None`) and every project-wide one, each with the spec file it comes
+/// from (`None` for project-wide ones), sorted by path.
+///
+/// Backends are pure and work per service, so the services are split into
+/// one chunk per core and emitted in parallel. A service's artifacts depend
+/// on nothing but the service and the options, which is what lets `build`
+/// re-emit only the services whose spec changed.
+pub fn emit_sourced(
+    model: &Model,
+    options: &EmitOptions,
+    only: Option<&std::collections::HashSet<PathBuf>>,
+) -> Result<Vec<(Option<PathBuf>, Artifact)>, runbooks::TemplateError> {
+    let emit_one = |service: &Service| -> Result<Vec<Artifact>, runbooks::TemplateError> {
+        let services = std::slice::from_ref(service);
         let mut artifacts = prometheus::emit(services, options);
         artifacts.extend(promtool::emit(services, options));
         artifacts.extend(loki::emit(services, options));
@@ -205,18 +222,33 @@ pub fn emit_all(
         artifacts.extend(grafana::artifacts(dashboards, options));
         Ok(artifacts)
     };
-    let chunks = crate::parallel::map_chunks(&model.services, 2, emit_chunk);
+    let selected: Vec<&Service> = model
+        .services
+        .iter()
+        .filter(|s| only.is_none_or(|only| only.contains(&s.source)))
+        .collect();
+    let chunks = crate::parallel::map_chunks(&selected, 2, |chunk| {
+        let mut out = Vec::new();
+        for service in chunk {
+            for artifact in emit_one(service)? {
+                out.push((Some(service.source.clone()), artifact));
+            }
+        }
+        Ok::<_, runbooks::TemplateError>(out)
+    });
     let mut overview = [grafana::overview(&model.services)];
-    let mut artifacts = kubernetes::emit(&mut overview, options);
-    artifacts.extend(grafana::artifacts(overview.into(), options));
-    artifacts.push(grafana::provisioning_artifact(options));
-    artifacts.extend(shipping::emit(model, options));
+    let mut global = kubernetes::emit(&mut overview, options);
+    global.extend(grafana::artifacts(overview.into(), options));
+    global.push(grafana::provisioning_artifact(options));
+    global.extend(shipping::emit(model, options));
+    let mut artifacts: Vec<(Option<PathBuf>, Artifact)> =
+        global.into_iter().map(|a| (None, a)).collect();
     for chunk in chunks {
         artifacts.extend(chunk?);
     }
     // Byte order of the paths: deterministic, and much cheaper than
     // comparing component by component on 14,000 artifacts.
-    artifacts.sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
+    artifacts.sort_unstable_by(|a, b| a.1.path.as_os_str().cmp(b.1.path.as_os_str()));
     Ok(artifacts)
 }
 

@@ -22,6 +22,8 @@
 //! lookout generates that exact path, in which case `build` refuses instead
 //! of clobbering it.
 
+pub mod cache;
+
 use std::collections::HashSet;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -66,6 +68,22 @@ pub fn diff(
     artifacts: &[Artifact],
     owned_dirs: &[PathBuf],
 ) -> io::Result<Vec<Change>> {
+    let mut stale_candidates = Vec::new();
+    for dir in owned_dirs {
+        for path in files_under(&root.join(dir))? {
+            stale_candidates.push(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
+        }
+    }
+    diff_with_candidates(root, artifacts, &stale_candidates)
+}
+
+/// Like [`diff`], but only the given paths (relative to `root`) can be
+/// stale: the files an earlier build wrote, when its cache is trusted.
+pub fn diff_with_candidates(
+    root: &Path,
+    artifacts: &[Artifact],
+    stale_candidates: &[PathBuf],
+) -> io::Result<Vec<Change>> {
     let mut changes = Vec::new();
     for chunk in map_chunks(artifacts, MIN_PARALLEL_FILES, |chunk| {
         chunk
@@ -76,23 +94,21 @@ pub fn diff(
         changes.extend(chunk?);
     }
     let generated: HashSet<&Path> = artifacts.iter().map(|a| a.path.as_path()).collect();
-    for dir in owned_dirs {
-        for path in files_under(&root.join(dir))? {
-            let relative = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
-            if generated.contains(relative.as_path()) {
-                continue;
-            }
-            let Some(text) = read_if_exists(&path)? else {
-                continue;
-            };
-            if is_leftover(&path) || is_owned(&text) {
-                changes.push(Change {
-                    kind: ChangeKind::Stale,
-                    path: relative,
-                    current: Some(text),
-                    wanted: None,
-                });
-            }
+    for relative in stale_candidates {
+        if generated.contains(relative.as_path()) {
+            continue;
+        }
+        let path = root.join(relative);
+        let Some(text) = read_if_exists(&path)? else {
+            continue;
+        };
+        if is_leftover(&path) || is_owned(&text) {
+            changes.push(Change {
+                kind: ChangeKind::Stale,
+                path: relative.clone(),
+                current: Some(text),
+                wanted: None,
+            });
         }
     }
     changes.sort_by(|a, b| a.path.cmp(&b.path));
@@ -255,8 +271,11 @@ fn files_under(dir: &Path) -> io::Result<Vec<PathBuf>> {
             Err(err) => return Err(err),
         };
         for entry in entries {
-            let path = entry?.path();
-            if path.is_dir() {
+            let entry = entry?;
+            // The directory entry's type: no stat per file.
+            let is_dir = entry.file_type()?.is_dir();
+            let path = entry.path();
+            if is_dir {
                 pending.push(path);
             } else if is_leftover(&path)
                 || matches!(
