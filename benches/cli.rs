@@ -83,12 +83,16 @@ fn summary(name: &str, runs: &[Run]) {
     walls.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let rss = runs.iter().map(|r| r.max_rss_kib).max().unwrap_or(0);
+    let rss = if rss > 0 {
+        format!("peak RSS {:>6.1} MiB", rss as f64 / 1024.0)
+    } else {
+        "                  ".into()
+    };
     println!(
-        "  {name:<18} min {:>7.1} ms  median {:>7.1} ms  max {:>7.1} ms  peak RSS {:>6.1} MiB  ({} runs)",
+        "  {name:<20} min {:>7.1} ms  median {:>7.1} ms  max {:>7.1} ms  {rss}  ({} runs)",
         ms(walls[0]),
         ms(walls[walls.len() / 2]),
         ms(walls[walls.len() - 1]),
-        rss as f64 / 1024.0,
         runs.len()
     );
 }
@@ -117,6 +121,7 @@ fn bench(base: &Path, services: usize) {
         cold.push(run(&root, &["build"]));
     }
     summary("cold build", &cold);
+    floor(&root);
     let noop: Vec<Run> = (0..RUNS).map(|_| run(&root, &["build"])).collect();
     summary("no-op build", &noop);
     let spec = root.join("slos/svc-0.yaml");
@@ -139,6 +144,53 @@ fn bench(base: &Path, services: usize) {
     let check: Vec<Run> = (0..RUNS).map(|_| run(&root, &["check"])).collect();
     summary("check", &check);
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// The filesystem's own cost of a cold build: the same files written with
+/// plain `std::fs::write` from memory into an empty directory, on every
+/// core, with no compiling and no renames. No build can be faster here.
+fn floor(root: &Path) {
+    let mut files = Vec::new();
+    let mut pending = outputs(root);
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path.strip_prefix(root).unwrap().to_path_buf();
+                files.push((relative, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    let mut walls = Vec::new();
+    for _ in 0..3 {
+        let target = root.join("floor");
+        let _ = std::fs::remove_dir_all(&target);
+        let start = Instant::now();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        std::thread::scope(|scope| {
+            for chunk in files.chunks(files.len().div_ceil(threads)) {
+                let target = &target;
+                scope.spawn(move || {
+                    for (path, contents) in chunk {
+                        let path = target.join(path);
+                        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                        std::fs::write(path, contents).unwrap();
+                    }
+                });
+            }
+        });
+        walls.push(Run {
+            wall: start.elapsed(),
+            max_rss_kib: 0,
+        });
+    }
+    let _ = std::fs::remove_dir_all(root.join("floor"));
+    summary("  (fs floor: writes)", &walls);
 }
 
 fn count(dirs: &[PathBuf]) -> (usize, u64) {

@@ -5,9 +5,9 @@
 # `prometheus`), Alertmanager and vmalert (`victoria-metrics`), Node.js, and
 # the npm packages the tests run under it, pinned by their lockfiles:
 # Grafana's LogQL grammar (`tests/logql`), `@grafana/data`
-# (`tests/grafana-data`) and `@elastic/elasticsearch` with TypeScript
-# (`tests/es-types`). Tests that need them fail, never skip, when they
-# are absent.
+# (`tests/grafana-data`), `@elastic/elasticsearch` with TypeScript
+# (`tests/es-types`) and kubernetes-models' validators (`tests/k8s-models`).
+# Tests that need them fail, never skip, when they are absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +37,11 @@ fi
 if [ ! -d tests/es-types/node_modules/@elastic/elasticsearch ]; then
   echo "==> npm ci (@elastic/elasticsearch and typescript, for tests/es_types.rs)"
   npm ci --prefix tests/es-types --silent --no-audit --no-fund
+fi
+
+if [ ! -d tests/k8s-models/node_modules/@kubernetes-models/prometheus-operator ]; then
+  echo "==> npm ci (kubernetes-models, the CRD and core validators, for tests/kubernetes.rs)"
+  npm ci --prefix tests/k8s-models --silent --no-audit --no-fund
 fi
 
 echo "==> cargo test"

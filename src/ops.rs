@@ -36,12 +36,17 @@ pub struct Generated {
 /// Compiles the project and emits every artifact, without touching disk
 /// beyond reading inputs.
 pub fn generate(request: &Request) -> Generated {
-    generate_some(request, None)
+    generate_some(request, None, &[])
 }
 
 /// [`generate`], emitting only the services of the spec files in `only`
-/// (all when `None`) and the project-wide artifacts.
-fn generate_some(request: &Request, only: Option<&HashSet<PathBuf>>) -> Generated {
+/// (all when `None`) and the project-wide artifacts; `kept` are the paths
+/// of the other services' outputs, which the Kustomization lists too.
+fn generate_some(
+    request: &Request,
+    only: Option<&HashSet<PathBuf>>,
+    kept: &[PathBuf],
+) -> Generated {
     let compiled = check::compile(&request.inputs);
     let mut diagnostics = compiled.diagnostics;
     let config = &compiled.config;
@@ -102,6 +107,14 @@ fn generate_some(request: &Request, only: Option<&HashSet<PathBuf>>) -> Generate
         .filter(|d| d.seconds() > 0)
     {
         options.long_interval = interval;
+    }
+    if let Some(prometheus) = &config.config.prometheus {
+        if let Some(namespace) = &prometheus.namespace {
+            options.rule_namespace = namespace.clone();
+        }
+        if let Some(labels) = &prometheus.rule_labels {
+            options.rule_labels = labels.clone();
+        }
     }
     let grafana = &config.config.grafana;
     options.grafana.url = grafana
@@ -197,6 +210,9 @@ fn generate_some(request: &Request, only: Option<&HashSet<PathBuf>>) -> Generate
             } else {
                 artifacts.extend(crate::emit::kubernetes::emit(&mut custom, &options));
                 artifacts.extend(crate::emit::grafana::artifacts(custom, &options));
+                let paths = artifacts.iter().map(|a| a.path.as_path());
+                let all = paths.chain(kept.iter().map(PathBuf::as_path));
+                artifacts.push(crate::emit::kubernetes::kustomization(all, &options));
                 artifacts.sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
                 Some(artifacts)
             }
@@ -453,7 +469,27 @@ fn build_some(
     previous: Option<Previous>,
 ) -> std::io::Result<BuildReport> {
     let changed = previous.as_ref().map(|(_, _, changed)| changed);
-    let mut generated = generate_some(request, changed);
+    // From a changed file or project-wide: what may have gone stale.
+    let from_changed = |output: &&cache::Output| {
+        output
+            .source
+            .as_ref()
+            .is_none_or(|source| changed.is_some_and(|c| c.contains(source)))
+    };
+    // The outputs of unchanged spec files, untouched.
+    let carried: Vec<cache::Output> = previous
+        .as_ref()
+        .map(|(cache, _, _)| {
+            cache
+                .outputs
+                .iter()
+                .filter(|o| !from_changed(o))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let kept: Vec<PathBuf> = carried.iter().map(|o| o.path.clone()).collect();
+    let mut generated = generate_some(request, changed, &kept);
     let (slos, services) = generated
         .model
         .as_ref()
@@ -469,13 +505,6 @@ fn build_some(
         return Ok(report(generated, Vec::new(), 0));
     };
     let root = generated.out_root.clone();
-    // From a changed file or project-wide: what may have gone stale.
-    let from_changed = |output: &&cache::Output| {
-        output
-            .source
-            .as_ref()
-            .is_none_or(|source| changed.is_some_and(|c| c.contains(source)))
-    };
     let changes = match &previous {
         Some((cache, _, _)) => {
             let candidates: Vec<PathBuf> = cache
@@ -510,18 +539,6 @@ fn build_some(
     }
     out::apply(&root, &changes)?;
     let written = changes.iter().filter(|c| c.wanted.is_some()).count();
-    // The outputs of unchanged spec files, untouched.
-    let carried: Vec<cache::Output> = previous
-        .as_ref()
-        .map(|(cache, _, _)| {
-            cache
-                .outputs
-                .iter()
-                .filter(|o| !from_changed(o))
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
     let unchanged = carried.len() + artifacts.len() - written;
     // Only a build without a single diagnostic is cached, so a skipped
     // build never hides a warning.

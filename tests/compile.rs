@@ -37,6 +37,8 @@ fn edge_cases() {
             "dashboards/grafana/slo-overview.json",
             "kubernetes/grafana-dashboards/search.yaml",
             "kubernetes/grafana-dashboards/slo-overview.yaml",
+            "kubernetes/kustomization.yaml",
+            "kubernetes/prometheus-rules/search.yaml",
             "rules/search.yaml",
             "rules/tests/search.test.yaml",
             "runbooks/search/availability.md",

@@ -73,6 +73,7 @@ fn examples_cover_both_destinations_and_a_json_log() {
         .map(|a| a.path.display().to_string())
         .filter(|p| !p.starts_with("rules/") || p.starts_with("rules/loki"))
         .filter(|p| !p.starts_with("runbooks") && !p.contains("grafana"))
+        .filter(|p| !p.contains("prometheus-rules") && !p.contains("kustomization"))
         .collect();
     let expected = [
         "dashboards/elasticsearch/_ilm/policy/lookout-logs-ingress-nginx.json",
@@ -1372,6 +1373,7 @@ fn a_service_may_only_ship_logs() {
             "dashboards/grafana/provisioning.yaml",
             "dashboards/grafana/slo-overview.json",
             "kubernetes/grafana-dashboards/slo-overview.yaml",
+            "kubernetes/kustomization.yaml",
             "kubernetes/shipping/alloy.yaml",
             "shipping/alloy/config.alloy",
         ]

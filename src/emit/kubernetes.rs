@@ -1,15 +1,24 @@
-//! Kubernetes manifests: one ConfigMap per Grafana dashboard under
-//! `kubernetes/grafana-dashboards/`, labelled `grafana_dashboard: "1"` so
-//! the Grafana sidecar (kube-prometheus-stack, grafana chart) loads it.
+//! Kubernetes manifests, for `kubectl apply -k kubernetes/` or an Argo CD
+//! Application:
+//! - one ConfigMap per Grafana dashboard under
+//!   `kubernetes/grafana-dashboards/`, labelled `grafana_dashboard: "1"` so
+//!   the Grafana sidecar (kube-prometheus-stack, grafana chart) loads it;
+//! - one `PrometheusRule` per service under `kubernetes/prometheus-rules/`,
+//!   labelled for the Prometheus Operator's `ruleSelector`;
+//! - `kubernetes/kustomization.yaml`, listing every manifest.
 //!
-//! This backend packages the Grafana backend's dashboards rather than the
-//! model, so a ConfigMap can never disagree with `dashboards/grafana/`. The
-//! JSON is stored compact: the sidecar only parses it, and a single line
-//! keeps these large files cheap to write.
+//! This backend packages the other backends' output rather than the model,
+//! so a ConfigMap can never disagree with `dashboards/grafana/`, nor a
+//! PrometheusRule with `rules/`. Dashboard JSON is stored compact: the
+//! sidecar only parses it, and a single line keeps these large files cheap
+//! to write.
+
+use std::path::{Path, PathBuf};
 
 use super::grafana::Dashboard;
 use super::yaml::{self, Node};
 use super::{Artifact, EmitOptions, GENERATED_MARKER};
+use crate::model::Service;
 
 /// One ConfigMap per dashboard. Takes each dashboard's compact text, which
 /// nothing else needs, to spare copying a large string.
@@ -72,3 +81,69 @@ fn config_map(stem: &str, file: &str, json: String, options: &EmitOptions) -> St
         &doc,
     )
 }
+
+/// A service's rule groups as a `monitoring.coreos.com/v1` PrometheusRule.
+pub fn prometheus_rule(service: &Service, groups: Vec<Node>, options: &EmitOptions) -> Artifact {
+    let mut labels = options.rule_labels.clone();
+    labels.insert("app.kubernetes.io/managed-by".into(), "lookout".into());
+    let doc = Node::map()
+        .str("apiVersion", "monitoring.coreos.com/v1")
+        .str("kind", "PrometheusRule")
+        .entry(
+            "metadata",
+            Node::map()
+                .str("name", format!("lookout-{}", service.name))
+                .str("namespace", options.rule_namespace.as_str())
+                .entry("labels", Node::labels(&labels))
+                .build(),
+        )
+        .entry(
+            "spec",
+            Node::map().entry("groups", Node::Seq(groups)).build(),
+        )
+        .build();
+    let header = super::generated_header(&service.source);
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    Artifact {
+        path: prometheus_rules_dir(options).join(format!("{}.yaml", service.name)),
+        contents: yaml::document(&header, &doc),
+    }
+}
+
+fn prometheus_rules_dir(options: &EmitOptions) -> PathBuf {
+    options.kubernetes_dir.join("prometheus-rules")
+}
+
+/// The Kustomization of every manifest under `kubernetes/`, given every
+/// output path of the build. Kustomize takes no globs, so it lists each.
+pub fn kustomization<'a>(paths: impl Iterator<Item = &'a Path>, options: &EmitOptions) -> Artifact {
+    let dir = &options.kubernetes_dir;
+    let mut resources: Vec<String> = paths
+        .filter_map(|path| path.strip_prefix(dir).ok())
+        .filter(|path| path != &Path::new(KUSTOMIZATION))
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .map(|path| path.to_string_lossy().into_owned())
+        .collect();
+    resources.sort();
+    let doc = Node::map()
+        .str("apiVersion", "kustomize.config.k8s.io/v1beta1")
+        .str("kind", "Kustomization")
+        .entry(
+            "resources",
+            Node::Seq(resources.into_iter().map(Node::str).collect()),
+        )
+        .build();
+    Artifact {
+        path: dir.join(KUSTOMIZATION),
+        contents: yaml::document(
+            &[
+                GENERATED_MARKER,
+                "Every manifest lookout writes: `kubectl apply --server-side -k kubernetes/`,",
+                "or an Argo CD Application on this folder.",
+            ],
+            &doc,
+        ),
+    }
+}
+
+pub const KUSTOMIZATION: &str = "kustomization.yaml";

@@ -53,6 +53,9 @@ pub struct EmitOptions {
     pub kibana_url: Option<String>,
     /// Evaluation interval of the rule groups for long windows.
     pub long_interval: crate::model::Duration,
+    /// Where the PrometheusRule objects go, and the labels they carry.
+    pub rule_namespace: String,
+    pub rule_labels: std::collections::BTreeMap<String, String>,
 }
 
 /// Percent-encodes `text` for a URL query value (everything but RFC 3986's
@@ -149,6 +152,8 @@ impl Default for EmitOptions {
             shipping: ShippingOptions::default(),
             kibana_url: None,
             long_interval: prometheus::DEFAULT_LONG_INTERVAL,
+            rule_namespace: "monitoring".into(),
+            rule_labels: [("release".to_string(), "kube-prometheus-stack".to_string())].into(),
         }
     }
 }

@@ -12,15 +12,17 @@
 //!   re-scanning raw series. Raw SLIs have no event counts: their 5m ratio
 //!   is averaged over time, which is exact for time-based SLIs (share of
 //!   minutes bad) and the reason request ratios belong in `events`.
-//! - `…:long`, every [`DEFAULT_LONG_INTERVAL`] (configurable): the longer windows (a 2h window
-//!   moves by at most 4% in 5m), burn rates, the objective (which carries
-//!   the SLO's metadata as labels, so no info series costs a rule of its
-//!   own), the period, and the alert tiers whose windows are all long. The
-//!   period's ratio is summed from tiles: the sums of the 5m rates over each
-//!   interval, recorded just before it (8,640 samples for 30d instead of
-//!   43,200). A ratio of tile sums does not depend on how often tiles are
-//!   recorded, so it holds under promtool, which evaluates every group at
-//!   one interval.
+//! - `…:long`, every [`DEFAULT_LONG_INTERVAL`] (configurable): the longer
+//!   windows (a 2h window moves by at most 4% in 5m), burn rates, the
+//!   objective (which carries the SLO's metadata as labels, so no info
+//!   series costs a rule of its own), the period, and the alert tiers whose
+//!   windows are all long. Every long window is summed from tiles: the sums
+//!   of the 5m rates over each interval, recorded first in the group (a 3d
+//!   window reads 864 tiles instead of 4,320 rates, 30d 8,640 instead of
+//!   43,200). Tiles partition the rate samples (the two groups evaluate at
+//!   different offsets), so the sums are the same; and a ratio of tile sums
+//!   does not depend on how often tiles are recorded, so it holds under
+//!   promtool, which evaluates every group at one interval.
 //!
 //! A fast alert reads long windows through `last_over_time(…[2 × the long
 //! interval])`, so a late `long` evaluation never blanks a condition
@@ -40,24 +42,27 @@ pub const LONG_WINDOW_FROM: Duration = Duration::hours(2);
 /// so tiles neither overlap nor gap.
 pub const DEFAULT_LONG_INTERVAL: Duration = Duration::minutes(5);
 
+/// Each service's rule file, and the same groups as a PrometheusRule object
+/// for the Prometheus Operator (`kubernetes.rs`), so the two never differ.
 pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
-    services
-        .iter()
-        .filter(|service| !service.slos.is_empty())
-        .map(|service| Artifact {
+    let mut artifacts = Vec::new();
+    for service in services.iter().filter(|service| !service.slos.is_empty()) {
+        let groups: Vec<Node> = service
+            .slos
+            .iter()
+            .flat_map(|slo| slo_groups(slo, options))
+            .collect();
+        artifacts.push(super::kubernetes::prometheus_rule(
+            service,
+            groups.clone(),
+            options,
+        ));
+        artifacts.push(Artifact {
             path: options.rules_dir.join(format!("{}.yaml", service.name)),
-            contents: rule_file(service, options),
-        })
-        .collect()
-}
-
-fn rule_file(service: &Service, options: &EmitOptions) -> String {
-    let groups: Vec<Node> = service
-        .slos
-        .iter()
-        .flat_map(|slo| slo_groups(slo, options))
-        .collect();
-    yaml::rule_file(&service.source, groups)
+            contents: yaml::rule_file(&service.source, groups),
+        });
+    }
+    artifacts
 }
 
 fn record(name: &str, expr: String, labels: &Node) -> Node {
@@ -79,25 +84,6 @@ fn group(name: String, interval: Option<Duration>, rules: Vec<Node>) -> Node {
         .opt_str("interval", interval.map(|d| d.to_string()))
         .entry("rules", Node::Seq(rules))
         .build()
-}
-
-/// Where an error ratio is recorded, and so how it is computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Placement {
-    Fast,
-    Long,
-    /// The period, when no alert reads it: summed from tiles.
-    Tiled,
-}
-
-fn placement(slo: &Slo, window: Duration) -> Placement {
-    if window < LONG_WINDOW_FROM {
-        Placement::Fast
-    } else if window == slo.period && !slo.alert_windows().contains(&window) {
-        Placement::Tiled
-    } else {
-        Placement::Long
-    }
 }
 
 /// Whether a tier reads only long windows, and so is evaluated with them.
@@ -128,31 +114,61 @@ fn slo_groups(slo: &Slo, options: &EmitOptions) -> Vec<Node> {
     }
     // A log SLI's two 5m rates come from the Loki ruler (`loki.rs`).
     let raw = matches!(slo.sli, Sli::Raw { .. });
+    // The tiles every long window is summed from: recorded first in the
+    // long group, so each evaluation reads its own fresh tile.
+    let tile_rule = if raw {
+        record(
+            names::RAW_TILE,
+            format!(
+                "avg_over_time({}{selector}[{tile}])",
+                names::error_ratio(base)
+            ),
+            &labels,
+        )
+    } else {
+        let part = |series: &str, part: &str| {
+            format!(
+                "label_replace(sum_over_time({series}{selector}[{tile}]), \"{}\", \"{part}\", \"\", \"\")",
+                names::TILE_PART_LABEL
+            )
+        };
+        record(
+            names::RATES_TILE,
+            format!(
+                "{} or {}",
+                part(names::ERRORS_RATE, "errors"),
+                part(names::EVENTS_RATE, "events")
+            ),
+            &labels,
+        )
+    };
+    long.push(tile_rule);
+    let from_tiles = |window: Duration| {
+        if raw {
+            return format!("avg_over_time({}{selector}[{window}])", names::RAW_TILE);
+        }
+        let part = |part: &str| {
+            format!(
+                "sum_over_time({}{{service={},slo={},{}=\"{part}\"}}[{window}])",
+                names::RATES_TILE,
+                names::promql_string(&slo.service),
+                names::promql_string(&slo.name),
+                names::TILE_PART_LABEL,
+            )
+        };
+        format!(
+            "{} / ignoring ({}) {}",
+            part("errors"),
+            names::TILE_PART_LABEL,
+            part("events")
+        )
+    };
     for window in slo.windows() {
-        let place = placement(slo, window);
-        let expr = match (&slo.sli, place) {
-            (Sli::Raw { error_ratio }, _) if window == base => error_ratio.at(base),
-            (_, Placement::Tiled) if raw => {
-                format!("avg_over_time({}{selector}[{window}])", names::RAW_TILE)
-            }
-            (_, Placement::Tiled) => {
-                let part = |part: &str| {
-                    format!(
-                        "sum_over_time({}{{service={},slo={},{}=\"{part}\"}}[{window}])",
-                        names::RATES_TILE,
-                        names::promql_string(&slo.service),
-                        names::promql_string(&slo.name),
-                        names::TILE_PART_LABEL,
-                    )
-                };
-                format!(
-                    "{} / ignoring ({}) {}",
-                    part("errors"),
-                    names::TILE_PART_LABEL,
-                    part("events")
-                )
-            }
-            (Sli::Raw { .. }, _) => format!(
+        let is_long = window >= LONG_WINDOW_FROM;
+        let expr = match &slo.sli {
+            Sli::Raw { error_ratio } if window == base => error_ratio.at(base),
+            _ if is_long => from_tiles(window),
+            Sli::Raw { .. } => format!(
                 "avg_over_time({}{selector}[{window}])",
                 names::error_ratio(base)
             ),
@@ -167,36 +183,11 @@ fn slo_groups(slo: &Slo, options: &EmitOptions) -> Vec<Node> {
                 names::EVENTS_RATE
             ),
         };
-        if place == Placement::Tiled {
-            let tile_expr = if raw {
-                format!(
-                    "avg_over_time({}{selector}[{tile}])",
-                    names::error_ratio(base)
-                )
-            } else {
-                let part = |series: &str, part: &str| {
-                    format!(
-                        "label_replace(sum_over_time({series}{selector}[{tile}]), \"{}\", \"{part}\", \"\", \"\")",
-                        names::TILE_PART_LABEL
-                    )
-                };
-                format!(
-                    "{} or {}",
-                    part(names::ERRORS_RATE, "errors"),
-                    part(names::EVENTS_RATE, "events")
-                )
-            };
-            let name = if raw {
-                names::RAW_TILE
-            } else {
-                names::RATES_TILE
-            };
-            long.push(record(name, tile_expr, &labels));
-        }
         let rule = record(&names::error_ratio(window), expr, &labels);
-        match place {
-            Placement::Fast => fast.push(rule),
-            Placement::Long | Placement::Tiled => long.push(rule),
+        if is_long {
+            long.push(rule);
+        } else {
+            fast.push(rule);
         }
     }
     long.extend([

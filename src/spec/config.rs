@@ -178,6 +178,13 @@ pub struct PrometheusConfig {
     /// this much later than at a 1m interval, for a fraction of the cost.
     #[schemars(with = "Option<String>")]
     pub long_interval: Option<Spanned<String>>,
+    /// Namespace of the PrometheusRule objects in `kubernetes/prometheus-rules/`.
+    /// Default `monitoring`.
+    pub namespace: Option<String>,
+    /// Labels of the PrometheusRule objects, which the Prometheus Operator's
+    /// `ruleSelector` must match. Default `{release: kube-prometheus-stack}`,
+    /// what kube-prometheus-stack selects when installed as that release.
+    pub rule_labels: Option<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
