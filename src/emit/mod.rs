@@ -214,6 +214,7 @@ pub fn emit_sourced(
     options: &EmitOptions,
     only: Option<&std::collections::HashSet<PathBuf>>,
 ) -> Result<Vec<(Option<PathBuf>, Artifact)>, runbooks::TemplateError> {
+    let runbooks = runbooks::Runbooks::new(options)?;
     let emit_one = |service: &Service| -> Result<Vec<Artifact>, runbooks::TemplateError> {
         let services = std::slice::from_ref(service);
         let mut artifacts = prometheus::emit(services, options);
@@ -221,7 +222,7 @@ pub fn emit_sourced(
         artifacts.extend(loki::emit(services, options));
         artifacts.extend(elasticsearch::emit(services, options));
         artifacts.extend(kibana::emit(services, options));
-        artifacts.extend(runbooks::emit(services, options)?);
+        artifacts.extend(runbooks.emit(services, options)?);
         let mut dashboards = grafana::dashboards(services);
         artifacts.extend(kubernetes::emit(&mut dashboards, options));
         artifacts.extend(grafana::artifacts(dashboards, options));
