@@ -349,11 +349,8 @@ impl Fingerprint {
         }
         let specs = specs
             .into_iter()
-            .map(|path| Some((Stamp::of(&path)?, path)))
-            .collect::<Option<Vec<_>>>()?
-            .into_iter()
-            .map(|(stamp, path)| (path, stamp))
-            .collect();
+            .map(|path| Stamp::of(&path).map(|stamp| (path, stamp)))
+            .collect::<Option<Vec<_>>>()?;
         Some(Fingerprint {
             key: key.finish(),
             out_root,
@@ -369,11 +366,13 @@ impl Fingerprint {
         let cached: HashMap<&Path, &cache::Input> =
             cache.inputs.iter().map(|i| (i.path.as_path(), i)).collect();
         let mut inputs = Vec::with_capacity(self.specs.len());
+        // Files gone since: a set, as this runs on every build.
+        let present: HashSet<&Path> = self.specs.iter().map(|(p, _)| p.as_path()).collect();
         let mut changed: HashSet<PathBuf> = cache
             .inputs
             .iter()
+            .filter(|i| !present.contains(i.path.as_path()))
             .map(|i| i.path.clone())
-            .filter(|p| !self.specs.iter().any(|(s, _)| s == p))
             .collect();
         for (path, stamp) in &self.specs {
             let before = cached.get(path.as_path());

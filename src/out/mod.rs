@@ -155,14 +155,19 @@ pub fn apply(root: &Path, changes: &[Change]) -> io::Result<()> {
         }
         (staged, Ok(()))
     });
-    let result = staged.iter().map(|(_, r)| r).find(|r| r.is_err());
-    if let Some(Err(err)) = result {
-        for (temp, _) in staged.iter().flat_map(|(s, _)| s) {
+    let mut temps = Vec::with_capacity(writes.len());
+    let mut failure = None;
+    for (chunk, result) in staged {
+        temps.extend(chunk);
+        failure = failure.or(result.err());
+    }
+    if let Some(err) = failure {
+        for (temp, _) in &temps {
             let _ = std::fs::remove_file(temp);
         }
-        return Err(io::Error::new(err.kind(), err.to_string()));
+        return Err(err);
     }
-    for (temp, target) in staged.iter().flat_map(|(s, _)| s) {
+    for (temp, target) in &temps {
         std::fs::rename(temp, target)?;
     }
     for change in changes.iter().filter(|c| c.kind == ChangeKind::Stale) {
