@@ -12,9 +12,6 @@
 
 mod support;
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -116,32 +113,14 @@ fn interpolate(expr: &str) -> String {
 
 /// Runs panels through `tests/grafana-data/check.cjs`.
 fn grafana_data(panels: &[Value]) -> Vec<Value> {
-    let dir = Path::new("tests/grafana-data");
-    assert!(
-        dir.join("node_modules/@grafana/data").is_dir(),
-        "run `npm ci --prefix tests/grafana-data` (scripts/test.sh does)"
+    let input = json!({ "panels": panels }).to_string();
+    let output = support::node(
+        "tests/grafana-data",
+        "@grafana/data",
+        "check.cjs",
+        input.as_bytes(),
     );
-    let mut child = Command::new(support::tool("node"))
-        .arg("check.cjs")
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(json!({ "panels": panels }).to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice::<Vec<Value>>(&output.stdout).unwrap()
+    serde_json::from_slice::<Vec<Value>>(&output).unwrap()
 }
 
 /// A panel with every query answered by Prometheus at `time`.

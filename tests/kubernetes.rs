@@ -8,9 +8,8 @@
 
 mod support;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use lookout::emit::Artifact;
 use serde_json::{json, Value};
@@ -38,38 +37,21 @@ fn objects(artifacts: &[Artifact]) -> Vec<(String, Value)> {
 
 /// Runs the upstream validators; one verdict line per object.
 fn validate(objects: &[(String, Value)]) -> Vec<String> {
-    let dir = Path::new("tests/k8s-models");
     assert!(
-        dir.join("node_modules/@kubernetes-models/prometheus-operator")
-            .is_dir()
-            && dir.join("node_modules/kubernetes-models").is_dir(),
+        Path::new("tests/k8s-models/node_modules/kubernetes-models").is_dir(),
         "run `npm ci --prefix tests/k8s-models` (scripts/test.sh does)"
     );
     let input: Vec<Value> = objects
         .iter()
         .map(|(path, object)| json!({"path": path, "object": object}))
         .collect();
-    let mut child = Command::new(support::tool("node"))
-        .arg("check.mjs")
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(serde_json::to_string(&input).unwrap().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let output = support::node(
+        "tests/k8s-models",
+        "@kubernetes-models/prometheus-operator",
+        "check.mjs",
+        serde_json::to_string(&input).unwrap().as_bytes(),
     );
-    String::from_utf8(output.stdout)
+    String::from_utf8(output)
         .unwrap()
         .lines()
         .map(str::to_string)

@@ -4,9 +4,9 @@
 //! fails, not skips, when Node or the package is missing: `scripts/test.sh`
 //! installs them.
 
-use std::io::Write;
+mod support;
+
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use lookout::check::Inputs;
 use lookout::ops::{generate, Request};
@@ -40,27 +40,14 @@ fn loki_exprs(config: &str, slos: &str) -> Vec<(String, String)> {
 
 /// Offsets of parse errors per expression.
 fn parse_errors(exprs: &[String]) -> Vec<Vec<usize>> {
-    let dir = PathBuf::from("tests/logql");
-    assert!(
-        dir.join("node_modules/@grafana/lezer-logql").is_dir(),
-        "run `npm ci --prefix tests/logql` (scripts/test.sh does)"
+    let input = serde_json::to_string(exprs).unwrap();
+    let output = support::node(
+        "tests/logql",
+        "@grafana/lezer-logql",
+        "check.mjs",
+        input.as_bytes(),
     );
-    let mut child = Command::new("node")
-        .arg("check.mjs")
-        .current_dir(&dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("node is required for the LogQL grammar check (scripts/test.sh installs it)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(serde_json::to_string(exprs).unwrap().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success());
-    serde_json::from_slice(&output.stdout).unwrap()
+    serde_json::from_slice(&output).unwrap()
 }
 
 #[test]

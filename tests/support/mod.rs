@@ -23,6 +23,37 @@ pub fn tool(name: &str) -> PathBuf {
     })
 }
 
+/// Runs `script` with Node in `dir` (an npm project the README's test
+/// command installs; `package` proves it is), `input` on stdin; its
+/// stdout. Fails the test, never skips, on a missing install or an error.
+pub fn node(dir: &str, package: &str, script: &str, input: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let dir = std::path::Path::new(dir);
+    assert!(
+        dir.join("node_modules").join(package).is_dir(),
+        "run `npm ci --prefix {}` (scripts/test.sh does)",
+        dir.display()
+    );
+    let mut child = Command::new(tool("node"))
+        .arg(script)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "node {script} in {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
 /// Every artifact of a project, in memory; fails the test on any error.
 pub fn generate_for(config: &str, slos: &str) -> Vec<lookout::emit::Artifact> {
     let generated = lookout::ops::generate(&lookout::ops::Request {
