@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 
 #[path = "support/specs.rs"]
 mod specs;
+#[path = "../tests/support/tree.rs"]
+mod tree;
 use specs::{service_spec, SLOS_PER_SERVICE};
 
 const RUNS: usize = 7;
@@ -72,11 +74,10 @@ fn project(base: &Path, services: usize) -> PathBuf {
     root
 }
 
+const OUTPUT_DIRS: &[&str] = &["rules", "runbooks", "dashboards", "kubernetes"];
+
 fn outputs(root: &Path) -> Vec<PathBuf> {
-    ["rules", "runbooks", "dashboards", "kubernetes"]
-        .iter()
-        .map(|d| root.join(d))
-        .collect()
+    OUTPUT_DIRS.iter().map(|d| root.join(d)).collect()
 }
 
 fn summary(name: &str, runs: &[Run]) {
@@ -170,22 +171,7 @@ fn bench(base: &Path, services: usize) {
 /// plain `std::fs::write` from memory into an empty directory, on every
 /// core, with no compiling and no renames. No build can be faster here.
 fn floor(root: &Path) {
-    let mut files = Vec::new();
-    let mut pending = outputs(root);
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                let relative = path.strip_prefix(root).unwrap().to_path_buf();
-                files.push((relative, std::fs::read(&path).unwrap()));
-            }
-        }
-    }
+    let files: Vec<(PathBuf, Vec<u8>)> = tree::files_under(root, OUTPUT_DIRS).into_iter().collect();
     let mut walls = Vec::new();
     for _ in 0..3 {
         let target = root.join("floor");

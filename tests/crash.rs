@@ -3,6 +3,9 @@
 //! converges to exactly the new outputs with no temporary file left (the
 //! promise in `src/out.rs`).
 
+#[path = "support/tree.rs"]
+mod tree;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -56,25 +59,8 @@ fn build(root: &Path) {
     assert!(lookout(root).status().unwrap().success(), "build failed");
 }
 
-/// Every file under the output directories, by path relative to `root`.
 fn tree(root: &Path) -> Tree {
-    let mut files = Tree::new();
-    let mut pending: Vec<PathBuf> = OUTPUT_DIRS.iter().map(|d| root.join(d)).collect();
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                let relative = path.strip_prefix(root).unwrap().to_path_buf();
-                files.insert(relative, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    files
+    tree::files_under(root, OUTPUT_DIRS)
 }
 
 fn is_temp(path: &Path) -> bool {

@@ -2,6 +2,9 @@
 //! build from scratch writes, after every kind of edit, and never skips
 //! what it must not: an output edited or deleted by hand, a warning.
 
+#[path = "support/tree.rs"]
+mod tree;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,23 +45,7 @@ fn build(root: &Path) -> String {
 }
 
 fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut pending: Vec<PathBuf> = OUTPUT_DIRS.iter().map(|d| root.join(d)).collect();
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                let relative = path.strip_prefix(root).unwrap().to_path_buf();
-                files.insert(relative, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    files
+    tree::files_under(root, OUTPUT_DIRS)
 }
 
 /// The same project built from scratch, without any cache.
