@@ -109,17 +109,26 @@ pub fn model_json(model: &Model, options: &EmitOptions) -> Value {
 
 /// The `*.jsonnet` programs in `dir`, sorted.
 pub fn find_programs(dir: &Path) -> Vec<PathBuf> {
-    let mut programs: Vec<PathBuf> = std::fs::read_dir(dir)
+    find_files(dir, &["jsonnet"])
+}
+
+/// The files in `dir` with one of `extensions`, sorted.
+pub fn find_files(dir: &Path, extensions: &[&str]) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|entries| {
             entries
                 .flatten()
                 .map(|e| e.path())
-                .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "jsonnet"))
+                .filter(|p| {
+                    p.is_file()
+                        && p.extension()
+                            .is_some_and(|e| extensions.iter().any(|x| e == *x))
+                })
                 .collect()
         })
         .unwrap_or_default();
-    programs.sort();
-    programs
+    files.sort();
+    files
 }
 
 /// Evaluates every program; returns their dashboards, or diagnostics.

@@ -331,19 +331,7 @@ impl Fingerprint {
                 .as_deref()
                 .unwrap_or("dashboards"),
         );
-        let mut programs: Vec<PathBuf> = std::fs::read_dir(&dashboards)
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .map(|e| e.path())
-                    .filter(|p| {
-                        p.extension()
-                            .is_some_and(|e| e == "jsonnet" || e == "libsonnet")
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        programs.sort();
+        let programs = crate::jsonnet::find_files(&dashboards, &["jsonnet", "libsonnet"]);
         for program in &programs {
             key.add_file(program);
         }
