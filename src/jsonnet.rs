@@ -131,6 +131,73 @@ pub fn find_files(dir: &Path, extensions: &[&str]) -> Vec<PathBuf> {
     files
 }
 
+/// `files` and every file they import, transitively, as the evaluator
+/// resolves imports: beside the importing file first, then in `library`
+/// (the programs' folder). Jsonnet allows only a string literal after
+/// `import`, `importstr` and `importbin`, so reading the text finds every
+/// import; a match inside a comment or a string only adds a file to watch.
+/// Files that do not exist are left out: evaluation reports them.
+pub fn import_closure(files: &[PathBuf], library: &Path) -> Vec<PathBuf> {
+    let mut seen: std::collections::BTreeSet<PathBuf> = files.iter().cloned().collect();
+    let mut pending: Vec<PathBuf> = files.to_vec();
+    while let Some(file) = pending.pop() {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let beside = file.parent().unwrap_or(Path::new(""));
+        for (keyword, target) in imports(&text) {
+            let Some(found) = [beside, library]
+                .iter()
+                .map(|dir| dir.join(&target))
+                .find(|candidate| candidate.is_file())
+            else {
+                continue;
+            };
+            if seen.insert(found.clone()) && keyword == "import" {
+                pending.push(found);
+            }
+        }
+    }
+    seen.into_iter().collect()
+}
+
+/// The `import "path"`-like expressions in jsonnet source: keyword and path.
+fn imports(text: &str) -> Vec<(&'static str, String)> {
+    let mut found = Vec::new();
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while let Some(offset) = text[at..].find("import") {
+        let start = at + offset;
+        at = start + "import".len();
+        // A whole word: not `reimport` or `imports`.
+        if start > 0 && is_identifier_byte(bytes[start - 1]) {
+            continue;
+        }
+        let keyword = match &text[at..] {
+            rest if rest.starts_with("str") => "importstr",
+            rest if rest.starts_with("bin") => "importbin",
+            _ => "import",
+        };
+        at = start + keyword.len();
+        if bytes.get(at).copied().is_some_and(is_identifier_byte) {
+            continue;
+        }
+        let rest = text[at..].trim_start();
+        let rest = rest.strip_prefix('@').unwrap_or(rest);
+        let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            continue;
+        };
+        if let Some(end) = rest[1..].find(quote) {
+            found.push((keyword, rest[1..1 + end].to_string()));
+        }
+    }
+    found
+}
+
+fn is_identifier_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_'
+}
+
 /// Evaluates every program; returns their dashboards, or diagnostics.
 /// `taken` holds the files already generated, which a program may not replace.
 pub fn evaluate_all(
@@ -353,4 +420,64 @@ fn evaluate(_program: &Path, _model: &str) -> Result<Value, Failure> {
         range: None,
         field: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_import_form_is_found_and_nothing_else() {
+        let text = r#"
+            local g = import 'vendor/grafonnet/main.libsonnet';
+            local q = importstr "queries/top.promql";
+            local b = importbin @'logo.png';
+            local reimport = 1; local imports = 2; // import 'in-a-comment.libsonnet'
+            g + (import"tight.libsonnet")
+        "#;
+        let found = imports(text);
+        assert_eq!(
+            found,
+            vec![
+                ("import", "vendor/grafonnet/main.libsonnet".to_string()),
+                ("importstr", "queries/top.promql".to_string()),
+                ("importbin", "logo.png".to_string()),
+                ("import", "in-a-comment.libsonnet".to_string()),
+                ("import", "tight.libsonnet".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_closure_follows_imports_outside_the_programs_folder() {
+        let root = tempfile::tempdir().unwrap();
+        let dashboards = root.path().join("dashboards");
+        let vendor = root.path().join("vendor/lib");
+        std::fs::create_dir_all(&dashboards).unwrap();
+        std::fs::create_dir_all(&vendor).unwrap();
+        let program = dashboards.join("team.jsonnet");
+        std::fs::write(
+            &program,
+            "(import '../vendor/lib/main.libsonnet') + (import 'missing.libsonnet')",
+        )
+        .unwrap();
+        std::fs::write(vendor.join("main.libsonnet"), "import 'util.libsonnet'").unwrap();
+        std::fs::write(vendor.join("util.libsonnet"), "importstr 'q.txt'").unwrap();
+        std::fs::write(vendor.join("q.txt"), "import 'not-jsonnet.libsonnet'").unwrap();
+        std::fs::write(vendor.join("not-jsonnet.libsonnet"), "{}").unwrap();
+        let closure = import_closure(std::slice::from_ref(&program), &dashboards);
+        let names: Vec<String> = closure
+            .iter()
+            .map(|p| p.strip_prefix(root.path()).unwrap().display().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "dashboards/../vendor/lib/main.libsonnet",
+                "dashboards/../vendor/lib/q.txt",
+                "dashboards/../vendor/lib/util.libsonnet",
+                "dashboards/team.jsonnet",
+            ]
+        );
+    }
 }

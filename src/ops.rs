@@ -51,92 +51,7 @@ fn generate_some(
     let mut diagnostics = compiled.diagnostics;
     let config = &compiled.config;
     let out_root = request.out.clone().unwrap_or_else(|| config.root.clone());
-    let mut options = EmitOptions::default();
-    if let Some(rules) = &config.config.output.rules {
-        options.rules_dir = PathBuf::from(rules);
-    }
-    if let Some(runbooks) = &config.config.output.runbooks {
-        options.runbooks_dir = PathBuf::from(runbooks);
-    }
-    if let Some(dashboards) = &config.config.output.dashboards {
-        options.dashboards_dir = PathBuf::from(dashboards);
-    }
-    if let Some(kubernetes) = &config.config.output.kubernetes {
-        options.kubernetes_dir = PathBuf::from(kubernetes);
-    }
-    if let Some(shipping) = &config.config.output.shipping {
-        options.shipping_dir = PathBuf::from(shipping);
-    }
-    options.loki = config
-        .config
-        .loki
-        .as_ref()
-        .map(|loki| crate::emit::LokiTarget {
-            url: loki.value.url.value.trim_end_matches('/').to_string(),
-            tenant: loki.value.tenant.clone(),
-            token_env: loki.value.token_env.as_ref().map(|e| e.value.clone()),
-            tls: shipper_tls(loki.value.tls.as_ref()),
-        });
-    options.elasticsearch =
-        config
-            .config
-            .elasticsearch
-            .as_ref()
-            .map(|es| crate::emit::ElasticsearchTarget {
-                url: es.value.url.value.trim_end_matches('/').to_string(),
-                api_key_env: es.value.api_key_env.as_ref().map(|e| e.value.clone()),
-                tls: shipper_tls(es.value.tls.as_ref()),
-            });
-    let shipping = &config.config.shipping;
-    options.shipping.loki_via_vector = shipping.loki.as_ref().is_some_and(|s| s.value == "vector");
-    if let Some(namespace) = &shipping.namespace {
-        options.shipping.namespace = namespace.clone();
-    }
-    if let Some(image) = &shipping.alloy_image {
-        options.shipping.alloy_image = image.clone();
-    }
-    if let Some(image) = &shipping.vector_image {
-        options.shipping.vector_image = image.clone();
-    }
-    if let Some(interval) = config
-        .config
-        .prometheus
-        .as_ref()
-        .and_then(|p| p.long_interval.as_ref())
-        .and_then(|i| crate::model::Duration::parse_prometheus(&i.value))
-        .filter(|d| d.seconds() > 0)
-    {
-        options.long_interval = interval;
-    }
-    if let Some(prometheus) = &config.config.prometheus {
-        if let Some(namespace) = &prometheus.namespace {
-            options.rule_namespace = namespace.clone();
-        }
-        if let Some(labels) = &prometheus.rule_labels {
-            options.rule_labels = labels.clone();
-        }
-    }
-    let grafana = &config.config.grafana;
-    options.grafana.url = grafana
-        .url
-        .as_ref()
-        .map(|u| u.value.trim_end_matches('/').to_string());
-    if let Some(folder) = &grafana.folder {
-        options.grafana.folder = folder.clone();
-    }
-    options.grafana.loki_datasource = grafana.loki_datasource.clone();
-    options.kibana_url = config
-        .config
-        .kibana
-        .as_ref()
-        .and_then(|k| k.url.as_ref())
-        .map(|u| u.value.trim_end_matches('/').to_string());
-    if let Some(path) = &grafana.provisioning_path {
-        options.grafana.provisioning_path = path.clone();
-    }
-    if let Some(namespace) = &grafana.namespace {
-        options.grafana.namespace = namespace.clone();
-    }
+    let mut options = emit_options(config);
     let mut template_file = None;
     if let Some(template) = &config.config.runbooks.template {
         let path = config.resolve(&template.value);
@@ -233,6 +148,98 @@ fn generate_some(
     }
 }
 
+/// lookout.yaml's settings for the emitters, the runbook template aside
+/// (reading it can fail with a diagnostic).
+fn emit_options(config: &crate::spec::config::LoadedConfig) -> EmitOptions {
+    let mut options = EmitOptions::default();
+    if let Some(rules) = &config.config.output.rules {
+        options.rules_dir = PathBuf::from(rules);
+    }
+    if let Some(runbooks) = &config.config.output.runbooks {
+        options.runbooks_dir = PathBuf::from(runbooks);
+    }
+    if let Some(dashboards) = &config.config.output.dashboards {
+        options.dashboards_dir = PathBuf::from(dashboards);
+    }
+    if let Some(kubernetes) = &config.config.output.kubernetes {
+        options.kubernetes_dir = PathBuf::from(kubernetes);
+    }
+    if let Some(shipping) = &config.config.output.shipping {
+        options.shipping_dir = PathBuf::from(shipping);
+    }
+    options.loki = config
+        .config
+        .loki
+        .as_ref()
+        .map(|loki| crate::emit::LokiTarget {
+            url: loki.value.url.value.trim_end_matches('/').to_string(),
+            tenant: loki.value.tenant.clone(),
+            token_env: loki.value.token_env.as_ref().map(|e| e.value.clone()),
+            tls: shipper_tls(loki.value.tls.as_ref()),
+        });
+    options.elasticsearch =
+        config
+            .config
+            .elasticsearch
+            .as_ref()
+            .map(|es| crate::emit::ElasticsearchTarget {
+                url: es.value.url.value.trim_end_matches('/').to_string(),
+                api_key_env: es.value.api_key_env.as_ref().map(|e| e.value.clone()),
+                tls: shipper_tls(es.value.tls.as_ref()),
+            });
+    let shipping = &config.config.shipping;
+    options.shipping.loki_via_vector = shipping.loki.as_ref().is_some_and(|s| s.value == "vector");
+    if let Some(namespace) = &shipping.namespace {
+        options.shipping.namespace = namespace.clone();
+    }
+    if let Some(image) = &shipping.alloy_image {
+        options.shipping.alloy_image = image.clone();
+    }
+    if let Some(image) = &shipping.vector_image {
+        options.shipping.vector_image = image.clone();
+    }
+    if let Some(interval) = config
+        .config
+        .prometheus
+        .as_ref()
+        .and_then(|p| p.long_interval.as_ref())
+        .and_then(|i| crate::model::Duration::parse_prometheus(&i.value))
+        .filter(|d| d.seconds() > 0)
+    {
+        options.long_interval = interval;
+    }
+    if let Some(prometheus) = &config.config.prometheus {
+        if let Some(namespace) = &prometheus.namespace {
+            options.rule_namespace = namespace.clone();
+        }
+        if let Some(labels) = &prometheus.rule_labels {
+            options.rule_labels = labels.clone();
+        }
+    }
+    let grafana = &config.config.grafana;
+    options.grafana.url = grafana
+        .url
+        .as_ref()
+        .map(|u| u.value.trim_end_matches('/').to_string());
+    if let Some(folder) = &grafana.folder {
+        options.grafana.folder = folder.clone();
+    }
+    options.grafana.loki_datasource = grafana.loki_datasource.clone();
+    options.kibana_url = config
+        .config
+        .kibana
+        .as_ref()
+        .and_then(|k| k.url.as_ref())
+        .map(|u| u.value.trim_end_matches('/').to_string());
+    if let Some(path) = &grafana.provisioning_path {
+        options.grafana.provisioning_path = path.clone();
+    }
+    if let Some(namespace) = &grafana.namespace {
+        options.grafana.namespace = namespace.clone();
+    }
+    options
+}
+
 fn shipper_tls(tls: Option<&crate::spec::config::ShipperTls>) -> crate::emit::ShipperTls {
     tls.map(|tls| crate::emit::ShipperTls {
         ca_file: tls.ca_file.clone(),
@@ -284,6 +291,8 @@ pub struct BuildReport {
 struct Fingerprint {
     key: u64,
     out_root: PathBuf,
+    /// Where lookout writes, for files that appeared there since.
+    owned_dirs: Vec<PathBuf>,
     specs: Vec<(PathBuf, Stamp)>,
     /// Holds lookout.yaml, for messages naming it.
     diagnostics: Diagnostics,
@@ -321,8 +330,8 @@ impl Fingerprint {
         if let Some(template) = &config.config.runbooks.template {
             key.add_file(&config.resolve(&template.value));
         }
-        // jsonnet programs and the libraries beside them; imports from
-        // elsewhere are not tracked (README "Incremental builds").
+        // jsonnet programs, the libraries beside them and every file they
+        // import, wherever it lives (a vendored grafonnet).
         let dashboards = config.resolve(
             config
                 .config
@@ -332,7 +341,7 @@ impl Fingerprint {
                 .unwrap_or("dashboards"),
         );
         let programs = crate::jsonnet::find_files(&dashboards, &["jsonnet", "libsonnet"]);
-        for program in &programs {
+        for program in &crate::jsonnet::import_closure(&programs, &dashboards) {
             key.add_file(program);
         }
         let specs = specs
@@ -341,6 +350,7 @@ impl Fingerprint {
             .collect::<Option<Vec<_>>>()?;
         Some(Fingerprint {
             key: key.finish(),
+            owned_dirs: emit_options(&config).owned_dirs(),
             out_root,
             specs,
             diagnostics,
@@ -380,18 +390,48 @@ impl Fingerprint {
         }
         (inputs, changed)
     }
-}
 
-/// Whether every file the cache lists is as the last build left it; one
-/// stat per file, on every core.
-fn outputs_intact(root: &Path, outputs: &[cache::Output]) -> bool {
-    crate::parallel::map_chunks(outputs, 256, |chunk| {
-        chunk
+    /// What a command answered from the cache reports: nothing compiled.
+    fn into_generated(self) -> Generated {
+        Generated {
+            diagnostics: self.diagnostics,
+            model: None,
+            artifacts: None,
+            sources: HashMap::new(),
+            out_root: self.out_root,
+            options: EmitOptions::default(),
+            config: self.config,
+        }
+    }
+
+    /// The last build's cache, when it can stand in for what is on disk:
+    /// built from the same inputs but the specs, every output it lists as
+    /// that build left it (one stat per file, on every core), and no other
+    /// file lookout could own under the output folders (a branch switch
+    /// can bring back one that no spec generates any more).
+    fn trusted_cache(&self) -> Option<cache::BuildCache> {
+        let cache = cache::load(&self.out_root)?;
+        if cache.key != self.key {
+            return None;
+        }
+        let root = &self.out_root;
+        let intact = crate::parallel::map_chunks(&cache.outputs, 256, |chunk| {
+            chunk
+                .iter()
+                .all(|o| Stamp::of(&root.join(&o.path)) == Some(o.stamp))
+        });
+        if !intact.into_iter().all(|intact| intact) {
+            return None;
+        }
+        let listed: HashSet<&Path> = cache.outputs.iter().map(|o| o.path.as_path()).collect();
+        let on_disk = out::owned_files(root, &self.owned_dirs).ok()?;
+        // A file the user keeps there (a hand-written runbook) is fine.
+        let unlisted_owned = on_disk
             .iter()
-            .all(|o| Stamp::of(&root.join(&o.path)) == Some(o.stamp))
-    })
-    .into_iter()
-    .all(|intact| intact)
+            .filter(|path| !listed.contains(path.as_path()))
+            .any(|path| out::owns_file(&root.join(path)).unwrap_or(true));
+        (!unlisted_owned).then_some(cache)
+    }
 }
 
 /// Compiles and writes. Writes nothing when any spec is invalid, and
@@ -403,11 +443,7 @@ fn outputs_intact(root: &Path, outputs: &[cache::Output]) -> bool {
 /// never takes these shortcuts.
 pub fn build(request: &Request) -> std::io::Result<BuildReport> {
     let fingerprint = Fingerprint::take(request);
-    let trusted = fingerprint.as_ref().and_then(|fingerprint| {
-        let cache = cache::load(&fingerprint.out_root)?;
-        (cache.key == fingerprint.key && outputs_intact(&fingerprint.out_root, &cache.outputs))
-            .then_some(cache)
-    });
+    let trusted = fingerprint.as_ref().and_then(Fingerprint::trusted_cache);
     let Some(fingerprint) = fingerprint else {
         return build_some(request, None, None);
     };
@@ -431,15 +467,7 @@ pub fn build(request: &Request) -> std::io::Result<BuildReport> {
         slos: cache.slos,
         services: cache.services,
         changes: Vec::new(),
-        generated: Generated {
-            diagnostics: fingerprint.diagnostics,
-            model: None,
-            artifacts: None,
-            sources: HashMap::new(),
-            out_root: fingerprint.out_root,
-            options: EmitOptions::default(),
-            config: fingerprint.config,
-        },
+        generated: fingerprint.into_generated(),
     })
 }
 
@@ -592,6 +620,8 @@ fn spec_inputs(fingerprint: &Fingerprint, diagnostics: &Diagnostics) -> Vec<cach
 pub struct CheckReport {
     pub generated: Generated,
     pub drift: Vec<Change>,
+    /// SLOs checked.
+    pub slos: usize,
 }
 
 impl CheckReport {
@@ -606,6 +636,12 @@ pub fn check(
     request: &Request,
     live: Option<&crate::push::http::HttpOptions>,
 ) -> std::io::Result<CheckReport> {
+    // The preflight reads the model, so `--live` always compiles.
+    if live.is_none() {
+        if let Some(report) = check_from_cache(request) {
+            return Ok(report);
+        }
+    }
     let mut generated = generate(request);
     let drift = match &generated.artifacts {
         Some(artifacts) => out::diff(
@@ -630,7 +666,29 @@ pub fn check(
         }
         generated.diagnostics.sort();
     }
-    Ok(CheckReport { generated, drift })
+    let slos = generated.model.as_ref().map_or(0, |m| m.slos().count());
+    Ok(CheckReport {
+        generated,
+        drift,
+        slos,
+    })
+}
+
+/// `check` answered by the last build's cache, as a no-op `build` is. With
+/// the same binary and settings, every spec file as that build read it,
+/// every output as it wrote it and no other file of lookout's beside them,
+/// compiling would give that build's result again: no diagnostic (only
+/// such builds are cached) and no drift. A fresh clone has no cache, so CI
+/// always compiles.
+fn check_from_cache(request: &Request) -> Option<CheckReport> {
+    let fingerprint = Fingerprint::take(request)?;
+    let cache = fingerprint.trusted_cache()?;
+    let (_, changed) = fingerprint.compare(&cache);
+    changed.is_empty().then(|| CheckReport {
+        generated: fingerprint.into_generated(),
+        drift: Vec::new(),
+        slos: cache.slos,
+    })
 }
 
 /// The configured Prometheus's API, for commands that only read it; no

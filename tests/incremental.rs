@@ -226,3 +226,65 @@ fn outputs_changed_by_hand_are_rewritten_and_warnings_are_never_skipped() {
     assert!(out.contains(" 0 written"), "{out}");
     assert_eq!(tree(root), built);
 }
+
+/// `check` answers from the cache as a no-op build does, so neither may
+/// trust it past what a build from scratch would see.
+#[test]
+fn check_and_the_no_op_build_see_what_the_cache_cannot_vouch_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("slos")).unwrap();
+    std::fs::create_dir_all(root.join("dashboards")).unwrap();
+    std::fs::create_dir_all(root.join("vendor")).unwrap();
+    write(
+        root,
+        "lookout.yaml",
+        "runbooks: {base_url: https://runbooks.example.com}\n",
+    );
+    write(root, "slos/alpha.yaml", &spec("alpha", "99.9", true));
+    // A library outside dashboards/, as jsonnet-bundler vendors grafonnet.
+    write(root, "vendor/title.libsonnet", "{title: 'Before'}\n");
+    write(
+        root,
+        "dashboards/custom.jsonnet",
+        "{uid: 'custom'} + (import '../vendor/title.libsonnet')\n",
+    );
+    build(root);
+    let (ok, out) = lookout(root, &["check"]);
+    assert!(
+        ok && out.contains("ok: 2 SLOs valid, output up to date"),
+        "{out}"
+    );
+
+    // A file of the user's own beside the outputs is not lookout's concern.
+    write(root, "runbooks/README.md", "# Our runbooks\n");
+    let (ok, out) = lookout(root, &["check"]);
+    assert!(ok, "{out}");
+    assert!(build(root).contains(" 0 written"));
+
+    // A file of lookout's that no spec generates (a branch switch brought
+    // it back) is stale for both.
+    let rules = std::fs::read_to_string(root.join("rules/alpha.yaml")).unwrap();
+    write(root, "rules/retired.yaml", &rules);
+    let (ok, out) = lookout(root, &["check"]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("drift: rules/retired.yaml is stale: no spec generates it any more"),
+        "{out}"
+    );
+    let out = build(root);
+    assert!(out.contains("removed rules/retired.yaml"), "{out}");
+    assert!(!root.join("rules/retired.yaml").exists());
+
+    // An imported library changed: the dashboard is out of date.
+    write(root, "vendor/title.libsonnet", "{title: 'After'}\n");
+    let (ok, out) = lookout(root, &["check"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("custom.json differs"), "{out}");
+    let out = build(root);
+    assert!(out.contains("custom.json"), "{out}");
+    let (ok, out) = lookout(root, &["check"]);
+    assert!(ok, "{out}");
+    let dashboard = std::fs::read_to_string(root.join("dashboards/grafana/custom.json")).unwrap();
+    assert!(dashboard.contains("\"After\""), "{dashboard}");
+}

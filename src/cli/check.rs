@@ -71,8 +71,10 @@ pub(super) fn run(args: &CheckArgs) -> std::io::Result<bool> {
         }
     }
     if report.ok() {
-        let slos = generated.model.as_ref().map_or(0, |m| m.slos().count());
-        println!("ok: {} valid, output up to date", plural(slos, "SLO"));
+        println!(
+            "ok: {} valid, output up to date",
+            plural(report.slos, "SLO")
+        );
     } else {
         let mut parts = Vec::new();
         if generated.diagnostics.has_errors() {
