@@ -83,6 +83,10 @@ fn ignore_above(field: &str) -> u32 {
 /// The scratch object the pipelines parse into; never indexed.
 const SCRATCH: &str = "lookout";
 
+/// `_meta.managed_by` of every object lookout writes: how the push tells
+/// lookout's objects from the cluster's others.
+pub const MANAGED_BY: &str = "lookout";
+
 pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
     let dir = options.elasticsearch_dir();
     let mut artifacts = Vec::new();
@@ -128,7 +132,7 @@ fn pretty(body: &Value) -> String {
 fn meta(service: &Service) -> Value {
     json!({
         "generated": GENERATED_MARKER,
-        "managed_by": "lookout",
+        "managed_by": MANAGED_BY,
         "service": service.name,
         "source": service.source.display().to_string(),
     })

@@ -24,6 +24,10 @@ use crate::model::{LogSource, Service};
 pub const MIN_KIBANA: &str = "8.11.0";
 /// Kibana 8.8 moved every type to model versions; `coreMigrationVersion`
 /// has been 8.8.0 since.
+/// What the id of every saved object of lookout's starts with; with the
+/// marker in its description, how Kibana's push knows lookout's objects.
+pub const ID_PREFIX: &str = "lookout-";
+
 const CORE_MIGRATION_VERSION: &str = "8.8.0";
 const INDEX_PATTERN_VERSION: &str = "8.0.0";
 const LENS_VERSION: &str = "8.9.0";
@@ -65,7 +69,7 @@ fn ndjson(objects: &[Value]) -> String {
 }
 
 fn dashboard_id(service: &str) -> String {
-    format!("lookout-{service}-access-logs")
+    format!("{ID_PREFIX}{service}-access-logs")
 }
 
 /// Dashboard first: its description carries lookout's marker, which `build`
@@ -153,7 +157,7 @@ struct Lens<'a> {
 
 impl Lens<'_> {
     fn build(self, service: &Service, data_view: &str) -> Visualisation {
-        let id = format!("lookout-{}-{}", service.name, self.slug);
+        let id = format!("{ID_PREFIX}{}-{}", service.name, self.slug);
         let attributes = json!({
             "title": format!("{}: {}", service.name, self.title),
             // The marker, so lookout knows its own objects even where

@@ -234,9 +234,13 @@ impl LogSource {
     }
 }
 
+/// What every data stream of lookout's starts with; Kibana's push knows a
+/// data view of lookout's by it.
+pub const DATA_STREAM_PREFIX: &str = "lookout-logs-";
+
 /// The data stream (and index template, ILM policy and pipeline) of a service.
 pub fn data_stream(service: &str) -> String {
-    format!("lookout-logs-{service}")
+    format!("{DATA_STREAM_PREFIX}{service}")
 }
 
 /// The ingest pipeline that parses one log of a service.

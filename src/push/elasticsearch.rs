@@ -58,7 +58,7 @@ fn meta<'a>(kind: &str, object: &'a Value) -> &'a Value {
 }
 
 fn owned(kind: &str, object: &Value) -> bool {
-    meta(kind, object)["managed_by"] == "lookout"
+    meta(kind, object)["managed_by"] == crate::emit::elasticsearch::MANAGED_BY
 }
 
 /// Per-log pipelines before the router that calls them.

@@ -118,8 +118,8 @@ fn owned(object: &Value) -> bool {
         || (object["type"] == "index-pattern"
             && attributes["title"]
                 .as_str()
-                .is_some_and(|t| t.starts_with("lookout-logs-")));
-    id.starts_with("lookout-") && marked
+                .is_some_and(|t| t.starts_with(crate::model::logs::DATA_STREAM_PREFIX)));
+    id.starts_with(crate::emit::kibana::ID_PREFIX) && marked
 }
 
 /// One object's result in an import's outcome.
