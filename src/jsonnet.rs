@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::emit::{grafana, Artifact, EmitOptions, GENERATED_MARKER};
-use crate::model::{fmt_num, names, AlertTier, Model, DEFAULT_PAIRS};
+use crate::model::{fmt_num, names, Model, DEFAULT_PAIRS};
 
 /// The `lookout` external variable: the model as plain data.
 pub fn model_json(model: &Model, options: &EmitOptions) -> Value {
@@ -53,8 +53,8 @@ pub fn model_json(model: &Model, options: &EmitOptions) -> Value {
                                     json!({
                                         "long": p.long.to_string(),
                                         "short": p.short.to_string(),
-                                        "factor": p.factor(slo.period),
-                                        "threshold": AlertTier::threshold(slo, p),
+                                        "factor": p.factor,
+                                        "threshold": p.threshold,
                                     })
                                 })
                                 .collect();

@@ -11,8 +11,8 @@ use super::promql;
 use super::template::Templates;
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
 use crate::model::{
-    names, AlertTier, Alerting, Duration, ExtraPanel, HistogramRef, Model, QueryTemplate, Service,
-    Severity, Signal, Signals, Sli, SliLocations, Slo, DEFAULT_PAIRS,
+    names, AlertTier, AlertWindow, Alerting, Duration, ExtraPanel, HistogramRef, Model,
+    QueryTemplate, Service, Severity, Signal, Signals, Sli, SliLocations, Slo, DEFAULT_PAIRS,
 };
 use crate::spec::config::LoadedConfig;
 use crate::spec::v1::{
@@ -431,7 +431,8 @@ impl Lowering<'_> {
 
         let sli = self.sli(&spec.sli, service_name, &name);
         let locations = self.sli_locations(&spec.sli);
-        let alerting = self.alerting(service, spec, base_url, name_span, team.is_some());
+        let budget = (period, crate::model::error_budget(objective));
+        let alerting = self.alerting(service, spec, base_url, name_span, team.is_some(), budget);
 
         if self.diags.error_count() > errors_before {
             return None;
@@ -756,6 +757,7 @@ impl Lowering<'_> {
         base_url: Option<&str>,
         name_span: Option<Span>,
         team_set: bool,
+        budget: (Duration, f64),
     ) -> Option<Alerting> {
         let default = AlertingSpec {
             name: None,
@@ -793,7 +795,7 @@ impl Lowering<'_> {
             if tier.enabled == Some(false) {
                 continue;
             }
-            tiers.push(self.tier(severity, tier, team_set)?);
+            tiers.push(self.tier(severity, tier, team_set, budget)?);
         }
         let runbook_url = if tiers.is_empty() {
             None
@@ -808,7 +810,15 @@ impl Lowering<'_> {
         })
     }
 
-    fn tier(&mut self, severity: Severity, spec: &TierSpec, team_set: bool) -> Option<AlertTier> {
+    /// One alert tier; `budget` is the SLO's period and error budget, which
+    /// fix each window's factor and threshold.
+    fn tier(
+        &mut self,
+        severity: Severity,
+        spec: &TierSpec,
+        team_set: bool,
+        (period, error_budget): (Duration, f64),
+    ) -> Option<AlertTier> {
         let severity_label = match &spec.severity {
             Some(label) if label.value.trim().is_empty() => {
                 let span = self.span(label);
@@ -864,7 +874,7 @@ impl Lowering<'_> {
             pairs: DEFAULT_PAIRS
                 .iter()
                 .filter(|p| p.severity == severity)
-                .copied()
+                .map(|p| AlertWindow::resolve(p, period, error_budget))
                 .collect(),
         })
     }
@@ -1018,7 +1028,7 @@ impl Lowering<'_> {
     fn warn_unreachable_tiers(&mut self, slo: &Slo, span: Option<Span>) {
         for tier in &slo.alerting.tiers {
             for pair in &tier.pairs {
-                let threshold = AlertTier::threshold(slo, pair);
+                let threshold = pair.threshold;
                 if threshold >= 1.0 {
                     self.diags.push(
                         Diagnostic::warning(
@@ -1031,7 +1041,7 @@ impl Lowering<'_> {
                                 pair.long,
                                 pair.short,
                                 crate::model::fmt_num(threshold),
-                                crate::model::fmt_num(pair.factor(slo.period)),
+                                crate::model::fmt_num(pair.factor),
                                 crate::model::fmt_num(slo.error_budget()),
                             ),
                         )

@@ -236,27 +236,41 @@ pub fn status(args: &StatusArgs) -> Result<u8, String> {
     }
     let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.3}%", v * 100.0));
     let burn = |v: &Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}x"));
+    let windows = crate::push::status::BURN_WINDOWS;
+    let burn_header: String = windows
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let title = if i == 0 {
+                format!("BURN {w}")
+            } else {
+                w.to_string()
+            };
+            format!(" {title:>8}")
+        })
+        .collect();
     println!(
-        "{:<20} {:<22} {:>9} {:>6} {:>10} {:>11} {:>8} {:>8} {:>8} {:>8}",
-        "SERVICE", "SLO", "OBJECTIVE", "WINDOW", "SLI", "BUDGET LEFT", "BURN 5m", "1h", "6h", "3d"
+        "{:<20} {:<22} {:>9} {:>6} {:>10} {:>11}{burn_header}",
+        "SERVICE", "SLO", "OBJECTIVE", "WINDOW", "SLI", "BUDGET LEFT"
     );
     for slo in &report.slos {
-        let rates: Vec<String> = crate::push::status::BURN_WINDOWS
+        let rates: String = windows
             .iter()
-            .map(|w| burn(slo.burn_rates.get(&w.to_string()).unwrap_or(&None)))
+            .map(|w| {
+                format!(
+                    " {:>8}",
+                    burn(slo.burn_rates.get(&w.to_string()).unwrap_or(&None))
+                )
+            })
             .collect();
         println!(
-            "{:<20} {:<22} {:>8}% {:>6} {:>10} {:>11} {:>8} {:>8} {:>8} {:>8}{}",
+            "{:<20} {:<22} {:>8}% {:>6} {:>10} {:>11}{rates}{}",
             slo.service,
             slo.slo,
             crate::model::fmt_num(slo.objective),
             slo.window,
             pct(slo.sli),
             pct(slo.budget_remaining),
-            rates[0],
-            rates[1],
-            rates[2],
-            rates[3],
             match (slo.window_covered, &slo.missing) {
                 (_, Some(_)) => "  (see below)".to_string(),
                 (Some(covered), None) if covered < 0.99 => format!(

@@ -16,9 +16,7 @@ use crate::j;
 
 use super::yaml::{self, Node};
 use super::{Artifact, EmitOptions, GENERATED_MARKER};
-use crate::model::{
-    fmt_num, names, AlertTier, Duration, Service, Severity, Sli, Slo, DEFAULT_PAIRS,
-};
+use crate::model::{fmt_num, names, Duration, Service, Severity, Sli, Slo, DEFAULT_PAIRS};
 
 /// The newest schema every supported Grafana knows: 10.4's frontend
 /// migrates up to 39, and the backend migrator of 12.x
@@ -687,7 +685,7 @@ fn burn_rate_panel(slo: &Slo, selector: &str, budget: &str) -> Json {
     let mut targets = Vec::new();
     for tier in &slo.alerting.tiers {
         for pair in &tier.pairs {
-            let threshold = fmt_num(AlertTier::threshold(slo, pair));
+            let threshold = fmt_num(pair.threshold);
             let long = format!("{}{selector}", names::error_ratio(pair.long));
             let short = format!("{}{selector}", names::error_ratio(pair.short));
             targets.push(target(
@@ -698,7 +696,7 @@ fn burn_rate_panel(slo: &Slo, selector: &str, budget: &str) -> Json {
                     tier.severity.as_str(),
                     pair.long,
                     pair.short,
-                    fmt_num(pair.factor(slo.period))
+                    fmt_num(pair.factor)
                 ),
                 false,
             ));

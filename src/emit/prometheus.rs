@@ -274,7 +274,7 @@ pub fn alert_expr(slo: &Slo, tier: &AlertTier, long_interval: Duration) -> Strin
     tier.pairs
         .iter()
         .map(|pair| {
-            let factor = fmt_num(pair.factor(slo.period));
+            let factor = fmt_num(pair.factor);
             let over = |window: Duration| {
                 let ratio = format!("{}{selector}", names::error_ratio(window));
                 // A fast tier reads the long group's latest value, however
@@ -316,20 +316,9 @@ pub fn alert_annotations(
     let pairs: Vec<String> = tier
         .pairs
         .iter()
-        .map(|p| {
-            format!(
-                "{}x over {} and {}",
-                fmt_num(p.factor(slo.period)),
-                p.long,
-                p.short
-            )
-        })
+        .map(|p| format!("{}x over {} and {}", fmt_num(p.factor), p.long, p.short))
         .collect();
-    let fastest = tier
-        .pairs
-        .iter()
-        .map(|p| p.factor(slo.period))
-        .fold(0.0_f64, f64::max);
+    let fastest = tier.pairs.iter().map(|p| p.factor).fold(0.0_f64, f64::max);
     let exhaust = slo.period.seconds() as f64 / fastest;
     let speed = match tier.severity {
         crate::model::Severity::Page => "fast",

@@ -105,11 +105,11 @@ fn outage(slo: &Slo, options: &EmitOptions) -> Node {
         .alerting
         .tiers
         .iter()
-        .filter(|t| reachable(slo, t, 1.0))
+        .filter(|t| reachable(t, 1.0))
         .collect();
     let detect = firing
         .iter()
-        .map(|t| detection_time(slo, t).0 + t.for_.map_or(0, |d| d.0))
+        .map(|t| detection_time(t).0 + t.for_.map_or(0, |d| d.0))
         .max()
         .unwrap_or(0);
     let after = Duration(round_up_to_minute(detect) + MARGIN.0);
@@ -140,11 +140,11 @@ fn outage(slo: &Slo, options: &EmitOptions) -> Node {
 
 /// How long 100% errors take to push a tier's fastest pair over its
 /// threshold, taking the long window as full of good traffic before.
-fn detection_time(slo: &Slo, tier: &AlertTier) -> Duration {
+fn detection_time(tier: &AlertTier) -> Duration {
     let seconds = tier
         .pairs
         .iter()
-        .map(|p| AlertTier::threshold(slo, p) * p.long.seconds() as f64)
+        .map(|p| p.threshold * p.long.seconds() as f64)
         .fold(f64::INFINITY, f64::min);
     Duration(seconds.ceil() as u64)
 }
@@ -156,15 +156,15 @@ fn round_up_to_minute(seconds: u64) -> u64 {
 /// Between the highest ticket and the lowest page threshold, from the start.
 fn slow_burn(slo: &Slo, options: &EmitOptions) -> Option<Node> {
     let ticket = tier(slo, Severity::Ticket)?;
-    let ticket_top = thresholds(slo, ticket).fold(0.0, f64::max);
+    let ticket_top = thresholds(ticket).fold(0.0, f64::max);
     let ratio = match tier(slo, Severity::Page) {
         Some(page) => {
-            let page_floor = thresholds(slo, page).fold(f64::INFINITY, f64::min);
+            let page_floor = thresholds(page).fold(f64::INFINITY, f64::min);
             (ticket_top + page_floor.min(1.0)) / 2.0
         }
         None => (ticket_top + 1.0) / 2.0,
     };
-    if ratio >= 1.0 || !reachable(slo, ticket, ratio) {
+    if ratio >= 1.0 || !reachable(ticket, ratio) {
         return None;
     }
     let at = Duration(Duration::hours(1).0 + ticket.for_.unwrap_or(Duration(0)).0);
@@ -186,20 +186,17 @@ fn tier(slo: &Slo, severity: Severity) -> Option<&AlertTier> {
     slo.alerting.tiers.iter().find(|t| t.severity == severity)
 }
 
-fn thresholds<'a>(slo: &'a Slo, tier: &'a AlertTier) -> impl Iterator<Item = f64> + 'a {
-    tier.pairs.iter().map(move |p| AlertTier::threshold(slo, p))
+fn thresholds(tier: &AlertTier) -> impl Iterator<Item = f64> + '_ {
+    tier.pairs.iter().map(|p| p.threshold)
 }
 
 fn all_thresholds(slo: &Slo) -> impl Iterator<Item = f64> + '_ {
-    slo.alerting
-        .tiers
-        .iter()
-        .flat_map(move |t| thresholds(slo, t))
+    slo.alerting.tiers.iter().flat_map(thresholds)
 }
 
 /// A constant error ratio fires a tier when it exceeds any pair's threshold.
-fn reachable(slo: &Slo, tier: &AlertTier, ratio: f64) -> bool {
-    thresholds(slo, tier).any(|t| ratio > t)
+fn reachable(tier: &AlertTier, ratio: f64) -> bool {
+    thresholds(tier).any(|t| ratio > t)
 }
 
 fn scenario(name: String, slo: &Slo, profile: &Profile, checks: Vec<Node>) -> Node {

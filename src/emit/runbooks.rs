@@ -9,9 +9,7 @@ use serde_json::json;
 
 use super::{Artifact, EmitOptions};
 use crate::model::logs::data_stream;
-use crate::model::{
-    fmt_num, fmt_short, humanize, names, AlertTier, Duration, LogSource, Service, Sli, Slo,
-};
+use crate::model::{fmt_num, fmt_short, humanize, names, Duration, LogSource, Service, Sli, Slo};
 
 /// The built-in template.
 pub const DEFAULT_TEMPLATE: &str = include_str!("templates/runbook.md.hbs");
@@ -164,12 +162,12 @@ pub fn context(slo: &Slo, source: &str, grafana_url: Option<&str>) -> serde_json
                 .pairs
                 .iter()
                 .map(|pair| {
-                    let factor = pair.factor(slo.period);
+                    let factor = pair.factor;
                     json!({
                         "long": pair.long.to_string(),
                         "short": pair.short.to_string(),
                         "factor": fmt_short(factor),
-                        "threshold": fmt_short(AlertTier::threshold(slo, pair)),
+                        "threshold": fmt_short(pair.threshold),
                         "budget_spent": format!("{}%", fmt_short(factor * pair.long.seconds() as f64 / slo.period.seconds() as f64 * 100.0)),
                         "exhaustion": humanize(slo.period.seconds() as f64 / factor),
                     })

@@ -55,6 +55,39 @@ impl WindowPair {
     }
 }
 
+/// A window pair resolved for one SLO, once, at lowering (as Sloth's
+/// multi-window alert group is): every emitter reads its factor and
+/// threshold from here rather than working them out again.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AlertWindow {
+    pub severity: Severity,
+    pub long: Duration,
+    pub short: Duration,
+    /// Burn rate both windows must exceed, for the SLO's period.
+    pub factor: f64,
+    /// The error ratio both windows must exceed: `factor × error budget`.
+    pub threshold: f64,
+}
+
+impl AlertWindow {
+    pub fn resolve(pair: &WindowPair, period: Duration, error_budget: f64) -> AlertWindow {
+        let factor = pair.factor(period);
+        AlertWindow {
+            severity: pair.severity,
+            long: pair.long,
+            short: pair.short,
+            factor,
+            threshold: round_sig(factor * error_budget, 12),
+        }
+    }
+}
+
+/// The share of events an SLO may fail: `1 - objective`, for an objective
+/// in percent, without float noise.
+pub fn error_budget(objective_percent: f64) -> f64 {
+    round_sig((100.0 - objective_percent) / 100.0, 12)
+}
+
 /// The workbook's four pairs.
 pub const DEFAULT_PAIRS: [WindowPair; 4] = [
     WindowPair {

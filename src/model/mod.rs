@@ -15,7 +15,9 @@ use std::path::PathBuf;
 
 use crate::diag::Span;
 
-pub use burn_rate::{fmt_num, fmt_short, round_sig, Severity, WindowPair, DEFAULT_PAIRS};
+pub use burn_rate::{
+    error_budget, fmt_num, fmt_short, round_sig, AlertWindow, Severity, WindowPair, DEFAULT_PAIRS,
+};
 pub use duration::{humanize, Duration};
 pub use logs::{DurationUnit, LogFields, LogFormat, LogInput, LogSource, Route};
 
@@ -141,7 +143,7 @@ impl Slo {
 
     /// Allowed error ratio, e.g. `0.001`.
     pub fn error_budget(&self) -> f64 {
-        round_sig((100.0 - self.objective) / 100.0, 12)
+        error_budget(self.objective)
     }
 
     /// Every window an error ratio is recorded over, shortest first: the alert
@@ -293,12 +295,6 @@ pub struct AlertTier {
     pub severity_label: String,
     pub for_: Option<Duration>,
     pub labels: BTreeMap<String, String>,
-    pub pairs: Vec<WindowPair>,
-}
-
-impl AlertTier {
-    /// The error-ratio threshold of a pair for this SLO.
-    pub fn threshold(slo: &Slo, pair: &WindowPair) -> f64 {
-        round_sig(pair.factor(slo.period) * slo.error_budget(), 12)
-    }
+    /// This tier's window pairs, resolved for the SLO.
+    pub pairs: Vec<AlertWindow>,
 }
