@@ -73,7 +73,9 @@ fn every_invalid_fixture_is_rejected_with_a_location() {
 
 #[test]
 fn warnings_do_not_block_the_model() {
-    for case in fixture_dirs("warnings") {
+    let cases = fixture_dirs("warnings");
+    assert!(!cases.is_empty(), "warning fixtures went missing");
+    for case in cases {
         let compiled = compile(&inputs(&case));
         assert!(
             !compiled.diagnostics.has_errors(),

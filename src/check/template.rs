@@ -115,9 +115,10 @@ mod tests {
             "{{window}}{{window}}",
             "no braces }} here",
         ] {
+            // Each takes the fast path, and agrees with handlebars.
             let fast = substitute_plain_variables(text, &data);
             let slow = t.registry.render_template(text, &data).unwrap();
-            assert_eq!(fast.as_deref().unwrap_or(&slow), slow, "{text}");
+            assert_eq!(fast, Some(slow), "{text}");
         }
         assert_eq!(substitute_plain_variables("{{#if x}}{{/if}}", &data), None);
         assert_eq!(substitute_plain_variables("{{nope}}", &data), None);
