@@ -233,6 +233,8 @@ pub fn evaluate_all(
             Ok(dashboard) => match finish(dashboard) {
                 Ok(json) => artifacts.push(grafana::Dashboard {
                     file: format!("{stem}.json"),
+                    // `finish` checked it is there.
+                    uid: json["uid"].as_str().unwrap_or_default().to_string(),
                     pretty: serde_json::to_string_pretty(&json).unwrap_or_default() + "\n",
                     compact: json.to_string(),
                 }),

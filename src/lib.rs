@@ -1,15 +1,18 @@
-//! lookout compiles SLO specs into Prometheus rules, promtool tests and
-//! runbooks (and, later, dashboards and log-shipping configs).
+//! lookout compiles SLO specs into Prometheus and Loki rules, promtool
+//! tests, runbooks, Grafana and Kibana dashboards, Elasticsearch objects,
+//! Kubernetes manifests and log-shipper configs, and pushes them to the
+//! live systems.
 //!
 //! The pipeline, one module per stage (see ARCHITECTURE.md):
 //!
 //! - [`spec`]: YAML text to spanned serde trees. The only layer that knows YAML.
 //! - [`check`]: validation and lowering to the [`model`], collecting [`diag`]nostics.
 //! - [`model`]: the resolved IR; holding one means the specs were valid.
-//! - [`emit`]: one pure backend per output format, model to file contents.
+//! - [`emit`]: one pure backend per output format, model to typed artifacts.
 //! - [`jsonnet`]: custom dashboards from `dashboards/*.jsonnet`, given the model.
 //! - [`out`]: the only writer; atomic, and never touches files it does not own.
-//! - [`ops`]: the operations (`build`, `check`) the commands call.
+//! - [`push`]: the only network code; plans and applies artifacts to live APIs.
+//! - [`ops`]: the operations every command calls.
 //! - [`cli`]: argument parsing and printing; no logic.
 //! - [`parallel`]: the one helper that spreads a stage over the cores.
 

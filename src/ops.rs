@@ -803,7 +803,7 @@ pub fn push_with_env(
             return report;
         }
     };
-    let desired = crate::push::Desired::from_artifacts(artifacts, &report.generated.options);
+    let desired = crate::push::Desired::from_artifacts(artifacts);
     report.reports = crate::push::run(&targets, &desired, &request.run, progress);
     report
 }
@@ -817,7 +817,20 @@ pub struct StatusReport {
 
 /// Reads every SLO's state from Prometheus.
 pub fn status(request: &Request, http: &crate::push::http::HttpOptions) -> StatusReport {
-    let generated = generate(request);
+    // The model is all status reads: no emitter, no jsonnet.
+    let compiled = check::compile(&request.inputs);
+    let generated = Generated {
+        out_root: request
+            .out
+            .clone()
+            .unwrap_or_else(|| compiled.config.root.clone()),
+        options: emit_options(&compiled.config),
+        diagnostics: compiled.diagnostics,
+        model: compiled.model,
+        artifacts: None,
+        sources: HashMap::new(),
+        config: compiled.config,
+    };
     let mut report = StatusReport {
         generated,
         error: None,

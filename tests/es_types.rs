@@ -115,6 +115,7 @@ fn the_type_check_catches_a_wrong_field() {
         contents: pipeline
             .contents
             .replacen("\"ignore_missing\"", "\"ignore_mising\"", 1),
+        kind: pipeline.kind.clone(),
     };
     assert_ne!(broken.contents, pipeline.contents);
     let errors = tsc("broken", &typescript(&[(api.clone(), &broken)]))

@@ -16,7 +16,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{Artifact, EmitOptions, GENERATED_MARKER};
+use super::{Artifact, EmitOptions, Kind, GENERATED_MARKER};
 use crate::model::logs::{data_stream, log_pipeline};
 use crate::model::{Duration, LogFormat, LogSource, Service};
 
@@ -101,6 +101,9 @@ pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
             artifacts.push(Artifact {
                 path: dir.join(kind).join(format!("{id}.json")),
                 contents: pretty(&body),
+                kind: Kind::Elasticsearch {
+                    api_path: format!("{kind}/{id}"),
+                },
             });
         };
         put("_ilm/policy", &name, ilm_policy(&logs, &meta));

@@ -15,7 +15,7 @@ use super::json::Json;
 use crate::j;
 
 use super::yaml::{self, Node};
-use super::{Artifact, EmitOptions, GENERATED_MARKER};
+use super::{Artifact, EmitOptions, Kind, GENERATED_MARKER};
 use crate::model::{fmt_num, names, Duration, Service, Severity, Sli, Slo, DEFAULT_PAIRS};
 
 /// The newest schema every supported Grafana knows: 10.4's frontend
@@ -66,6 +66,7 @@ pub fn dashboard_path(service: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Dashboard {
     pub file: String,
+    pub uid: String,
     /// Pretty JSON, for the file.
     pub pretty: String,
     /// One-line JSON, for the ConfigMap.
@@ -73,9 +74,10 @@ pub struct Dashboard {
 }
 
 impl Dashboard {
-    fn new(file: String, json: &Json) -> Self {
+    fn new(file: String, uid: String, json: &Json) -> Self {
         Dashboard {
             file,
+            uid,
             pretty: json.pretty(),
             compact: json.compact(),
         }
@@ -94,6 +96,7 @@ pub fn dashboards(services: &[Service]) -> Vec<Dashboard> {
         .map(|service| {
             Dashboard::new(
                 format!("{}.json", service.name),
+                dashboard_uid(&service.name),
                 &service_dashboard(service),
             )
         })
@@ -116,7 +119,11 @@ fn has_signals(signals: &crate::model::Signals) -> bool {
 
 /// The overview of every SLO; emitted once, not per chunk of services.
 pub fn overview(services: &[Service]) -> Dashboard {
-    Dashboard::new("slo-overview.json".into(), &overview_dashboard(services))
+    Dashboard::new(
+        "slo-overview.json".into(),
+        OVERVIEW_UID.into(),
+        &overview_dashboard(services),
+    )
 }
 
 /// Dashboards as pretty-printed files, as Grafana exports them.
@@ -127,16 +134,17 @@ pub fn artifacts(dashboards: Vec<Dashboard>, options: &EmitOptions) -> Vec<Artif
         .map(|d| Artifact {
             path: dir.join(&d.file),
             contents: d.pretty,
+            kind: Kind::GrafanaDashboard { uid: d.uid },
         })
         .collect()
 }
 
 /// The file provider's config.
 pub fn provisioning_artifact(options: &EmitOptions) -> Artifact {
-    Artifact {
-        path: options.grafana_dir().join("provisioning.yaml"),
-        contents: provisioning(options),
-    }
+    Artifact::file(
+        options.grafana_dir().join("provisioning.yaml"),
+        provisioning(options),
+    )
 }
 
 fn datasource() -> Json {

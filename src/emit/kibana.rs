@@ -16,7 +16,7 @@
 
 use serde_json::{json, Value};
 
-use super::{Artifact, EmitOptions, GENERATED_MARKER};
+use super::{Artifact, EmitOptions, Kind, GENERATED_MARKER};
 use crate::model::logs::data_stream;
 use crate::model::{LogSource, Service};
 
@@ -54,6 +54,9 @@ pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
                     .kibana_dir()
                     .join(format!("{}.ndjson", service.name)),
                 contents: ndjson(&saved_objects(service, &logs)),
+                kind: Kind::KibanaObjects {
+                    service: service.name.clone(),
+                },
             })
         })
         .collect()

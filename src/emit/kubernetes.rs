@@ -27,18 +27,18 @@ pub fn emit(dashboards: &mut [Dashboard], options: &EmitOptions) -> Vec<Artifact
         .iter_mut()
         .map(|dashboard| {
             let stem = dashboard.file.trim_end_matches(".json");
-            Artifact {
-                path: options
+            Artifact::file(
+                options
                     .kubernetes_dir
                     .join("grafana-dashboards")
                     .join(format!("{stem}.yaml")),
-                contents: config_map(
+                config_map(
                     stem,
                     &dashboard.file,
                     std::mem::take(&mut dashboard.compact),
                     options,
                 ),
-            }
+            )
         })
         .collect()
 }
@@ -104,10 +104,10 @@ pub fn prometheus_rule(service: &Service, groups: Vec<Node>, options: &EmitOptio
         .build();
     let header = super::generated_header(&service.source);
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    Artifact {
-        path: prometheus_rules_dir(options).join(format!("{}.yaml", service.name)),
-        contents: yaml::document(&header, &doc),
-    }
+    Artifact::file(
+        prometheus_rules_dir(options).join(format!("{}.yaml", service.name)),
+        yaml::document(&header, &doc),
+    )
 }
 
 fn prometheus_rules_dir(options: &EmitOptions) -> PathBuf {
@@ -133,9 +133,9 @@ pub fn kustomization<'a>(paths: impl Iterator<Item = &'a Path>, options: &EmitOp
             Node::Seq(resources.into_iter().map(Node::str).collect()),
         )
         .build();
-    Artifact {
-        path: dir.join(KUSTOMIZATION),
-        contents: yaml::document(
+    Artifact::file(
+        dir.join(KUSTOMIZATION),
+        yaml::document(
             &[
                 GENERATED_MARKER,
                 "Every manifest lookout writes: `kubectl apply --server-side -k kubernetes/`,",
@@ -143,7 +143,7 @@ pub fn kustomization<'a>(paths: impl Iterator<Item = &'a Path>, options: &EmitOp
             ],
             &doc,
         ),
-    }
+    )
 }
 
 pub const KUSTOMIZATION: &str = "kustomization.yaml";

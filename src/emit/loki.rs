@@ -14,24 +14,31 @@
 //! file name is the ruler namespace.
 
 use super::yaml::{self, Node};
-use super::{Artifact, EmitOptions};
+use super::{Artifact, EmitOptions, Kind};
 use crate::model::{names, LogSli, Service};
 
 pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
     services
         .iter()
         .filter(|service| service.log_slos().next().is_some())
-        .map(|service| Artifact {
-            path: options
-                .loki_rules_dir()
-                .join(format!("{}.yaml", service.name)),
-            contents: rule_file(service),
+        .map(|service| {
+            let groups = groups(service);
+            Artifact {
+                path: options
+                    .loki_rules_dir()
+                    .join(format!("{}.yaml", service.name)),
+                kind: Kind::LokiRules {
+                    service: service.name.clone(),
+                    groups: Node::group_names(&groups),
+                },
+                contents: yaml::rule_file(&service.source, groups),
+            }
         })
         .collect()
 }
 
-fn rule_file(service: &Service) -> String {
-    let groups: Vec<Node> = service
+fn groups(service: &Service) -> Vec<Node> {
+    service
         .log_slos()
         .map(|(slo, sli)| {
             let labels = Node::shared(Node::labels(&slo.identity_labels()));
@@ -53,8 +60,7 @@ fn rule_file(service: &Service) -> String {
                 )
                 .build()
         })
-        .collect();
-    yaml::rule_file(&service.source, groups)
+        .collect()
 }
 
 /// Event lines per second over [`names::BASE_WINDOW`].

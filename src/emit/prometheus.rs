@@ -31,7 +31,7 @@
 use std::collections::BTreeMap;
 
 use super::yaml::{self, Node};
-use super::{Artifact, EmitOptions};
+use super::{Artifact, EmitOptions, Kind};
 use crate::model::{fmt_num, fmt_short, humanize, names, AlertTier, Duration, Service, Sli, Slo};
 
 /// Windows at least this long are recorded in the `long` group.
@@ -57,9 +57,14 @@ pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
             groups.clone(),
             options,
         ));
+        let names = Node::group_names(&groups);
         artifacts.push(Artifact {
             path: options.rules_dir.join(format!("{}.yaml", service.name)),
             contents: yaml::rule_file(&service.source, groups),
+            kind: Kind::PrometheusRules {
+                service: service.name.clone(),
+                groups: names,
+            },
         });
     }
     artifacts

@@ -32,12 +32,14 @@ pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
     services
         .iter()
         .filter(|s| s.slos.iter().any(|slo| !slo.alerting.tiers.is_empty()))
-        .map(|service| Artifact {
-            path: options
-                .rules_dir
-                .join("tests")
-                .join(format!("{}.test.yaml", service.name)),
-            contents: test_file(service, options),
+        .map(|service| {
+            Artifact::file(
+                options
+                    .rules_dir
+                    .join("tests")
+                    .join(format!("{}.test.yaml", service.name)),
+                test_file(service, options),
+            )
         })
         .collect()
 }

@@ -79,13 +79,13 @@ impl Runbooks {
                         line: err.line_no,
                         column: err.column_no,
                     })?;
-                artifacts.push(Artifact {
-                    path: options
+                artifacts.push(Artifact::file(
+                    options
                         .runbooks_dir
                         .join(&slo.service)
                         .join(format!("{}.md", slo.name)),
-                    contents: marked(&body),
-                });
+                    marked(&body),
+                ));
             }
         }
         Ok(artifacts)

@@ -48,18 +48,18 @@ pub fn emit(model: &Model, options: &EmitOptions) -> Vec<Artifact> {
         .collect();
     if let (Some(loki), false) = (&options.loki, alloy_logs.is_empty()) {
         let config = alloy(&alloy_logs, loki);
-        artifacts.push(Artifact {
-            path: options.shipping_dir.join("alloy").join("config.alloy"),
-            contents: config.clone(),
-        });
+        artifacts.push(Artifact::file(
+            options.shipping_dir.join("alloy").join("config.alloy"),
+            config.clone(),
+        ));
         artifacts.push(manifest(Shipper::Alloy, config, options));
     }
     if model.logs().any(|log| vector_ships(log, options)) {
         let config = vector(model, options);
-        artifacts.push(Artifact {
-            path: options.shipping_dir.join("vector").join("vector.yaml"),
-            contents: config.clone(),
-        });
+        artifacts.push(Artifact::file(
+            options.shipping_dir.join("vector").join("vector.yaml"),
+            config.clone(),
+        ));
         artifacts.push(manifest(Shipper::Vector, config, options));
     }
     artifacts
@@ -609,11 +609,11 @@ fn manifest(shipper: Shipper, config: String, options: &EmitOptions) -> Artifact
         }
         text.push_str(&yaml::document(header, document));
     }
-    Artifact {
-        path: options
+    Artifact::file(
+        options
             .kubernetes_dir
             .join("shipping")
             .join(format!("{}.yaml", shipper.name())),
-        contents: text,
-    }
+        text,
+    )
 }

@@ -34,6 +34,33 @@ pub struct Shared {
 }
 
 impl Node {
+    /// The string at `key` of a map: a rule group's `name`, for the
+    /// artifact's kind.
+    pub fn str_at(&self, key: &str) -> Option<&str> {
+        match self {
+            Node::Map(entries) => {
+                entries
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .and_then(|(_, v)| match v {
+                        Node::Str(text) => Some(text.as_str()),
+                        _ => None,
+                    })
+            }
+            Node::Shared(shared) => shared.node.str_at(key),
+            _ => None,
+        }
+    }
+
+    /// The `name`s of rule groups, in order.
+    pub fn group_names(groups: &[Node]) -> Vec<String> {
+        groups
+            .iter()
+            .filter_map(|group| group.str_at("name"))
+            .map(str::to_string)
+            .collect()
+    }
+
     pub fn shared(node: Node) -> Node {
         Node::Shared(Rc::new(Shared {
             node,

@@ -162,12 +162,12 @@ impl Target for Kibana {
     fn plan(&self, desired: &Desired, mode: Mode) -> Result<Vec<Change>, String> {
         let mut changes = Vec::new();
         let mut declared = std::collections::BTreeSet::new();
-        for (file, text) in &desired.kibana {
+        for (service, text) in &desired.kibana {
             let objects: Vec<Value> = text
                 .lines()
                 .map(serde_json::from_str)
                 .collect::<Result<_, _>>()
-                .map_err(|e| format!("{file}: {e}"))?;
+                .map_err(|e| format!("the saved objects of {service}: {e}"))?;
             let wanted: Vec<Value> = objects
                 .iter()
                 .map(|o| json!({"type": o["type"], "id": o["id"]}))
@@ -203,8 +203,9 @@ impl Target for Kibana {
                         diff::json_diff(&object["attributes"], &live["attributes"])
                     })
                 });
-                changes
-                    .push(change.payload(Payload::Json(json!({"file": file, "object": object}))));
+                changes.push(change.payload(Payload::Json(
+                    json!({"file": format!("{service}.ndjson"), "object": object}),
+                )));
             }
         }
         if mode.prune {

@@ -4,8 +4,9 @@
 //! [`targets`] entry, implementing [`Target`]. `plan` reads the live state
 //! and compares it with the desired objects, producing [`Change`]s;
 //! `apply` executes the changes that are not `unchanged`. The desired
-//! objects are exactly the artifacts `build` would write ([`Desired`]), so
-//! what `check` validates is what gets pushed.
+//! objects are exactly the artifacts `build` would write, sorted by the
+//! [`crate::emit::Kind`] their emitters gave them ([`Desired`]), so what
+//! `check` validates is what gets pushed.
 //!
 //! Invariants:
 //! - a second `apply` right after a successful one makes no write request;
@@ -29,11 +30,10 @@ pub mod status;
 pub mod targets;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::Serialize;
 
-use crate::emit::{Artifact, EmitOptions};
+use crate::emit::{Artifact, Kind};
 
 /// What lookout would do to one object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
@@ -157,49 +157,61 @@ pub struct Mode {
     pub concurrency: usize,
 }
 
-/// The objects `build` generates, by what each target consumes.
+/// The objects `build` generates, by what each target consumes, from each
+/// artifact's [`Kind`]: no path or text is inspected to sort them.
 #[derive(Debug, Clone, Default)]
 pub struct Desired {
-    /// `rules/<service>.yaml`: Prometheus rule files (file name → text).
-    pub rule_files: BTreeMap<String, String>,
-    /// `rules/loki/<service>.yaml`.
-    pub loki_rule_files: BTreeMap<String, String>,
-    /// Grafana dashboards (file name → JSON).
+    /// Prometheus rule files by file name (`<service>.yaml`).
+    pub rule_files: BTreeMap<String, RuleFile>,
+    /// Loki ruler rule files by file name.
+    pub loki_rule_files: BTreeMap<String, RuleFile>,
+    /// Grafana dashboards (uid → JSON).
     pub dashboards: BTreeMap<String, String>,
-    /// Kibana ndjson (file name → text).
+    /// Kibana ndjson by service.
     pub kibana: BTreeMap<String, String>,
-    /// Elasticsearch bodies by API path without `.json`, e.g. `_ilm/policy/x`.
+    /// Elasticsearch bodies by API path, e.g. `_ilm/policy/x`.
     pub elasticsearch: BTreeMap<String, String>,
 }
 
+/// A rule file as written, with the groups its emitter put in it.
+#[derive(Debug, Clone, Default)]
+pub struct RuleFile {
+    pub text: String,
+    pub groups: Vec<String>,
+}
+
 impl Desired {
-    pub fn from_artifacts(artifacts: &[Artifact], options: &EmitOptions) -> Desired {
+    pub fn from_artifacts(artifacts: &[Artifact]) -> Desired {
         let mut desired = Desired::default();
-        let name = |path: &Path| {
-            path.file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned()
-        };
         for artifact in artifacts {
-            let path = &artifact.path;
             let text = artifact.contents.clone();
-            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-            if path.parent() == Some(options.rules_dir.as_path()) && ext == "yaml" {
-                desired.rule_files.insert(name(path), text);
-            } else if path.parent() == Some(options.loki_rules_dir().as_path()) {
-                desired.loki_rule_files.insert(name(path), text);
-            } else if path.parent() == Some(options.grafana_dir().as_path()) && ext == "json" {
-                desired.dashboards.insert(name(path), text);
-            } else if path.parent() == Some(options.kibana_dir().as_path()) {
-                desired.kibana.insert(name(path), text);
-            } else if let Ok(rest) = path.strip_prefix(options.elasticsearch_dir()) {
-                let api = rest.with_extension("");
-                let api: Vec<String> = api
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect();
-                desired.elasticsearch.insert(api.join("/"), text);
+            match &artifact.kind {
+                Kind::PrometheusRules { service, groups } => {
+                    let file = RuleFile {
+                        text,
+                        groups: groups.clone(),
+                    };
+                    desired.rule_files.insert(format!("{service}.yaml"), file);
+                }
+                Kind::LokiRules { service, groups } => {
+                    let file = RuleFile {
+                        text,
+                        groups: groups.clone(),
+                    };
+                    desired
+                        .loki_rule_files
+                        .insert(format!("{service}.yaml"), file);
+                }
+                Kind::GrafanaDashboard { uid } => {
+                    desired.dashboards.insert(uid.clone(), text);
+                }
+                Kind::KibanaObjects { service } => {
+                    desired.kibana.insert(service.clone(), text);
+                }
+                Kind::Elasticsearch { api_path } => {
+                    desired.elasticsearch.insert(api_path.clone(), text);
+                }
+                Kind::File => {}
             }
         }
         desired

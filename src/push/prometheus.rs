@@ -105,7 +105,8 @@ impl Target for Prometheus {
             .map_err(|e| format!("cannot read the rules Prometheus runs: {e}"))?;
         let (reloaded_at, reload_ok) = self.last_reload()?;
         let mut changes = Vec::new();
-        for (name, text) in &desired.rule_files {
+        for (name, file) in &desired.rule_files {
+            let text = &file.text;
             let path = self.rules_dir.join(name);
             let live = match std::fs::read_to_string(&path) {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -132,7 +133,7 @@ impl Target for Prometheus {
                 .map(|(_, group, _)| group.as_str())
                 .collect();
             running.sort_unstable();
-            let mut declared = group_names(text);
+            let mut declared: Vec<&str> = file.groups.iter().map(String::as_str).collect();
             declared.sort_unstable();
             let written = std::fs::metadata(&path)
                 .and_then(|m| m.modified())
@@ -248,12 +249,12 @@ impl Target for Prometheus {
         // Confirm every declared group is loaded from the file lookout wrote.
         let loaded = self.loaded_groups()?;
         let mut missing = Vec::new();
-        for (file, text) in &desired.rule_files {
-            for group in group_names(text) {
+        for (file, rules) in &desired.rule_files {
+            for group in &rules.groups {
                 let path = self.rules_dir.join(file);
                 let found = loaded
                     .iter()
-                    .find(|(f, g, _)| *g == group && same_file(f, &path));
+                    .find(|(f, g, _)| g == group && same_file(f, &path));
                 match found {
                     None => missing.push(format!("{group} ({file})")),
                     Some((_, _, false)) => {
@@ -297,14 +298,6 @@ fn same_file(prometheus_file: &str, path: &std::path::Path) -> bool {
 /// A Prometheus API client, for `status` too.
 pub fn endpoint(url: &str, http: &HttpOptions) -> Result<Endpoint, String> {
     Endpoint::new(url, None, &[], http)
-}
-
-/// Group names of a rule file lookout generated (`- name: …` at the top level).
-pub fn group_names(text: &str) -> Vec<String> {
-    text.lines()
-        .filter_map(|line| line.strip_prefix("- name: "))
-        .map(|name| name.trim().trim_matches('\'').trim_matches('"').to_string())
-        .collect()
 }
 
 /// Alertmanager: nothing to write; `plan` and `apply` check it is ready.

@@ -20,14 +20,14 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::http::{segment, Body, Endpoint, HttpOptions};
-use super::{diff, Action, Change, Desired, Live, Mode, Payload, Target};
+use super::{diff, Action, Change, Desired, Live, Mode, Payload, RuleFile, Target};
 
 pub struct Ruler {
     name: &'static str,
     endpoint: Endpoint,
     rules_path: String,
     /// The rule files this ruler serves.
-    files: fn(&Desired) -> &BTreeMap<String, String>,
+    files: fn(&Desired) -> &BTreeMap<String, RuleFile>,
 }
 
 impl Ruler {
@@ -43,7 +43,7 @@ impl Ruler {
         name: &'static str,
         config: &super::targets::Ruler,
         http: &HttpOptions,
-        files: fn(&Desired) -> &BTreeMap<String, String>,
+        files: fn(&Desired) -> &BTreeMap<String, RuleFile>,
     ) -> Result<Self, String> {
         let headers: Vec<(&'static str, String)> = config
             .tenant
@@ -98,11 +98,13 @@ impl Target for Ruler {
     fn plan(&self, desired: &Desired, mode: Mode) -> Result<Vec<Change>, String> {
         let mut changes = Vec::new();
         let mut declared = std::collections::BTreeSet::new();
-        for (file, text) in (self.files)(desired) {
+        for (file, rules) in (self.files)(desired) {
             let ns = namespace(file);
             let live = self.read(&format!("{}/{}", self.rules_path, segment(&ns)))?;
             let live = live.get(&ns).cloned().unwrap_or_default();
-            for group in groups(file, text)? {
+            // A ruler takes one group per request and answers groups
+            // normalised, so each is compared and sent as a value.
+            for group in groups(file, &rules.text)? {
                 let name = group["name"].as_str().unwrap_or_default().to_string();
                 declared.insert((ns.clone(), name.clone()));
                 let id = format!("{ns}/{name}");
