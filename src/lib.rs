@@ -14,6 +14,7 @@
 //! - [`push`]: the only network code; plans and applies artifacts to live APIs.
 //! - [`ops`]: the operations every command calls.
 //! - [`cli`]: argument parsing and printing; no logic.
+//! - [`plan`]: the one vocabulary of actions, for files and live objects alike.
 //! - [`parallel`]: the one helper that spreads a stage over the cores.
 
 pub mod check;
@@ -25,5 +26,6 @@ pub mod model;
 pub mod ops;
 pub mod out;
 pub mod parallel;
+pub mod plan;
 pub mod push;
 pub mod spec;

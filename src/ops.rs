@@ -8,7 +8,8 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::emit::{self, Artifact, EmitOptions};
 use crate::model::Model;
 use crate::out::cache::{self, Stamp};
-use crate::out::{self, Change, ChangeKind};
+use crate::out::{self, Change};
+use crate::plan::Action;
 
 /// What `build` and `check` are asked to do.
 #[derive(Debug, Clone, Default)]
@@ -534,7 +535,7 @@ fn build_some(
     };
     let foreign: Vec<&Change> = changes
         .iter()
-        .filter(|c| c.kind == ChangeKind::Foreign)
+        .filter(|c| c.action == Action::Conflict)
         .collect();
     if !foreign.is_empty() {
         for change in foreign {
@@ -744,7 +745,7 @@ impl PushReport {
         self.reports
             .iter()
             .flat_map(|r| &r.changes)
-            .any(|c| c.action != crate::push::Action::Unchanged)
+            .any(|c| c.action != Action::Unchanged)
     }
 }
 

@@ -63,7 +63,7 @@ fn drift_report(root: &Path) -> Vec<(String, String)> {
         .map(|d| {
             (
                 d["path"].as_str().unwrap().to_string(),
-                d["kind"].as_str().unwrap().to_string(),
+                d["action"].as_str().unwrap().to_string(),
             )
         })
         .collect()
@@ -134,9 +134,9 @@ fn check_fails_on_drift_and_names_the_file() {
     assert_eq!(
         drift,
         [
-            ("dashboards/grafana/public-api.json", "changed"),
-            ("rules/payments-api.yaml", "changed"),
-            ("runbooks/public-api/latency.md", "missing")
+            ("dashboards/grafana/public-api.json", "update"),
+            ("rules/payments-api.yaml", "update"),
+            ("runbooks/public-api/latency.md", "create")
         ]
     );
 }
@@ -426,20 +426,20 @@ fn check_covers_drift_in_every_log_output() {
         [
             (
                 "dashboards/elasticsearch/_ilm/policy/lookout-logs-ingress-nginx.json",
-                "changed"
+                "update"
             ),
             (
                 "dashboards/elasticsearch/_index_template/lookout-logs-payments-api.json",
-                "changed"
+                "update"
             ),
             (
                 "dashboards/elasticsearch/_ingest/pipeline/lookout-logs-payments-api.app.json",
-                "missing"
+                "create"
             ),
-            ("dashboards/kibana/ingress-nginx.ndjson", "changed"),
-            ("rules/loki/payments-api.yaml", "changed"),
-            ("shipping/alloy/config.alloy", "changed"),
-            ("shipping/vector/vector.yaml", "changed"),
+            ("dashboards/kibana/ingress-nginx.ndjson", "update"),
+            ("rules/loki/payments-api.yaml", "update"),
+            ("shipping/alloy/config.alloy", "update"),
+            ("shipping/vector/vector.yaml", "update"),
         ]
     );
     // build puts them all back, and a file lookout does not own is left alone.

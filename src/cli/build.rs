@@ -2,7 +2,7 @@
 
 use super::{note_config, plural, print_diagnostics, ProjectArgs};
 use crate::ops;
-use crate::out::ChangeKind;
+use crate::plan::Action;
 
 pub(super) fn run(args: &ProjectArgs) -> std::io::Result<bool> {
     let report = ops::build(&args.request())?;
@@ -17,11 +17,11 @@ pub(super) fn run(args: &ProjectArgs) -> std::io::Result<bool> {
         return Ok(false);
     }
     for change in &report.changes {
-        let verb = match change.kind {
-            ChangeKind::Missing => "created",
-            ChangeKind::Changed => "updated",
-            ChangeKind::Stale => "removed",
-            ChangeKind::Foreign => continue,
+        let verb = match change.action {
+            Action::Create => "created",
+            Action::Update => "updated",
+            Action::Delete => "removed",
+            Action::Conflict | Action::Unchanged => continue,
         };
         println!(
             "{verb:>8} {}",

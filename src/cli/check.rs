@@ -4,7 +4,7 @@ use similar::TextDiff;
 
 use super::{note_config, plural, print_diagnostics, CheckArgs, CheckFormat};
 use crate::ops;
-use crate::out::ChangeKind;
+use crate::plan::Action;
 
 /// Diff lines shown per drifted file; the rest is summarised.
 const MAX_DIFF_LINES: usize = 60;
@@ -21,7 +21,7 @@ pub(super) fn run(args: &CheckArgs) -> std::io::Result<bool> {
         let drift: Vec<_> = report
             .drift
             .iter()
-            .map(|c| serde_json::json!({"path": ops::display_path(root, &c.path), "kind": c.kind}))
+            .map(|c| serde_json::json!({"path": ops::display_path(root, &c.path), "action": c.action}))
             .collect();
         let diagnostics: Vec<_> = generated
             .diagnostics
@@ -45,15 +45,16 @@ pub(super) fn run(args: &CheckArgs) -> std::io::Result<bool> {
     print_diagnostics(&generated.diagnostics);
     for change in &report.drift {
         let path = ops::display_path(root, &change.path);
-        let what = match change.kind {
-            ChangeKind::Missing => "is missing",
-            ChangeKind::Changed => "differs from what the specs compile to",
-            ChangeKind::Stale => "is stale: no spec generates it any more",
-            ChangeKind::Foreign => "is in the way: lookout would generate it but did not write it",
+        let what = match change.action {
+            Action::Create => "is missing",
+            Action::Update => "differs from what the specs compile to",
+            Action::Delete => "is stale: no spec generates it any more",
+            Action::Conflict => "is in the way: lookout would generate it but did not write it",
+            Action::Unchanged => continue,
         };
         eprintln!("drift: {path} {what}");
-        if let (ChangeKind::Changed, Some(current), Some(wanted)) =
-            (change.kind, &change.current, &change.wanted)
+        if let (Action::Update, Some(current), Some(wanted)) =
+            (change.action, &change.current, &change.wanted)
         {
             let diff = TextDiff::from_lines(current.as_str(), wanted.as_str());
             let text = diff

@@ -30,27 +30,17 @@ use std::path::{Path, PathBuf};
 
 use crate::emit::{Artifact, GENERATED_MARKER};
 use crate::parallel::map_chunks;
+use crate::plan::Action;
 
 /// Files per thread below which reading or writing runs inline.
 const MIN_PARALLEL_FILES: usize = 64;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ChangeKind {
-    /// Generated but not on disk.
-    Missing,
-    /// On disk with other contents.
-    Changed,
-    /// On disk, lookout's, and no longer generated.
-    Stale,
-    /// On disk without lookout's marker where lookout would write.
-    Foreign,
-}
-
 /// One difference between the generated set and the output directory.
 #[derive(Debug, Clone)]
 pub struct Change {
-    pub kind: ChangeKind,
+    /// Create (missing), update (lookout's, differs), delete (lookout's,
+    /// no longer generated) or conflict (not lookout's, in the way).
+    pub action: Action,
     /// Relative to the output root.
     pub path: PathBuf,
     /// What is on disk now, for diffs.
@@ -112,7 +102,7 @@ pub fn diff_with_candidates(
         };
         if owns(&path, &text) {
             changes.push(Change {
-                kind: ChangeKind::Stale,
+                action: Action::Delete,
                 path: relative.clone(),
                 current: Some(text),
                 wanted: None,
@@ -136,29 +126,36 @@ pub fn owns_file(path: &Path) -> io::Result<bool> {
 
 /// How one artifact differs from the file at its path, if it does.
 fn compare(root: &Path, artifact: &Artifact) -> io::Result<Option<Change>> {
-    let current = match std::fs::read(root.join(&artifact.path)) {
-        Ok(bytes) if bytes == artifact.contents.as_bytes() => return Ok(None),
+    compare_file(root, &artifact.path, &artifact.contents)
+}
+
+/// How the file at `relative` under `root` differs from `wanted`, if it
+/// does: the ownership rule for every directory lookout writes, the output
+/// root and a Prometheus rules directory alike.
+pub fn compare_file(root: &Path, relative: &Path, wanted: &str) -> io::Result<Option<Change>> {
+    let current = match std::fs::read(root.join(relative)) {
+        Ok(bytes) if bytes == wanted.as_bytes() => return Ok(None),
         Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
         Err(err) if err.kind() == io::ErrorKind::NotFound => None,
         Err(err) if err.kind() == io::ErrorKind::IsADirectory => None,
         Err(err) => return Err(err),
     };
-    let kind = match &current {
-        None => ChangeKind::Missing,
+    let action = match &current {
+        None => Action::Create,
         // Empty: a file cut short by an OS crash, or nothing to protect.
-        Some(text) if text.is_empty() || is_owned(text) => ChangeKind::Changed,
-        Some(_) => ChangeKind::Foreign,
+        Some(text) if text.is_empty() || is_owned(text) => Action::Update,
+        Some(_) => Action::Conflict,
     };
     Ok(Some(Change {
-        kind,
-        path: artifact.path.clone(),
+        action,
+        path: relative.to_path_buf(),
         current,
-        wanted: Some(artifact.contents.clone()),
+        wanted: Some(wanted.to_string()),
     }))
 }
 
 /// Applies `changes` under `root`: writes missing and changed files, removes
-/// stale ones. Callers must refuse [`ChangeKind::Foreign`] first.
+/// stale ones. Callers must refuse [`Action::Conflict`] first.
 pub fn apply(root: &Path, changes: &[Change]) -> io::Result<()> {
     let writes: Vec<(PathBuf, &str)> = changes
         .iter()
@@ -189,7 +186,7 @@ pub fn apply(root: &Path, changes: &[Change]) -> io::Result<()> {
     for (temp, target) in &temps {
         std::fs::rename(temp, target)?;
     }
-    for change in changes.iter().filter(|c| c.kind == ChangeKind::Stale) {
+    for change in changes.iter().filter(|c| c.action == Action::Delete) {
         let path = root.join(&change.path);
         std::fs::remove_file(&path)?;
         // Tidy an emptied runbook folder; ignore failure, it may hold other files.

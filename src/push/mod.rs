@@ -35,33 +35,7 @@ use serde::Serialize;
 
 use crate::emit::{Artifact, Kind};
 
-/// What lookout would do to one object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum Action {
-    Create,
-    Update,
-    Delete,
-    Conflict,
-    Unchanged,
-}
-
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Create => "create",
-            Action::Update => "update",
-            Action::Delete => "delete",
-            Action::Conflict => "conflict",
-            Action::Unchanged => "unchanged",
-        }
-    }
-
-    /// Does applying it send a write?
-    pub fn writes(self) -> bool {
-        matches!(self, Action::Create | Action::Update | Action::Delete)
-    }
-}
+pub use crate::plan::Action;
 
 /// One object's planned action.
 #[derive(Debug, Clone, Serialize)]

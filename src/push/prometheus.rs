@@ -16,7 +16,7 @@
 //! every declared group is loaded from the file lookout wrote. Also here:
 //! the Alertmanager readiness check.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use reqwest::Method;
 
@@ -108,18 +108,27 @@ impl Target for Prometheus {
         for (name, file) in &desired.rule_files {
             let text = &file.text;
             let path = self.rules_dir.join(name);
-            let live = match std::fs::read_to_string(&path) {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-                Ok(live) => Some(live),
+            // The rules directory is a directory lookout writes, with the
+            // output root's ownership rule (`out::compare_file`).
+            let on_disk = crate::out::compare_file(&self.rules_dir, Path::new(name), text)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let found = match &on_disk {
+                None => Some(Live {
+                    foreign: None,
+                    unchanged: true,
+                }),
+                Some(file) if file.action == Action::Create => None,
+                Some(file) => Some(Live {
+                    foreign: (file.action == Action::Conflict).then(|| {
+                        format!("{} exists and was not written by lookout", path.display())
+                    }),
+                    unchanged: false,
+                }),
             };
-            let found = live.as_ref().map(|live| Live {
-                foreign: (!crate::out::is_owned(live))
-                    .then(|| format!("{} exists and was not written by lookout", path.display())),
-                unchanged: live == text,
-            });
             let change = Change::compare("prometheus", KIND, name, found, mode, || {
-                live.as_deref()
+                on_disk
+                    .as_ref()
+                    .and_then(|file| file.current.as_deref())
                     .map_or_else(String::new, |live| diff::unified(live, text))
             });
             if change.action != Action::Unchanged {
@@ -183,26 +192,23 @@ impl Target for Prometheus {
             }
         }
         if mode.prune {
-            let entries = match std::fs::read_dir(&self.rules_dir) {
-                Ok(entries) => entries.flatten().map(|e| e.path()).collect(),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-                Err(e) => return Err(format!("cannot list {}: {e}", self.rules_dir.display())),
-            };
-            for path in entries {
-                let name = path
-                    .file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned();
+            // Rule files of lookout's at the top of the directory that no
+            // spec declares: the output root's stale-file rule.
+            let files = crate::out::owned_files(&self.rules_dir, &[PathBuf::new()])
+                .map_err(|e| format!("cannot list {}: {e}", self.rules_dir.display()))?;
+            for relative in files {
+                let name = relative.to_string_lossy().into_owned();
                 let yaml = matches!(
-                    path.extension().and_then(|e| e.to_str()),
+                    relative.extension().and_then(|e| e.to_str()),
                     Some("yaml" | "yml")
                 );
-                if !yaml || desired.rule_files.contains_key(&name) {
+                if relative.components().count() != 1
+                    || !yaml
+                    || desired.rule_files.contains_key(&name)
+                {
                     continue;
                 }
-                let owned = std::fs::read_to_string(&path).is_ok_and(|t| crate::out::is_owned(&t));
-                if owned {
+                if crate::out::owns_file(&self.rules_dir.join(&relative)).unwrap_or(false) {
                     changes.push(Change::new("prometheus", KIND, name, Action::Delete));
                 }
             }
