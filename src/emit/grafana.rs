@@ -26,6 +26,10 @@ use crate::model::{fmt_num, names, Duration, Service, Severity, Sli, Slo, DEFAUL
 pub const SCHEMA_VERSION: u32 = 39;
 pub const OVERVIEW_UID: &str = "lookout-slo-overview";
 
+/// The Grafana folder lookout's dashboards go in unless `grafana.folder`
+/// says otherwise, for provisioning and the push alike.
+pub const DEFAULT_FOLDER: &str = "SLOs";
+
 /// The tag on every dashboard lookout writes; push owns only tagged ones.
 pub const TAG: &str = "lookout";
 

@@ -184,7 +184,7 @@ impl Default for EmitOptions {
             grafana: GrafanaOptions {
                 url: None,
                 loki_datasource: None,
-                folder: "SLOs".into(),
+                folder: grafana::DEFAULT_FOLDER.into(),
                 provisioning_path: "/var/lib/grafana/dashboards/lookout".into(),
                 namespace: "monitoring".into(),
             },

@@ -149,7 +149,8 @@ pub fn resolve(
                 g.token_env.clone(),
                 g.token_file.clone(),
             ),
-            folder: key("grafana", "folder", g.folder.clone()).unwrap_or_else(|| "SLOs".into()),
+            folder: key("grafana", "folder", g.folder.clone())
+                .unwrap_or_else(|| crate::emit::grafana::DEFAULT_FOLDER.into()),
             datasource: key("grafana", "datasource", g.datasource.clone()),
         });
     let k = config.kibana.as_ref();

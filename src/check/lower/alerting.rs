@@ -1,0 +1,222 @@
+//! Lowering of an SLO's `alerting:`: alert name, tiers with their windows
+//! resolved for the SLO, labels and runbook URL; and the warning for a
+//! tier that can never fire.
+
+use std::collections::BTreeMap;
+
+use super::{is_http_url, is_metric_name, Lowering};
+use crate::diag::{Diagnostic, Span};
+use crate::model::{
+    names, AlertTier, AlertWindow, Alerting, Duration, Severity, Slo, DEFAULT_PAIRS,
+};
+use crate::spec::v1::{AlertingSpec, ServiceSpec, SloSpec, TierSpec};
+
+impl Lowering<'_> {
+    pub(super) fn alerting(
+        &mut self,
+        service: &ServiceSpec,
+        slo: &SloSpec,
+        base_url: Option<&str>,
+        name_span: Option<Span>,
+        team_set: bool,
+        budget: (Duration, f64),
+    ) -> Option<Alerting> {
+        let default = AlertingSpec {
+            name: None,
+            page: None,
+            ticket: None,
+            runbook: None,
+            labels: None,
+        };
+        let spec = slo.alerting.as_ref().unwrap_or(&default);
+        let name = match &spec.name {
+            Some(name) if !is_metric_name(&name.value) || name.value.contains(':') => {
+                let span = self.span(name);
+                self.error(
+                    "spec::invalid-name",
+                    format!("invalid alert name `{}`", name.value),
+                    span,
+                )
+                .help = Some("alert names match [a-zA-Z_][a-zA-Z0-9_]*".into());
+                return None;
+            }
+            Some(name) => name.value.clone(),
+            None => names::default_alert_name(&service.service.value, &slo.name.value),
+        };
+        let labels = match &spec.labels {
+            Some(labels) => self.labels(labels, team_set),
+            None => BTreeMap::new(),
+        };
+        let mut tiers = Vec::new();
+        for (severity, tier) in [
+            (Severity::Page, &spec.page),
+            (Severity::Ticket, &spec.ticket),
+        ] {
+            let default_tier = TierSpec::default();
+            let tier = tier.as_ref().unwrap_or(&default_tier);
+            if tier.enabled == Some(false) {
+                continue;
+            }
+            tiers.push(self.tier(severity, tier, team_set, budget)?);
+        }
+        let runbook_url = if tiers.is_empty() {
+            None
+        } else {
+            Some(self.runbook_url(service, slo, spec, base_url, name_span)?)
+        };
+        Some(Alerting {
+            name,
+            tiers,
+            runbook_url,
+            labels,
+        })
+    }
+
+    /// One alert tier; `budget` is the SLO's period and error budget, which
+    /// fix each window's factor and threshold.
+    pub(super) fn tier(
+        &mut self,
+        severity: Severity,
+        spec: &TierSpec,
+        team_set: bool,
+        (period, error_budget): (Duration, f64),
+    ) -> Option<AlertTier> {
+        let severity_label = match &spec.severity {
+            Some(label) if label.value.trim().is_empty() => {
+                let span = self.span(label);
+                self.error("spec::empty-value", "`severity` is empty", span);
+                return None;
+            }
+            Some(label) => {
+                let known = self.config.config.severities();
+                if !known.contains(&label.value) {
+                    let span = self.span(label);
+                    let names: Vec<&str> = known.iter().map(String::as_str).collect();
+                    let help = format!(
+                        "{} (`severities` in lookout.yaml; Alertmanager routes match the exact value)",
+                        crate::spec::suggest(&label.value, &names, "known severities")
+                    );
+                    self.error(
+                        "spec::unknown-severity",
+                        format!("unknown severity `{}`", label.value),
+                        span,
+                    )
+                    .help = Some(help);
+                    return None;
+                }
+                label.value.clone()
+            }
+            None => severity.default_label().to_string(),
+        };
+        let for_ = match &spec.for_ {
+            None => None,
+            Some(text) => match Duration::parse_prometheus(text.value.trim()) {
+                Some(duration) => Some(duration),
+                None => {
+                    let span = self.span(text);
+                    let d = self.error(
+                        "spec::invalid-duration",
+                        format!("invalid duration `{}`", text.value),
+                        span,
+                    );
+                    d.help = Some("use a Prometheus duration such as `2m` or `1h30m`".into());
+                    return None;
+                }
+            },
+        };
+        let labels = match &spec.labels {
+            Some(labels) => self.labels(labels, team_set),
+            None => BTreeMap::new(),
+        };
+        Some(AlertTier {
+            severity,
+            severity_label,
+            for_,
+            labels,
+            pairs: DEFAULT_PAIRS
+                .iter()
+                .filter(|p| p.severity == severity)
+                .map(|p| AlertWindow::resolve(p, period, error_budget))
+                .collect(),
+        })
+    }
+
+    /// The SLO's runbook URL: the SLO's own, else the service template, else
+    /// `<runbooks.base_url>/<service>/<slo>.md`.
+    pub(super) fn runbook_url(
+        &mut self,
+        service: &ServiceSpec,
+        slo: &SloSpec,
+        spec: &AlertingSpec,
+        base_url: Option<&str>,
+        name_span: Option<Span>,
+    ) -> Option<String> {
+        let service_name = &service.service.value;
+        let slo_name = &slo.name.value;
+        let given = spec.runbook.as_ref().or(service.runbook.as_ref());
+        if let Some(template) = given {
+            let span = self.span(template);
+            let url = match self.templates.url(&template.value, service_name, slo_name) {
+                Ok(url) => url,
+                Err(message) => {
+                    self.error("spec::template", message, span);
+                    return None;
+                }
+            };
+            if !is_http_url(&url) {
+                let d = self.error(
+                    "spec::invalid-url",
+                    format!("runbook must be an http(s) URL, got `{url}`"),
+                    span,
+                );
+                d.help = Some("e.g. `https://runbooks.example.com/{{service}}/{{slo}}`".into());
+                return None;
+            }
+            return Some(url);
+        }
+        match base_url {
+            Some(base) => Some(format!("{base}/{service_name}/{slo_name}.md")),
+            None => {
+                let d = self.error(
+                    "spec::no-runbook",
+                    format!("the alerts of SLO `{slo_name}` would have no runbook URL"),
+                    name_span,
+                );
+                d.help = Some(
+                    "set `runbooks.base_url` in lookout.yaml, `runbook:` on the service, or `alerting.runbook` on the SLO; or disable its alerts"
+                        .into(),
+                );
+                None
+            }
+        }
+    }
+
+    /// A pair whose threshold is at or above 100% errors can never fire.
+    pub(super) fn warn_unreachable_tiers(&mut self, slo: &Slo, span: Option<Span>) {
+        for tier in &slo.alerting.tiers {
+            for pair in &tier.pairs {
+                let threshold = pair.threshold;
+                if threshold >= 1.0 {
+                    self.diags.push(
+                        Diagnostic::warning(
+                            "check::unreachable-alert",
+                            format!(
+                                "the {} alert of `{}/{}` over {} and {} can never fire: it needs an error ratio above {} ({}x the {} budget)",
+                                tier.severity.as_str(),
+                                slo.service,
+                                slo.name,
+                                pair.long,
+                                pair.short,
+                                crate::model::fmt_num(threshold),
+                                crate::model::fmt_num(pair.factor),
+                                crate::model::fmt_num(slo.error_budget()),
+                            ),
+                        )
+                        .at_opt(span)
+                        .help("raise the objective, or disable this tier with `enabled: false`"),
+                    );
+                }
+            }
+        }
+    }
+}
