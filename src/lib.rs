@@ -21,6 +21,7 @@ pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod emit;
+pub mod import;
 pub mod jsonnet;
 pub mod model;
 pub mod ops;

@@ -880,3 +880,92 @@ pub fn init(dir: &Path) -> std::io::Result<Vec<(PathBuf, bool)>> {
     }
     Ok(done)
 }
+
+/// What `lookout import sloth` is asked to do.
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    /// Sloth files, or folders searched for `*.yaml`/`*.yml`.
+    pub paths: Vec<PathBuf>,
+    /// Where the lookout specs go.
+    pub out: PathBuf,
+    pub options: crate::import::SlothOptions,
+}
+
+/// The result of an import: diagnostics, and each spec file with what was
+/// done to it (created, or unchanged when it already held that text).
+pub struct ImportReport {
+    pub diagnostics: Diagnostics,
+    pub files: Vec<(PathBuf, Action, usize)>,
+    /// Every alert severity the imported specs name.
+    pub severities: std::collections::BTreeSet<String>,
+}
+
+/// `lookout import sloth`: reads every Sloth spec, converts them, and
+/// writes one lookout spec per service into `out` through `out`. Writes
+/// nothing when anything is an error, and never overwrites a file.
+pub fn import_sloth(request: &ImportRequest) -> std::io::Result<ImportReport> {
+    let mut diagnostics = Diagnostics::default();
+    let mut paths = Vec::new();
+    for path in &request.paths {
+        if path.is_dir() {
+            paths.extend(crate::spec::find_spec_files(path, &mut diagnostics));
+        } else {
+            paths.push(path.clone());
+        }
+    }
+    let files: Vec<crate::spec::sloth::SlothFile> = paths
+        .iter()
+        .filter_map(|path| {
+            let text = crate::spec::read_text(path, &mut diagnostics)?;
+            Some(crate::spec::sloth::parse(path, text, &mut diagnostics))
+        })
+        .collect();
+    let imported = crate::import::sloth(&files, &request.options, &mut diagnostics);
+    let mut report = ImportReport {
+        diagnostics,
+        files: Vec::new(),
+        severities: imported
+            .iter()
+            .flat_map(|spec| spec.severities.iter().cloned())
+            .collect(),
+    };
+    if report.diagnostics.has_errors() {
+        return Ok(report);
+    }
+    let mut changes = Vec::new();
+    for spec in &imported {
+        let name = PathBuf::from(format!("{}.yaml", spec.service));
+        let action = match out::compare_file(&request.out, &name, &spec.text)? {
+            None => Action::Unchanged,
+            Some(change) if change.action == Action::Create => {
+                changes.push(change);
+                Action::Create
+            }
+            Some(_) => {
+                report.diagnostics.push(
+                    Diagnostic::error(
+                        "import::exists",
+                        format!(
+                            "`{}` exists; lookout import never overwrites a spec",
+                            spec.service
+                        ),
+                    )
+                    .in_path(request.out.join(&name))
+                    .help(
+                        "move it away, or import into another folder with --out and merge by hand",
+                    ),
+                );
+                Action::Conflict
+            }
+        };
+        report
+            .files
+            .push((request.out.join(&name), action, spec.slos));
+    }
+    if report.diagnostics.has_errors() {
+        report.files.clear();
+        return Ok(report);
+    }
+    out::apply(&request.out, &changes)?;
+    Ok(report)
+}

@@ -73,6 +73,7 @@ fn help_of_every_command() {
         "plan",
         "apply",
         "status",
+        "import",
         "schema",
         "init",
         "completions",

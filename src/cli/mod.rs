@@ -7,6 +7,7 @@
 
 mod build;
 mod check;
+mod import;
 mod push;
 mod schema;
 
@@ -42,6 +43,8 @@ enum Command {
     Apply(push::PushArgs),
     /// Show each SLO's SLI, budget left and burn rates, from Prometheus.
     Status(push::StatusArgs),
+    /// Convert Sloth specs into lookout specs, one file per service.
+    Import(import::ImportArgs),
     /// Print the JSON Schema of the spec (or of lookout.yaml), for editors.
     Schema(schema::SchemaArgs),
     /// Start a project: lookout.yaml, slos/example.yaml and CI workflows
@@ -133,6 +136,9 @@ pub fn main() -> ExitCode {
             .map(|ok| if ok { 0 } else { 1 })
             .map_err(|e| e.to_string()),
         Command::Check(args) => check::run(&args)
+            .map(|ok| if ok { 0 } else { 1 })
+            .map_err(|e| e.to_string()),
+        Command::Import(args) => import::run(&args)
             .map(|ok| if ok { 0 } else { 1 })
             .map_err(|e| e.to_string()),
         Command::Schema(args) => schema::run(&args)

@@ -6,6 +6,7 @@
 //! milliseconds with a located error instead of exhausting memory.
 
 pub mod config;
+pub mod sloth;
 pub mod v1;
 
 use std::path::{Path, PathBuf};
@@ -270,6 +271,87 @@ fn every_problem(
         problems.push(yaml_error(diags, file, first, v1_field_names));
     }
     problems
+}
+
+/// One YAML document of a foreign format (Sloth, for `lookout import`) as
+/// a `T`. Unlike a lookout spec, an unknown key is not an error: it is a
+/// warning with `unknown_code`, its entry set aside so parsing goes on, so
+/// nothing is dropped silently. Any other mistake is an error and the
+/// document yields `None`. `range` is the document's byte range in `file`.
+pub(crate) fn parse_foreign_document<T: serde::de::DeserializeOwned>(
+    diags: &mut Diagnostics,
+    file: FileId,
+    range: (usize, usize),
+    known_fields: fn(&str) -> &'static [&'static str],
+    unknown_code: &'static str,
+) -> Option<T> {
+    const MAX_UNKNOWN: usize = 50;
+    let text = diags.sources.text(file);
+    let (start, end) = range;
+    // The other documents blanked out, so offsets and lines stay true.
+    let mut masked: Vec<u8> = text
+        .bytes()
+        .enumerate()
+        .map(|(i, b)| {
+            if (start..end).contains(&i) || b == b'\n' {
+                b
+            } else {
+                b' '
+            }
+        })
+        .collect();
+    let mut warnings = Vec::new();
+    for _ in 0..MAX_UNKNOWN {
+        let doc = std::str::from_utf8(&masked).ok()?;
+        let err = match serde_saphyr::from_str_with_options::<T>(doc, parse_options()) {
+            Ok(value) => {
+                for warning in warnings {
+                    diags.push(warning);
+                }
+                return Some(value);
+            }
+            Err(err) => err,
+        };
+        let mut diagnostic = yaml_error(diags, file, &err, known_fields);
+        let offset = diagnostic.span.map(|s| s.offset);
+        match offset {
+            Some(offset) if diagnostic.code == "spec::unknown-field" => {
+                diagnostic.severity = crate::diag::Severity::Warning;
+                diagnostic.code = unknown_code;
+                diagnostic.message = format!("{}: not imported", diagnostic.message);
+                diagnostic.label = Some("lookout has no equivalent; left out".into());
+                warnings.push(diagnostic);
+                if !blank_entry(&mut masked, offset) {
+                    break;
+                }
+            }
+            _ => {
+                for warning in warnings {
+                    diags.push(warning);
+                }
+                diags.push(diagnostic);
+                return None;
+            }
+        }
+    }
+    for warning in warnings {
+        diags.push(warning);
+    }
+    None
+}
+
+/// The byte ranges of `text`'s YAML documents that hold more than
+/// comments and blank lines.
+pub(crate) fn nonempty_documents(text: &str) -> Vec<(usize, usize)> {
+    document_ranges(text)
+        .into_iter()
+        .filter(|(start, end)| {
+            text[*start..*end].lines().any(|line| {
+                let line = line.trim();
+                !line.is_empty() && !line.starts_with('#') && line != "---" && line != "..."
+            })
+        })
+        .collect()
 }
 
 /// Byte ranges of the YAML documents of `text`, split at `---` lines (a

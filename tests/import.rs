@@ -1,0 +1,125 @@
+//! `lookout import sloth` on every example of Sloth's own repository
+//! (`../shared/conformance/sloth/examples`, Sloth v0.16.0): what each
+//! becomes, or why it cannot, as snapshots of the specs written and the
+//! diagnostics at the Sloth files' lines. The imported specs must then
+//! compile; `tests/conformance.rs` proves their alerts equal Sloth's.
+
+use std::path::{Path, PathBuf};
+
+use lookout::import::SlothOptions;
+use lookout::ops::{import_sloth, ImportRequest};
+
+const EXAMPLES: &str = "../shared/conformance/sloth/examples";
+
+fn import(paths: &[PathBuf], options: SlothOptions) -> (String, tempfile::TempDir, bool) {
+    let out = tempfile::tempdir().unwrap();
+    let report = import_sloth(&ImportRequest {
+        paths: paths.to_vec(),
+        out: out.path().to_path_buf(),
+        options,
+    })
+    .unwrap();
+    let mut text = report.diagnostics.render(false);
+    for (path, action, slos) in &report.files {
+        let name = path.file_name().unwrap().to_string_lossy();
+        text.push_str(&format!("--- {name} ({action:?}, {slos} SLOs)\n"));
+        text.push_str(&std::fs::read_to_string(path).unwrap());
+    }
+    let ok = !report.diagnostics.has_errors();
+    (text, out, ok)
+}
+
+/// Every example Sloth ships: the ones lookout can express import, the
+/// others (Go SLI plugins, rule-rewriting SLO plugins, OpenSLO) fail with
+/// a located diagnostic and write nothing.
+#[test]
+fn every_sloth_example_imports_or_says_why() {
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(EXAMPLES)
+        .expect("../shared/conformance/sloth is checked out beside this repository")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    examples.sort();
+    assert!(examples.len() >= 18, "examples went missing: {examples:?}");
+    let mut imported = 0;
+    for example in &examples {
+        let (text, out, ok) = import(std::slice::from_ref(example), SlothOptions::default());
+        let name = example.file_stem().unwrap().to_string_lossy().into_owned();
+        insta::assert_snapshot!(format!("sloth-{name}"), text);
+        let written = std::fs::read_dir(out.path()).unwrap().count();
+        if !ok {
+            assert_eq!(written, 0, "{name}: failed but wrote files");
+            continue;
+        }
+        imported += 1;
+        // What was written compiles, given the severities it names.
+        let files: Vec<(PathBuf, String)> = std::fs::read_dir(out.path())
+            .unwrap()
+            .map(|e| {
+                let path = e.unwrap().path();
+                let text = std::fs::read_to_string(&path).unwrap();
+                (path, text)
+            })
+            .collect();
+        let refs: Vec<(&Path, String)> = files
+            .iter()
+            .map(|(p, t)| (p.as_path(), t.clone()))
+            .collect();
+        let (model, diags) = lookout::check::compile_texts(
+            Some("runbooks: {base_url: https://runbooks.example.com}\nseverities: [critical, warning, info, pageteam, slack, home]\n"),
+            &refs,
+        );
+        assert!(
+            model.is_some() && !diags.has_errors(),
+            "{name}: the imported specs do not compile:\n{}",
+            diags.render(false)
+        );
+    }
+    assert_eq!(imported, 12, "examples imported");
+}
+
+/// A key Sloth does not know is a warning that names it, never a silent
+/// drop; a misspelt required key is then also the missing-field error.
+#[test]
+fn unknown_keys_are_warnings_and_mistakes_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("typo.yml");
+    std::fs::write(
+        &file,
+        r#"version: "prometheus/v1"
+service: "api"
+owner: "team-a"
+slos:
+  - name: "availability"
+    objective: 99.9
+    sli:
+      events:
+        error_querry: sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))
+        total_query: sum(rate(http_requests_total[{{.window}}]))
+  - name: "Latency"
+    objective: 99
+    sli:
+      raw:
+        error_ratio_query: 1 - avg_over_time(up[{{.window}}]) / {{.service}}
+"#,
+    )
+    .unwrap();
+    let (text, _out, ok) = import(&[file.clone()], SlothOptions::default());
+    assert!(!ok);
+    let text = text.replace(&*dir.path().to_string_lossy(), "[DIR]");
+    insta::assert_snapshot!("sloth-mistakes", text);
+}
+
+/// Sloth takes the period from a flag; lookout writes it into each SLO.
+#[test]
+fn the_sloth_period_becomes_each_slos_window() {
+    let example = Path::new(EXAMPLES).join("getting-started.yml");
+    let (text, _out, ok) = import(
+        &[example],
+        SlothOptions {
+            period: lookout::model::Duration::days(28),
+        },
+    );
+    assert!(ok, "{text}");
+    assert!(text.contains("\n  window: '28d'\n"), "{text}");
+}
