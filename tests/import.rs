@@ -104,7 +104,7 @@ slos:
 "#,
     )
     .unwrap();
-    let (text, _out, ok) = import(&[file.clone()], SlothOptions::default());
+    let (text, _out, ok) = import(std::slice::from_ref(&file), SlothOptions::default());
     assert!(!ok);
     let text = text.replace(&*dir.path().to_string_lossy(), "[DIR]");
     insta::assert_snapshot!("sloth-mistakes", text);
