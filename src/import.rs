@@ -261,22 +261,21 @@ impl Converter<'_> {
         )
     }
 
+    /// Names follow lookout's rules (`check::lower`), which Sloth's do not.
     fn check_name(&mut self, name: &Spanned<String>, what: &str, max: usize) {
         let value = &name.value;
         let valid = value.len() <= max
-            && value
-                .bytes()
-                .next()
-                .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+            && if what == "service" {
+                crate::check::is_service_name(value)
+            } else {
+                crate::check::is_slo_name(value)
+            };
         if !valid {
             let suggestion: String = value
                 .to_ascii_lowercase()
                 .chars()
                 .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '_' {
+                    if c.is_ascii_alphanumeric() || (c == '_' && what != "service") {
                         c
                     } else {
                         '-'
@@ -290,7 +289,11 @@ impl Converter<'_> {
                     format!("the {what} name `{value}` is not a lookout name"),
                 )
                 .at_opt(span)
-                .label("lowercase letters, digits, `-` and `_` only")
+                .label(if what == "service" {
+                    "lowercase letters, digits and inner `-` only, at most 32"
+                } else {
+                    "lowercase letters, digits, `-` and `_` only"
+                })
                 .help(format!(
                     "rename it in the Sloth spec first, e.g. `{}`; it becomes a label on every series and alert, so dashboards and routes that match it change too",
                     suggestion.trim_matches('-')

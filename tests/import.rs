@@ -123,3 +123,29 @@ fn the_sloth_period_becomes_each_slos_window() {
     assert!(ok, "{text}");
     assert!(text.contains("\n  window: '28d'\n"), "{text}");
 }
+
+/// Sloth allows names lookout does not (they become labels and uids):
+/// each is an error at its line, with a name to use instead.
+#[test]
+fn names_lookout_cannot_take_are_located_with_a_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("names.yml");
+    std::fs::write(
+        &file,
+        r#"version: "prometheus/v1"
+service: "Payments_API"
+slos:
+  - name: "Latency P99"
+    objective: 99
+    sli:
+      raw:
+        error_ratio_query: 1 - avg_over_time(up[{{.window}}]) + {{.service}}
+"#,
+    )
+    .unwrap();
+    let (text, out, ok) = import(std::slice::from_ref(&file), SlothOptions::default());
+    assert!(!ok);
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+    let text = text.replace(&*dir.path().to_string_lossy(), "[DIR]");
+    insta::assert_snapshot!("sloth-names", text);
+}

@@ -510,7 +510,7 @@ fn project_relative(path: &std::path::Path, root: Option<&std::path::Path>) -> s
     path.strip_prefix(".").unwrap_or(path).to_path_buf()
 }
 
-fn is_service_name(name: &str) -> bool {
+pub(crate) fn is_service_name(name: &str) -> bool {
     !name.is_empty()
         && name
             .bytes()
@@ -519,7 +519,7 @@ fn is_service_name(name: &str) -> bool {
         && !name.ends_with('-')
 }
 
-fn is_slo_name(name: &str) -> bool {
+pub(crate) fn is_slo_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     matches!(bytes.next(), Some(b) if b.is_ascii_lowercase() || b.is_ascii_digit())
         && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')

@@ -6,6 +6,8 @@
 
 mod logql;
 mod lower;
+
+pub(crate) use lower::{is_service_name, is_slo_name};
 pub mod promql;
 pub mod template;
 
