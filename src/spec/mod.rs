@@ -213,18 +213,7 @@ fn every_problem(
     let text = diags.sources.text(file);
     let mut problems = Vec::new();
     for (start, end) in document_ranges(text) {
-        // The other documents blanked out, so offsets and lines stay true.
-        let mut masked: Vec<u8> = text
-            .bytes()
-            .enumerate()
-            .map(|(i, b)| {
-                if (start..end).contains(&i) || b == b'\n' {
-                    b
-                } else {
-                    b' '
-                }
-            })
-            .collect();
+        let mut masked = only_document(text, (start, end));
         let mut meant: Vec<String> = Vec::new();
         for _ in 0..MAX_PER_DOCUMENT {
             let Ok(doc) = std::str::from_utf8(&masked) else {
@@ -286,20 +275,7 @@ pub(crate) fn parse_foreign_document<T: serde::de::DeserializeOwned>(
     unknown_code: &'static str,
 ) -> Option<T> {
     const MAX_UNKNOWN: usize = 50;
-    let text = diags.sources.text(file);
-    let (start, end) = range;
-    // The other documents blanked out, so offsets and lines stay true.
-    let mut masked: Vec<u8> = text
-        .bytes()
-        .enumerate()
-        .map(|(i, b)| {
-            if (start..end).contains(&i) || b == b'\n' {
-                b
-            } else {
-                b' '
-            }
-        })
-        .collect();
+    let mut masked = only_document(diags.sources.text(file), range);
     let mut warnings = Vec::new();
     for _ in 0..MAX_UNKNOWN {
         let doc = std::str::from_utf8(&masked).ok()?;
@@ -350,6 +326,21 @@ pub(crate) fn nonempty_documents(text: &str) -> Vec<(usize, usize)> {
                 let line = line.trim();
                 !line.is_empty() && !line.starts_with('#') && line != "---" && line != "..."
             })
+        })
+        .collect()
+}
+
+/// `text` with every byte outside `range` blanked but newlines, so one
+/// document parses alone while offsets and lines stay true.
+fn only_document(text: &str, (start, end): (usize, usize)) -> Vec<u8> {
+    text.bytes()
+        .enumerate()
+        .map(|(i, b)| {
+            if (start..end).contains(&i) || b == b'\n' {
+                b
+            } else {
+                b' '
+            }
         })
         .collect()
 }
