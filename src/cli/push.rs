@@ -202,8 +202,24 @@ fn print_text(report: &PushReport, apply: bool, prune: bool) {
             println!("\napplied: {}", plural(written, "write"));
         }
     } else {
+        // A target whose live state could not be read has no changes to
+        // count; say so before totals that would read as "nothing to do".
+        let unread: Vec<&str> = report
+            .reports
+            .iter()
+            .filter(|r| !r.failures.is_empty())
+            .map(|r| r.target)
+            .collect();
+        if !unread.is_empty() {
+            println!(
+                "\nPlan incomplete: {} failed (see above); the totals below may miss {} changes.",
+                unread.join(", "),
+                if unread.len() == 1 { "its" } else { "their" }
+            );
+        }
         println!(
-            "\nPlan: {} to create, {} to update, {} to delete, {}, {} unchanged.{}",
+            "{}Plan: {} to create, {} to update, {} to delete, {}, {} unchanged.{}",
+            if unread.is_empty() { "\n" } else { "" },
             total(Action::Create),
             total(Action::Update),
             total(Action::Delete),
