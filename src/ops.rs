@@ -19,6 +19,13 @@ pub struct Request {
     pub out: Option<PathBuf>,
 }
 
+impl Request {
+    /// Where outputs go: `--out`, else the config file's directory.
+    fn out_root(&self, config: &crate::spec::config::LoadedConfig) -> PathBuf {
+        self.out.clone().unwrap_or_else(|| config.root.clone())
+    }
+}
+
 /// The specs compiled and emitted in memory.
 pub struct Generated {
     pub diagnostics: Diagnostics,
@@ -51,7 +58,7 @@ fn generate_some(
     let compiled = check::compile(&request.inputs);
     let mut diagnostics = compiled.diagnostics;
     let config = &compiled.config;
-    let out_root = request.out.clone().unwrap_or_else(|| config.root.clone());
+    let out_root = request.out_root(config);
     let mut options = emit_options(config);
     let mut template_file = None;
     if let Some(template) = &config.config.runbooks.template {
@@ -316,7 +323,8 @@ impl Fingerprint {
         if !diagnostics.items.is_empty() {
             return None;
         }
-        let out_root = request.out.clone().unwrap_or_else(|| config.root.clone());
+        let out_root = request.out_root(&config);
+        let options = emit_options(&config);
         let mut key = cache::Key::new();
         key.add((
             &request.inputs.config,
@@ -333,14 +341,7 @@ impl Fingerprint {
         }
         // jsonnet programs, the libraries beside them and every file they
         // import, wherever it lives (a vendored grafonnet).
-        let dashboards = config.resolve(
-            config
-                .config
-                .output
-                .dashboards
-                .as_deref()
-                .unwrap_or("dashboards"),
-        );
+        let dashboards = config.resolve(&options.dashboards_dir.to_string_lossy());
         let programs = crate::jsonnet::find_files(&dashboards, &["jsonnet", "libsonnet"]);
         for program in &crate::jsonnet::import_closure(&programs, &dashboards) {
             key.add_file(program);
@@ -351,7 +352,7 @@ impl Fingerprint {
             .collect::<Option<Vec<_>>>()?;
         Some(Fingerprint {
             key: key.finish(),
-            owned_dirs: emit_options(&config).owned_dirs(),
+            owned_dirs: options.owned_dirs(),
             out_root,
             specs,
             diagnostics,
@@ -441,7 +442,7 @@ impl Fingerprint {
 /// With a build cache from the same inputs and intact outputs, a build
 /// with no spec changed compiles nothing, and one with a few changed
 /// re-emits only their services and the project-wide artifacts. `check`
-/// never takes these shortcuts.
+/// takes the first shortcut only (`check_from_cache`).
 pub fn build(request: &Request) -> std::io::Result<BuildReport> {
     let fingerprint = Fingerprint::take(request);
     let trusted = fingerprint.as_ref().and_then(Fingerprint::trusted_cache);
@@ -821,10 +822,7 @@ pub fn status(request: &Request, http: &crate::push::http::HttpOptions) -> Statu
     // The model is all status reads: no emitter, no jsonnet.
     let compiled = check::compile(&request.inputs);
     let generated = Generated {
-        out_root: request
-            .out
-            .clone()
-            .unwrap_or_else(|| compiled.config.root.clone()),
+        out_root: request.out_root(&compiled.config),
         options: emit_options(&compiled.config),
         diagnostics: compiled.diagnostics,
         model: compiled.model,

@@ -158,32 +158,27 @@ impl Desired {
     pub fn from_artifacts(artifacts: &[Artifact]) -> Desired {
         let mut desired = Desired::default();
         for artifact in artifacts {
-            let text = artifact.contents.clone();
+            // Only what a target pushes is copied: most files are `File`s.
+            let text = || artifact.contents.clone();
+            let rule_file = |groups: &Vec<String>| RuleFile {
+                text: text(),
+                groups: groups.clone(),
+            };
             match &artifact.kind {
                 Kind::PrometheusRules { service, groups } => {
-                    let file = RuleFile {
-                        text,
-                        groups: groups.clone(),
-                    };
-                    desired.rule_files.insert(format!("{service}.yaml"), file);
+                    (desired.rule_files).insert(format!("{service}.yaml"), rule_file(groups));
                 }
                 Kind::LokiRules { service, groups } => {
-                    let file = RuleFile {
-                        text,
-                        groups: groups.clone(),
-                    };
-                    desired
-                        .loki_rule_files
-                        .insert(format!("{service}.yaml"), file);
+                    (desired.loki_rule_files).insert(format!("{service}.yaml"), rule_file(groups));
                 }
                 Kind::GrafanaDashboard { uid } => {
-                    desired.dashboards.insert(uid.clone(), text);
+                    desired.dashboards.insert(uid.clone(), text());
                 }
                 Kind::KibanaObjects { service } => {
-                    desired.kibana.insert(service.clone(), text);
+                    desired.kibana.insert(service.clone(), text());
                 }
                 Kind::Elasticsearch { api_path } => {
-                    desired.elasticsearch.insert(api_path.clone(), text);
+                    desired.elasticsearch.insert(api_path.clone(), text());
                 }
                 Kind::File => {}
             }
