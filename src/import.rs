@@ -108,38 +108,25 @@ pub fn sloth(
                 .as_ref()
                 .map(|l| l.value.clone())
                 .unwrap_or_default();
-            let slos: Vec<Node> = service
-                .slos
-                .iter()
-                .filter(|slo| {
-                    // Sloth refuses the same service and SLO twice too.
-                    let key = (name.clone(), slo.name.value.clone());
-                    match seen.get(&key) {
-                        Some(first) => {
-                            let span = span(cx.diags, file.file, &slo.name);
-                            cx.diags.push(
-                                Diagnostic::error(
-                                    "import::duplicate-slo",
-                                    format!(
-                                        "SLO `{}` of service `{name}` is declared twice",
-                                        key.1
-                                    ),
-                                )
-                                .at_opt(span)
-                                .help(format!("first declared in {first}; import one of them")),
-                            );
-                            false
-                        }
-                        None => {
-                            seen.insert(key, shown.clone());
-                            true
-                        }
-                    }
-                })
-                .collect::<Vec<_>>()
-                .into_iter()
-                .filter_map(|slo| cx.slo(slo, options))
-                .collect();
+            let mut slos = Vec::new();
+            for slo in &service.slos {
+                // Sloth refuses the same service and SLO twice too.
+                let key = (name.clone(), slo.name.value.clone());
+                if let Some(first) = seen.get(&key) {
+                    let span = span(cx.diags, file.file, &slo.name);
+                    cx.diags.push(
+                        Diagnostic::error(
+                            "import::duplicate-slo",
+                            format!("SLO `{}` of service `{name}` is declared twice", key.1),
+                        )
+                        .at_opt(span)
+                        .help(format!("first declared in {first}; import one of them")),
+                    );
+                    continue;
+                }
+                seen.insert(key, shown.clone());
+                slos.extend(cx.slo(slo, options));
+            }
             let (notes, severities) = (cx.notes, cx.severities);
             let entry = services.entry(name.clone()).or_insert_with(|| Accumulated {
                 sources: Vec::new(),
@@ -480,42 +467,37 @@ impl Converter<'_> {
         tier: &str,
         runbook: &mut Option<String>,
     ) -> Node {
-        let Some(alert) = alert else {
-            self.severities.insert(default_severity(tier).to_string());
-            self.notes.push(format!(
-                "{slo}: the {tier} alert carries `severity: {}`, lookout's default (Sloth set no severity)",
-                default_severity(tier)
-            ));
-            return Node::Map(Vec::new());
-        };
-        if alert.disable == Some(true) {
+        if alert.is_some_and(|alert| alert.disable == Some(true)) {
             return Node::map()
                 .entry("enabled", Node::Raw("false".into()))
                 .build();
         }
-        self.annotations(
-            alert.annotations.as_ref(),
-            slo,
-            &format!("{tier}_alert"),
-            runbook,
-        );
-        let mut labels = alert
-            .labels
-            .as_ref()
-            .map(|l| l.value.clone())
-            .unwrap_or_default();
+        let mut labels = BTreeMap::new();
+        if let Some(alert) = alert {
+            self.annotations(
+                alert.annotations.as_ref(),
+                slo,
+                &format!("{tier}_alert"),
+                runbook,
+            );
+            labels = alert
+                .labels
+                .as_ref()
+                .map(|l| l.value.clone())
+                .unwrap_or_default();
+        }
         let severity = labels.remove("severity");
-        self.severities.insert(
-            severity
-                .clone()
-                .unwrap_or_else(|| default_severity(tier).to_string()),
-        );
         if severity.is_none() {
             self.notes.push(format!(
                 "{slo}: the {tier} alert carries `severity: {}`, lookout's default (Sloth set no severity)",
                 default_severity(tier)
             ));
         }
+        self.severities.insert(
+            severity
+                .clone()
+                .unwrap_or_else(|| default_severity(tier).to_string()),
+        );
         Node::map()
             .opt_str("severity", severity)
             .non_empty("labels", Node::labels(&labels))
