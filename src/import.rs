@@ -243,7 +243,7 @@ impl Converter<'_> {
                 .opt_str("window", window)
                 .non_empty("labels", labels)
                 .entry("sli", sli?)
-                .non_empty("alerting", alerting?)
+                .non_empty("alerting", alerting)
                 .build(),
         )
     }
@@ -436,10 +436,11 @@ impl Converter<'_> {
         Some(out)
     }
 
-    fn alerting(&mut self, alerting: Option<&sloth::Alerting>, slo: &str) -> Option<Node> {
-        let Some(alerting) = alerting else {
-            return Some(Node::Map(Vec::new()));
-        };
+    /// Without an `alerting:` block both tiers are on, as in Sloth, and
+    /// get lookout's default severities, which are noted like any other.
+    fn alerting(&mut self, alerting: Option<&sloth::Alerting>, slo: &str) -> Node {
+        let none = sloth::Alerting::default();
+        let alerting = alerting.unwrap_or(&none);
         let mut runbook = None;
         self.annotations(alerting.annotations.as_ref(), slo, "alerting", &mut runbook);
         let page = self.tier(alerting.page_alert.as_ref(), slo, "page", &mut runbook);
@@ -449,15 +450,13 @@ impl Converter<'_> {
             .as_ref()
             .map(|l| Node::labels(&l.value))
             .unwrap_or(Node::Map(Vec::new()));
-        Some(
-            Node::map()
-                .opt_str("name", alerting.name.as_ref().map(|n| n.value.as_str()))
-                .non_empty("labels", labels)
-                .opt_str("runbook", runbook)
-                .non_empty("page", page)
-                .non_empty("ticket", ticket)
-                .build(),
-        )
+        Node::map()
+            .opt_str("name", alerting.name.as_ref().map(|n| n.value.as_str()))
+            .non_empty("labels", labels)
+            .opt_str("runbook", runbook)
+            .non_empty("page", page)
+            .non_empty("ticket", ticket)
+            .build()
     }
 
     fn tier(

@@ -149,3 +149,40 @@ slos:
     let text = text.replace(&*dir.path().to_string_lossy(), "[DIR]");
     insta::assert_snapshot!("sloth-names", text);
 }
+
+/// Without `alerting:`, Sloth pages and tickets with no severity label;
+/// the imported SLO alerts too, with lookout's default severities, which
+/// the header notes and the report lists for lookout.yaml.
+#[test]
+fn an_slo_without_alerting_gets_both_tiers_and_says_which_severities() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bare.yml");
+    std::fs::write(
+        &file,
+        r#"version: "prometheus/v1"
+service: "api"
+slos:
+  - name: "availability"
+    objective: 99.9
+    sli:
+      events:
+        error_query: sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))
+        total_query: sum(rate(http_requests_total[{{.window}}]))
+"#,
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let report = import_sloth(&ImportRequest {
+        paths: vec![file],
+        out: out.path().to_path_buf(),
+        options: SlothOptions::default(),
+    })
+    .unwrap();
+    assert!(!report.diagnostics.has_errors());
+    let severities: Vec<&str> = report.severities.iter().map(String::as_str).collect();
+    assert_eq!(severities, ["critical", "warning"]);
+    let spec = std::fs::read_to_string(out.path().join("api.yaml")).unwrap();
+    assert!(spec.contains("# - availability: the page alert carries `severity: critical`, lookout's default (Sloth set no severity)"), "{spec}");
+    assert!(spec.contains("# - availability: the ticket alert carries `severity: warning`, lookout's default (Sloth set no severity)"), "{spec}");
+    assert!(!spec.contains("alerting:"), "{spec}");
+}

@@ -73,7 +73,7 @@ pub struct SliPlugin {
     pub options: Option<BTreeMap<String, String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Alerting {
     pub name: Option<Spanned<String>>,
