@@ -25,6 +25,8 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
+mod support;
+
 const EXAMPLES: &str = "../shared/conformance/sloth/examples";
 
 /// Minutes lookout's firing may trail Sloth's: about 2.5 for a window of
@@ -207,6 +209,24 @@ fn lookout(dir: &Path, args: &[&str]) {
     );
 }
 
+/// A project with Sloth's `example` imported and built, and Sloth's golden
+/// rules for it beside, as `sloth.json`; returns those rules too.
+fn side_by_side(example: &str) -> (tempfile::TempDir, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let source = std::fs::canonicalize(Path::new(EXAMPLES).join(example)).unwrap();
+    std::fs::write(
+        root.join("lookout.yaml"),
+        "runbooks: {base_url: https://runbooks.example.com}\nseverities: [critical, warning, pageteam, slack, home]\n",
+    )
+    .unwrap();
+    lookout(root, &["import", "sloth", &source.to_string_lossy()]);
+    lookout(root, &["build"]);
+    let golden = sloth_rules(&Path::new(EXAMPLES).join("_gen").join(example));
+    std::fs::write(root.join("sloth.json"), golden.to_string()).unwrap();
+    (dir, golden)
+}
+
 /// Sloth's golden output as one plain rule file: the groups of every
 /// document, out of their `PrometheusRule` wrapper where there is one.
 fn sloth_rules(golden: &Path) -> Value {
@@ -260,7 +280,7 @@ fn minutes(m: u32) -> String {
 
 #[test]
 fn imported_sloth_examples_alert_as_sloth_does() {
-    let promtool = which("promtool");
+    let promtool = support::tool("promtool");
     // promtool is single-threaded: one case per core.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     std::thread::scope(|scope| {
@@ -280,131 +300,108 @@ fn conform(case: &Case, promtool: &Path) {
     if only.is_some_and(|only| only != case.example) {
         return;
     }
-    {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-
-        let example = std::fs::canonicalize(Path::new(EXAMPLES).join(case.example)).unwrap();
-        std::fs::write(
-            root.join("lookout.yaml"),
-            "runbooks: {base_url: https://runbooks.example.com}\nseverities: [critical, warning, pageteam, slack, home]\n",
-        )
-        .unwrap();
-        lookout(root, &["import", "sloth", &example.to_string_lossy()]);
-        lookout(root, &["build"]);
-        let golden = Path::new(EXAMPLES).join("_gen").join(case.example);
-        std::fs::write(root.join("sloth.json"), sloth_rules(&golden).to_string()).unwrap();
-        let mut rule_files = vec!["sloth.json".to_string()];
-        let mut ours_files: Vec<PathBuf> = std::fs::read_dir(root.join("rules"))
-            .unwrap()
-            .map(|entry| entry.unwrap().path())
-            .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-            .collect();
-        ours_files.sort();
-        for path in &ours_files {
-            rule_files.push(format!(
-                "rules/{}",
-                path.file_name().unwrap().to_string_lossy()
-            ));
-        }
-        // promtool evaluates groups in a random order unless told
-        // (`orderedGroups` in cmd/promtool/unittest.go sorts by an empty
-        // map); each file lists its groups in dependency order, so that
-        // order, for both, makes the run repeatable.
-        let mut order = group_names(&sloth_rules(&golden));
-        for path in &ours_files {
-            let text = std::fs::read_to_string(path).unwrap();
-            order.extend(group_names(
-                &lookout::spec::parse_yaml_value(&text).unwrap(),
-            ));
-        }
-        let (sloth, ours) = (sloth_firing(""), lookout_firing(""));
-        let mut checks = Vec::new();
-        let lag: u32 = std::env::var("LOOKOUT_CONFORMANCE_LAG")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(LAG);
-        for m in 1..=RUN {
-            // lookout firing a minute ago: Sloth fired within the lag
-            // before it, or within the minute after (evaluation order).
+    let (dir, golden) = side_by_side(case.example);
+    let root = dir.path();
+    let mut rule_files = vec!["sloth.json".to_string()];
+    let mut ours_files: Vec<PathBuf> = std::fs::read_dir(root.join("rules"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    ours_files.sort();
+    for path in &ours_files {
+        rule_files.push(format!(
+            "rules/{}",
+            path.file_name().unwrap().to_string_lossy()
+        ));
+    }
+    // promtool evaluates groups in a random order unless told
+    // (`orderedGroups` in cmd/promtool/unittest.go sorts by an empty
+    // map); each file lists its groups in dependency order, so that
+    // order, for both, makes the run repeatable.
+    let mut order = group_names(&golden);
+    for path in &ours_files {
+        let text = std::fs::read_to_string(path).unwrap();
+        order.extend(group_names(
+            &lookout::spec::parse_yaml_value(&text).unwrap(),
+        ));
+    }
+    let (sloth, ours) = (sloth_firing(""), lookout_firing(""));
+    let mut checks = Vec::new();
+    let lag: u32 = std::env::var("LOOKOUT_CONFORMANCE_LAG")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(LAG);
+    for m in 1..=RUN {
+        // lookout firing a minute ago: Sloth fired within the lag
+        // before it, or within the minute after (evaluation order).
+        checks.push(json!({
+            "expr": format!("{} unless on (service, slo, tier) max_over_time(({sloth})[{}:1m])", lookout_firing("offset 1m"), minutes(lag + 2)),
+            "eval_time": minutes(m),
+            "exp_samples": [],
+        }));
+        // Sloth firing lag+1 minutes ago: lookout fired since.
+        if m > lag {
             checks.push(json!({
-                "expr": format!("{} unless on (service, slo, tier) max_over_time(({sloth})[{}:1m])", lookout_firing("offset 1m"), minutes(lag + 2)),
+                "expr": format!("{} unless on (service, slo, tier) max_over_time(({ours})[{}:1m])", sloth_firing(&format!("offset {}", minutes(lag + 1))), minutes(lag + 2)),
                 "eval_time": minutes(m),
                 "exp_samples": [],
             }));
-            // Sloth firing lag+1 minutes ago: lookout fired since.
-            if m > lag {
-                checks.push(json!({
-                    "expr": format!("{} unless on (service, slo, tier) max_over_time(({ours})[{}:1m])", sloth_firing(&format!("offset {}", minutes(lag + 1))), minutes(lag + 2)),
-                    "eval_time": minutes(m),
-                    "exp_samples": [],
-                }));
-            }
         }
-        // Over the whole run, the same SLOs' same tiers fired in both.
-        let whole = |firing: &str| format!("max_over_time(({firing})[{}:1m])", minutes(RUN));
-        checks.push(json!({
-            "expr": format!("({} unless on (service, slo, tier) {}) or ({} unless on (service, slo, tier) {})", whole(&sloth), whole(&ours), whole(&ours), whole(&sloth)),
-            "eval_time": minutes(RUN),
-            "exp_samples": [],
-        }));
-        // Not vacuously: something fired, except where Sloth disabled it.
-        let expected = if case.example == "no-alerts.yml" {
-            json!([])
-        } else {
-            json!([{"labels": "{}", "value": 1}])
-        };
-        checks.push(json!({
-            "expr": format!("count({}) > bool 0", whole(&sloth)),
-            "eval_time": minutes(RUN),
-            "exp_samples": expected,
-        }));
-        let series: Vec<Value> = (case.series)(case.slow)
-            .into_iter()
-            .map(|(series, values)| json!({"series": series, "values": values}))
-            .collect();
-        let test = json!({
-            "rule_files": rule_files,
-            "evaluation_interval": "1m",
-            "group_eval_order": order,
-            "tests": [{
-                "interval": "1m",
-                "input_series": series,
-                "promql_expr_test": checks,
-            }],
-        });
-        std::fs::write(root.join("conformance.test.json"), test.to_string()).unwrap();
-        if let Some(keep) = std::env::var_os("LOOKOUT_KEEP_CONFORMANCE") {
-            let _ = Command::new("cp")
-                .arg("-r")
-                .arg(root)
-                .arg(Path::new(&keep).join(case.example))
-                .status();
-        }
-        let output = Command::new(promtool)
-            .args(["test", "rules", "conformance.test.json"])
-            .current_dir(root)
-            .output()
-            .unwrap();
-        let report = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "{}: lookout's alerts do not follow Sloth's:\n{}{}",
-            case.example,
-            report.chars().take(6000).collect::<String>(),
-            String::from_utf8_lossy(&output.stderr)
-        );
     }
-}
-
-fn which(tool: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(tool))
-        .find(|candidate| candidate.is_file())
-        .unwrap_or_else(|| {
-            panic!("{tool} is not installed: run scripts/test.sh, which installs it")
-        })
+    // Over the whole run, the same SLOs' same tiers fired in both.
+    let whole = |firing: &str| format!("max_over_time(({firing})[{}:1m])", minutes(RUN));
+    checks.push(json!({
+        "expr": format!("({} unless on (service, slo, tier) {}) or ({} unless on (service, slo, tier) {})", whole(&sloth), whole(&ours), whole(&ours), whole(&sloth)),
+        "eval_time": minutes(RUN),
+        "exp_samples": [],
+    }));
+    // Not vacuously: something fired, except where Sloth disabled it.
+    let expected = if case.example == "no-alerts.yml" {
+        json!([])
+    } else {
+        json!([{"labels": "{}", "value": 1}])
+    };
+    checks.push(json!({
+        "expr": format!("count({}) > bool 0", whole(&sloth)),
+        "eval_time": minutes(RUN),
+        "exp_samples": expected,
+    }));
+    let series: Vec<Value> = (case.series)(case.slow)
+        .into_iter()
+        .map(|(series, values)| json!({"series": series, "values": values}))
+        .collect();
+    let test = json!({
+        "rule_files": rule_files,
+        "evaluation_interval": "1m",
+        "group_eval_order": order,
+        "tests": [{
+            "interval": "1m",
+            "input_series": series,
+            "promql_expr_test": checks,
+        }],
+    });
+    std::fs::write(root.join("conformance.test.json"), test.to_string()).unwrap();
+    if let Some(keep) = std::env::var_os("LOOKOUT_KEEP_CONFORMANCE") {
+        let _ = Command::new("cp")
+            .arg("-r")
+            .arg(root)
+            .arg(Path::new(&keep).join(case.example))
+            .status();
+    }
+    let output = Command::new(promtool)
+        .args(["test", "rules", "conformance.test.json"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}: lookout's alerts do not follow Sloth's:\n{}{}",
+        case.example,
+        report.chars().take(6000).collect::<String>(),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// The one place lookout and Sloth disagree in value, on purpose: the
@@ -419,19 +416,9 @@ fn which(tool: &str) -> PathBuf {
 /// traffic is even, as in `imported_sloth_examples_alert_as_sloth_does`.
 #[test]
 fn long_windows_differ_where_traffic_is_spiky() {
-    let promtool = which("promtool");
-    let dir = tempfile::tempdir().unwrap();
+    let promtool = support::tool("promtool");
+    let (dir, _) = side_by_side("getting-started.yml");
     let root = dir.path();
-    let example = std::fs::canonicalize(Path::new(EXAMPLES).join("getting-started.yml")).unwrap();
-    std::fs::write(
-        root.join("lookout.yaml"),
-        "runbooks: {base_url: https://runbooks.example.com}\nseverities: [pageteam, slack]\n",
-    )
-    .unwrap();
-    lookout(root, &["import", "sloth", &example.to_string_lossy()]);
-    lookout(root, &["build"]);
-    let golden = Path::new(EXAMPLES).join("_gen/getting-started.yml");
-    std::fs::write(root.join("sloth.json"), sloth_rules(&golden).to_string()).unwrap();
     let in_range =
         |expr: &str, low: f64, high: f64| format!("({expr} > bool {low}) * ({expr} < bool {high})");
     let ours = r#"slo:sli_error:ratio_rate30d{service="myservice",slo="requests-availability"}"#;

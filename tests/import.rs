@@ -29,6 +29,14 @@ fn import(paths: &[PathBuf], options: SlothOptions) -> (String, tempfile::TempDi
     (text, out, ok)
 }
 
+/// `text` as a Sloth file of its own, in a temporary folder.
+fn sloth_file(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(name);
+    std::fs::write(&file, text).unwrap();
+    (dir, file)
+}
+
 /// Every example Sloth ships: the ones lookout can express import, the
 /// others (Go SLI plugins, rule-rewriting SLO plugins, OpenSLO) fail with
 /// a located diagnostic and write nothing.
@@ -82,10 +90,8 @@ fn every_sloth_example_imports_or_says_why() {
 /// drop; a misspelt required key is then also the missing-field error.
 #[test]
 fn unknown_keys_are_warnings_and_mistakes_are_located() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("typo.yml");
-    std::fs::write(
-        &file,
+    let (dir, file) = sloth_file(
+        "typo.yml",
         r#"version: "prometheus/v1"
 service: "api"
 owner: "team-a"
@@ -102,8 +108,7 @@ slos:
       raw:
         error_ratio_query: 1 - avg_over_time(up[{{.window}}]) / {{.service}}
 "#,
-    )
-    .unwrap();
+    );
     let (text, _out, ok) = import(std::slice::from_ref(&file), SlothOptions::default());
     assert!(!ok);
     let text = text.replace(&*dir.path().to_string_lossy(), "[DIR]");
@@ -128,10 +133,8 @@ fn the_sloth_period_becomes_each_slos_window() {
 /// each is an error at its line, with a name to use instead.
 #[test]
 fn names_lookout_cannot_take_are_located_with_a_suggestion() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("names.yml");
-    std::fs::write(
-        &file,
+    let (dir, file) = sloth_file(
+        "names.yml",
         r#"version: "prometheus/v1"
 service: "Payments_API"
 slos:
@@ -141,8 +144,7 @@ slos:
       raw:
         error_ratio_query: 1 - avg_over_time(up[{{.window}}]) + {{.service}}
 "#,
-    )
-    .unwrap();
+    );
     let (text, out, ok) = import(std::slice::from_ref(&file), SlothOptions::default());
     assert!(!ok);
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
@@ -155,10 +157,8 @@ slos:
 /// the header notes and the report lists for lookout.yaml.
 #[test]
 fn an_slo_without_alerting_gets_both_tiers_and_says_which_severities() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("bare.yml");
-    std::fs::write(
-        &file,
+    let (_dir, file) = sloth_file(
+        "bare.yml",
         r#"version: "prometheus/v1"
 service: "api"
 slos:
@@ -169,8 +169,7 @@ slos:
         error_query: sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))
         total_query: sum(rate(http_requests_total[{{.window}}]))
 "#,
-    )
-    .unwrap();
+    );
     let out = tempfile::tempdir().unwrap();
     let report = import_sloth(&ImportRequest {
         paths: vec![file],
