@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
@@ -111,17 +112,18 @@ pub struct PluginRef {
     pub config: Option<serde_json::Value>,
 }
 
-/// A `PrometheusServiceLevel` object.
+/// A `PrometheusServiceLevel` object. `apiVersion` and `kind` were read
+/// from the header, and `metadata` has nothing lookout needs: they are
+/// accepted, not kept.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KubernetesObject {
     #[serde(rename = "apiVersion")]
-    #[allow(dead_code)] // Checked from the header; read to be accepted.
-    api_version: String,
-    #[allow(dead_code)]
-    kind: String,
-    #[allow(dead_code)]
-    metadata: Option<serde_json::Value>,
+    _api_version: IgnoredAny,
+    #[serde(rename = "kind")]
+    _kind: IgnoredAny,
+    #[serde(rename = "metadata", default)]
+    _metadata: Option<IgnoredAny>,
     spec: Service,
 }
 
