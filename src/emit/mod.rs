@@ -1,8 +1,10 @@
 //! Backends: pure functions from the [`Model`] to file contents.
 //!
-//! Every backend has the same shape, `emit(&[Service], &EmitOptions) ->
-//! Vec<Artifact>`: it works service by service, so `emit_all` can hand each
-//! core a slice of the model. **Invariant:** no emitter does I/O, and the output is
+//! The per-service backends have the shape `emit(&[Service], &EmitOptions)
+//! -> Vec<Artifact>`, so `emit_sourced` can hand each core a slice of the
+//! services; the project-wide ones (`shipping`, `grafana::overview`,
+//! `kubernetes`) take what they cover (ARCHITECTURE.md). Each artifact
+//! carries its [`Kind`]. **Invariant:** no emitter does I/O, and the output is
 //! byte-for-byte deterministic for a given model, so `check` can compare it
 //! with committed files. Writing happens in one place, `crate::out`.
 
