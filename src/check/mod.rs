@@ -1,6 +1,6 @@
 //! Validation and lowering: spanned spec trees to the [`Model`].
 //!
-//! Every check reports a [`Diagnostic`] with the spec's location and carries
+//! Every check reports a [`Diagnostic`](crate::diag::Diagnostic) with the spec's location and carries
 //! on, so one run lists every problem. A model is returned only when no
 //! error was found; warnings do not block it.
 

@@ -119,7 +119,8 @@ fn owns(path: &Path, text: &str) -> bool {
     is_leftover(path) || is_owned(text)
 }
 
-/// [`owns`] for a file not yet read; `false` when it is gone.
+/// Whether lookout owns the file at `path`, by the rule of `owns`, read
+/// from disk; `false` when it is gone.
 pub fn owns_file(path: &Path) -> io::Result<bool> {
     Ok(read_if_exists(path)?.is_some_and(|text| owns(path, &text)))
 }

@@ -701,7 +701,7 @@ fn expected_names(message: &str) -> Vec<String> {
 }
 
 /// The closest candidate by edit distance, if it is plausibly a typo.
-/// "did you mean `x`? <what>: a, b, c", or just the list when nothing is close.
+/// "did you mean `x`? `<what>`: a, b, c", or just the list when nothing is close.
 pub fn suggest(word: &str, candidates: &[&str], what: &str) -> String {
     let list = format!("{what}: {}", candidates.join(", "));
     match closest(word, candidates) {
