@@ -26,6 +26,9 @@ use crate::emit::yaml::{self, Node};
 use crate::model::{fmt_num, Duration};
 use crate::spec::sloth;
 
+pub mod openslo;
+pub use openslo::openslo;
+
 /// What `import sloth` is asked to do beyond the files.
 #[derive(Debug, Clone)]
 pub struct SlothOptions {

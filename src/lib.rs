@@ -12,6 +12,8 @@
 //! - [`jsonnet`]: custom dashboards from `dashboards/*.jsonnet`, given the model.
 //! - [`out`]: the only writer; atomic, and never touches files it does not own.
 //! - [`push`]: the only network code; plans and applies artifacts to live APIs.
+//! - [`import`] and [`export`]: Sloth and OpenSLO specs to lookout specs, and
+//!   lookout specs to OpenSLO; pure, like the emitters.
 //! - [`ops`]: the operations every command calls.
 //! - [`cli`]: argument parsing and printing; no logic.
 //! - [`plan`]: the one vocabulary of actions, for files and live objects alike.
@@ -21,6 +23,7 @@ pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod emit;
+pub mod export;
 pub mod import;
 pub mod jsonnet;
 pub mod model;

@@ -879,14 +879,21 @@ pub fn init(dir: &Path) -> std::io::Result<Vec<(PathBuf, bool)>> {
     Ok(done)
 }
 
-/// What `lookout import sloth` is asked to do.
+/// What `lookout import` is asked to do.
 #[derive(Debug, Clone)]
 pub struct ImportRequest {
-    /// Sloth files, or folders searched for `*.yaml`/`*.yml`.
+    /// Source files, or folders searched for `*.yaml`/`*.yml`.
     pub paths: Vec<PathBuf>,
     /// Where the lookout specs go.
     pub out: PathBuf,
-    pub options: crate::import::SlothOptions,
+    pub format: ImportFormat,
+}
+
+/// The format `lookout import` reads.
+#[derive(Debug, Clone)]
+pub enum ImportFormat {
+    Sloth(crate::import::SlothOptions),
+    Openslo,
 }
 
 /// The result of an import: diagnostics, and each spec file with what was
@@ -898,10 +905,10 @@ pub struct ImportReport {
     pub severities: std::collections::BTreeSet<String>,
 }
 
-/// `lookout import sloth`: reads every Sloth spec, converts them, and
-/// writes one lookout spec per service into `out` through `out`. Writes
-/// nothing when anything is an error, and never overwrites a file.
-pub fn import_sloth(request: &ImportRequest) -> std::io::Result<ImportReport> {
+/// `lookout import`: reads every Sloth or OpenSLO file, converts them,
+/// and writes one lookout spec per service into `out` through `out`.
+/// Writes nothing when anything is an error, and never overwrites a file.
+pub fn import(request: &ImportRequest) -> std::io::Result<ImportReport> {
     let mut diagnostics = Diagnostics::default();
     let mut paths = Vec::new();
     for path in &request.paths {
@@ -911,14 +918,31 @@ pub fn import_sloth(request: &ImportRequest) -> std::io::Result<ImportReport> {
             paths.push(path.clone());
         }
     }
-    let files: Vec<crate::spec::sloth::SlothFile> = paths
+    let texts: Vec<(PathBuf, String)> = paths
         .iter()
         .filter_map(|path| {
-            let text = crate::spec::read_text(path, &mut diagnostics)?;
-            Some(crate::spec::sloth::parse(path, text, &mut diagnostics))
+            Some((
+                path.clone(),
+                crate::spec::read_text(path, &mut diagnostics)?,
+            ))
         })
         .collect();
-    let imported = crate::import::sloth(&files, &request.options, &mut diagnostics);
+    let imported = match &request.format {
+        ImportFormat::Sloth(options) => {
+            let files: Vec<_> = texts
+                .into_iter()
+                .map(|(path, text)| crate::spec::sloth::parse(&path, text, &mut diagnostics))
+                .collect();
+            crate::import::sloth(&files, options, &mut diagnostics)
+        }
+        ImportFormat::Openslo => {
+            let files: Vec<_> = texts
+                .into_iter()
+                .map(|(path, text)| crate::spec::openslo::parse(&path, text, &mut diagnostics))
+                .collect();
+            crate::import::openslo(&files, &mut diagnostics)
+        }
+    };
     let mut report = ImportReport {
         diagnostics,
         files: Vec::new(),
@@ -959,6 +983,67 @@ pub fn import_sloth(request: &ImportRequest) -> std::io::Result<ImportReport> {
         report
             .files
             .push((request.out.join(&name), action, spec.slos));
+    }
+    if report.diagnostics.has_errors() {
+        report.files.clear();
+        return Ok(report);
+    }
+    out::apply(&request.out, &changes)?;
+    Ok(report)
+}
+
+/// What `lookout export openslo` is asked to do.
+#[derive(Debug, Clone)]
+pub struct ExportRequest {
+    pub inputs: check::Inputs,
+    /// Where the OpenSLO files go, one `<service>.yaml` each.
+    pub out: PathBuf,
+}
+
+/// The result of an export: diagnostics, and each file with what was done.
+pub struct ExportReport {
+    pub diagnostics: Diagnostics,
+    pub files: Vec<(PathBuf, Action, usize)>,
+}
+
+/// `lookout export openslo`: compiles the project, then writes every SLO
+/// OpenSLO can express. Nothing is written when the specs do not compile,
+/// or when a file in the way is not one lookout wrote.
+pub fn export_openslo(request: &ExportRequest) -> std::io::Result<ExportReport> {
+    let (compiled, specs) = check::compile_keeping_specs(&request.inputs);
+    let mut report = ExportReport {
+        diagnostics: compiled.diagnostics,
+        files: Vec::new(),
+    };
+    let Some(model) = compiled.model else {
+        return Ok(report);
+    };
+    let exported = crate::export::openslo(&specs, &model, &mut report.diagnostics);
+    let mut changes = Vec::new();
+    for file in &exported {
+        let name = PathBuf::from(format!("{}.yaml", file.service));
+        let action = match out::compare_file(&request.out, &name, &file.text)? {
+            None => Action::Unchanged,
+            Some(change) if change.action == Action::Conflict => {
+                report.diagnostics.push(
+                    Diagnostic::error(
+                        "export::exists",
+                        "this file exists and was not written by lookout",
+                    )
+                    .in_path(request.out.join(&name))
+                    .help("move it away, or export into another folder with --out"),
+                );
+                Action::Conflict
+            }
+            Some(change) => {
+                let action = change.action;
+                changes.push(change);
+                action
+            }
+        };
+        report
+            .files
+            .push((request.out.join(&name), action, file.slos));
     }
     if report.diagnostics.has_errors() {
         report.files.clear();

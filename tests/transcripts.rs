@@ -74,6 +74,7 @@ fn help_of_every_command() {
         "apply",
         "status",
         "import",
+        "export",
         "schema",
         "init",
         "completions",
@@ -94,6 +95,13 @@ fn build_check_and_init_succeed() {
     text.push_str(&transcript(root, &["build"]));
     text.push_str(&transcript(root, &["check"]));
     text.push_str(&transcript(root, &["check", "--format", "json"]));
+    // OpenSLO out and back in: the second export changes nothing.
+    text.push_str(&transcript(root, &["export", "openslo"]));
+    text.push_str(&transcript(root, &["export", "openslo"]));
+    text.push_str(&transcript(
+        root,
+        &["import", "openslo", "openslo", "--out", "imported"],
+    ));
     let fresh = tempfile::tempdir().unwrap();
     text.push_str(&transcript(fresh.path(), &["init", "."]));
     text.push_str(&transcript(fresh.path(), &["init", "."]));
@@ -131,6 +139,24 @@ fn every_kind_of_failure_exits_non_zero_with_its_message() {
     std::fs::write(&rules, edited).unwrap();
     text.push_str(&transcript(root, &["check"]));
     text.push_str(&transcript(root, &["check", "--format", "github"]));
+    // A file lookout did not write is in the export's way.
+    write(root, "openslo/web.yaml", "# mine\n");
+    text.push_str(&transcript(root, &["export", "openslo"]));
+    // Not OpenSLO, and OpenSLO lookout cannot express.
+    write(
+        root,
+        "foreign/sloth.yaml",
+        "version: prometheus/v1\nservice: web\nslos: []\n",
+    );
+    write(
+        root,
+        "foreign/datadog.yaml",
+        "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: web}\nspec:\n  service: web\n  budgetingMethod: Occurrences\n  indicator:\n    metadata: {name: web}\n    spec:\n      ratioMetric:\n        counter: true\n        good: {metricSource: {type: Datadog, spec: {query: 'sum:ok{*}'}}}\n        total: {metricSource: {type: Datadog, spec: {query: 'sum:all{*}'}}}\n  timeWindow: [{duration: 1M, isRolling: false, calendar: {startTime: '2022-01-01 00:00:00', timeZone: UTC}}]\n  objectives: [{target: 0.999}]\n",
+    );
+    text.push_str(&transcript(
+        root,
+        &["import", "openslo", "foreign", "--out", "imported"],
+    ));
     // Invalid specs: every problem of every file, located, and nothing
     // written. (An unknown key stops the parse of its file, as serde's
     // deny_unknown_fields does, so its other mistakes show after the fix.)

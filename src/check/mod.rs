@@ -35,6 +35,12 @@ pub struct Compiled {
 
 /// Reads the config and every spec, validates them and lowers them to a model.
 pub fn compile(inputs: &Inputs) -> Compiled {
+    compile_keeping_specs(inputs).0
+}
+
+/// [`compile`], also returning the parsed specs, for `export`, which
+/// writes what the user wrote rather than what it lowered to.
+pub fn compile_keeping_specs(inputs: &Inputs) -> (Compiled, Vec<spec::SpecFile>) {
     let mut diagnostics = Diagnostics::default();
     // As cargo finds Cargo.toml: upward from the specs, then here.
     let discovered = match &inputs.config {
@@ -47,11 +53,12 @@ pub fn compile(inputs: &Inputs) -> Compiled {
     );
     let Some(config) = config else {
         diagnostics.sort();
-        return Compiled {
+        let compiled = Compiled {
             model: None,
             config: LoadedConfig::default(),
             diagnostics,
         };
+        return (compiled, Vec::new());
     };
     let slos_dir = slos_dir(inputs, &config);
     let files = spec::load_dir(&slos_dir, &mut diagnostics);
@@ -62,11 +69,12 @@ pub fn compile(inputs: &Inputs) -> Compiled {
     } else {
         Some(model)
     };
-    Compiled {
+    let compiled = Compiled {
         model,
         config,
         diagnostics,
-    }
+    };
+    (compiled, files)
 }
 
 /// Compiles a config and specs held in memory; used by tests and benchmarks.

@@ -58,6 +58,36 @@ pub fn parse(query: &str) -> Result<Expr, Rejection> {
     }
 }
 
+/// A query that reads a counter's value (`sum(x{…})`, `sum by (l) (x)`,
+/// or the bare selector `x{…}`) as the rate of that counter over `range`
+/// (`sum by (l) (rate(x{…}[range]))`): the only shapes whose rate is
+/// unambiguous. Anything else is `None`, for the caller to ask for a rate.
+pub fn counter_as_rate(query: &str, range: &str) -> Option<String> {
+    use promql_parser::parser::ast::LabelModifier;
+    let rate = |selector: &Expr| format!("rate({selector}[{range}])");
+    match parse(query).ok()? {
+        selector @ Expr::VectorSelector(_) => Some(format!("sum({})", rate(&selector))),
+        Expr::Aggregate(aggregate)
+            if aggregate.op.to_string() == "sum"
+                && aggregate.param.is_none()
+                && matches!(*aggregate.expr, Expr::VectorSelector(_)) =>
+        {
+            let grouping = match &aggregate.modifier {
+                None => String::new(),
+                Some(LabelModifier::Include(labels)) if labels.labels.is_empty() => String::new(),
+                Some(LabelModifier::Include(labels)) => {
+                    format!(" by ({}) ", labels.labels.join(", "))
+                }
+                Some(LabelModifier::Exclude(labels)) => {
+                    format!(" without ({}) ", labels.labels.join(", "))
+                }
+            };
+            Some(format!("sum{grouping}({})", rate(&aggregate.expr)))
+        }
+        _ => None,
+    }
+}
+
 /// Where a query stops being PromQL, as the byte offset of the offending
 /// character: promql-parser's errors carry no position, so this finds the
 /// shortest prefix whose error is not merely that the input ended early.
@@ -223,6 +253,23 @@ fn tidy(message: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counters_become_rates_only_where_unambiguous() {
+        use super::counter_as_rate as rate;
+        assert_eq!(
+            rate(r#"sum(http_requests{code=~"2.."})"#, "5m").as_deref(),
+            Some(r#"sum(rate(http_requests{code=~"2.."}[5m]))"#)
+        );
+        assert_eq!(
+            rate("sum by (job, le) (x)", "5m").as_deref(),
+            Some("sum by (job, le) (rate(x[5m]))")
+        );
+        assert_eq!(rate("x", "1m").as_deref(), Some("sum(rate(x[1m]))"));
+        assert_eq!(rate("max(x)", "5m"), None);
+        assert_eq!(rate("sum(x) / 2", "5m"), None);
+        assert_eq!(rate("sum(rate(x[5m]))", "5m"), None);
+    }
+
     #[test]
     fn error_offsets_point_at_the_offending_character() {
         fn at(q: &str) -> Option<&str> {

@@ -27,6 +27,8 @@ pub(super) struct ImportArgs {
 enum ImportFormat {
     /// Sloth's `prometheus/v1` specs and `PrometheusServiceLevel` objects.
     Sloth,
+    /// OpenSLO `openslo/v1` and `openslo/v1alpha` objects.
+    Openslo,
 }
 
 fn period(text: &str) -> Result<crate::model::Duration, String> {
@@ -36,13 +38,16 @@ fn period(text: &str) -> Result<crate::model::Duration, String> {
 }
 
 pub(super) fn run(args: &ImportArgs) -> std::io::Result<bool> {
-    let ImportFormat::Sloth = args.format;
-    let report = ops::import_sloth(&ops::ImportRequest {
+    let format = match args.format {
+        ImportFormat::Sloth => ops::ImportFormat::Sloth(crate::import::SlothOptions {
+            period: args.sloth_period,
+        }),
+        ImportFormat::Openslo => ops::ImportFormat::Openslo,
+    };
+    let report = ops::import(&ops::ImportRequest {
         paths: args.paths.clone(),
         out: args.out.clone(),
-        options: crate::import::SlothOptions {
-            period: args.sloth_period,
-        },
+        format,
     })?;
     print_diagnostics(&report.diagnostics);
     if report.diagnostics.has_errors() {

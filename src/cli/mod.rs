@@ -7,6 +7,7 @@
 
 mod build;
 mod check;
+mod export;
 mod import;
 mod push;
 mod schema;
@@ -43,8 +44,10 @@ enum Command {
     Apply(push::PushArgs),
     /// Show each SLO's SLI, budget left and burn rates, from Prometheus.
     Status(push::StatusArgs),
-    /// Convert Sloth specs into lookout specs, one file per service.
+    /// Convert Sloth or OpenSLO specs into lookout specs, one file per service.
     Import(import::ImportArgs),
+    /// Write the project's SLOs as OpenSLO v1, one file per service.
+    Export(export::ExportArgs),
     /// Print the JSON Schema of the spec (or of lookout.yaml), for editors.
     Schema(schema::SchemaArgs),
     /// Start a project: lookout.yaml, slos/example.yaml and CI workflows
@@ -136,6 +139,9 @@ pub fn main() -> ExitCode {
             .map(|ok| if ok { 0 } else { 1 })
             .map_err(|e| e.to_string()),
         Command::Check(args) => check::run(&args)
+            .map(|ok| if ok { 0 } else { 1 })
+            .map_err(|e| e.to_string()),
+        Command::Export(args) => export::run(&args)
             .map(|ok| if ok { 0 } else { 1 })
             .map_err(|e| e.to_string()),
         Command::Import(args) => import::run(&args)

@@ -270,6 +270,12 @@ impl QueryTemplate {
         self.text.contains(Self::WINDOW_SLOT)
     }
 
+    /// The query with `{{window}}` spelt `slot`, as another tool writes it
+    /// (Sloth's and OpenSLO's `{{.window}}`).
+    pub fn with_slot(&self, slot: &str) -> String {
+        self.text.replace(Self::WINDOW_SLOT, slot)
+    }
+
     /// The query over `window`.
     pub fn at(&self, window: Duration) -> String {
         self.text.replace(Self::WINDOW_SLOT, &window.to_string())

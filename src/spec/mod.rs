@@ -6,6 +6,7 @@
 //! milliseconds with a located error instead of exhausting memory.
 
 pub mod config;
+pub mod openslo;
 pub mod sloth;
 pub mod v1;
 

@@ -191,13 +191,13 @@ pub fn parse(path: &Path, text: String, diags: &mut Diagnostics) -> SlothFile {
                     services.push(object.spec);
                 }
             }
-            (Some(version), _, _) if version.starts_with("openslo/") => diags.push(
+            (Some(version), _, _) | (None, Some(version), _) if version.starts_with("openslo/") => diags.push(
                 Diagnostic::error(
                     "import::not-sloth",
                     format!("this is an OpenSLO document (`{version}`), not a Sloth spec"),
                 )
                 .at_opt(at)
-                .help("lookout does not import OpenSLO yet; write it as a lookout spec (`lookout schema`)"),
+                .help("import it with `lookout import openslo`"),
             ),
             (version, api_version, kind) => diags.push(
                 Diagnostic::error(
