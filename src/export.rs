@@ -50,11 +50,23 @@ pub fn openslo(specs: &[SpecFile], model: &Model, diags: &mut Diagnostics) -> Ve
             let Some(lowered) = model.services.iter().find(|s| s.name == name) else {
                 continue;
             };
-            if service.signals.is_some() || service.logs.is_some() {
+            let dropped: Vec<&str> = [
+                ("signals", service.signals.is_some()),
+                ("logs", service.logs.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(key, set)| set.then_some(key))
+            .collect();
+            if !dropped.is_empty() {
                 diags.push(
                     Diagnostic::warning(
                         "export::not-expressible",
-                        format!("service `{name}`: its `signals` and `logs` have no OpenSLO form and are not exported"),
+                        format!(
+                            "service `{name}`: `{}` {} no OpenSLO form and {} not exported",
+                            dropped.join("` and `"),
+                            if dropped.len() == 1 { "has" } else { "have" },
+                            if dropped.len() == 1 { "is" } else { "are" },
+                        ),
                     )
                     .in_path(&path),
                 );

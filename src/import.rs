@@ -414,7 +414,7 @@ impl Converter<'_> {
                             ),
                         )
                         .at_opt(span)
-                        .help("Sloth's queries may use `{{.window}}` only; write the rest out"),
+                        .help("queries may use `{{.window}}` only; write the rest out"),
                     );
                     return None;
                 }

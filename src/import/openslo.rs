@@ -360,6 +360,26 @@ fn labels(cx: &mut Converter, metadata: &os::Metadata) -> BTreeMap<String, Strin
     };
     let mut out = BTreeMap::new();
     for (key, value) in &labels.value {
+        // OpenSLO allows `team.example.com/owner`; Prometheus does not.
+        let valid = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !key.starts_with("__");
+        if !valid {
+            let at = cx.span(value);
+            cx.notes.push(format!(
+                "{}: the label `{key}` is not carried (not a Prometheus label name)",
+                metadata.name.value
+            ));
+            cx.diags.push(
+                Diagnostic::warning(
+                    "import::label-name",
+                    format!("label `{key}` is not a Prometheus label name: not imported"),
+                )
+                .at_opt(at)
+                .help("Prometheus label names are letters, digits and `_`; rename it in the source and import again"),
+            );
+            continue;
+        }
         let value = match &value.value {
             os::Label::One(one) => one.clone(),
             os::Label::Many(many) if many.len() == 1 => many[0].clone(),
