@@ -25,7 +25,7 @@ use crate::emit::yaml::{self, Node};
 use crate::import::openslo::{
     ANNOTATION_ALERTING, ANNOTATION_LATENCY, ANNOTATION_RUNBOOK, ANNOTATION_SLO, ANNOTATION_TEAM,
 };
-use crate::model::{fmt_num, Model, Sli};
+use crate::model::{shift_decimal, Model, Sli};
 use crate::spec::v1::{AlertingSpec, ServiceSpec, SloSpec, TierSpec};
 use crate::spec::SpecFile;
 
@@ -282,27 +282,10 @@ fn tier_json(tier: &TierSpec) -> Value {
     Value::Object(out)
 }
 
-/// `99.9` as the JSON number `0.999`, exactly: by moving the decimal point
-/// of its shortest spelling, where `99.9 / 100.0` is 0.9990000000000001.
+/// `99.9` as the JSON number `0.999`, where `99.9 / 100.0` is
+/// 0.9990000000000001.
 fn ratio_of(percent: f64) -> serde_json::Number {
-    let text = fmt_num(percent);
-    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
-    let int = format!("{int:0>3}");
-    let (whole, moved) = int.split_at(int.len() - 2);
-    let whole = whole.trim_start_matches('0');
-    let digits = format!("{moved}{frac}");
-    let digits = digits.trim_end_matches('0');
-    let shifted = format!(
-        "{}{}{}",
-        if whole.is_empty() { "0" } else { whole },
-        if digits.is_empty() { "" } else { "." },
-        digits
-    );
-    shifted
-        .parse::<f64>()
-        .ok()
-        .and_then(serde_json::Number::from_f64)
-        .unwrap_or_else(|| serde_json::Number::from_f64(percent / 100.0).expect("finite"))
+    serde_json::Number::from_f64(shift_decimal(percent, -2)).expect("objectives are finite")
 }
 
 #[cfg(test)]

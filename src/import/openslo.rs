@@ -28,8 +28,8 @@ use serde_saphyr::Spanned;
 
 use super::{span, Converter, ImportedFile};
 use crate::diag::{Diagnostic, Diagnostics, FileId};
-use crate::emit::yaml::{self, Node};
-use crate::model::{fmt_num, Duration};
+use crate::emit::yaml::Node;
+use crate::model::{fmt_num, shift_decimal, Duration};
 use crate::spec::openslo::{self as os, Object};
 
 /// Annotations `lookout export openslo` writes; the import reads them back.
@@ -217,11 +217,6 @@ pub fn openslo(files: &[os::OpensloFile], diags: &mut Diagnostics) -> Vec<Import
             if let Some(description) = &acc.description {
                 header.push(format!("Service: {}", one_line(description)));
             }
-            if !acc.notes.is_empty() {
-                header.push("For these SLOs:".to_string());
-                header.extend(acc.notes.iter().map(|n| format!("- {n}")));
-            }
-            let header: Vec<&str> = header.iter().map(String::as_str).collect();
             let slos = acc.slos.len();
             let root = Node::map()
                 .str("service", service.as_str())
@@ -230,12 +225,7 @@ pub fn openslo(files: &[os::OpensloFile], diags: &mut Diagnostics) -> Vec<Import
                 .opt_str("runbook", acc.runbook.as_deref())
                 .entry("slos", Node::Seq(acc.slos))
                 .build();
-            ImportedFile {
-                text: yaml::document(&header, &root),
-                service,
-                slos,
-                severities: acc.severities,
-            }
+            ImportedFile::new(service, header, &acc.notes, root, slos, acc.severities)
         })
         .collect()
 }
@@ -701,7 +691,7 @@ impl<'a> Openslo<'a, '_> {
     fn objective(&mut self, objective: &Spanned<os::Objective>, slo: &str) -> Option<f64> {
         let o = &objective.value;
         let (percent, at) = match (&o.target, &o.target_percent) {
-            (Some(target), None) => (percent_of(target.value), target),
+            (Some(target), None) => (shift_decimal(target.value, 2), target),
             (None, Some(percent)) => (percent.value, percent),
             (Some(target), Some(_)) => {
                 self.error(
@@ -1124,13 +1114,13 @@ impl<'a> Openslo<'a, '_> {
                 let at = |q: &str| q.replace("{{window}}", &slice);
                 self.base.notes.push(format!(
                     "{slo}: a {slice} slice is bad when its error ratio exceeds {}; the SLI is the share of bad slices (a slice without events is good)",
-                    fmt_num(complement(target))
+                    fmt_num(1.0 - target)
                 ));
                 Some(raw(format!(
                     "avg_over_time(((({}) / ({})) > bool {})[{{{{window}}}}:{slice}])",
                     at(&errors),
                     at(&total),
-                    fmt_num(complement(target))
+                    fmt_num(1.0 - target)
                 )))
             }
             (Budgeting::Timeslices, Indicator::Threshold(query)) => {
@@ -1369,48 +1359,9 @@ fn shorthand_days(text: &str) -> Option<u64> {
     }
 }
 
-/// `0.999` as `99.9`, exactly: by moving the decimal point of the number's
-/// shortest spelling, where `0.999 * 100.0` would give 99.89999….
-fn percent_of(ratio: f64) -> f64 {
-    shift_decimal(ratio, 2)
-}
-
-/// `1 - 0.95` as `0.05`, exactly.
-fn complement(ratio: f64) -> f64 {
-    let scale = 10f64.powi(decimals(ratio) as i32);
-    ((1.0 * scale).round() - (ratio * scale).round()) / scale
-}
-
-fn decimals(x: f64) -> usize {
-    let text = format!("{x}");
-    text.split_once('.').map_or(0, |(_, f)| f.len())
-}
-
-fn shift_decimal(x: f64, places: usize) -> f64 {
-    let text = format!("{x}");
-    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
-    let mut frac = frac.to_string();
-    while frac.len() < places {
-        frac.push('0');
-    }
-    let shifted = format!("{int}{}.{}", &frac[..places], &frac[places..]);
-    shifted.parse().unwrap_or(x * 100.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ratios_become_percentages_exactly() {
-        // Written by hand: the decimal point moves two places.
-        assert_eq!(percent_of(0.999), 99.9);
-        assert_eq!(percent_of(0.99), 99.0);
-        assert_eq!(percent_of(0.9995), 99.95);
-        assert_eq!(percent_of(0.5), 50.0);
-        assert_eq!(complement(0.95), 0.05);
-        assert_eq!(complement(0.999), 0.001);
-    }
 
     #[test]
     fn windows_are_days_or_weeks() {

@@ -138,6 +138,14 @@ pub fn fmt_num(x: f64) -> String {
     }
 }
 
+/// `x` times 10^`places`, as the decimal it was written as: `0.999` moved
+/// two places is `99.9`, where `0.999 * 100.0` is 99.89999…, and `99.9`
+/// moved back is `0.999`, not 0.9990000000000001. Exact for any number
+/// written with at most 12 significant digits, as specs' numbers are.
+pub fn shift_decimal(x: f64, places: i32) -> f64 {
+    round_sig(x * 10f64.powi(places), 12)
+}
+
 /// Four significant digits, for prose: `0.9333` rather than `0.933333333333`.
 pub fn fmt_short(x: f64) -> String {
     fmt_num(round_sig(x, 4))
@@ -173,6 +181,19 @@ mod tests {
             factors(Duration::days(7)),
             ["3.36", "1.4", "0.7", "0.233333333333"]
         );
+    }
+
+    #[test]
+    fn shift_decimal_moves_the_point_exactly() {
+        // Written by hand: the decimal point moves, the digits stay.
+        assert_eq!(shift_decimal(0.999, 2), 99.9);
+        assert_eq!(shift_decimal(0.99, 2), 99.0);
+        assert_eq!(shift_decimal(0.9995, 2), 99.95);
+        assert_eq!(shift_decimal(0.5, 2), 50.0);
+        assert_eq!(shift_decimal(99.9, -2).to_string(), "0.999");
+        assert_eq!(shift_decimal(99.95, -2).to_string(), "0.9995");
+        assert_eq!(shift_decimal(5.0, -2).to_string(), "0.05");
+        assert_eq!(shift_decimal(99.999, -2).to_string(), "0.99999");
     }
 
     #[test]

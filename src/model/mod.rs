@@ -16,7 +16,8 @@ use std::path::PathBuf;
 use crate::diag::Span;
 
 pub use burn_rate::{
-    error_budget, fmt_num, fmt_short, round_sig, AlertWindow, Severity, WindowPair, DEFAULT_PAIRS,
+    error_budget, fmt_num, fmt_short, round_sig, shift_decimal, AlertWindow, Severity, WindowPair,
+    DEFAULT_PAIRS,
 };
 pub use duration::{humanize, Duration};
 pub use logs::{DurationUnit, LogFields, LogFormat, LogInput, LogSource, Route};
