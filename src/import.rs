@@ -55,6 +55,31 @@ pub struct ImportedFile {
     pub severities: std::collections::BTreeSet<String>,
 }
 
+impl ImportedFile {
+    /// The spec `root`, under a header of what the import changed for every
+    /// SLO (`preamble`) and for some (`notes`).
+    fn new(
+        service: String,
+        mut preamble: Vec<String>,
+        notes: &[String],
+        root: Node,
+        slos: usize,
+        severities: std::collections::BTreeSet<String>,
+    ) -> Self {
+        if !notes.is_empty() {
+            preamble.push("For these SLOs:".to_string());
+            preamble.extend(notes.iter().map(|n| format!("- {n}")));
+        }
+        let header: Vec<&str> = preamble.iter().map(String::as_str).collect();
+        ImportedFile {
+            text: yaml::document(&header, &root),
+            service,
+            slos,
+            severities,
+        }
+    }
+}
+
 /// Annotations whose meaning lookout keeps: the runbook link.
 const RUNBOOK_ANNOTATIONS: &[&str] = &["runbook", "runbook_url"];
 
@@ -164,7 +189,7 @@ pub fn sloth(
         .into_iter()
         .map(|(service, acc)| {
             let slos = acc.slos.len();
-            let mut header = vec![
+            let header = vec![
                 format!(
                     "Imported by `lookout import sloth` from {}.",
                     acc.sources.join(", ")
@@ -180,22 +205,12 @@ pub fn sloth(
                     .to_string(),
                 "- alerts carry lookout's summary, description and runbook link.".to_string(),
             ];
-            if !acc.notes.is_empty() {
-                header.push("For these SLOs:".to_string());
-                header.extend(acc.notes.iter().map(|n| format!("- {n}")));
-            }
-            let header: Vec<&str> = header.iter().map(String::as_str).collect();
             let root = Node::map()
                 .str("service", service.as_str())
                 .non_empty("labels", Node::labels(&acc.labels))
                 .entry("slos", Node::Seq(acc.slos))
                 .build();
-            ImportedFile {
-                text: yaml::document(&header, &root),
-                service,
-                slos,
-                severities: acc.severities,
-            }
+            ImportedFile::new(service, header, &acc.notes, root, slos, acc.severities)
         })
         .collect()
 }
