@@ -63,20 +63,49 @@ fn error_share(m: u32, slow: f64) -> f64 {
 
 /// A counter that grows by `per_minute(m)` each minute, as promtool values.
 fn counter(per_minute: impl Fn(u32) -> f64) -> String {
+    counter_over(RUN, per_minute)
+}
+
+/// A counter that grows by `per_step(s)` at each of `steps` steps.
+fn counter_over(steps: u32, per_step: impl Fn(u32) -> f64) -> String {
     let mut total = 0.0;
-    let mut values = Vec::with_capacity(RUN as usize + 1);
-    for m in 0..=RUN {
+    let mut values = Vec::with_capacity(steps as usize + 1);
+    for step in 0..=steps {
         values.push(format!("{total}"));
-        total += per_minute(m);
+        total += per_step(step);
     }
     values.join(" ")
 }
 
 fn gauge(value: impl Fn(u32) -> f64) -> String {
-    (0..=RUN)
-        .map(|m| format!("{}", value(m)))
+    gauge_over(RUN, value)
+}
+
+fn gauge_over(steps: u32, value: impl Fn(u32) -> f64) -> String {
+    (0..=steps)
+        .map(|step| format!("{}", value(step)))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Writes `test` as `name` in `root` and runs `promtool test rules` there:
+/// its report when a test fails.
+fn promtool_test(promtool: &Path, root: &Path, name: &str, test: &Value) -> Result<(), String> {
+    std::fs::write(root.join(name), test.to_string()).unwrap();
+    let output = Command::new(promtool)
+        .args(["test", "rules", name])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    if output.status.success() {
+        return Ok(());
+    }
+    let report = String::from_utf8_lossy(&output.stdout);
+    Err(format!(
+        "{}{}",
+        report.chars().take(6000).collect::<String>(),
+        String::from_utf8_lossy(&output.stderr)
+    ))
 }
 
 const REQUESTS: f64 = 600.0;
@@ -497,7 +526,7 @@ fn conform(case: &Case, promtool: &Path) {
             "promql_expr_test": checks,
         }],
     });
-    std::fs::write(root.join("conformance.test.json"), test.to_string()).unwrap();
+    let result = promtool_test(promtool, root, "conformance.test.json", &test);
     if let Some(keep) = std::env::var_os("LOOKOUT_KEEP_CONFORMANCE") {
         let _ = Command::new("cp")
             .arg("-r")
@@ -505,19 +534,12 @@ fn conform(case: &Case, promtool: &Path) {
             .arg(Path::new(&keep).join(case.example))
             .status();
     }
-    let output = Command::new(promtool)
-        .args(["test", "rules", "conformance.test.json"])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{}: lookout's alerts do not follow Sloth's:\n{}{}",
-        case.example,
-        report.chars().take(6000).collect::<String>(),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    if let Err(report) = result {
+        panic!(
+            "{}: lookout's alerts do not follow Sloth's:\n{report}",
+            case.example
+        );
+    }
 }
 
 /// The one place lookout and Sloth disagree in value, on purpose: the
@@ -554,18 +576,9 @@ fn long_windows_differ_where_traffic_is_spiky() {
             ],
         }],
     });
-    std::fs::write(root.join("spiky.test.json"), test.to_string()).unwrap();
-    let output = Command::new(&promtool)
-        .args(["test", "rules", "spiky.test.json"])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    if let Err(report) = promtool_test(&promtool, root, "spiky.test.json", &test) {
+        panic!("{report}");
+    }
 }
 
 /// OpenSLO's budgeting methods, as `lookout import openslo` maps them
@@ -601,21 +614,10 @@ fn openslo_budgeting_methods_count_what_openslo_says() {
     // 15s samples for 2h10m; minute m is bad when m % 10 is 1, 2 or 3.
     let steps = 130 * 4;
     let bad = |step: u32| (1..=3).contains(&((step / 4) % 10));
-    let series = |per_step: &dyn Fn(u32) -> f64| {
-        let mut total = 0.0;
-        let mut values = Vec::new();
-        for step in 0..=steps {
-            values.push(format!("{total}"));
-            total += per_step(step);
-        }
-        values.join(" ")
-    };
     let per_step = 600.0;
-    let ok = series(&|s| per_step * if bad(s) { 0.90 } else { 0.99 });
-    let failed = series(&|s| per_step * if bad(s) { 0.10 } else { 0.01 });
-    let lag: Vec<String> = (0..=steps)
-        .map(|s| if bad(s) { "6000".into() } else { "10".into() })
-        .collect();
+    let ok = counter_over(steps, |s| per_step * if bad(s) { 0.90 } else { 0.99 });
+    let failed = counter_over(steps, |s| per_step * if bad(s) { 0.10 } else { 0.01 });
+    let lag = gauge_over(steps, |s| if bad(s) { 6000.0 } else { 10.0 });
     let sli = |slo: &str, low: f64, high: f64| {
         let expr = format!(r#"slo:sli_error:ratio_rate1h{{service="checkout",slo="{slo}"}}"#);
         json!({
@@ -632,7 +634,7 @@ fn openslo_budgeting_methods_count_what_openslo_says() {
             "input_series": [
                 {"series": r#"http_requests_total{job="checkout",code="200"}"#, "values": ok},
                 {"series": r#"http_requests_total{job="checkout",code="500"}"#, "values": failed},
-                {"series": r#"kafka_consumergroup_lag{consumergroup="checkout"}"#, "values": lag.join(" ")},
+                {"series": r#"kafka_consumergroup_lag{consumergroup="checkout"}"#, "values": lag},
             ],
             "promql_expr_test": [
                 sli("availability", 0.036, 0.038),
@@ -644,16 +646,7 @@ fn openslo_budgeting_methods_count_what_openslo_says() {
             ],
         }],
     });
-    std::fs::write(root.join("budgeting.test.json"), test.to_string()).unwrap();
-    let output = Command::new(&promtool)
-        .args(["test", "rules", "budgeting.test.json"])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    if let Err(report) = promtool_test(&promtool, root, "budgeting.test.json", &test) {
+        panic!("{report}");
+    }
 }

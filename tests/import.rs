@@ -12,11 +12,17 @@ use lookout::ops::{import as run_import, ImportFormat, ImportRequest};
 const EXAMPLES: &str = "../shared/conformance/sloth/examples";
 
 fn import(paths: &[PathBuf], options: SlothOptions) -> (String, tempfile::TempDir, bool) {
+    import_as(paths, ImportFormat::Sloth(options))
+}
+
+/// The diagnostics, then each file written, as one text; and whether the
+/// import succeeded.
+fn import_as(paths: &[PathBuf], format: ImportFormat) -> (String, tempfile::TempDir, bool) {
     let out = tempfile::tempdir().unwrap();
     let report = run_import(&ImportRequest {
         paths: paths.to_vec(),
         out: out.path().to_path_buf(),
-        format: ImportFormat::Sloth(options),
+        format,
     })
     .unwrap();
     let mut text = report.diagnostics.render(false);
@@ -189,21 +195,7 @@ slos:
 const OPENSLO: &str = "../shared/conformance/openslo";
 
 fn import_openslo(paths: &[PathBuf]) -> (String, tempfile::TempDir, bool) {
-    let out = tempfile::tempdir().unwrap();
-    let report = run_import(&ImportRequest {
-        paths: paths.to_vec(),
-        out: out.path().to_path_buf(),
-        format: ImportFormat::Openslo,
-    })
-    .unwrap();
-    let mut text = report.diagnostics.render(false);
-    for (path, action, slos) in &report.files {
-        let name = path.file_name().unwrap().to_string_lossy();
-        text.push_str(&format!("--- {name} ({action:?}, {slos} SLOs)\n"));
-        text.push_str(&std::fs::read_to_string(path).unwrap());
-    }
-    let ok = !report.diagnostics.has_errors();
-    (text, out, ok)
+    import_as(paths, ImportFormat::Openslo)
 }
 
 /// Every `*.yaml`, `*.yml` and `*.json` under `dir`, sorted.
