@@ -114,7 +114,8 @@ fn the_type_check_catches_a_wrong_field() {
         path: pipeline.path.clone(),
         contents: pipeline
             .contents
-            .replacen("\"ignore_missing\"", "\"ignore_mising\"", 1),
+            .replacen("\"ignore_missing\"", "\"ignore_mising\"", 1)
+            .into(),
         kind: pipeline.kind.clone(),
     };
     assert_ne!(broken.contents, pipeline.contents);

@@ -190,7 +190,11 @@ fn grafana_renders_one_overview_row_per_slo_with_the_right_values() {
         let path = artifact.path.to_string_lossy();
         if path.starts_with("rules/") && !path.contains("/tests/") && path.ends_with(".yaml") {
             let name = artifact.path.file_name().unwrap();
-            std::fs::write(root.join("rules.d").join(name), &artifact.contents).unwrap();
+            std::fs::write(
+                root.join("rules.d").join(name),
+                artifact.contents.as_bytes(),
+            )
+            .unwrap();
         }
         if path.starts_with("dashboards/grafana/") && path.ends_with(".json") {
             dashboards.push(serde_json::from_str::<Value>(&artifact.contents).unwrap());

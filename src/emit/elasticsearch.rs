@@ -100,7 +100,7 @@ pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
         let mut put = |kind: &str, id: &str, body: Value| {
             artifacts.push(Artifact {
                 path: dir.join(kind).join(format!("{id}.json")),
-                contents: pretty(&body),
+                contents: pretty(&body).into(),
                 kind: Kind::Elasticsearch {
                     api_path: format!("{kind}/{id}"),
                 },

@@ -137,7 +137,7 @@ pub fn artifacts(dashboards: Vec<Dashboard>, options: &EmitOptions) -> Vec<Artif
         .into_iter()
         .map(|d| Artifact {
             path: dir.join(&d.file),
-            contents: d.pretty,
+            contents: d.pretty.into(),
             kind: Kind::GrafanaDashboard { uid: d.uid },
         })
         .collect()

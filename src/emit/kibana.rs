@@ -53,7 +53,7 @@ pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
                 path: options
                     .kibana_dir()
                     .join(format!("{}.ndjson", service.name)),
-                contents: ndjson(&saved_objects(service, &logs)),
+                contents: ndjson(&saved_objects(service, &logs)).into(),
                 kind: Kind::KibanaObjects {
                     service: service.name.clone(),
                 },

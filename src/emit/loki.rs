@@ -31,7 +31,7 @@ pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
                     service: service.name.clone(),
                     groups: Node::group_names(&groups),
                 },
-                contents: yaml::rule_file(&service.source, groups),
+                contents: yaml::rule_file(&service.source, groups).into(),
             }
         })
         .collect()

@@ -60,7 +60,7 @@ pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
         let names = Node::group_names(&groups);
         artifacts.push(Artifact {
             path: options.rules_dir.join(format!("{}.yaml", service.name)),
-            contents: yaml::rule_file(&service.source, groups),
+            contents: yaml::rule_file(&service.source, groups).into(),
             kind: Kind::PrometheusRules {
                 service: service.name.clone(),
                 groups: names,

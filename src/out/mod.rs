@@ -27,6 +27,7 @@ pub mod cache;
 use std::collections::HashSet;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::emit::{Artifact, GENERATED_MARKER};
 use crate::parallel::map_chunks;
@@ -45,8 +46,8 @@ pub struct Change {
     pub path: PathBuf,
     /// What is on disk now, for diffs.
     pub current: Option<String>,
-    /// What lookout would write.
-    pub wanted: Option<String>,
+    /// What lookout would write; shared with the artifact, not copied.
+    pub wanted: Option<Arc<String>>,
 }
 
 /// Compares the artifacts with what is under `root`: one read per
@@ -127,13 +128,25 @@ pub fn owns_file(path: &Path) -> io::Result<bool> {
 
 /// How one artifact differs from the file at its path, if it does.
 fn compare(root: &Path, artifact: &Artifact) -> io::Result<Option<Change>> {
-    compare_file(root, &artifact.path, &artifact.contents)
+    compare_shared(root, &artifact.path, &artifact.contents, || {
+        Arc::clone(&artifact.contents)
+    })
 }
 
 /// How the file at `relative` under `root` differs from `wanted`, if it
 /// does: the ownership rule for every directory lookout writes, the output
 /// root and a Prometheus rules directory alike.
 pub fn compare_file(root: &Path, relative: &Path, wanted: &str) -> io::Result<Option<Change>> {
+    compare_shared(root, relative, wanted, || Arc::new(wanted.to_string()))
+}
+
+/// [`compare_file`], with `share` giving the `wanted` a change keeps.
+fn compare_shared(
+    root: &Path,
+    relative: &Path,
+    wanted: &str,
+    share: impl FnOnce() -> Arc<String>,
+) -> io::Result<Option<Change>> {
     let current = match std::fs::read(root.join(relative)) {
         Ok(bytes) if bytes == wanted.as_bytes() => return Ok(None),
         Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
@@ -151,7 +164,7 @@ pub fn compare_file(root: &Path, relative: &Path, wanted: &str) -> io::Result<Op
         action,
         path: relative.to_path_buf(),
         current,
-        wanted: Some(wanted.to_string()),
+        wanted: Some(share()),
     }))
 }
 
@@ -160,7 +173,7 @@ pub fn compare_file(root: &Path, relative: &Path, wanted: &str) -> io::Result<Op
 pub fn apply(root: &Path, changes: &[Change]) -> io::Result<()> {
     let writes: Vec<(PathBuf, &str)> = changes
         .iter()
-        .filter_map(|c| Some((root.join(&c.path), c.wanted.as_deref()?)))
+        .filter_map(|c| Some((root.join(&c.path), c.wanted.as_deref()?.as_str())))
         .collect();
     let staged = map_chunks(&writes, MIN_PARALLEL_FILES, |chunk| {
         let mut staged = Vec::with_capacity(chunk.len());

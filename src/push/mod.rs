@@ -159,7 +159,7 @@ impl Desired {
         let mut desired = Desired::default();
         for artifact in artifacts {
             // Only what a target pushes is copied: most files are `File`s.
-            let text = || artifact.contents.clone();
+            let text = || artifact.contents.to_string();
             let rule_file = |groups: &Vec<String>| RuleFile {
                 text: text(),
                 groups: groups.clone(),
