@@ -35,7 +35,7 @@ fn desired() -> Desired {
         });
         desired
             .dashboards
-            .insert(format!("bench-{i:04}.json"), dashboard.to_string());
+            .insert(format!("bench-{i:04}.json"), dashboard.to_string().into());
     }
     desired
 }

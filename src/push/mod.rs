@@ -30,6 +30,7 @@ pub mod status;
 pub mod targets;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -56,7 +57,7 @@ pub struct Change {
 pub enum Payload {
     #[default]
     None,
-    Text(String),
+    Text(Arc<String>),
     Json(serde_json::Value),
 }
 
@@ -140,17 +141,17 @@ pub struct Desired {
     /// Loki ruler rule files by file name.
     pub loki_rule_files: BTreeMap<String, RuleFile>,
     /// Grafana dashboards (uid → JSON).
-    pub dashboards: BTreeMap<String, String>,
+    pub dashboards: BTreeMap<String, Arc<String>>,
     /// Kibana ndjson by service.
-    pub kibana: BTreeMap<String, String>,
+    pub kibana: BTreeMap<String, Arc<String>>,
     /// Elasticsearch bodies by API path, e.g. `_ilm/policy/x`.
-    pub elasticsearch: BTreeMap<String, String>,
+    pub elasticsearch: BTreeMap<String, Arc<String>>,
 }
 
 /// A rule file as written, with the groups its emitter put in it.
 #[derive(Debug, Clone, Default)]
 pub struct RuleFile {
-    pub text: String,
+    pub text: Arc<String>,
     pub groups: Vec<String>,
 }
 
@@ -158,8 +159,8 @@ impl Desired {
     pub fn from_artifacts(artifacts: &[Artifact]) -> Desired {
         let mut desired = Desired::default();
         for artifact in artifacts {
-            // Only what a target pushes is copied: most files are `File`s.
-            let text = || artifact.contents.to_string();
+            // Shared with the artifact, not copied.
+            let text = || Arc::clone(&artifact.contents);
             let rule_file = |groups: &Vec<String>| RuleFile {
                 text: text(),
                 groups: groups.clone(),
