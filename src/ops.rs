@@ -184,6 +184,7 @@ fn emit_options(config: &crate::spec::config::LoadedConfig) -> EmitOptions {
             tenant: loki.value.tenant.clone(),
             token_env: loki.value.token_env.as_ref().map(|e| e.value.clone()),
             tls: shipper_tls(loki.value.tls.as_ref()),
+            structured_metadata: loki.value.structured_metadata.unwrap_or(true),
         });
     options.elasticsearch =
         config

@@ -908,6 +908,11 @@ fn vector_options(kind: &str, component: &str) -> Option<&'static [&'static str]
             "out_of_order_action",
             "remove_label_fields",
             "path",
+            "structured_metadata",
+            "tls",
+            "tls.ca_file",
+            "tls.verify_certificate",
+            "tls.verify_hostname",
         ],
         ("sinks", "elasticsearch") => &[
             "type",
@@ -926,6 +931,10 @@ fn vector_options(kind: &str, component: &str) -> Option<&'static [&'static str]
             "auth",
             "pipeline",
             "compression",
+            "tls",
+            "tls.ca_file",
+            "tls.verify_certificate",
+            "tls.verify_hostname",
         ],
         _ => return None,
     })
@@ -934,11 +943,24 @@ fn vector_options(kind: &str, component: &str) -> Option<&'static [&'static str]
 #[test]
 fn vector_config_uses_only_real_components_and_options() {
     let artifacts = examples();
-    let vector = artifacts
-        .iter()
-        .find(|a| a.path.ends_with("vector/vector.yaml"))
-        .unwrap();
-    let config: Value = serde_saphyr::from_str(&vector.contents).expect("vector.yaml parses");
+    let config = checked_vector_config(text(&artifacts, "vector/vector.yaml").unwrap());
+    let es = config["sinks"]["elasticsearch__ingress_nginx"].clone();
+    assert_eq!(
+        es["bulk"]["action"],
+        json!("create"),
+        "data streams accept only create"
+    );
+    assert_eq!(es["bulk"]["index"], json!("lookout-logs-ingress-nginx"));
+    assert_eq!(
+        es["request"]["headers"]["Authorization"],
+        json!("ApiKey ${ES_API_KEY}")
+    );
+}
+
+/// A Vector config, checked: only types and options from Vector's
+/// reference, every input declared, Loki labels low-cardinality.
+fn checked_vector_config(text: &str) -> Value {
+    let config: Value = serde_saphyr::from_str(text).expect("vector.yaml parses");
     let mut ids = BTreeSet::new();
     for kind in ["sources", "transforms", "sinks"] {
         for (id, component) in config[kind].as_object().unwrap() {
@@ -954,7 +976,7 @@ fn vector_config_uses_only_real_components_and_options() {
                 // Nested options are checked one level down, except free-form maps.
                 if let (Some(inner), false) = (
                     value.as_object(),
-                    ["labels", "headers"].contains(&key.as_str()),
+                    ["labels", "headers", "structured_metadata"].contains(&key.as_str()),
                 ) {
                     for inner_key in inner.keys() {
                         let path = format!("{key}.{inner_key}");
@@ -976,17 +998,6 @@ fn vector_config_uses_only_real_components_and_options() {
             }
         }
     }
-    let es = config["sinks"]["elasticsearch__ingress_nginx"].clone();
-    assert_eq!(
-        es["bulk"]["action"],
-        json!("create"),
-        "data streams accept only create"
-    );
-    assert_eq!(es["bulk"]["index"], json!("lookout-logs-ingress-nginx"));
-    assert_eq!(
-        es["request"]["headers"]["Authorization"],
-        json!("ApiKey ${ES_API_KEY}")
-    );
     // Loki labels stay low-cardinality: exactly service, stream and namespace.
     for (id, sink) in config["sinks"].as_object().unwrap() {
         if sink["type"] == json!("loki") {
@@ -1003,6 +1014,7 @@ fn vector_config_uses_only_real_components_and_options() {
             assert_eq!(sink["encoding"]["codec"], json!("text"));
         }
     }
+    config
 }
 
 /// Components of the Alloy standard library lookout uses, with the
@@ -1049,6 +1061,25 @@ fn alloy_component(name: &str) -> Option<(&'static [&'static str], &'static str)
                 "source_labels",
                 "target_label",
                 "replacement",
+            ],
+            "receiver",
+        ),
+        // Stages and their arguments as in Alloy's loki.process reference;
+        // tests/support/alloy.rs runs them.
+        "loki.process" => (
+            &[
+                "forward_to",
+                "stage.json",
+                "expressions",
+                "stage.logfmt",
+                "mapping",
+                "stage.regex",
+                "expression",
+                "source",
+                "stage.replace",
+                "replace",
+                "stage.structured_metadata",
+                "values",
             ],
             "receiver",
         ),
@@ -1194,8 +1225,7 @@ fn each_destination_has_exactly_one_shipper_and_the_loki_rules_select_its_labels
     // Default: Alloy ships to Loki, Vector to Elasticsearch only.
     let artifacts = examples();
     let alloy = text(&artifacts, "shipping/alloy/config.alloy").unwrap();
-    let vector: Value =
-        serde_saphyr::from_str(text(&artifacts, "shipping/vector/vector.yaml").unwrap()).unwrap();
+    let vector = checked_vector_config(text(&artifacts, "shipping/vector/vector.yaml").unwrap());
     let sinks = vector["sinks"].as_object().unwrap();
     assert!(
         sinks.values().all(|s| s["type"] == "elasticsearch"),
@@ -1215,8 +1245,7 @@ fn each_destination_has_exactly_one_shipper_and_the_loki_rules_select_its_labels
     let artifacts = examples_with("shipping: {loki: vector}\n");
     assert!(text(&artifacts, "shipping/alloy/config.alloy").is_none());
     assert!(text(&artifacts, "kubernetes/shipping/alloy.yaml").is_none());
-    let vector: Value =
-        serde_saphyr::from_str(text(&artifacts, "shipping/vector/vector.yaml").unwrap()).unwrap();
+    let vector = checked_vector_config(text(&artifacts, "shipping/vector/vector.yaml").unwrap());
     for (service, stream) in loki_streams(&artifacts) {
         let sink = format!(
             "loki__{}__{}",
@@ -1316,8 +1345,7 @@ fn tls_settings_reach_both_shippers() {
         alloy.contains("    tls_config {\n      ca_file = \"/etc/lookout/tls/loki-ca.crt\"\n      insecure_skip_verify = true\n    }"),
         "{alloy}"
     );
-    let vector: Value =
-        serde_saphyr::from_str(text(&artifacts, "shipping/vector/vector.yaml").unwrap()).unwrap();
+    let vector = checked_vector_config(text(&artifacts, "shipping/vector/vector.yaml").unwrap());
     for (name, sink) in vector["sinks"].as_object().unwrap() {
         assert_eq!(
             sink["tls"]["ca_file"], "/etc/lookout/tls/es-ca.crt",
@@ -1407,4 +1435,77 @@ fn runbooks_link_the_services_logs_in_explore_and_discover() {
         r#"(index:'lookout-logs-payments-api',query:(language:kuery,query:'event.dataset:"payments-api.app"'))"#
     );
     assert!(links[1].starts_with("https://kibana.logging:5601/app/discover#/?"));
+}
+
+/// Both shippers attach the endpoint to Loki lines as the structured
+/// metadata `http_route`, and it is the `http.route` the ingest pipeline
+/// computes for the same line: one endpoint name in Loki and Kibana. The
+/// expected routes in tests/fixtures/routes/cases.json are written by hand
+/// from the specs beside them.
+#[test]
+fn loki_lines_carry_the_route_the_ingest_pipeline_computes() {
+    let dir = tempfile::tempdir().unwrap();
+    let slos = std::fs::canonicalize("tests/fixtures/routes/slos").unwrap();
+    let project = |config: &str| {
+        std::fs::write(
+            dir.path().join("lookout.yaml"),
+            format!("runbooks: {{base_url: https://runbooks.example.com}}\nelasticsearch: {{url: https://es:9200}}\n{config}"),
+        )
+        .unwrap();
+        generate_for(
+            &dir.path().join("lookout.yaml").display().to_string(),
+            &slos.display().to_string(),
+        )
+    };
+    let cases: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string("tests/fixtures/routes/cases.json").unwrap())
+            .unwrap();
+    assert!(cases.len() >= 9);
+
+    let artifacts = project("loki: {url: http://loki:3100}\n");
+    let alloy = text(&artifacts, "shipping/alloy/config.alloy").unwrap();
+    let ingest = ingest(&artifacts);
+    for case in &cases {
+        let (log, line) = (
+            case["log"].as_str().unwrap(),
+            case["line"].as_str().unwrap(),
+        );
+        let expected = case["route"].as_str();
+        let stages = support::alloy::process_stages(alloy, &format!("api__{log}"));
+        let metadata = support::alloy::run(&stages, line);
+        assert_eq!(
+            metadata.get("http_route").map(String::as_str),
+            expected,
+            "Alloy, {log}: {line}"
+        );
+        let doc = index(&ingest, "lookout-logs-api", &format!("api.{log}"), line);
+        assert_eq!(
+            get(&doc, "http.route").and_then(Value::as_str),
+            expected,
+            "ingest pipeline, {log}: {line}"
+        );
+    }
+
+    // Vector, when it is Loki's shipper, runs the same computation in VRL
+    // (compiled and run on these cases by scripts/check-vrl.sh) and sends
+    // the result as structured metadata.
+    let artifacts = project("loki: {url: http://loki:3100}\nshipping: {loki: vector}\n");
+    let vector = checked_vector_config(text(&artifacts, "shipping/vector/vector.yaml").unwrap());
+    for log in ["edge", "app", "jobs"] {
+        let sink = &vector["sinks"][format!("loki__api__{log}")];
+        assert_eq!(sink["inputs"], json!([format!("api__{log}__route")]));
+        assert_eq!(
+            sink["structured_metadata"],
+            json!({"http_route": "{{ http_route }}"})
+        );
+        let program = &vector["transforms"][format!("api__{log}__route")]["source"];
+        assert!(program.as_str().unwrap().contains(".http_route = "));
+    }
+
+    // A Loki that disallows structured metadata rejects every push that
+    // carries it: `loki.structured_metadata: false` attaches none.
+    let artifacts = project("loki: {url: http://loki:3100, structured_metadata: false}\n");
+    let alloy = text(&artifacts, "shipping/alloy/config.alloy").unwrap();
+    assert!(!alloy.contains("loki.process") && !alloy.contains("http_route"));
+    assert!(alloy.contains("forward_to = [loki.write.lookout.receiver]"));
 }

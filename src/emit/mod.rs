@@ -155,6 +155,8 @@ pub struct LokiTarget {
     /// Environment variable the shippers read a bearer token from.
     pub token_env: Option<String>,
     pub tls: ShipperTls,
+    /// Whether the shippers attach `http_route` as structured metadata.
+    pub structured_metadata: bool,
 }
 
 #[derive(Debug, Clone)]

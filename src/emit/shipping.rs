@@ -16,7 +16,9 @@
 //! Downward API (`NODE_NAME` for Alloy's field selector,
 //! `VECTOR_SELF_NODE_NAME` for Vector). Both set the low-cardinality Loki
 //! labels (`service`, `stream` and, for pods, `namespace`; see
-//! `LogSource::loki_labels`) that the Loki rules select on. Vector writes
+//! `LogSource::loki_labels`) that the Loki rules select on, and attach the
+//! line's endpoint as the structured metadata `http_route`, computed as the
+//! ingest pipeline computes `http.route` (see `LOKI_ROUTE_KEY`). Vector writes
 //! each service's lines to its data stream with `create`, the only bulk
 //! action data streams accept, and sets `event.dataset`, which the ingest
 //! pipeline routes on. Credentials are read from environment variables
@@ -27,7 +29,7 @@ use std::fmt::Write;
 
 use super::yaml::{self, Node};
 use super::{Artifact, EmitOptions, ShipperTls, GENERATED_MARKER};
-use crate::model::logs::data_stream;
+use crate::model::logs::{data_stream, LogFormat, LOKI_ROUTE_KEY, NGINX_PATH_REGEX};
 use crate::model::{LogInput, LogSource, Model};
 
 /// Kubernetes labels a pod may carry by the thousand; they would blow up
@@ -115,6 +117,11 @@ fn alloy(logs: &[&LogSource], loki: &super::LokiTarget) -> String {
             log.name,
             log.format.as_str()
         );
+        let forward_to = if loki.structured_metadata {
+            format!("loki.process.{id}.receiver")
+        } else {
+            "loki.write.lookout.receiver".to_string()
+        };
         match &log.input {
             LogInput::Kubernetes {
                 namespace,
@@ -152,7 +159,7 @@ fn alloy(logs: &[&LogSource], loki: &super::LokiTarget) -> String {
                 out.push_str("}\n\n");
                 let _ = write!(
                     out,
-                    "loki.source.kubernetes {id:?} {{\n  targets    = discovery.relabel.{id}.output\n  forward_to = [loki.write.lookout.receiver]\n}}\n"
+                    "loki.source.kubernetes {id:?} {{\n  targets    = discovery.relabel.{id}.output\n  forward_to = [{forward_to}]\n}}\n"
                 );
             }
             LogInput::Files { paths } => {
@@ -173,12 +180,126 @@ fn alloy(logs: &[&LogSource], loki: &super::LokiTarget) -> String {
                 // rotated file. Drop it to keep the labels as declared.
                 let _ = write!(
                     out,
-                    "loki.relabel {id:?} {{\n  forward_to = [loki.write.lookout.receiver]\n  rule {{\n    action = \"labeldrop\"\n    regex  = \"filename\"\n  }}\n}}\n"
+                    "loki.relabel {id:?} {{\n  forward_to = [{forward_to}]\n  rule {{\n    action = \"labeldrop\"\n    regex  = \"filename\"\n  }}\n}}\n"
                 );
             }
         }
+        if loki.structured_metadata {
+            out.push_str(&alloy_route_process(log));
+        }
     }
     out
+}
+
+/// `loki.process`: the line's endpoint as the structured metadata
+/// `http_route`, computed as the ingest pipeline computes `http.route`.
+/// Stage semantics as in Alloy's `internal/component/loki/process/stages`:
+/// a `json` expression that finds nothing extracts nil and a `logfmt`
+/// mapping nothing at all, and a `regex` or `replace` stage whose source
+/// is missing or nil does nothing (`getString` fails on nil), so a line
+/// without a route keeps its path and one without a path gets no key.
+fn alloy_route_process(log: &LogSource) -> String {
+    let id = log.component_id();
+    let fields = &log.fields;
+    let mut out =
+        format!("\nloki.process {id:?} {{\n  forward_to = [loki.write.lookout.receiver]\n");
+    let extract = |stage: &str, argument: &str, key: fn(&str) -> String| {
+        let mut keys = vec![format!("lookout_path = {}", quoted(&key(&fields.path)))];
+        if let Some(route) = &fields.route {
+            keys.push(format!("lookout_route = {}", quoted(&key(route))));
+        }
+        format!(
+            "  stage.{stage} {{\n    {argument} = {{ {} }}\n  }}\n",
+            keys.join(", ")
+        )
+    };
+    out.push_str(&match log.format {
+        // JMESPath: a dotted key is nested, as in LogQL's `json` and the
+        // ingest pipeline; each segment quoted so any key is an identifier.
+        LogFormat::Json => extract("json", "expressions", |key| {
+            key.split('.').map(quoted).collect::<Vec<_>>().join(".")
+        }),
+        LogFormat::Logfmt => extract("logfmt", "mapping", str::to_string),
+        LogFormat::Nginx => format!(
+            "  stage.regex {{\n    expression = {}\n  }}\n",
+            quoted(NGINX_PATH_REGEX)
+        ),
+    });
+    let _ = write!(
+        out,
+        "  stage.regex {{\n    source     = \"lookout_path\"\n    expression = \"^(?P<{LOKI_ROUTE_KEY}>[^?]+)\"\n  }}\n"
+    );
+    if fields.route.is_some() {
+        let _ = write!(
+            out,
+            "  stage.regex {{\n    source     = \"lookout_route\"\n    expression = \"^(?P<{LOKI_ROUTE_KEY}>.+)$\"\n  }}\n"
+        );
+    }
+    for route in &log.routes {
+        // One capture group spanning the anchored match: the whole value
+        // becomes the template.
+        let _ = write!(
+            out,
+            "  stage.replace {{\n    source     = \"{LOKI_ROUTE_KEY}\"\n    expression = {}\n    replace    = {}\n  }}\n",
+            quoted(&format!("^({})$", route.regex().trim_start_matches('^').trim_end_matches('$'))),
+            quoted(&route.template)
+        );
+    }
+    let _ = write!(
+        out,
+        "  stage.structured_metadata {{\n    values = {{ {LOKI_ROUTE_KEY} = \"\" }}\n  }}\n}}\n"
+    );
+    out
+}
+
+/// The VRL program that sets `.http_route` for Vector's Loki sinks, with
+/// the same result as [`alloy_route_process`].
+fn vector_route_program(log: &LogSource) -> String {
+    let fields = &log.fields;
+    // VRL paths: `parsed."http"."path"` is nested, `parsed."http.path"` one key.
+    let nested = |key: &str| key.split('.').map(quoted).collect::<Vec<_>>().join(".");
+    let (parse, path, route) = match log.format {
+        LogFormat::Json => (
+            "object(parse_json(.message) ?? {}) ?? {}".to_string(),
+            nested(&fields.path),
+            fields.route.as_deref().map(nested),
+        ),
+        LogFormat::Logfmt => (
+            "parse_logfmt(.message) ?? {}".to_string(),
+            quoted(&fields.path),
+            fields.route.as_deref().map(quoted),
+        ),
+        LogFormat::Nginx => (
+            format!("parse_regex(.message, r'{NGINX_PATH_REGEX}') ?? {{}}"),
+            "lookout_path".to_string(),
+            None,
+        ),
+    };
+    let mut program = format!("parsed = {parse}\npath = string(parsed.{path}) ?? \"\"\n");
+    match route {
+        Some(route) => {
+            let _ = write!(
+                program,
+                "route = string(parsed.{route}) ?? \"\"\n.{LOKI_ROUTE_KEY} = if route != \"\" {{ route }} else {{ replace(path, r'\\?.*', \"\") }}\n"
+            );
+        }
+        None => {
+            let _ = writeln!(program, ".{LOKI_ROUTE_KEY} = replace(path, r'\\?.*', \"\")");
+        }
+    }
+    for route in &log.routes {
+        let _ = writeln!(
+            program,
+            ".{LOKI_ROUTE_KEY} = replace(.{LOKI_ROUTE_KEY}, r'{}', {})",
+            route.regex(),
+            quoted(&route.template)
+        );
+    }
+    let _ = write!(
+        program,
+        "if .{LOKI_ROUTE_KEY} == \"\" {{ del(.{LOKI_ROUTE_KEY}) }}"
+    );
+    program
 }
 
 fn key(name: impl Into<String>) -> Cow<'static, str> {
@@ -209,13 +330,37 @@ fn vector(model: &Model, options: &EmitOptions) -> String {
                         .map(|(k, v)| (Cow::Borrowed(k), Node::str(v)))
                         .collect(),
                 );
+                let mut input = id.clone();
+                if loki.structured_metadata {
+                    input = format!("{id}__route");
+                    transforms.push((
+                        key(&input),
+                        Node::map()
+                            .str("type", "remap")
+                            .entry("inputs", strings([id.as_str()]))
+                            .str("source", vector_route_program(log))
+                            .build(),
+                    ));
+                }
                 let mut sink = Node::map()
                     .str("type", "loki")
-                    .entry("inputs", strings([id.as_str()]))
+                    .entry("inputs", strings([input.as_str()]))
                     .str("endpoint", loki.url.as_str())
                     .entry("encoding", Node::map().str("codec", "text").build())
                     .entry("labels", labels)
                     .opt_str("tenant_id", loki.tenant.as_deref());
+                if loki.structured_metadata {
+                    // A line without a route fails to render this template;
+                    // the sink then sends it without the key
+                    // (`build_structured_metadata` in Vector's
+                    // src/sinks/loki/sink.rs: `drop_event: false`).
+                    sink = sink.entry(
+                        "structured_metadata",
+                        Node::map()
+                            .str(LOKI_ROUTE_KEY, format!("{{{{ {LOKI_ROUTE_KEY} }}}}"))
+                            .build(),
+                    );
+                }
                 if let Some(env) = &loki.token_env {
                     sink = sink.entry(
                         "auth",

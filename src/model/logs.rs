@@ -27,6 +27,18 @@ pub struct LogSource {
     pub routes: Vec<Route>,
 }
 
+/// The Loki structured-metadata key the shippers put each line's endpoint
+/// in: the application's route, else the path without its query, folded by
+/// the log's `routes`, as the ingest pipeline computes `http.route` for
+/// Elasticsearch. Structured metadata, not a label: one stream per route
+/// would multiply Loki's streams.
+pub const LOKI_ROUTE_KEY: &str = "http_route";
+
+/// An nginx `combined` line up to its request path, in the regex syntax
+/// that RE2 (Alloy) and Rust (VRL) share. The method excludes `"`, so a
+/// malformed request line (`"-"`) has no path rather than the status.
+pub const NGINX_PATH_REGEX: &str = r#"^[^ ]* - [^ ]* \[[^\]]*\] "[^ "]* (?P<lookout_path>[^ "]+)"#;
+
 /// A route template such as `/v1/refunds/:id`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {

@@ -106,6 +106,12 @@ pub struct LokiConfig {
     pub token_env: Option<Spanned<String>>,
     /// How the shippers verify Loki's certificate.
     pub tls: Option<ShipperTls>,
+    /// Whether the shippers attach each line's endpoint as the structured
+    /// metadata `http_route` (default true). Structured metadata needs
+    /// Loki 3.0 or later with `allow_structured_metadata`, its default;
+    /// a Loki that disallows it rejects every push that carries it, so
+    /// set `false` for such a Loki.
+    pub structured_metadata: Option<bool>,
 }
 
 /// TLS settings the shipper configs carry, as seen from the shipper's pod:
@@ -299,6 +305,7 @@ fn config_field_names(_: &str) -> &'static [&'static str] {
         "push",
         "severities",
         "loki_datasource",
+        "structured_metadata",
     ]
 }
 

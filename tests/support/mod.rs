@@ -1,6 +1,7 @@
 //! Helpers shared by integration tests.
 #![allow(dead_code)]
 
+pub mod alloy;
 pub mod fake;
 pub mod fakes;
 pub mod ingest;
