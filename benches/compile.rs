@@ -5,6 +5,7 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use lookout::model::settings::Settings;
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -26,7 +27,7 @@ fn main() {
         .collect();
     let bytes: usize = specs.iter().map(|(_, t)| t.len()).sum();
     let config = "runbooks: {base_url: https://runbooks.example.com}";
-    let options = lookout::emit::EmitOptions::default();
+    let settings = lookout::model::settings::Settings::default();
 
     let mut compile_times = Vec::new();
     let mut emit_times = Vec::new();
@@ -40,7 +41,7 @@ fn main() {
         let model = model.unwrap();
         assert_eq!(model.slos().count(), SERVICES * SLOS_PER_SERVICE);
         let start = Instant::now();
-        let out = lookout::emit::emit_all(black_box(&model), &options).unwrap();
+        let out = lookout::emit::emit_all(black_box(&model), &settings).unwrap();
         emit_times.push(start.elapsed());
         artifacts = out.len();
         output_bytes = out.iter().map(|a| a.contents.len()).sum();
@@ -102,16 +103,22 @@ fn main() {
     for (name, emit) in [
         (
             "prometheus",
-            lookout::emit::prometheus::emit as fn(&_, &_) -> Vec<_>,
+            (|s: &_, o: &Settings| {
+                lookout::emit::prometheus::emit(s, &o.layout, &o.prometheus, &o.links)
+            }) as fn(&_, &_) -> Vec<_>,
         ),
-        ("promtool", lookout::emit::promtool::emit),
-        ("runbooks", |s: &_, o: &_| {
-            lookout::emit::runbooks::emit(s, o).unwrap()
+        ("promtool", |s: &_, o: &Settings| {
+            lookout::emit::promtool::emit(s, &o.layout, &o.links)
         }),
-        ("grafana", lookout::emit::grafana::emit),
+        ("runbooks", |s: &_, o: &Settings| {
+            lookout::emit::runbooks::emit(s, &o.layout, &o.runbooks, &o.links).unwrap()
+        }),
+        ("grafana", |s: &_, o: &Settings| {
+            lookout::emit::grafana::emit(s, &o.layout)
+        }),
     ] {
         let start = Instant::now();
-        let out = emit(black_box(&model.services), &options);
+        let out = emit(black_box(&model.services), &settings);
         let bytes: usize = out.iter().map(|a| a.contents.len()).sum();
         println!(
             "    {name:<11} (one core) {:>7.1} ms  {:>6.1} MiB",
@@ -121,7 +128,11 @@ fn main() {
         if name == "grafana" {
             let start = Instant::now();
             let mut dashboards = lookout::emit::grafana::dashboards(&model.services);
-            let maps = lookout::emit::kubernetes::emit(&mut dashboards, &options);
+            let maps = lookout::emit::kubernetes::emit(
+                &mut dashboards,
+                &settings.layout,
+                &settings.grafana,
+            );
             let bytes: usize = maps.iter().map(|a| a.contents.len()).sum();
             println!(
                 "    grafana values + kubernetes (one core) {:>7.1} ms  {:>6.1} MiB",

@@ -15,11 +15,12 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use crate::diag::{Diagnostic, Diagnostics, Span};
-use crate::emit::{grafana, Artifact, EmitOptions, GENERATED_MARKER};
+use crate::emit::{grafana, Artifact, GENERATED_MARKER};
+use crate::model::settings::{Layout, Links};
 use crate::model::{fmt_num, names, Model, DEFAULT_PAIRS};
 
 /// The `lookout` external variable: the model as plain data.
-pub fn model_json(model: &Model, options: &EmitOptions) -> Value {
+pub fn model_json(model: &Model, links: &Links) -> Value {
     let rule_names = json!({
         "errors_rate": names::ERRORS_RATE,
         "events_rate": names::EVENTS_RATE,
@@ -101,7 +102,7 @@ pub fn model_json(model: &Model, options: &EmitOptions) -> Value {
         "grafana": {
             "datasource": {"type": "prometheus", "uid": "${datasource}"},
             "schema_version": grafana::SCHEMA_VERSION,
-            "url": options.grafana.url,
+            "url": links.grafana_url,
             "overview_uid": grafana::OVERVIEW_UID,
         },
     })
@@ -203,21 +204,22 @@ fn is_identifier_byte(byte: u8) -> bool {
 pub fn evaluate_all(
     programs: &[PathBuf],
     model: &Model,
-    options: &EmitOptions,
+    layout: &Layout,
+    links: &Links,
     taken: &[Artifact],
     diags: &mut Diagnostics,
 ) -> Vec<grafana::Dashboard> {
     if programs.is_empty() {
         return Vec::new();
     }
-    let model = model_json(model, options).to_string();
+    let model = model_json(model, links).to_string();
     let mut artifacts = Vec::new();
     for program in programs {
         let stem = program
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let path = options.grafana_dir().join(format!("{stem}.json"));
+        let path = layout.grafana_dir().join(format!("{stem}.json"));
         if taken.iter().any(|a| a.path == path) {
             diags.push(
                 Diagnostic::error(

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use crate::check::{self, Inputs};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::emit::{self, Artifact, EmitOptions};
+use crate::emit::{self, Artifact};
+use crate::model::settings::Settings;
 use crate::model::Model;
 use crate::out::cache::{self, Stamp};
 use crate::out::{self, Change};
@@ -36,8 +37,9 @@ pub struct Generated {
     /// project-wide artifacts have none.
     pub sources: HashMap<PathBuf, PathBuf>,
     pub out_root: PathBuf,
-    pub options: EmitOptions,
-    /// lookout.yaml as read for this compile; the push targets come from it.
+    /// lookout.yaml lowered: what the emitters and push targets read.
+    pub settings: Settings,
+    /// lookout.yaml as read for this compile.
     pub config: crate::spec::config::LoadedConfig,
 }
 
@@ -59,25 +61,10 @@ fn generate_some(
     let mut diagnostics = compiled.diagnostics;
     let config = &compiled.config;
     let out_root = request.out_root(config);
-    let mut options = emit_options(config);
-    let mut template_file = None;
-    if let Some(template) = &config.config.runbooks.template {
-        let path = config.resolve(&template.value);
-        match crate::spec::read_text(&path, &mut diagnostics) {
-            Some(text) => {
-                template_file = Some(diagnostics.sources.add(&path, text.clone()));
-                options.runbook_template = Some(text);
-            }
-            None => {
-                if let Some(last) = diagnostics.items.last_mut() {
-                    last.help = Some("`runbooks.template` in lookout.yaml names this file".into());
-                }
-            }
-        }
-    }
+    let settings = compiled.settings;
     let mut sources = HashMap::new();
     let artifacts = match (&compiled.model, diagnostics.has_errors()) {
-        (Some(model), false) => match emit::emit_sourced(model, &options, only) {
+        (Some(model), false) => match emit::emit_sourced(model, &settings, only) {
             Ok(sourced) => Some(
                 sourced
                     .into_iter()
@@ -91,7 +78,10 @@ fn generate_some(
             ),
             Err(err) => {
                 let mut d = Diagnostic::error("runbook::template", err.message);
-                match (template_file, err.line) {
+                match (
+                    settings.runbooks.template.as_ref().map(|t| t.file),
+                    err.line,
+                ) {
                     (Some(file), Some(line)) => {
                         let offset =
                             diagnostics
@@ -119,23 +109,31 @@ fn generate_some(
         (Some(mut artifacts), Some(model)) => {
             // Custom programs live in the dashboards folder of the project.
             let programs = crate::jsonnet::find_programs(
-                &config.resolve(&options.dashboards_dir.to_string_lossy()),
+                &config.resolve(&settings.layout.dashboards.to_string_lossy()),
             );
             let mut custom = crate::jsonnet::evaluate_all(
                 &programs,
                 model,
-                &options,
+                &settings.layout,
+                &settings.links,
                 &artifacts,
                 &mut diagnostics,
             );
             if diagnostics.has_errors() {
                 None
             } else {
-                artifacts.extend(crate::emit::kubernetes::emit(&mut custom, &options));
-                artifacts.extend(crate::emit::grafana::artifacts(custom, &options));
+                artifacts.extend(crate::emit::kubernetes::emit(
+                    &mut custom,
+                    &settings.layout,
+                    &settings.grafana,
+                ));
+                artifacts.extend(crate::emit::grafana::artifacts(custom, &settings.layout));
                 let paths = artifacts.iter().map(|a| a.path.as_path());
                 let all = paths.chain(kept.iter().map(PathBuf::as_path));
-                artifacts.push(crate::emit::kubernetes::kustomization(all, &options));
+                artifacts.push(crate::emit::kubernetes::kustomization(
+                    all,
+                    &settings.layout,
+                ));
                 artifacts.sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
                 Some(artifacts)
             }
@@ -143,7 +141,7 @@ fn generate_some(
         (artifacts, _) => artifacts,
     };
     if let Some(artifacts) = &artifacts {
-        warn_large_config_maps(artifacts, &options, &mut diagnostics);
+        warn_large_config_maps(artifacts, &settings.layout, &mut diagnostics);
     }
     Generated {
         diagnostics,
@@ -151,110 +149,9 @@ fn generate_some(
         artifacts,
         sources,
         out_root,
-        options,
+        settings,
         config: compiled.config,
     }
-}
-
-/// lookout.yaml's settings for the emitters, the runbook template aside
-/// (reading it can fail with a diagnostic).
-fn emit_options(config: &crate::spec::config::LoadedConfig) -> EmitOptions {
-    let mut options = EmitOptions::default();
-    if let Some(rules) = &config.config.output.rules {
-        options.rules_dir = PathBuf::from(rules);
-    }
-    if let Some(runbooks) = &config.config.output.runbooks {
-        options.runbooks_dir = PathBuf::from(runbooks);
-    }
-    if let Some(dashboards) = &config.config.output.dashboards {
-        options.dashboards_dir = PathBuf::from(dashboards);
-    }
-    if let Some(kubernetes) = &config.config.output.kubernetes {
-        options.kubernetes_dir = PathBuf::from(kubernetes);
-    }
-    if let Some(shipping) = &config.config.output.shipping {
-        options.shipping_dir = PathBuf::from(shipping);
-    }
-    options.loki = config
-        .config
-        .loki
-        .as_ref()
-        .map(|loki| crate::emit::LokiTarget {
-            url: loki.value.url.value.trim_end_matches('/').to_string(),
-            tenant: loki.value.tenant.clone(),
-            token_env: loki.value.token_env.as_ref().map(|e| e.value.clone()),
-            tls: shipper_tls(loki.value.tls.as_ref()),
-            structured_metadata: loki.value.structured_metadata.unwrap_or(true),
-        });
-    options.elasticsearch =
-        config
-            .config
-            .elasticsearch
-            .as_ref()
-            .map(|es| crate::emit::ElasticsearchTarget {
-                url: es.value.url.value.trim_end_matches('/').to_string(),
-                api_key_env: es.value.api_key_env.as_ref().map(|e| e.value.clone()),
-                tls: shipper_tls(es.value.tls.as_ref()),
-            });
-    let shipping = &config.config.shipping;
-    options.shipping.loki_via_vector = shipping.loki.as_ref().is_some_and(|s| s.value == "vector");
-    if let Some(namespace) = &shipping.namespace {
-        options.shipping.namespace = namespace.clone();
-    }
-    if let Some(image) = &shipping.alloy_image {
-        options.shipping.alloy_image = image.clone();
-    }
-    if let Some(image) = &shipping.vector_image {
-        options.shipping.vector_image = image.clone();
-    }
-    if let Some(interval) = config
-        .config
-        .prometheus
-        .as_ref()
-        .and_then(|p| p.long_interval.as_ref())
-        .and_then(|i| crate::model::Duration::parse_prometheus(&i.value))
-        .filter(|d| d.seconds() > 0)
-    {
-        options.long_interval = interval;
-    }
-    if let Some(prometheus) = &config.config.prometheus {
-        if let Some(namespace) = &prometheus.namespace {
-            options.rule_namespace = namespace.clone();
-        }
-        if let Some(labels) = &prometheus.rule_labels {
-            options.rule_labels = labels.clone();
-        }
-    }
-    let grafana = &config.config.grafana;
-    options.grafana.url = grafana
-        .url
-        .as_ref()
-        .map(|u| u.value.trim_end_matches('/').to_string());
-    if let Some(folder) = &grafana.folder {
-        options.grafana.folder = folder.clone();
-    }
-    options.grafana.loki_datasource = grafana.loki_datasource.clone();
-    options.kibana_url = config
-        .config
-        .kibana
-        .as_ref()
-        .and_then(|k| k.url.as_ref())
-        .map(|u| u.value.trim_end_matches('/').to_string());
-    if let Some(path) = &grafana.provisioning_path {
-        options.grafana.provisioning_path = path.clone();
-    }
-    if let Some(namespace) = &grafana.namespace {
-        options.grafana.namespace = namespace.clone();
-    }
-    options
-}
-
-fn shipper_tls(tls: Option<&crate::spec::config::ShipperTls>) -> crate::emit::ShipperTls {
-    tls.map(|tls| crate::emit::ShipperTls {
-        ca_file: tls.ca_file.clone(),
-        insecure_skip_verify: tls.insecure_skip_verify.unwrap_or(false),
-    })
-    .unwrap_or_default()
 }
 
 /// Client-side `kubectl apply` keeps the whole object in its
@@ -262,11 +159,11 @@ fn shipper_tls(tls: Option<&crate::spec::config::ShipperTls>) -> crate::emit::Sh
 /// larger ConfigMap only applies server-side.
 fn warn_large_config_maps(
     artifacts: &[Artifact],
-    options: &EmitOptions,
+    layout: &crate::model::settings::Layout,
     diagnostics: &mut Diagnostics,
 ) {
     const ANNOTATION_LIMIT: usize = 256 * 1024;
-    let dir = options.kubernetes_dir.join("grafana-dashboards");
+    let dir = layout.kubernetes.join("grafana-dashboards");
     for artifact in artifacts {
         let size = artifact.contents.len();
         if size > ANNOTATION_LIMIT && artifact.path.starts_with(&dir) {
@@ -325,7 +222,7 @@ impl Fingerprint {
             return None;
         }
         let out_root = request.out_root(&config);
-        let options = emit_options(&config);
+        let layout = check::settings::layout_only(&config).layout;
         let mut key = cache::Key::new();
         key.add((
             &request.inputs.config,
@@ -342,7 +239,7 @@ impl Fingerprint {
         }
         // jsonnet programs, the libraries beside them and every file they
         // import, wherever it lives (a vendored grafonnet).
-        let dashboards = config.resolve(&options.dashboards_dir.to_string_lossy());
+        let dashboards = config.resolve(&layout.dashboards.to_string_lossy());
         let programs = crate::jsonnet::find_files(&dashboards, &["jsonnet", "libsonnet"]);
         for program in &crate::jsonnet::import_closure(&programs, &dashboards) {
             key.add_file(program);
@@ -353,7 +250,7 @@ impl Fingerprint {
             .collect::<Option<Vec<_>>>()?;
         Some(Fingerprint {
             key: key.finish(),
-            owned_dirs: options.owned_dirs(),
+            owned_dirs: layout.owned_dirs(),
             out_root,
             specs,
             diagnostics,
@@ -402,7 +299,7 @@ impl Fingerprint {
             artifacts: None,
             sources: HashMap::new(),
             out_root: self.out_root,
-            options: EmitOptions::default(),
+            settings: Settings::default(),
             config: self.config,
         }
     }
@@ -533,7 +430,7 @@ fn build_some(
                 .collect();
             out::diff_with_candidates(&root, artifacts, &candidates)?
         }
-        None => out::diff(&root, artifacts, &generated.options.owned_dirs())?,
+        None => out::diff(&root, artifacts, &generated.settings.layout.owned_dirs())?,
     };
     let foreign: Vec<&Change> = changes
         .iter()
@@ -650,12 +547,12 @@ pub fn check(
         Some(artifacts) => out::diff(
             &generated.out_root,
             artifacts,
-            &generated.options.owned_dirs(),
+            &generated.settings.layout.owned_dirs(),
         )?,
         None => Vec::new(),
     };
     if let (Some(http), Some(model)) = (live, &generated.model) {
-        let findings = prometheus_endpoint(&generated.config, http, "check --live")
+        let findings = prometheus_endpoint(&generated.settings.targets, http, "check --live")
             .and_then(|endpoint| crate::push::preflight::preflight(model, &endpoint));
         match findings {
             Ok(findings) => {
@@ -697,12 +594,12 @@ fn check_from_cache(request: &Request) -> Option<CheckReport> {
 /// The configured Prometheus's API, for commands that only read it; no
 /// other target's credentials are needed.
 fn prometheus_endpoint(
-    config: &crate::spec::config::LoadedConfig,
+    targets: &crate::model::settings::TargetSettings,
     http: &crate::push::http::HttpOptions,
     command: &str,
 ) -> Result<crate::push::http::Endpoint, String> {
     let only = ["prometheus".to_string()];
-    let resolved = crate::push::targets::resolve(config, &|name| std::env::var(name).ok(), &only)
+    let resolved = crate::push::targets::resolve(targets, &|name| std::env::var(name).ok(), &only)
         .map_err(|e| e.join("; "))?;
     let prometheus = resolved.prometheus.ok_or(format!(
         "{command} reads Prometheus: set prometheus.url in lookout.yaml or LOOKOUT_PROMETHEUS_URL"
@@ -777,22 +674,22 @@ pub fn push_with_env(
     let only = if request.only.is_empty() {
         report
             .generated
-            .config
-            .config
+            .settings
+            .targets
             .push
-            .as_ref()
-            .map(|targets| targets.value.iter().map(|t| t.value.clone()).collect())
+            .clone()
             .unwrap_or_default()
     } else {
         request.only.clone()
     };
-    let resolved = match crate::push::targets::resolve(&report.generated.config, env, &only) {
-        Ok(resolved) => resolved,
-        Err(errors) => {
-            report.setup_errors = errors;
-            return report;
-        }
-    };
+    let resolved =
+        match crate::push::targets::resolve(&report.generated.settings.targets, env, &only) {
+            Ok(resolved) => resolved,
+            Err(errors) => {
+                report.setup_errors = errors;
+                return report;
+            }
+        };
     let targets = match crate::push::build_targets(&resolved, &only, &request.http) {
         Ok(targets) if targets.is_empty() => {
             report.setup_errors.push(
@@ -824,7 +721,7 @@ pub fn status(request: &Request, http: &crate::push::http::HttpOptions) -> Statu
     let compiled = check::compile(&request.inputs);
     let generated = Generated {
         out_root: request.out_root(&compiled.config),
-        options: emit_options(&compiled.config),
+        settings: compiled.settings,
         diagnostics: compiled.diagnostics,
         model: compiled.model,
         artifacts: None,
@@ -839,7 +736,7 @@ pub fn status(request: &Request, http: &crate::push::http::HttpOptions) -> Statu
     let Some(model) = &report.generated.model else {
         return report;
     };
-    let result = prometheus_endpoint(&report.generated.config, http, "status")
+    let result = prometheus_endpoint(&report.generated.settings.targets, http, "status")
         .and_then(|endpoint| crate::push::status::status(model, &endpoint));
     match result {
         Ok(slos) => report.slos = slos,

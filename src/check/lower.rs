@@ -17,6 +17,7 @@ use serde_saphyr::Spanned;
 
 use super::template::Templates;
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
+use crate::model::settings::Settings;
 use crate::model::{Duration, Model, Service, Signals, SliLocations, Slo};
 use crate::spec::config::LoadedConfig;
 use crate::spec::v1::{ServiceSpec, SliSpec, SloSpec};
@@ -43,7 +44,12 @@ const RESERVED_LABELS: &[&str] = &[
     "le",
 ];
 
-pub(super) fn lower(files: &[SpecFile], config: &LoadedConfig, diags: &mut Diagnostics) -> Model {
+pub(super) fn lower(
+    files: &[SpecFile],
+    config: &LoadedConfig,
+    settings: &Settings,
+    diags: &mut Diagnostics,
+) -> Model {
     let templates = Templates::default();
     let mut cx = Lowering {
         pending_promql: Vec::new(),
@@ -51,14 +57,14 @@ pub(super) fn lower(files: &[SpecFile], config: &LoadedConfig, diags: &mut Diagn
         diags,
         templates: &templates,
         config,
+        settings,
         file: FileId(0),
         service_logs: Vec::new(),
         declared_logs: Vec::new(),
         component_ids: HashMap::new(),
     };
     let project_labels = cx.project_labels();
-    let base_url = cx.base_url();
-    cx.log_targets();
+    let base_url = settings.runbooks.base_url.clone();
     let mut seen: HashMap<String, Span> = HashMap::new();
     let mut services = Vec::new();
     for spec_file in files {
@@ -101,6 +107,7 @@ struct Lowering<'a> {
     diags: &'a mut Diagnostics,
     templates: &'a Templates,
     config: &'a LoadedConfig,
+    settings: &'a Settings,
     /// The file whose spans are being resolved.
     file: FileId,
     /// The logs of the service being lowered, for log SLIs.
@@ -149,26 +156,6 @@ impl Lowering<'_> {
             Some(labels) => self.labels(labels, false),
             None => BTreeMap::new(),
         }
-    }
-
-    fn base_url(&mut self) -> Option<String> {
-        let url = self.config.config.runbooks.base_url.as_ref()?;
-        if let Some(file) = self.config.file {
-            self.file = file;
-        }
-        let span = self.span(url);
-        if !is_http_url(&url.value) {
-            self.error(
-                "config::invalid-url",
-                format!(
-                    "`runbooks.base_url` must be an http(s) URL, got `{}`",
-                    url.value
-                ),
-                span,
-            );
-            return None;
-        }
-        Some(url.value.trim_end_matches('/').to_string())
     }
 
     fn service(
@@ -536,12 +523,6 @@ fn is_metric_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_' || b == b':')
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
-}
-
-fn is_http_url(url: &str) -> bool {
-    (url.starts_with("https://") || url.starts_with("http://"))
-        && url.len() > "https://".len()
-        && !url.contains(char::is_whitespace)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 mod logql;
 mod lower;
+pub mod settings;
 
 pub(crate) use lower::{is_service_name, is_slo_name};
 pub mod promql;
@@ -14,6 +15,7 @@ pub mod template;
 use std::path::{Path, PathBuf};
 
 use crate::diag::Diagnostics;
+use crate::model::settings::Settings;
 use crate::model::Model;
 use crate::spec::{self, config::LoadedConfig};
 
@@ -29,6 +31,8 @@ pub struct Inputs {
 /// The outcome of reading and validating a project.
 pub struct Compiled {
     pub model: Option<Model>,
+    /// lookout.yaml lowered; defaults when it did not load.
+    pub settings: Settings,
     pub config: LoadedConfig,
     pub diagnostics: Diagnostics,
 }
@@ -55,14 +59,16 @@ pub fn compile_keeping_specs(inputs: &Inputs) -> (Compiled, Vec<spec::SpecFile>)
         diagnostics.sort();
         let compiled = Compiled {
             model: None,
+            settings: Settings::default(),
             config: LoadedConfig::default(),
             diagnostics,
         };
         return (compiled, Vec::new());
     };
+    let settings = settings::lower(&config, &mut diagnostics);
     let slos_dir = slos_dir(inputs, &config);
     let files = spec::load_dir(&slos_dir, &mut diagnostics);
-    let model = lower::lower(&files, &config, &mut diagnostics);
+    let model = lower::lower(&files, &config, &settings, &mut diagnostics);
     diagnostics.sort();
     let model = if diagnostics.has_errors() {
         None
@@ -71,6 +77,7 @@ pub fn compile_keeping_specs(inputs: &Inputs) -> (Compiled, Vec<spec::SpecFile>)
     };
     let compiled = Compiled {
         model,
+        settings,
         config,
         diagnostics,
     };
@@ -101,7 +108,8 @@ pub fn compile_texts(
         .map(|(path, text)| (path.to_path_buf(), text.clone()))
         .collect();
     let parsed = spec::parse_spec_files(texts, &mut diagnostics);
-    let model = lower::lower(&parsed, &config, &mut diagnostics);
+    let settings = settings::lower(&config, &mut diagnostics);
+    let model = lower::lower(&parsed, &config, &settings, &mut diagnostics);
     diagnostics.sort();
     if diagnostics.has_errors() {
         (None, diagnostics)

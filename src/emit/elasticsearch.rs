@@ -16,8 +16,9 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{Artifact, EmitOptions, Kind, GENERATED_MARKER};
+use super::{Artifact, Kind, GENERATED_MARKER};
 use crate::model::logs::{data_stream, log_pipeline};
+use crate::model::settings::Layout;
 use crate::model::{Duration, LogFormat, LogSource, Service};
 
 /// Above the built-in `logs-*-*` (100) and `logs@…` templates.
@@ -87,8 +88,8 @@ const SCRATCH: &str = "lookout";
 /// lookout's objects from the cluster's others.
 pub const MANAGED_BY: &str = "lookout";
 
-pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
-    let dir = options.elasticsearch_dir();
+pub fn emit(services: &[Service], layout: &Layout) -> Vec<Artifact> {
+    let dir = layout.elasticsearch_dir();
     let mut artifacts = Vec::new();
     for service in services {
         let logs: Vec<&LogSource> = service.logs.iter().filter(|l| l.to_elasticsearch).collect();

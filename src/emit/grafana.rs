@@ -15,7 +15,8 @@ use super::json::Json;
 use crate::j;
 
 use super::yaml::{self, Node};
-use super::{Artifact, EmitOptions, Kind, GENERATED_MARKER};
+use super::{Artifact, Kind, GENERATED_MARKER};
+use crate::model::settings::{self, GrafanaSettings};
 use crate::model::{fmt_num, names, Duration, Service, Severity, Sli, Slo, DEFAULT_PAIRS};
 
 /// The newest schema every supported Grafana knows: 10.4's frontend
@@ -25,10 +26,6 @@ use crate::model::{fmt_num, names, Duration, Service, Severity, Sli, Slo, DEFAUL
 /// version") while it migrates an older one forward. See ARCHITECTURE.md.
 pub const SCHEMA_VERSION: u32 = 39;
 pub const OVERVIEW_UID: &str = "lookout-slo-overview";
-
-/// The Grafana folder lookout's dashboards go in unless `grafana.folder`
-/// says otherwise, for provisioning and the push alike.
-pub const DEFAULT_FOLDER: &str = "SLOs";
 
 /// The tag on every dashboard lookout writes; push owns only tagged ones.
 pub const TAG: &str = "lookout";
@@ -88,8 +85,8 @@ impl Dashboard {
     }
 }
 
-pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
-    artifacts(dashboards(services), options)
+pub fn emit(services: &[Service], layout: &settings::Layout) -> Vec<Artifact> {
+    artifacts(dashboards(services), layout)
 }
 
 /// One dashboard per service.
@@ -131,8 +128,8 @@ pub fn overview(services: &[Service]) -> Dashboard {
 }
 
 /// Dashboards as pretty-printed files, as Grafana exports them.
-pub fn artifacts(dashboards: Vec<Dashboard>, options: &EmitOptions) -> Vec<Artifact> {
-    let dir = options.grafana_dir();
+pub fn artifacts(dashboards: Vec<Dashboard>, layout: &settings::Layout) -> Vec<Artifact> {
+    let dir = layout.grafana_dir();
     dashboards
         .into_iter()
         .map(|d| Artifact {
@@ -144,10 +141,10 @@ pub fn artifacts(dashboards: Vec<Dashboard>, options: &EmitOptions) -> Vec<Artif
 }
 
 /// The file provider's config.
-pub fn provisioning_artifact(options: &EmitOptions) -> Artifact {
+pub fn provisioning_artifact(layout: &settings::Layout, grafana: &GrafanaSettings) -> Artifact {
     Artifact::file(
-        options.grafana_dir().join("provisioning.yaml"),
-        provisioning(options),
+        layout.grafana_dir().join("provisioning.yaml"),
+        provisioning(grafana),
     )
 }
 
@@ -1096,12 +1093,12 @@ fn overview_dashboard(services: &[Service]) -> Json {
     )
 }
 
-fn provisioning(options: &EmitOptions) -> String {
+fn provisioning(grafana: &GrafanaSettings) -> String {
     let provider = Node::map()
         .str("name", "lookout")
         .entry("orgId", Node::Raw("1".into()))
-        .str("folder", options.grafana.folder.as_str())
-        .str("folderUid", folder_uid(&options.grafana.folder))
+        .str("folder", grafana.folder.as_str())
+        .str("folderUid", folder_uid(&grafana.folder))
         .str("type", "file")
         .entry("disableDeletion", Node::Raw("false".into()))
         .entry("allowUiUpdates", Node::Raw("false".into()))
@@ -1109,7 +1106,7 @@ fn provisioning(options: &EmitOptions) -> String {
         .entry(
             "options",
             Node::map()
-                .str("path", options.grafana.provisioning_path.as_str())
+                .str("path", grafana.provisioning_path.as_str())
                 .entry("foldersFromFilesStructure", Node::Raw("false".into()))
                 .build(),
         )

@@ -16,8 +16,9 @@
 
 use serde_json::{json, Value};
 
-use super::{Artifact, EmitOptions, Kind, GENERATED_MARKER};
+use super::{Artifact, Kind, GENERATED_MARKER};
 use crate::model::logs::data_stream;
+use crate::model::settings::Layout;
 use crate::model::{LogSource, Service};
 
 /// The oldest Kibana these objects import into.
@@ -40,7 +41,7 @@ const ENDPOINT_FIELD: &str = super::elasticsearch::ROUTE_FIELD;
 /// Lens layer id; each visualisation has one layer.
 const LAYER: &str = "layer1";
 
-pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
+pub fn emit(services: &[Service], layout: &Layout) -> Vec<Artifact> {
     services
         .iter()
         .filter_map(|service| {
@@ -50,9 +51,7 @@ pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
                 return None;
             }
             Some(Artifact {
-                path: options
-                    .kibana_dir()
-                    .join(format!("{}.ndjson", service.name)),
+                path: layout.kibana_dir().join(format!("{}.ndjson", service.name)),
                 contents: ndjson(&saved_objects(service, &logs)).into(),
                 kind: Kind::KibanaObjects {
                     service: service.name.clone(),

@@ -17,33 +17,38 @@ use std::path::{Path, PathBuf};
 
 use super::grafana::Dashboard;
 use super::yaml::{self, Node};
-use super::{Artifact, EmitOptions, GENERATED_MARKER};
+use super::{Artifact, GENERATED_MARKER};
+use crate::model::settings::{GrafanaSettings, Layout, PrometheusSettings};
 use crate::model::Service;
 
 /// One ConfigMap per dashboard. Takes each dashboard's compact text, which
 /// nothing else needs, to spare copying a large string.
-pub fn emit(dashboards: &mut [Dashboard], options: &EmitOptions) -> Vec<Artifact> {
+pub fn emit(
+    dashboards: &mut [Dashboard],
+    layout: &Layout,
+    grafana: &GrafanaSettings,
+) -> Vec<Artifact> {
     dashboards
         .iter_mut()
         .map(|dashboard| {
             let stem = dashboard.file.trim_end_matches(".json");
             Artifact::file(
-                options
-                    .kubernetes_dir
+                layout
+                    .kubernetes
                     .join("grafana-dashboards")
                     .join(format!("{stem}.yaml")),
                 config_map(
                     stem,
                     &dashboard.file,
                     std::mem::take(&mut dashboard.compact),
-                    options,
+                    grafana,
                 ),
             )
         })
         .collect()
 }
 
-fn config_map(stem: &str, file: &str, json: String, options: &EmitOptions) -> String {
+fn config_map(stem: &str, file: &str, json: String, grafana: &GrafanaSettings) -> String {
     let doc = Node::map()
         .str("apiVersion", "v1")
         .str("kind", "ConfigMap")
@@ -51,7 +56,7 @@ fn config_map(stem: &str, file: &str, json: String, options: &EmitOptions) -> St
             "metadata",
             Node::map()
                 .str("name", format!("lookout-dashboard-{stem}"))
-                .str("namespace", options.grafana.namespace.as_str())
+                .str("namespace", grafana.namespace.as_str())
                 .entry(
                     "labels",
                     Node::map()
@@ -62,7 +67,7 @@ fn config_map(stem: &str, file: &str, json: String, options: &EmitOptions) -> St
                 .entry(
                     "annotations",
                     Node::map()
-                        .str("grafana_folder", options.grafana.folder.as_str())
+                        .str("grafana_folder", grafana.folder.as_str())
                         .build(),
                 )
                 .build(),
@@ -83,8 +88,13 @@ fn config_map(stem: &str, file: &str, json: String, options: &EmitOptions) -> St
 }
 
 /// A service's rule groups as a `monitoring.coreos.com/v1` PrometheusRule.
-pub fn prometheus_rule(service: &Service, groups: Vec<Node>, options: &EmitOptions) -> Artifact {
-    let mut labels = options.rule_labels.clone();
+pub fn prometheus_rule(
+    service: &Service,
+    groups: Vec<Node>,
+    layout: &Layout,
+    prometheus: &PrometheusSettings,
+) -> Artifact {
+    let mut labels = prometheus.rule_labels.clone();
     labels.insert("app.kubernetes.io/managed-by".into(), "lookout".into());
     let doc = Node::map()
         .str("apiVersion", "monitoring.coreos.com/v1")
@@ -93,7 +103,7 @@ pub fn prometheus_rule(service: &Service, groups: Vec<Node>, options: &EmitOptio
             "metadata",
             Node::map()
                 .str("name", format!("lookout-{}", service.name))
-                .str("namespace", options.rule_namespace.as_str())
+                .str("namespace", prometheus.rule_namespace.as_str())
                 .entry("labels", Node::labels(&labels))
                 .build(),
         )
@@ -105,19 +115,19 @@ pub fn prometheus_rule(service: &Service, groups: Vec<Node>, options: &EmitOptio
     let header = super::generated_header(&service.source);
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     Artifact::file(
-        prometheus_rules_dir(options).join(format!("{}.yaml", service.name)),
+        prometheus_rules_dir(layout).join(format!("{}.yaml", service.name)),
         yaml::document(&header, &doc),
     )
 }
 
-fn prometheus_rules_dir(options: &EmitOptions) -> PathBuf {
-    options.kubernetes_dir.join("prometheus-rules")
+fn prometheus_rules_dir(layout: &Layout) -> PathBuf {
+    layout.kubernetes.join("prometheus-rules")
 }
 
 /// The Kustomization of every manifest under `kubernetes/`, given every
 /// output path of the build. Kustomize takes no globs, so it lists each.
-pub fn kustomization<'a>(paths: impl Iterator<Item = &'a Path>, options: &EmitOptions) -> Artifact {
-    let dir = &options.kubernetes_dir;
+pub fn kustomization<'a>(paths: impl Iterator<Item = &'a Path>, layout: &Layout) -> Artifact {
+    let dir = &layout.kubernetes;
     let mut resources: Vec<String> = paths
         .filter_map(|path| path.strip_prefix(dir).ok())
         .filter(|path| path != &Path::new(KUSTOMIZATION))

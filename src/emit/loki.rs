@@ -14,17 +14,18 @@
 //! file name is the ruler namespace.
 
 use super::yaml::{self, Node};
-use super::{Artifact, EmitOptions, Kind};
+use super::{Artifact, Kind};
+use crate::model::settings::Layout;
 use crate::model::{names, LogSli, Service};
 
-pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
+pub fn emit(services: &[Service], layout: &Layout) -> Vec<Artifact> {
     services
         .iter()
         .filter(|service| service.log_slos().next().is_some())
         .map(|service| {
             let groups = groups(service);
             Artifact {
-                path: options
+                path: layout
                     .loki_rules_dir()
                     .join(format!("{}.yaml", service.name)),
                 kind: Kind::LokiRules {

@@ -1,9 +1,9 @@
 //! Backends: pure functions from the [`Model`] to file contents.
 //!
-//! The per-service backends have the shape `emit(&[Service], &EmitOptions)
-//! -> Vec<Artifact>`, so `emit_sourced` can hand each core a slice of the
-//! services; the project-wide ones (`shipping`, `grafana::overview`,
-//! `kubernetes`) take what they cover (ARCHITECTURE.md). Each artifact
+//! The per-service backends have the shape `emit(&[Service], <the parts of
+//! the settings they read>) -> Vec<Artifact>`, so `emit_sourced` can hand
+//! each core a slice of the services; the project-wide ones (`shipping`,
+//! `grafana::overview`, `kubernetes`) take what they cover (ARCHITECTURE.md). Each artifact
 //! carries its [`Kind`]. **Invariant:** no emitter does I/O, and the output is
 //! byte-for-byte deterministic for a given model, so `check` can compare it
 //! with committed files. Writing happens in one place, `crate::out`.
@@ -24,6 +24,7 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::model::settings::Settings;
 use crate::model::{Model, Service};
 
 /// Marks a file as lookout's: `build` may replace or delete it, and never
@@ -80,30 +81,6 @@ impl Artifact {
     }
 }
 
-/// Output layout and project-level choices.
-#[derive(Debug, Clone)]
-pub struct EmitOptions {
-    pub rules_dir: PathBuf,
-    pub runbooks_dir: PathBuf,
-    pub dashboards_dir: PathBuf,
-    pub kubernetes_dir: PathBuf,
-    pub shipping_dir: PathBuf,
-    /// A project's runbook template, replacing the built-in one.
-    pub runbook_template: Option<String>,
-    pub grafana: GrafanaOptions,
-    /// Log backends the shipper configs write to, from lookout.yaml.
-    pub loki: Option<LokiTarget>,
-    pub elasticsearch: Option<ElasticsearchTarget>,
-    pub shipping: ShippingOptions,
-    /// Kibana's base URL, for Discover links in runbooks.
-    pub kibana_url: Option<String>,
-    /// Evaluation interval of the rule groups for long windows.
-    pub long_interval: crate::model::Duration,
-    /// Where the PrometheusRule objects go, and the labels they carry.
-    pub rule_namespace: String,
-    pub rule_labels: std::collections::BTreeMap<String, String>,
-}
-
 /// Percent-encodes `text` for a URL query value (everything but RFC 3986's
 /// unreserved characters).
 pub fn url_encode(text: &str) -> String {
@@ -118,132 +95,12 @@ pub fn url_encode(text: &str) -> String {
     out
 }
 
-/// Which shipper serves Loki (Vector always serves Elasticsearch), and
-/// how the shipper DaemonSets run.
-#[derive(Debug, Clone)]
-pub struct ShippingOptions {
-    pub loki_via_vector: bool,
-    pub namespace: String,
-    pub alloy_image: String,
-    pub vector_image: String,
-}
-
-impl Default for ShippingOptions {
-    fn default() -> Self {
-        ShippingOptions {
-            loki_via_vector: false,
-            namespace: "monitoring".into(),
-            // Alloy 1.4 added `sys.env`; Vector 0.43 has every option used.
-            alloy_image: "grafana/alloy:v1.5.1".into(),
-            vector_image: "timberio/vector:0.43.1-distroless-libc".into(),
-        }
-    }
-}
-
-/// TLS for a shipper's connection, from lookout.yaml.
-#[derive(Debug, Clone, Default)]
-pub struct ShipperTls {
-    pub ca_file: Option<String>,
-    pub insecure_skip_verify: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct LokiTarget {
-    /// Base URL without a trailing slash.
-    pub url: String,
-    pub tenant: Option<String>,
-    /// Environment variable the shippers read a bearer token from.
-    pub token_env: Option<String>,
-    pub tls: ShipperTls,
-    /// Whether the shippers attach `http_route` as structured metadata.
-    pub structured_metadata: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct ElasticsearchTarget {
-    /// Base URL without a trailing slash.
-    pub url: String,
-    /// Environment variable the shippers read an API key from.
-    pub api_key_env: Option<String>,
-    pub tls: ShipperTls,
-}
-
-#[derive(Debug, Clone)]
-pub struct GrafanaOptions {
-    /// Base URL for `dashboard_url` annotations, without a trailing slash.
-    pub url: Option<String>,
-    /// Uid of Grafana's Loki data source, for Explore links in runbooks.
-    pub loki_datasource: Option<String>,
-    pub folder: String,
-    pub provisioning_path: String,
-    pub namespace: String,
-}
-
-impl Default for EmitOptions {
-    fn default() -> Self {
-        EmitOptions {
-            rules_dir: PathBuf::from("rules"),
-            runbooks_dir: PathBuf::from("runbooks"),
-            dashboards_dir: PathBuf::from("dashboards"),
-            kubernetes_dir: PathBuf::from("kubernetes"),
-            shipping_dir: PathBuf::from("shipping"),
-            runbook_template: None,
-            grafana: GrafanaOptions {
-                url: None,
-                loki_datasource: None,
-                folder: grafana::DEFAULT_FOLDER.into(),
-                provisioning_path: "/var/lib/grafana/dashboards/lookout".into(),
-                namespace: "monitoring".into(),
-            },
-            loki: None,
-            elasticsearch: None,
-            shipping: ShippingOptions::default(),
-            kibana_url: None,
-            long_interval: prometheus::DEFAULT_LONG_INTERVAL,
-            rule_namespace: "monitoring".into(),
-            rule_labels: [("release".to_string(), "kube-prometheus-stack".to_string())].into(),
-        }
-    }
-}
-
-impl EmitOptions {
-    pub fn grafana_dir(&self) -> PathBuf {
-        self.dashboards_dir.join("grafana")
-    }
-
-    pub fn kibana_dir(&self) -> PathBuf {
-        self.dashboards_dir.join("kibana")
-    }
-
-    pub fn elasticsearch_dir(&self) -> PathBuf {
-        self.dashboards_dir.join("elasticsearch")
-    }
-
-    pub fn loki_rules_dir(&self) -> PathBuf {
-        self.rules_dir.join("loki")
-    }
-
-    /// The directories whose lookout-owned files `build` manages; an owned
-    /// file there that is no longer generated is stale.
-    pub fn owned_dirs(&self) -> Vec<PathBuf> {
-        vec![
-            self.rules_dir.clone(),
-            self.runbooks_dir.clone(),
-            self.grafana_dir(),
-            self.kibana_dir(),
-            self.elasticsearch_dir(),
-            self.kubernetes_dir.clone(),
-            self.shipping_dir.clone(),
-        ]
-    }
-}
-
 /// Every artifact of every backend, sorted by path.
 pub fn emit_all(
     model: &Model,
-    options: &EmitOptions,
+    settings: &Settings,
 ) -> Result<Vec<Artifact>, runbooks::TemplateError> {
-    Ok(emit_sourced(model, options, None)?
+    Ok(emit_sourced(model, settings, None)?
         .into_iter()
         .map(|(_, artifact)| artifact)
         .collect())
@@ -255,25 +112,33 @@ pub fn emit_all(
 ///
 /// Backends are pure and work per service, so the services are split into
 /// one chunk per core and emitted in parallel. A service's artifacts depend
-/// on nothing but the service and the options, which is what lets `build`
-/// re-emit only the services whose spec changed.
+/// on nothing but the service and the settings, which is what lets `build`
+/// re-emit only the services whose spec changed. Each backend takes only
+/// the parts of the settings it reads.
 pub fn emit_sourced(
     model: &Model,
-    options: &EmitOptions,
+    settings: &Settings,
     only: Option<&std::collections::HashSet<PathBuf>>,
 ) -> Result<Vec<(Option<PathBuf>, Artifact)>, runbooks::TemplateError> {
-    let runbooks = runbooks::Runbooks::new(options)?;
+    let Settings {
+        layout,
+        prometheus: prometheus_settings,
+        grafana: grafana_settings,
+        links,
+        ..
+    } = settings;
+    let runbooks = runbooks::Runbooks::new(&settings.runbooks)?;
     let emit_one = |service: &Service| -> Result<Vec<Artifact>, runbooks::TemplateError> {
         let services = std::slice::from_ref(service);
-        let mut artifacts = prometheus::emit(services, options);
-        artifacts.extend(promtool::emit(services, options));
-        artifacts.extend(loki::emit(services, options));
-        artifacts.extend(elasticsearch::emit(services, options));
-        artifacts.extend(kibana::emit(services, options));
-        artifacts.extend(runbooks.emit(services, options)?);
+        let mut artifacts = prometheus::emit(services, layout, prometheus_settings, links);
+        artifacts.extend(promtool::emit(services, layout, links));
+        artifacts.extend(loki::emit(services, layout));
+        artifacts.extend(elasticsearch::emit(services, layout));
+        artifacts.extend(kibana::emit(services, layout));
+        artifacts.extend(runbooks.emit(services, layout, links)?);
         let mut dashboards = grafana::dashboards(services);
-        artifacts.extend(kubernetes::emit(&mut dashboards, options));
-        artifacts.extend(grafana::artifacts(dashboards, options));
+        artifacts.extend(kubernetes::emit(&mut dashboards, layout, grafana_settings));
+        artifacts.extend(grafana::artifacts(dashboards, layout));
         Ok(artifacts)
     };
     let selected: Vec<&Service> = model
@@ -291,10 +156,10 @@ pub fn emit_sourced(
         Ok::<_, runbooks::TemplateError>(out)
     });
     let mut overview = [grafana::overview(&model.services)];
-    let mut global = kubernetes::emit(&mut overview, options);
-    global.extend(grafana::artifacts(overview.into(), options));
-    global.push(grafana::provisioning_artifact(options));
-    global.extend(shipping::emit(model, options));
+    let mut global = kubernetes::emit(&mut overview, layout, grafana_settings);
+    global.extend(grafana::artifacts(overview.into(), layout));
+    global.push(grafana::provisioning_artifact(layout, grafana_settings));
+    global.extend(shipping::emit(model, layout, &settings.logs));
     let mut artifacts: Vec<(Option<PathBuf>, Artifact)> =
         global.into_iter().map(|a| (None, a)).collect();
     for chunk in chunks {

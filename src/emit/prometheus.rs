@@ -12,7 +12,7 @@
 //!   re-scanning raw series. Raw SLIs have no event counts: their 5m ratio
 //!   is averaged over time, which is exact for time-based SLIs (share of
 //!   minutes bad) and the reason request ratios belong in `events`.
-//! - `…:long`, every [`DEFAULT_LONG_INTERVAL`] (configurable): the longer
+//! - `…:long`, every [`DEFAULT_LONG_INTERVAL`](crate::model::settings::DEFAULT_LONG_INTERVAL) (configurable): the longer
 //!   windows (a 2h window moves by at most 4% in 5m), burn rates, the
 //!   objective (which carries the SLO's metadata as labels, so no info
 //!   series costs a rule of its own), the period, and the alert tiers whose
@@ -31,35 +31,36 @@
 use std::collections::BTreeMap;
 
 use super::yaml::{self, Node};
-use super::{Artifact, EmitOptions, Kind};
+use super::{Artifact, Kind};
+use crate::model::settings::{Layout, Links, PrometheusSettings};
 use crate::model::{fmt_num, fmt_short, humanize, names, AlertTier, Duration, Service, Sli, Slo};
 
 /// Windows at least this long are recorded in the `long` group.
 pub const LONG_WINDOW_FROM: Duration = Duration::hours(2);
-/// The `long` group's default evaluation interval (`prometheus.long_interval`
-/// in lookout.yaml), and so the most a ticket alert (whose windows are all
-/// long) fires later than at a 1m interval. A tile spans one such interval,
-/// so tiles neither overlap nor gap.
-pub const DEFAULT_LONG_INTERVAL: Duration = Duration::minutes(5);
-
 /// Each service's rule file, and the same groups as a PrometheusRule object
 /// for the Prometheus Operator (`kubernetes.rs`), so the two never differ.
-pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
+pub fn emit(
+    services: &[Service],
+    layout: &Layout,
+    prometheus: &PrometheusSettings,
+    links: &Links,
+) -> Vec<Artifact> {
     let mut artifacts = Vec::new();
     for service in services.iter().filter(|service| !service.slos.is_empty()) {
         let groups: Vec<Node> = service
             .slos
             .iter()
-            .flat_map(|slo| slo_groups(slo, options))
+            .flat_map(|slo| slo_groups(slo, prometheus.long_interval, links))
             .collect();
         artifacts.push(super::kubernetes::prometheus_rule(
             service,
             groups.clone(),
-            options,
+            layout,
+            prometheus,
         ));
         let names = Node::group_names(&groups);
         artifacts.push(Artifact {
-            path: options.rules_dir.join(format!("{}.yaml", service.name)),
+            path: layout.rules.join(format!("{}.yaml", service.name)),
             contents: yaml::rule_file(&service.source, groups).into(),
             kind: Kind::PrometheusRules {
                 service: service.name.clone(),
@@ -98,8 +99,8 @@ fn tier_is_long(tier: &AlertTier) -> bool {
         .all(|p| p.long >= LONG_WINDOW_FROM && p.short >= LONG_WINDOW_FROM)
 }
 
-fn slo_groups(slo: &Slo, options: &EmitOptions) -> Vec<Node> {
-    let tile = options.long_interval;
+fn slo_groups(slo: &Slo, long_interval: Duration, links: &Links) -> Vec<Node> {
+    let tile = long_interval;
     let labels = shared_labels(&slo.identity_labels());
     let selector = names::selector(slo);
     let base = names::BASE_WINDOW;
@@ -222,14 +223,14 @@ fn slo_groups(slo: &Slo, options: &EmitOptions) -> Vec<Node> {
     ]);
     for tier in &slo.alerting.tiers {
         if tier_is_long(tier) {
-            long.push(alert_rule(slo, tier, options));
+            long.push(alert_rule(slo, tier, long_interval, links));
         } else {
-            fast.push(alert_rule(slo, tier, options));
+            fast.push(alert_rule(slo, tier, long_interval, links));
         }
     }
     vec![
         group(names::group(slo, "sli"), None, fast),
-        group(names::group(slo, "long"), Some(options.long_interval), long),
+        group(names::group(slo, "long"), Some(long_interval), long),
     ]
 }
 
@@ -258,15 +259,15 @@ pub fn alerting_value(slo: &Slo) -> String {
     }
 }
 
-fn alert_rule(slo: &Slo, tier: &AlertTier, options: &EmitOptions) -> Node {
+fn alert_rule(slo: &Slo, tier: &AlertTier, long_interval: Duration, links: &Links) -> Node {
     Node::map()
         .str("alert", slo.alerting.name.as_str())
-        .str("expr", alert_expr(slo, tier, options.long_interval))
+        .str("expr", alert_expr(slo, tier, long_interval))
         .opt_str("for", tier.for_.map(|d| d.to_string()))
         .entry("labels", Node::labels(&alert_labels(slo, tier)))
         .entry(
             "annotations",
-            Node::labels(&alert_annotations(slo, tier, options)),
+            Node::labels(&alert_annotations(slo, tier, links)),
         )
         .build()
 }
@@ -312,11 +313,7 @@ pub fn alert_labels(slo: &Slo, tier: &AlertTier) -> BTreeMap<String, String> {
 }
 
 /// Static text, so promtool tests can assert it exactly.
-pub fn alert_annotations(
-    slo: &Slo,
-    tier: &AlertTier,
-    options: &EmitOptions,
-) -> BTreeMap<String, String> {
+pub fn alert_annotations(slo: &Slo, tier: &AlertTier, links: &Links) -> BTreeMap<String, String> {
     let budget = slo.error_budget();
     let pairs: Vec<String> = tier
         .pairs
@@ -357,7 +354,7 @@ pub fn alert_annotations(
     if let Some(url) = &slo.alerting.runbook_url {
         annotations.insert("runbook_url".to_string(), url.clone());
     }
-    if let Some(grafana) = &options.grafana.url {
+    if let Some(grafana) = &links.grafana_url {
         annotations.insert(
             "dashboard_url".to_string(),
             format!("{grafana}{}", super::grafana::dashboard_path(&slo.service)),

@@ -16,7 +16,8 @@ use std::collections::BTreeMap;
 
 use super::prometheus::{alert_annotations, alert_labels};
 use super::yaml::{self, Node};
-use super::{generated_header, Artifact, EmitOptions};
+use super::{generated_header, Artifact};
+use crate::model::settings::{Layout, Links};
 use crate::model::{fmt_num, fmt_short, names, AlertTier, Duration, Service, Severity, Sli, Slo};
 
 /// Samples are one minute apart.
@@ -28,29 +29,29 @@ const OUTAGE_START: Duration = Duration::hours(1);
 /// Slack for the 5m rate window and rule-evaluation steps.
 const MARGIN: Duration = Duration::minutes(5);
 
-pub fn emit(services: &[Service], options: &EmitOptions) -> Vec<Artifact> {
+pub fn emit(services: &[Service], layout: &Layout, links: &Links) -> Vec<Artifact> {
     services
         .iter()
         .filter(|s| s.slos.iter().any(|slo| !slo.alerting.tiers.is_empty()))
         .map(|service| {
             Artifact::file(
-                options
-                    .rules_dir
+                layout
+                    .rules
                     .join("tests")
                     .join(format!("{}.test.yaml", service.name)),
-                test_file(service, options),
+                test_file(service, links),
             )
         })
         .collect()
 }
 
-fn test_file(service: &Service, options: &EmitOptions) -> String {
+fn test_file(service: &Service, links: &Links) -> String {
     let mut tests = Vec::new();
     let mut notes = Vec::new();
     for slo in service.slos.iter().filter(|s| !s.alerting.tiers.is_empty()) {
-        tests.push(healthy(slo, options));
-        tests.push(outage(slo, options));
-        match slow_burn(slo, options) {
+        tests.push(healthy(slo, links));
+        tests.push(outage(slo, links));
+        match slow_burn(slo, links) {
             Some(test) => tests.push(test),
             None => notes.push(format!(
                 "{}/{}: no slow-burn test; it needs an enabled ticket tier whose threshold is reachable below the page threshold",
@@ -77,13 +78,13 @@ fn test_file(service: &Service, options: &EmitOptions) -> String {
 type Profile = Vec<(u64, f64)>;
 
 /// Fires nothing: the error ratio is half the lowest threshold, for a day.
-fn healthy(slo: &Slo, options: &EmitOptions) -> Node {
+fn healthy(slo: &Slo, links: &Links) -> Node {
     let lowest = all_thresholds(slo).fold(f64::INFINITY, f64::min);
     let ratio = lowest / 2.0;
     let evals = [Duration::minutes(30), Duration::hours(6), Duration::days(1)];
     let checks = evals
         .iter()
-        .map(|t| alert_check(slo, *t, &[], options))
+        .map(|t| alert_check(slo, *t, &[], links))
         .collect();
     let minutes = Duration::days(1).seconds() / 60 + MARGIN.seconds() / 60;
     scenario(
@@ -102,7 +103,7 @@ fn healthy(slo: &Slo, options: &EmitOptions) -> Node {
 /// Healthy for an hour, then every request fails. Nothing fires before the
 /// outage; every tier that can fire at all is firing by the time its
 /// slowest window pair must have noticed.
-fn outage(slo: &Slo, options: &EmitOptions) -> Node {
+fn outage(slo: &Slo, links: &Links) -> Node {
     let firing: Vec<&AlertTier> = slo
         .alerting
         .tiers
@@ -134,8 +135,8 @@ fn outage(slo: &Slo, options: &EmitOptions) -> Node {
         slo,
         &vec![(start_minutes, 0.0), (outage_minutes, 1.0)],
         vec![
-            alert_check(slo, before, &[], options),
-            alert_check(slo, at, &firing, options),
+            alert_check(slo, before, &[], links),
+            alert_check(slo, at, &firing, links),
         ],
     )
 }
@@ -156,7 +157,7 @@ fn round_up_to_minute(seconds: u64) -> u64 {
 }
 
 /// Between the highest ticket and the lowest page threshold, from the start.
-fn slow_burn(slo: &Slo, options: &EmitOptions) -> Option<Node> {
+fn slow_burn(slo: &Slo, links: &Links) -> Option<Node> {
     let ticket = tier(slo, Severity::Ticket)?;
     let ticket_top = thresholds(ticket).fold(0.0, f64::max);
     let ratio = match tier(slo, Severity::Page) {
@@ -180,7 +181,7 @@ fn slow_burn(slo: &Slo, options: &EmitOptions) -> Option<Node> {
         ),
         slo,
         &vec![(minutes, ratio)],
-        vec![alert_check(slo, at, &[ticket], options)],
+        vec![alert_check(slo, at, &[ticket], links)],
     ))
 }
 
@@ -210,7 +211,7 @@ fn scenario(name: String, slo: &Slo, profile: &Profile, checks: Vec<Node>) -> No
         .build()
 }
 
-fn alert_check(slo: &Slo, at: Duration, firing: &[&AlertTier], options: &EmitOptions) -> Node {
+fn alert_check(slo: &Slo, at: Duration, firing: &[&AlertTier], links: &Links) -> Node {
     let alerts = firing
         .iter()
         .map(|tier| {
@@ -218,7 +219,7 @@ fn alert_check(slo: &Slo, at: Duration, firing: &[&AlertTier], options: &EmitOpt
                 .entry("exp_labels", Node::labels(&alert_labels(slo, tier)))
                 .entry(
                     "exp_annotations",
-                    Node::labels(&alert_annotations(slo, tier, options)),
+                    Node::labels(&alert_annotations(slo, tier, links)),
                 )
                 .build()
         })

@@ -7,8 +7,9 @@
 use handlebars::Handlebars;
 use serde_json::json;
 
-use super::{Artifact, EmitOptions};
+use super::Artifact;
 use crate::model::logs::data_stream;
+use crate::model::settings::{Layout, Links, RunbookSettings};
 use crate::model::{fmt_num, fmt_short, humanize, names, Duration, LogSource, Service, Sli, Slo};
 
 /// The built-in template.
@@ -23,8 +24,13 @@ pub struct TemplateError {
     pub column: Option<usize>,
 }
 
-pub fn emit(services: &[Service], options: &EmitOptions) -> Result<Vec<Artifact>, TemplateError> {
-    Runbooks::new(options)?.emit(services, options)
+pub fn emit(
+    services: &[Service],
+    layout: &Layout,
+    runbooks: &RunbookSettings,
+    links: &Links,
+) -> Result<Vec<Artifact>, TemplateError> {
+    Runbooks::new(runbooks)?.emit(services, layout, links)
 }
 
 /// The runbook template, parsed once: handlebars' parser is slow enough
@@ -35,14 +41,14 @@ pub struct Runbooks {
 }
 
 impl Runbooks {
-    pub fn new(options: &EmitOptions) -> Result<Runbooks, TemplateError> {
+    pub fn new(settings: &RunbookSettings) -> Result<Runbooks, TemplateError> {
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
         registry.register_escape_fn(handlebars::no_escape);
-        let template = options
-            .runbook_template
-            .as_deref()
-            .unwrap_or(DEFAULT_TEMPLATE);
+        let template = settings
+            .template
+            .as_ref()
+            .map_or(DEFAULT_TEMPLATE, |t| t.text.as_str());
         registry
             .register_template_string("runbook", template)
             .map_err(|err| TemplateError {
@@ -56,7 +62,8 @@ impl Runbooks {
     pub fn emit(
         &self,
         services: &[Service],
-        options: &EmitOptions,
+        layout: &Layout,
+        links: &Links,
     ) -> Result<Vec<Artifact>, TemplateError> {
         let registry = &self.registry;
         let mut artifacts = Vec::new();
@@ -64,8 +71,8 @@ impl Runbooks {
             let source = service.source.display().to_string();
             for slo in service.slos.iter().filter(|s| !s.alerting.tiers.is_empty()) {
                 // `Context::from` takes the value as is; `render` would copy it.
-                let mut context = context(slo, &source, options.grafana.url.as_deref());
-                context["log_links"] = json!(log_links(&service.logs, options));
+                let mut context = context(slo, &source, links.grafana_url.as_deref());
+                context["log_links"] = json!(log_links(&service.logs, links));
                 let context = handlebars::Context::from(context);
                 let body = registry
                     .render_with_context("runbook", &context)
@@ -80,8 +87,8 @@ impl Runbooks {
                         column: err.column_no,
                     })?;
                 artifacts.push(Artifact::file(
-                    options
-                        .runbooks_dir
+                    layout
+                        .runbooks
                         .join(&slo.service)
                         .join(format!("{}.md", slo.name)),
                     marked(&body),
@@ -95,11 +102,11 @@ impl Runbooks {
 /// Where to read the service's logs: Grafana Explore for those in Loki
 /// (when lookout.yaml names Grafana's Loki data source), Kibana Discover
 /// for those in Elasticsearch (when it names Kibana), over the last hour.
-fn log_links(logs: &[LogSource], options: &EmitOptions) -> Vec<serde_json::Value> {
+fn log_links(logs: &[LogSource], targets: &Links) -> Vec<serde_json::Value> {
     let mut links = Vec::new();
     for log in logs {
-        let grafana = options.grafana.url.as_deref();
-        let loki = options.grafana.loki_datasource.as_deref();
+        let grafana = targets.grafana_url.as_deref();
+        let loki = targets.loki_datasource.as_deref();
         if let (true, Some(grafana), Some(uid)) = (log.to_loki, grafana, loki) {
             let panes = json!({"lookout": {
                 "datasource": uid,
@@ -118,7 +125,7 @@ fn log_links(logs: &[LogSource], options: &EmitOptions) -> Vec<serde_json::Value
                 ),
             }));
         }
-        if let (true, Some(kibana)) = (log.to_elasticsearch, options.kibana_url.as_deref()) {
+        if let (true, Some(kibana)) = (log.to_elasticsearch, targets.kibana_url.as_deref()) {
             let state = format!(
                 "(index:'{}',query:(language:kuery,query:'event.dataset:\"{}\"'))",
                 data_stream(&log.service),

@@ -28,8 +28,9 @@ use std::borrow::Cow;
 use std::fmt::Write;
 
 use super::yaml::{self, Node};
-use super::{Artifact, EmitOptions, ShipperTls, GENERATED_MARKER};
+use super::{Artifact, GENERATED_MARKER};
 use crate::model::logs::{data_stream, LogFormat, LOKI_ROUTE_KEY, NGINX_PATH_REGEX};
+use crate::model::settings::{Layout, LogSettings, LokiTarget, ShipperTls};
 use crate::model::{LogInput, LogSource, Model};
 
 /// Kubernetes labels a pod may carry by the thousand; they would blow up
@@ -42,7 +43,7 @@ const VECTOR_DROPPED_FIELDS: &[&str] = &[
     "source_type",
 ];
 
-pub fn emit(model: &Model, options: &EmitOptions) -> Vec<Artifact> {
+pub fn emit(model: &Model, layout: &Layout, options: &LogSettings) -> Vec<Artifact> {
     let mut artifacts = Vec::new();
     let alloy_logs: Vec<&LogSource> = model
         .logs()
@@ -51,25 +52,25 @@ pub fn emit(model: &Model, options: &EmitOptions) -> Vec<Artifact> {
     if let (Some(loki), false) = (&options.loki, alloy_logs.is_empty()) {
         let config = alloy(&alloy_logs, loki);
         artifacts.push(Artifact::file(
-            options.shipping_dir.join("alloy").join("config.alloy"),
+            layout.shipping.join("alloy").join("config.alloy"),
             config.clone(),
         ));
-        artifacts.push(manifest(Shipper::Alloy, config, options));
+        artifacts.push(manifest(Shipper::Alloy, config, layout, options));
     }
     if model.logs().any(|log| vector_ships(log, options)) {
         let config = vector(model, options);
         artifacts.push(Artifact::file(
-            options.shipping_dir.join("vector").join("vector.yaml"),
+            layout.shipping.join("vector").join("vector.yaml"),
             config.clone(),
         ));
-        artifacts.push(manifest(Shipper::Vector, config, options));
+        artifacts.push(manifest(Shipper::Vector, config, layout, options));
     }
     artifacts
 }
 
 /// Whether Vector ships `log` anywhere: to Elasticsearch always, to Loki
 /// only when lookout.yaml picks it for Loki.
-fn vector_ships(log: &LogSource, options: &EmitOptions) -> bool {
+fn vector_ships(log: &LogSource, options: &LogSettings) -> bool {
     (log.to_elasticsearch && options.elasticsearch.is_some())
         || (log.to_loki && options.shipping.loki_via_vector && options.loki.is_some())
 }
@@ -80,7 +81,7 @@ fn quoted(s: &str) -> String {
     serde_json::to_string(s).expect("strings always serialise")
 }
 
-fn alloy(logs: &[&LogSource], loki: &super::LokiTarget) -> String {
+fn alloy(logs: &[&LogSource], loki: &LokiTarget) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "// {GENERATED_MARKER}");
     out.push_str("// Grafana Alloy: ships the logs declared in the service specs to Loki.\n");
@@ -310,7 +311,7 @@ fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Node {
     Node::Seq(items.into_iter().map(Node::str).collect())
 }
 
-fn vector(model: &Model, options: &EmitOptions) -> String {
+fn vector(model: &Model, options: &LogSettings) -> String {
     let mut sources = Vec::new();
     let mut transforms = Vec::new();
     let mut sinks = Vec::new();
@@ -519,7 +520,7 @@ impl Shipper {
 
 /// `kubernetes/shipping/<shipper>.yaml`: ServiceAccount, ClusterRole,
 /// ClusterRoleBinding, ConfigMap and DaemonSet, as one multi-document file.
-fn manifest(shipper: Shipper, config: String, options: &EmitOptions) -> Artifact {
+fn manifest(shipper: Shipper, config: String, layout: &Layout, options: &LogSettings) -> Artifact {
     let name = format!("lookout-{}", shipper.name());
     let namespace = options.shipping.namespace.as_str();
     let labels = || {
@@ -755,8 +756,8 @@ fn manifest(shipper: Shipper, config: String, options: &EmitOptions) -> Artifact
         text.push_str(&yaml::document(header, document));
     }
     Artifact::file(
-        options
-            .kubernetes_dir
+        layout
+            .kubernetes
             .join("shipping")
             .join(format!("{}.yaml", shipper.name())),
         text,

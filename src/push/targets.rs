@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use super::http::Secret;
-use crate::spec::config::LoadedConfig;
+use crate::model::settings::{RulerTarget, TargetSettings};
 
 /// The push targets, in the order they are shown.
 pub const ALL: &[&str] = crate::spec::config::PUSH_TARGETS;
@@ -67,15 +67,22 @@ pub struct Ruler {
 /// when empty), so a run narrowed to one target does not need every
 /// other target's secret. Errors name the key, never a secret's value.
 pub fn resolve(
-    loaded: &LoadedConfig,
+    settings: &TargetSettings,
     env: &dyn Fn(&str) -> Option<String>,
     only: &[String],
 ) -> Result<Resolved, Vec<String>> {
-    let config = &loaded.config;
     let errors = std::cell::RefCell::new(Vec::<String>::new());
+    // Keys set in the environment, which lookout.yaml's checks never saw.
+    let overridden = std::cell::RefCell::new(Vec::<String>::new());
     let key = |target: &str, name: &str, from_file: Option<String>| -> Option<String> {
         let var = format!("LOOKOUT_{}_{}", target.to_uppercase(), name.to_uppercase());
-        env(&var).filter(|v| !v.is_empty()).or(from_file)
+        match env(&var).filter(|v| !v.is_empty()) {
+            Some(value) => {
+                overridden.borrow_mut().push(format!("{target}.{name}"));
+                Some(value)
+            }
+            None => from_file,
+        }
     };
     let secret = |target: &str,
                   env_key: &str,
@@ -96,7 +103,7 @@ pub fn resolve(
                 )),
             }
         } else if let Some(file) = file {
-            let path = loaded.resolve(&file);
+            let path = settings.resolve(&file);
             match std::fs::read_to_string(&path) {
                 Ok(value) if !value.trim().is_empty() => return Some(Secret::new(value)),
                 Ok(_) => errors
@@ -111,18 +118,14 @@ pub fn resolve(
         None
     };
 
-    let prometheus = config.prometheus.as_ref();
+    let p = &settings.prometheus;
     let prometheus = match (
-        key("prometheus", "url", prometheus.and_then(|p| p.url.clone())),
-        key(
-            "prometheus",
-            "rules_dir",
-            prometheus.and_then(|p| p.rules_dir.clone()),
-        ),
+        key("prometheus", "url", p.url.clone()),
+        key("prometheus", "rules_dir", p.rules_dir.clone()),
     ) {
         (Some(url), dir) => Some(Prometheus {
             url,
-            rules_dir: dir.map(|d| loaded.resolve(&d)),
+            rules_dir: dir.map(|d| settings.resolve(&d)),
         }),
         (None, None) => None,
         (None, Some(_)) => {
@@ -133,83 +136,66 @@ pub fn resolve(
             None
         }
     };
-    let alertmanager = key(
-        "alertmanager",
-        "url",
-        config.alertmanager.as_ref().and_then(|a| a.url.clone()),
-    );
-    let g = &config.grafana;
-    let grafana =
-        key("grafana", "url", g.url.as_ref().map(|u| u.value.clone())).map(|url| Grafana {
-            url,
-            token: secret(
-                "grafana",
-                "token_env",
-                "token_file",
-                g.token_env.clone(),
-                g.token_file.clone(),
-            ),
-            folder: key("grafana", "folder", g.folder.clone())
-                .unwrap_or_else(|| crate::emit::grafana::DEFAULT_FOLDER.into()),
-            datasource: key("grafana", "datasource", g.datasource.clone()),
-        });
-    let k = config.kibana.as_ref();
-    let kibana = key(
-        "kibana",
-        "url",
-        k.and_then(|k| k.url.as_ref().map(|u| u.value.clone())),
-    )
-    .map(|url| Kibana {
+    let alertmanager = key("alertmanager", "url", settings.alertmanager_url.clone());
+    let g = &settings.grafana;
+    let grafana = key("grafana", "url", g.url.clone()).map(|url| Grafana {
+        url,
+        token: secret(
+            "grafana",
+            "token_env",
+            "token_file",
+            g.token_env.clone(),
+            g.token_file.clone(),
+        ),
+        folder: key("grafana", "folder", Some(g.folder.clone())).unwrap_or_default(),
+        datasource: key("grafana", "datasource", g.datasource.clone()),
+    });
+    let k = &settings.kibana;
+    let kibana = key("kibana", "url", k.url.clone()).map(|url| Kibana {
         url,
         api_key: secret(
             "kibana",
             "api_key_env",
             "api_key_file",
-            k.and_then(|k| k.api_key_env.clone()),
-            k.and_then(|k| k.api_key_file.clone()),
+            k.api_key_env.clone(),
+            k.api_key_file.clone(),
         ),
-        space: key("kibana", "space", k.and_then(|k| k.space.clone()))
-            .unwrap_or_else(|| "default".into()),
+        space: key("kibana", "space", k.space.clone()).unwrap_or_else(|| "default".into()),
     });
-    let es = config.elasticsearch.as_ref().map(|e| &e.value);
-    let elasticsearch =
-        key("elasticsearch", "url", es.map(|e| e.url.value.clone())).map(|url| WithAuth {
+    let es = &settings.elasticsearch;
+    let elasticsearch = key("elasticsearch", "url", es.url.clone()).map(|url| WithAuth {
+        url,
+        api_key: secret(
+            "elasticsearch",
+            "api_key_env",
+            "api_key_file",
+            es.api_key_env.clone(),
+            es.api_key_file.clone(),
+        ),
+    });
+    let ruler = |name: &str, target: &RulerTarget, overridable_path: bool| {
+        key(name, "url", target.url.clone()).map(|url| Ruler {
             url,
-            api_key: secret(
-                "elasticsearch",
-                "api_key_env",
-                "api_key_file",
-                es.and_then(|e| e.api_key_env.as_ref().map(|v| v.value.clone())),
-                es.and_then(|e| e.api_key_file.clone()),
+            tenant: key(name, "tenant", target.tenant.clone()),
+            token: secret(
+                name,
+                "token_env",
+                "token_file",
+                target.token_env.clone(),
+                None,
             ),
-        });
-    let l = config.loki.as_ref().map(|l| &l.value);
-    let loki = key("loki", "url", l.map(|l| l.url.value.clone())).map(|url| Ruler {
-        url,
-        tenant: key("loki", "tenant", l.and_then(|l| l.tenant.clone())),
-        token: secret(
-            "loki",
-            "token_env",
-            "token_file",
-            l.and_then(|l| l.token_env.as_ref().map(|t| t.value.clone())),
-            None,
-        ),
-        rules_path: "/loki/api/v1/rules".into(),
-    });
-    let m = config.mimir.as_ref();
-    let mimir = key("mimir", "url", m.and_then(|m| m.url.clone())).map(|url| Ruler {
-        url,
-        tenant: key("mimir", "tenant", m.and_then(|m| m.tenant.clone())),
-        token: secret(
-            "mimir",
-            "token_env",
-            "token_file",
-            m.and_then(|m| m.token_env.clone()),
-            None,
-        ),
-        rules_path: key("mimir", "rules_path", m.and_then(|m| m.rules_path.clone()))
-            .unwrap_or_else(|| "/prometheus/config/v1/rules".into()),
-    });
+            rules_path: if overridable_path {
+                key(name, "rules_path", Some(target.rules_path.clone())).unwrap_or_default()
+            } else {
+                target.rules_path.clone()
+            },
+        })
+    };
+    let loki = ruler("loki", &settings.loki, false);
+    let mimir = ruler("mimir", &settings.mimir, true);
+    // lookout.yaml's URLs were checked when it was lowered; these came
+    // from the environment.
+    let overridden = overridden.into_inner();
     for (name, url) in [
         ("prometheus", prometheus.as_ref().map(|p| &p.url)),
         ("alertmanager", alertmanager.as_ref()),
@@ -219,11 +205,13 @@ pub fn resolve(
         ("loki", loki.as_ref().map(|l| &l.url)),
         ("mimir", mimir.as_ref().map(|m| &m.url)),
     ] {
-        if let Some(url) = url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                errors
-                    .borrow_mut()
-                    .push(format!("{name}.url must be an http(s) URL, got `{url}`"));
+        let from_env = overridden.contains(&format!("{name}.url"));
+        if let (true, Some(url)) = (from_env, url) {
+            if !crate::check::settings::is_http_url(url) {
+                errors.borrow_mut().push(format!(
+                    "LOOKOUT_{}_URL must be an http(s) URL, got `{url}`",
+                    name.to_uppercase()
+                ));
             }
         }
     }
@@ -257,5 +245,72 @@ impl Resolved {
                 _ => false,
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::model::settings::{GrafanaTarget, Settings};
+
+    fn resolve_with(
+        targets: &TargetSettings,
+        env: &[(&str, &str)],
+        only: &[&str],
+    ) -> Result<Resolved, Vec<String>> {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let only: Vec<String> = only.iter().map(|s| s.to_string()).collect();
+        resolve(targets, &|name| env.get(name).cloned(), &only)
+    }
+
+    #[test]
+    fn the_environment_overrides_lookout_yaml_and_its_urls_are_checked() {
+        let mut targets = Settings::default().targets;
+        targets.grafana = GrafanaTarget {
+            url: Some("https://grafana.example.com".into()),
+            folder: "SLOs".into(),
+            ..GrafanaTarget::default()
+        };
+        let resolved = resolve_with(&targets, &[("LOOKOUT_GRAFANA_FOLDER", "Team")], &[]).unwrap();
+        assert_eq!(resolved.configured(), ["grafana"]);
+        let grafana = resolved.grafana.unwrap();
+        assert_eq!(grafana.url, "https://grafana.example.com");
+        assert_eq!(grafana.folder, "Team");
+
+        // lookout.yaml's URLs were checked when it was lowered; one from
+        // the environment is checked here.
+        let errors =
+            resolve_with(&targets, &[("LOOKOUT_GRAFANA_URL", "grafana:3000")], &[]).unwrap_err();
+        assert_eq!(
+            errors,
+            ["LOOKOUT_GRAFANA_URL must be an http(s) URL, got `grafana:3000`"]
+        );
+    }
+
+    #[test]
+    fn credentials_are_read_only_for_the_targets_a_run_touches() {
+        let mut targets = Settings::default().targets;
+        targets.grafana = GrafanaTarget {
+            url: Some("https://grafana.example.com".into()),
+            token_env: Some("GRAFANA_TOKEN".into()),
+            folder: "SLOs".into(),
+            ..GrafanaTarget::default()
+        };
+        targets.prometheus.url = Some("http://prometheus:9090".into());
+        // The token's variable is unset: only a run that touches Grafana fails.
+        assert!(resolve_with(&targets, &[], &["prometheus"]).is_ok());
+        let errors = resolve_with(&targets, &[], &["grafana"]).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].starts_with(
+            "grafana.token_env names the environment variable `GRAFANA_TOKEN`, which is not set"
+        ));
+        let resolved =
+            resolve_with(&targets, &[("GRAFANA_TOKEN", "glsa_x")], &["grafana"]).unwrap();
+        assert!(resolved.grafana.unwrap().token.is_some());
     }
 }

@@ -11,15 +11,6 @@ use serde_saphyr::Spanned;
 
 use crate::diag::{Diagnostics, FileId};
 
-impl ProjectConfig {
-    /// The severities alerts may carry.
-    pub fn severities(&self) -> Vec<String> {
-        self.severities
-            .clone()
-            .unwrap_or_else(|| ["critical", "warning", "info"].map(String::from).to_vec())
-    }
-}
-
 /// The systems lookout.yaml can name as push targets, in the order they
 /// are shown.
 pub const PUSH_TARGETS: &[&str] = &[
@@ -176,7 +167,8 @@ pub struct KibanaConfig {
 #[serde(deny_unknown_fields)]
 pub struct PrometheusConfig {
     /// Base URL, e.g. `http://127.0.0.1:9090`; needs `--web.enable-lifecycle` for reloads.
-    pub url: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub url: Option<Spanned<String>>,
     /// Directory Prometheus loads rule files from (`rule_files: [<dir>/*.yaml]`).
     pub rules_dir: Option<String>,
     /// Evaluation interval of each SLO's rule group for windows of 2h and
@@ -196,14 +188,16 @@ pub struct PrometheusConfig {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UrlConfig {
-    pub url: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub url: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MimirConfig {
     /// Base URL, e.g. `http://mimir-ruler:8080`.
-    pub url: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub url: Option<Spanned<String>>,
     /// Tenant (`X-Scope-OrgID`).
     pub tenant: Option<String>,
     /// Environment variable holding a bearer token.
@@ -258,12 +252,7 @@ pub struct LoadedConfig {
 
 impl LoadedConfig {
     pub fn resolve(&self, relative: &str) -> PathBuf {
-        // Keep paths in messages as the user would type them: `slos/x.yaml`, not `./slos/x.yaml`.
-        if self.root == Path::new(".") {
-            PathBuf::from(relative)
-        } else {
-            self.root.join(relative)
-        }
+        crate::model::settings::resolve_path(&self.root, relative)
     }
 }
 

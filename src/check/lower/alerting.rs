@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{is_http_url, is_metric_name, Lowering};
+use super::{is_metric_name, Lowering};
+use crate::check::settings::is_http_url;
 use crate::diag::{Diagnostic, Span};
 use crate::model::{
     names, AlertTier, AlertWindow, Alerting, Duration, Severity, Slo, DEFAULT_PAIRS,
@@ -88,7 +89,7 @@ impl Lowering<'_> {
                 return None;
             }
             Some(label) => {
-                let known = self.config.config.severities();
+                let known = self.settings.severities.clone();
                 if !known.contains(&label.value) {
                     let span = self.span(label);
                     let names: Vec<&str> = known.iter().map(String::as_str).collect();

@@ -16,99 +16,6 @@ const MAX_LOG_NAME: usize = MAX_SERVICE_NAME;
 const DEFAULT_RETENTION: Duration = Duration::days(30);
 
 impl Lowering<'_> {
-    /// Checks the log backends in lookout.yaml: URLs and env var names.
-    pub(super) fn log_targets(&mut self) {
-        let Some(file) = self.config.file else {
-            return;
-        };
-        self.file = file;
-        let config = &self.config.config;
-        let mut urls = Vec::new();
-        let mut envs = Vec::new();
-        if let Some(loki) = &config.loki {
-            urls.push(("loki.url", &loki.value.url));
-            envs.extend(loki.value.token_env.as_ref().map(|e| ("loki.token_env", e)));
-        }
-        if let Some(es) = &config.elasticsearch {
-            urls.push(("elasticsearch.url", &es.value.url));
-            envs.extend(
-                es.value
-                    .api_key_env
-                    .as_ref()
-                    .map(|e| ("elasticsearch.api_key_env", e)),
-            );
-        }
-        for target in config.push.iter().flat_map(|p| &p.value) {
-            let known = crate::spec::config::PUSH_TARGETS;
-            if !known.contains(&target.value.as_str()) {
-                let span = self.span(target);
-                let help = crate::spec::suggest(&target.value, known, "targets");
-                self.error(
-                    "config::unknown-target",
-                    format!("unknown push target `{}`", target.value),
-                    span,
-                )
-                .help = Some(help);
-            }
-        }
-        if let Some(shipper) = &config.shipping.loki {
-            if !["alloy", "vector"].contains(&shipper.value.as_str()) {
-                let span = self.span(shipper);
-                self.error(
-                    "config::unknown-shipper",
-                    format!("unknown Loki shipper `{}`", shipper.value),
-                    span,
-                )
-                .help = Some("`shipping.loki` is `alloy` (the default) or `vector`".into());
-            }
-        }
-        if let Some(interval) = config
-            .prometheus
-            .as_ref()
-            .and_then(|p| p.long_interval.as_ref())
-        {
-            if crate::model::Duration::parse_prometheus(&interval.value)
-                .is_none_or(|d| d.seconds() == 0)
-            {
-                let span = self.span(interval);
-                self.error(
-                    "config::invalid-duration",
-                    format!(
-                        "`prometheus.long_interval` must be a duration such as `5m`, got `{}`",
-                        interval.value
-                    ),
-                    span,
-                );
-            }
-        }
-        for (key, url) in urls {
-            if !super::is_http_url(&url.value) {
-                let span = self.span(url);
-                self.error(
-                    "config::invalid-url",
-                    format!("`{key}` must be an http(s) URL, got `{}`", url.value),
-                    span,
-                );
-            }
-        }
-        for (key, env) in envs {
-            if !is_env_name(&env.value) {
-                let span = self.span(env);
-                self.error(
-                    "config::invalid-env",
-                    format!(
-                        "`{key}` must name an environment variable, got `{}`",
-                        env.value
-                    ),
-                    span,
-                )
-                .help = Some(
-                    "give the variable's name, e.g. `ES_API_KEY`, never the secret itself".into(),
-                );
-            }
-        }
-    }
-
     pub(super) fn logs(&mut self, spec: &Spanned<Vec<LogSpec>>, service: &str) -> Vec<LogSource> {
         let mut seen: HashMap<&str, Span> = HashMap::new();
         let mut logs = Vec::new();
@@ -437,9 +344,9 @@ impl Lowering<'_> {
         for destination in &spec.value {
             let span = self.span(destination);
             let (configured, slot, key) = match destination.value {
-                Destination::Loki => (self.config.config.loki.is_some(), &mut seen.0, "loki"),
+                Destination::Loki => (self.settings.logs.loki.is_some(), &mut seen.0, "loki"),
                 Destination::Elasticsearch => (
-                    self.config.config.elasticsearch.is_some(),
+                    self.settings.logs.elasticsearch.is_some(),
                     &mut seen.1,
                     "elasticsearch",
                 ),
@@ -575,12 +482,6 @@ impl Lowering<'_> {
             }
         }
     }
-}
-
-fn is_env_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 fn nginx_fields() -> LogFields {

@@ -1,0 +1,376 @@
+//! Lowers lookout.yaml into [`Settings`], once: every default applied here
+//! and nowhere else, every URL and environment-variable name checked with
+//! its span, the runbook template read. Backends and push read only the
+//! result.
+
+use serde_saphyr::Spanned;
+
+use crate::diag::{Diagnostic, Diagnostics, FileId};
+use crate::model::settings::{
+    CredentialedTarget, ElasticsearchTarget, GrafanaTarget, KibanaTarget, LokiTarget,
+    PrometheusTarget, RulerTarget, RunbookTemplate, Settings, ShipperTls, TargetSettings,
+};
+use crate::model::Duration;
+use crate::spec::config::{self, LoadedConfig};
+use crate::spec::span_of;
+
+/// Loki and Mimir rule APIs under their base URLs.
+const LOKI_RULES_PATH: &str = "/loki/api/v1/rules";
+const MIMIR_RULES_PATH: &str = "/prometheus/config/v1/rules";
+
+pub fn lower(loaded: &LoadedConfig, diags: &mut Diagnostics) -> Settings {
+    let mut lowering = SettingsLowering {
+        diags,
+        file: loaded.file,
+    };
+    lowering.validate(loaded);
+    let runbook_template = lowering.runbook_template(loaded);
+    settings(loaded, runbook_template)
+}
+
+/// [`lower`] without diagnostics or the runbook template, for the paths
+/// that only need the layout and have checked the config before (a cached
+/// build's fingerprint).
+pub fn layout_only(loaded: &LoadedConfig) -> Settings {
+    settings(loaded, None)
+}
+
+struct SettingsLowering<'a> {
+    diags: &'a mut Diagnostics,
+    file: Option<FileId>,
+}
+
+impl SettingsLowering<'_> {
+    fn error<T>(
+        &mut self,
+        code: &'static str,
+        message: String,
+        at: &Spanned<T>,
+    ) -> &mut Diagnostic {
+        let span = self
+            .file
+            .and_then(|file| span_of(self.diags, file, &at.referenced));
+        self.diags
+            .push(Diagnostic::error(code, message).at_opt(span));
+        self.diags.items.last_mut().expect("just pushed")
+    }
+
+    fn validate(&mut self, loaded: &LoadedConfig) {
+        let config = &loaded.config;
+        let mut spanned_urls: Vec<(&str, &Spanned<String>)> = Vec::new();
+        let mut envs: Vec<(&str, &Spanned<String>)> = Vec::new();
+        spanned_urls.extend(
+            config
+                .runbooks
+                .base_url
+                .as_ref()
+                .map(|u| ("runbooks.base_url", u)),
+        );
+        spanned_urls.extend(config.grafana.url.as_ref().map(|u| ("grafana.url", u)));
+        spanned_urls.extend(
+            config
+                .kibana
+                .as_ref()
+                .and_then(|k| k.url.as_ref())
+                .map(|u| ("kibana.url", u)),
+        );
+        if let Some(loki) = &config.loki {
+            spanned_urls.push(("loki.url", &loki.value.url));
+            envs.extend(loki.value.token_env.as_ref().map(|e| ("loki.token_env", e)));
+        }
+        if let Some(es) = &config.elasticsearch {
+            spanned_urls.push(("elasticsearch.url", &es.value.url));
+            envs.extend(
+                es.value
+                    .api_key_env
+                    .as_ref()
+                    .map(|e| ("elasticsearch.api_key_env", e)),
+            );
+        }
+        spanned_urls.extend(
+            config
+                .prometheus
+                .as_ref()
+                .and_then(|p| p.url.as_ref())
+                .map(|u| ("prometheus.url", u)),
+        );
+        spanned_urls.extend(
+            config
+                .alertmanager
+                .as_ref()
+                .and_then(|a| a.url.as_ref())
+                .map(|u| ("alertmanager.url", u)),
+        );
+        spanned_urls.extend(
+            config
+                .mimir
+                .as_ref()
+                .and_then(|m| m.url.as_ref())
+                .map(|u| ("mimir.url", u)),
+        );
+        for (key, url) in spanned_urls {
+            if !is_http_url(&url.value) {
+                self.error(
+                    "config::invalid-url",
+                    format!("`{key}` must be an http(s) URL, got `{}`", url.value),
+                    url,
+                );
+            }
+        }
+        for (key, env) in envs {
+            if !is_env_name(&env.value) {
+                self.error(
+                    "config::invalid-env",
+                    // Not echoing the value: it may be the secret itself.
+                    format!("`{key}` must name an environment variable"),
+                    env,
+                )
+                .help = Some(
+                    "give the variable's name, e.g. `ES_API_KEY`, never the secret itself".into(),
+                );
+            }
+        }
+        for target in config.push.iter().flat_map(|p| &p.value) {
+            let known = config::PUSH_TARGETS;
+            if !known.contains(&target.value.as_str()) {
+                let help = crate::spec::suggest(&target.value, known, "targets");
+                self.error(
+                    "config::unknown-target",
+                    format!("unknown push target `{}`", target.value),
+                    target,
+                )
+                .help = Some(help);
+            }
+        }
+        if let Some(shipper) = &config.shipping.loki {
+            if !["alloy", "vector"].contains(&shipper.value.as_str()) {
+                self.error(
+                    "config::unknown-shipper",
+                    format!("unknown Loki shipper `{}`", shipper.value),
+                    shipper,
+                )
+                .help = Some("`shipping.loki` is `alloy` (the default) or `vector`".into());
+            }
+        }
+        if let Some(interval) = config
+            .prometheus
+            .as_ref()
+            .and_then(|p| p.long_interval.as_ref())
+        {
+            if long_interval(&interval.value).is_none() {
+                self.error(
+                    "config::invalid-duration",
+                    format!(
+                        "`prometheus.long_interval` must be a duration such as `5m`, got `{}`",
+                        interval.value
+                    ),
+                    interval,
+                );
+            }
+        }
+    }
+
+    fn runbook_template(&mut self, loaded: &LoadedConfig) -> Option<RunbookTemplate> {
+        let template = loaded.config.runbooks.template.as_ref()?;
+        let path = loaded.resolve(&template.value);
+        match crate::spec::read_text(&path, self.diags) {
+            Some(text) => Some(RunbookTemplate {
+                file: self.diags.sources.add(&path, text.clone()),
+                text,
+            }),
+            None => {
+                if let Some(last) = self.diags.items.last_mut() {
+                    last.help = Some("`runbooks.template` in lookout.yaml names this file".into());
+                }
+                None
+            }
+        }
+    }
+}
+
+/// The settings, defaults applied; values [`SettingsLowering::validate`]
+/// rejected are dropped or defaulted, since the build stops anyway.
+fn settings(loaded: &LoadedConfig, runbook_template: Option<RunbookTemplate>) -> Settings {
+    let config = &loaded.config;
+    let base = |url: &str| url.trim_end_matches('/').to_string();
+    let mut settings = Settings::default();
+
+    let output = &config.output;
+    let layout = &mut settings.layout;
+    for (dir, value) in [
+        (&mut layout.rules, &output.rules),
+        (&mut layout.runbooks, &output.runbooks),
+        (&mut layout.dashboards, &output.dashboards),
+        (&mut layout.kubernetes, &output.kubernetes),
+        (&mut layout.shipping, &output.shipping),
+    ] {
+        if let Some(value) = value {
+            *dir = value.into();
+        }
+    }
+
+    if let Some(prometheus) = &config.prometheus {
+        let lowered = &mut settings.prometheus;
+        if let Some(interval) = prometheus
+            .long_interval
+            .as_ref()
+            .and_then(|i| long_interval(&i.value))
+        {
+            lowered.long_interval = interval;
+        }
+        if let Some(namespace) = &prometheus.namespace {
+            lowered.rule_namespace = namespace.clone();
+        }
+        if let Some(labels) = &prometheus.rule_labels {
+            lowered.rule_labels = labels.clone();
+        }
+    }
+
+    let grafana = &config.grafana;
+    if let Some(folder) = &grafana.folder {
+        settings.grafana.folder = folder.clone();
+    }
+    if let Some(path) = &grafana.provisioning_path {
+        settings.grafana.provisioning_path = path.clone();
+    }
+    if let Some(namespace) = &grafana.namespace {
+        settings.grafana.namespace = namespace.clone();
+    }
+
+    let kibana_url = config
+        .kibana
+        .as_ref()
+        .and_then(|k| k.url.as_ref())
+        .filter(|u| is_http_url(&u.value));
+    settings.links.grafana_url = grafana
+        .url
+        .as_ref()
+        .filter(|u| is_http_url(&u.value))
+        .map(|u| base(&u.value));
+    settings.links.loki_datasource = grafana.loki_datasource.clone();
+    settings.links.kibana_url = kibana_url.map(|u| base(&u.value));
+
+    settings.runbooks.base_url = config
+        .runbooks
+        .base_url
+        .as_ref()
+        .filter(|u| is_http_url(&u.value))
+        .map(|u| base(&u.value));
+    settings.runbooks.template = runbook_template;
+
+    settings.logs.loki = config.loki.as_ref().map(|loki| LokiTarget {
+        url: base(&loki.value.url.value),
+        tenant: loki.value.tenant.clone(),
+        token_env: loki.value.token_env.as_ref().map(|e| e.value.clone()),
+        tls: shipper_tls(loki.value.tls.as_ref()),
+        structured_metadata: loki.value.structured_metadata.unwrap_or(true),
+    });
+    settings.logs.elasticsearch = config.elasticsearch.as_ref().map(|es| ElasticsearchTarget {
+        url: base(&es.value.url.value),
+        api_key_env: es.value.api_key_env.as_ref().map(|e| e.value.clone()),
+        tls: shipper_tls(es.value.tls.as_ref()),
+    });
+    let shipping = &config.shipping;
+    let lowered = &mut settings.logs.shipping;
+    lowered.loki_via_vector = shipping.loki.as_ref().is_some_and(|s| s.value == "vector");
+    if let Some(namespace) = &shipping.namespace {
+        lowered.namespace = namespace.clone();
+    }
+    if let Some(image) = &shipping.alloy_image {
+        lowered.alloy_image = image.clone();
+    }
+    if let Some(image) = &shipping.vector_image {
+        lowered.vector_image = image.clone();
+    }
+
+    if let Some(severities) = &config.severities {
+        settings.severities = severities.clone();
+    }
+    settings.targets = targets(loaded, &settings.grafana.folder);
+    settings
+}
+
+fn targets(loaded: &LoadedConfig, grafana_folder: &str) -> TargetSettings {
+    let config = &loaded.config;
+    let grafana = &config.grafana;
+    let kibana = config.kibana.as_ref();
+    let es = config.elasticsearch.as_ref().map(|e| &e.value);
+    let loki = config.loki.as_ref().map(|l| &l.value);
+    let mimir = config.mimir.as_ref();
+    TargetSettings {
+        push: config
+            .push
+            .as_ref()
+            .map(|targets| targets.value.iter().map(|t| t.value.clone()).collect()),
+        prometheus: PrometheusTarget {
+            url: config
+                .prometheus
+                .as_ref()
+                .and_then(|p| p.url.as_ref())
+                .map(|u| u.value.clone()),
+            rules_dir: config.prometheus.as_ref().and_then(|p| p.rules_dir.clone()),
+        },
+        alertmanager_url: config
+            .alertmanager
+            .as_ref()
+            .and_then(|a| a.url.as_ref())
+            .map(|u| u.value.clone()),
+        grafana: GrafanaTarget {
+            url: grafana.url.as_ref().map(|u| u.value.clone()),
+            token_env: grafana.token_env.clone(),
+            token_file: grafana.token_file.clone(),
+            folder: grafana_folder.to_string(),
+            datasource: grafana.datasource.clone(),
+        },
+        kibana: KibanaTarget {
+            url: kibana.and_then(|k| k.url.as_ref().map(|u| u.value.clone())),
+            api_key_env: kibana.and_then(|k| k.api_key_env.clone()),
+            api_key_file: kibana.and_then(|k| k.api_key_file.clone()),
+            space: kibana.and_then(|k| k.space.clone()),
+        },
+        elasticsearch: CredentialedTarget {
+            url: es.map(|e| e.url.value.clone()),
+            api_key_env: es.and_then(|e| e.api_key_env.as_ref().map(|v| v.value.clone())),
+            api_key_file: es.and_then(|e| e.api_key_file.clone()),
+        },
+        loki: RulerTarget {
+            url: loki.map(|l| l.url.value.clone()),
+            tenant: loki.and_then(|l| l.tenant.clone()),
+            token_env: loki.and_then(|l| l.token_env.as_ref().map(|t| t.value.clone())),
+            rules_path: LOKI_RULES_PATH.into(),
+        },
+        mimir: RulerTarget {
+            url: mimir.and_then(|m| m.url.as_ref()).map(|u| u.value.clone()),
+            tenant: mimir.and_then(|m| m.tenant.clone()),
+            token_env: mimir.and_then(|m| m.token_env.clone()),
+            rules_path: mimir
+                .and_then(|m| m.rules_path.clone())
+                .unwrap_or_else(|| MIMIR_RULES_PATH.into()),
+        },
+        root: loaded.root.clone(),
+    }
+}
+
+fn shipper_tls(tls: Option<&config::ShipperTls>) -> ShipperTls {
+    tls.map(|tls| ShipperTls {
+        ca_file: tls.ca_file.clone(),
+        insecure_skip_verify: tls.insecure_skip_verify.unwrap_or(false),
+    })
+    .unwrap_or_default()
+}
+
+fn long_interval(text: &str) -> Option<Duration> {
+    Duration::parse_prometheus(text).filter(|d| d.seconds() > 0)
+}
+
+pub(crate) fn is_http_url(url: &str) -> bool {
+    (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() > "https://".len()
+        && !url.contains(char::is_whitespace)
+}
+
+pub(crate) fn is_env_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}

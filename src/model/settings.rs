@@ -1,0 +1,305 @@
+//! lookout.yaml lowered once, by `check::settings`: defaults applied, URLs
+//! and names validated, paths resolved. Each backend takes the parts it
+//! needs; `push` adds credentials to [`TargetSettings`].
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::Duration;
+use crate::diag::FileId;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub layout: Layout,
+    pub prometheus: PrometheusSettings,
+    pub grafana: GrafanaSettings,
+    pub links: Links,
+    pub runbooks: RunbookSettings,
+    pub logs: LogSettings,
+    /// The `severity` values alerts may carry.
+    pub severities: Vec<String>,
+    pub targets: TargetSettings,
+}
+
+/// The `severity` values alerts may carry unless lookout.yaml says others.
+pub const DEFAULT_SEVERITIES: [&str; 3] = ["critical", "warning", "info"];
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            layout: Layout::default(),
+            prometheus: PrometheusSettings::default(),
+            grafana: GrafanaSettings::default(),
+            links: Links::default(),
+            runbooks: RunbookSettings::default(),
+            logs: LogSettings::default(),
+            severities: DEFAULT_SEVERITIES.map(String::from).to_vec(),
+            targets: TargetSettings::default(),
+        }
+    }
+}
+
+/// Where each kind of output goes, relative to the output root.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub rules: PathBuf,
+    pub runbooks: PathBuf,
+    pub dashboards: PathBuf,
+    pub kubernetes: PathBuf,
+    pub shipping: PathBuf,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Layout {
+            rules: "rules".into(),
+            runbooks: "runbooks".into(),
+            dashboards: "dashboards".into(),
+            kubernetes: "kubernetes".into(),
+            shipping: "shipping".into(),
+        }
+    }
+}
+
+impl Layout {
+    pub fn grafana_dir(&self) -> PathBuf {
+        self.dashboards.join("grafana")
+    }
+
+    pub fn kibana_dir(&self) -> PathBuf {
+        self.dashboards.join("kibana")
+    }
+
+    pub fn elasticsearch_dir(&self) -> PathBuf {
+        self.dashboards.join("elasticsearch")
+    }
+
+    pub fn loki_rules_dir(&self) -> PathBuf {
+        self.rules.join("loki")
+    }
+
+    /// The directories whose lookout-owned files `build` manages; an owned
+    /// file there that is no longer generated is stale.
+    pub fn owned_dirs(&self) -> Vec<PathBuf> {
+        vec![
+            self.rules.clone(),
+            self.runbooks.clone(),
+            self.grafana_dir(),
+            self.kibana_dir(),
+            self.elasticsearch_dir(),
+            self.kubernetes.clone(),
+            self.shipping.clone(),
+        ]
+    }
+}
+
+/// How the Prometheus rules are grouped and deployed.
+#[derive(Debug, Clone)]
+pub struct PrometheusSettings {
+    /// Evaluation interval of the rule groups for long windows.
+    pub long_interval: Duration,
+    /// Namespace of the PrometheusRule objects.
+    pub rule_namespace: String,
+    /// Labels of the PrometheusRule objects (the operator's ruleSelector).
+    pub rule_labels: BTreeMap<String, String>,
+}
+
+/// The `long` group's default evaluation interval (`prometheus.long_interval`
+/// in lookout.yaml), and so the most a ticket alert (whose windows are all
+/// long) fires later than at a 1m interval. A tile spans one such interval,
+/// so tiles neither overlap nor gap.
+pub const DEFAULT_LONG_INTERVAL: Duration = Duration::minutes(5);
+
+impl Default for PrometheusSettings {
+    fn default() -> Self {
+        PrometheusSettings {
+            long_interval: DEFAULT_LONG_INTERVAL,
+            rule_namespace: "monitoring".into(),
+            rule_labels: [("release".to_string(), "kube-prometheus-stack".to_string())].into(),
+        }
+    }
+}
+
+/// How the Grafana dashboards are deployed.
+#[derive(Debug, Clone)]
+pub struct GrafanaSettings {
+    /// The folder they are provisioned into, and pushed into.
+    pub folder: String,
+    pub provisioning_path: String,
+    /// Namespace of the sidecar ConfigMaps.
+    pub namespace: String,
+}
+
+/// The Grafana folder lookout's dashboards go in unless `grafana.folder`
+/// says otherwise, for provisioning and the push alike.
+pub const DEFAULT_GRAFANA_FOLDER: &str = "SLOs";
+
+impl Default for GrafanaSettings {
+    fn default() -> Self {
+        GrafanaSettings {
+            folder: DEFAULT_GRAFANA_FOLDER.into(),
+            provisioning_path: "/var/lib/grafana/dashboards/lookout".into(),
+            namespace: "monitoring".into(),
+        }
+    }
+}
+
+/// Where alerts, runbooks and dashboards link to. Base URLs have no
+/// trailing slash.
+#[derive(Debug, Clone, Default)]
+pub struct Links {
+    /// Grafana, for `dashboard_url` annotations and dashboard links.
+    pub grafana_url: Option<String>,
+    /// Uid of Grafana's Loki data source, for Explore links in runbooks.
+    pub loki_datasource: Option<String>,
+    /// Kibana, for Discover links in runbooks.
+    pub kibana_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RunbookSettings {
+    /// `runbooks.base_url`: alerts link to `<base_url>/<service>/<slo>.md`.
+    pub base_url: Option<String>,
+    /// A project's runbook template, replacing the built-in one.
+    pub template: Option<RunbookTemplate>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunbookTemplate {
+    pub text: String,
+    /// Its source, for diagnostics that point into it.
+    pub file: FileId,
+}
+
+/// The log backends the shipper configs write to, and how the shippers run.
+#[derive(Debug, Clone, Default)]
+pub struct LogSettings {
+    pub loki: Option<LokiTarget>,
+    pub elasticsearch: Option<ElasticsearchTarget>,
+    pub shipping: ShippingSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct LokiTarget {
+    /// Base URL without a trailing slash.
+    pub url: String,
+    pub tenant: Option<String>,
+    /// Environment variable the shippers read a bearer token from.
+    pub token_env: Option<String>,
+    pub tls: ShipperTls,
+    /// Whether the shippers attach `http_route` as structured metadata.
+    pub structured_metadata: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ElasticsearchTarget {
+    /// Base URL without a trailing slash.
+    pub url: String,
+    /// Environment variable the shippers read an API key from.
+    pub api_key_env: Option<String>,
+    pub tls: ShipperTls,
+}
+
+/// TLS for a shipper's connection, as the shipper's pod sees it.
+#[derive(Debug, Clone, Default)]
+pub struct ShipperTls {
+    pub ca_file: Option<String>,
+    pub insecure_skip_verify: bool,
+}
+
+/// Which shipper serves Loki (Vector always serves Elasticsearch), and
+/// how the shipper DaemonSets run.
+#[derive(Debug, Clone)]
+pub struct ShippingSettings {
+    pub loki_via_vector: bool,
+    pub namespace: String,
+    pub alloy_image: String,
+    pub vector_image: String,
+}
+
+impl Default for ShippingSettings {
+    fn default() -> Self {
+        ShippingSettings {
+            loki_via_vector: false,
+            namespace: "monitoring".into(),
+            // Alloy 1.4 added `sys.env`; Vector 0.43 has every option used.
+            alloy_image: "grafana/alloy:v1.5.1".into(),
+            vector_image: "timberio/vector:0.43.1-distroless-libc".into(),
+        }
+    }
+}
+
+/// The push targets as lookout.yaml describes them: URLs, names and where
+/// credentials live, never the credentials. `push::targets` applies the
+/// `LOOKOUT_<TARGET>_<KEY>` overrides and reads the credentials.
+#[derive(Debug, Clone, Default)]
+pub struct TargetSettings {
+    /// lookout.yaml's `push:` list; `None` means every configured target.
+    pub push: Option<Vec<String>>,
+    pub prometheus: PrometheusTarget,
+    pub alertmanager_url: Option<String>,
+    pub grafana: GrafanaTarget,
+    pub kibana: KibanaTarget,
+    pub elasticsearch: CredentialedTarget,
+    pub loki: RulerTarget,
+    pub mimir: RulerTarget,
+    /// Directory that relative paths (rules_dir, token files) resolve
+    /// against, also when they come from the environment.
+    pub root: PathBuf,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PrometheusTarget {
+    pub url: Option<String>,
+    pub rules_dir: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct GrafanaTarget {
+    pub url: Option<String>,
+    pub token_env: Option<String>,
+    pub token_file: Option<String>,
+    pub folder: String,
+    pub datasource: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct KibanaTarget {
+    pub url: Option<String>,
+    pub api_key_env: Option<String>,
+    pub api_key_file: Option<String>,
+    pub space: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CredentialedTarget {
+    pub url: Option<String>,
+    pub api_key_env: Option<String>,
+    pub api_key_file: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RulerTarget {
+    pub url: Option<String>,
+    pub tenant: Option<String>,
+    pub token_env: Option<String>,
+    /// Path of the rules API under `url`.
+    pub rules_path: String,
+}
+
+impl TargetSettings {
+    /// `relative` under [`TargetSettings::root`].
+    pub fn resolve(&self, relative: &str) -> PathBuf {
+        resolve_path(&self.root, relative)
+    }
+}
+
+/// `relative` under `root`, as the user would type it: `slos/x.yaml`, not
+/// `./slos/x.yaml`.
+pub fn resolve_path(root: &std::path::Path, relative: &str) -> PathBuf {
+    if root == std::path::Path::new(".") {
+        PathBuf::from(relative)
+    } else {
+        root.join(relative)
+    }
+}
