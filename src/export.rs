@@ -25,7 +25,7 @@ use crate::emit::yaml::{self, Node};
 use crate::import::openslo::{
     ANNOTATION_ALERTING, ANNOTATION_LATENCY, ANNOTATION_RUNBOOK, ANNOTATION_SLO, ANNOTATION_TEAM,
 };
-use crate::model::{shift_decimal, Model, Sli};
+use crate::model::{shift_decimal, MetricSli, Model, Sli};
 use crate::spec::v1::{AlertingSpec, ServiceSpec, SloSpec, TierSpec};
 use crate::spec::SpecFile;
 
@@ -178,18 +178,18 @@ fn slo_object(service: &str, slo: &SloSpec, sli: &Sli) -> Option<Value> {
     let prometheus =
         |query: String| json!({"metricSource": {"type": "Prometheus", "spec": {"query": query}}});
     let ratio = match sli {
-        Sli::Events { errors, total } => json!({
+        Sli::Metric(MetricSli::Events { errors, total }) => json!({
             "counter": true,
             "bad": prometheus(errors.with_slot(WINDOW)),
             "total": prometheus(total.with_slot(WINDOW)),
         }),
-        Sli::Latency {
+        Sli::Metric(MetricSli::Latency {
             histogram,
             errors,
             total,
             threshold,
             ..
-        } => {
+        }) => {
             let selector = slo
                 .sli
                 .value
@@ -208,7 +208,7 @@ fn slo_object(service: &str, slo: &SloSpec, sli: &Sli) -> Option<Value> {
                 "total": prometheus(total.with_slot(WINDOW)),
             })
         }
-        Sli::Raw { error_ratio } => json!({
+        Sli::Metric(MetricSli::Raw { error_ratio }) => json!({
             "counter": false,
             "rawType": "failure",
             "raw": prometheus(error_ratio.with_slot(WINDOW)),

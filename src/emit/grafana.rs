@@ -17,7 +17,9 @@ use crate::j;
 use super::yaml::{self, Node};
 use super::{Artifact, Kind, GENERATED_MARKER};
 use crate::model::settings::{self, GrafanaSettings};
-use crate::model::{fmt_num, names, Duration, Service, Severity, Sli, Slo, DEFAULT_PAIRS};
+use crate::model::{
+    fmt_num, names, Duration, MetricSli, Service, Severity, Sli, Slo, DEFAULT_PAIRS,
+};
 
 /// The newest schema every supported Grafana knows: 10.4's frontend
 /// migrates up to 39, and the backend migrator of 12.x
@@ -481,11 +483,11 @@ fn golden_signals(service: &Service, layout: &mut Layout) {
         .map(|h| (h.histogram.clone(), h.matchers.clone()))
         .or_else(|| {
             service.slos.iter().find_map(|slo| match &slo.sli {
-                Sli::Latency {
+                Sli::Metric(MetricSli::Latency {
                     histogram,
                     matchers,
                     ..
-                } => Some((histogram.clone(), matchers.clone())),
+                }) => Some((histogram.clone(), matchers.clone())),
                 _ => None,
             })
         });

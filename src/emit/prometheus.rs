@@ -33,7 +33,9 @@ use std::collections::BTreeMap;
 use super::yaml::{self, Node};
 use super::{Artifact, Kind};
 use crate::model::settings::{Layout, Links, PrometheusSettings};
-use crate::model::{fmt_num, fmt_short, humanize, names, AlertTier, Duration, Service, Sli, Slo};
+use crate::model::{
+    fmt_num, fmt_short, humanize, names, AlertTier, Duration, MetricSli, Service, Sli, Slo,
+};
 
 /// Windows at least this long are recorded in the `long` group.
 pub const LONG_WINDOW_FROM: Duration = Duration::hours(2);
@@ -110,7 +112,7 @@ fn slo_groups(slo: &Slo, long_interval: Duration, links: &Links) -> Vec<Node> {
         let errors_expr = match slo.sli {
             // Client libraries create an error series only once the first
             // error happens; without this a healthy service has no SLI.
-            Sli::Events { .. } => {
+            Sli::Metric(MetricSli::Events { .. }) => {
                 format!("({}) or (0 * ({}))", errors.at(base), total.at(base))
             }
             _ => errors.at(base),
@@ -119,7 +121,7 @@ fn slo_groups(slo: &Slo, long_interval: Duration, links: &Links) -> Vec<Node> {
         fast.push(record(names::EVENTS_RATE, total.at(base), &labels));
     }
     // A log SLI's two 5m rates come from the Loki ruler (`loki.rs`).
-    let raw = matches!(slo.sli, Sli::Raw { .. });
+    let raw = slo.sli.is_raw();
     // The tiles every long window is summed from: recorded first in the
     // long group, so each evaluation reads its own fresh tile.
     let tile_rule = if raw {
@@ -172,9 +174,9 @@ fn slo_groups(slo: &Slo, long_interval: Duration, links: &Links) -> Vec<Node> {
     for window in slo.windows() {
         let is_long = window >= LONG_WINDOW_FROM;
         let expr = match &slo.sli {
-            Sli::Raw { error_ratio } if window == base => error_ratio.at(base),
+            Sli::Metric(MetricSli::Raw { error_ratio }) if window == base => error_ratio.at(base),
             _ if is_long => from_tiles(window),
-            Sli::Raw { .. } => format!(
+            Sli::Metric(MetricSli::Raw { .. }) => format!(
                 "avg_over_time({}{selector}[{window}])",
                 names::error_ratio(base)
             ),

@@ -18,7 +18,9 @@ use super::prometheus::{alert_annotations, alert_labels};
 use super::yaml::{self, Node};
 use super::{generated_header, Artifact};
 use crate::model::settings::{Layout, Links};
-use crate::model::{fmt_num, fmt_short, names, AlertTier, Duration, Service, Severity, Sli, Slo};
+use crate::model::{
+    fmt_num, fmt_short, names, AlertTier, Duration, MetricSli, Service, Severity, Sli, Slo,
+};
 
 /// Samples are one minute apart.
 const STEP: Duration = Duration::minutes(1);
@@ -242,12 +244,12 @@ fn input_series(slo: &Slo, profile: &Profile) -> Vec<Node> {
     let all_events: Profile = profile.iter().map(|(minutes, _)| (*minutes, 1.0)).collect();
     let errors: Profile = profile.clone();
     match &slo.sli {
-        Sli::Latency {
+        Sli::Metric(MetricSli::Latency {
             histogram,
             selector_labels,
             threshold,
             ..
-        } => {
+        }) => {
             if let Some(selector) = selector_labels {
                 // Real counters: the bucket under the threshold grows by the good share.
                 let good: Profile = profile.iter().map(|(m, r)| (*m, 1.0 - r)).collect();
@@ -274,11 +276,11 @@ fn input_series(slo: &Slo, profile: &Profile) -> Vec<Node> {
         }
         // A log SLO's 5m rates come from the Loki ruler, so here, as for
         // events, the test feeds them directly.
-        Sli::Events { .. } | Sli::Logs(_) => vec![
+        Sli::Metric(MetricSli::Events { .. }) | Sli::Logs(_) => vec![
             series(names::ERRORS_RATE, &labels, gauge(&errors, EVENT_RATE)),
             series(names::EVENTS_RATE, &labels, gauge(&all_events, EVENT_RATE)),
         ],
-        Sli::Raw { .. } => vec![series(
+        Sli::Metric(MetricSli::Raw { .. }) => vec![series(
             &names::error_ratio(names::BASE_WINDOW),
             &labels,
             gauge(&errors, 1.0),

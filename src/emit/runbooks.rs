@@ -10,7 +10,9 @@ use serde_json::json;
 use super::Artifact;
 use crate::model::logs::data_stream;
 use crate::model::settings::{Layout, Links, RunbookSettings};
-use crate::model::{fmt_num, fmt_short, humanize, names, Duration, LogSource, Service, Sli, Slo};
+use crate::model::{
+    fmt_num, fmt_short, humanize, names, Duration, LogSource, MetricSli, Service, Sli, Slo,
+};
 
 /// The built-in template.
 pub const DEFAULT_TEMPLATE: &str = include_str!("templates/runbook.md.hbs");
@@ -211,8 +213,11 @@ pub fn context(slo: &Slo, source: &str, grafana_url: Option<&str>) -> serde_json
             queries["total_query"] = json!(count(log.events_query()));
             queries["log_stream"] = json!(log.log.loki_selector());
         }
-        Sli::Raw { error_ratio } => queries["ratio_query"] = json!(error_ratio.at(hour)),
-        Sli::Events { errors, total } | Sli::Latency { errors, total, .. } => {
+        Sli::Metric(MetricSli::Raw { error_ratio }) => {
+            queries["ratio_query"] = json!(error_ratio.at(hour))
+        }
+        Sli::Metric(MetricSli::Events { errors, total })
+        | Sli::Metric(MetricSli::Latency { errors, total, .. }) => {
             queries["errors_query"] = json!(errors.at(hour));
             queries["total_query"] = json!(total.at(hour));
         }
@@ -228,7 +233,7 @@ pub fn context(slo: &Slo, source: &str, grafana_url: Option<&str>) -> serde_json
         "budget_ratio": fmt_num(budget),
         "budget_percent": fmt_num(budget * 100.0),
         // A raw SLI is a ratio of time (share of minutes bad), not of events.
-        "budget_of": if matches!(slo.sli, Sli::Raw { .. }) { "of the time" } else { "of events" },
+        "budget_of": if slo.sli.is_raw() { "of the time" } else { "of events" },
         "dashboard_url": grafana_url.map(|url| format!(
             "{url}{}?var-slo={}",
             super::grafana::dashboard_path(&slo.service),

@@ -182,6 +182,16 @@ impl Slo {
 /// How the SLI is measured, with `{{service}}`/`{{slo}}` already rendered.
 #[derive(Debug, Clone)]
 pub enum Sli {
+    /// Queries Prometheus evaluates over the service's own metrics.
+    Metric(MetricSli),
+    /// Lines of a declared log stream, counted by the Loki ruler, whose
+    /// recorded 5m counts Prometheus then treats as any event counts.
+    Logs(Box<LogSli>),
+}
+
+/// An SLI over metrics, in one of the spec's three shapes.
+#[derive(Debug, Clone)]
+pub enum MetricSli {
     /// User-written error and total event rates.
     Events {
         errors: QueryTemplate,
@@ -202,8 +212,6 @@ pub enum Sli {
     },
     /// A user-written error ratio.
     Raw { error_ratio: QueryTemplate },
-    /// Lines of a declared log stream, counted by the Loki ruler.
-    Logs(Box<LogSli>),
 }
 
 /// A log SLI: the events are the lines the `events` stages keep, and the
@@ -233,20 +241,41 @@ impl LogSli {
 impl Sli {
     pub fn kind(&self) -> &'static str {
         match self {
-            Sli::Events { .. } => "events",
-            Sli::Latency { .. } => "latency",
-            Sli::Raw { .. } => "raw",
+            Sli::Metric(metric) => metric.kind(),
             Sli::Logs(_) => "logs",
+        }
+    }
+
+    /// The SLI over metrics, unless it counts log lines.
+    pub fn metric(&self) -> Option<&MetricSli> {
+        match self {
+            Sli::Metric(metric) => Some(metric),
+            Sli::Logs(_) => None,
         }
     }
 
     /// The user's PromQL error and total rate queries, for SLIs that have them.
     pub fn event_queries(&self) -> Option<(&QueryTemplate, &QueryTemplate)> {
-        match self {
-            Sli::Events { errors, total } | Sli::Latency { errors, total, .. } => {
+        match self.metric()? {
+            MetricSli::Events { errors, total } | MetricSli::Latency { errors, total, .. } => {
                 Some((errors, total))
             }
-            Sli::Raw { .. } | Sli::Logs(_) => None,
+            MetricSli::Raw { .. } => None,
+        }
+    }
+
+    /// Whether the SLI is a ratio the user wrote, with no event counts.
+    pub fn is_raw(&self) -> bool {
+        matches!(self, Sli::Metric(MetricSli::Raw { .. }))
+    }
+}
+
+impl MetricSli {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            MetricSli::Events { .. } => "events",
+            MetricSli::Latency { .. } => "latency",
+            MetricSli::Raw { .. } => "raw",
         }
     }
 }

@@ -21,7 +21,7 @@ use promql_parser::parser::{self, Expr};
 use super::http::{segment, Endpoint};
 use crate::check::promql::substitute_grafana_variables;
 use crate::diag::{Diagnostic, Span};
-use crate::model::{names, Model, Sli, Slo};
+use crate::model::{names, MetricSli, Model, Slo};
 
 /// Runs every check; the diagnostics found, or an error when Prometheus
 /// cannot be asked at all.
@@ -81,15 +81,19 @@ impl Live<'_> {
     fn check_sli(&self, slo: &Slo, findings: &mut Vec<Diagnostic>) -> Result<(), String> {
         let window = names::BASE_WINDOW;
         let locations = &slo.locations;
-        let queries: Vec<(String, Option<Span>, bool)> = match &slo.sli {
-            Sli::Events { errors, total } => vec![
+        // A log SLI's series are Loki's recordings, not the service's own.
+        let Some(metric) = slo.sli.metric() else {
+            return Ok(());
+        };
+        let queries: Vec<(String, Option<Span>, bool)> = match metric {
+            MetricSli::Events { errors, total } => vec![
                 (errors.at(window), locations.errors, true),
                 (total.at(window), locations.total, false),
             ],
-            Sli::Raw { error_ratio } => {
+            MetricSli::Raw { error_ratio } => {
                 vec![(error_ratio.at(window), locations.error_ratio, false)]
             }
-            Sli::Latency {
+            MetricSli::Latency {
                 histogram,
                 matchers,
                 threshold,
@@ -97,7 +101,6 @@ impl Live<'_> {
             } => {
                 return self.check_buckets(slo, histogram, matchers, *threshold, findings);
             }
-            Sli::Logs(_) => Vec::new(),
         };
         for (query, location, may_be_empty) in queries {
             for selector in selectors(&query) {

@@ -8,7 +8,7 @@ use serde_saphyr::Spanned;
 use super::{is_metric_name, Lowering};
 use crate::check::promql;
 use crate::diag::{Diagnostic, Diagnostics, Span};
-use crate::model::{names, QueryTemplate, Sli};
+use crate::model::{names, MetricSli, QueryTemplate, Sli};
 use crate::spec::v1::SliSpec;
 
 /// A query whose PromQL is checked after lowering, on all cores: parsing
@@ -177,14 +177,14 @@ impl Lowering<'_> {
         if let Some(events) = &spec.events {
             let errors = self.query(&events.errors, service, slo, "errors");
             let total = self.query(&events.total, service, slo, "total");
-            return Some(Sli::Events {
+            return Some(Sli::Metric(MetricSli::Events {
                 errors: errors?,
                 total: total?,
-            });
+            }));
         }
         if let Some(raw) = &spec.raw {
             let error_ratio = self.query(&raw.error_ratio, service, slo, "error_ratio")?;
-            return Some(Sli::Raw { error_ratio });
+            return Some(Sli::Metric(MetricSli::Raw { error_ratio }));
         }
         let latency = spec.latency.as_ref()?;
         let histogram = latency.histogram.value.trim().to_string();
@@ -238,7 +238,7 @@ impl Lowering<'_> {
             Some(&le_regex(threshold)),
         );
         let slot = QueryTemplate::WINDOW_SLOT;
-        Some(Sli::Latency {
+        Some(Sli::Metric(MetricSli::Latency {
             errors: QueryTemplate::new(format!(
                 "sum(rate({count}[{slot}])) - sum(rate({bucket}[{slot}]))"
             )),
@@ -247,7 +247,7 @@ impl Lowering<'_> {
             matchers,
             selector_labels,
             threshold,
-        })
+        }))
     }
 
     /// Validates a `{…}` selector and returns the matchers inside the braces.
