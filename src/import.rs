@@ -352,17 +352,7 @@ impl Converter<'_> {
             (Some(events), None, None) => {
                 let errors = self.query(&events.error_query)?;
                 let total = self.query(&events.total_query)?;
-                Some(
-                    Node::map()
-                        .entry(
-                            "events",
-                            Node::map()
-                                .str("errors", errors)
-                                .str("total", total)
-                                .build(),
-                        )
-                        .build(),
-                )
+                Some(events_sli(errors, total))
             }
             (None, Some(raw), None) => {
                 let ratio = self.query(&raw.error_ratio_query)?;
@@ -562,4 +552,17 @@ fn default_severity(tier: &str) -> &'static str {
 
 fn span<T>(diags: &Diagnostics, file: FileId, spanned: &Spanned<T>) -> Option<Span> {
     crate::spec::span_of(diags, file, &spanned.referenced)
+}
+
+/// A lookout `sli:` of error and total event queries.
+fn events_sli(errors: String, total: String) -> Node {
+    Node::map()
+        .entry(
+            "events",
+            Node::map()
+                .str("errors", errors)
+                .str("total", total)
+                .build(),
+        )
+        .build()
 }

@@ -1087,17 +1087,7 @@ impl<'a> Openslo<'a, '_> {
                         return Some(node);
                     }
                 }
-                Some(
-                    Node::map()
-                        .entry(
-                            "events",
-                            Node::map()
-                                .str("errors", errors)
-                                .str("total", total)
-                                .build(),
-                        )
-                        .build(),
-                )
+                Some(super::events_sli(errors, total))
             }
             (Budgeting::Occurrences, Indicator::Raw(ratio)) => Some(raw(ratio)),
             (Budgeting::Occurrences, Indicator::Threshold(query)) => {
