@@ -46,7 +46,6 @@ fn apply(url: &str, desired: &Desired, concurrency: usize) -> (Duration, usize) 
             url: url.to_string(),
             token: None,
             folder: "SLOs".into(),
-            datasource: None,
         },
         &HttpOptions::default(),
     )

@@ -114,7 +114,7 @@ fn main() {
             lookout::emit::runbooks::emit(s, &o.layout, &o.runbooks, &o.links).unwrap()
         }),
         ("grafana", |s: &_, o: &Settings| {
-            lookout::emit::grafana::emit(s, &o.layout)
+            lookout::emit::grafana::emit(s, &o.layout, &o.grafana)
         }),
     ] {
         let start = Instant::now();
@@ -127,7 +127,8 @@ fn main() {
         );
         if name == "grafana" {
             let start = Instant::now();
-            let mut dashboards = lookout::emit::grafana::dashboards(&model.services);
+            let mut dashboards =
+                lookout::emit::grafana::dashboards(&model.services, &settings.grafana);
             let maps = lookout::emit::kubernetes::emit(
                 &mut dashboards,
                 &settings.layout,

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::emit::{grafana, Artifact, GENERATED_MARKER};
-use crate::model::settings::{Layout, Links};
+use crate::model::settings::{GrafanaSettings, Layout, Links};
 use crate::model::{fmt_num, names, Model, DEFAULT_PAIRS};
 
 /// The `lookout` external variable: the model as plain data.
@@ -206,6 +206,7 @@ pub fn evaluate_all(
     model: &Model,
     layout: &Layout,
     links: &Links,
+    grafana: &GrafanaSettings,
     taken: &[Artifact],
     diags: &mut Diagnostics,
 ) -> Vec<grafana::Dashboard> {
@@ -232,7 +233,7 @@ pub fn evaluate_all(
             continue;
         }
         match evaluate(program, &model) {
-            Ok(dashboard) => match finish(dashboard) {
+            Ok(dashboard) => match finish(dashboard, grafana.datasource.as_deref()) {
                 Ok(json) => artifacts.push(grafana::Dashboard {
                     file: format!("{stem}.json"),
                     // `finish` checked it is there.
@@ -252,8 +253,9 @@ pub fn evaluate_all(
     artifacts
 }
 
-/// Checks the result is a dashboard and marks it as lookout's.
-fn finish(mut dashboard: Value) -> Result<Value, String> {
+/// Checks the result is a dashboard and marks it as lookout's; selects
+/// `datasource` in its datasource variables, as the generated dashboards do.
+fn finish(mut dashboard: Value, datasource: Option<&str>) -> Result<Value, String> {
     let Some(object) = dashboard.as_object_mut() else {
         return Err("the program must return a dashboard object".into());
     };
@@ -286,6 +288,17 @@ fn finish(mut dashboard: Value) -> Result<Value, String> {
     for (key, value) in std::mem::take(object) {
         if key != "description" {
             marked.insert(key, value);
+        }
+    }
+    let variables = marked
+        .get_mut("templating")
+        .and_then(|t| t.get_mut("list"))
+        .and_then(Value::as_array_mut);
+    if let (Some(uid), Some(variables)) = (datasource, variables) {
+        for variable in variables {
+            if variable.get("type") == Some(&json!("datasource")) && variable.is_object() {
+                variable["current"] = json!({"text": uid, "value": uid});
+            }
         }
     }
     Ok(Value::Object(marked))

@@ -116,6 +116,7 @@ fn generate_some(
                 model,
                 &settings.layout,
                 &settings.links,
+                &settings.grafana,
                 &artifacts,
                 &mut diagnostics,
             );

@@ -176,10 +176,39 @@ fn grafana_apply_upserts_by_uid_into_the_folder_then_a_rerun_writes_nothing() {
         posts,
         vec!["POST /api/dashboards/db".to_string(); DASHBOARDS.len()]
     );
+    // What is pushed is what `build` writes: the configured datasource is
+    // selected in the files themselves (the jsonnet one too), not at push.
+    let built: BTreeMap<String, Value> = support::generate_for(
+        &dir.path().join("lookout.yaml").display().to_string(),
+        &dir.path().join("slos").display().to_string(),
+    )
+    .into_iter()
+    .filter_map(|a| match a.kind {
+        lookout::emit::Kind::GrafanaDashboard { uid } => {
+            Some((uid, serde_json::from_str(&a.contents).unwrap()))
+        }
+        _ => None,
+    })
+    .collect();
+    assert_eq!(built.len(), DASHBOARDS.len());
+    for (uid, dashboard) in &built {
+        let variable = dashboard["templating"]["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["type"] == "datasource")
+            .unwrap_or_else(|| panic!("{uid}: no datasource variable"));
+        assert_eq!(variable["current"]["value"], json!("prom-main"), "{uid}");
+    }
     for request in grafana.server.requests() {
         assert_eq!(request.header("authorization"), Some("Bearer glsa_test"));
         if request.path == "/api/dashboards/db" {
             let body = request.json();
+            let uid = body["dashboard"]["uid"].as_str().unwrap();
+            // The file as built, with `id: null`, which an upsert by uid needs.
+            let mut expected = built[uid].clone();
+            expected["id"] = Value::Null;
+            assert_eq!(body["dashboard"], expected, "{uid}: pushed as built");
             assert_eq!(body["overwrite"], json!(true));
             assert_eq!(body["folderUid"], json!("lookout-slos"));
             assert_eq!(body["dashboard"]["id"], Value::Null);

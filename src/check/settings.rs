@@ -230,6 +230,7 @@ fn settings(loaded: &LoadedConfig, runbook_template: Option<RunbookTemplate>) ->
     if let Some(folder) = &grafana.folder {
         settings.grafana.folder = folder.clone();
     }
+    settings.grafana.datasource = grafana.datasource.clone();
     if let Some(path) = &grafana.provisioning_path {
         settings.grafana.provisioning_path = path.clone();
     }
@@ -320,7 +321,6 @@ fn targets(loaded: &LoadedConfig, grafana_folder: &str) -> TargetSettings {
             token_env: grafana.token_env.clone(),
             token_file: grafana.token_file.clone(),
             folder: grafana_folder.to_string(),
-            datasource: grafana.datasource.clone(),
         },
         kibana: KibanaTarget {
             url: kibana.and_then(|k| k.url.as_ref().map(|u| u.value.clone())),

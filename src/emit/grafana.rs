@@ -87,12 +87,17 @@ impl Dashboard {
     }
 }
 
-pub fn emit(services: &[Service], layout: &settings::Layout) -> Vec<Artifact> {
-    artifacts(dashboards(services), layout)
+pub fn emit(
+    services: &[Service],
+    layout: &settings::Layout,
+    grafana: &GrafanaSettings,
+) -> Vec<Artifact> {
+    artifacts(dashboards(services, grafana), layout)
 }
 
 /// One dashboard per service.
-pub fn dashboards(services: &[Service]) -> Vec<Dashboard> {
+pub fn dashboards(services: &[Service], grafana: &GrafanaSettings) -> Vec<Dashboard> {
+    let datasource = grafana.datasource.as_deref();
     services
         .iter()
         .filter(|service| has_dashboard(service))
@@ -100,7 +105,7 @@ pub fn dashboards(services: &[Service]) -> Vec<Dashboard> {
             Dashboard::new(
                 format!("{}.json", service.name),
                 dashboard_uid(&service.name),
-                &service_dashboard(service),
+                &service_dashboard(service, datasource),
             )
         })
         .collect()
@@ -121,11 +126,11 @@ fn has_signals(signals: &crate::model::Signals) -> bool {
 }
 
 /// The overview of every SLO; emitted once, not per chunk of services.
-pub fn overview(services: &[Service]) -> Dashboard {
+pub fn overview(services: &[Service], grafana: &GrafanaSettings) -> Dashboard {
     Dashboard::new(
         "slo-overview.json".into(),
         OVERVIEW_UID.into(),
-        &overview_dashboard(services),
+        &overview_dashboard(services, grafana.datasource.as_deref()),
     )
 }
 
@@ -298,16 +303,10 @@ fn stat(title: &str, description: &str, targets: Vec<Json>, defaults: Json) -> J
     panel
 }
 
-fn dashboard(
-    uid: &str,
-    title: &str,
-    description: &str,
-    tags: Vec<String>,
-    links: Vec<Json>,
-    variables: Vec<Json>,
-    layout: Layout,
-) -> Json {
-    let mut templating = vec![j!({
+/// The `datasource` variable every panel queries through, selecting
+/// `grafana.datasource` when lookout.yaml names one.
+fn datasource_variable(datasource: Option<&str>) -> Json {
+    let mut variable = j!({
         "type": "datasource",
         "name": "datasource",
         "label": "Prometheus",
@@ -316,8 +315,25 @@ fn dashboard(
         "refresh": 1,
         "regex": "",
         "options": [],
-    })];
-    templating.extend(variables);
+    });
+    if let Some(uid) = datasource {
+        variable.set(
+            "current",
+            j!({"text": uid.to_string(), "value": uid.to_string()}),
+        );
+    }
+    variable
+}
+
+fn dashboard(
+    uid: &str,
+    title: &str,
+    description: &str,
+    tags: Vec<String>,
+    links: Vec<Json>,
+    templating: Vec<Json>,
+    layout: Layout,
+) -> Json {
     j!({
         "description": description,
         "uid": uid,
@@ -373,7 +389,7 @@ fn multi_variable(kind: &str, name: &str, label: &str, query: &str) -> Json {
     variable
 }
 
-fn service_dashboard(service: &Service) -> Json {
+fn service_dashboard(service: &Service, datasource: Option<&str>) -> Json {
     let mut layout = Layout::new();
     golden_signals(service, &mut layout);
     for slo in &service.slos {
@@ -388,7 +404,7 @@ fn service_dashboard(service: &Service) -> Json {
         service.source.display(),
         service.name
     );
-    let mut variables = Vec::new();
+    let mut variables = vec![datasource_variable(datasource)];
     if !service.slos.is_empty() {
         let names: Vec<&str> = service.slos.iter().map(|slo| slo.name.as_str()).collect();
         variables.push(multi_variable(
@@ -952,7 +968,7 @@ const VALUE_FIELDS: [&str; 8] = [
 /// The overview's text for an SLO whose tier is disabled.
 const ALERTING_OFF: &str = "alerting off";
 
-fn overview_dashboard(services: &[Service]) -> Json {
+fn overview_dashboard(services: &[Service], datasource: Option<&str>) -> Json {
     let slo_count: usize = services.iter().map(|s| s.slos.len()).sum();
     let columns = overview_columns();
     assert!(columns.len() <= VALUE_FIELDS.len());
@@ -1088,6 +1104,7 @@ fn overview_dashboard(services: &[Service]) -> Json {
         vec![TAG.into(), "slo-overview".into()],
         links,
         vec![
+            datasource_variable(datasource),
             multi_variable("query", "team", "Team", &team_values),
             multi_variable("query", "service", "Service", &service_values),
         ],

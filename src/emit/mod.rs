@@ -136,7 +136,7 @@ pub fn emit_sourced(
         artifacts.extend(elasticsearch::emit(services, layout));
         artifacts.extend(kibana::emit(services, layout));
         artifacts.extend(runbooks.emit(services, layout, links)?);
-        let mut dashboards = grafana::dashboards(services);
+        let mut dashboards = grafana::dashboards(services, grafana_settings);
         artifacts.extend(kubernetes::emit(&mut dashboards, layout, grafana_settings));
         artifacts.extend(grafana::artifacts(dashboards, layout));
         Ok(artifacts)
@@ -155,7 +155,7 @@ pub fn emit_sourced(
         }
         Ok::<_, runbooks::TemplateError>(out)
     });
-    let mut overview = [grafana::overview(&model.services)];
+    let mut overview = [grafana::overview(&model.services, grafana_settings)];
     let mut global = kubernetes::emit(&mut overview, layout, grafana_settings);
     global.extend(grafana::artifacts(overview.into(), layout));
     global.push(grafana::provisioning_artifact(layout, grafana_settings));

@@ -125,6 +125,9 @@ impl Default for PrometheusSettings {
 pub struct GrafanaSettings {
     /// The folder they are provisioned into, and pushed into.
     pub folder: String,
+    /// Uid of the Prometheus data source the dashboards' `datasource`
+    /// variable selects; Grafana's default data source when unset.
+    pub datasource: Option<String>,
     pub provisioning_path: String,
     /// Namespace of the sidecar ConfigMaps.
     pub namespace: String,
@@ -138,6 +141,7 @@ impl Default for GrafanaSettings {
     fn default() -> Self {
         GrafanaSettings {
             folder: DEFAULT_GRAFANA_FOLDER.into(),
+            datasource: None,
             provisioning_path: "/var/lib/grafana/dashboards/lookout".into(),
             namespace: "monitoring".into(),
         }
@@ -260,7 +264,6 @@ pub struct GrafanaTarget {
     pub token_env: Option<String>,
     pub token_file: Option<String>,
     pub folder: String,
-    pub datasource: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -38,7 +38,6 @@ pub struct Grafana {
     /// The uid dashboards go to: `folder_uid`, or the uid of a same-titled
     /// folder taken over with `--adopt`. Set by `plan`.
     target_folder: Mutex<String>,
-    datasource: Option<String>,
 }
 
 impl Grafana {
@@ -50,7 +49,6 @@ impl Grafana {
             folder: config.folder.clone(),
             target_folder: Mutex::new(uid.clone()),
             folder_uid: uid,
-            datasource: config.datasource.clone(),
         })
     }
 
@@ -109,22 +107,10 @@ impl Grafana {
         live["meta"]["folderUid"].as_str() == Some(self.target_folder().as_str())
     }
 
-    /// The dashboard as sent: the generated JSON, with the configured
-    /// datasource selected by uid.
-    fn prepared(&self, text: &str) -> Result<Value, String> {
-        let mut dashboard: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        if let Some(uid) = &self.datasource {
-            for variable in dashboard["templating"]["list"]
-                .as_array_mut()
-                .into_iter()
-                .flatten()
-            {
-                if variable["type"] == json!("datasource") {
-                    variable["current"] = json!({"text": uid, "value": uid});
-                }
-            }
-        }
-        Ok(dashboard)
+    /// The dashboard as sent: the generated file, unchanged (`build`
+    /// already selected the configured datasource).
+    fn parsed(text: &str) -> Result<Value, String> {
+        serde_json::from_str(text).map_err(|e| e.to_string())
     }
 
     fn plan_dashboard(&self, dashboard: &Value, mode: Mode) -> Result<Change, String> {
@@ -172,7 +158,7 @@ impl Target for Grafana {
         let prepared: Vec<Value> = desired
             .dashboards
             .values()
-            .map(|text| self.prepared(text))
+            .map(|text| Self::parsed(text))
             .collect::<Result<_, _>>()?;
         // One GET per dashboard, `concurrency` at a time; results keep file order.
         let indexes: Vec<usize> = (0..prepared.len()).collect();

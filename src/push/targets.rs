@@ -37,7 +37,6 @@ pub struct Grafana {
     pub url: String,
     pub token: Option<Secret>,
     pub folder: String,
-    pub datasource: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -148,7 +147,6 @@ pub fn resolve(
             g.token_file.clone(),
         ),
         folder: key("grafana", "folder", Some(g.folder.clone())).unwrap_or_default(),
-        datasource: key("grafana", "datasource", g.datasource.clone()),
     });
     let k = &settings.kibana;
     let kibana = key("kibana", "url", k.url.clone()).map(|url| Kibana {
