@@ -46,7 +46,7 @@ pub struct Generated {
 /// Compiles the project and emits every artifact, without touching disk
 /// beyond reading inputs.
 pub fn generate(request: &Request) -> Generated {
-    generate_some(request, None, &[])
+    generate_some(request, None, &[], &HashSet::new())
 }
 
 /// [`generate`], emitting only the services of the spec files in `only`
@@ -56,8 +56,9 @@ fn generate_some(
     request: &Request,
     only: Option<&HashSet<PathBuf>>,
     kept: &[PathBuf],
+    trusted: &HashSet<PathBuf>,
 ) -> Generated {
-    let compiled = check::compile(&request.inputs);
+    let compiled = check::compile_trusting(&request.inputs, trusted);
     let mut diagnostics = compiled.diagnostics;
     let config = &compiled.config;
     let out_root = request.out_root(config);
@@ -405,7 +406,18 @@ fn build_some(
         })
         .unwrap_or_default();
     let kept: Vec<PathBuf> = carried.iter().map(|o| o.path.clone()).collect();
-    let mut generated = generate_some(request, changed, &kept);
+    // Unchanged spec files the trusted cache vouches for.
+    let trusted: HashSet<PathBuf> = previous
+        .as_ref()
+        .map(|(_, inputs, changed)| {
+            inputs
+                .iter()
+                .map(|input| input.path.clone())
+                .filter(|path| !changed.contains(path))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut generated = generate_some(request, changed, &kept, &trusted);
     let (slos, services) = generated
         .model
         .as_ref()

@@ -288,3 +288,35 @@ fn check_and_the_no_op_build_see_what_the_cache_cannot_vouch_for() {
     let dashboard = std::fs::read_to_string(root.join("dashboards/grafana/custom.json")).unwrap();
     assert!(dashboard.contains("\"After\""), "{dashboard}");
 }
+
+/// An incremental build parses again only the PromQL of changed spec files
+/// (the unchanged ones parsed in the build the cache comes from), so a
+/// broken query in a changed file is still an error, and fixing it builds.
+#[test]
+fn a_changed_file_with_invalid_promql_still_fails_an_incremental_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir(root.join("slos")).unwrap();
+    write(
+        root,
+        "lookout.yaml",
+        "runbooks: {base_url: https://runbooks.example.com}\n",
+    );
+    for service in ["alpha", "beta"] {
+        write(
+            root,
+            &format!("slos/{service}.yaml"),
+            &spec(service, "99.9", true),
+        );
+    }
+    build(root);
+    let broken = spec("beta", "99.9", true).replace("sum(rate(", "sum(rate((");
+    write(root, "slos/beta.yaml", &broken);
+    let (ok, out) = lookout(root, &["build"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("invalid-promql"), "{out}");
+    assert!(out.contains("slos/beta.yaml"), "{out}");
+    write(root, "slos/beta.yaml", &spec("beta", "99.5", true));
+    build(root);
+    assert_eq!(tree(root), from_scratch(root));
+}

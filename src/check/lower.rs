@@ -48,6 +48,7 @@ pub(super) fn lower(
     files: &[SpecFile],
     config: &LoadedConfig,
     settings: &Settings,
+    trusted: &std::collections::HashSet<std::path::PathBuf>,
     diags: &mut Diagnostics,
 ) -> Model {
     let templates = Templates::default();
@@ -94,7 +95,15 @@ pub(super) fn lower(
             }
         }
     }
-    let pending = std::mem::take(&mut cx.pending_promql);
+    let mut pending = std::mem::take(&mut cx.pending_promql);
+    if !trusted.is_empty() {
+        let sources = &cx.diags.sources;
+        pending.retain(|query| {
+            query
+                .span
+                .is_none_or(|span| !trusted.contains(sources.path(span.file)))
+        });
+    }
     check_promql(&pending, cx.diags);
     services.sort_by(|a, b| a.name.cmp(&b.name));
     Model { services }

@@ -12,6 +12,7 @@ pub(crate) use lower::{is_service_name, is_slo_name};
 pub mod promql;
 pub mod template;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::diag::Diagnostics;
@@ -39,12 +40,25 @@ pub struct Compiled {
 
 /// Reads the config and every spec, validates them and lowers them to a model.
 pub fn compile(inputs: &Inputs) -> Compiled {
-    compile_keeping_specs(inputs).0
+    compile_trusting(inputs, &HashSet::new())
+}
+
+/// [`compile`], not parsing again the PromQL of the spec files in
+/// `trusted`: files a previous build of this binary, with these settings,
+/// compiled without a diagnostic and that have not changed since. Their
+/// queries would parse as they did then, and parsing every query is a
+/// large part of compiling.
+pub fn compile_trusting(inputs: &Inputs, trusted: &HashSet<PathBuf>) -> Compiled {
+    compile_specs(inputs, trusted).0
 }
 
 /// [`compile`], also returning the parsed specs, for `export`, which
 /// writes what the user wrote rather than what it lowered to.
 pub fn compile_keeping_specs(inputs: &Inputs) -> (Compiled, Vec<spec::SpecFile>) {
+    compile_specs(inputs, &HashSet::new())
+}
+
+fn compile_specs(inputs: &Inputs, trusted: &HashSet<PathBuf>) -> (Compiled, Vec<spec::SpecFile>) {
     let mut diagnostics = Diagnostics::default();
     // As cargo finds Cargo.toml: upward from the specs, then here.
     let discovered = match &inputs.config {
@@ -68,7 +82,7 @@ pub fn compile_keeping_specs(inputs: &Inputs) -> (Compiled, Vec<spec::SpecFile>)
     let settings = settings::lower(&config, &mut diagnostics);
     let slos_dir = slos_dir(inputs, &config);
     let files = spec::load_dir(&slos_dir, &mut diagnostics);
-    let model = lower::lower(&files, &config, &settings, &mut diagnostics);
+    let model = lower::lower(&files, &config, &settings, trusted, &mut diagnostics);
     diagnostics.sort();
     let model = if diagnostics.has_errors() {
         None
@@ -109,7 +123,13 @@ pub fn compile_texts(
         .collect();
     let parsed = spec::parse_spec_files(texts, &mut diagnostics);
     let settings = settings::lower(&config, &mut diagnostics);
-    let model = lower::lower(&parsed, &config, &settings, &mut diagnostics);
+    let model = lower::lower(
+        &parsed,
+        &config,
+        &settings,
+        &HashSet::new(),
+        &mut diagnostics,
+    );
     diagnostics.sort();
     if diagnostics.has_errors() {
         (None, diagnostics)
