@@ -224,7 +224,7 @@ impl Fingerprint {
             return None;
         }
         let out_root = request.out_root(&config);
-        let layout = check::settings::layout_only(&config).layout;
+        let layout = check::settings::layout(&config);
         let mut key = cache::Key::new();
         key.add((
             &request.inputs.config,

@@ -7,7 +7,7 @@ use serde_saphyr::Spanned;
 
 use crate::diag::{Diagnostic, Diagnostics, FileId};
 use crate::model::settings::{
-    CredentialedTarget, ElasticsearchTarget, GrafanaTarget, KibanaTarget, LokiTarget,
+    CredentialedTarget, ElasticsearchTarget, GrafanaTarget, KibanaTarget, Layout, LokiTarget,
     PrometheusTarget, RulerTarget, RunbookTemplate, Settings, ShipperTls, TargetSettings,
 };
 use crate::model::Duration;
@@ -28,11 +28,10 @@ pub fn lower(loaded: &LoadedConfig, diags: &mut Diagnostics) -> Settings {
     settings(loaded, runbook_template)
 }
 
-/// [`lower`] without diagnostics or the runbook template, for the paths
-/// that only need the layout and have checked the config before (a cached
-/// build's fingerprint).
-pub fn layout_only(loaded: &LoadedConfig) -> Settings {
-    settings(loaded, None)
+/// The output layout alone, without diagnostics, for a cached build's
+/// fingerprint: a build that compiles reports the config's problems.
+pub fn layout(loaded: &LoadedConfig) -> Layout {
+    settings(loaded, None).layout
 }
 
 struct SettingsLowering<'a> {
