@@ -351,10 +351,12 @@ fn vector(model: &Model, options: &LogSettings) -> String {
                     .entry("labels", labels)
                     .opt_str("tenant_id", loki.tenant.as_deref());
                 if loki.structured_metadata {
-                    // A line without a route fails to render this template;
-                    // the sink then sends it without the key
-                    // (`build_structured_metadata` in Vector's
-                    // src/sinks/loki/sink.rs: `drop_event: false`).
+                    // A line without a route fails to render this template,
+                    // and the sink sends it without the key: Vector drops
+                    // an event only for a "confined" rendering error
+                    // (`build_template_pair_map` in src/sinks/loki/sink.rs).
+                    // Structured metadata arrived in Vector 0.41 (JSON
+                    // encoding fixed in 0.42); the stated minimum is 0.43.
                     sink = sink.entry(
                         "structured_metadata",
                         Node::map()
