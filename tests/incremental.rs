@@ -85,23 +85,35 @@ fn write(root: &Path, path: &str, text: &str) {
     std::fs::write(root.join(path), text).unwrap();
 }
 
-#[test]
-fn every_edit_ends_as_a_build_from_scratch_would() {
+/// A project of `services` (one spec file each) under `lookout.yaml`'s
+/// `extra` settings, beside the runbook base URL every project needs.
+fn project(extra: &str, services: &[&str], extra_slo: bool) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     std::fs::create_dir(root.join("slos")).unwrap();
     write(
         root,
         "lookout.yaml",
-        "runbooks: {base_url: https://runbooks.example.com}\nloki: {url: http://loki:3100}\n",
+        &format!("runbooks: {{base_url: https://runbooks.example.com}}\n{extra}"),
     );
-    for service in ["alpha", "beta", "gamma"] {
+    for service in services {
         write(
             root,
             &format!("slos/{service}.yaml"),
-            &spec(service, "99.9", false),
+            &spec(service, "99.9", extra_slo),
         );
     }
+    dir
+}
+
+#[test]
+fn every_edit_ends_as_a_build_from_scratch_would() {
+    let dir = project(
+        "loki: {url: http://loki:3100}\n",
+        &["alpha", "beta", "gamma"],
+        false,
+    );
+    let root = dir.path();
     build(root);
     assert!(root.join(".lookout/build-cache").is_file());
     assert_eq!(
@@ -179,15 +191,8 @@ fn every_edit_ends_as_a_build_from_scratch_would() {
 
 #[test]
 fn outputs_changed_by_hand_are_rewritten_and_warnings_are_never_skipped() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = project("", &["alpha"], true);
     let root = dir.path();
-    std::fs::create_dir(root.join("slos")).unwrap();
-    write(
-        root,
-        "lookout.yaml",
-        "runbooks: {base_url: https://runbooks.example.com}\n",
-    );
-    write(root, "slos/alpha.yaml", &spec("alpha", "99.9", true));
     build(root);
     let built = tree(root);
 
@@ -294,21 +299,8 @@ fn check_and_the_no_op_build_see_what_the_cache_cannot_vouch_for() {
 /// broken query in a changed file is still an error, and fixing it builds.
 #[test]
 fn a_changed_file_with_invalid_promql_still_fails_an_incremental_build() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = project("", &["alpha", "beta"], true);
     let root = dir.path();
-    std::fs::create_dir(root.join("slos")).unwrap();
-    write(
-        root,
-        "lookout.yaml",
-        "runbooks: {base_url: https://runbooks.example.com}\n",
-    );
-    for service in ["alpha", "beta"] {
-        write(
-            root,
-            &format!("slos/{service}.yaml"),
-            &spec(service, "99.9", true),
-        );
-    }
     build(root);
     let broken = spec("beta", "99.9", true).replace("sum(rate(", "sum(rate((");
     write(root, "slos/beta.yaml", &broken);
