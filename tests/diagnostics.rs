@@ -129,6 +129,7 @@ fn each_case_reports_its_own_code() {
         ("log-not-in-loki", "spec::log-not-in-loki"),
         ("log-nginx-with-fields", "spec::fields-not-allowed"),
         ("config-invalid-urls", "config::invalid-url"),
+        ("runbook-template-missing", "spec::unreadable"),
     ];
     for (case, code) in expected {
         let compiled = compile(&inputs(&Path::new("tests/fixtures/invalid").join(case)));

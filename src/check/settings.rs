@@ -178,8 +178,17 @@ impl SettingsLowering<'_> {
                 text,
             }),
             None => {
+                // Point at the key that names the file, with the file in the message.
+                let span = self
+                    .file
+                    .and_then(|file| span_of(self.diags, file, &template.referenced));
                 if let Some(last) = self.diags.items.last_mut() {
-                    last.help = Some("`runbooks.template` in lookout.yaml names this file".into());
+                    last.message = format!("runbook template {}: {}", path.display(), last.message);
+                    if span.is_some() {
+                        last.span = span;
+                        last.path = None;
+                        last.label = Some("`runbooks.template` names this file".into());
+                    }
                 }
                 None
             }
