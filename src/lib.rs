@@ -6,7 +6,8 @@
 //! The pipeline, one module per stage (see ARCHITECTURE.md):
 //!
 //! - [`spec`]: YAML text to spanned serde trees. The only layer that knows YAML.
-//! - [`check`]: validation and lowering to the [`model`], collecting [`diag`]nostics.
+//! - [`check`]: validation and lowering to the [`model`], collecting [`diag`]nostics;
+//!   lookout.yaml is lowered there too, once, into [`model::settings::Settings`].
 //! - [`model`]: the resolved IR; holding one means the specs were valid.
 //! - [`emit`]: one pure backend per output format, model to typed artifacts.
 //! - [`jsonnet`]: custom dashboards from `dashboards/*.jsonnet`, given the model.
