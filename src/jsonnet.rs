@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use crate::diag::{Diagnostic, Diagnostics, Span};
-use crate::emit::{grafana, Artifact, GENERATED_MARKER};
+use crate::emit::{grafana, GENERATED_MARKER};
 use crate::model::settings::{GrafanaSettings, Layout, Links};
 use crate::model::{fmt_num, names, Model, DEFAULT_PAIRS};
 
@@ -207,7 +207,7 @@ pub fn evaluate_all(
     layout: &Layout,
     links: &Links,
     grafana: &GrafanaSettings,
-    taken: &[Artifact],
+    taken: &std::collections::HashSet<&Path>,
     diags: &mut Diagnostics,
 ) -> Vec<grafana::Dashboard> {
     if programs.is_empty() {
@@ -221,7 +221,7 @@ pub fn evaluate_all(
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         let path = layout.grafana_dir().join(format!("{stem}.json"));
-        if taken.iter().any(|a| a.path == path) {
+        if taken.contains(path.as_path()) {
             diags.push(
                 Diagnostic::error(
                     "jsonnet::name-clash",

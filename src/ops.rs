@@ -58,26 +58,108 @@ fn generate_some(
     kept: &[PathBuf],
     trusted: &HashSet<PathBuf>,
 ) -> Generated {
+    let mut artifacts = Vec::new();
+    let mut sources = HashMap::new();
+    let streamed = generate_into(request, only, kept, trusted, usize::MAX, &mut |_, batch| {
+        for (source, artifact) in batch {
+            if let Some(source) = source {
+                sources.insert(artifact.path.clone(), source);
+            }
+            artifacts.push(artifact);
+        }
+        Ok(())
+    });
+    // The collecting sink never fails.
+    let mut generated = streamed.unwrap_or_else(|_| unreachable!("collecting cannot fail"));
+    if generated.complete {
+        artifacts.sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
+        generated.generated.artifacts = Some(artifacts);
+        generated.generated.sources = sources;
+    }
+    generated.generated
+}
+
+/// Takes a batch of artifacts, each with the spec file it comes from, and
+/// the output root.
+type BatchSink<'a> = dyn FnMut(&Path, Vec<(Option<PathBuf>, Artifact)>) -> std::io::Result<()> + 'a;
+
+/// What [`generate_into`] did.
+struct Streamed {
+    /// Without artifacts: the sink took them.
+    generated: Generated,
+    /// Every artifact reached the sink and nothing failed: no error.
+    complete: bool,
+}
+
+/// Compiles the project and hands its artifacts to `sink`, the services
+/// `batch` at a time, then the custom jsonnet dashboards and the
+/// Kustomization, which need every path. Stops at the first diagnostic
+/// error; the sink may then have taken some artifacts but not all.
+fn generate_into(
+    request: &Request,
+    only: Option<&HashSet<PathBuf>>,
+    kept: &[PathBuf],
+    trusted: &HashSet<PathBuf>,
+    batch: usize,
+    sink: &mut BatchSink<'_>,
+) -> std::io::Result<Streamed> {
     let compiled = check::compile_trusting(&request.inputs, trusted);
     let mut diagnostics = compiled.diagnostics;
     let config = &compiled.config;
     let out_root = request.out_root(config);
     let settings = compiled.settings;
-    let mut sources = HashMap::new();
-    let artifacts = match (&compiled.model, diagnostics.has_errors()) {
-        (Some(model), false) => match emit::emit_sourced(model, &settings, only) {
-            Ok(sourced) => Some(
-                sourced
-                    .into_iter()
-                    .map(|(source, artifact)| {
-                        if let Some(source) = source {
-                            sources.insert(artifact.path.clone(), source);
-                        }
-                        artifact
-                    })
-                    .collect::<Vec<_>>(),
-            ),
-            Err(err) => {
+    let mut paths: Vec<PathBuf> = Vec::new();
+    let mut complete = false;
+    if let (Some(model), false) = (&compiled.model, diagnostics.has_errors()) {
+        let mut pass = |batch: Vec<(Option<PathBuf>, Artifact)>,
+                        diagnostics: &mut Diagnostics,
+                        paths: &mut Vec<PathBuf>|
+         -> std::io::Result<()> {
+            warn_large_config_maps(batch.iter().map(|(_, a)| a), &settings.layout, diagnostics);
+            paths.extend(batch.iter().map(|(_, a)| a.path.clone()));
+            sink(&out_root, batch)
+        };
+        let emitted = emit::emit_batches(model, &settings, only, batch, |batch| {
+            pass(batch, &mut diagnostics, &mut paths).map_err(EmitFailure::Io)
+        });
+        match emitted {
+            Ok(()) => {
+                // Custom jsonnet dashboards read the compiled model, so they come last.
+                let programs = crate::jsonnet::find_programs(
+                    &config.resolve(&settings.layout.dashboards.to_string_lossy()),
+                );
+                let taken: HashSet<&Path> = paths.iter().map(PathBuf::as_path).collect();
+                let mut custom = crate::jsonnet::evaluate_all(
+                    &programs,
+                    model,
+                    &settings.layout,
+                    &settings.links,
+                    &settings.grafana,
+                    &taken,
+                    &mut diagnostics,
+                );
+                if !diagnostics.has_errors() {
+                    let mut last = crate::emit::kubernetes::emit(
+                        &mut custom,
+                        &settings.layout,
+                        &settings.grafana,
+                    );
+                    last.extend(crate::emit::grafana::artifacts(custom, &settings.layout));
+                    let all = paths
+                        .iter()
+                        .chain(last.iter().map(|a| &a.path))
+                        .chain(kept)
+                        .map(PathBuf::as_path);
+                    let kustomization =
+                        crate::emit::kubernetes::kustomization(all, &settings.layout);
+                    last.push(kustomization);
+                    let last = last.into_iter().map(|a| (None, a)).collect();
+                    pass(last, &mut diagnostics, &mut paths)?;
+                    complete = true;
+                }
+            }
+            Err(EmitFailure::Io(err)) => return Err(err),
+            Err(EmitFailure::Template(err)) => {
                 let mut d = Diagnostic::error("runbook::template", err.message);
                 match (
                     settings.runbooks.template.as_ref().map(|t| t.file),
@@ -100,67 +182,40 @@ fn generate_some(
                     _ => {}
                 }
                 diagnostics.push(d);
-                None
-            }
-        },
-        _ => None,
-    };
-    // Custom jsonnet dashboards read the compiled model, so they come last.
-    let artifacts = match (artifacts, &compiled.model) {
-        (Some(mut artifacts), Some(model)) => {
-            // Custom programs live in the dashboards folder of the project.
-            let programs = crate::jsonnet::find_programs(
-                &config.resolve(&settings.layout.dashboards.to_string_lossy()),
-            );
-            let mut custom = crate::jsonnet::evaluate_all(
-                &programs,
-                model,
-                &settings.layout,
-                &settings.links,
-                &settings.grafana,
-                &artifacts,
-                &mut diagnostics,
-            );
-            if diagnostics.has_errors() {
-                None
-            } else {
-                artifacts.extend(crate::emit::kubernetes::emit(
-                    &mut custom,
-                    &settings.layout,
-                    &settings.grafana,
-                ));
-                artifacts.extend(crate::emit::grafana::artifacts(custom, &settings.layout));
-                let paths = artifacts.iter().map(|a| a.path.as_path());
-                let all = paths.chain(kept.iter().map(PathBuf::as_path));
-                artifacts.push(crate::emit::kubernetes::kustomization(
-                    all,
-                    &settings.layout,
-                ));
-                artifacts.sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
-                Some(artifacts)
             }
         }
-        (artifacts, _) => artifacts,
-    };
-    if let Some(artifacts) = &artifacts {
-        warn_large_config_maps(artifacts, &settings.layout, &mut diagnostics);
     }
-    Generated {
-        diagnostics,
-        model: compiled.model,
-        artifacts,
-        sources,
-        out_root,
-        settings,
-        config: compiled.config,
+    Ok(Streamed {
+        generated: Generated {
+            diagnostics,
+            model: compiled.model,
+            artifacts: None,
+            sources: HashMap::new(),
+            out_root,
+            settings,
+            config: compiled.config,
+        },
+        complete,
+    })
+}
+
+/// Why emitting stopped: the project's runbook template, or the sink.
+enum EmitFailure {
+    Template(crate::emit::runbooks::TemplateError),
+    Io(std::io::Error),
+}
+
+impl From<crate::emit::runbooks::TemplateError> for EmitFailure {
+    fn from(err: crate::emit::runbooks::TemplateError) -> Self {
+        EmitFailure::Template(err)
     }
 }
 
 /// Client-side `kubectl apply` keeps the whole object in its
 /// last-applied annotation, and annotations are capped at 256 KiB, so a
 /// larger ConfigMap only applies server-side.
-fn warn_large_config_maps(
-    artifacts: &[Artifact],
+fn warn_large_config_maps<'a>(
+    artifacts: impl Iterator<Item = &'a Artifact>,
     layout: &crate::model::settings::Layout,
     diagnostics: &mut Diagnostics,
 ) {
@@ -417,8 +472,52 @@ fn build_some(
                 .collect()
         })
         .unwrap_or_default();
-    let mut generated = generate_some(request, changed, &kept, &trusted);
-    let (slos, services) = generated
+    // Each batch is compared and staged (written to temporary files), then
+    // dropped: only paths outlive it. Nothing is renamed into place until
+    // every batch is staged without a conflict, so a refused or failed
+    // build writes nothing.
+    let mut staged = out::Staged::default();
+    let mut changes: Vec<Change> = Vec::new();
+    let mut conflicts: Vec<PathBuf> = Vec::new();
+    let mut outputs: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
+    let streamed = generate_into(
+        request,
+        changed,
+        &kept,
+        &trusted,
+        BUILD_BATCH,
+        &mut |root, batch| {
+            let (sources, artifacts): (Vec<Option<PathBuf>>, Vec<Artifact>) =
+                batch.into_iter().unzip();
+            let found = out::compare_all(root, &artifacts)?;
+            conflicts.extend(
+                found
+                    .iter()
+                    .filter(|c| c.action == Action::Conflict)
+                    .map(|c| c.path.clone()),
+            );
+            if conflicts.is_empty() {
+                staged.append(out::stage(root, &found)?);
+            }
+            outputs.extend(artifacts.into_iter().map(|a| a.path).zip(sources));
+            // What the report needs; the text stays with the batch.
+            changes.extend(found.into_iter().map(|c| Change {
+                current: None,
+                wanted: None,
+                ..c
+            }));
+            Ok(())
+        },
+    );
+    let mut streamed = match streamed {
+        Ok(streamed) => streamed,
+        Err(err) => {
+            staged.abandon();
+            return Err(err);
+        }
+    };
+    let (slos, services) = streamed
+        .generated
         .model
         .as_ref()
         .map_or((0, 0), |m| (m.slos().count(), m.services.len()));
@@ -429,45 +528,46 @@ fn build_some(
         slos,
         services,
     };
-    let Some(artifacts) = &generated.artifacts else {
-        return Ok(report(generated, Vec::new(), 0));
-    };
+    if !streamed.complete {
+        staged.abandon();
+        return Ok(report(streamed.generated, Vec::new(), 0));
+    }
+    let generated = &mut streamed.generated;
     let root = generated.out_root.clone();
-    let changes = match &previous {
-        Some((cache, _, _)) => {
-            let candidates: Vec<PathBuf> = cache
-                .outputs
-                .iter()
-                .filter(from_changed)
-                .map(|o| o.path.clone())
-                .collect();
-            out::diff_with_candidates(&root, artifacts, &candidates)?
-        }
-        None => out::diff(&root, artifacts, &generated.settings.layout.owned_dirs())?,
-    };
-    let foreign: Vec<&Change> = changes
-        .iter()
-        .filter(|c| c.action == Action::Conflict)
-        .collect();
-    if !foreign.is_empty() {
-        for change in foreign {
+    if !conflicts.is_empty() {
+        staged.abandon();
+        conflicts.sort();
+        for path in conflicts {
             generated.diagnostics.push(
                 Diagnostic::error(
                     "out::not-owned",
                     "refusing to overwrite a file lookout did not generate",
                 )
-                .in_path(root.join(&change.path))
+                .in_path(root.join(&path))
                 .help(format!(
                     "move it away, or add `{}` to its first line to hand it to lookout",
                     emit::GENERATED_MARKER
                 )),
             );
         }
-        return Ok(report(generated, Vec::new(), 0));
+        return Ok(report(streamed.generated, Vec::new(), 0));
     }
-    out::apply(&root, &changes)?;
-    let written = changes.iter().filter(|c| c.wanted.is_some()).count();
-    let unchanged = carried.len() + artifacts.len() - written;
+    let candidates = match &previous {
+        Some((cache, _, _)) => cache
+            .outputs
+            .iter()
+            .filter(from_changed)
+            .map(|o| o.path.clone())
+            .collect(),
+        None => out::owned_files(&root, &generated.settings.layout.owned_dirs())?,
+    };
+    let written: HashSet<&Path> = outputs.iter().map(|(path, _)| path.as_path()).collect();
+    let deletes = out::stale(&root, &candidates, &written)?;
+    staged.commit(&root, &deletes)?;
+    let rewritten = changes.len();
+    changes.extend(deletes.into_iter().map(|c| Change { current: None, ..c }));
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    let unchanged = carried.len() + outputs.len() - rewritten;
     // Only a build without a single diagnostic is cached, so a skipped
     // build never hides a warning.
     let cacheable = fingerprint.filter(|_| generated.diagnostics.items.is_empty());
@@ -477,24 +577,24 @@ fn build_some(
                 Some((_, inputs, _)) => inputs,
                 None => spec_inputs(fingerprint, &generated.diagnostics),
             };
-            let mut outputs = carried;
-            for chunk in crate::parallel::map_chunks(artifacts, 256, |chunk| {
+            let mut cached = carried;
+            for chunk in crate::parallel::map_chunks(&outputs, 256, |chunk| {
                 chunk
                     .iter()
-                    .map(|a| {
+                    .map(|(path, source)| {
                         Some(cache::Output {
-                            stamp: Stamp::of(&root.join(&a.path))?,
-                            source: generated.sources.get(&a.path).cloned(),
-                            path: a.path.clone(),
+                            stamp: Stamp::of(&root.join(path))?,
+                            source: source.clone(),
+                            path: path.clone(),
                         })
                     })
                     .collect::<Option<Vec<_>>>()
             }) {
                 match chunk {
-                    Some(chunk) => outputs.extend(chunk),
+                    Some(chunk) => cached.extend(chunk),
                     None => {
                         cache::discard(&root)?;
-                        return Ok(report(generated, changes, unchanged));
+                        return Ok(report(streamed.generated, changes, unchanged));
                     }
                 }
             }
@@ -503,14 +603,19 @@ fn build_some(
                 slos,
                 services,
                 inputs,
-                outputs,
+                outputs: cached,
             };
             cache::save(&root, &cache)?;
         }
         None => cache::discard(&root)?,
     }
-    Ok(report(generated, changes, unchanged))
+    Ok(report(streamed.generated, changes, unchanged))
 }
+
+/// Services a build emits, compares and stages at a time: a cold
+/// 10,000-SLO build holds a batch's output (about 25 MiB here) rather
+/// than all 403 MiB.
+const BUILD_BATCH: usize = 64;
 
 /// The spec files as this compile read them: the stamps taken before, the
 /// hashes of the text read.

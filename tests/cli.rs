@@ -618,3 +618,70 @@ fn an_unknown_target_is_a_usage_error() {
         stderr(&out)
     );
 }
+
+/// A build compares and stages its outputs a batch of services at a time;
+/// a foreign file found in the last batch must still stop it before any
+/// file, of any batch, is written, and leave no temporary file behind.
+#[test]
+fn a_conflict_in_a_late_batch_writes_nothing_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("lookout.yaml"),
+        "runbooks: {base_url: https://runbooks.example.com}\n",
+    )
+    .unwrap();
+    std::fs::create_dir(root.join("slos")).unwrap();
+    // More services than one batch holds (64), so the build needs several.
+    for i in 0..150 {
+        std::fs::write(
+            root.join(format!("slos/svc-{i:03}.yaml")),
+            format!("service: svc-{i:03}\nslos:\n  - name: availability\n    objective: 99.9\n    sli:\n      events:\n        errors: sum(rate(http_requests_total{{job=\"svc-{i:03}\",code=~\"5..\"}}[{{{{window}}}}]))\n        total: sum(rate(http_requests_total{{job=\"svc-{i:03}\"}}[{{{{window}}}}]))\n"),
+        )
+        .unwrap();
+    }
+    std::fs::create_dir_all(root.join("rules")).unwrap();
+    std::fs::write(root.join("rules/svc-149.yaml"), "groups: []\n").unwrap();
+    fails_with(root, &["build"], "refusing to overwrite");
+    let mut left = Vec::new();
+    for entry in walk(root) {
+        let relative = entry.strip_prefix(root).unwrap().to_path_buf();
+        if !relative.starts_with("slos") && relative != Path::new("lookout.yaml") {
+            left.push(relative);
+        }
+    }
+    assert_eq!(left, [Path::new("rules/svc-149.yaml")], "written: {left:?}");
+    // Not even a folder: staging removes the ones it created.
+    let mut folders: Vec<String> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| root.join(name).is_dir())
+        .collect();
+    folders.sort();
+    assert_eq!(folders, ["rules", "slos"]);
+    assert_eq!(std::fs::read_dir(root.join("rules")).unwrap().count(), 1);
+    assert_eq!(
+        std::fs::read_to_string(root.join("rules/svc-149.yaml")).unwrap(),
+        "groups: []\n"
+    );
+    // Moved away, the same build writes every batch.
+    std::fs::remove_file(root.join("rules/svc-149.yaml")).unwrap();
+    lookout(root).arg("build").assert().success();
+    assert!(root.join("rules/svc-000.yaml").is_file());
+    assert!(root.join("rules/svc-149.yaml").is_file());
+}
+
+/// Every file under `dir`, recursively.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}

@@ -120,6 +120,29 @@ pub fn emit_sourced(
     settings: &Settings,
     only: Option<&std::collections::HashSet<PathBuf>>,
 ) -> Result<Vec<(Option<PathBuf>, Artifact)>, runbooks::TemplateError> {
+    let mut artifacts = Vec::new();
+    emit_batches(model, settings, only, usize::MAX, |batch| {
+        artifacts.extend(batch);
+        Ok::<_, runbooks::TemplateError>(())
+    })?;
+    // Byte order of the paths: deterministic, and much cheaper than
+    // comparing component by component on 14,000 artifacts.
+    artifacts.sort_unstable_by(|a, b| a.1.path.as_os_str().cmp(b.1.path.as_os_str()));
+    Ok(artifacts)
+}
+
+/// [`emit_sourced`] without holding every artifact at once: `sink` takes
+/// the project-wide artifacts first, then those of `batch` services at a
+/// time (each emitted on every core), in no particular order within a
+/// batch. A cold build writes a batch and drops it before the next, so its
+/// memory is bounded by a batch rather than the whole output.
+pub fn emit_batches<E: From<runbooks::TemplateError>>(
+    model: &Model,
+    settings: &Settings,
+    only: Option<&std::collections::HashSet<PathBuf>>,
+    batch: usize,
+    mut sink: impl FnMut(Vec<(Option<PathBuf>, Artifact)>) -> Result<(), E>,
+) -> Result<(), E> {
     let Settings {
         layout,
         prometheus: prometheus_settings,
@@ -141,34 +164,34 @@ pub fn emit_sourced(
         artifacts.extend(grafana::artifacts(dashboards, layout));
         Ok(artifacts)
     };
-    let selected: Vec<&Service> = model
-        .services
-        .iter()
-        .filter(|s| only.is_none_or(|only| only.contains(&s.source)))
-        .collect();
-    let chunks = crate::parallel::map_chunks(&selected, 2, |chunk| {
-        let mut out = Vec::new();
-        for service in chunk {
-            for artifact in emit_one(service)? {
-                out.push((Some(service.source.clone()), artifact));
-            }
-        }
-        Ok::<_, runbooks::TemplateError>(out)
-    });
     let mut overview = [grafana::overview(&model.services, grafana_settings)];
     let mut global = kubernetes::emit(&mut overview, layout, grafana_settings);
     global.extend(grafana::artifacts(overview.into(), layout));
     global.push(grafana::provisioning_artifact(layout, grafana_settings));
     global.extend(shipping::emit(model, layout, &settings.logs));
-    let mut artifacts: Vec<(Option<PathBuf>, Artifact)> =
-        global.into_iter().map(|a| (None, a)).collect();
-    for chunk in chunks {
-        artifacts.extend(chunk?);
+    sink(global.into_iter().map(|a| (None, a)).collect())?;
+    let selected: Vec<&Service> = model
+        .services
+        .iter()
+        .filter(|s| only.is_none_or(|only| only.contains(&s.source)))
+        .collect();
+    for services in selected.chunks(batch.max(1)) {
+        let chunks = crate::parallel::map_chunks(services, 2, |chunk| {
+            let mut out = Vec::new();
+            for service in chunk {
+                for artifact in emit_one(service)? {
+                    out.push((Some(service.source.clone()), artifact));
+                }
+            }
+            Ok::<_, runbooks::TemplateError>(out)
+        });
+        let mut artifacts = Vec::new();
+        for chunk in chunks {
+            artifacts.extend(chunk?);
+        }
+        sink(artifacts)?;
     }
-    // Byte order of the paths: deterministic, and much cheaper than
-    // comparing component by component on 14,000 artifacts.
-    artifacts.sort_unstable_by(|a, b| a.1.path.as_os_str().cmp(b.1.path.as_os_str()));
-    Ok(artifacts)
+    Ok(())
 }
 
 /// Renders into a per-thread buffer and returns an exact-size copy.

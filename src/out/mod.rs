@@ -83,6 +83,16 @@ pub fn diff_with_candidates(
     artifacts: &[Artifact],
     stale_candidates: &[PathBuf],
 ) -> io::Result<Vec<Change>> {
+    let mut changes = compare_all(root, artifacts)?;
+    let generated: HashSet<&Path> = artifacts.iter().map(|a| a.path.as_path()).collect();
+    changes.extend(stale(root, stale_candidates, &generated)?);
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(changes)
+}
+
+/// How each artifact differs from its file, on every core; the unchanged
+/// ones give no change.
+pub fn compare_all(root: &Path, artifacts: &[Artifact]) -> io::Result<Vec<Change>> {
     let mut changes = Vec::new();
     for chunk in map_chunks(artifacts, MIN_PARALLEL_FILES, |chunk| {
         chunk
@@ -92,9 +102,20 @@ pub fn diff_with_candidates(
     }) {
         changes.extend(chunk?);
     }
-    let generated: HashSet<&Path> = artifacts.iter().map(|a| a.path.as_path()).collect();
-    for relative in stale_candidates {
-        if generated.contains(relative.as_path()) {
+    Ok(changes)
+}
+
+/// The candidates (relative to `root`) that lookout owns and nothing in
+/// `generated` writes: a delete each.
+pub fn stale(
+    root: &Path,
+    candidates: &[PathBuf],
+    generated: &HashSet<&Path>,
+) -> io::Result<Vec<Change>> {
+    let mut changes = Vec::new();
+    for relative in candidates {
+        // This build's own temporary files are staged, not stale.
+        if generated.contains(relative.as_path()) || is_staging(relative) {
             continue;
         }
         let path = root.join(relative);
@@ -110,7 +131,6 @@ pub fn diff_with_candidates(
             });
         }
     }
-    changes.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(changes)
 }
 
@@ -171,6 +191,23 @@ fn compare_shared(
 /// Applies `changes` under `root`: writes missing and changed files, removes
 /// stale ones. Callers must refuse [`Action::Conflict`] first.
 pub fn apply(root: &Path, changes: &[Change]) -> io::Result<()> {
+    stage(root, changes)?.commit(root, changes)
+}
+
+/// Files written to temporary files beside their targets, not yet renamed
+/// into place: nothing a reader sees has changed. A killed build leaves
+/// them behind, and the next build removes them.
+#[derive(Debug, Default)]
+pub struct Staged {
+    /// (temporary file, target), both under the output root.
+    temps: Vec<(PathBuf, PathBuf)>,
+    /// Folders staging created, parents first, so abandoning leaves none.
+    folders: Vec<PathBuf>,
+}
+
+/// Stages the files `changes` create or update, on every core. On an error
+/// its own temporary files are removed.
+pub fn stage(root: &Path, changes: &[Change]) -> io::Result<Staged> {
     let writes: Vec<(PathBuf, &str)> = changes
         .iter()
         .filter_map(|c| Some((root.join(&c.path), c.wanted.as_deref()?.as_str())))
@@ -181,48 +218,87 @@ pub fn apply(root: &Path, changes: &[Change]) -> io::Result<()> {
         .iter()
         .filter_map(|(target, _)| target.parent())
         .collect();
+    let mut created = Vec::new();
     for folder in folders {
-        std::fs::create_dir_all(folder)?;
+        let missing: Vec<&Path> = folder.ancestors().take_while(|a| !a.is_dir()).collect();
+        if let Err(err) = std::fs::create_dir_all(folder) {
+            let nothing = Staged {
+                temps: Vec::new(),
+                folders: created,
+            };
+            nothing.abandon();
+            return Err(err);
+        }
+        created.extend(missing.into_iter().rev().map(Path::to_path_buf));
     }
     let staged = map_chunks(&writes, MIN_PARALLEL_FILES, |chunk| {
         let mut staged = Vec::with_capacity(chunk.len());
         for (target, contents) in chunk {
-            match stage(target, contents) {
+            match stage_one(target, contents) {
                 Ok(temp) => staged.push((temp, target.clone())),
                 Err(err) => return (staged, Err(err)),
             }
         }
         (staged, Ok(()))
     });
-    let mut temps = Vec::with_capacity(writes.len());
+    let mut all = Staged {
+        temps: Vec::new(),
+        folders: created,
+    };
     let mut failure = None;
     for (chunk, result) in staged {
-        temps.extend(chunk);
+        all.temps.extend(chunk);
         failure = failure.or(result.err());
     }
-    if let Some(err) = failure {
-        for (temp, _) in &temps {
+    match failure {
+        Some(err) => {
+            all.abandon();
+            Err(err)
+        }
+        None => Ok(all),
+    }
+}
+
+impl Staged {
+    pub fn append(&mut self, other: Staged) {
+        self.temps.extend(other.temps);
+        self.folders.extend(other.folders);
+    }
+
+    /// Renames every staged file into place, then removes the files
+    /// `changes` delete. A rename is atomic, so a file is wholly old or
+    /// wholly new whenever the build stops.
+    pub fn commit(self, root: &Path, changes: &[Change]) -> io::Result<()> {
+        for (temp, target) in &self.temps {
+            std::fs::rename(temp, target)?;
+        }
+        for change in changes.iter().filter(|c| c.action == Action::Delete) {
+            let path = root.join(&change.path);
+            std::fs::remove_file(&path)?;
+            // Tidy an emptied runbook folder; ignore failure, it may hold other files.
+            if let Some(parent) = path.parent() {
+                let _ = std::fs::remove_dir(parent);
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the temporary files and the folders staging created:
+    /// nothing is written.
+    pub fn abandon(self) {
+        for (temp, _) in &self.temps {
             let _ = std::fs::remove_file(temp);
         }
-        return Err(err);
-    }
-    for (temp, target) in &temps {
-        std::fs::rename(temp, target)?;
-    }
-    for change in changes.iter().filter(|c| c.action == Action::Delete) {
-        let path = root.join(&change.path);
-        std::fs::remove_file(&path)?;
-        // Tidy an emptied runbook folder; ignore failure, it may hold other files.
-        if let Some(parent) = path.parent() {
-            let _ = std::fs::remove_dir(parent);
+        // Children before parents; a folder that holds anything else stays.
+        for folder in self.folders.iter().rev() {
+            let _ = std::fs::remove_dir(folder);
         }
     }
-    Ok(())
 }
 
 /// Writes `contents` to a temporary file beside `target`, whose folder
 /// exists; returns its path.
-fn stage(target: &Path, contents: &str) -> io::Result<PathBuf> {
+fn stage_one(target: &Path, contents: &str) -> io::Result<PathBuf> {
     let temp = temp_path(target);
     let written = std::fs::File::create(&temp).and_then(|mut f| f.write_all(contents.as_bytes()));
     if let Err(err) = written {
@@ -277,6 +353,15 @@ fn temp_path(target: &Path) -> PathBuf {
         ".{name}{TEMP_INFIX}{}{TEMP_SUFFIX}",
         std::process::id()
     ))
+}
+
+/// Whether `path` is one of this process's temporary files.
+fn is_staging(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|name| {
+            name.ends_with(&format!("{TEMP_INFIX}{}{TEMP_SUFFIX}", std::process::id()))
+        })
 }
 
 /// A temporary file a killed build left behind: `.<name>.lookout-<pid>.tmp`.
