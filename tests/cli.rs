@@ -362,6 +362,12 @@ fn jsonnet_dashboards_get_the_model_and_their_errors_are_located() {
         std::fs::read_to_string(root.join("rules/public-api.yaml")).unwrap(),
         "nothing written"
     );
+    // The outputs staged before the jsonnet step failed are gone too.
+    let temps: Vec<_> = walk(root)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains(".lookout-"))
+        .collect();
+    assert!(temps.is_empty(), "{temps:?}");
 
     // A syntax error too.
     std::fs::write(
