@@ -22,6 +22,18 @@ fn example_project() -> tempfile::TempDir {
     dir
 }
 
+/// An empty project: lookout.yaml with the runbook base URL, and `slos/`.
+fn bare_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("lookout.yaml"),
+        "runbooks: {base_url: https://runbooks.example.com}\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("slos")).unwrap();
+    dir
+}
+
 /// Replaces `from` with `to` in a project file, which must contain it.
 fn edit(project: &Path, file: &str, from: &str, to: &str) {
     let path = project.join(file);
@@ -363,7 +375,7 @@ fn jsonnet_dashboards_get_the_model_and_their_errors_are_located() {
         "nothing written"
     );
     // The outputs staged before the jsonnet step failed are gone too.
-    let temps: Vec<_> = walk(root)
+    let temps: Vec<_> = support::files_recursively(root)
         .into_iter()
         .filter(|p| p.to_string_lossy().contains(".lookout-"))
         .collect();
@@ -457,14 +469,8 @@ fn check_covers_drift_in_every_log_output() {
 
 #[test]
 fn a_configmap_client_side_apply_cannot_record_is_warned_about() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = bare_project();
     let root = dir.path();
-    std::fs::write(
-        root.join("lookout.yaml"),
-        "runbooks: {base_url: https://runbooks.example.com}\n",
-    )
-    .unwrap();
-    std::fs::create_dir(root.join("slos")).unwrap();
     // Enough SLOs for one service dashboard to pass 256 KiB.
     let mut spec = String::from("service: big\nslos:\n");
     for i in 0..60 {
@@ -630,14 +636,8 @@ fn an_unknown_target_is_a_usage_error() {
 /// file, of any batch, is written, and leave no temporary file behind.
 #[test]
 fn a_conflict_in_a_late_batch_writes_nothing_at_all() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = bare_project();
     let root = dir.path();
-    std::fs::write(
-        root.join("lookout.yaml"),
-        "runbooks: {base_url: https://runbooks.example.com}\n",
-    )
-    .unwrap();
-    std::fs::create_dir(root.join("slos")).unwrap();
     // More services than one batch holds (64), so the build needs several.
     for i in 0..150 {
         std::fs::write(
@@ -650,7 +650,7 @@ fn a_conflict_in_a_late_batch_writes_nothing_at_all() {
     std::fs::write(root.join("rules/svc-149.yaml"), "groups: []\n").unwrap();
     fails_with(root, &["build"], "refusing to overwrite");
     let mut left = Vec::new();
-    for entry in walk(root) {
+    for entry in support::files_recursively(root) {
         let relative = entry.strip_prefix(root).unwrap().to_path_buf();
         if !relative.starts_with("slos") && relative != Path::new("lookout.yaml") {
             left.push(relative);
@@ -675,19 +675,4 @@ fn a_conflict_in_a_late_batch_writes_nothing_at_all() {
     lookout(root).arg("build").assert().success();
     assert!(root.join("rules/svc-000.yaml").is_file());
     assert!(root.join("rules/svc-149.yaml").is_file());
-}
-
-/// Every file under `dir`, recursively.
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files.sort();
-    files
 }

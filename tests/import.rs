@@ -4,6 +4,8 @@
 //! diagnostics at the Sloth files' lines. The imported specs must then
 //! compile; `tests/conformance.rs` proves their alerts equal Sloth's.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use lookout::import::SlothOptions;
@@ -440,7 +442,7 @@ fn openslo_export_then_import_builds_the_same_outputs() {
     );
     run(again.path(), &["build"]);
     let outputs = |root: &Path| -> Vec<(PathBuf, Vec<u8>)> {
-        files_under_all(root)
+        support::files_recursively(root)
             .into_iter()
             .filter(|p| {
                 let relative = p.strip_prefix(root).unwrap();
@@ -464,18 +466,4 @@ fn openslo_export_then_import_builds_the_same_outputs() {
     for ((path, a), (_, b)) in before.iter().zip(&after) {
         assert!(a == b, "{} differs after the round trip", path.display());
     }
-}
-
-fn files_under_all(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            found.extend(files_under_all(&path));
-        } else {
-            found.push(path);
-        }
-    }
-    found.sort();
-    found
 }

@@ -80,3 +80,18 @@ pub fn copy_example_specs(dir: &std::path::Path) {
         std::fs::copy(&path, dir.join("slos").join(path.file_name().unwrap())).unwrap();
     }
 }
+
+/// Every file under `dir`, recursively, sorted.
+pub fn files_recursively(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_recursively(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found.sort();
+    found
+}
