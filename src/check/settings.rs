@@ -31,7 +31,20 @@ pub fn lower(loaded: &LoadedConfig, diags: &mut Diagnostics) -> Settings {
 /// The output layout alone, without diagnostics, for a cached build's
 /// fingerprint: a build that compiles reports the config's problems.
 pub fn layout(loaded: &LoadedConfig) -> Layout {
-    settings(loaded, None).layout
+    let output = &loaded.config.output;
+    let mut layout = Layout::default();
+    for (dir, value) in [
+        (&mut layout.rules, &output.rules),
+        (&mut layout.runbooks, &output.runbooks),
+        (&mut layout.dashboards, &output.dashboards),
+        (&mut layout.kubernetes, &output.kubernetes),
+        (&mut layout.shipping, &output.shipping),
+    ] {
+        if let Some(value) = value {
+            *dir = value.into();
+        }
+    }
+    layout
 }
 
 struct SettingsLowering<'a> {
@@ -56,58 +69,48 @@ impl SettingsLowering<'_> {
 
     fn validate(&mut self, loaded: &LoadedConfig) {
         let config = &loaded.config;
-        let mut spanned_urls: Vec<(&str, &Spanned<String>)> = Vec::new();
-        let mut envs: Vec<(&str, &Spanned<String>)> = Vec::new();
-        spanned_urls.extend(
-            config
-                .runbooks
-                .base_url
-                .as_ref()
-                .map(|u| ("runbooks.base_url", u)),
-        );
-        spanned_urls.extend(config.grafana.url.as_ref().map(|u| ("grafana.url", u)));
-        spanned_urls.extend(
-            config
-                .kibana
-                .as_ref()
-                .and_then(|k| k.url.as_ref())
-                .map(|u| ("kibana.url", u)),
-        );
-        if let Some(loki) = &config.loki {
-            spanned_urls.push(("loki.url", &loki.value.url));
-            envs.extend(loki.value.token_env.as_ref().map(|e| ("loki.token_env", e)));
-        }
-        if let Some(es) = &config.elasticsearch {
-            spanned_urls.push(("elasticsearch.url", &es.value.url));
-            envs.extend(
-                es.value
-                    .api_key_env
+        let urls = [
+            ("runbooks.base_url", config.runbooks.base_url.as_ref()),
+            ("grafana.url", config.grafana.url.as_ref()),
+            (
+                "kibana.url",
+                config.kibana.as_ref().and_then(|k| k.url.as_ref()),
+            ),
+            ("loki.url", config.loki.as_ref().map(|l| &l.value.url)),
+            (
+                "elasticsearch.url",
+                config.elasticsearch.as_ref().map(|e| &e.value.url),
+            ),
+            (
+                "prometheus.url",
+                config.prometheus.as_ref().and_then(|p| p.url.as_ref()),
+            ),
+            (
+                "alertmanager.url",
+                config.alertmanager.as_ref().and_then(|a| a.url.as_ref()),
+            ),
+            (
+                "mimir.url",
+                config.mimir.as_ref().and_then(|m| m.url.as_ref()),
+            ),
+        ];
+        let envs = [
+            (
+                "loki.token_env",
+                config
+                    .loki
                     .as_ref()
-                    .map(|e| ("elasticsearch.api_key_env", e)),
-            );
-        }
-        spanned_urls.extend(
-            config
-                .prometheus
-                .as_ref()
-                .and_then(|p| p.url.as_ref())
-                .map(|u| ("prometheus.url", u)),
-        );
-        spanned_urls.extend(
-            config
-                .alertmanager
-                .as_ref()
-                .and_then(|a| a.url.as_ref())
-                .map(|u| ("alertmanager.url", u)),
-        );
-        spanned_urls.extend(
-            config
-                .mimir
-                .as_ref()
-                .and_then(|m| m.url.as_ref())
-                .map(|u| ("mimir.url", u)),
-        );
-        for (key, url) in spanned_urls {
+                    .and_then(|l| l.value.token_env.as_ref()),
+            ),
+            (
+                "elasticsearch.api_key_env",
+                config
+                    .elasticsearch
+                    .as_ref()
+                    .and_then(|e| e.value.api_key_env.as_ref()),
+            ),
+        ];
+        for (key, url) in urls.into_iter().filter_map(|(k, u)| Some((k, u?))) {
             if !is_http_url(&url.value) {
                 self.error(
                     "config::invalid-url",
@@ -116,7 +119,7 @@ impl SettingsLowering<'_> {
                 );
             }
         }
-        for (key, env) in envs {
+        for (key, env) in envs.into_iter().filter_map(|(k, e)| Some((k, e?))) {
             if !is_env_name(&env.value) {
                 self.error(
                     "config::invalid-env",
@@ -201,21 +204,10 @@ impl SettingsLowering<'_> {
 fn settings(loaded: &LoadedConfig, runbook_template: Option<RunbookTemplate>) -> Settings {
     let config = &loaded.config;
     let base = |url: &str| url.trim_end_matches('/').to_string();
-    let mut settings = Settings::default();
-
-    let output = &config.output;
-    let layout = &mut settings.layout;
-    for (dir, value) in [
-        (&mut layout.rules, &output.rules),
-        (&mut layout.runbooks, &output.runbooks),
-        (&mut layout.dashboards, &output.dashboards),
-        (&mut layout.kubernetes, &output.kubernetes),
-        (&mut layout.shipping, &output.shipping),
-    ] {
-        if let Some(value) = value {
-            *dir = value.into();
-        }
-    }
+    let mut settings = Settings {
+        layout: layout(loaded),
+        ..Settings::default()
+    };
 
     if let Some(prometheus) = &config.prometheus {
         let lowered = &mut settings.prometheus;
