@@ -81,6 +81,13 @@ fn quoted(s: &str) -> String {
     serde_json::to_string(s).expect("strings always serialise")
 }
 
+/// A dotted key as a path of quoted segments, `"http"."path"`: nested, as
+/// in LogQL's `json` and the ingest pipeline, in JMESPath (Alloy) and VRL
+/// alike, and any segment is an identifier.
+fn quoted_path(key: &str) -> String {
+    key.split('.').map(quoted).collect::<Vec<_>>().join(".")
+}
+
 fn alloy(logs: &[&LogSource], loki: &LokiTarget) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "// {GENERATED_MARKER}");
@@ -215,11 +222,7 @@ fn alloy_route_process(log: &LogSource) -> String {
         )
     };
     out.push_str(&match log.format {
-        // JMESPath: a dotted key is nested, as in LogQL's `json` and the
-        // ingest pipeline; each segment quoted so any key is an identifier.
-        LogFormat::Json => extract("json", "expressions", |key| {
-            key.split('.').map(quoted).collect::<Vec<_>>().join(".")
-        }),
+        LogFormat::Json => extract("json", "expressions", quoted_path),
         LogFormat::Logfmt => extract("logfmt", "mapping", str::to_string),
         LogFormat::Nginx => format!(
             "  stage.regex {{\n    expression = {}\n  }}\n",
@@ -257,13 +260,12 @@ fn alloy_route_process(log: &LogSource) -> String {
 /// the same result as [`alloy_route_process`].
 fn vector_route_program(log: &LogSource) -> String {
     let fields = &log.fields;
-    // VRL paths: `parsed."http"."path"` is nested, `parsed."http.path"` one key.
-    let nested = |key: &str| key.split('.').map(quoted).collect::<Vec<_>>().join(".");
+    // `parsed."http"."path"` is nested, `parsed."http.path"` one key.
     let (parse, path, route) = match log.format {
         LogFormat::Json => (
             "object(parse_json(.message) ?? {}) ?? {}".to_string(),
-            nested(&fields.path),
-            fields.route.as_deref().map(nested),
+            quoted_path(&fields.path),
+            fields.route.as_deref().map(quoted_path),
         ),
         LogFormat::Logfmt => (
             "parse_logfmt(.message) ?? {}".to_string(),
