@@ -33,9 +33,6 @@ pub struct Generated {
     pub model: Option<Model>,
     /// Present only when there were no errors.
     pub artifacts: Option<Vec<Artifact>>,
-    /// The spec file each service artifact comes from, by artifact path;
-    /// project-wide artifacts have none.
-    pub sources: HashMap<PathBuf, PathBuf>,
     pub out_root: PathBuf,
     /// lookout.yaml lowered: what the emitters and push targets read.
     pub settings: Settings,
@@ -46,37 +43,25 @@ pub struct Generated {
 /// Compiles the project and emits every artifact, without touching disk
 /// beyond reading inputs.
 pub fn generate(request: &Request) -> Generated {
-    generate_some(request, None, &[], &HashSet::new())
-}
-
-/// [`generate`], emitting only the services of the spec files in `only`
-/// (all when `None`) and the project-wide artifacts; `kept` are the paths
-/// of the other services' outputs, which the Kustomization lists too.
-fn generate_some(
-    request: &Request,
-    only: Option<&HashSet<PathBuf>>,
-    kept: &[PathBuf],
-    trusted: &HashSet<PathBuf>,
-) -> Generated {
     let mut artifacts = Vec::new();
-    let mut sources = HashMap::new();
-    let streamed = generate_into(request, only, kept, trusted, usize::MAX, &mut |_, batch| {
-        for (source, artifact) in batch {
-            if let Some(source) = source {
-                sources.insert(artifact.path.clone(), source);
-            }
-            artifacts.push(artifact);
-        }
-        Ok(())
-    });
+    let streamed = generate_into(
+        request,
+        None,
+        &[],
+        &HashSet::new(),
+        usize::MAX,
+        &mut |_, batch| {
+            artifacts.extend(batch.into_iter().map(|(_, artifact)| artifact));
+            Ok(())
+        },
+    );
     // The collecting sink never fails.
-    let mut generated = streamed.unwrap_or_else(|_| unreachable!("collecting cannot fail"));
-    if generated.complete {
-        artifacts.sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
-        generated.generated.artifacts = Some(artifacts);
-        generated.generated.sources = sources;
+    let mut streamed = streamed.unwrap_or_else(|_| unreachable!("collecting cannot fail"));
+    if streamed.complete {
+        emit::sort_by_path(&mut artifacts);
+        streamed.generated.artifacts = Some(artifacts);
     }
-    generated.generated
+    streamed.generated
 }
 
 /// Takes a batch of artifacts, each with the spec file it comes from, and
@@ -190,7 +175,6 @@ fn generate_into(
             diagnostics,
             model: compiled.model,
             artifacts: None,
-            sources: HashMap::new(),
             out_root,
             settings,
             config: compiled.config,
@@ -354,7 +338,6 @@ impl Fingerprint {
             diagnostics: self.diagnostics,
             model: None,
             artifacts: None,
-            sources: HashMap::new(),
             out_root: self.out_root,
             settings: Settings::default(),
             config: self.config,
@@ -843,7 +826,6 @@ pub fn status(request: &Request, http: &crate::push::http::HttpOptions) -> Statu
         diagnostics: compiled.diagnostics,
         model: compiled.model,
         artifacts: None,
-        sources: HashMap::new(),
         config: compiled.config,
     };
     let mut report = StatusReport {

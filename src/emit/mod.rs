@@ -1,7 +1,7 @@
 //! Backends: pure functions from the [`Model`] to file contents.
 //!
 //! The per-service backends have the shape `emit(&[Service], <the parts of
-//! the settings they read>) -> Vec<Artifact>`, so `emit_sourced` can hand
+//! the settings they read>) -> Vec<Artifact>`, so `emit_batches` can hand
 //! each core a slice of the services; the project-wide ones (`shipping`,
 //! `grafana::overview`, `kubernetes`) take what they cover (ARCHITECTURE.md). Each artifact
 //! carries its [`Kind`]. **Invariant:** no emitter does I/O, and the output is
@@ -100,42 +100,34 @@ pub fn emit_all(
     model: &Model,
     settings: &Settings,
 ) -> Result<Vec<Artifact>, runbooks::TemplateError> {
-    Ok(emit_sourced(model, settings, None)?
-        .into_iter()
-        .map(|(_, artifact)| artifact)
-        .collect())
+    let mut artifacts = Vec::new();
+    emit_batches(model, settings, None, usize::MAX, |batch| {
+        artifacts.extend(batch.into_iter().map(|(_, artifact)| artifact));
+        Ok::<_, runbooks::TemplateError>(())
+    })?;
+    sort_by_path(&mut artifacts);
+    Ok(artifacts)
+}
+
+/// Byte order of the paths: deterministic, and much cheaper than comparing
+/// component by component on 14,000 artifacts.
+pub fn sort_by_path(artifacts: &mut [Artifact]) {
+    artifacts.sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
 }
 
 /// Every artifact of the services from `only`'s spec files (all when
 /// `None`) and every project-wide one, each with the spec file it comes
-/// from (`None` for project-wide ones), sorted by path.
+/// from (`None` for project-wide ones), handed to `sink` without holding
+/// them all at once: the project-wide artifacts first, then those of
+/// `batch` services at a time, in no particular order within a batch. A
+/// cold build writes a batch and drops it before the next, so its memory is
+/// bounded by a batch rather than the whole output.
 ///
-/// Backends are pure and work per service, so the services are split into
-/// one chunk per core and emitted in parallel. A service's artifacts depend
-/// on nothing but the service and the settings, which is what lets `build`
-/// re-emit only the services whose spec changed. Each backend takes only
-/// the parts of the settings it reads.
-pub fn emit_sourced(
-    model: &Model,
-    settings: &Settings,
-    only: Option<&std::collections::HashSet<PathBuf>>,
-) -> Result<Vec<(Option<PathBuf>, Artifact)>, runbooks::TemplateError> {
-    let mut artifacts = Vec::new();
-    emit_batches(model, settings, only, usize::MAX, |batch| {
-        artifacts.extend(batch);
-        Ok::<_, runbooks::TemplateError>(())
-    })?;
-    // Byte order of the paths: deterministic, and much cheaper than
-    // comparing component by component on 14,000 artifacts.
-    artifacts.sort_unstable_by(|a, b| a.1.path.as_os_str().cmp(b.1.path.as_os_str()));
-    Ok(artifacts)
-}
-
-/// [`emit_sourced`] without holding every artifact at once: `sink` takes
-/// the project-wide artifacts first, then those of `batch` services at a
-/// time (each emitted on every core), in no particular order within a
-/// batch. A cold build writes a batch and drops it before the next, so its
-/// memory is bounded by a batch rather than the whole output.
+/// Backends are pure and work per service, so a batch's services are split
+/// into one chunk per core and emitted in parallel. A service's artifacts
+/// depend on nothing but the service and the settings, which is what lets
+/// `build` re-emit only the services whose spec changed. Each backend takes
+/// only the parts of the settings it reads.
 pub fn emit_batches<E: From<runbooks::TemplateError>>(
     model: &Model,
     settings: &Settings,

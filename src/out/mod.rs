@@ -59,7 +59,11 @@ pub fn diff(
     artifacts: &[Artifact],
     owned_dirs: &[PathBuf],
 ) -> io::Result<Vec<Change>> {
-    diff_with_candidates(root, artifacts, &owned_files(root, owned_dirs)?)
+    let mut changes = compare_all(root, artifacts)?;
+    let generated: HashSet<&Path> = artifacts.iter().map(|a| a.path.as_path()).collect();
+    changes.extend(stale(root, &owned_files(root, owned_dirs)?, &generated)?);
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(changes)
 }
 
 /// The files under `root`'s owned directories that lookout may have
@@ -74,20 +78,6 @@ pub fn owned_files(root: &Path, owned_dirs: &[PathBuf]) -> io::Result<Vec<PathBu
         }
     }
     Ok(files)
-}
-
-/// Like [`diff`], but only the given paths (relative to `root`) can be
-/// stale: the files an earlier build wrote, when its cache is trusted.
-pub fn diff_with_candidates(
-    root: &Path,
-    artifacts: &[Artifact],
-    stale_candidates: &[PathBuf],
-) -> io::Result<Vec<Change>> {
-    let mut changes = compare_all(root, artifacts)?;
-    let generated: HashSet<&Path> = artifacts.iter().map(|a| a.path.as_path()).collect();
-    changes.extend(stale(root, stale_candidates, &generated)?);
-    changes.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(changes)
 }
 
 /// How each artifact differs from its file, on every core; the unchanged
@@ -114,8 +104,7 @@ pub fn stale(
 ) -> io::Result<Vec<Change>> {
     let mut changes = Vec::new();
     for relative in candidates {
-        // This build's own temporary files are staged, not stale.
-        if generated.contains(relative.as_path()) || is_staging(relative) {
+        if generated.contains(relative.as_path()) {
             continue;
         }
         let path = root.join(relative);
@@ -355,16 +344,9 @@ fn temp_path(target: &Path) -> PathBuf {
     ))
 }
 
-/// Whether `path` is one of this process's temporary files.
-fn is_staging(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|name| {
-            name.ends_with(&format!("{TEMP_INFIX}{}{TEMP_SUFFIX}", std::process::id()))
-        })
-}
-
-/// A temporary file a killed build left behind: `.<name>.lookout-<pid>.tmp`.
+/// A temporary file a killed build left behind: `.<name>.lookout-<pid>.tmp`
+/// of another process. This process's own are staged, not left over: a
+/// build lists stale candidates after staging its batches.
 fn is_leftover(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
         return false;
@@ -375,8 +357,11 @@ fn is_leftover(path: &Path) -> bool {
     else {
         return false;
     };
-    rest.rsplit_once(TEMP_INFIX)
-        .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+    rest.rsplit_once(TEMP_INFIX).is_some_and(|(_, pid)| {
+        !pid.is_empty()
+            && pid.bytes().all(|b| b.is_ascii_digit())
+            && pid != std::process::id().to_string()
+    })
 }
 
 fn read_if_exists(path: &Path) -> io::Result<Option<String>> {
