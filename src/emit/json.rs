@@ -122,8 +122,11 @@ impl Json {
                         out.push(',');
                     }
                     newline(out, indent.map(|n| n + 1));
-                    write_string(out, key);
-                    out.push(':');
+                    // Keys are literals in lookout's code: nothing to escape.
+                    debug_assert!(!key.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20));
+                    out.push('"');
+                    out.push_str(key);
+                    out.push_str("\":");
                     if indent.is_some() {
                         out.push(' ');
                     }
@@ -144,32 +147,29 @@ fn newline(out: &mut String, indent: Option<usize>) {
 }
 
 fn write_string(out: &mut String, s: &str) {
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
     out.push('"');
-    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
-        out.push_str(s);
-        out.push('"');
-        return;
-    }
     let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        if escape.is_empty() {
-            let _ = write!(out, "\\u{b:04x}");
-        } else {
-            out.push_str(escape);
+    // Every byte to escape is ASCII, so each split is on a char boundary.
+    while let Some(at) =
+        super::find_byte(&bytes[start..], |b| (b == b'"') | (b == b'\\') | (b < 0x20))
+    {
+        let at = start + at;
+        out.push_str(&s[start..at]);
+        match bytes[at] {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            b => {
+                let _ = write!(out, "\\u{b:04x}");
+            }
         }
-        start = i + 1;
+        start = at + 1;
     }
     out.push_str(&s[start..]);
     out.push('"');

@@ -265,7 +265,7 @@ fn write_key(out: &mut String, key: &str) {
 
 fn write_str(out: &mut String, s: &str, indent: usize) {
     if s.contains('\n')
-        && !s.chars().any(|c| c.is_control() && c != '\n')
+        && !has_control(s, |c| c != b'\n')
         && !s.starts_with(' ')
         && !s.lines().any(|l| l.ends_with(' '))
         && !s.ends_with("\n\n")
@@ -285,7 +285,7 @@ fn write_str(out: &mut String, s: &str, indent: usize) {
         }
     } else if is_plain_safe(s) {
         out.push_str(s);
-    } else if s.chars().any(char::is_control) {
+    } else if has_control(s, |_| true) {
         // JSON string syntax is valid YAML double-quoted syntax.
         out.push_str(&serde_json::to_string(s).unwrap_or_default());
     } else {
@@ -303,9 +303,48 @@ fn push_single_quoted(out: &mut String, s: &str) {
     out.push('\'');
 }
 
+/// Whether `s` holds a Unicode control character (`char::is_control`:
+/// U+0000 to U+001F and U+007F to U+009F) whose ASCII byte `counts`; the
+/// second range is the only one outside ASCII, and UTF-8 writes it as
+/// 0xC2 then 0x80 to 0x9F. Over bytes, since it runs on every long scalar.
+fn has_control(s: &str, counts: impl Fn(u8) -> bool) -> bool {
+    let bytes = s.as_bytes();
+    let mut from = 0;
+    while let Some(at) =
+        super::find_byte(&bytes[from..], |b| (b < 0x20) | (b == 0x7f) | (b == 0xc2))
+    {
+        let at = from + at;
+        let hit = match bytes[at] {
+            0xc2 => matches!(bytes.get(at + 1), Some(0x80..=0x9f)),
+            b => counts(b),
+        };
+        if hit {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
+}
+
+/// The bytes a plain scalar may hold: none starts YAML syntax.
+const PLAIN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = byte.is_ascii_alphanumeric()
+            || matches!(
+                byte,
+                b' ' | b'_' | b'.' | b'/' | b':' | b'-' | b'(' | b')' | b'%' | b','
+            );
+        b += 1;
+    }
+    table
+};
+
 /// Conservative: a letter first, then characters that never start YAML
 /// syntax, no `: ` or ` #`, and no word any YAML version reads as a bool or
-/// null. One pass over the bytes: this runs on every scalar written.
+/// null. This runs on every scalar written.
 fn is_plain_safe(s: &str) -> bool {
     const AMBIGUOUS: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
     let bytes = s.as_bytes();
@@ -315,18 +354,9 @@ fn is_plain_safe(s: &str) -> bool {
     if !first.is_ascii_alphabetic() || *last == b' ' || *last == b':' {
         return false;
     }
-    let mut previous = 0u8;
-    for &b in bytes {
-        let allowed = b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b' ' | b'_' | b'.' | b'/' | b':' | b'-' | b'(' | b')' | b'%' | b','
-            );
-        // `: ` starts a mapping value, ` #` a comment.
-        if !allowed || (previous == b':' && b == b' ') || (previous == b' ' && b == b'#') {
-            return false;
-        }
-        previous = b;
+    // `: ` starts a mapping value, ` #` a comment.
+    if !bytes.iter().all(|&b| PLAIN_BYTES[b as usize]) || s.contains(": ") || s.contains(" #") {
+        return false;
     }
     bytes.len() > 5 || !AMBIGUOUS.iter().any(|word| word.eq_ignore_ascii_case(s))
 }
@@ -377,5 +407,31 @@ mod tests {
             render(&doc),
             "a: 'yes'\nb: '30d'\nc: 'sum(x{code=~\"5..\"})'\nd: 'it''s'\ne: ''\nf: |-\n  line1\n  line2\ng: []\n"
         );
+    }
+
+    #[test]
+    fn control_check_agrees_with_char_is_control() {
+        // Every char up to U+00FF and a few beyond, alone and amid text
+        // longer than one 32-byte block.
+        let chars = (0u32..0x100)
+            .chain([0x2028, 0xfeff, 0x1f600])
+            .filter_map(char::from_u32);
+        for c in chars {
+            for s in [
+                c.to_string(),
+                format!("{}{c}é{}", "a".repeat(40), "b".repeat(7)),
+            ] {
+                assert_eq!(
+                    has_control(&s, |_| true),
+                    s.chars().any(char::is_control),
+                    "{s:?}"
+                );
+                assert_eq!(
+                    has_control(&s, |b| b != b'\n'),
+                    s.chars().any(|c| c.is_control() && c != '\n'),
+                    "{s:?}"
+                );
+            }
+        }
     }
 }
