@@ -4,7 +4,11 @@
 //! via `runbooks.template`). HTML escaping is off: the pages are Markdown and
 //! carry PromQL, whose quotes and `=~` must survive.
 
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
 use handlebars::Handlebars;
+use serde::Serialize;
 use serde_json::json;
 
 use super::Artifact;
@@ -35,30 +39,20 @@ pub fn emit(
     Runbooks::new(runbooks)?.emit(services, layout, links)
 }
 
-/// The runbook template, parsed once: handlebars' parser is slow enough
-/// that parsing it per service (as `build` emits a service at a time)
-/// cost a tenth of a 10,000-SLO build.
+/// How pages are written: the project's template, parsed once (handlebars'
+/// parser is slow enough that parsing it per service cost a tenth of a
+/// 10,000-SLO build), or the built-in page.
 pub struct Runbooks {
-    registry: Handlebars<'static>,
+    custom: Option<Handlebars<'static>>,
 }
 
 impl Runbooks {
     pub fn new(settings: &RunbookSettings) -> Result<Runbooks, TemplateError> {
-        let mut registry = Handlebars::new();
-        registry.set_strict_mode(true);
-        registry.register_escape_fn(handlebars::no_escape);
-        let template = settings
-            .template
-            .as_ref()
-            .map_or(DEFAULT_TEMPLATE, |t| t.text.as_str());
-        registry
-            .register_template_string("runbook", template)
-            .map_err(|err| TemplateError {
-                message: format!("template syntax error: {}", err.reason()),
-                line: err.pos().map(|p| p.0),
-                column: err.pos().map(|p| p.1),
-            })?;
-        Ok(Runbooks { registry })
+        let custom = match &settings.template {
+            Some(template) => Some(registry(&template.text)?),
+            None => None,
+        };
+        Ok(Runbooks { custom })
     }
 
     pub fn emit(
@@ -67,18 +61,15 @@ impl Runbooks {
         layout: &Layout,
         links: &Links,
     ) -> Result<Vec<Artifact>, TemplateError> {
-        let registry = &self.registry;
         let mut artifacts = Vec::new();
         for service in services {
             let source = service.source.display().to_string();
+            let log_links = log_links(&service.logs, links);
             for slo in service.slos.iter().filter(|s| !s.alerting.tiers.is_empty()) {
-                // `Context::from` takes the value as is; `render` would copy it.
-                let mut context = context(slo, &source, links.grafana_url.as_deref());
-                context["log_links"] = json!(log_links(&service.logs, links));
-                let context = handlebars::Context::from(context);
-                let body = registry
-                    .render_with_context("runbook", &context)
-                    .map_err(|err| TemplateError {
+                let page = Page::new(slo, &source, links.grafana_url.as_deref(), &log_links);
+                let body = match &self.custom {
+                    None => built_in_page(&page),
+                    Some(registry) => render(registry, &page).map_err(|err| TemplateError {
                         message: format!(
                             "cannot render the runbook of {}/{}: {}",
                             slo.service,
@@ -87,7 +78,8 @@ impl Runbooks {
                         ),
                         line: err.line_no,
                         column: err.column_no,
-                    })?;
+                    })?,
+                };
                 artifacts.push(Artifact::file(
                     layout
                         .runbooks
@@ -101,10 +93,33 @@ impl Runbooks {
     }
 }
 
+/// `page` through a handlebars template.
+fn render(registry: &Handlebars<'static>, page: &Page) -> Result<String, handlebars::RenderError> {
+    // `Context::from` takes the value as is; `render` would copy it.
+    let value = serde_json::to_value(page).expect("a page serialises");
+    registry.render_with_context("runbook", &handlebars::Context::from(value))
+}
+
+/// A handlebars registry holding `template` as "runbook": strict (an
+/// unknown variable is an error) and without HTML escaping.
+fn registry(template: &str) -> Result<Handlebars<'static>, TemplateError> {
+    let mut registry = Handlebars::new();
+    registry.set_strict_mode(true);
+    registry.register_escape_fn(handlebars::no_escape);
+    registry
+        .register_template_string("runbook", template)
+        .map_err(|err| TemplateError {
+            message: format!("template syntax error: {}", err.reason()),
+            line: err.pos().map(|p| p.0),
+            column: err.pos().map(|p| p.1),
+        })?;
+    Ok(registry)
+}
+
 /// Where to read the service's logs: Grafana Explore for those in Loki
 /// (when lookout.yaml names Grafana's Loki data source), Kibana Discover
 /// for those in Elasticsearch (when it names Kibana), over the last hour.
-fn log_links(logs: &[LogSource], targets: &Links) -> Vec<serde_json::Value> {
+fn log_links(logs: &[LogSource], targets: &Links) -> Vec<LogLink> {
     let mut links = Vec::new();
     for log in logs {
         let grafana = targets.grafana_url.as_deref();
@@ -119,13 +134,13 @@ fn log_links(logs: &[LogSource], targets: &Links) -> Vec<serde_json::Value> {
                 }],
                 "range": {"from": "now-1h", "to": "now"},
             }});
-            links.push(json!({
-                "title": format!("{} in Grafana Explore (Loki)", log.name),
-                "url": format!(
+            links.push(LogLink {
+                title: format!("{} in Grafana Explore (Loki)", log.name),
+                url: format!(
                     "{grafana}/explore?schemaVersion=1&orgId=1&panes={}",
                     super::url_encode(&panes.to_string())
                 ),
-            }));
+            });
         }
         if let (true, Some(kibana)) = (log.to_elasticsearch, targets.kibana_url.as_deref()) {
             let state = format!(
@@ -133,14 +148,14 @@ fn log_links(logs: &[LogSource], targets: &Links) -> Vec<serde_json::Value> {
                 data_stream(&log.service),
                 log.dataset()
             );
-            links.push(json!({
-                "title": format!("{} in Kibana Discover", log.name),
-                "url": format!(
+            links.push(LogLink {
+                title: format!("{} in Kibana Discover", log.name),
+                url: format!(
                     "{kibana}/app/discover#/?_g={}&_a={}",
                     super::url_encode("(time:(from:now-1h,to:now))"),
                     super::url_encode(&state)
                 ),
-            }));
+            });
         }
     }
     links
@@ -158,97 +173,372 @@ fn marked(body: &str) -> String {
     page
 }
 
-/// Everything a runbook template can use; documented in the README.
-pub fn context(slo: &Slo, source: &str, grafana_url: Option<&str>) -> serde_json::Value {
-    let selector = names::selector(slo);
-    let budget = slo.error_budget();
-    let tiers: Vec<_> = slo
-        .alerting
-        .tiers
-        .iter()
-        .map(|tier| {
-            let pairs: Vec<_> = tier
-                .pairs
-                .iter()
-                .map(|pair| {
-                    let factor = pair.factor;
-                    json!({
-                        "long": pair.long.to_string(),
-                        "short": pair.short.to_string(),
-                        "factor": fmt_short(factor),
-                        "threshold": fmt_short(pair.threshold),
-                        "budget_spent": format!("{}%", fmt_short(factor * pair.long.seconds() as f64 / slo.period.seconds() as f64 * 100.0)),
-                        "exhaustion": humanize(slo.period.seconds() as f64 / factor),
+/// A link to the service's logs, for the `log_links` table rows.
+#[derive(Serialize)]
+struct LogLink {
+    title: String,
+    url: String,
+}
+
+/// Everything a runbook template can use, documented in the README; a
+/// template sees it as JSON, in this order.
+#[derive(Serialize)]
+struct Page<'a> {
+    service: &'a str,
+    slo: &'a str,
+    description: Option<&'a str>,
+    team: Option<&'a str>,
+    objective: String,
+    window: String,
+    sli_kind: &'static str,
+    budget_ratio: String,
+    budget_percent: String,
+    budget_of: &'static str,
+    dashboard_url: Option<String>,
+    budget_time: String,
+    alert_name: &'a str,
+    runbook_url: Option<&'a str>,
+    labels: &'a BTreeMap<String, String>,
+    tiers: Vec<TierRows>,
+    source: &'a str,
+    query_language: &'static str,
+    ratio_5m: String,
+    ratio_1h: String,
+    ratio_6h: String,
+    budget_remaining: String,
+    errors_query: Option<String>,
+    total_query: Option<String>,
+    ratio_query: Option<String>,
+    log_stream: Option<String>,
+    log_links: &'a [LogLink],
+}
+
+#[derive(Serialize)]
+struct TierRows {
+    tier: &'static str,
+    severity: String,
+    #[serde(rename = "for")]
+    for_: Option<String>,
+    pairs: Vec<PairRow>,
+}
+
+#[derive(Serialize)]
+struct PairRow {
+    long: String,
+    short: String,
+    factor: String,
+    threshold: String,
+    budget_spent: String,
+    exhaustion: String,
+}
+
+impl<'a> Page<'a> {
+    fn new(
+        slo: &'a Slo,
+        source: &'a str,
+        grafana_url: Option<&str>,
+        log_links: &'a [LogLink],
+    ) -> Page<'a> {
+        let selector = names::selector(slo);
+        let budget = slo.error_budget();
+        let period = slo.period.seconds() as f64;
+        let tiers = slo
+            .alerting
+            .tiers
+            .iter()
+            .map(|tier| TierRows {
+                tier: tier.severity.as_str(),
+                severity: tier.severity_label.clone(),
+                for_: tier.for_.map(|d| d.to_string()),
+                pairs: tier
+                    .pairs
+                    .iter()
+                    .map(|pair| PairRow {
+                        long: pair.long.to_string(),
+                        short: pair.short.to_string(),
+                        factor: fmt_short(pair.factor),
+                        threshold: fmt_short(pair.threshold),
+                        budget_spent: format!(
+                            "{}%",
+                            fmt_short(pair.factor * pair.long.seconds() as f64 / period * 100.0)
+                        ),
+                        exhaustion: humanize(period / pair.factor),
                     })
-                })
-                .collect();
-            json!({
-                "tier": tier.severity.as_str(),
-                "severity": tier.severity_label,
-                "for": tier.for_.map(|d| d.to_string()),
-                "pairs": pairs,
+                    .collect(),
             })
-        })
-        .collect();
-    let hour = Duration::hours(1);
-    // Every SLO's ratios are recorded in Prometheus; the SLI as written is
-    // PromQL, or LogQL for a log SLO.
-    let ratio = |window| format!("{}{selector}", names::error_ratio(window));
-    let mut queries = json!({
-        "query_language": "promql",
-        "ratio_5m": ratio(Duration::minutes(5)),
-        "ratio_1h": ratio(hour),
-        "ratio_6h": ratio(Duration::hours(6)),
-        "budget_remaining": format!("1 - {}{selector}", names::PERIOD_BURN_RATE),
-        "errors_query": null,
-        "total_query": null,
-        "ratio_query": null,
-        "log_stream": null,
-    });
-    match &slo.sli {
-        Sli::Logs(log) => {
-            let count = |query: String| format!("sum(count_over_time({query} [{hour}]))");
-            queries["query_language"] = json!("logql");
-            queries["errors_query"] = json!(count(log.errors_query()));
-            queries["total_query"] = json!(count(log.events_query()));
-            queries["log_stream"] = json!(log.log.loki_selector());
+            .collect();
+        let hour = Duration::hours(1);
+        // Every SLO's ratios are recorded in Prometheus; the SLI as written
+        // is PromQL, or LogQL for a log SLO.
+        let ratio = |window| format!("{}{selector}", names::error_ratio(window));
+        let (mut errors_query, mut total_query, mut ratio_query, mut log_stream) =
+            (None, None, None, None);
+        let mut query_language = "promql";
+        match &slo.sli {
+            Sli::Logs(log) => {
+                let count = |query: String| format!("sum(count_over_time({query} [{hour}]))");
+                query_language = "logql";
+                errors_query = Some(count(log.errors_query()));
+                total_query = Some(count(log.events_query()));
+                log_stream = Some(log.log.loki_selector());
+            }
+            Sli::Metric(MetricSli::Raw { error_ratio }) => ratio_query = Some(error_ratio.at(hour)),
+            Sli::Metric(MetricSli::Events { errors, total })
+            | Sli::Metric(MetricSli::Latency { errors, total, .. }) => {
+                errors_query = Some(errors.at(hour));
+                total_query = Some(total.at(hour));
+            }
         }
-        Sli::Metric(MetricSli::Raw { error_ratio }) => {
-            queries["ratio_query"] = json!(error_ratio.at(hour))
-        }
-        Sli::Metric(MetricSli::Events { errors, total })
-        | Sli::Metric(MetricSli::Latency { errors, total, .. }) => {
-            queries["errors_query"] = json!(errors.at(hour));
-            queries["total_query"] = json!(total.at(hour));
+        Page {
+            service: &slo.service,
+            slo: &slo.name,
+            description: slo.description.as_deref(),
+            team: slo.team.as_deref(),
+            objective: fmt_num(slo.objective),
+            window: slo.period.to_string(),
+            sli_kind: slo.sli.kind(),
+            budget_ratio: fmt_num(budget),
+            budget_percent: fmt_num(budget * 100.0),
+            // A raw SLI is a ratio of time (share of minutes bad), not of events.
+            budget_of: if slo.sli.is_raw() {
+                "of the time"
+            } else {
+                "of events"
+            },
+            dashboard_url: grafana_url.map(|url| {
+                format!(
+                    "{url}{}?var-slo={}",
+                    super::grafana::dashboard_path(&slo.service),
+                    slo.name
+                )
+            }),
+            budget_time: humanize(period * budget),
+            alert_name: &slo.alerting.name,
+            runbook_url: slo.alerting.runbook_url.as_deref(),
+            labels: &slo.labels,
+            tiers,
+            source,
+            query_language,
+            ratio_5m: ratio(Duration::minutes(5)),
+            ratio_1h: ratio(hour),
+            ratio_6h: ratio(Duration::hours(6)),
+            budget_remaining: format!("1 - {}{selector}", names::PERIOD_BURN_RATE),
+            errors_query,
+            total_query,
+            ratio_query,
+            log_stream,
+            log_links,
         }
     }
-    let mut context = json!({
-        "service": slo.service,
-        "slo": slo.name,
-        "description": slo.description,
-        "team": slo.team,
-        "objective": fmt_num(slo.objective),
-        "window": slo.period.to_string(),
-        "sli_kind": slo.sli.kind(),
-        "budget_ratio": fmt_num(budget),
-        "budget_percent": fmt_num(budget * 100.0),
-        // A raw SLI is a ratio of time (share of minutes bad), not of events.
-        "budget_of": if slo.sli.is_raw() { "of the time" } else { "of events" },
-        "dashboard_url": grafana_url.map(|url| format!(
-            "{url}{}?var-slo={}",
-            super::grafana::dashboard_path(&slo.service),
-            slo.name
-        )),
-        "budget_time": humanize(slo.period.seconds() as f64 * budget),
-        "alert_name": slo.alerting.name,
-        "runbook_url": slo.alerting.runbook_url,
-        "labels": slo.labels,
-        "tiers": tiers,
-        "source": source,
-    });
-    if let (Some(context), serde_json::Value::Object(queries)) = (context.as_object_mut(), queries)
-    {
-        context.extend(queries);
+}
+
+/// `DEFAULT_TEMPLATE` rendered over `page`, written directly: handlebars
+/// took a fifth of a cold build's instructions on the built-in page alone.
+/// The template stays the reference (users copy it to write their own);
+/// `built_in_page_is_the_default_template` checks the two agree on every
+/// branch, for every SLO of the examples and fixtures.
+fn built_in_page(page: &Page) -> String {
+    // Handlebars' `if`: an empty string is false.
+    fn given(value: Option<&str>) -> Option<&str> {
+        value.filter(|v| !v.is_empty())
     }
-    context
+    let Page {
+        service,
+        slo,
+        window,
+        alert_name,
+        ..
+    } = page;
+    let mut out = String::with_capacity(4096);
+    let _ = writeln!(out, "# {service} / {slo}: error budget burn\n");
+    if let Some(description) = given(page.description) {
+        let _ = writeln!(out, "> {description}\n");
+    }
+    let _ = writeln!(
+        out,
+        "| | |\n|---|---|\n| Service | `{service}` |\n| SLO | `{slo}`: {}% over {window} |\n\
+         | SLI | {} |\n\
+         | Error budget | {}% {}, about {} of full outage per {window} |",
+        page.objective, page.sli_kind, page.budget_percent, page.budget_of, page.budget_time
+    );
+    match given(page.team) {
+        Some(team) => {
+            let _ = writeln!(out, "| Owner | team `{team}` |");
+        }
+        None => out.push_str("| Owner | no team set in the spec |\n"),
+    }
+    let _ = writeln!(out, "| Alert | `{alert_name}` |");
+    if let Some(url) = given(page.dashboard_url.as_deref()) {
+        let _ = writeln!(out, "| Dashboard | [{service} / {slo}]({url}) |");
+    }
+    for link in page.log_links {
+        let _ = writeln!(out, "| Logs | [{}]({}) |", link.title, link.url);
+    }
+    let _ = write!(
+        out,
+        "\n## What the alert means\n\n\
+         `{alert_name}` fires when `{service}` spends its error budget for `{slo}`\n\
+         faster than it can afford. It is a multi-window, multi-burn-rate alert: it\n\
+         fires only when the error ratio is high over a long window (the burn is\n\
+         significant) *and* over a short window (the burn is still going on), so it\n\
+         resets soon after the problem stops.\n\n\
+         | Alert | Severity | Long window | Short window | Burn rate | Error ratio above | Budget spent before it fires | Budget gone in |\n\
+         |---|---|---|---|---|---|---|---|\n"
+    );
+    for tier in &page.tiers {
+        for pair in &tier.pairs {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} | {}x | {} | {} | {} |",
+                tier.tier,
+                tier.severity,
+                pair.long,
+                pair.short,
+                pair.factor,
+                pair.threshold,
+                pair.budget_spent,
+                pair.exhaustion
+            );
+        }
+    }
+    out.push_str(
+        "\nA page means the budget will be gone within days at this rate: act now. A\n\
+         ticket means a slower leak: fix it within working hours.\n\n## Look at it\n\n",
+    );
+    if let Some(stream) = given(page.log_stream.as_deref()) {
+        let _ = write!(
+            out,
+            "This SLO is measured on the log stream `{stream}`. The Loki ruler\n\
+             counts its lines and writes the 5m rates to Prometheus, so the ratios below\n\
+             are PromQL; the log queries further down run in Grafana Explore against\n\
+             Loki.\n\n"
+        );
+    }
+    let _ = write!(
+        out,
+        "Current error ratio, by window (1 = every request failed):\n\n\
+         ```promql\n{}\n{}\n{}\n```\n\n",
+        page.ratio_5m, page.ratio_1h, page.ratio_6h
+    );
+    if !page.budget_remaining.is_empty() {
+        let _ = write!(
+            out,
+            "Error budget left over the {window} window (1 = untouched, below 0 = overspent):\n\n\
+             ```promql\n{}\n```\n\n",
+            page.budget_remaining
+        );
+    }
+    out.push_str("The SLI as written in the spec, over the last hour:\n\n");
+    match given(page.errors_query.as_deref()) {
+        Some(errors) => {
+            let _ = writeln!(
+                out,
+                "```{}\n# errors\n{errors}\n# total\n{}\n```",
+                page.query_language,
+                page.total_query.as_deref().unwrap_or_default()
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "```promql\n{}\n```",
+                page.ratio_query.as_deref().unwrap_or_default()
+            );
+        }
+    }
+    out.push_str(
+        "\n## First steps\n\n\
+         1. Check the burn: is the short-window ratio still high, or has it already\n   \
+         dropped (the alert will resolve by itself)?\n\
+         2. Look for a recent change: deploys, config or feature-flag changes, and\n   \
+         infrastructure events around the time the ratio rose.\n\
+         3. Find where the errors come from: break the SLI query down by instance,\n   \
+         route, status code or upstream (`sum by (...)`).\n\
+         4. Mitigate first: roll back, fail over, shed load or scale out. Debug once\n   \
+         the bleeding has stopped.\n\
+         5. If the budget is spent, follow the error budget policy: freeze risky\n   \
+         changes until it recovers.\n\n## Escalation\n\n",
+    );
+    match given(page.team) {
+        Some(team) => {
+            let _ = write!(
+                out,
+                "This SLO belongs to team **{team}**. If the steps above do not stop the burn\n\
+                 within 30 minutes of a page, escalate to the team's on-call lead."
+            );
+        }
+        None => out.push_str(
+            "The spec names no owning team. Set `team:` in the service spec so this page can say who to escalate to.",
+        ),
+    }
+    let _ = write!(
+        out,
+        "\n\n---\nGenerated from `{}`. Edit the spec, not this page.\n",
+        page.source
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::check::{compile, Inputs};
+
+    /// Every alerting SLO of the examples and the fixtures, written by
+    /// `built_in_page` and rendered by handlebars from `DEFAULT_TEMPLATE`,
+    /// with the links and the optional description and team each present
+    /// and absent.
+    #[test]
+    fn built_in_page_is_the_default_template() {
+        let registry = registry(DEFAULT_TEMPLATE).unwrap();
+        let projects = [
+            ("lookout.yaml", "slos"),
+            (
+                "tests/fixtures/valid/edge/lookout.yaml",
+                "tests/fixtures/valid/edge/slos",
+            ),
+            ("tests/fixtures/lookout.yaml", "tests/fixtures/routes/slos"),
+        ];
+        let (mut pages, mut kinds) = (0, BTreeSet::new());
+        for (config, slos) in projects {
+            let compiled = compile(&Inputs {
+                config: Some(PathBuf::from(config)),
+                slos: Some(PathBuf::from(slos)),
+            });
+            let model = compiled.model.expect("the project compiles");
+            for links in [compiled.settings.links.clone(), Links::default()] {
+                for service in &model.services {
+                    let log_links = log_links(&service.logs, &links);
+                    for slo in service.slos.iter().filter(|s| !s.alerting.tiers.is_empty()) {
+                        for variant in 0..4 {
+                            let mut slo = slo.clone();
+                            slo.description =
+                                (variant & 1 == 0).then(|| "Checkout's main flow.".into());
+                            slo.team = (variant & 2 == 0).then(|| "payments".into());
+                            let grafana = links.grafana_url.as_deref();
+                            let page = Page::new(&slo, "slos/x.yaml", grafana, &log_links);
+                            assert_eq!(
+                                built_in_page(&page),
+                                render(&registry, &page).unwrap(),
+                                "{}/{} in {slos}",
+                                slo.service,
+                                slo.name
+                            );
+                            pages += 1;
+                            kinds.insert(slo.sli.kind());
+                            kinds.extend(log_links.first().map(|_| "with log links"));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(pages > 50, "{pages} pages");
+        assert_eq!(
+            kinds.into_iter().collect::<Vec<_>>(),
+            ["events", "latency", "logs", "raw", "with log links"]
+        );
+    }
 }
