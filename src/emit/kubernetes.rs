@@ -90,7 +90,7 @@ fn config_map(stem: &str, file: &str, json: String, grafana: &GrafanaSettings) -
 /// A service's rule groups as a `monitoring.coreos.com/v1` PrometheusRule.
 pub fn prometheus_rule(
     service: &Service,
-    groups: Vec<Node>,
+    groups: Node,
     layout: &Layout,
     prometheus: &PrometheusSettings,
 ) -> Artifact {
@@ -107,10 +107,7 @@ pub fn prometheus_rule(
                 .entry("labels", Node::labels(&labels))
                 .build(),
         )
-        .entry(
-            "spec",
-            Node::map().entry("groups", Node::Seq(groups)).build(),
-        )
+        .entry("spec", Node::map().entry("groups", groups).build())
         .build();
     let header = super::generated_header(&service.source);
     let header: Vec<&str> = header.iter().map(String::as_str).collect();

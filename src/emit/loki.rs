@@ -32,7 +32,7 @@ pub fn emit(services: &[Service], layout: &Layout) -> Vec<Artifact> {
                     service: service.name.clone(),
                     groups: Node::group_names(&groups),
                 },
-                contents: yaml::rule_file(&service.source, groups).into(),
+                contents: yaml::rule_file(&service.source, Node::Seq(groups)).into(),
             }
         })
         .collect()

@@ -54,21 +54,22 @@ pub fn emit(
             .iter()
             .flat_map(|slo| slo_groups(slo, prometheus.long_interval, links))
             .collect();
-        artifacts.push(super::kubernetes::prometheus_rule(
-            service,
-            groups.clone(),
-            layout,
-            prometheus,
-        ));
         let names = Node::group_names(&groups);
-        artifacts.push(Artifact {
+        // Shared: written once for the rule file, then shifted into the
+        // PrometheusRule's `spec` rather than written again.
+        let groups = Node::shared(Node::Seq(groups));
+        let rule_file = Artifact {
             path: layout.rules.join(format!("{}.yaml", service.name)),
-            contents: yaml::rule_file(&service.source, groups).into(),
+            contents: yaml::rule_file(&service.source, groups.clone()).into(),
             kind: Kind::PrometheusRules {
                 service: service.name.clone(),
                 groups: names,
             },
-        });
+        };
+        artifacts.push(super::kubernetes::prometheus_rule(
+            service, groups, layout, prometheus,
+        ));
+        artifacts.push(rule_file);
     }
     artifacts
 }

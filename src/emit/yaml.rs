@@ -150,14 +150,11 @@ impl Node {
 }
 
 /// A rule file (Prometheus or Loki ruler): the generated header naming the
-/// spec, then `groups`.
-pub fn rule_file(source: &std::path::Path, groups: Vec<Node>) -> String {
+/// spec, then `groups`, a sequence.
+pub fn rule_file(source: &std::path::Path, groups: Node) -> String {
     let header = super::generated_header(source);
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    document(
-        &header,
-        &Node::map().entry("groups", Node::Seq(groups)).build(),
-    )
+    document(&header, &Node::map().entry("groups", groups).build())
 }
 
 /// Renders a document: `header` lines become `# ` comments.
@@ -193,8 +190,8 @@ fn write_node(out: &mut String, node: &Node, indent: usize, context: Context) {
         if context == Context::MapValue {
             let mut cache = shared.rendered.borrow_mut();
             if let Some((at, text)) = cache.as_ref() {
-                if *at == indent {
-                    out.push_str(text);
+                if *at <= indent {
+                    push_shifted(out, text, indent - at);
                     return;
                 }
             }
@@ -252,6 +249,26 @@ fn write_node(out: &mut String, node: &Node, indent: usize, context: Context) {
     }
     if context == Context::Top {
         out.push('\n');
+    }
+}
+
+/// `text`, written by `write_node` as a map value, as it would be written
+/// `by` columns further right: every line after the first gains `by`
+/// spaces, except empty ones (block scalars write those bare). Exact,
+/// since every indentation the writer emits is relative to the value's.
+fn push_shifted(out: &mut String, text: &str, by: usize) {
+    if by == 0 {
+        out.push_str(text);
+        return;
+    }
+    let mut lines = text.split('\n');
+    out.push_str(lines.next().unwrap_or_default());
+    for line in lines {
+        out.push('\n');
+        if !line.is_empty() {
+            push_spaces(out, by);
+        }
+        out.push_str(line);
     }
 }
 
@@ -433,5 +450,33 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_shared_node_shifted_right_is_what_writing_it_there_gives() {
+        let groups = || {
+            Node::Seq(vec![Node::map()
+                .str("name", "g")
+                .entry(
+                    "rules",
+                    Node::Seq(vec![Node::map()
+                        .str("alert", "A")
+                        .str("expr", "(\n  a > 1\n\n  and b\n)")
+                        .entry("labels", Node::map().str("x", "1").build())
+                        .build()]),
+                )
+                .build()])
+        };
+        let nested = |groups: Node| {
+            Node::map()
+                .str("kind", "K")
+                .entry("spec", Node::map().entry("groups", groups).build())
+                .build()
+        };
+        let shared = Node::shared(groups());
+        let top = render(&Node::map().entry("groups", shared.clone()).build());
+        assert_eq!(top, render(&Node::map().entry("groups", groups()).build()));
+        // Cached at indent 0 by the first document, shifted for the second.
+        assert_eq!(render(&nested(shared)), render(&nested(groups())));
     }
 }
