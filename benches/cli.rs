@@ -14,6 +14,13 @@
 //! machine: cold ≤ 1.0 s, no-op ≤ 0.3 s, one change ≤ 0.3 s, check ≤ 1.0 s.
 //! The project lives under `$LOOKOUT_BENCH_DIR` (default: the system temp
 //! directory), so a different disk can be measured.
+//!
+//! Nothing is deleted until every case has run, except where a case says
+//! so: on ext4 without a journal, each file created within a minute of a
+//! mass deletion scans past every recently deleted inode in its group
+//! (`find_inode_bit` and `recently_deleted` in `fs/ext4/ialloc.c`), so a
+//! benchmark that cleans up as it goes measures its own cleanup. Finished
+//! trees are renamed into a trash folder, removed at the end.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,6 +34,37 @@ use specs::{service_spec, SLOS_PER_SERVICE};
 
 const RUNS: usize = 7;
 const CONFIG: &str = "runbooks:\n  base_url: https://runbooks.example.com\ngrafana:\n  url: https://grafana.example.com\n";
+
+/// Where finished trees wait until the end; see the module comment.
+struct Trash {
+    dir: PathBuf,
+    next: std::cell::Cell<usize>,
+}
+
+impl Trash {
+    fn new(base: &Path) -> Trash {
+        let dir = base.join(format!("lookout-cli-bench-trash-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Trash {
+            dir,
+            next: std::cell::Cell::new(0),
+        }
+    }
+
+    /// Moves `path`, if it exists, out of the way without deleting it.
+    fn discard(&self, path: &Path) {
+        if path.exists() {
+            let n = self.next.replace(self.next.get() + 1);
+            std::fs::rename(path, self.dir.join(n.to_string())).unwrap();
+        }
+    }
+}
+
+impl Drop for Trash {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
 
 struct Run {
     wall: Duration,
@@ -64,9 +102,9 @@ fn run(root: &Path, args: &[&str]) -> Run {
     }
 }
 
-fn project(base: &Path, services: usize) -> PathBuf {
+fn project(base: &Path, trash: &Trash, services: usize) -> PathBuf {
     let root = base.join(format!("lookout-cli-bench-{services}"));
-    let _ = std::fs::remove_dir_all(&root);
+    trash.discard(&root);
     std::fs::create_dir_all(root.join("slos")).unwrap();
     std::fs::write(root.join("lookout.yaml"), CONFIG).unwrap();
     for i in 0..services {
@@ -100,8 +138,8 @@ fn summary(name: &str, runs: &[Run]) {
     );
 }
 
-fn bench(base: &Path, services: usize) {
-    let root = project(base, services);
+fn bench(base: &Path, trash: &Trash, services: usize) {
+    let root = project(base, trash, services);
     let spec_bytes: u64 = std::fs::read_dir(root.join("slos"))
         .unwrap()
         .map(|e| e.unwrap().metadata().unwrap().len())
@@ -116,10 +154,7 @@ fn bench(base: &Path, services: usize) {
         bytes as f64 / 1_048_576.0,
         base.display()
     );
-    // Into a new, empty directory each time. Deleting the last outputs
-    // first measures something else: ext4 then scans past every recently
-    // deleted inode on each create (`recently_deleted` in its inode
-    // allocator, seen with perf), which is printed apart.
+    // Into a new, empty directory each time, as in a fresh clone.
     let cold: Vec<Run> = (0..RUNS)
         .map(|i| {
             let out = root.join(format!("cold-{i}"));
@@ -127,19 +162,6 @@ fn bench(base: &Path, services: usize) {
         })
         .collect();
     summary("cold build", &cold);
-    for i in 0..RUNS {
-        let _ = std::fs::remove_dir_all(root.join(format!("cold-{i}")));
-    }
-    let after_delete: Vec<Run> = (0..3)
-        .map(|_| {
-            for dir in outputs(&root) {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-            let _ = std::fs::remove_dir_all(root.join(".lookout"));
-            run(&root, &["build"])
-        })
-        .collect();
-    summary("  (right after rm -rf)", &after_delete);
     let noop: Vec<Run> = (0..RUNS).map(|_| run(&root, &["build"])).collect();
     summary("no-op build", &noop);
     let spec = root.join("slos/svc-0.yaml");
@@ -163,14 +185,28 @@ fn bench(base: &Path, services: usize) {
     summary("check", &check);
     // As CI runs it, in a fresh clone: no build cache, so it compiles and
     // compares everything.
-    let _ = std::fs::remove_dir_all(root.join(".lookout"));
+    trash.discard(&root.join(".lookout"));
     let full_check: Vec<Run> = (0..RUNS).map(|_| run(&root, &["check"])).collect();
     summary("  (without a cache)", &full_check);
-    // Last: it holds every output in this process's memory, and a child
-    // started afterwards would report this process's peak as its own
-    // (`ru_maxrss` survives the exec).
     floor(&root);
-    let _ = std::fs::remove_dir_all(&root);
+    // Deliberately after deleting the last outputs (see the module
+    // comment). No RSS: `floor` held every output in this process, and a
+    // child spawned since reports that peak as its own (`ru_maxrss`
+    // survives the exec).
+    let after_delete: Vec<Run> = (0..3)
+        .map(|_| {
+            for dir in outputs(&root) {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            let _ = std::fs::remove_dir_all(root.join(".lookout"));
+            Run {
+                max_rss_kib: 0,
+                ..run(&root, &["build"])
+            }
+        })
+        .collect();
+    summary("  (right after rm -rf)", &after_delete);
+    trash.discard(&root);
 }
 
 /// The filesystem's own cost of a cold build: the same files written with
@@ -179,9 +215,8 @@ fn bench(base: &Path, services: usize) {
 fn floor(root: &Path) {
     let files: Vec<(PathBuf, Vec<u8>)> = tree::files_under(root, OUTPUT_DIRS).into_iter().collect();
     let mut walls = Vec::new();
-    for _ in 0..3 {
-        let target = root.join("floor");
-        let _ = std::fs::remove_dir_all(&target);
+    for i in 0..3 {
+        let target = root.join(format!("floor-{i}"));
         let start = Instant::now();
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         std::thread::scope(|scope| {
@@ -201,7 +236,6 @@ fn floor(root: &Path) {
             max_rss_kib: 0,
         });
     }
-    let _ = std::fs::remove_dir_all(root.join("floor"));
     summary("  (fs floor: writes)", &walls);
 }
 
@@ -235,7 +269,8 @@ fn main() {
         env!("CARGO_BIN_EXE_lookout"),
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
+    let trash = Trash::new(&base);
     for services in [100, 1_000] {
-        bench(&base, services);
+        bench(&base, &trash, services);
     }
 }
