@@ -78,11 +78,12 @@ pub struct Dashboard {
 
 impl Dashboard {
     fn new(file: String, uid: String, json: &Json) -> Self {
+        let (pretty, compact) = json.pretty_and_compact();
         Dashboard {
             file,
             uid,
-            pretty: json.pretty(),
-            compact: json.compact(),
+            pretty,
+            compact,
         }
     }
 }

@@ -7,7 +7,7 @@
 //! of the cost (see `benches/compile.rs`).
 
 use std::borrow::Cow;
-use std::fmt::Write;
+use std::cell::RefCell;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Json {
@@ -74,105 +74,187 @@ impl Json {
     /// `serde_json::to_string_pretty` layout, plus a final newline.
     pub fn pretty(&self) -> String {
         super::render(|out| {
-            self.write(out, Some(0));
+            self.write(&mut Sink::pretty(out), 0);
             out.push('\n');
         })
     }
 
     /// One line, no spaces.
     pub fn compact(&self) -> String {
-        super::render(|out| self.write(out, None))
+        super::render(|out| self.write(&mut Sink::compact(out), 0))
     }
 
-    fn write(&self, out: &mut String, indent: Option<usize>) {
+    /// [`Json::pretty`] and [`Json::compact`] in one walk: every dashboard
+    /// is written both ways (a file and a ConfigMap), and walking the tree
+    /// and scanning its strings once is cheaper than twice.
+    pub fn pretty_and_compact(&self) -> (String, String) {
+        thread_local! {
+            static COMPACT: RefCell<String> = RefCell::new(String::with_capacity(1 << 20));
+        }
+        COMPACT.with(|compact| {
+            let Ok(mut compact) = compact.try_borrow_mut() else {
+                return (self.pretty(), self.compact());
+            };
+            compact.clear();
+            let pretty = super::render(|out| {
+                let mut sink = Sink {
+                    pretty: Some(out),
+                    compact: Some(&mut compact),
+                };
+                self.write(&mut sink, 0);
+                out.push('\n');
+            });
+            (pretty, compact.as_str().to_owned())
+        })
+    }
+
+    fn write(&self, out: &mut Sink, depth: usize) {
         match self {
-            Json::Null => out.push_str("null"),
-            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Json::Null => out.text("null"),
+            Json::Bool(b) => out.text(if *b { "true" } else { "false" }),
             Json::Int(n) => {
-                let _ = write!(out, "{n}");
+                let mut buffer = [0u8; 20];
+                out.text(format_int(*n, &mut buffer));
             }
             Json::Num(x) if x.is_finite() => {
                 // serde_json prints whole floats as `1.0`.
-                if x.fract() == 0.0 && x.abs() < 1e16 {
-                    let _ = write!(out, "{x:.1}");
+                let text = if x.fract() == 0.0 && x.abs() < 1e16 {
+                    format!("{x:.1}")
                 } else {
-                    let _ = write!(out, "{x}");
-                }
+                    format!("{x}")
+                };
+                out.text(&text);
             }
-            Json::Num(_) => out.push_str("null"),
+            Json::Num(_) => out.text("null"),
             Json::Str(s) => write_string(out, s),
-            Json::Arr(items) if items.is_empty() => out.push_str("[]"),
-            Json::Obj(entries) if entries.is_empty() => out.push_str("{}"),
+            Json::Arr(items) if items.is_empty() => out.text("[]"),
+            Json::Obj(entries) if entries.is_empty() => out.text("{}"),
             Json::Arr(items) => {
-                out.push('[');
+                out.text("[");
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
-                        out.push(',');
+                        out.text(",");
                     }
-                    newline(out, indent.map(|n| n + 1));
-                    item.write(out, indent.map(|n| n + 1));
+                    out.newline(depth + 1);
+                    item.write(out, depth + 1);
                 }
-                newline(out, indent);
-                out.push(']');
+                out.newline(depth);
+                out.text("]");
             }
             Json::Obj(entries) => {
-                out.push('{');
+                out.text("{");
                 for (i, (key, value)) in entries.iter().enumerate() {
                     if i > 0 {
-                        out.push(',');
+                        out.text(",");
                     }
-                    newline(out, indent.map(|n| n + 1));
+                    out.newline(depth + 1);
                     // Keys are literals in lookout's code: nothing to escape.
                     debug_assert!(!key.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20));
-                    out.push('"');
-                    out.push_str(key);
-                    out.push_str("\":");
-                    if indent.is_some() {
-                        out.push(' ');
-                    }
-                    value.write(out, indent.map(|n| n + 1));
+                    out.text("\"");
+                    out.text(key);
+                    out.key_end();
+                    value.write(out, depth + 1);
                 }
-                newline(out, indent);
-                out.push('}');
+                out.newline(depth);
+                out.text("}");
             }
         }
     }
 }
 
-fn newline(out: &mut String, indent: Option<usize>) {
-    if let Some(n) = indent {
-        out.push('\n');
-        super::push_spaces(out, n * 2);
+/// Where [`Json::write`] puts text: the pretty layout, the compact one, or
+/// both at once.
+struct Sink<'a> {
+    pretty: Option<&'a mut String>,
+    compact: Option<&'a mut String>,
+}
+
+impl<'a> Sink<'a> {
+    fn pretty(out: &'a mut String) -> Self {
+        Sink {
+            pretty: Some(out),
+            compact: None,
+        }
+    }
+
+    fn compact(out: &'a mut String) -> Self {
+        Sink {
+            pretty: None,
+            compact: Some(out),
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        if let Some(out) = self.pretty.as_deref_mut() {
+            out.push_str(text);
+        }
+        if let Some(out) = self.compact.as_deref_mut() {
+            out.push_str(text);
+        }
+    }
+
+    /// A line break and indentation, in the pretty layout only.
+    fn newline(&mut self, depth: usize) {
+        if let Some(out) = self.pretty.as_deref_mut() {
+            out.push('\n');
+            super::push_spaces(out, depth * 2);
+        }
+    }
+
+    fn key_end(&mut self) {
+        if let Some(out) = self.pretty.as_deref_mut() {
+            out.push_str("\": ");
+        }
+        if let Some(out) = self.compact.as_deref_mut() {
+            out.push_str("\":");
+        }
     }
 }
 
-fn write_string(out: &mut String, s: &str) {
+/// `n` in decimal, without `fmt`'s machinery: dashboards hold many small
+/// integers (grid positions, ids).
+fn format_int(n: i64, buffer: &mut [u8; 20]) -> &str {
+    let mut at = buffer.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        buffer[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        at -= 1;
+        buffer[at] = b'-';
+    }
+    std::str::from_utf8(&buffer[at..]).expect("ASCII digits")
+}
+
+fn write_string(out: &mut Sink, s: &str) {
     let bytes = s.as_bytes();
-    out.reserve(bytes.len() + 2);
-    out.push('"');
+    out.text("\"");
     let mut start = 0;
     // Every byte to escape is ASCII, so each split is on a char boundary.
     while let Some(at) =
         super::find_byte(&bytes[start..], |b| (b == b'"') | (b == b'\\') | (b < 0x20))
     {
         let at = start + at;
-        out.push_str(&s[start..at]);
+        out.text(&s[start..at]);
         match bytes[at] {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x08 => out.push_str("\\b"),
-            0x0c => out.push_str("\\f"),
-            b => {
-                let _ = write!(out, "\\u{b:04x}");
-            }
+            b'"' => out.text("\\\""),
+            b'\\' => out.text("\\\\"),
+            b'\n' => out.text("\\n"),
+            b'\r' => out.text("\\r"),
+            b'\t' => out.text("\\t"),
+            0x08 => out.text("\\b"),
+            0x0c => out.text("\\f"),
+            b => out.text(&format!("\\u{b:04x}")),
         }
         start = at + 1;
     }
-    out.push_str(&s[start..]);
-    out.push('"');
+    out.text(&s[start..]);
+    out.text("\"");
 }
 
 impl From<&str> for Json {
@@ -252,6 +334,18 @@ mod tests {
             serde_json::to_string_pretty(&expected).unwrap() + "\n"
         );
         assert_eq!(value.compact(), serde_json::to_string(&expected).unwrap());
+        assert_eq!(
+            value.pretty_and_compact(),
+            (value.pretty(), value.compact())
+        );
+    }
+
+    #[test]
+    fn integers_are_written_as_serde_json_writes_them() {
+        for n in [0, 7, -1, 10, -10, 1234567890, i64::MAX, i64::MIN] {
+            let value = crate::j!({ "n": [n] });
+            assert_eq!(value.compact(), serde_json::json!({ "n": [n] }).to_string());
+        }
     }
 
     #[test]
