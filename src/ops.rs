@@ -459,6 +459,16 @@ fn build_some(
     // dropped: only paths outlive it. Nothing is renamed into place until
     // every batch is staged without a conflict, so a refused or failed
     // build writes nothing.
+    // Without a cache, every owned file is a candidate to go stale. Listed
+    // before staging: in a cold build the folders are then empty or
+    // absent, where afterwards the walk met every file just staged.
+    let listed = match (&previous, fingerprint) {
+        (None, Some(fingerprint)) => Some((
+            fingerprint.out_root.clone(),
+            out::owned_files(&fingerprint.out_root, &fingerprint.owned_dirs)?,
+        )),
+        _ => None,
+    };
     let mut staged = out::Staged::default();
     let mut changes: Vec<Change> = Vec::new();
     let mut conflicts: Vec<PathBuf> = Vec::new();
@@ -542,7 +552,10 @@ fn build_some(
             .filter(from_changed)
             .map(|o| o.path.clone())
             .collect(),
-        None => out::owned_files(&root, &generated.settings.layout.owned_dirs())?,
+        None => match listed {
+            Some((listed_root, files)) if listed_root == root => files,
+            _ => out::owned_files(&root, &generated.settings.layout.owned_dirs())?,
+        },
     };
     let written: HashSet<&Path> = outputs.iter().map(|(path, _)| path.as_path()).collect();
     let deletes = out::stale(&root, &candidates, &written)?;
