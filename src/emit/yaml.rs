@@ -281,6 +281,24 @@ fn write_key(out: &mut String, key: &str) {
 }
 
 fn write_str(out: &mut String, s: &str, indent: usize) {
+    // Most scalars hold no line break, control character or quote: one scan
+    // settles them (0xC2 leads the C1 controls in UTF-8).
+    let bytes = s.as_bytes();
+    if super::find_byte(bytes, |b| {
+        (b < 0x20) | (b == b'\'') | (b == 0x7f) | (b == 0xc2)
+    })
+    .is_none()
+    {
+        let quote = !is_plain_safe(s);
+        if quote {
+            out.push('\'');
+        }
+        out.push_str(s);
+        if quote {
+            out.push('\'');
+        }
+        return;
+    }
     if s.contains('\n')
         && !has_control(s, |c| c != b'\n')
         && !s.starts_with(' ')
@@ -371,9 +389,14 @@ fn is_plain_safe(s: &str) -> bool {
     if !first.is_ascii_alphabetic() || *last == b' ' || *last == b':' {
         return false;
     }
-    // `: ` starts a mapping value, ` #` a comment.
-    if !bytes.iter().all(|&b| PLAIN_BYTES[b as usize]) || s.contains(": ") || s.contains(" #") {
-        return false;
+    // `: ` starts a mapping value; ` #` would start a comment, but `#` is
+    // not a plain byte.
+    let mut previous = 0u8;
+    for &b in bytes {
+        if !PLAIN_BYTES[b as usize] || (previous == b':' && b == b' ') {
+            return false;
+        }
+        previous = b;
     }
     bytes.len() > 5 || !AMBIGUOUS.iter().any(|word| word.eq_ignore_ascii_case(s))
 }
