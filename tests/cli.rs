@@ -235,6 +235,22 @@ fn build_removes_its_stale_files_and_never_touches_foreign_ones() {
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "groups: []\n");
 }
 
+/// As in a fresh clone, whose outputs are committed but whose build cache
+/// is not: the stale candidates come from listing the output folders.
+#[test]
+fn without_a_cache_build_still_removes_its_stale_files() {
+    let project = example_project();
+    let root = project.path();
+    lookout(root).arg("build").assert().success();
+    std::fs::remove_file(root.join("slos/settlement-worker.yaml")).unwrap();
+    std::fs::remove_dir_all(root.join(".lookout")).unwrap();
+    let out = lookout(root).arg("build").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("removed rules/settlement-worker.yaml"));
+    assert!(!root.join("runbooks/settlement-worker").exists());
+    lookout(root).arg("check").assert().success();
+}
+
 #[test]
 fn out_and_slos_flags_and_missing_config() {
     let project = example_project();
