@@ -251,6 +251,22 @@ fn without_a_cache_build_still_removes_its_stale_files() {
     lookout(root).arg("check").assert().success();
 }
 
+/// Spec files are read on every core; what cannot be read is still
+/// reported per file, with the rest, in one run.
+#[test]
+fn unreadable_spec_files_are_each_reported_with_the_other_problems() {
+    let project = bare_project();
+    let slos = project.path().join("slos");
+    std::fs::write(slos.join("latin1.yaml"), b"service: caf\xe9\n").unwrap();
+    std::fs::write(slos.join("empty.yaml"), "").unwrap();
+    std::os::unix::fs::symlink("nowhere.yaml", slos.join("dangling.yaml")).unwrap();
+    let err = fails_with(project.path(), &["build"], "file is not valid UTF-8");
+    assert!(err.contains("latin1.yaml"), "{err}");
+    assert!(err.contains("empty.yaml"), "{err}");
+    assert!(err.contains("dangling.yaml: cannot read file"), "{err}");
+    assert!(!project.path().join("rules").exists());
+}
+
 #[test]
 fn out_and_slos_flags_and_missing_config() {
     let project = example_project();
