@@ -53,6 +53,7 @@ pub(super) fn lower(
 ) -> Model {
     let templates = Templates::default();
     let mut cx = Lowering {
+        parsed_selectors: sli::parse_selectors(files),
         pending_promql: Vec::new(),
         canonical_root: std::fs::canonicalize(&config.root).ok(),
         diags,
@@ -110,6 +111,9 @@ pub(super) fn lower(
 }
 
 struct Lowering<'a> {
+    /// Latency selectors parsed ahead, by probe (`sli::parse_selectors`).
+    parsed_selectors:
+        HashMap<String, Result<promql_parser::parser::Expr, super::promql::Rejection>>,
     pending_promql: Vec<PendingQuery>,
     /// The project root, resolved once, for spec paths in generated headers.
     canonical_root: Option<std::path::PathBuf>,
