@@ -267,6 +267,33 @@ fn unreadable_spec_files_are_each_reported_with_the_other_problems() {
     assert!(!project.path().join("rules").exists());
 }
 
+/// `lookout build | head`: the list of written files outgrows the pipe,
+/// the reader leaves, and the build, already done, still succeeds.
+#[test]
+fn build_succeeds_when_its_reader_stops_early() {
+    let project = bare_project();
+    for i in 0..150 {
+        std::fs::write(
+            project.path().join(format!("slos/svc-{i}.yaml")),
+            format!(
+                "service: svc-{i}\nslos:\n  - name: availability\n    objective: 99.9\n    sli:\n      events:\n        errors: sum(rate(http_requests_total{{job=\"svc-{i}\",code=~\"5..\"}}[{{{{window}}}}]))\n        total: sum(rate(http_requests_total{{job=\"svc-{i}\"}}[{{{{window}}}}]))\n"
+            ),
+        )
+        .unwrap();
+    }
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("lookout"))
+        .arg("build")
+        .current_dir(project.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(project.path().join("rules/svc-149.yaml").is_file());
+}
+
 #[test]
 fn out_and_slos_flags_and_missing_config() {
     let project = example_project();

@@ -3,6 +3,7 @@
 use super::{note_config, plural, print_diagnostics, ProjectArgs};
 use crate::ops;
 use crate::plan::Action;
+use std::io::Write;
 
 pub(super) fn run(args: &ProjectArgs) -> std::io::Result<bool> {
     let report = ops::build(&args.request())?;
@@ -16,24 +17,40 @@ pub(super) fn run(args: &ProjectArgs) -> std::io::Result<bool> {
         );
         return Ok(false);
     }
-    for change in &report.changes {
-        let verb = match change.action {
-            Action::Create => "created",
-            Action::Update => "updated",
-            Action::Delete => "removed",
-            Action::Conflict | Action::Unchanged => continue,
-        };
-        println!(
-            "{verb:>8} {}",
-            ops::display_path(&generated.out_root, &change.path)
-        );
+    // One buffer: stdout is line-buffered, and a cold build lists some
+    // 15,000 files. A reader that stops early (`| head`) is no failure:
+    // the build is done, as ripgrep treats a broken pipe.
+    let listed = (|| {
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        for change in &report.changes {
+            let verb = match change.action {
+                Action::Create => "created",
+                Action::Update => "updated",
+                Action::Delete => "removed",
+                Action::Conflict | Action::Unchanged => continue,
+            };
+            writeln!(
+                out,
+                "{verb:>8} {}",
+                ops::display_path(&generated.out_root, &change.path)
+            )?;
+        }
+        writeln!(
+            out,
+            "built {} from {}: {} written, {} unchanged",
+            plural(report.slos, "SLO"),
+            plural(report.services, "service"),
+            report.changes.len(),
+            report.unchanged
+        )?;
+        out.flush()
+    })();
+    match listed {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => return Err(err),
+        _ => {}
     }
-    println!(
-        "built {} from {}: {} written, {} unchanged",
-        plural(report.slos, "SLO"),
-        plural(report.services, "service"),
-        report.changes.len(),
-        report.unchanged
-    );
+    // The process ends next: freeing the model node by node took a
+    // 10,000-SLO build's last 15 ms.
+    std::mem::forget(report);
     Ok(true)
 }
