@@ -25,12 +25,13 @@ pub struct Span {
 }
 
 /// The text of every file that was read, so diagnostics can quote it.
-#[derive(Default, Debug)]
+/// Cloning shares the texts.
+#[derive(Default, Debug, Clone)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct SourceFile {
     path: PathBuf,
     text: Arc<String>,

@@ -294,6 +294,46 @@ fn build_succeeds_when_its_reader_stops_early() {
     assert!(project.path().join("rules/svc-149.yaml").is_file());
 }
 
+/// Services lower on every core, in chunks; what is checked across
+/// services must still be caught between chunks: here a log shipper id
+/// and a service name, each used first in the first file and again in the
+/// last of 102.
+#[test]
+fn cross_service_checks_hold_across_many_services() {
+    let project = bare_project();
+    let slos = project.path().join("slos");
+    let log = |service: &str, name: &str| {
+        format!(
+            "service: {service}\nslos: []\nlogs:\n  - name: {name}\n    source: {{files: [/var/log/{name}.log]}}\n    format: nginx\n    destinations: [loki]\n"
+        )
+    };
+    std::fs::write(slos.join("0.yaml"), log("a--b", "c")).unwrap();
+    for i in 0..100 {
+        let spec = format!(
+            "service: m-{i}\nslos:\n  - name: availability\n    objective: 99.9\n    sli:\n      events:\n        errors: sum(rate(http_requests_total{{job=\"m-{i}\",code=~\"5..\"}}[{{{{window}}}}]))\n        total: sum(rate(http_requests_total{{job=\"m-{i}\"}}[{{{{window}}}}]))\n"
+        );
+        std::fs::write(slos.join(format!("m-{i:03}.yaml")), spec).unwrap();
+    }
+    std::fs::write(slos.join("z.yaml"), log("a", "b__c")).unwrap();
+    std::fs::write(slos.join("zz.yaml"), log("m-5", "web")).unwrap();
+    std::fs::write(
+        project.path().join("lookout.yaml"),
+        "runbooks: {base_url: https://runbooks.example.com}\nloki: {url: http://loki:3100}\n",
+    )
+    .unwrap();
+    let err = fails_with(
+        project.path(),
+        &["check"],
+        "log `a/b__c` has the same shipper id `a__b__c` as the log at slos/0.yaml:4:11",
+    );
+    assert!(err.contains("service `m-5` is defined twice"), "{err}");
+    assert!(
+        err.contains("first defined at slos/m-005.yaml:1:10"),
+        "{err}"
+    );
+    assert!(err.contains("check failed: 2 errors"), "{err}");
+}
+
 #[test]
 fn out_and_slos_flags_and_missing_config() {
     let project = example_project();

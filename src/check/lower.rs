@@ -52,23 +52,14 @@ pub(super) fn lower(
     diags: &mut Diagnostics,
 ) -> Model {
     let templates = Templates::default();
-    let mut cx = Lowering {
-        parsed_selectors: sli::parse_selectors(files),
-        pending_promql: Vec::new(),
-        canonical_root: std::fs::canonicalize(&config.root).ok(),
-        diags,
-        templates: &templates,
-        config,
-        settings,
-        file: FileId(0),
-        service_logs: Vec::new(),
-        declared_logs: Vec::new(),
-        component_ids: HashMap::new(),
-    };
+    let canonical_root = std::fs::canonicalize(&config.root).ok();
+    let mut cx = Lowering::new(diags, &templates, config, settings, canonical_root.clone());
     let project_labels = cx.project_labels();
     let base_url = settings.runbooks.base_url.clone();
+    // Which services to lower: a service defined twice is reported at its
+    // second definition, in file order, and lowered once.
     let mut seen: HashMap<String, Span> = HashMap::new();
-    let mut services = Vec::new();
+    let mut unique: Vec<(FileId, &ServiceSpec)> = Vec::new();
     for spec_file in files {
         cx.file = spec_file.file;
         for spec in &spec_file.services {
@@ -91,29 +82,107 @@ pub(super) fn lower(
             if let Some(span) = name_span {
                 seen.insert(spec.service.value.clone(), span);
             }
+            unique.push((spec_file.file, spec));
+        }
+    }
+    // Services lower independently, so on every core: in one pass this was
+    // a cold build's longest stretch on one core. Each chunk reports into
+    // its own list; diagnostics are sorted by position later.
+    let sources = &diags.sources;
+    let chunks = crate::parallel::map_chunks(&unique, 64, |chunk| {
+        let mut local = Diagnostics {
+            sources: sources.clone(),
+            items: Vec::new(),
+        };
+        let templates = Templates::default();
+        let mut cx = Lowering::new(
+            &mut local,
+            &templates,
+            config,
+            settings,
+            canonical_root.clone(),
+        );
+        let mut services = Vec::new();
+        for (file, spec) in chunk {
+            cx.file = *file;
             if let Some(service) = cx.service(spec, &project_labels, base_url.as_deref()) {
                 services.push(service);
             }
         }
+        let pending = std::mem::take(&mut cx.pending_promql);
+        let component_ids = std::mem::take(&mut cx.component_ids);
+        (services, local.items, pending, component_ids)
+    });
+    let mut services = Vec::new();
+    let mut pending = Vec::new();
+    let mut component_ids: HashMap<String, ComponentId> = HashMap::new();
+    for (chunk_services, items, chunk_pending, chunk_ids) in chunks {
+        services.extend(chunk_services);
+        diags.items.extend(items);
+        pending.extend(chunk_pending);
+        // A chunk checked its own logs' shipper ids; one an earlier chunk
+        // took clashes as well.
+        let mut chunk_ids: Vec<(String, ComponentId)> = chunk_ids.into_iter().collect();
+        chunk_ids.sort_by_key(|(_, used)| (used.span.file, used.span.offset));
+        for (id, used) in chunk_ids {
+            match component_ids.get(&id) {
+                Some(first) => {
+                    let clash =
+                        component_id_clash(&diags.sources, &id, &used.log, Some(used.span), first);
+                    diags.push(clash);
+                }
+                None => {
+                    component_ids.insert(id, used);
+                }
+            }
+        }
     }
-    let mut pending = std::mem::take(&mut cx.pending_promql);
     if !trusted.is_empty() {
-        let sources = &cx.diags.sources;
+        let sources = &diags.sources;
         pending.retain(|query| {
             query
                 .span
                 .is_none_or(|span| !trusted.contains(sources.path(span.file)))
         });
     }
-    check_promql(&pending, cx.diags);
+    check_promql(&pending, diags);
     services.sort_by(|a, b| a.name.cmp(&b.name));
     Model { services }
 }
 
+/// Where a log's shipper component id is first used, and by which log.
+struct ComponentId {
+    span: Span,
+    /// `<service>/<log>`.
+    log: String,
+}
+
+/// Two logs whose shipper ids are equal would silently merge in the
+/// shipper configs.
+fn component_id_clash(
+    sources: &crate::diag::SourceMap,
+    id: &str,
+    log: &str,
+    span: Option<Span>,
+    first: &ComponentId,
+) -> Diagnostic {
+    Diagnostic::error(
+        "spec::log-id-clash",
+        format!(
+            "log `{log}` has the same shipper id `{id}` as the log at {}",
+            describe(sources, first.span)
+        ),
+    )
+    .at_opt(span)
+    .help("rename one of them: shipper ids replace `-` with `_`")
+}
+
+fn describe(sources: &crate::diag::SourceMap, span: Span) -> String {
+    let (line, col) = sources.line_col(span.file, span.offset);
+    format!("{}:{line}:{col}", sources.path(span.file).display())
+}
+
 struct Lowering<'a> {
-    /// Latency selectors parsed ahead, by probe (`sli::parse_selectors`).
-    parsed_selectors:
-        HashMap<String, Result<promql_parser::parser::Expr, super::promql::Rejection>>,
     pending_promql: Vec<PendingQuery>,
     /// The project root, resolved once, for spec paths in generated headers.
     canonical_root: Option<std::path::PathBuf>,
@@ -129,10 +198,31 @@ struct Lowering<'a> {
     /// invalid one is not also "undeclared".
     declared_logs: Vec<String>,
     /// Shipper component ids of every log so far: they share one namespace.
-    component_ids: HashMap<String, Span>,
+    component_ids: HashMap<String, ComponentId>,
 }
 
-impl Lowering<'_> {
+impl<'a> Lowering<'a> {
+    fn new(
+        diags: &'a mut Diagnostics,
+        templates: &'a Templates,
+        config: &'a LoadedConfig,
+        settings: &'a Settings,
+        canonical_root: Option<std::path::PathBuf>,
+    ) -> Self {
+        Lowering {
+            pending_promql: Vec::new(),
+            canonical_root,
+            diags,
+            templates,
+            config,
+            settings,
+            file: FileId(0),
+            service_logs: Vec::new(),
+            declared_logs: Vec::new(),
+            component_ids: HashMap::new(),
+        }
+    }
+
     fn span<T>(&self, spanned: &Spanned<T>) -> Option<Span> {
         span_of(self.diags, self.file, &spanned.referenced)
     }
@@ -153,11 +243,7 @@ impl Lowering<'_> {
     }
 
     fn describe(&self, span: Span) -> String {
-        let (line, col) = self.diags.sources.line_col(span.file, span.offset);
-        format!(
-            "{}:{line}:{col}",
-            self.diags.sources.path(span.file).display()
-        )
+        describe(&self.diags.sources, span)
     }
 
     fn project_labels(&mut self) -> BTreeMap<String, String> {

@@ -76,19 +76,16 @@ impl Lowering<'_> {
     /// same id would silently merge in the shipper configs.
     fn unique_component_id(&mut self, source: &LogSource, span: Option<Span>) {
         let id = source.component_id();
+        let log = format!("{}/{}", source.service, source.name);
         if let Some(first) = self.component_ids.get(&id) {
-            let where_ = self.describe(*first);
-            self.error(
-                "spec::log-id-clash",
-                format!(
-                    "log `{}/{}` has the same shipper id `{id}` as the log at {where_}",
-                    source.service, source.name
-                ),
-                span,
-            )
-            .help = Some("rename one of them: shipper ids replace `-` with `_`".into());
+            let mut clash = super::component_id_clash(&self.diags.sources, &id, &log, span, first);
+            if span.is_none() {
+                clash = clash.in_path(self.diags.sources.path(self.file));
+            }
+            self.diags.push(clash);
         } else if let Some(span) = span {
-            self.component_ids.insert(id, span);
+            self.component_ids
+                .insert(id, super::ComponentId { span, log });
         }
     }
 

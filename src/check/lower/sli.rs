@@ -271,11 +271,12 @@ impl Lowering<'_> {
             return None;
         };
         let inner = inner.trim().trim_end_matches(',').to_string();
-        let probe = selector_probe(&inner, histogram);
-        // The syntax tree is needed (for the selector's labels), so parse as
-        // written; `lower` parsed most on every core beforehand.
-        let parsed = self.parsed_selectors.remove(&probe);
-        let expr = match parsed.unwrap_or_else(|| promql::parse(&probe)) {
+        let probe = format!(
+            "{}{{{inner}}}",
+            if histogram.is_empty() { "x" } else { histogram }
+        );
+        // The syntax tree is needed (for the selector's labels), so parse as written.
+        let expr = match promql::parse(&probe) {
             Ok(expr) => expr,
             Err(rejection) => {
                 let d = self.error(
@@ -338,44 +339,6 @@ impl Lowering<'_> {
         });
         Some(template)
     }
-}
-
-/// The query a selector's matchers (`inner`, without braces) parse as: the
-/// matchers on `histogram`, or on a stand-in name.
-pub(super) fn selector_probe(inner: &str, histogram: &str) -> String {
-    format!(
-        "{}{{{inner}}}",
-        if histogram.is_empty() { "x" } else { histogram }
-    )
-}
-
-/// Every SLO latency selector of `files` parsed, on every core, keyed by
-/// its probe. Lowering is otherwise one core, and parsing these was most
-/// of it in a 10,000-SLO project.
-pub(super) fn parse_selectors(
-    files: &[crate::spec::SpecFile],
-) -> std::collections::HashMap<String, Result<promql_parser::parser::Expr, promql::Rejection>> {
-    let probes: Vec<String> = files
-        .iter()
-        .flat_map(|file| &file.services)
-        .flat_map(|service| &service.slos.value)
-        .filter_map(|slo| slo.sli.value.latency.as_ref())
-        .filter_map(|latency| {
-            let text = latency.selector.as_ref()?.value.trim();
-            let inner = text.strip_prefix('{')?.strip_suffix('}')?;
-            let inner = inner.trim().trim_end_matches(',');
-            Some(selector_probe(inner, latency.histogram.value.trim()))
-        })
-        .collect();
-    crate::parallel::map_chunks(&probes, 64, |chunk| {
-        chunk
-            .iter()
-            .map(|probe| (probe.clone(), promql::parse(probe)))
-            .collect::<Vec<_>>()
-    })
-    .into_iter()
-    .flatten()
-    .collect()
 }
 
 #[cfg(test)]
