@@ -1,12 +1,19 @@
 //! The one place lookout splits work across cores.
 //!
-//! Parsing, PromQL checks and emitting are independent per item, so each
-//! stage hands every core one contiguous chunk and keeps results in input
-//! order, which keeps output deterministic. Scoped threads, no pool: each
-//! stage runs once per command.
+//! Parsing, PromQL checks, lowering and emitting are independent per item,
+//! so each stage cuts its items into contiguous chunks that every core
+//! takes in turn, and keeps results in input order, which keeps output
+//! deterministic. Scoped threads, no pool: each stage runs once per
+//! command.
 
-/// Maps `f` over one chunk of `items` per core, in parallel; returns one
-/// result per chunk, in order. Runs inline below `min_parallel` items.
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Chunks per core: a core whose chunks run fast takes more, rather than
+/// idling while another finishes one slow half.
+const CHUNKS_PER_THREAD: usize = 4;
+
+/// Maps `f` over chunks of `items` on every core; returns one result per
+/// chunk, in order. Runs inline, as one chunk, below `min_parallel` items.
 pub fn map_chunks<T, R, F>(items: &[T], min_parallel: usize, f: F) -> Vec<R>
 where
     T: Sync,
@@ -17,21 +24,35 @@ where
     if threads == 1 || items.len() < min_parallel.max(2) {
         return vec![f(items)];
     }
-    let chunk = items.len().div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|chunk| scope.spawn(move || f(chunk)))
+    let size = items.len().div_ceil(threads * CHUNKS_PER_THREAD);
+    let chunks: Vec<&[T]> = items.chunks(size).collect();
+    let next = AtomicUsize::new(0);
+    let (f, chunks, next) = (&f, &chunks, &next);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.min(chunks.len()))
+            .map(|_| {
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(chunk) = chunks.get(i) else {
+                            return done;
+                        };
+                        done.push((i, f(chunk)));
+                    }
+                })
+            })
             .collect();
         handles
             .into_iter()
-            .map(|h| {
+            .flat_map(|h| {
                 h.join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
             .collect()
-    })
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, result)| result).collect()
 }
 
 #[cfg(test)]

@@ -124,7 +124,7 @@ pub fn sort_by_path(artifacts: &mut [Artifact]) {
 /// bounded by a batch rather than the whole output.
 ///
 /// Backends are pure and work per service, so a batch's services are split
-/// into one chunk per core and emitted in parallel. A service's artifacts
+/// into chunks that every core takes in turn. A service's artifacts
 /// depend on nothing but the service and the settings, which is what lets
 /// `build` re-emit only the services whose spec changed. Each backend takes
 /// only the parts of the settings it reads.
