@@ -470,6 +470,7 @@ fn build_some(
         _ => None,
     };
     let mut staged = out::Staged::default();
+    let mut missing_folders = HashSet::new();
     let mut changes: Vec<Change> = Vec::new();
     let mut conflicts: Vec<PathBuf> = Vec::new();
     let mut outputs: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
@@ -482,7 +483,7 @@ fn build_some(
         &mut |root, batch| {
             let (sources, artifacts): (Vec<Option<PathBuf>>, Vec<Artifact>) =
                 batch.into_iter().unzip();
-            let found = out::compare_all(root, &artifacts)?;
+            let found = out::compare_batch(root, &artifacts, &mut missing_folders)?;
             conflicts.extend(
                 found
                     .iter()

@@ -83,11 +83,36 @@ pub fn owned_files(root: &Path, owned_dirs: &[PathBuf]) -> io::Result<Vec<PathBu
 /// How each artifact differs from its file, on every core; the unchanged
 /// ones give no change.
 pub fn compare_all(root: &Path, artifacts: &[Artifact]) -> io::Result<Vec<Change>> {
+    compare_batch(root, artifacts, &mut HashSet::new())
+}
+
+/// [`compare_all`] for one of several batches of a build: `missing` holds
+/// the folders (relative to `root`) earlier batches found absent, which
+/// hold nothing from before the build even once staging has created them.
+/// No file is in a folder that does not exist: a cold build learns that
+/// once per folder rather than by failing to open each of 15,000 files.
+pub fn compare_batch(
+    root: &Path,
+    artifacts: &[Artifact],
+    missing: &mut HashSet<PathBuf>,
+) -> io::Result<Vec<Change>> {
+    let folders: HashSet<&Path> = artifacts.iter().filter_map(|a| a.path.parent()).collect();
+    for folder in folders {
+        if !missing.contains(folder) && !root.join(folder).is_dir() {
+            missing.insert(folder.to_path_buf());
+        }
+    }
+    let missing = &*missing;
     let mut changes = Vec::new();
     for chunk in map_chunks(artifacts, MIN_PARALLEL_FILES, |chunk| {
         chunk
             .iter()
-            .filter_map(|artifact| compare(root, artifact).transpose())
+            .filter_map(|artifact| {
+                if artifact.path.parent().is_some_and(|f| missing.contains(f)) {
+                    return Some(Ok(created(artifact)));
+                }
+                compare(root, artifact).transpose()
+            })
             .collect::<io::Result<Vec<Change>>>()
     }) {
         changes.extend(chunk?);
@@ -133,6 +158,16 @@ fn owns(path: &Path, text: &str) -> bool {
 /// from disk; `false` when it is gone.
 pub fn owns_file(path: &Path) -> io::Result<bool> {
     Ok(read_if_exists(path)?.is_some_and(|text| owns(path, &text)))
+}
+
+/// The change that writes `artifact` where no file is.
+fn created(artifact: &Artifact) -> Change {
+    Change {
+        action: Action::Create,
+        path: artifact.path.clone(),
+        current: None,
+        wanted: Some(Arc::clone(&artifact.contents)),
+    }
 }
 
 /// How one artifact differs from the file at its path, if it does.
@@ -343,10 +378,7 @@ fn temp_path(target: &Path) -> PathBuf {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    target.with_file_name(format!(
-        ".{name}{TEMP_INFIX}{}{TEMP_SUFFIX}",
-        std::process::id()
-    ))
+    target.with_file_name(format!(".{name}{TEMP_INFIX}{}{TEMP_SUFFIX}", pid()))
 }
 
 /// A temporary file a killed build left behind: `.<name>.lookout-<pid>.tmp`
@@ -363,10 +395,15 @@ fn is_leftover(path: &Path) -> bool {
         return false;
     };
     rest.rsplit_once(TEMP_INFIX).is_some_and(|(_, pid)| {
-        !pid.is_empty()
-            && pid.bytes().all(|b| b.is_ascii_digit())
-            && pid != std::process::id().to_string()
+        !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) && pid != self::pid().to_string()
     })
+}
+
+/// This process's id, asked of the kernel once: every staged file's name
+/// holds it.
+fn pid() -> u32 {
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *PID.get_or_init(std::process::id)
 }
 
 fn read_if_exists(path: &Path) -> io::Result<Option<String>> {
