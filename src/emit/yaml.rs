@@ -281,25 +281,13 @@ fn write_key(out: &mut String, key: &str) {
 }
 
 fn write_str(out: &mut String, s: &str, indent: usize) {
-    // Most scalars hold no line break, control character or quote: one scan
-    // settles them (0xC2 leads the C1 controls in UTF-8).
-    let bytes = s.as_bytes();
-    if super::find_byte(bytes, |b| {
-        (b < 0x20) | (b == b'\'') | (b == 0x7f) | (b == 0xc2)
-    })
-    .is_none()
-    {
-        let quote = !is_plain_safe(s);
-        if quote {
-            out.push('\'');
-        }
-        out.push_str(s);
-        if quote {
-            out.push('\'');
-        }
-        return;
-    }
-    if s.contains('\n')
+    // Most scalars hold no line break or control character: one scan rules
+    // out the block and double-quoted layouts (0xC2 leads the C1 controls
+    // in UTF-8).
+    let special =
+        super::find_byte(s.as_bytes(), |b| (b < 0x20) | (b == 0x7f) | (b == 0xc2)).is_some();
+    if special
+        && s.contains('\n')
         && !has_control(s, |c| c != b'\n')
         && !s.starts_with(' ')
         && !s.lines().any(|l| l.ends_with(' '))
@@ -320,7 +308,7 @@ fn write_str(out: &mut String, s: &str, indent: usize) {
         }
     } else if is_plain_safe(s) {
         out.push_str(s);
-    } else if has_control(s, |_| true) {
+    } else if special && has_control(s, |_| true) {
         // JSON string syntax is valid YAML double-quoted syntax.
         out.push_str(&serde_json::to_string(s).unwrap_or_default());
     } else {

@@ -109,7 +109,8 @@ pub fn compare_batch(
             .iter()
             .filter_map(|artifact| {
                 if artifact.path.parent().is_some_and(|f| missing.contains(f)) {
-                    return Some(Ok(created(artifact)));
+                    let wanted = Arc::clone(&artifact.contents);
+                    return Some(Ok(change_to(&artifact.path, None, wanted)));
                 }
                 compare(root, artifact).transpose()
             })
@@ -160,16 +161,6 @@ pub fn owns_file(path: &Path) -> io::Result<bool> {
     Ok(read_if_exists(path)?.is_some_and(|text| owns(path, &text)))
 }
 
-/// The change that writes `artifact` where no file is.
-fn created(artifact: &Artifact) -> Change {
-    Change {
-        action: Action::Create,
-        path: artifact.path.clone(),
-        current: None,
-        wanted: Some(Arc::clone(&artifact.contents)),
-    }
-}
-
 /// How one artifact differs from the file at its path, if it does.
 fn compare(root: &Path, artifact: &Artifact) -> io::Result<Option<Change>> {
     compare_shared(root, &artifact.path, &artifact.contents, || {
@@ -198,18 +189,23 @@ fn compare_shared(
         Err(err) if err.kind() == io::ErrorKind::IsADirectory => None,
         Err(err) => return Err(err),
     };
+    Ok(Some(change_to(relative, current, share())))
+}
+
+/// The change from the file's `current` text (`None`: no file) to `wanted`.
+fn change_to(relative: &Path, current: Option<String>, wanted: Arc<String>) -> Change {
     let action = match &current {
         None => Action::Create,
         // Empty: a file cut short by an OS crash, or nothing to protect.
         Some(text) if text.is_empty() || is_owned(text) => Action::Update,
         Some(_) => Action::Conflict,
     };
-    Ok(Some(Change {
+    Change {
         action,
         path: relative.to_path_buf(),
         current,
-        wanted: Some(share()),
-    }))
+        wanted: Some(wanted),
+    }
 }
 
 /// Applies `changes` under `root`: writes missing and changed files, removes
