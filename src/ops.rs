@@ -50,7 +50,7 @@ pub fn generate(request: &Request) -> Generated {
         &[],
         &HashSet::new(),
         usize::MAX,
-        &mut |_, batch| {
+        &mut |_, _, batch| {
             artifacts.extend(batch.into_iter().map(|(_, artifact)| artifact));
             Ok(())
         },
@@ -64,9 +64,10 @@ pub fn generate(request: &Request) -> Generated {
     streamed.generated
 }
 
-/// Takes a batch of artifacts, each with the spec file it comes from, and
-/// the output root.
-type BatchSink<'a> = dyn FnMut(&Path, Vec<(Option<PathBuf>, Artifact)>) -> std::io::Result<()> + 'a;
+/// Takes a batch of artifacts, each with the spec file it comes from, the
+/// output root and the folders under it that lookout owns.
+type BatchSink<'a> =
+    dyn FnMut(&Path, &[PathBuf], Vec<(Option<PathBuf>, Artifact)>) -> std::io::Result<()> + 'a;
 
 /// What [`generate_into`] did.
 struct Streamed {
@@ -93,6 +94,7 @@ fn generate_into(
     let config = &compiled.config;
     let out_root = request.out_root(config);
     let settings = compiled.settings;
+    let owned_dirs = settings.layout.owned_dirs();
     let mut paths: Vec<PathBuf> = Vec::new();
     let mut complete = false;
     if let (Some(model), false) = (&compiled.model, diagnostics.has_errors()) {
@@ -102,7 +104,7 @@ fn generate_into(
          -> std::io::Result<()> {
             warn_large_config_maps(batch.iter().map(|(_, a)| a), &settings.layout, diagnostics);
             paths.extend(batch.iter().map(|(_, a)| a.path.clone()));
-            sink(&out_root, batch)
+            sink(&out_root, &owned_dirs, batch)
         };
         let emitted = emit::emit_batches(model, &settings, only, batch, |batch| {
             pass(batch, &mut diagnostics, &mut paths).map_err(EmitFailure::Io)
@@ -480,7 +482,7 @@ fn build_some(
         &kept,
         &trusted,
         BUILD_BATCH,
-        &mut |root, batch| {
+        &mut |root, owned_dirs, batch| {
             let (sources, artifacts): (Vec<Option<PathBuf>>, Vec<Artifact>) =
                 batch.into_iter().unzip();
             let found = out::compare_batch(root, &artifacts, &mut missing_folders)?;
@@ -491,7 +493,7 @@ fn build_some(
                     .map(|c| c.path.clone()),
             );
             if conflicts.is_empty() {
-                staged.append(out::stage(root, &found)?);
+                staged.stage(root, &found, owned_dirs)?;
             }
             outputs.extend(artifacts.into_iter().map(|a| a.path).zip(sources));
             // What the report needs; the text stays with the batch.

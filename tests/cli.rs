@@ -775,3 +775,89 @@ fn a_conflict_in_a_late_batch_writes_nothing_at_all() {
     assert!(root.join("rules/svc-000.yaml").is_file());
     assert!(root.join("rules/svc-149.yaml").is_file());
 }
+
+/// A build writes each folder that did not exist as a temporary folder,
+/// renamed into place once: a killed build can leave one beside an owned
+/// folder (`.rules.lookout-<pid>.tmp`) or inside one (a new service's
+/// runbooks). `check` reports them, and the next build removes them and
+/// nothing else.
+#[test]
+fn folders_a_killed_build_staged_are_removed_by_the_next_build() {
+    let project = example_project();
+    let root = project.path();
+    lookout(root).arg("build").assert().success();
+    let built = support::files_recursively(root);
+    let inside = root.join("runbooks/.new-service.lookout-4000000.tmp");
+    std::fs::create_dir_all(&inside).unwrap();
+    std::fs::write(inside.join("availability.md"), "cut short").unwrap();
+    let beside = root.join(".rules.lookout-4000000.tmp");
+    std::fs::create_dir_all(beside.join("tests")).unwrap();
+    std::fs::write(beside.join("tests/svc.test.yaml"), "cut short").unwrap();
+    // Not lookout's: named so, but no owned folder is called `notes`.
+    let foreign = root.join(".notes.lookout-4000000.tmp");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("keep.md"), "mine").unwrap();
+
+    let err = fails_with(root, &["check"], "is stale");
+    assert!(err.contains(".rules.lookout-4000000.tmp"), "{err}");
+    assert!(err.contains("new-service.lookout-4000000.tmp"), "{err}");
+    assert!(!err.contains("notes"), "{err}");
+
+    let out = lookout(root).arg("build").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed = stdout(&out);
+    assert!(
+        listed.contains("removed .rules.lookout-4000000.tmp"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("removed runbooks/.new-service.lookout-4000000.tmp"),
+        "{listed}"
+    );
+    let mut expected = built;
+    expected.push(foreign.join("keep.md"));
+    expected.sort();
+    assert_eq!(support::files_recursively(root), expected);
+    lookout(root).arg("check").assert().success();
+}
+
+/// Into an empty directory, a build writes each missing folder whole and
+/// renames it into place: the result is the same files, with no
+/// temporary name left, as a build into existing folders gives.
+#[test]
+fn a_build_into_missing_folders_writes_the_same_files() {
+    let project = example_project();
+    let root = project.path();
+    let into_missing = |out: &str| {
+        lookout(root)
+            .args(["build", "--out", out])
+            .assert()
+            .success();
+        support::files_recursively(&root.join(out))
+            .into_iter()
+            .map(|p| p.strip_prefix(root.join(out)).unwrap().to_path_buf())
+            .filter(|p| !p.starts_with(".lookout"))
+            .collect::<Vec<_>>()
+    };
+    let cold = into_missing("a/b/cold");
+    assert!(cold
+        .iter()
+        .all(|p| !p.to_string_lossy().contains(".lookout-")));
+    // The same outputs written over folders that exist, one file at a
+    // time: remove one file from each folder and rebuild without a cache.
+    let warm = root.join("a/b/cold");
+    std::fs::remove_dir_all(warm.join(".lookout")).unwrap();
+    for file in [
+        "rules/public-api.yaml",
+        "runbooks/public-api/availability.md",
+    ] {
+        std::fs::remove_file(warm.join(file)).unwrap();
+    }
+    let out = lookout(root)
+        .args(["build", "--out", "a/b/cold"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("2 written"), "{}", stdout(&out));
+    assert_eq!(into_missing("a/b/cold"), cold);
+}

@@ -63,9 +63,13 @@ fn tree(root: &Path) -> Tree {
     tree::files_under(root, OUTPUT_DIRS)
 }
 
+/// A temporary file, or a file inside a folder staged whole under a
+/// temporary name (one the build found missing).
 fn is_temp(path: &Path) -> bool {
-    let name = path.file_name().unwrap().to_string_lossy();
-    name.starts_with('.') && name.ends_with(".tmp")
+    path.components().any(|c| {
+        let name = c.as_os_str().to_string_lossy();
+        name.starts_with('.') && name.ends_with(".tmp")
+    })
 }
 
 /// Puts `files` back as the outputs, without a build cache, so every
@@ -129,8 +133,12 @@ fn a_killed_build_leaves_old_or_new_files_and_the_next_build_converges() {
 
     let mut rng = Lcg(0x5eed);
     let (mut untouched, mut torn_between, mut finished, mut with_temps) = (0, 0, 0, 0);
+    let (mut cold, mut cold_partial) = (0, 0);
+    let nothing = Tree::new();
     for trial in 0..TRIALS {
-        restore(root, &old);
+        // Every fifth trial is a cold build, into no outputs at all.
+        let before = if trial % 5 == 4 { &nothing } else { &old };
+        restore(root, before);
         // From 30% to 150% of a build: compiling comes first, and kills
         // before any write prove nothing about the writes.
         let micros = full.as_micros() as u64;
@@ -148,7 +156,7 @@ fn a_killed_build_leaves_old_or_new_files_and_the_next_build_converges() {
             if is_temp(path) {
                 continue;
             }
-            let was_old = old.get(path) == Some(contents);
+            let was_old = before.get(path) == Some(contents);
             let is_new = new.get(path) == Some(contents);
             assert!(
                 was_old || is_new,
@@ -158,13 +166,18 @@ fn a_killed_build_leaves_old_or_new_files_and_the_next_build_converges() {
             as_old += usize::from(was_old && !is_new);
             as_new += usize::from(is_new && !was_old);
         }
-        for path in old.keys().chain(new.keys()) {
+        for path in before.keys().chain(new.keys()) {
             // Absent only where the old build had none or the new has none.
             assert!(
-                after.contains_key(path) || !old.contains_key(path) || !new.contains_key(path),
+                after.contains_key(path) || !before.contains_key(path) || !new.contains_key(path),
                 "trial {trial}: {} vanished",
                 path.display()
             );
+        }
+        if before.is_empty() {
+            cold += 1;
+            // Folders appear whole: some of the new files but not all.
+            cold_partial += usize::from(as_new > 0 && as_new < new.len());
         }
         match (as_old, as_new) {
             (_, 0) => untouched += 1,
@@ -180,7 +193,7 @@ fn a_killed_build_leaves_old_or_new_files_and_the_next_build_converges() {
         );
     }
     println!(
-        "{TRIALS} kills over a {full:?} build: {untouched} before any rename ({with_temps} with temporary files left), {torn_between} between renames, {finished} after all"
+        "{TRIALS} kills over a {full:?} build: {untouched} before any rename ({with_temps} with temporary files left), {torn_between} between renames, {finished} after all; {cold} cold, {cold_partial} of them with some folders in place"
     );
     // The interesting cases must actually happen, or the test proves little.
     assert!(

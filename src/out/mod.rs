@@ -3,10 +3,12 @@
 //! What lookout promises for outputs: **if `build` is killed at any point
 //! (SIGKILL, OOM, a panic, Ctrl-C), every output file holds wholly its old
 //! or wholly its new contents, never a mix, and the next `build` converges.**
-//! Every changed file is written to a temporary file beside its target, and
-//! only when all are written are they renamed into place (a rename is atomic
-//! on POSIX). Unchanged files are not touched. A temporary file left by a
-//! killed build is lookout's by its name and is removed by the next build.
+//! Every changed file is written to a temporary file beside its target (or,
+//! where its folder did not exist, under its own name inside a temporary
+//! folder beside that folder), and only when all are written are they
+//! renamed into place (a rename is atomic on POSIX). Unchanged files are
+//! not touched. A temporary file or folder left by a killed build is
+//! lookout's by its name and is removed by the next build.
 //! `tests/crash.rs` kills `build` at random points and checks this.
 //!
 //! lookout does not fsync: one fsync per file made a 14,000-file build take
@@ -77,7 +79,38 @@ pub fn owned_files(root: &Path, owned_dirs: &[PathBuf]) -> io::Result<Vec<PathBu
             files.push(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
         }
     }
+    files.extend(leftover_owned_dirs(root, owned_dirs)?);
     Ok(files)
+}
+
+/// Owned folders a killed build staged whole and never renamed into place
+/// (`.rules.lookout-<pid>.tmp` beside `rules`), relative to `root`.
+fn leftover_owned_dirs(root: &Path, owned_dirs: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
+    let mut by_parent: std::collections::BTreeMap<&Path, Vec<&std::ffi::OsStr>> =
+        std::collections::BTreeMap::new();
+    for dir in owned_dirs {
+        if let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) {
+            by_parent.entry(parent).or_default().push(name);
+        }
+    }
+    let mut found = Vec::new();
+    for (parent, names) in by_parent {
+        let entries = match std::fs::read_dir(root.join(parent)) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
+            Err(err) => return Err(err),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let path = entry.path();
+            let staged_owned = leftover_target(&path)
+                .is_some_and(|target| names.iter().any(|name| *name == target));
+            if staged_owned && entry.file_type()?.is_dir() {
+                found.push(parent.join(entry.file_name()));
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// How each artifact differs from its file, on every core; the unchanged
@@ -134,6 +167,15 @@ pub fn stale(
             continue;
         }
         let path = root.join(relative);
+        if is_leftover(&path) && path.is_dir() {
+            changes.push(Change {
+                action: Action::Delete,
+                path: relative.clone(),
+                current: None,
+                wanted: None,
+            });
+            continue;
+        }
         let Some(text) = read_if_exists(&path)? else {
             continue;
         };
@@ -158,6 +200,10 @@ fn owns(path: &Path, text: &str) -> bool {
 /// Whether lookout owns the file at `path`, by the rule of `owns`, read
 /// from disk; `false` when it is gone.
 pub fn owns_file(path: &Path) -> io::Result<bool> {
+    if is_leftover(path) {
+        // A leftover staged folder too, which has no text.
+        return Ok(path.symlink_metadata().is_ok());
+    }
     Ok(read_if_exists(path)?.is_some_and(|text| owns(path, &text)))
 }
 
@@ -211,94 +257,180 @@ fn change_to(relative: &Path, current: Option<String>, wanted: Arc<String>) -> C
 /// Applies `changes` under `root`: writes missing and changed files, removes
 /// stale ones. Callers must refuse [`Action::Conflict`] first.
 pub fn apply(root: &Path, changes: &[Change]) -> io::Result<()> {
-    stage(root, changes)?.commit(root, changes)
+    stage(root, changes, &[])?.commit(root, changes)
 }
 
-/// Files written to temporary files beside their targets, not yet renamed
-/// into place: nothing a reader sees has changed. A killed build leaves
-/// them behind, and the next build removes them.
+/// Files and folders written under temporary names, not yet renamed into
+/// place: nothing a reader sees has changed. A killed build leaves them
+/// behind, and the next build removes them.
 #[derive(Debug, Default)]
 pub struct Staged {
-    /// (temporary file, target), both under the output root.
+    /// (temporary file, target) for files in folders that exist, under
+    /// the output root.
     temps: Vec<(PathBuf, PathBuf)>,
-    /// Folders staging created, parents first, so abandoning leaves none.
+    /// Target folder to its temporary folder, for folders that did not
+    /// exist: their files are written inside under their own names, and
+    /// the folder is renamed once (a cold build renames a few folders
+    /// rather than 15,000 files).
+    staged_folders: std::collections::BTreeMap<PathBuf, PathBuf>,
+    /// Folders created in place (the output root, parents of owned
+    /// folders), parents first, so abandoning leaves none.
     folders: Vec<PathBuf>,
 }
 
-/// Stages the files `changes` create or update, on every core. On an error
-/// its own temporary files are removed.
-pub fn stage(root: &Path, changes: &[Change]) -> io::Result<Staged> {
-    let writes: Vec<(PathBuf, &str)> = changes
-        .iter()
-        .filter_map(|c| Some((root.join(&c.path), c.wanted.as_deref()?.as_str())))
-        .collect();
-    // Each folder once: a `create_dir_all` per file was 15,000 mkdir calls
-    // (all but a few failing with EEXIST) in a cold 10,000-SLO build.
-    let folders: std::collections::BTreeSet<&Path> = writes
-        .iter()
-        .filter_map(|(target, _)| target.parent())
-        .collect();
-    let mut created = Vec::new();
-    for folder in folders {
-        let missing: Vec<&Path> = folder.ancestors().take_while(|a| !a.is_dir()).collect();
-        if let Err(err) = std::fs::create_dir_all(folder) {
-            let nothing = Staged {
-                temps: Vec::new(),
-                folders: created,
-            };
-            nothing.abandon();
-            return Err(err);
-        }
-        created.extend(missing.into_iter().rev().map(Path::to_path_buf));
-    }
-    let staged = map_chunks(&writes, MIN_PARALLEL_FILES, |chunk| {
-        let mut staged = Vec::with_capacity(chunk.len());
-        for (target, contents) in chunk {
-            match stage_one(target, contents) {
-                Ok(temp) => staged.push((temp, target.clone())),
-                Err(err) => return (staged, Err(err)),
-            }
-        }
-        (staged, Ok(()))
-    });
-    let mut all = Staged {
-        temps: Vec::new(),
-        folders: created,
-    };
-    let mut failure = None;
-    for (chunk, result) in staged {
-        all.temps.extend(chunk);
-        failure = failure.or(result.err());
-    }
-    match failure {
-        Some(err) => {
-            all.abandon();
+/// Stages the files `changes` create or update, on every core; see
+/// [`Staged::stage`]. On an error nothing it wrote is left.
+pub fn stage(root: &Path, changes: &[Change], owned_dirs: &[PathBuf]) -> io::Result<Staged> {
+    let mut staged = Staged::default();
+    match staged.stage(root, changes, owned_dirs) {
+        Ok(()) => Ok(staged),
+        Err(err) => {
+            staged.abandon();
             Err(err)
         }
-        None => Ok(all),
     }
 }
 
 impl Staged {
-    pub fn append(&mut self, other: Staged) {
-        self.temps.extend(other.temps);
-        self.folders.extend(other.folders);
+    /// Stages the files `changes` create or update, on every core. A file
+    /// whose folder exists goes to a temporary file beside its target. A
+    /// missing folder at or below one of `owned_dirs` (relative to `root`)
+    /// is staged whole, as a temporary folder beside it: the next build
+    /// finds a leftover one there, as it finds a leftover file. On an
+    /// error, what was written so far stays recorded, for [`abandon`].
+    ///
+    /// [`abandon`]: Staged::abandon
+    pub fn stage(
+        &mut self,
+        root: &Path,
+        changes: &[Change],
+        owned_dirs: &[PathBuf],
+    ) -> io::Result<()> {
+        let wanted: Vec<(&Path, &str)> = changes
+            .iter()
+            .filter_map(|c| Some((c.path.as_path(), c.wanted.as_deref()?.as_str())))
+            .collect();
+        // Each folder once: a `create_dir_all` per file was 15,000 mkdir
+        // calls (all but a few failing with EEXIST) in a cold 10,000-SLO
+        // build.
+        let folders: std::collections::BTreeSet<&Path> = wanted
+            .iter()
+            .filter_map(|(path, _)| path.parent())
+            .collect();
+        if !folders.is_empty() && !root.is_dir() {
+            let missing: Vec<&Path> = root.ancestors().take_while(|a| !a.is_dir()).collect();
+            std::fs::create_dir_all(root)?;
+            self.folders
+                .extend(missing.into_iter().rev().map(Path::to_path_buf));
+        }
+        let mut written_as: std::collections::HashMap<&Path, Option<PathBuf>> =
+            std::collections::HashMap::new();
+        for folder in folders {
+            let inside = self.prepare_folder(root, folder, owned_dirs)?;
+            written_as.insert(folder, inside);
+        }
+        // (where to write, target if that is a temporary file)
+        let writes: Vec<(PathBuf, Option<PathBuf>, &str)> = wanted
+            .iter()
+            .map(|(path, contents)| {
+                let target = root.join(path);
+                let folder = path.parent().unwrap_or(Path::new(""));
+                match written_as.get(folder).and_then(Option::as_ref) {
+                    Some(inside) => (
+                        inside.join(path.file_name().unwrap_or_default()),
+                        None,
+                        *contents,
+                    ),
+                    None => (temp_path(&target), Some(target), *contents),
+                }
+            })
+            .collect();
+        let written = map_chunks(&writes, MIN_PARALLEL_FILES, |chunk| {
+            let mut temps = Vec::with_capacity(chunk.len());
+            for (path, target, contents) in chunk {
+                if let Err(err) = write_new(path, contents) {
+                    return (temps, Err(err));
+                }
+                if let Some(target) = target {
+                    temps.push((path.clone(), target.clone()));
+                }
+            }
+            (temps, Ok(()))
+        });
+        let mut failure = None;
+        for (temps, result) in written {
+            self.temps.extend(temps);
+            failure = failure.or(result.err());
+        }
+        failure.map_or(Ok(()), Err)
     }
 
-    /// Renames every staged file into place, then removes the files
-    /// `changes` delete. A rename is atomic, so a file is wholly old or
-    /// wholly new whenever the build stops.
+    /// Makes `folder` (relative to `root`) writable: `None` when it exists
+    /// and its files take temporary names, or the folder inside a staged
+    /// temporary folder where they are written under their own names.
+    fn prepare_folder(
+        &mut self,
+        root: &Path,
+        folder: &Path,
+        owned_dirs: &[PathBuf],
+    ) -> io::Result<Option<PathBuf>> {
+        // Shallowest first: `folder` itself comes last.
+        let mut ancestors: Vec<&Path> = folder
+            .ancestors()
+            .filter(|a| !a.as_os_str().is_empty())
+            .collect();
+        ancestors.reverse();
+        for ancestor in ancestors {
+            if let Some(temp) = self.staged_folders.get(ancestor) {
+                return within(temp, folder, ancestor).map(Some);
+            }
+            let target = root.join(ancestor);
+            if target.is_dir() {
+                continue;
+            }
+            if owned_dirs.iter().any(|owned| ancestor.starts_with(owned)) {
+                let temp = temp_path(&target);
+                if temp.symlink_metadata().is_ok() {
+                    // Not staged by this process: a killed build's with the
+                    // same pid, as in a container, where pids repeat.
+                    std::fs::remove_dir_all(&temp)?;
+                }
+                std::fs::create_dir(&temp)?;
+                let inside = within(&temp, folder, ancestor);
+                self.staged_folders.insert(ancestor.to_path_buf(), temp);
+                return inside.map(Some);
+            }
+            // Above the owned folders (`dashboards` for `dashboards/grafana`),
+            // or no owned folders given: created in place.
+            std::fs::create_dir(&target)?;
+            self.folders.push(target);
+        }
+        Ok(None)
+    }
+
+    /// Renames every staged file and folder into place, then removes the
+    /// files `changes` delete. A rename is atomic, so a file is wholly old
+    /// or wholly new whenever the build stops.
     pub fn commit(self, root: &Path, changes: &[Change]) -> io::Result<()> {
-        // On every core: a cold build renames some 15,000 files.
+        // On every core: an update of every service renames some 15,000
+        // files.
         for renamed in map_chunks(&self.temps, MIN_PARALLEL_FILES, |chunk| {
             chunk
                 .iter()
-                .try_for_each(|(temp, target)| std::fs::rename(temp, target))
+                .try_for_each(|(temp, target)| rename_into_place(temp, target))
         }) {
             renamed?;
         }
+        for (target, temp) in &self.staged_folders {
+            // Fails if the folder appeared since staging and holds anything.
+            rename_into_place(temp, &root.join(target))?;
+        }
         for change in changes.iter().filter(|c| c.action == Action::Delete) {
             let path = root.join(&change.path);
+            if is_leftover(&path) && path.is_dir() {
+                std::fs::remove_dir_all(&path)?;
+                continue;
+            }
             std::fs::remove_file(&path)?;
             // Tidy an emptied runbook folder; ignore failure, it may hold other files.
             if let Some(parent) = path.parent() {
@@ -308,11 +440,14 @@ impl Staged {
         Ok(())
     }
 
-    /// Removes the temporary files and the folders staging created:
-    /// nothing is written.
+    /// Removes the temporary files and folders and the folders staging
+    /// created: nothing is written.
     pub fn abandon(self) {
         for (temp, _) in &self.temps {
             let _ = std::fs::remove_file(temp);
+        }
+        for temp in self.staged_folders.values() {
+            let _ = std::fs::remove_dir_all(temp);
         }
         // Children before parents; a folder that holds anything else stays.
         for folder in self.folders.iter().rev() {
@@ -321,16 +456,36 @@ impl Staged {
     }
 }
 
-/// Writes `contents` to a temporary file beside `target`, whose folder
-/// exists; returns its path.
-fn stage_one(target: &Path, contents: &str) -> io::Result<PathBuf> {
-    let temp = temp_path(target);
-    let written = std::fs::File::create(&temp).and_then(|mut f| f.write_all(contents.as_bytes()));
-    if let Err(err) = written {
-        let _ = std::fs::remove_file(&temp);
-        return Err(err);
+/// Renames a staged file or folder over `target`; an error names it.
+fn rename_into_place(temp: &Path, target: &Path) -> io::Result<()> {
+    std::fs::rename(temp, target).map_err(|err| {
+        io::Error::new(
+            err.kind(),
+            format!("cannot move {} into place: {err}", target.display()),
+        )
+    })
+}
+
+/// Where `folder`, at or below the staged folder `ancestor`, is inside its
+/// temporary folder `temp`; created if below.
+fn within(temp: &Path, folder: &Path, ancestor: &Path) -> io::Result<PathBuf> {
+    let rest = folder.strip_prefix(ancestor).unwrap_or(Path::new(""));
+    if rest.as_os_str().is_empty() {
+        return Ok(temp.to_path_buf());
     }
-    Ok(temp)
+    let inside = temp.join(rest);
+    std::fs::create_dir_all(&inside)?;
+    Ok(inside)
+}
+
+/// Writes `contents` to a new file at `path`, whose folder exists; a
+/// failed write removes what it wrote.
+fn write_new(path: &Path, contents: &str) -> io::Result<()> {
+    let written = std::fs::File::create(path).and_then(|mut f| f.write_all(contents.as_bytes()));
+    if written.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+    written
 }
 
 /// Writes one file atomically: a temporary file in the same directory,
@@ -377,22 +532,23 @@ fn temp_path(target: &Path) -> PathBuf {
     target.with_file_name(format!(".{name}{TEMP_INFIX}{}{TEMP_SUFFIX}", pid()))
 }
 
-/// A temporary file a killed build left behind: `.<name>.lookout-<pid>.tmp`
-/// of another process. This process's own are staged, not left over: a
-/// build may list stale candidates after staging its batches.
+/// A temporary file or folder a killed build left behind:
+/// `.<name>.lookout-<pid>.tmp` of another process. This process's own are
+/// staged, not left over: a build may list stale candidates after staging
+/// its batches.
 fn is_leftover(path: &Path) -> bool {
-    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-        return false;
-    };
-    let Some(rest) = name
-        .strip_prefix('.')
-        .and_then(|n| n.strip_suffix(TEMP_SUFFIX))
-    else {
-        return false;
-    };
-    rest.rsplit_once(TEMP_INFIX).is_some_and(|(_, pid)| {
-        !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) && pid != self::pid().to_string()
-    })
+    leftover_target(path).is_some()
+}
+
+/// The `<name>` a leftover temporary file or folder stands in for.
+fn leftover_target(path: &Path) -> Option<&str> {
+    let name = path.file_name()?.to_str()?;
+    let rest = name.strip_prefix('.')?.strip_suffix(TEMP_SUFFIX)?;
+    let (target, pid) = rest.rsplit_once(TEMP_INFIX)?;
+    let foreign = !pid.is_empty()
+        && pid.bytes().all(|b| b.is_ascii_digit())
+        && pid != self::pid().to_string();
+    foreign.then_some(target)
 }
 
 /// This process's id, asked of the kernel once: every staged file's name
@@ -425,7 +581,7 @@ fn files_under(dir: &Path) -> io::Result<Vec<PathBuf>> {
             // The directory entry's type: no stat per file.
             let is_dir = entry.file_type()?.is_dir();
             let path = entry.path();
-            if is_dir {
+            if is_dir && !is_leftover(&path) {
                 pending.push(path);
             } else if is_leftover(&path)
                 || matches!(
@@ -438,4 +594,111 @@ fn files_under(dir: &Path) -> io::Result<Vec<PathBuf>> {
         }
     }
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn create(path: &str, text: &str) -> Change {
+        change_to(Path::new(path), None, Arc::new(text.to_string()))
+    }
+
+    fn owned() -> Vec<PathBuf> {
+        vec![PathBuf::from("rules"), PathBuf::from("dashboards/grafana")]
+    }
+
+    #[test]
+    fn missing_owned_folders_are_staged_whole_and_appear_at_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("out");
+        let changes = [
+            create("rules/a.yaml", "a"),
+            create("rules/tests/a.test.yaml", "t"),
+            create("dashboards/grafana/a.json", "{}"),
+        ];
+        let staged = stage(&root, &changes, &owned()).unwrap();
+        // Nothing under the real names yet; `dashboards`, above an owned
+        // folder, is created in place.
+        assert!(!root.join("rules").exists());
+        assert!(root.join("dashboards").is_dir());
+        assert!(!root.join("dashboards/grafana").exists());
+        let temp = temp_path(&root.join("rules"));
+        assert_eq!(
+            std::fs::read_to_string(temp.join("tests/a.test.yaml")).unwrap(),
+            "t"
+        );
+        assert!(staged.temps.is_empty(), "no file renamed one by one");
+        staged.commit(&root, &changes).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(root.join("rules/a.yaml")).unwrap(),
+            "a"
+        );
+        assert_eq!(
+            std::fs::read_to_string(root.join("dashboards/grafana/a.json")).unwrap(),
+            "{}"
+        );
+        assert!(!temp.exists());
+    }
+
+    #[test]
+    fn files_in_existing_folders_take_temporary_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir(root.join("rules")).unwrap();
+        let changes = [create("rules/a.yaml", "a"), create("rules/new/b.yaml", "b")];
+        let staged = stage(root, &changes, &owned()).unwrap();
+        assert_eq!(staged.temps.len(), 1);
+        assert!(!root.join("rules/a.yaml").exists());
+        assert!(!root.join("rules/new").exists());
+        staged.commit(root, &changes).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(root.join("rules/a.yaml")).unwrap(),
+            "a"
+        );
+        assert_eq!(
+            std::fs::read_to_string(root.join("rules/new/b.yaml")).unwrap(),
+            "b"
+        );
+        assert_eq!(std::fs::read_dir(root.join("rules")).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn abandoning_removes_staged_folders_and_created_parents() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("out");
+        let changes = [create("dashboards/grafana/a.json", "{}")];
+        stage(&root, &changes, &owned()).unwrap().abandon();
+        assert!(!root.exists());
+    }
+
+    #[test]
+    fn a_leftover_folder_with_this_processs_pid_is_replaced() {
+        // A killed build's, when pids repeat (each container starts anew).
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let temp = temp_path(&root.join("rules"));
+        std::fs::create_dir_all(temp.join("old")).unwrap();
+        std::fs::write(temp.join("old/x.yaml"), "cut short").unwrap();
+        let changes = [create("rules/a.yaml", "a")];
+        stage(root, &changes, &owned())
+            .unwrap()
+            .commit(root, &changes)
+            .unwrap();
+        let names: Vec<_> = std::fs::read_dir(root.join("rules"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["a.yaml"]);
+    }
+
+    #[test]
+    fn leftovers_are_another_processs_temporary_names() {
+        let other = format!(".rules.lookout-{}.tmp", pid() + 1);
+        assert_eq!(leftover_target(Path::new(&other)), Some("rules"));
+        assert!(!is_leftover(&temp_path(Path::new("rules"))));
+        assert!(!is_leftover(Path::new(".rules.lookout-.tmp")));
+        assert!(!is_leftover(Path::new("rules.lookout-12.tmp")));
+        assert!(!is_leftover(Path::new(".rules.lookout-1x.tmp")));
+    }
 }
