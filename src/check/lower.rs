@@ -113,8 +113,10 @@ pub(super) fn lower(
         let component_ids = std::mem::take(&mut cx.component_ids);
         (services, local.items, pending, component_ids)
     });
-    let mut services = Vec::new();
-    let mut pending = Vec::new();
+    // Sized once: grown chunk by chunk, these copied (into fresh memory)
+    // what they held at every doubling, on one core.
+    let mut services = Vec::with_capacity(chunks.iter().map(|c| c.0.len()).sum());
+    let mut pending = Vec::with_capacity(chunks.iter().map(|c| c.2.len()).sum());
     let mut component_ids: HashMap<String, ComponentId> = HashMap::new();
     for (chunk_services, items, chunk_pending, chunk_ids) in chunks {
         services.extend(chunk_services);

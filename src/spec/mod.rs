@@ -106,13 +106,7 @@ pub fn load_dir(dir: &Path, diags: &mut Diagnostics) -> Vec<SpecFile> {
     }
     // On every core: one file at a time, reading 1,000 specs took a cold
     // build's first 25 ms on one core.
-    let read: Vec<Result<String, Box<Diagnostic>>> =
-        crate::parallel::map_chunks(&paths, 16, |chunk| {
-            chunk.iter().map(|path| read_file(path)).collect::<Vec<_>>()
-        })
-        .into_iter()
-        .flatten()
-        .collect();
+    let read = crate::parallel::map_each(&paths, 16, |path| read_file(path));
     let mut texts = Vec::with_capacity(paths.len());
     for (path, text) in paths.into_iter().zip(read) {
         match text {
@@ -137,13 +131,7 @@ pub fn parse_spec_files(texts: Vec<(PathBuf, String)>, diags: &mut Diagnostics) 
             parse_options(),
         )
     };
-    let results: Vec<Result<Vec<ServiceSpec>, serde_saphyr::Error>> =
-        crate::parallel::map_chunks(&files, 16, |chunk| {
-            chunk.iter().map(parse).collect::<Vec<_>>()
-        })
-        .into_iter()
-        .flatten()
-        .collect();
+    let results = crate::parallel::map_each(&files, 16, parse);
     files
         .into_iter()
         .zip(results)

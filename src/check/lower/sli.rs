@@ -24,12 +24,7 @@ pub(super) struct PendingQuery {
 /// Parses every pending query and reports the ones that do not parse.
 pub(super) fn check_promql(pending: &[PendingQuery], diags: &mut Diagnostics) {
     let validate = |p: &PendingQuery| promql::validate(&p.query).err().map(|r| r.message);
-    let failures: Vec<Option<String>> = crate::parallel::map_chunks(pending, 64, |chunk| {
-        chunk.iter().map(validate).collect::<Vec<_>>()
-    })
-    .into_iter()
-    .flatten()
-    .collect();
+    let failures = crate::parallel::map_each(pending, 64, validate);
     for (query, failure) in pending.iter().zip(failures) {
         if let Some(message) = failure {
             let (span, label) = match narrow(diags, query) {
