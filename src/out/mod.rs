@@ -604,6 +604,10 @@ mod tests {
         change_to(Path::new(path), None, Arc::new(text.to_string()))
     }
 
+    fn read(path: impl AsRef<Path>) -> String {
+        std::fs::read_to_string(path).unwrap()
+    }
+
     fn owned() -> Vec<PathBuf> {
         vec![PathBuf::from("rules"), PathBuf::from("dashboards/grafana")]
     }
@@ -624,20 +628,11 @@ mod tests {
         assert!(root.join("dashboards").is_dir());
         assert!(!root.join("dashboards/grafana").exists());
         let temp = temp_path(&root.join("rules"));
-        assert_eq!(
-            std::fs::read_to_string(temp.join("tests/a.test.yaml")).unwrap(),
-            "t"
-        );
+        assert_eq!(read(temp.join("tests/a.test.yaml")), "t");
         assert!(staged.temps.is_empty(), "no file renamed one by one");
         staged.commit(&root, &changes).unwrap();
-        assert_eq!(
-            std::fs::read_to_string(root.join("rules/a.yaml")).unwrap(),
-            "a"
-        );
-        assert_eq!(
-            std::fs::read_to_string(root.join("dashboards/grafana/a.json")).unwrap(),
-            "{}"
-        );
+        assert_eq!(read(root.join("rules/a.yaml")), "a");
+        assert_eq!(read(root.join("dashboards/grafana/a.json")), "{}");
         assert!(!temp.exists());
     }
 
@@ -652,14 +647,8 @@ mod tests {
         assert!(!root.join("rules/a.yaml").exists());
         assert!(!root.join("rules/new").exists());
         staged.commit(root, &changes).unwrap();
-        assert_eq!(
-            std::fs::read_to_string(root.join("rules/a.yaml")).unwrap(),
-            "a"
-        );
-        assert_eq!(
-            std::fs::read_to_string(root.join("rules/new/b.yaml")).unwrap(),
-            "b"
-        );
+        assert_eq!(read(root.join("rules/a.yaml")), "a");
+        assert_eq!(read(root.join("rules/new/b.yaml")), "b");
         assert_eq!(std::fs::read_dir(root.join("rules")).unwrap().count(), 2);
     }
 
