@@ -50,10 +50,8 @@ pub fn generate(request: &Request) -> Generated {
         &[],
         &HashSet::new(),
         usize::MAX,
-        &mut |_, _, batch| {
-            artifacts.extend(batch.into_iter().map(|(_, artifact)| artifact));
-            Ok(())
-        },
+        &|_, _, batch| Ok(batch),
+        &mut |batch| artifacts.extend(batch.into_iter().map(|(_, artifact)| artifact)),
     );
     // The collecting sink never fails.
     let mut streamed = streamed.unwrap_or_else(|_| unreachable!("collecting cannot fail"));
@@ -64,10 +62,15 @@ pub fn generate(request: &Request) -> Generated {
     streamed.generated
 }
 
-/// Takes a batch of artifacts, each with the spec file it comes from, the
-/// output root and the folders under it that lookout owns.
-type BatchSink<'a> =
-    dyn FnMut(&Path, &[PathBuf], Vec<(Option<PathBuf>, Artifact)>) -> std::io::Result<()> + 'a;
+/// Takes some artifacts, each with the spec file it comes from, the output
+/// root and the folders under it that lookout owns, on the core that
+/// emitted them; what it returns goes to a [`BatchSink`].
+type ChunkProcess<'a, P> =
+    dyn Fn(&Path, &[PathBuf], Vec<(Option<PathBuf>, Artifact)>) -> std::io::Result<P> + Sync + 'a;
+
+/// Takes what a [`ChunkProcess`] returned, on the calling thread, in a
+/// fixed order.
+type BatchSink<'a, P> = dyn FnMut(P) + 'a;
 
 /// What [`generate_into`] did.
 struct Streamed {
@@ -77,17 +80,19 @@ struct Streamed {
     complete: bool,
 }
 
-/// Compiles the project and hands its artifacts to `sink`, the services
-/// `batch` at a time, then the custom jsonnet dashboards and the
-/// Kustomization, which need every path. Stops at the first diagnostic
-/// error; the sink may then have taken some artifacts but not all.
-fn generate_into(
+/// Compiles the project and hands its artifacts to `process`, the
+/// services `batch` at a time (see [`emit::emit_batches`]), then the
+/// custom jsonnet dashboards and the Kustomization, which need every path;
+/// and what `process` returns to `sink`. Stops at the first diagnostic
+/// error; `process` may then have taken some artifacts but not all.
+fn generate_into<P: Send>(
     request: &Request,
     only: Option<&HashSet<PathBuf>>,
     kept: &[PathBuf],
     trusted: &HashSet<PathBuf>,
     batch: usize,
-    sink: &mut BatchSink<'_>,
+    process: &ChunkProcess<'_, P>,
+    sink: &mut BatchSink<'_, P>,
 ) -> std::io::Result<Streamed> {
     let compiled = check::compile_trusting(&request.inputs, trusted);
     let mut diagnostics = compiled.diagnostics;
@@ -98,17 +103,35 @@ fn generate_into(
     let mut paths: Vec<PathBuf> = Vec::new();
     let mut complete = false;
     if let (Some(model), false) = (&compiled.model, diagnostics.has_errors()) {
-        let mut pass = |batch: Vec<(Option<PathBuf>, Artifact)>,
-                        diagnostics: &mut Diagnostics,
-                        paths: &mut Vec<PathBuf>|
-         -> std::io::Result<()> {
-            warn_large_config_maps(batch.iter().map(|(_, a)| a), &settings.layout, diagnostics);
-            paths.extend(batch.iter().map(|(_, a)| a.path.clone()));
-            sink(&out_root, &owned_dirs, batch)
+        // On the core that emitted the batch: its warnings and paths, and
+        // what `process` makes of it.
+        let handle = |batch: Vec<(Option<PathBuf>, Artifact)>| {
+            let warnings =
+                large_config_map_warnings(batch.iter().map(|(_, a)| a), &settings.layout);
+            let batch_paths: Vec<PathBuf> = batch.iter().map(|(_, a)| a.path.clone()).collect();
+            let processed = process(&out_root, &owned_dirs, batch)?;
+            Ok::<_, std::io::Error>((warnings, batch_paths, processed))
         };
-        let emitted = emit::emit_batches(model, &settings, only, batch, |batch| {
-            pass(batch, &mut diagnostics, &mut paths).map_err(EmitFailure::Io)
-        });
+        let mut take = |(warnings, batch_paths, processed): (Vec<Diagnostic>, Vec<PathBuf>, P),
+                        diagnostics: &mut Diagnostics,
+                        paths: &mut Vec<PathBuf>| {
+            for warning in warnings {
+                diagnostics.push(warning);
+            }
+            paths.extend(batch_paths);
+            sink(processed);
+        };
+        let emitted = emit::emit_batches(
+            model,
+            &settings,
+            only,
+            batch,
+            |batch| handle(batch).map_err(EmitFailure::Io),
+            |handled| {
+                take(handled, &mut diagnostics, &mut paths);
+                Ok(())
+            },
+        );
         match emitted {
             Ok(()) => {
                 // Custom jsonnet dashboards read the compiled model, so they come last.
@@ -141,7 +164,7 @@ fn generate_into(
                         crate::emit::kubernetes::kustomization(all, &settings.layout);
                     last.push(kustomization);
                     let last = last.into_iter().map(|a| (None, a)).collect();
-                    pass(last, &mut diagnostics, &mut paths)?;
+                    take(handle(last)?, &mut diagnostics, &mut paths);
                     complete = true;
                 }
             }
@@ -200,17 +223,17 @@ impl From<crate::emit::runbooks::TemplateError> for EmitFailure {
 /// Client-side `kubectl apply` keeps the whole object in its
 /// last-applied annotation, and annotations are capped at 256 KiB, so a
 /// larger ConfigMap only applies server-side.
-fn warn_large_config_maps<'a>(
+fn large_config_map_warnings<'a>(
     artifacts: impl Iterator<Item = &'a Artifact>,
     layout: &crate::model::settings::Layout,
-    diagnostics: &mut Diagnostics,
-) {
+) -> Vec<Diagnostic> {
     const ANNOTATION_LIMIT: usize = 256 * 1024;
     let dir = layout.kubernetes.join("grafana-dashboards");
+    let mut warnings = Vec::new();
     for artifact in artifacts {
         let size = artifact.contents.len();
         if size > ANNOTATION_LIMIT && artifact.path.starts_with(&dir) {
-            diagnostics.push(
+            warnings.push(
                 Diagnostic::warning(
                     "kubernetes::large-configmap",
                     format!(
@@ -223,6 +246,7 @@ fn warn_large_config_maps<'a>(
             );
         }
     }
+    warnings
 }
 
 /// The result of `build`.
@@ -471,8 +495,44 @@ fn build_some(
         )),
         _ => None,
     };
-    let mut staged = out::Staged::default();
-    let mut missing_folders = HashSet::new();
+    // Each core compares and stages its own services as soon as it has
+    // emitted them; the folders found absent and the staged files are
+    // shared. After a conflict, nothing more is staged (and all of it is
+    // abandoned below), but comparing goes on, to report every conflict.
+    let staged = std::sync::Mutex::new(out::Staged::default());
+    let missing_folders = std::sync::Mutex::new(HashSet::new());
+    let conflicted = std::sync::atomic::AtomicBool::new(false);
+    let process = |root: &Path,
+                   owned_dirs: &[PathBuf],
+                   batch: Vec<(Option<PathBuf>, Artifact)>|
+     -> std::io::Result<Compared> {
+        let (sources, artifacts): (Vec<Option<PathBuf>>, Vec<Artifact>) = batch.into_iter().unzip();
+        let found = out::compare_shared_batch(root, &artifacts, &missing_folders)?;
+        let conflicts: Vec<PathBuf> = found
+            .iter()
+            .filter(|c| c.action == Action::Conflict)
+            .map(|c| c.path.clone())
+            .collect();
+        if !conflicts.is_empty() {
+            conflicted.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        if !conflicted.load(std::sync::atomic::Ordering::Relaxed) {
+            out::Staged::stage_shared(&staged, root, &found, owned_dirs)?;
+        }
+        Ok(Compared {
+            conflicts,
+            outputs: artifacts.into_iter().map(|a| a.path).zip(sources).collect(),
+            // What the report needs; the text goes with the artifacts.
+            changes: found
+                .into_iter()
+                .map(|c| Change {
+                    current: None,
+                    wanted: None,
+                    ..c
+                })
+                .collect(),
+        })
+    };
     let mut changes: Vec<Change> = Vec::new();
     let mut conflicts: Vec<PathBuf> = Vec::new();
     let mut outputs: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
@@ -482,29 +542,16 @@ fn build_some(
         &kept,
         &trusted,
         BUILD_BATCH,
-        &mut |root, owned_dirs, batch| {
-            let (sources, artifacts): (Vec<Option<PathBuf>>, Vec<Artifact>) =
-                batch.into_iter().unzip();
-            let found = out::compare_batch(root, &artifacts, &mut missing_folders)?;
-            conflicts.extend(
-                found
-                    .iter()
-                    .filter(|c| c.action == Action::Conflict)
-                    .map(|c| c.path.clone()),
-            );
-            if conflicts.is_empty() {
-                staged.stage(root, &found, owned_dirs)?;
-            }
-            outputs.extend(artifacts.into_iter().map(|a| a.path).zip(sources));
-            // What the report needs; the text stays with the batch.
-            changes.extend(found.into_iter().map(|c| Change {
-                current: None,
-                wanted: None,
-                ..c
-            }));
-            Ok(())
+        &process,
+        &mut |compared| {
+            conflicts.extend(compared.conflicts);
+            outputs.extend(compared.outputs);
+            changes.extend(compared.changes);
         },
     );
+    let staged = staged
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut streamed = match streamed {
         Ok(streamed) => streamed,
         Err(err) => {
@@ -611,9 +658,18 @@ fn build_some(
     Ok(report(streamed.generated, changes, unchanged))
 }
 
-/// Services a build emits, compares and stages at a time: a cold
-/// 10,000-SLO build holds a batch's output (about 25 MiB here) rather
-/// than all 403 MiB.
+/// What comparing and staging some artifacts leaves for the report and
+/// the cache: paths, not text.
+struct Compared {
+    conflicts: Vec<PathBuf>,
+    /// Each artifact's path and the spec file it comes from.
+    outputs: Vec<(PathBuf, Option<PathBuf>)>,
+    changes: Vec<Change>,
+}
+
+/// Services a build emits at a time, each core comparing and staging its
+/// share: a cold 10,000-SLO build holds at most a batch's output (about
+/// 25 MiB here) rather than all 403 MiB.
 const BUILD_BATCH: usize = 64;
 
 /// The spec files as this compile read them: the stamps taken before, the

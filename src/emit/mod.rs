@@ -101,10 +101,17 @@ pub fn emit_all(
     settings: &Settings,
 ) -> Result<Vec<Artifact>, runbooks::TemplateError> {
     let mut artifacts = Vec::new();
-    emit_batches(model, settings, None, usize::MAX, |batch| {
-        artifacts.extend(batch.into_iter().map(|(_, artifact)| artifact));
-        Ok::<_, runbooks::TemplateError>(())
-    })?;
+    emit_batches(
+        model,
+        settings,
+        None,
+        usize::MAX,
+        Ok::<_, runbooks::TemplateError>,
+        |batch| {
+            artifacts.extend(batch.into_iter().map(|(_, artifact)| artifact));
+            Ok(())
+        },
+    )?;
     sort_by_path(&mut artifacts);
     Ok(artifacts)
 }
@@ -117,10 +124,13 @@ pub fn sort_by_path(artifacts: &mut [Artifact]) {
 
 /// Every artifact of the services from `only`'s spec files (all when
 /// `None`) and every project-wide one, each with the spec file it comes
-/// from (`None` for project-wide ones), handed to `sink` without holding
-/// them all at once: the project-wide artifacts first, then those of
-/// `batch` services at a time, in no particular order within a batch. A
-/// cold build writes a batch and drops it before the next, so its memory is
+/// from (`None` for project-wide ones), without holding them all at once:
+/// the project-wide artifacts first, then those of `batch` services at a
+/// time. Each group goes to `process` on the core that emitted it, and
+/// what that returns to `sink`, on the calling thread, in a fixed order.
+/// A cold build compares and stages a core's services in `process`, as
+/// soon as that core has emitted them (no core waits for the other
+/// between emitting and writing), and drops their text, so its memory is
 /// bounded by a batch rather than the whole output.
 ///
 /// Backends are pure and work per service, so a batch's services are split
@@ -128,13 +138,18 @@ pub fn sort_by_path(artifacts: &mut [Artifact]) {
 /// depend on nothing but the service and the settings, which is what lets
 /// `build` re-emit only the services whose spec changed. Each backend takes
 /// only the parts of the settings it reads.
-pub fn emit_batches<E: From<runbooks::TemplateError>>(
+pub fn emit_batches<E, P>(
     model: &Model,
     settings: &Settings,
     only: Option<&std::collections::HashSet<PathBuf>>,
     batch: usize,
-    mut sink: impl FnMut(Vec<(Option<PathBuf>, Artifact)>) -> Result<(), E>,
-) -> Result<(), E> {
+    process: impl Fn(Vec<(Option<PathBuf>, Artifact)>) -> Result<P, E> + Sync,
+    mut sink: impl FnMut(P) -> Result<(), E>,
+) -> Result<(), E>
+where
+    E: From<runbooks::TemplateError> + Send,
+    P: Send,
+{
     let Settings {
         layout,
         prometheus: prometheus_settings,
@@ -161,7 +176,7 @@ pub fn emit_batches<E: From<runbooks::TemplateError>>(
     global.extend(grafana::artifacts(overview.into(), layout));
     global.push(grafana::provisioning_artifact(layout, grafana_settings));
     global.extend(shipping::emit(model, layout, &settings.logs));
-    sink(global.into_iter().map(|a| (None, a)).collect())?;
+    sink(process(global.into_iter().map(|a| (None, a)).collect())?)?;
     let selected: Vec<&Service> = model
         .services
         .iter()
@@ -175,13 +190,11 @@ pub fn emit_batches<E: From<runbooks::TemplateError>>(
                     out.push((Some(service.source.clone()), artifact));
                 }
             }
-            Ok::<_, runbooks::TemplateError>(out)
+            process(out)
         });
-        let mut artifacts = Vec::new();
         for chunk in chunks {
-            artifacts.extend(chunk?);
+            sink(chunk?)?;
         }
-        sink(artifacts)?;
     }
     Ok(())
 }

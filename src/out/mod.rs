@@ -129,29 +129,64 @@ pub fn compare_batch(
     artifacts: &[Artifact],
     missing: &mut HashSet<PathBuf>,
 ) -> io::Result<Vec<Change>> {
+    note_missing(root, artifacts, missing);
+    let missing = &*missing;
+    let mut changes = Vec::new();
+    for chunk in map_chunks(artifacts, MIN_PARALLEL_FILES, |chunk| {
+        compare_each(root, chunk, |folder| missing.contains(folder))
+    }) {
+        changes.extend(chunk?);
+    }
+    Ok(changes)
+}
+
+/// [`compare_batch`] on this thread only, from one of several threads
+/// that share `missing`: `build` compares each core's services as soon as
+/// that core has emitted them.
+pub fn compare_shared_batch(
+    root: &Path,
+    artifacts: &[Artifact],
+    missing: &std::sync::Mutex<HashSet<PathBuf>>,
+) -> io::Result<Vec<Change>> {
+    let absent: HashSet<&Path> = {
+        let mut missing = lock(missing);
+        note_missing(root, artifacts, &mut missing);
+        artifacts
+            .iter()
+            .filter_map(|a| a.path.parent())
+            .filter(|folder| missing.contains(*folder))
+            .collect()
+    };
+    compare_each(root, artifacts, |folder| absent.contains(folder))
+}
+
+/// Adds to `missing` the folders of `artifacts` that do not exist.
+fn note_missing(root: &Path, artifacts: &[Artifact], missing: &mut HashSet<PathBuf>) {
     let folders: HashSet<&Path> = artifacts.iter().filter_map(|a| a.path.parent()).collect();
     for folder in folders {
         if !missing.contains(folder) && !root.join(folder).is_dir() {
             missing.insert(folder.to_path_buf());
         }
     }
-    let missing = &*missing;
-    let mut changes = Vec::new();
-    for chunk in map_chunks(artifacts, MIN_PARALLEL_FILES, |chunk| {
-        chunk
-            .iter()
-            .filter_map(|artifact| {
-                if artifact.path.parent().is_some_and(|f| missing.contains(f)) {
-                    let wanted = Arc::clone(&artifact.contents);
-                    return Some(Ok(change_to(&artifact.path, None, wanted)));
-                }
-                compare(root, artifact).transpose()
-            })
-            .collect::<io::Result<Vec<Change>>>()
-    }) {
-        changes.extend(chunk?);
-    }
-    Ok(changes)
+}
+
+/// How each artifact differs from its file, in turn; one in a folder
+/// `is_missing` says is absent is created without a look.
+fn compare_each(
+    root: &Path,
+    artifacts: &[Artifact],
+    is_missing: impl Fn(&Path) -> bool,
+) -> io::Result<Vec<Change>> {
+    artifacts
+        .iter()
+        .filter_map(|artifact| {
+            if artifact.path.parent().is_some_and(&is_missing) {
+                let wanted = Arc::clone(&artifact.contents);
+                return Some(Ok(change_to(&artifact.path, None, wanted)));
+            }
+            compare(root, artifact).transpose()
+        })
+        .collect()
 }
 
 /// The candidates (relative to `root`) that lookout owns and nothing in
@@ -291,6 +326,10 @@ pub fn stage(root: &Path, changes: &[Change], owned_dirs: &[PathBuf]) -> io::Res
     }
 }
 
+/// One file to write: where, the target it is renamed over at commit
+/// when that is a temporary file, and the text.
+type FileWrite<'a> = (PathBuf, Option<PathBuf>, &'a str);
+
 impl Staged {
     /// Stages the files `changes` create or update, on every core. A file
     /// whose folder exists goes to a temporary file beside its target. A
@@ -306,6 +345,40 @@ impl Staged {
         changes: &[Change],
         owned_dirs: &[PathBuf],
     ) -> io::Result<()> {
+        let writes = self.plan(root, changes, owned_dirs)?;
+        let written = map_chunks(&writes, MIN_PARALLEL_FILES, write_files);
+        let mut failure = None;
+        for (temps, result) in written {
+            self.temps.extend(temps);
+            failure = failure.or(result.err());
+        }
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// [`Staged::stage`] from a thread that shares `staged` with others,
+    /// writing on this thread only: `build` stages each core's services as
+    /// soon as that core has emitted them. The lock is held to create
+    /// folders, not to write.
+    pub fn stage_shared(
+        staged: &std::sync::Mutex<Staged>,
+        root: &Path,
+        changes: &[Change],
+        owned_dirs: &[PathBuf],
+    ) -> io::Result<()> {
+        let writes = lock(staged).plan(root, changes, owned_dirs)?;
+        let (temps, result) = write_files(&writes);
+        lock(staged).temps.extend(temps);
+        result
+    }
+
+    /// Creates or stages the folders `changes` write into; where each file
+    /// goes.
+    fn plan<'a>(
+        &mut self,
+        root: &Path,
+        changes: &'a [Change],
+        owned_dirs: &[PathBuf],
+    ) -> io::Result<Vec<FileWrite<'a>>> {
         let wanted: Vec<(&Path, &str)> = changes
             .iter()
             .filter_map(|c| Some((c.path.as_path(), c.wanted.as_deref()?.as_str())))
@@ -329,8 +402,7 @@ impl Staged {
             let inside = self.prepare_folder(root, folder, owned_dirs)?;
             written_as.insert(folder, inside);
         }
-        // (where to write, target if that is a temporary file)
-        let writes: Vec<(PathBuf, Option<PathBuf>, &str)> = wanted
+        Ok(wanted
             .iter()
             .map(|(path, contents)| {
                 let target = root.join(path);
@@ -344,25 +416,7 @@ impl Staged {
                     None => (temp_path(&target), Some(target), *contents),
                 }
             })
-            .collect();
-        let written = map_chunks(&writes, MIN_PARALLEL_FILES, |chunk| {
-            let mut temps = Vec::with_capacity(chunk.len());
-            for (path, target, contents) in chunk {
-                if let Err(err) = write_new(path, contents) {
-                    return (temps, Err(err));
-                }
-                if let Some(target) = target {
-                    temps.push((path.clone(), target.clone()));
-                }
-            }
-            (temps, Ok(()))
-        });
-        let mut failure = None;
-        for (temps, result) in written {
-            self.temps.extend(temps);
-            failure = failure.or(result.err());
-        }
-        failure.map_or(Ok(()), Err)
+            .collect())
     }
 
     /// Makes `folder` (relative to `root`) writable: `None` when it exists
@@ -476,6 +530,29 @@ fn within(temp: &Path, folder: &Path, ancestor: &Path) -> io::Result<PathBuf> {
     let inside = temp.join(rest);
     std::fs::create_dir_all(&inside)?;
     Ok(inside)
+}
+
+/// Writes `writes` in turn, stopping at the first error; the temporary
+/// files written, with their targets, either way.
+fn write_files(writes: &[FileWrite<'_>]) -> (Vec<(PathBuf, PathBuf)>, io::Result<()>) {
+    let mut temps = Vec::with_capacity(writes.len());
+    for (path, target, contents) in writes {
+        if let Err(err) = write_new(path, contents) {
+            return (temps, Err(err));
+        }
+        if let Some(target) = target {
+            temps.push((path.clone(), target.clone()));
+        }
+    }
+    (temps, Ok(()))
+}
+
+/// The lock, even if a thread panicked holding it: the panic is reported
+/// where the thread is joined, and what it recorded stays true.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Writes `contents` to a new file at `path`, whose folder exists; a
