@@ -114,23 +114,13 @@ fn leftover_owned_dirs(root: &Path, owned_dirs: &[PathBuf]) -> io::Result<Vec<Pa
 }
 
 /// How each artifact differs from its file, on every core; the unchanged
-/// ones give no change.
+/// ones give no change. No file is in a folder that does not exist: a
+/// fresh output directory learns that once per folder rather than by
+/// failing to open each of 15,000 files.
 pub fn compare_all(root: &Path, artifacts: &[Artifact]) -> io::Result<Vec<Change>> {
-    compare_batch(root, artifacts, &mut HashSet::new())
-}
-
-/// [`compare_all`] for one of several batches of a build: `missing` holds
-/// the folders (relative to `root`) earlier batches found absent, which
-/// hold nothing from before the build even once staging has created them.
-/// No file is in a folder that does not exist: a cold build learns that
-/// once per folder rather than by failing to open each of 15,000 files.
-pub fn compare_batch(
-    root: &Path,
-    artifacts: &[Artifact],
-    missing: &mut HashSet<PathBuf>,
-) -> io::Result<Vec<Change>> {
-    note_missing(root, artifacts, missing);
-    let missing = &*missing;
+    let mut missing = HashSet::new();
+    note_missing(root, artifacts, &mut missing);
+    let missing = &missing;
     let mut changes = Vec::new();
     for chunk in map_chunks(artifacts, MIN_PARALLEL_FILES, |chunk| {
         compare_each(root, chunk, |folder| missing.contains(folder))
@@ -140,9 +130,11 @@ pub fn compare_batch(
     Ok(changes)
 }
 
-/// [`compare_batch`] on this thread only, from one of several threads
-/// that share `missing`: `build` compares each core's services as soon as
-/// that core has emitted them.
+/// [`compare_all`] on this thread only, from one of several threads that
+/// share `missing`, the folders (relative to `root`) found absent so far:
+/// `build` compares each core's services as soon as that core has emitted
+/// them. A folder absent when first looked at holds nothing from before
+/// the build, even once staging has created it.
 pub fn compare_shared_batch(
     root: &Path,
     artifacts: &[Artifact],
