@@ -10,6 +10,10 @@
 //! - `check` after that build (answered from the build cache), and
 //!   without a cache, as in a fresh clone (compile and compare everything).
 //!
+//! It opens and ends with a probe of what fresh memory costs the machine
+//! at that moment (see `fresh_memory_probe`), which moves a cold build
+//! more than anything in lookout does on a VM.
+//!
 //! Peak RSS is the child's `ru_maxrss` from `wait4`. Targets on a 2-core
 //! machine: cold ≤ 1.0 s, no-op ≤ 0.3 s, one change ≤ 0.3 s, check ≤ 1.0 s.
 //! The project lives under `$LOOKOUT_BENCH_DIR` (default: the system temp
@@ -248,6 +252,35 @@ fn floor(root: &Path) {
     summary("  (fs floor: writes)", &walls);
 }
 
+/// What fresh memory costs this machine today, which bounds a cold build
+/// more than lookout does: a VM whose host takes back freed memory
+/// (`page_reporting`) faults each page the page cache takes for the first
+/// time in the host. Writing `MIB` MiB into a new file takes fresh pages;
+/// writing it again right after deleting the file reuses the pages just
+/// freed, before the guest reports them (some two seconds). A large gap
+/// between the two lines says cold builds are paying for the host.
+fn fresh_memory_probe(base: &Path) {
+    const MIB: usize = 400;
+    let chunk = vec![b'x'; 1 << 20];
+    let path = base.join(format!("lookout-cli-bench-probe-{}", std::process::id()));
+    let write = || {
+        let start = Instant::now();
+        let mut file = std::fs::File::create(&path).unwrap();
+        for _ in 0..MIB {
+            std::io::Write::write_all(&mut file, &chunk).unwrap();
+        }
+        drop(file);
+        let wall = start.elapsed();
+        std::fs::remove_file(&path).unwrap();
+        wall.as_secs_f64()
+    };
+    let fresh = write();
+    let reused = write();
+    println!(
+        "page cache: {MIB} MiB into a new file {fresh:.2} s; again right after deleting it {reused:.2} s"
+    );
+}
+
 fn count(dirs: &[PathBuf]) -> (usize, u64) {
     let (mut files, mut bytes) = (0, 0);
     let mut pending: Vec<PathBuf> = dirs.to_vec();
@@ -278,6 +311,7 @@ fn main() {
         env!("CARGO_BIN_EXE_lookout"),
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
+    fresh_memory_probe(&base);
     let trash = Trash::new(&base);
     let roots: Vec<PathBuf> = [100, 1_000]
         .into_iter()
@@ -286,4 +320,5 @@ fn main() {
     for root in &roots {
         after_delete(root, &trash);
     }
+    fresh_memory_probe(&base);
 }
