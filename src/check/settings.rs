@@ -363,14 +363,48 @@ fn long_interval(text: &str) -> Option<Duration> {
     Duration::parse_prometheus(text).filter(|d| d.seconds() > 0)
 }
 
+/// An absolute http(s) URL with a host; a one-label host (`http://grafana`,
+/// a Kubernetes service) is as good as any.
+/// (`https:///x` is refused here though WHATWG parsing would read host `x`.)
 pub(crate) fn is_http_url(url: &str) -> bool {
-    (url.starts_with("https://") || url.starts_with("http://"))
-        && url.len() > "https://".len()
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|rest| !rest.starts_with('/'))
         && !url.contains(char::is_whitespace)
+        && url::Url::parse(url).is_ok_and(|u| u.host_str().is_some_and(|h| !h.is_empty()))
 }
 
 pub(crate) fn is_env_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::is_http_url;
+
+    #[test]
+    fn http_urls_need_a_scheme_and_a_host() {
+        for good in [
+            "http://g",
+            "http://grafana:3000",
+            "https://runbooks.example.com/slo",
+            "https://10.0.0.1:9090/",
+        ] {
+            assert!(is_http_url(good), "{good}");
+        }
+        for bad in [
+            "ftp://x",
+            "grafana:3000",
+            "http://",
+            "https://",
+            "https:///path",
+            "https://a b",
+            "//grafana",
+        ] {
+            assert!(!is_http_url(bad), "{bad}");
+        }
+    }
 }
