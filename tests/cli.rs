@@ -861,3 +861,41 @@ fn a_build_into_missing_folders_writes_the_same_files() {
     assert!(stdout(&out).contains("2 written"), "{}", stdout(&out));
     assert_eq!(into_missing("a/b/cold"), cold);
 }
+
+/// A Sloth spec dropped into `slos/` is named as one, in one error, and the
+/// command its help gives converts it: run as printed, the build goes on.
+#[test]
+fn a_sloth_spec_among_the_specs_is_named_and_its_help_converts_it() {
+    let project = bare_project();
+    std::fs::write(
+        project.path().join("slos/sloth.yml"),
+        "version: \"prometheus/v1\"\nservice: \"myservice\"\nslos:\n  - name: \"requests-availability\"\n    objective: 99.9\n    sli:\n      events:\n        error_query: sum(rate(http_requests_total{job=\"myservice\",code=~\"5..\"}[{{.window}}]))\n        total_query: sum(rate(http_requests_total{job=\"myservice\"}[{{.window}}]))\n    alerting:\n      name: MyServiceHighErrorRate\n      page_alert:\n        labels:\n          severity: critical\n      ticket_alert:\n        labels:\n          severity: warning\n",
+    )
+    .unwrap();
+    let err = fails_with(
+        project.path(),
+        &["build"],
+        "this is a Sloth spec (`version: prometheus/v1`), not a lookout spec",
+    );
+    assert_eq!(
+        err.matches("× ").count(),
+        1,
+        "one error, not one per field:\n{err}"
+    );
+    assert!(!err.contains("unknown field"), "{err}");
+    // The help's command, word for word (miette wraps long help lines).
+    let help = err
+        .split("help: ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let command = help.split('`').nth(1).unwrap();
+    assert_eq!(command, "lookout import sloth slos/sloth.yml");
+    let args: Vec<&str> = command.split(' ').skip(1).collect();
+    lookout(project.path()).args(&args).assert().success();
+    std::fs::remove_file(project.path().join("slos/sloth.yml")).unwrap();
+    lookout(project.path()).arg("build").assert().success();
+    assert!(project.path().join("rules/myservice.yaml").is_file());
+}

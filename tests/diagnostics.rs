@@ -108,6 +108,9 @@ fn each_case_reports_its_own_code() {
         ("invalid-promql", "spec::invalid-promql"),
         ("invalid-service-name", "spec::invalid-name"),
         ("latency-threshold", "spec::threshold-range"),
+        ("list-for-a-value", "spec::yaml"),
+        ("foreign-formats", "spec::foreign-format"),
+        ("tab-indent", "spec::yaml"),
         ("malformed-yaml", "spec::yaml"),
         ("missing-field", "spec::missing-field"),
         ("missing-window", "spec::missing-window"),
@@ -118,6 +121,7 @@ fn each_case_reports_its_own_code() {
         ("two-sli-kinds", "spec::sli-kind"),
         ("unknown-field", "spec::unknown-field"),
         ("unknown-template-var", "spec::template"),
+        ("go-template", "spec::template"),
         ("log-unknown-format", "spec::unknown-value"),
         ("log-json-without-fields", "spec::missing-fields"),
         (
@@ -129,6 +133,7 @@ fn each_case_reports_its_own_code() {
         ("log-not-in-loki", "spec::log-not-in-loki"),
         ("log-nginx-with-fields", "spec::fields-not-allowed"),
         ("config-invalid-urls", "config::invalid-url"),
+        ("config-parse-errors", "spec::unknown-field"),
         ("runbook-template-missing", "spec::unreadable"),
     ];
     for (case, code) in expected {
@@ -139,6 +144,61 @@ fn each_case_reports_its_own_code() {
             "{case}: {codes:?}"
         );
     }
+}
+
+/// A duplicate SLO is still checked: fixing the name must not uncover
+/// errors a first run could have shown.
+#[test]
+fn a_duplicate_slo_reports_its_own_errors_too() {
+    let compiled = compile(&inputs(Path::new("tests/fixtures/invalid/duplicate-slo")));
+    let codes: Vec<&str> = compiled.diagnostics.items.iter().map(|d| d.code).collect();
+    for code in [
+        "spec::duplicate-slo",
+        "spec::invalid-window",
+        "spec::invalid-promql",
+    ] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
+}
+
+/// The same for a service defined twice; its logs, which share the first
+/// definition's shipper ids, add no clash of their own.
+#[test]
+fn a_duplicate_service_reports_its_own_errors_too() {
+    let compiled = compile(&inputs(Path::new(
+        "tests/fixtures/invalid/duplicate-service",
+    )));
+    let codes: Vec<&str> = compiled.diagnostics.items.iter().map(|d| d.code).collect();
+    assert_eq!(
+        codes,
+        ["spec::duplicate-service", "spec::objective-range"],
+        "{}",
+        compiled.diagnostics.render(false)
+    );
+}
+
+#[test]
+fn every_parse_error_in_the_config_is_reported_in_one_run() {
+    let compiled = compile(&inputs(Path::new(
+        "tests/fixtures/invalid/config-parse-errors",
+    )));
+    let found: Vec<(&str, String)> = compiled
+        .diagnostics
+        .items
+        .iter()
+        .map(|d| {
+            let location = d.location(&compiled.diagnostics.sources).unwrap();
+            let line_col = location.split_once(':').unwrap().1.to_string();
+            (d.code, line_col)
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("spec::unknown-field", "6:1".to_string()),
+            ("spec::yaml", "10:16".to_string())
+        ]
+    );
 }
 
 #[test]

@@ -57,9 +57,10 @@ pub(super) fn lower(
     let project_labels = cx.project_labels();
     let base_url = settings.runbooks.base_url.clone();
     // Which services to lower: a service defined twice is reported at its
-    // second definition, in file order, and lowered once.
+    // second definition, in file order. The second is still lowered, for
+    // its own errors, and then dropped.
     let mut seen: HashMap<String, Span> = HashMap::new();
-    let mut unique: Vec<(FileId, &ServiceSpec)> = Vec::new();
+    let mut unique: Vec<(FileId, &ServiceSpec, Duplicate)> = Vec::new();
     for spec_file in files {
         cx.file = spec_file.file;
         for spec in &spec_file.services {
@@ -77,12 +78,13 @@ pub(super) fn lower(
                         "first defined at {where_}; each service belongs in one file"
                     )),
                 );
+                unique.push((spec_file.file, spec, Duplicate(true)));
                 continue;
             }
             if let Some(span) = name_span {
                 seen.insert(spec.service.value.clone(), span);
             }
-            unique.push((spec_file.file, spec));
+            unique.push((spec_file.file, spec, Duplicate(false)));
         }
     }
     // Services lower independently, so on every core: in one pass this was
@@ -103,9 +105,15 @@ pub(super) fn lower(
             canonical_root.clone(),
         );
         let mut services = Vec::new();
-        for (file, spec) in chunk {
+        for (file, spec, duplicate) in chunk {
             cx.file = *file;
-            if let Some(service) = cx.service(spec, &project_labels, base_url.as_deref()) {
+            if duplicate.0 {
+                // Its logs share the first definition's shipper ids; a
+                // clash with those would only repeat the duplicate error.
+                let ids = std::mem::take(&mut cx.component_ids);
+                let _ = cx.service(spec, &project_labels, base_url.as_deref());
+                cx.component_ids = ids;
+            } else if let Some(service) = cx.service(spec, &project_labels, base_url.as_deref()) {
                 services.push(service);
             }
         }
@@ -151,6 +159,10 @@ pub(super) fn lower(
     services.sort_by(|a, b| a.name.cmp(&b.name));
     Model { services }
 }
+
+/// A service defined a second time: lowered for its errors, never kept.
+#[derive(Clone, Copy)]
+struct Duplicate(bool);
 
 /// Where a log's shipper component id is first used, and by which log.
 struct ComponentId {
@@ -357,6 +369,9 @@ impl<'a> Lowering<'a> {
                 .help = Some(format!(
                     "first defined at {where_}; SLO names must be unique within a service"
                 ));
+                // Still checked, so its own mistakes show in this run; the
+                // service is dropped for the duplicate anyway.
+                let _ = self.slo(spec, slo_spec, &labels, team.as_deref(), base_url);
                 continue;
             }
             if let Some(span) = slo_span {

@@ -45,6 +45,12 @@ impl Templates {
         if let Some(rendered) = substitute_plain_variables(text, data) {
             return Ok(rendered);
         }
+        if let Some(name) = go_template_variable(text) {
+            // Handlebars would only say "expected identifier".
+            return Err(format!(
+                "`{{{{.{name}}}}}` is Sloth's Go template syntax; lookout writes `{{{{{name}}}}}`"
+            ));
+        }
         self.registry
             .render_template(text, data)
             .map_err(|err| describe(&err))
@@ -73,6 +79,17 @@ fn substitute_plain_variables(text: &str, data: &serde_json::Value) -> Option<St
     Some(out)
 }
 
+/// The name in the first `{{.name}}` (or `{{ .name }}`) of `text`.
+fn go_template_variable(text: &str) -> Option<&str> {
+    text.match_indices("{{").find_map(|(open, _)| {
+        let inner = text[open + 2..].trim_start().strip_prefix('.')?;
+        let len = inner
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(inner.len());
+        (len > 0).then(|| &inner[..len])
+    })
+}
+
 fn describe(err: &handlebars::RenderError) -> String {
     use handlebars::RenderErrorReason as R;
     match err.reason() {
@@ -88,6 +105,17 @@ fn describe(err: &handlebars::RenderError) -> String {
 mod tests {
     use super::*;
     use crate::model::Duration;
+
+    #[test]
+    fn sloths_go_template_syntax_is_named_with_lookouts_spelling() {
+        let err = Templates::default()
+            .query("sum(rate(x[{{ .window }}]))", "api", "availability")
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "`{{.window}}` is Sloth's Go template syntax; lookout writes `{{window}}`"
+        );
+    }
 
     #[test]
     fn renders_without_html_escaping() {

@@ -182,7 +182,13 @@ fn spec_file(
         }
         Ok(services) => Some(SpecFile { file, services }),
         Err(err) => {
-            let problems = every_problem(diags, file, &err);
+            // One error that says what the file is beats one per field
+            // lookout does not know.
+            if let Some(foreign) = foreign_format(diags, file) {
+                diags.push(foreign);
+                return None;
+            }
+            let problems = every_problem::<ServiceSpec>(diags, file, &err, v1_field_names);
             for problem in problems {
                 diags.push(problem);
             }
@@ -191,17 +197,75 @@ fn spec_file(
     }
 }
 
-/// Most mistakes a spec file holds, not only the first that stops serde:
+/// Another SLO tool's spec dropped among lookout's (a team moving from
+/// Sloth or Pyrra does this first): named by the top-level `version:` or
+/// `apiVersion:` that gives it away, with the way to convert it.
+fn foreign_format(diags: &Diagnostics, file: FileId) -> Option<Diagnostic> {
+    let text = diags.sources.text(file);
+    let path = diags.sources.path(file).display().to_string();
+    // Pasted into a shell as printed.
+    let path = if path.contains(|c: char| c.is_whitespace() || "'\"$`\\;&|<>()*?".contains(c)) {
+        format!("'{}'", path.replace('\'', "'\\''"))
+    } else {
+        path
+    };
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        if key != "version" && key != "apiVersion" {
+            continue;
+        }
+        let value = value.split(" #").next().unwrap_or("").trim();
+        let value = value.trim_matches(|c| c == '"' || c == '\'');
+        let (tool, help) = if key == "version" && value == "prometheus/v1" {
+            ("a Sloth spec", Some("sloth"))
+        } else if key == "apiVersion" && value.starts_with("sloth.slok.dev/") {
+            ("a Sloth `PrometheusServiceLevel`", Some("sloth"))
+        } else if key == "apiVersion" && value.starts_with("openslo/") {
+            ("an OpenSLO object", Some("openslo"))
+        } else if key == "apiVersion" && value.starts_with("pyrra.dev/") {
+            ("a Pyrra `ServiceLevelObjective`", None)
+        } else {
+            continue;
+        };
+        let diagnostic = Diagnostic::error(
+            "spec::foreign-format",
+            format!("this is {tool} (`{key}: {value}`), not a lookout spec"),
+        )
+        .at(Span {
+            file,
+            offset: start,
+            len: line.trim_end().len(),
+        })
+        .label("another tool's format");
+        return Some(match help {
+            Some(format) => diagnostic.help(format!(
+                "convert it with `lookout import {format} {path}`, which writes lookout specs into `slos/`, then remove this file"
+            )),
+            None => diagnostic.help(
+                "lookout does not import Pyrra's format; write the SLO as a lookout spec (`lookout schema` prints the format) and remove this file",
+            ),
+        });
+    }
+    None
+}
+
+/// Most mistakes a spec or config file holds, not only the first that stops serde:
 /// each YAML document is parsed apart, and within one, after each error the
 /// offending entry is set aside (an unknown field dropped, a mistyped
 /// scalar given a placeholder of the expected type) and parsing goes on.
 /// A missing field that an unknown field was probably meant to be is not
 /// reported twice. A file with any problem is not lowered, so the
 /// placeholders can cause no later error.
-fn every_problem(
+fn every_problem<T: DeserializeOwned>(
     diags: &Diagnostics,
     file: FileId,
     first: &serde_saphyr::Error,
+    known_fields: fn(&str) -> &'static [&'static str],
 ) -> Vec<Diagnostic> {
     const MAX_PER_DOCUMENT: usize = 20;
     let text = diags.sources.text(file);
@@ -213,12 +277,11 @@ fn every_problem(
             let Ok(doc) = std::str::from_utf8(&masked) else {
                 break;
             };
-            let err = match serde_saphyr::from_str_with_options::<ServiceSpec>(doc, parse_options())
-            {
+            let err = match serde_saphyr::from_str_with_options::<T>(doc, parse_options()) {
                 Ok(_) => break,
                 Err(err) => err,
             };
-            let diagnostic = yaml_error(diags, file, &err, v1_field_names);
+            let diagnostic = yaml_error(diags, file, &err, known_fields);
             // A repair that did not move the parser on: report once, stop.
             let seen = problems
                 .iter()
@@ -227,7 +290,11 @@ fn every_problem(
                 break;
             }
             let missing = between(&diagnostic.message, "missing required field `", "`");
-            if !missing.is_some_and(|m| meant.iter().any(|x| x == m)) {
+            // A second error at a value already reported is about the
+            // placeholder put there, not about what the user wrote.
+            let reported =
+                diagnostic.span.is_some() && problems.iter().any(|p| p.span == diagnostic.span);
+            if !reported && !missing.is_some_and(|m| meant.iter().any(|x| x == m)) {
                 problems.push(diagnostic.clone());
             }
             let Some(offset) = diagnostic.span.map(|s| s.offset) else {
@@ -251,7 +318,7 @@ fn every_problem(
         }
     }
     if problems.is_empty() {
-        problems.push(yaml_error(diags, file, first, v1_field_names));
+        problems.push(yaml_error(diags, file, first, known_fields));
     }
     problems
 }
@@ -438,7 +505,8 @@ fn placeholder(text: &mut [u8], offset: usize, message: &str) -> bool {
     true
 }
 
-/// Parses one YAML document into `T`, reporting failures as diagnostics.
+/// Parses one YAML document into `T`, reporting every problem it finds
+/// (see `every_problem`) as diagnostics.
 pub(crate) fn parse_document<T: DeserializeOwned>(
     diags: &mut Diagnostics,
     file: FileId,
@@ -448,7 +516,9 @@ pub(crate) fn parse_document<T: DeserializeOwned>(
     match serde_saphyr::from_str_with_options::<T>(&text, parse_options()) {
         Ok(value) => Some(value),
         Err(err) => {
-            diags.push(yaml_error(diags, file, &err, known_fields));
+            for problem in every_problem::<T>(diags, file, &err, known_fields) {
+                diags.push(problem);
+            }
             None
         }
     }
@@ -580,6 +650,15 @@ fn yaml_error(
             Some(best) => d.help(format!("did you mean `{best}`?")),
             None => d.help(format!("expected one of: {}", expected.join(", "))),
         }
+    } else if message.contains("expected string scalar") {
+        // serde-saphyr's words for a sequence or mapping where one value
+        // belongs, whatever that value's type.
+        Diagnostic::error(
+            "spec::yaml",
+            "expected a single value here, found a list or a mapping",
+        )
+        .label("a `[`, `{` or indented block starts here")
+        .help("write one value on the key's line; quote text that starts with `[` or `{`")
     } else if message.contains("alias") || message.contains("budget") {
         Diagnostic::error("spec::yaml-limit", format!("YAML rejected: {message}"))
             .label("too much alias expansion")
@@ -589,6 +668,9 @@ fn yaml_error(
         let d = Diagnostic::error("spec::yaml", message.clone());
         match type_help(&message, &written) {
             Some(help) => d.help(help),
+            None if message.contains("found a tab") => d.help(
+                "YAML indents with spaces only: replace the tab in the indentation that follows",
+            ),
             None => d,
         }
     };
