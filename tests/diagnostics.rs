@@ -111,6 +111,7 @@ fn each_case_reports_its_own_code() {
         ("list-for-a-value", "spec::yaml"),
         ("foreign-formats", "spec::foreign-format"),
         ("tab-indent", "spec::yaml"),
+        ("tier-off-as-bool", "spec::yaml"),
         ("malformed-yaml", "spec::yaml"),
         ("missing-field", "spec::missing-field"),
         ("missing-window", "spec::missing-window"),

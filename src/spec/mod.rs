@@ -659,6 +659,26 @@ fn yaml_error(
         )
         .label("a `[`, `{` or indented block starts here")
         .help("write one value on the key's line; quote text that starts with `[` or `{`")
+    } else if message.contains("expected mapping start") {
+        let written = span.map(|s| scalar_at(diags, s)).unwrap_or_default();
+        let key = span.map(|s| key_before(diags, s)).unwrap_or_default();
+        let d = Diagnostic::error(
+            "spec::yaml",
+            format!("expected a mapping (indented `key: value` lines), found `{written}`"),
+        );
+        // `ticket: false` is how people first try to turn a tier off.
+        if matches!(key.as_str(), "page" | "ticket")
+            && matches!(
+                written.as_str(),
+                "false" | "off" | "no" | "true" | "on" | "yes"
+            )
+        {
+            d.help(format!(
+                "to turn the {key} alert off, write `{key}: {{enabled: false}}`"
+            ))
+        } else {
+            d
+        }
     } else if message.contains("alias") || message.contains("budget") {
         Diagnostic::error("spec::yaml-limit", format!("YAML rejected: {message}"))
             .label("too much alias expansion")
@@ -679,6 +699,19 @@ fn yaml_error(
         diagnostic.path = Some(path);
     }
     diagnostic
+}
+
+/// The mapping key on the line of `span`, e.g. `ticket` for `ticket: false`.
+fn key_before(diags: &Diagnostics, span: Span) -> String {
+    let text = diags.sources.text(span.file);
+    let offset = span.offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let before = &text[line_start..offset];
+    before
+        .trim_end()
+        .strip_suffix(':')
+        .map(|key| key.trim().trim_start_matches("- ").trim().to_string())
+        .unwrap_or_default()
 }
 
 /// The scalar written at `span`: the rest of its line, unquoted, without a
