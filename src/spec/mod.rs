@@ -197,61 +197,102 @@ fn spec_file(
     }
 }
 
+/// What tells one YAML document's format apart (lookout's, Sloth's,
+/// OpenSLO's, Pyrra's); every other key is ignored here.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct DocumentHeader {
+    version: Option<serde_saphyr::Spanned<String>>,
+    #[serde(rename = "apiVersion")]
+    api_version: Option<serde_saphyr::Spanned<String>>,
+    kind: Option<String>,
+}
+
+impl DocumentHeader {
+    pub(crate) fn version(&self) -> Option<&str> {
+        self.version.as_ref().map(|v| v.value.as_str())
+    }
+
+    pub(crate) fn api_version(&self) -> Option<&str> {
+        self.api_version.as_ref().map(|v| v.value.as_str())
+    }
+
+    pub(crate) fn kind(&self) -> Option<&str> {
+        self.kind.as_deref()
+    }
+}
+
 /// Another SLO tool's spec dropped among lookout's (a team moving from
-/// Sloth or Pyrra does this first): named by the top-level `version:` or
-/// `apiVersion:` that gives it away, with the way to convert it.
+/// Sloth or Pyrra does this first): named by the `version:` or
+/// `apiVersion:` of its first document that gives it away, with the way
+/// to convert it.
 fn foreign_format(diags: &Diagnostics, file: FileId) -> Option<Diagnostic> {
     let text = diags.sources.text(file);
-    let path = diags.sources.path(file).display().to_string();
-    // Pasted into a shell as printed.
-    let path = if path.contains(|c: char| c.is_whitespace() || "'\"$`\\;&|<>()*?".contains(c)) {
-        format!("'{}'", path.replace('\'', "'\\''"))
-    } else {
-        path
-    };
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let start = offset;
-        offset += line.len();
-        let Some((key, value)) = line.split_once(':') else {
-            continue;
-        };
-        if key != "version" && key != "apiVersion" {
-            continue;
-        }
-        let value = value.split(" #").next().unwrap_or("").trim();
-        let value = value.trim_matches(|c| c == '"' || c == '\'');
-        let (tool, help) = if key == "version" && value == "prometheus/v1" {
-            ("a Sloth spec", Some("sloth"))
-        } else if key == "apiVersion" && value.starts_with("sloth.slok.dev/") {
-            ("a Sloth `PrometheusServiceLevel`", Some("sloth"))
-        } else if key == "apiVersion" && value.starts_with("openslo/") {
-            ("an OpenSLO object", Some("openslo"))
-        } else if key == "apiVersion" && value.starts_with("pyrra.dev/") {
-            ("a Pyrra `ServiceLevelObjective`", None)
-        } else {
-            continue;
-        };
-        let diagnostic = Diagnostic::error(
-            "spec::foreign-format",
-            format!("this is {tool} (`{key}: {value}`), not a lookout spec"),
+    let (key, written, tool, import) = nonempty_documents(text).into_iter().find_map(|range| {
+        let masked = only_document(text, range);
+        let header: DocumentHeader = serde_saphyr::from_str_with_options(
+            std::str::from_utf8(&masked).ok()?,
+            parse_options(),
         )
-        .at(Span {
+        .ok()?;
+        let (key, written) = match (header.version, header.api_version) {
+            (Some(version), None) => ("version", version),
+            (None, Some(api_version)) => ("apiVersion", api_version),
+            _ => return None,
+        };
+        let value = written.value.as_str();
+        let (tool, import) = match key {
+            "version" if value == sloth::PROMETHEUS_V1 => ("a Sloth spec", Some("sloth")),
+            "apiVersion" if value.starts_with("sloth.slok.dev/") => {
+                ("a Sloth `PrometheusServiceLevel`", Some("sloth"))
+            }
+            "apiVersion" if value.starts_with("openslo/") => ("an OpenSLO object", Some("openslo")),
+            "apiVersion" if value.starts_with("pyrra.dev/") => {
+                ("a Pyrra `ServiceLevelObjective`", None)
+            }
+            _ => return None,
+        };
+        Some((key, written, tool, import))
+    })?;
+    // The whole `key: value` line.
+    let at = span_of(diags, file, &written.referenced).map(|value| {
+        let line_start = text[..value.offset].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[value.offset..]
+            .find('\n')
+            .map_or(text.len(), |i| value.offset + i);
+        Span {
             file,
-            offset: start,
-            len: line.trim_end().len(),
-        })
-        .label("another tool's format");
-        return Some(match help {
-            Some(format) => diagnostic.help(format!(
+            offset: line_start,
+            len: text[line_start..line_end].trim_end().len(),
+        }
+    });
+    let diagnostic = Diagnostic::error(
+        "spec::foreign-format",
+        format!(
+            "this is {tool} (`{key}: {}`), not a lookout spec",
+            written.value
+        ),
+    )
+    .at_opt(at)
+    .label("another tool's format");
+    Some(match import {
+        Some(format) => {
+            let path = diags.sources.path(file).display().to_string();
+            // Pasted into a shell as printed.
+            let path = if path
+                .contains(|c: char| c.is_whitespace() || "'\"$`\\;&|<>()*?".contains(c))
+            {
+                format!("'{}'", path.replace('\'', "'\\''"))
+            } else {
+                path
+            };
+            diagnostic.help(format!(
                 "convert it with `lookout import {format} {path}`, which writes lookout specs into `slos/`, then remove this file"
-            )),
-            None => diagnostic.help(
-                "lookout does not import Pyrra's format; write the SLO as a lookout spec (`lookout schema` prints the format) and remove this file",
-            ),
-        });
-    }
-    None
+            ))
+        }
+        None => diagnostic.help(
+            "lookout does not import Pyrra's format; write the SLO as a lookout spec (`lookout schema` prints the format) and remove this file",
+        ),
+    })
 }
 
 /// Most mistakes a spec or config file holds, not only the first that stops serde:

@@ -330,7 +330,7 @@ pub fn parse(path: &Path, text: String, diags: &mut Diagnostics) -> OpensloFile 
             )
             .unwrap_or_default()
         } else {
-            match super::parse_foreign_document::<Header>(
+            match super::parse_foreign_document::<super::DocumentHeader>(
                 diags,
                 file,
                 range,
@@ -339,8 +339,7 @@ pub fn parse(path: &Path, text: String, diags: &mut Diagnostics) -> OpensloFile 
             ) {
                 Some(header)
                     if header
-                        .api_version
-                        .as_deref()
+                        .api_version()
                         .is_some_and(|v| v.starts_with("openslo/")) =>
                 {
                     super::parse_foreign_document::<Object>(
@@ -354,12 +353,12 @@ pub fn parse(path: &Path, text: String, diags: &mut Diagnostics) -> OpensloFile 
                     .collect()
                 }
                 Some(header) => {
-                    let found = match (&header.version, &header.api_version) {
+                    let found = match (header.version(), header.api_version()) {
                         (Some(v), _) => format!("`version: {v}`"),
                         (None, Some(a)) => format!("`apiVersion: {a}`"),
                         (None, None) => "no `apiVersion`".into(),
                     };
-                    let hint = if header.version.as_deref() == Some("prometheus/v1") {
+                    let hint = if header.version() == Some(super::sloth::PROMETHEUS_V1) {
                         "this is a Sloth spec: use `lookout import sloth`"
                     } else {
                         "OpenSLO objects start with `apiVersion: openslo/v1` (or `openslo/v1alpha`) and a `kind`"
@@ -380,14 +379,6 @@ pub fn parse(path: &Path, text: String, diags: &mut Diagnostics) -> OpensloFile 
         objects.extend(parsed);
     }
     OpensloFile { file, objects }
-}
-
-/// What tells a document's format apart; every other key is ignored here.
-#[derive(Debug, Deserialize)]
-struct Header {
-    version: Option<String>,
-    #[serde(rename = "apiVersion")]
-    api_version: Option<String>,
 }
 
 /// Every key OpenSLO's objects know, for "did you mean" on an unknown one.

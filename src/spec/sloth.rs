@@ -127,22 +127,13 @@ struct KubernetesObject {
     spec: Service,
 }
 
-/// What tells the formats apart; every other key is ignored here.
-#[derive(Debug, Deserialize)]
-struct Header {
-    version: Option<String>,
-    #[serde(rename = "apiVersion")]
-    api_version: Option<String>,
-    kind: Option<String>,
-}
-
 /// The Sloth services in one file, each with the file it came from.
 pub struct SlothFile {
     pub file: FileId,
     pub services: Vec<Service>,
 }
 
-const PROMETHEUS_V1: &str = "prometheus/v1";
+pub(crate) const PROMETHEUS_V1: &str = "prometheus/v1";
 const KUBERNETES_V1: &str = "sloth.slok.dev/v1";
 const KUBERNETES_KIND: &str = "PrometheusServiceLevel";
 
@@ -156,7 +147,7 @@ pub fn parse(path: &Path, text: String, diags: &mut Diagnostics) -> SlothFile {
         diags.push(Diagnostic::error("import::empty", "no YAML document to import").in_path(path));
     }
     for range in documents {
-        let header: Option<Header> =
+        let header: Option<super::DocumentHeader> =
             super::parse_foreign_document(diags, file, range, |_| &[], "import::unknown-key");
         let Some(header) = header else { continue };
         let at = Some(Span {
@@ -165,9 +156,9 @@ pub fn parse(path: &Path, text: String, diags: &mut Diagnostics) -> SlothFile {
             len: 1,
         });
         match (
-            header.version.as_deref(),
-            header.api_version.as_deref(),
-            header.kind.as_deref(),
+            header.version(),
+            header.api_version(),
+            header.kind(),
         ) {
             (Some(PROMETHEUS_V1), None, _) => {
                 if let Some(service) = super::parse_foreign_document::<Service>(
