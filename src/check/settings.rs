@@ -7,8 +7,9 @@ use serde_saphyr::Spanned;
 
 use crate::diag::{Diagnostic, Diagnostics, FileId};
 use crate::model::settings::{
-    CredentialedTarget, ElasticsearchTarget, GrafanaTarget, KibanaTarget, Layout, LokiTarget,
-    PrometheusTarget, RulerTarget, RunbookTemplate, Settings, ShipperTls, TargetSettings,
+    is_http_url, CredentialedTarget, ElasticsearchTarget, GrafanaTarget, KibanaTarget, Layout,
+    LokiTarget, PrometheusTarget, RulerTarget, RunbookTemplate, Settings, ShipperTls,
+    TargetSettings,
 };
 use crate::model::Duration;
 use crate::spec::config::{self, LoadedConfig};
@@ -363,18 +364,6 @@ fn long_interval(text: &str) -> Option<Duration> {
     Duration::parse_prometheus(text).filter(|d| d.seconds() > 0)
 }
 
-/// An absolute http(s) URL with a host; a one-label host (`http://grafana`,
-/// a Kubernetes service) is as good as any.
-/// (`https:///x` is refused here though WHATWG parsing would read host `x`.)
-pub(crate) fn is_http_url(url: &str) -> bool {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    rest.is_some_and(|rest| !rest.starts_with('/'))
-        && !url.contains(char::is_whitespace)
-        && url::Url::parse(url).is_ok_and(|u| u.host_str().is_some_and(|h| !h.is_empty()))
-}
-
 pub(crate) fn is_env_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
@@ -383,7 +372,7 @@ pub(crate) fn is_env_name(name: &str) -> bool {
 
 #[cfg(test)]
 mod url_tests {
-    use super::is_http_url;
+    use crate::model::settings::is_http_url;
 
     #[test]
     fn http_urls_need_a_scheme_and_a_host() {

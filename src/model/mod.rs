@@ -9,6 +9,7 @@ mod burn_rate;
 mod duration;
 pub mod logs;
 pub mod names;
+pub mod query;
 pub mod settings;
 
 use std::collections::BTreeMap;

@@ -306,3 +306,27 @@ pub fn resolve_path(root: &std::path::Path, relative: &str) -> PathBuf {
         root.join(relative)
     }
 }
+
+/// An absolute http(s) URL with a host; a one-label host (`http://grafana`,
+/// a Kubernetes service) is as good as any.
+/// (`https:///x` is refused here though WHATWG parsing would read host `x`.)
+pub fn is_http_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|rest| !rest.starts_with('/'))
+        && !url.contains(char::is_whitespace)
+        && url::Url::parse(url).is_ok_and(|u| u.host_str().is_some_and(|h| !h.is_empty()))
+}
+
+/// The systems lookout.yaml can name as push targets, in the order they
+/// are shown.
+pub const PUSH_TARGETS: &[&str] = &[
+    "prometheus",
+    "mimir",
+    "loki",
+    "grafana",
+    "elasticsearch",
+    "kibana",
+    "alertmanager",
+];

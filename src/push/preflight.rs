@@ -19,8 +19,8 @@
 use promql_parser::parser::{self, Expr};
 
 use super::http::{segment, Endpoint};
-use crate::check::promql::substitute_grafana_variables;
 use crate::diag::{Diagnostic, Span};
+use crate::model::query::substitute_grafana_variables;
 use crate::model::{names, MetricSli, Model, Slo};
 
 /// Runs every check; the diagnostics found, or an error when Prometheus

@@ -69,8 +69,7 @@ impl Ruler {
         if response.body.trim().is_empty() {
             return Ok(BTreeMap::new());
         }
-        let value = crate::spec::parse_yaml_value(&response.body)
-            .map_err(|e| format!("GET {path}: {e}"))?;
+        let value = yaml_value(&response.body).map_err(|e| format!("GET {path}: {e}"))?;
         Ok(value
             .as_object()
             .into_iter()
@@ -82,8 +81,22 @@ impl Ruler {
 
 /// The groups of a generated rule file.
 fn groups(file: &str, text: &str) -> Result<Vec<Value>, String> {
-    let doc = crate::spec::parse_yaml_value(text).map_err(|e| format!("{file}: {e}"))?;
+    let doc = yaml_value(text).map_err(|e| format!("{file}: {e}"))?;
     Ok(doc["groups"].as_array().cloned().unwrap_or_default())
+}
+
+/// A ruler's YAML reply as a JSON value. Parsed here, not in `spec`: a
+/// server's answer is not a spec, and push reads nothing from `spec`.
+fn yaml_value(text: &str) -> Result<Value, String> {
+    serde_saphyr::from_str::<Value>(text).map_err(|e| {
+        let message = e.to_string();
+        message
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    })
 }
 
 fn namespace(file: &str) -> String {

@@ -12,7 +12,7 @@ use super::http::Secret;
 use crate::model::settings::{RulerTarget, TargetSettings};
 
 /// The push targets, in the order they are shown.
-pub const ALL: &[&str] = crate::spec::config::PUSH_TARGETS;
+pub const ALL: &[&str] = crate::model::settings::PUSH_TARGETS;
 
 #[derive(Debug, Clone)]
 pub struct Resolved {
@@ -205,7 +205,7 @@ pub fn resolve(
     ] {
         let from_env = overridden.contains(&format!("{name}.url"));
         if let (true, Some(url)) = (from_env, url) {
-            if !crate::check::settings::is_http_url(url) {
+            if !crate::model::settings::is_http_url(url) {
                 errors.borrow_mut().push(format!(
                     "LOOKOUT_{}_URL must be an http(s) URL, got `{url}`",
                     name.to_uppercase()

@@ -11,17 +11,7 @@ use serde_saphyr::Spanned;
 
 use crate::diag::{Diagnostics, FileId};
 
-/// The systems lookout.yaml can name as push targets, in the order they
-/// are shown.
-pub const PUSH_TARGETS: &[&str] = &[
-    "prometheus",
-    "mimir",
-    "loki",
-    "grafana",
-    "elasticsearch",
-    "kibana",
-    "alertmanager",
-];
+pub use crate::model::settings::PUSH_TARGETS;
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

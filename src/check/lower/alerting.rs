@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::{is_metric_name, Lowering};
-use crate::check::settings::is_http_url;
 use crate::diag::{Diagnostic, Span};
+use crate::model::settings::is_http_url;
 use crate::model::{
     names, AlertTier, AlertWindow, Alerting, Duration, Severity, Slo, DEFAULT_PAIRS,
 };
