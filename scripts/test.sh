@@ -8,6 +8,10 @@
 # (`tests/grafana-data`), `@elastic/elasticsearch` with TypeScript
 # (`tests/es-types`) and kubernetes-models' validators (`tests/k8s-models`).
 # Tests that need them fail, never skip, when they are absent.
+#
+# Two tiers: `cargo test` alone is the fast one (about 20 s warm); the slow
+# tier runs the test targets Cargo.toml marks `test = false`. This script,
+# and so CI, runs both. CONTRIBUTING.md has the timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,8 +48,22 @@ if [ ! -d tests/k8s-models/node_modules/@kubernetes-models/prometheus-operator ]
   npm ci --prefix tests/k8s-models --silent --no-audit --no-fund
 fi
 
-echo "==> cargo test"
+# The fast tier: unit, snapshot, tidy, transcript and fake-server tests.
+echo "==> cargo test (fast tier)"
 cargo test --locked
+
+# The slow tier: the `[[test]]` targets Cargo.toml marks `test = false`
+# (real Prometheus, Alertmanager, promtool, vmalert, Node, crash kills).
+slow=()
+while read -r name; do slow+=(--test "$name"); done < <(
+  awk '/^\[\[test\]\]/ { getline; if ($1 == "name") { gsub(/"/, "", $3); print $3 } }' Cargo.toml
+)
+if [ "${#slow[@]}" -eq 0 ]; then
+  echo "no slow-tier test targets found in Cargo.toml" >&2
+  exit 1
+fi
+echo "==> cargo test ${slow[*]} (slow tier)"
+cargo test --locked "${slow[@]}"
 
 echo "==> lookout check (the committed example output is up to date)"
 # The binary cargo test just built; `cargo run` would rebuild it without

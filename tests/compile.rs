@@ -13,7 +13,15 @@ fn snapshot_name(prefix: &str, path: &Path) -> String {
 
 #[test]
 fn examples() {
-    for artifact in generate_for("lookout.yaml", "slos") {
+    let artifacts = generate_for("lookout.yaml", "slos");
+    // The exact set of paths: an artifact that vanishes fails here, even
+    // though its old snapshot file would still be on disk.
+    let paths: Vec<String> = artifacts
+        .iter()
+        .map(|a| a.path.display().to_string())
+        .collect();
+    insta::assert_snapshot!("examples__paths", paths.join("\n"));
+    for artifact in artifacts {
         insta::assert_snapshot!(snapshot_name("examples", &artifact.path), artifact.contents);
     }
 }

@@ -36,7 +36,9 @@ fn name(case: &Path) -> String {
 #[test]
 fn every_invalid_fixture_is_rejected_with_a_location() {
     let cases = fixture_dirs("invalid");
-    assert!(cases.len() >= 25, "fixtures went missing: {cases:?}");
+    // Each case is named in `each_case_reports_its_own_code`, which fails
+    // on a fixture that is missing or unlisted.
+    assert_eq!(cases.len(), EXPECTED_CODES.len(), "{cases:?}");
     for case in cases {
         let compiled = compile(&inputs(&case));
         let diags = &compiled.diagnostics;
@@ -95,55 +97,76 @@ fn warnings_do_not_block_the_model() {
     }
 }
 
-/// Codes are part of the interface (`--format json`); pin which case yields which.
+/// Which code each invalid fixture yields. Codes are part of the interface
+/// (`--format json`).
+const EXPECTED_CODES: &[(&str, &str)] = &[
+    ("alias-bomb", "spec::yaml-limit"),
+    ("bad-window", "spec::invalid-window"),
+    ("config-invalid-urls", "config::invalid-url"),
+    ("config-parse-errors", "spec::unknown-field"),
+    ("duplicate-service", "spec::duplicate-service"),
+    ("duplicate-slo", "spec::duplicate-slo"),
+    ("empty-dir", "spec::empty-dir"),
+    ("foreign-formats", "spec::foreign-format"),
+    ("go-template", "spec::template"),
+    ("histogram-suffix", "spec::histogram-suffix"),
+    ("invalid-promql", "spec::invalid-promql"),
+    ("invalid-service-name", "spec::invalid-name"),
+    ("latency-threshold", "spec::threshold-range"),
+    ("list-for-a-value", "spec::yaml"),
+    (
+        "log-destination-not-configured",
+        "spec::destination-not-configured",
+    ),
+    ("log-invalid-logql", "spec::invalid-logql"),
+    ("log-invalid-route", "spec::invalid-route"),
+    ("log-json-without-fields", "spec::missing-fields"),
+    ("log-nginx-with-fields", "spec::fields-not-allowed"),
+    ("log-not-in-loki", "spec::log-not-in-loki"),
+    (
+        "log-sli-on-unconfigured-log",
+        "spec::destination-not-configured",
+    ),
+    ("log-sli-total", "spec::log-sli-total"),
+    ("log-undeclared-source", "spec::unknown-log"),
+    ("log-unknown-format", "spec::unknown-value"),
+    ("malformed-yaml", "spec::yaml"),
+    ("many-mistakes", "spec::unknown-field"),
+    ("missing-field", "spec::missing-field"),
+    ("missing-window", "spec::missing-window"),
+    ("no-runbook", "spec::no-runbook"),
+    ("objective-hundred", "spec::objective-range"),
+    ("objective-zero", "spec::objective-range"),
+    ("promql-position", "spec::invalid-promql"),
+    ("reserved-label", "spec::reserved-label"),
+    ("runbook-template-missing", "spec::unreadable"),
+    ("tab-indent", "spec::yaml"),
+    ("tier-off-as-bool", "spec::yaml"),
+    ("two-sli-kinds", "spec::sli-kind"),
+    ("unknown-field", "spec::unknown-field"),
+    ("unknown-push-target", "config::unknown-target"),
+    ("unknown-severity", "spec::unknown-severity"),
+    ("unknown-template-var", "spec::template"),
+];
+
 #[test]
 fn each_case_reports_its_own_code() {
-    let expected = [
-        ("alias-bomb", "spec::"),
-        ("bad-window", "spec::invalid-window"),
-        ("duplicate-service", "spec::duplicate-service"),
-        ("duplicate-slo", "spec::duplicate-slo"),
-        ("empty-dir", "spec::empty-dir"),
-        ("histogram-suffix", "spec::histogram-suffix"),
-        ("invalid-promql", "spec::invalid-promql"),
-        ("invalid-service-name", "spec::invalid-name"),
-        ("latency-threshold", "spec::threshold-range"),
-        ("list-for-a-value", "spec::yaml"),
-        ("foreign-formats", "spec::foreign-format"),
-        ("tab-indent", "spec::yaml"),
-        ("tier-off-as-bool", "spec::yaml"),
-        ("malformed-yaml", "spec::yaml"),
-        ("missing-field", "spec::missing-field"),
-        ("missing-window", "spec::missing-window"),
-        ("no-runbook", "spec::no-runbook"),
-        ("objective-hundred", "spec::objective-range"),
-        ("objective-zero", "spec::objective-range"),
-        ("reserved-label", "spec::reserved-label"),
-        ("two-sli-kinds", "spec::sli-kind"),
-        ("unknown-field", "spec::unknown-field"),
-        ("unknown-template-var", "spec::template"),
-        ("go-template", "spec::template"),
-        ("log-unknown-format", "spec::unknown-value"),
-        ("log-json-without-fields", "spec::missing-fields"),
-        (
-            "log-destination-not-configured",
-            "spec::destination-not-configured",
-        ),
-        ("log-undeclared-source", "spec::unknown-log"),
-        ("log-invalid-logql", "spec::invalid-logql"),
-        ("log-not-in-loki", "spec::log-not-in-loki"),
-        ("log-nginx-with-fields", "spec::fields-not-allowed"),
-        ("config-invalid-urls", "config::invalid-url"),
-        ("config-parse-errors", "spec::unknown-field"),
-        ("runbook-template-missing", "spec::unreadable"),
-    ];
-    for (case, code) in expected {
+    let listed: Vec<&str> = EXPECTED_CODES.iter().map(|(case, _)| *case).collect();
+    let found: Vec<String> = fixture_dirs("invalid").iter().map(|c| name(c)).collect();
+    assert_eq!(
+        listed, found,
+        "every invalid fixture is listed here, in order"
+    );
+    for (case, code) in EXPECTED_CODES {
         let compiled = compile(&inputs(&Path::new("tests/fixtures/invalid").join(case)));
-        let codes: Vec<&str> = compiled.diagnostics.items.iter().map(|d| d.code).collect();
-        assert!(
-            codes.iter().any(|c| c.starts_with(code)),
-            "{case}: {codes:?}"
-        );
+        let codes: Vec<&str> = compiled
+            .diagnostics
+            .items
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.code)
+            .collect();
+        assert!(codes.contains(code), "{case}: {code} not in {codes:?}");
     }
 }
 

@@ -16,11 +16,15 @@ fn examples() -> Vec<Artifact> {
     generate_for("lookout.yaml", "slos")
 }
 
+/// The artifacts under `dir`; a test that loops over them checks
+/// something, so an empty folder fails here rather than passing vacuously.
 fn under<'a>(artifacts: &'a [Artifact], dir: &str) -> Vec<&'a Artifact> {
-    artifacts
+    let found: Vec<&Artifact> = artifacts
         .iter()
         .filter(|a| a.path.starts_with(dir))
-        .collect()
+        .collect();
+    assert!(!found.is_empty(), "no artifact under {dir}");
+    found
 }
 
 fn kibana_objects(artifact: &Artifact) -> Vec<Value> {
@@ -1358,9 +1362,11 @@ fn tls_settings_reach_both_shippers() {
 #[test]
 fn credentials_are_referenced_never_inlined() {
     let artifacts = examples();
+    let mut credential_lines = 0;
     for artifact in under(&artifacts, "shipping") {
         for line in artifact.contents.lines() {
             if line.contains("ApiKey") || line.contains("bearer") || line.contains("token") {
+                credential_lines += 1;
                 assert!(
                     line.contains("${") || line.contains("sys.env("),
                     "{}: {line}",
@@ -1369,6 +1375,9 @@ fn credentials_are_referenced_never_inlined() {
             }
         }
     }
+    // The examples configure an Elasticsearch API key: a loop that matched
+    // no line would prove nothing.
+    assert!(credential_lines > 0, "no credential line in shipping/");
 }
 
 #[test]
@@ -1460,7 +1469,11 @@ fn loki_lines_carry_the_route_the_ingest_pipeline_computes() {
     let cases: Vec<Value> =
         serde_json::from_str(&std::fs::read_to_string("tests/fixtures/routes/cases.json").unwrap())
             .unwrap();
-    assert!(cases.len() >= 9);
+    assert_eq!(cases.len(), 10, "tests/fixtures/routes/cases.json");
+    assert!(
+        cases.iter().any(|c| c["route"].is_string()) && cases.iter().any(|c| c["route"].is_null()),
+        "the cases include lines that get a route and lines that get none"
+    );
 
     let artifacts = project("loki: {url: http://loki:3100}\n");
     let alloy = text(&artifacts, "shipping/alloy/config.alloy").unwrap();
