@@ -199,20 +199,20 @@ fn is_identifier_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'_'
 }
 
-/// Evaluates every program; returns their dashboards, or diagnostics.
-/// `taken` holds the files already generated, which a program may not replace.
+/// Evaluates every program; returns their dashboards, or diagnostics. A
+/// program may not replace a generated dashboard.
 pub fn evaluate_all(
     programs: &[PathBuf],
     model: &Model,
     layout: &Layout,
     links: &Links,
     grafana: &GrafanaSettings,
-    taken: &std::collections::HashSet<&Path>,
     diags: &mut Diagnostics,
 ) -> Vec<grafana::Dashboard> {
     if programs.is_empty() {
         return Vec::new();
     }
+    let taken = grafana::generated_files(&model.services);
     let model = model_json(model, links).to_string();
     let mut artifacts = Vec::new();
     for program in programs {
@@ -220,8 +220,9 @@ pub fn evaluate_all(
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let path = layout.grafana_dir().join(format!("{stem}.json"));
-        if taken.contains(path.as_path()) {
+        let file = format!("{stem}.json");
+        if taken.contains(&file) {
+            let path = layout.grafana_dir().join(&file);
             diags.push(
                 Diagnostic::error(
                     "jsonnet::name-clash",

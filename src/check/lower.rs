@@ -19,7 +19,6 @@ use super::template::Templates;
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
 use crate::model::settings::Settings;
 use crate::model::{Duration, Model, Service, Signals, SliLocations, Slo};
-use crate::spec::config::LoadedConfig;
 use crate::spec::v1::{ServiceSpec, SliSpec, SloSpec};
 use crate::spec::{span_of, SpecFile, SUPPORTED_VERSIONS};
 
@@ -46,15 +45,14 @@ const RESERVED_LABELS: &[&str] = &[
 
 pub(super) fn lower(
     files: &[SpecFile],
-    config: &LoadedConfig,
     settings: &Settings,
     trusted: &std::collections::HashSet<std::path::PathBuf>,
     diags: &mut Diagnostics,
 ) -> Model {
     let templates = Templates::default();
-    let canonical_root = std::fs::canonicalize(&config.root).ok();
-    let mut cx = Lowering::new(diags, &templates, config, settings, canonical_root.clone());
-    let project_labels = cx.project_labels();
+    let canonical_root = std::fs::canonicalize(&settings.project.root).ok();
+    let mut cx = Lowering::new(diags, &templates, settings, canonical_root.clone());
+    let project_labels = settings.project.labels.clone();
     let base_url = settings.runbooks.base_url.clone();
     // Which services to lower: a service defined twice is reported at its
     // second definition, in file order. The second is still lowered, for
@@ -97,13 +95,7 @@ pub(super) fn lower(
             items: Vec::new(),
         };
         let templates = Templates::default();
-        let mut cx = Lowering::new(
-            &mut local,
-            &templates,
-            config,
-            settings,
-            canonical_root.clone(),
-        );
+        let mut cx = Lowering::new(&mut local, &templates, settings, canonical_root.clone());
         let mut services = Vec::new();
         for (file, spec, duplicate) in chunk {
             cx.file = *file;
@@ -202,7 +194,6 @@ struct Lowering<'a> {
     canonical_root: Option<std::path::PathBuf>,
     diags: &'a mut Diagnostics,
     templates: &'a Templates,
-    config: &'a LoadedConfig,
     settings: &'a Settings,
     /// The file whose spans are being resolved.
     file: FileId,
@@ -219,7 +210,6 @@ impl<'a> Lowering<'a> {
     fn new(
         diags: &'a mut Diagnostics,
         templates: &'a Templates,
-        config: &'a LoadedConfig,
         settings: &'a Settings,
         canonical_root: Option<std::path::PathBuf>,
     ) -> Self {
@@ -228,7 +218,6 @@ impl<'a> Lowering<'a> {
             canonical_root,
             diags,
             templates,
-            config,
             settings,
             file: FileId(0),
             service_logs: Vec::new(),
@@ -258,17 +247,6 @@ impl<'a> Lowering<'a> {
 
     fn describe(&self, span: Span) -> String {
         describe(&self.diags.sources, span)
-    }
-
-    fn project_labels(&mut self) -> BTreeMap<String, String> {
-        let Some(file) = self.config.file else {
-            return BTreeMap::new();
-        };
-        self.file = file;
-        match &self.config.config.labels {
-            Some(labels) => self.labels(labels, false),
-            None => BTreeMap::new(),
-        }
     }
 
     fn service(
@@ -552,19 +530,7 @@ impl<'a> Lowering<'a> {
 
     /// The span of `key:` inside the mapping at `map`, for errors about one key.
     fn key_span(&self, map: Option<Span>, key: &str) -> Option<Span> {
-        let map = map?;
-        let text = self.diags.sources.text(map.file);
-        let rest = text.get(map.offset..)?;
-        let (at, _) = rest.match_indices(key).find(|(i, _)| {
-            rest[i + key.len()..]
-                .trim_start_matches(['"', '\''])
-                .starts_with(':')
-        })?;
-        Some(Span {
-            file: map.file,
-            offset: map.offset + at,
-            len: key.len(),
-        })
+        key_span(self.diags, map, key)
     }
 
     fn labels(
@@ -572,34 +538,67 @@ impl<'a> Lowering<'a> {
         labels: &Spanned<BTreeMap<String, String>>,
         team_set: bool,
     ) -> BTreeMap<String, String> {
-        let map_span = self.span(labels);
-        for key in labels.value.keys() {
-            let span = self.key_span(map_span, key).or(map_span);
-            let reserved = RESERVED_LABELS.contains(&key.as_str()) || (team_set && key == "team");
-            if !is_label_name(key) {
-                let d = self.error(
-                    "spec::invalid-label",
-                    format!("invalid label name `{key}`"),
-                    span,
-                );
-                d.help = Some(
-                    "label names match [a-zA-Z_][a-zA-Z0-9_]* and must not start with `__`".into(),
-                );
-            } else if reserved {
-                let d = self.error(
-                    "spec::reserved-label",
-                    format!("label `{key}` is set by lookout"),
-                    span,
-                );
-                d.help = Some(if key == "team" {
-                    "the `team:` field already sets this label".into()
-                } else {
-                    format!("lookout sets `{key}` itself; choose another name")
-                });
-            }
-        }
-        labels.value.clone()
+        validate_labels(self.diags, self.file, labels, team_set)
     }
+}
+
+/// Where `key` is written inside the map at `map`.
+fn key_span(diags: &Diagnostics, map: Option<Span>, key: &str) -> Option<Span> {
+    let map = map?;
+    let text = diags.sources.text(map.file);
+    let rest = text.get(map.offset..)?;
+    let (at, _) = rest.match_indices(key).find(|(i, _)| {
+        rest[i + key.len()..]
+            .trim_start_matches(['"', '\''])
+            .starts_with(':')
+    })?;
+    Some(Span {
+        file: map.file,
+        offset: map.offset + at,
+        len: key.len(),
+    })
+}
+
+/// A `labels:` map of `file` (a spec's, an SLO's or lookout.yaml's), each
+/// bad name reported at its key: not a Prometheus label name, or one
+/// lookout sets itself (`team` too, when the service's `team:` sets it).
+pub(super) fn validate_labels(
+    diags: &mut Diagnostics,
+    file: FileId,
+    labels: &Spanned<BTreeMap<String, String>>,
+    team_set: bool,
+) -> BTreeMap<String, String> {
+    let map_span = span_of(diags, file, &labels.referenced);
+    for key in labels.value.keys() {
+        let span = key_span(diags, map_span, key).or(map_span);
+        let reserved = RESERVED_LABELS.contains(&key.as_str()) || (team_set && key == "team");
+        let (code, message, help) = if !is_label_name(key) {
+            (
+                "spec::invalid-label",
+                format!("invalid label name `{key}`"),
+                "label names match [a-zA-Z_][a-zA-Z0-9_]* and must not start with `__`".to_string(),
+            )
+        } else if reserved {
+            let help = if key == "team" {
+                "the `team:` field already sets this label".into()
+            } else {
+                format!("lookout sets `{key}` itself; choose another name")
+            };
+            (
+                "spec::reserved-label",
+                format!("label `{key}` is set by lookout"),
+                help,
+            )
+        } else {
+            continue;
+        };
+        let mut d = Diagnostic::error(code, message).at_opt(span).help(help);
+        if span.is_none() {
+            d = d.in_path(diags.sources.path(file).to_path_buf());
+        }
+        diags.push(d);
+    }
+    labels.value.clone()
 }
 
 /// The spec's path as written in generated headers: relative to the project

@@ -29,90 +29,113 @@ pub struct Inputs {
     pub slos: Option<PathBuf>,
 }
 
-/// The outcome of reading and validating a project.
-pub struct Compiled {
-    pub model: Option<Model>,
-    /// lookout.yaml lowered; defaults when it did not load.
+/// A project that compiled: every spec valid, lookout.yaml lowered. This
+/// is all that downstream stages see; the raw config stays here.
+pub struct Project {
+    pub model: Model,
     pub settings: Settings,
-    pub config: LoadedConfig,
+    /// Warnings only, with the sources they point into.
     pub diagnostics: Diagnostics,
 }
 
-/// Reads the config and every spec, validates them and lowers them to a model.
-pub fn compile(inputs: &Inputs) -> Compiled {
-    compile_trusting(inputs, &HashSet::new())
+/// lookout.yaml read and lowered, the specs not read yet: enough for a
+/// build to tell, before compiling, whether its cache still holds.
+pub struct Configured {
+    pub settings: Settings,
+    /// lookout.yaml's problems, if any; they fail the compile, but the
+    /// specs are still checked, so one run reports both.
+    pub diagnostics: Diagnostics,
 }
 
-/// [`compile`], not parsing again the PromQL of the spec files in
-/// `trusted`: files a previous build of this binary, with these settings,
-/// compiled without a diagnostic and that have not changed since. Their
-/// queries would parse as they did then, and parsing every query is a
-/// large part of compiling.
-pub fn compile_trusting(inputs: &Inputs, trusted: &HashSet<PathBuf>) -> Compiled {
-    compile_specs(inputs, trusted).0
+/// Reads the config and every spec, validates them and lowers them to a
+/// model; or every problem found.
+pub fn compile(inputs: &Inputs) -> Result<Project, Diagnostics> {
+    configure(inputs)?.compile(&HashSet::new())
 }
 
-/// [`compile`], also returning the parsed specs, for `export`, which
-/// writes what the user wrote rather than what it lowered to.
-pub fn compile_keeping_specs(inputs: &Inputs) -> (Compiled, Vec<spec::SpecFile>) {
-    compile_specs(inputs, &HashSet::new())
-}
-
-fn compile_specs(inputs: &Inputs, trusted: &HashSet<PathBuf>) -> (Compiled, Vec<spec::SpecFile>) {
+/// Reads and lowers lookout.yaml, found as cargo finds Cargo.toml (upward
+/// from `--slos`, then here) unless `--config` names it. Fails only when it
+/// cannot be read or parsed: its specs' checks depend on it.
+pub fn configure(inputs: &Inputs) -> Result<Configured, Diagnostics> {
     let mut diagnostics = Diagnostics::default();
-    // As cargo finds Cargo.toml: upward from the specs, then here.
     let discovered = match &inputs.config {
         Some(_) => None,
         None => spec::config::discover(inputs.slos.as_deref()),
     };
-    let config = spec::config::load(
+    let Some(config) = spec::config::load(
         inputs.config.as_deref().or(discovered.as_deref()),
         &mut diagnostics,
-    );
-    let Some(config) = config else {
+    ) else {
         diagnostics.sort();
-        let compiled = Compiled {
-            model: None,
-            settings: Settings::default(),
-            config: LoadedConfig::default(),
-            diagnostics,
-        };
-        return (compiled, Vec::new());
+        return Err(diagnostics);
     };
-    let settings = settings::lower(&config, &mut diagnostics);
-    let slos_dir = slos_dir(inputs, &config);
-    let files = spec::load_dir(&slos_dir, &mut diagnostics);
-    let model = lower::lower(&files, &config, &settings, trusted, &mut diagnostics);
-    diagnostics.sort();
-    let model = if diagnostics.has_errors() {
-        None
-    } else {
-        Some(model)
-    };
-    let compiled = Compiled {
-        model,
+    let settings = settings::lower(&config, inputs.slos.as_deref(), &mut diagnostics);
+    Ok(Configured {
         settings,
-        config,
         diagnostics,
-    };
-    (compiled, files)
+    })
+}
+
+impl Configured {
+    /// Compiles the specs, not parsing again the PromQL of the spec files
+    /// in `trusted`: files a previous build of this binary, with these
+    /// settings, compiled without a diagnostic and that have not changed
+    /// since. Their queries would parse as they did then, and parsing
+    /// every query is a large part of compiling.
+    pub fn compile(self, trusted: &HashSet<PathBuf>) -> Result<Project, Diagnostics> {
+        self.compile_keeping_specs(trusted)
+            .map(|(project, _)| project)
+    }
+
+    /// [`Self::compile`], also returning the parsed specs, for `export`,
+    /// which writes what the user wrote rather than what it lowered to.
+    pub fn compile_keeping_specs(
+        self,
+        trusted: &HashSet<PathBuf>,
+    ) -> Result<(Project, Vec<spec::SpecFile>), Diagnostics> {
+        let Configured {
+            settings,
+            mut diagnostics,
+        } = self;
+        let files = spec::load_dir(&settings.project.slos_dir, &mut diagnostics);
+        let model = lower::lower(&files, &settings, trusted, &mut diagnostics);
+        finish(model, settings, diagnostics).map(|project| (project, files))
+    }
+}
+
+fn finish(
+    model: Model,
+    settings: Settings,
+    mut diagnostics: Diagnostics,
+) -> Result<Project, Diagnostics> {
+    diagnostics.sort();
+    if diagnostics.has_errors() {
+        Err(diagnostics)
+    } else {
+        Ok(Project {
+            model,
+            settings,
+            diagnostics,
+        })
+    }
 }
 
 /// Compiles a config and specs held in memory; used by tests and benchmarks.
 pub fn compile_texts(
     config: Option<&str>,
     files: &[(&Path, String)],
-) -> (Option<Model>, Diagnostics) {
+) -> Result<Project, Diagnostics> {
     let mut diagnostics = Diagnostics::default();
     let config = match config {
         Some(text) => {
-            match spec::config::parse(
+            let parsed = spec::config::parse(
                 Path::new("lookout.yaml"),
                 text.to_string(),
                 &mut diagnostics,
-            ) {
+            );
+            match parsed {
                 Some(config) => config,
-                None => return (None, diagnostics),
+                None => return Err(diagnostics),
             }
         }
         None => LoadedConfig::default(),
@@ -122,26 +145,7 @@ pub fn compile_texts(
         .map(|(path, text)| (path.to_path_buf(), text.clone()))
         .collect();
     let parsed = spec::parse_spec_files(texts, &mut diagnostics);
-    let settings = settings::lower(&config, &mut diagnostics);
-    let model = lower::lower(
-        &parsed,
-        &config,
-        &settings,
-        &HashSet::new(),
-        &mut diagnostics,
-    );
-    diagnostics.sort();
-    if diagnostics.has_errors() {
-        (None, diagnostics)
-    } else {
-        (Some(model), diagnostics)
-    }
-}
-
-pub fn slos_dir(inputs: &Inputs, config: &LoadedConfig) -> PathBuf {
-    match (&inputs.slos, &config.config.slos) {
-        (Some(dir), _) => dir.clone(),
-        (None, Some(dir)) => config.resolve(dir),
-        (None, None) => config.resolve("slos"),
-    }
+    let settings = settings::lower(&config, None, &mut diagnostics);
+    let model = lower::lower(&parsed, &settings, &HashSet::new(), &mut diagnostics);
+    finish(model, settings, diagnostics)
 }

@@ -3,13 +3,16 @@
 //! its span, the runbook template read. Backends and push read only the
 //! result.
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
 use serde_saphyr::Spanned;
 
 use crate::diag::{Diagnostic, Diagnostics, FileId};
 use crate::model::settings::{
     is_http_url, CredentialedTarget, ElasticsearchTarget, GrafanaTarget, KibanaTarget, Layout,
-    LokiTarget, PrometheusTarget, RulerTarget, RunbookTemplate, Settings, ShipperTls,
-    TargetSettings,
+    LokiTarget, ProjectSettings, PrometheusTarget, RulerTarget, RunbookTemplate, Settings,
+    ShipperTls, TargetSettings,
 };
 use crate::model::Duration;
 use crate::spec::config::{self, LoadedConfig};
@@ -19,19 +22,41 @@ use crate::spec::span_of;
 const LOKI_RULES_PATH: &str = "/loki/api/v1/rules";
 const MIMIR_RULES_PATH: &str = "/prometheus/config/v1/rules";
 
-pub fn lower(loaded: &LoadedConfig, diags: &mut Diagnostics) -> Settings {
+/// lookout.yaml as lowered; `slos` is `--slos`, which overrides its `slos`.
+pub fn lower(loaded: &LoadedConfig, slos: Option<&Path>, diags: &mut Diagnostics) -> Settings {
     let mut lowering = SettingsLowering {
         diags,
         file: loaded.file,
     };
     lowering.validate(loaded);
     let runbook_template = lowering.runbook_template(loaded);
-    settings(loaded, runbook_template)
+    let labels = match (&loaded.config.labels, loaded.file) {
+        (Some(labels), Some(file)) => {
+            super::lower::validate_labels(lowering.diags, file, labels, false)
+        }
+        _ => BTreeMap::new(),
+    };
+    let mut settings = settings(loaded, runbook_template);
+    settings.project = ProjectSettings {
+        root: loaded.root.clone(),
+        config: loaded
+            .file
+            .map(|file| (diags_path(lowering.diags, file), file)),
+        slos_dir: match (slos, &loaded.config.slos) {
+            (Some(dir), _) => dir.to_path_buf(),
+            (None, Some(dir)) => loaded.resolve(dir),
+            (None, None) => loaded.resolve("slos"),
+        },
+        labels,
+    };
+    settings
 }
 
-/// The output layout alone, without diagnostics, for a cached build's
-/// fingerprint: a build that compiles reports the config's problems.
-pub fn layout(loaded: &LoadedConfig) -> Layout {
+fn diags_path(diags: &Diagnostics, file: FileId) -> PathBuf {
+    diags.sources.path(file).to_path_buf()
+}
+
+fn layout(loaded: &LoadedConfig) -> Layout {
     let output = &loaded.config.output;
     let mut layout = Layout::default();
     for (dir, value) in [
@@ -327,7 +352,9 @@ fn targets(loaded: &LoadedConfig, grafana_folder: &str) -> TargetSettings {
             url: kibana.and_then(|k| k.url.as_ref().map(|u| u.value.clone())),
             api_key_env: kibana.and_then(|k| k.api_key_env.clone()),
             api_key_file: kibana.and_then(|k| k.api_key_file.clone()),
-            space: kibana.and_then(|k| k.space.clone()),
+            space: kibana
+                .and_then(|k| k.space.clone())
+                .unwrap_or_else(|| "default".into()),
         },
         elasticsearch: CredentialedTarget {
             url: es.map(|e| e.url.value.clone()),

@@ -200,8 +200,7 @@ fn init(args: &InitArgs) -> std::io::Result<u8> {
 /// Names the config when it is not `./lookout.yaml`: one found above
 /// `--slos`, or one given with `--config`.
 fn note_config(generated: &crate::ops::Generated) {
-    if let Some(file) = generated.config.file {
-        let path = generated.diagnostics.sources.path(file);
+    if let Some(path) = generated.config_path() {
         if path != std::path::Path::new("lookout.yaml") {
             eprintln!("using {}", path.display());
         }

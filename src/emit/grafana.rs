@@ -104,11 +104,26 @@ pub fn dashboards(services: &[Service], grafana: &GrafanaSettings) -> Vec<Dashbo
         .filter(|service| has_dashboard(service))
         .map(|service| {
             Dashboard::new(
-                format!("{}.json", service.name),
+                service_file(&service.name),
                 dashboard_uid(&service.name),
                 &service_dashboard(service, datasource),
             )
         })
+        .collect()
+}
+
+fn service_file(service: &str) -> String {
+    format!("{service}.json")
+}
+
+/// The generated dashboards' files in the Grafana folder, which a custom
+/// jsonnet dashboard may not take.
+pub fn generated_files(services: &[Service]) -> std::collections::HashSet<String> {
+    services
+        .iter()
+        .filter(|service| has_dashboard(service))
+        .map(|service| service_file(&service.name))
+        .chain([OVERVIEW_FILE.to_string()])
         .collect()
 }
 
@@ -126,10 +141,12 @@ fn has_signals(signals: &crate::model::Signals) -> bool {
         || !signals.panels.is_empty()
 }
 
+const OVERVIEW_FILE: &str = "slo-overview.json";
+
 /// The overview of every SLO; emitted once, not per chunk of services.
 pub fn overview(services: &[Service], grafana: &GrafanaSettings) -> Dashboard {
     Dashboard::new(
-        "slo-overview.json".into(),
+        OVERVIEW_FILE.into(),
         OVERVIEW_UID.into(),
         &overview_dashboard(services, grafana.datasource.as_deref()),
     )

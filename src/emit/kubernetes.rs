@@ -33,10 +33,7 @@ pub fn emit(
         .map(|dashboard| {
             let stem = dashboard.file.trim_end_matches(".json");
             Artifact::file(
-                layout
-                    .kubernetes
-                    .join("grafana-dashboards")
-                    .join(format!("{stem}.yaml")),
+                dashboards_dir(layout).join(format!("{stem}.yaml")),
                 config_map(
                     stem,
                     &dashboard.file,
@@ -117,6 +114,10 @@ pub fn prometheus_rule(
     )
 }
 
+fn dashboards_dir(layout: &Layout) -> PathBuf {
+    layout.kubernetes.join("grafana-dashboards")
+}
+
 fn prometheus_rules_dir(layout: &Layout) -> PathBuf {
     layout.kubernetes.join("prometheus-rules")
 }
@@ -154,3 +155,30 @@ pub fn kustomization<'a>(paths: impl Iterator<Item = &'a Path>, layout: &Layout)
 }
 
 pub const KUSTOMIZATION: &str = "kustomization.yaml";
+
+/// Client-side `kubectl apply` keeps the whole object in its
+/// last-applied annotation, and annotations are capped at 256 KiB, so a
+/// larger ConfigMap only applies server-side: a warning for each.
+pub fn large_config_maps<'a>(
+    artifacts: impl Iterator<Item = &'a Artifact>,
+    layout: &Layout,
+) -> Vec<crate::diag::Diagnostic> {
+    const ANNOTATION_LIMIT: usize = 256 * 1024;
+    let dir = dashboards_dir(layout);
+    artifacts
+        .filter(|artifact| {
+            artifact.contents.len() > ANNOTATION_LIMIT && artifact.path.starts_with(&dir)
+        })
+        .map(|artifact| {
+            crate::diag::Diagnostic::warning(
+                "kubernetes::large-configmap",
+                format!(
+                    "this ConfigMap is {} KiB, above the 256 KiB that client-side `kubectl apply` can record",
+                    artifact.contents.len().div_ceil(1024)
+                ),
+            )
+            .in_path(artifact.path.clone())
+            .help("apply it with `kubectl apply --server-side -f`, as its header says")
+        })
+        .collect()
+}

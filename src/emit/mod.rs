@@ -1,9 +1,10 @@
 //! Backends: pure functions from the [`Model`] to file contents.
 //!
-//! The per-service backends have the shape `emit(&[Service], <the parts of
-//! the settings they read>) -> Vec<Artifact>`, so `emit_batches` can hand
-//! each core a slice of the services; the project-wide ones (`shipping`,
-//! `grafana::overview`, `kubernetes`) take what they cover (ARCHITECTURE.md). Each artifact
+//! [`project`] produces every artifact of a project. The per-service
+//! backends have the shape `emit(&[Service], <the parts of the settings
+//! they read>) -> Vec<Artifact>`, so [`emit_batches`] can hand each core a
+//! slice of the services; the project-wide ones (`shipping`,
+//! `grafana::overview`, `kubernetes`) take what they cover. Each artifact
 //! carries its [`Kind`]. **Invariant:** no emitter does I/O, and the output is
 //! byte-for-byte deterministic for a given model, so `check` can compare it
 //! with committed files. Writing happens in one place, `crate::out`.
@@ -95,17 +96,18 @@ pub fn url_encode(text: &str) -> String {
     out
 }
 
-/// Every artifact of every backend, sorted by path.
+/// Every artifact of the project, sorted by path: [`project`] collected.
 pub fn emit_all(
     model: &Model,
     settings: &Settings,
+    customs: Vec<grafana::Dashboard>,
 ) -> Result<Vec<Artifact>, runbooks::TemplateError> {
     let mut artifacts = Vec::new();
-    emit_batches(
+    project(
         model,
         settings,
-        None,
-        usize::MAX,
+        customs,
+        Selection::default(),
         Ok::<_, runbooks::TemplateError>,
         |batch| {
             artifacts.extend(batch.into_iter().map(|(_, artifact)| artifact));
@@ -114,6 +116,82 @@ pub fn emit_all(
     )?;
     sort_by_path(&mut artifacts);
     Ok(artifacts)
+}
+
+/// Which artifacts [`project`] emits, and how many services at a time.
+#[derive(Debug, Clone, Copy)]
+pub struct Selection<'a> {
+    /// The services of these spec files only; `None`: every service.
+    pub only: Option<&'a std::collections::HashSet<PathBuf>>,
+    /// Paths a previous build wrote that this one does not emit again (the
+    /// outputs of unchanged specs): the kustomization lists them too.
+    pub kept: &'a [PathBuf],
+    /// Services emitted at a time; see [`emit_batches`].
+    pub batch: usize,
+}
+
+impl Default for Selection<'_> {
+    fn default() -> Self {
+        Selection {
+            only: None,
+            kept: &[],
+            batch: usize::MAX,
+        }
+    }
+}
+
+/// Every artifact of the project: the project-wide ones, then the
+/// services' (as [`emit_batches`] hands them out), then the custom jsonnet
+/// dashboards (`customs`, evaluated against this model) with their
+/// ConfigMaps, and last the kustomization, which lists every manifest:
+/// those emitted here and the selection's `kept` ones.
+pub fn project<E, P>(
+    model: &Model,
+    settings: &Settings,
+    mut customs: Vec<grafana::Dashboard>,
+    selection: Selection<'_>,
+    process: impl Fn(Vec<(Option<PathBuf>, Artifact)>) -> Result<P, E> + Sync,
+    mut sink: impl FnMut(P) -> Result<(), E>,
+) -> Result<(), E>
+where
+    E: From<runbooks::TemplateError> + Send,
+    P: Send,
+{
+    // The manifests emitted so far, for the kustomization.
+    let mut manifests: Vec<PathBuf> = Vec::new();
+    let manifests_of = |batch: &[(Option<PathBuf>, Artifact)]| -> Vec<PathBuf> {
+        batch
+            .iter()
+            .map(|(_, a)| &a.path)
+            .filter(|path| path.starts_with(&settings.layout.kubernetes))
+            .cloned()
+            .collect()
+    };
+    emit_batches(
+        model,
+        settings,
+        selection.only,
+        selection.batch,
+        |batch| {
+            let manifests = manifests_of(&batch);
+            Ok((manifests, process(batch)?))
+        },
+        |(found, processed)| {
+            manifests.extend(found);
+            sink(processed)
+        },
+    )?;
+    let (layout, grafana_settings) = (&settings.layout, &settings.grafana);
+    let mut last = kubernetes::emit(&mut customs, layout, grafana_settings);
+    last.extend(grafana::artifacts(customs, layout));
+    let all = manifests
+        .iter()
+        .chain(last.iter().map(|a| &a.path))
+        .chain(selection.kept)
+        .map(PathBuf::as_path);
+    let kustomization = kubernetes::kustomization(all, layout);
+    last.push(kustomization);
+    sink(process(last.into_iter().map(|a| (None, a)).collect())?)
 }
 
 /// Byte order of the paths: deterministic, and much cheaper than comparing

@@ -508,8 +508,11 @@ mod tests {
                 config: Some(PathBuf::from(config)),
                 slos: Some(PathBuf::from(slos)),
             });
-            let model = compiled.model.expect("the project compiles");
-            for links in [compiled.settings.links.clone(), Links::default()] {
+            let Ok(project) = compiled else {
+                panic!("{config} compiles");
+            };
+            let model = &project.model;
+            for links in [project.settings.links.clone(), Links::default()] {
                 for service in &model.services {
                     let log_links = log_links(&service.logs, &links);
                     for slo in service.slos.iter().filter(|s| !s.alerting.tiers.is_empty()) {

@@ -10,6 +10,7 @@ use crate::diag::FileId;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
+    pub project: ProjectSettings,
     pub layout: Layout,
     pub prometheus: PrometheusSettings,
     pub grafana: GrafanaSettings,
@@ -27,6 +28,7 @@ pub const DEFAULT_SEVERITIES: [&str; 3] = ["critical", "warning", "info"];
 impl Default for Settings {
     fn default() -> Self {
         Settings {
+            project: ProjectSettings::default(),
             layout: Layout::default(),
             prometheus: PrometheusSettings::default(),
             grafana: GrafanaSettings::default(),
@@ -36,6 +38,39 @@ impl Default for Settings {
             severities: DEFAULT_SEVERITIES.map(String::from).to_vec(),
             targets: TargetSettings::default(),
         }
+    }
+}
+
+/// Where the project is and what it puts on every rule.
+#[derive(Debug, Clone)]
+pub struct ProjectSettings {
+    /// lookout.yaml's folder (`.` without one): relative paths in it
+    /// resolve here, and outputs go here unless `--out` says otherwise.
+    pub root: PathBuf,
+    /// lookout.yaml as read, when there is one: its path, and its id among
+    /// the diagnostics' sources.
+    pub config: Option<(PathBuf, FileId)>,
+    /// The spec folder: `--slos`, else lookout.yaml's `slos`, else `slos`.
+    pub slos_dir: PathBuf,
+    /// lookout.yaml's `labels`, validated: on every rule of every service.
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Default for ProjectSettings {
+    fn default() -> Self {
+        ProjectSettings {
+            root: ".".into(),
+            config: None,
+            slos_dir: "slos".into(),
+            labels: BTreeMap::new(),
+        }
+    }
+}
+
+impl ProjectSettings {
+    /// `relative` under the project root, as lookout.yaml's paths are read.
+    pub fn resolve(&self, relative: &str) -> PathBuf {
+        resolve_path(&self.root, relative)
     }
 }
 
@@ -271,7 +306,8 @@ pub struct KibanaTarget {
     pub url: Option<String>,
     pub api_key_env: Option<String>,
     pub api_key_file: Option<String>,
-    pub space: Option<String>,
+    /// The Kibana space; `default` unless lookout.yaml names one.
+    pub space: String,
 }
 
 #[derive(Debug, Clone, Default)]

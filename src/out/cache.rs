@@ -13,6 +13,7 @@
 //! another binary, it is ignored and rewritten. `check` never reads it.
 
 use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -110,6 +111,138 @@ pub fn hash_bytes(bytes: &[u8]) -> u64 {
     let mut hasher = DefaultHasher::new();
     bytes.hash(&mut hasher);
     hasher.finish()
+}
+
+/// What a build reads, taken before compiling: the key of everything but
+/// the spec files, and the spec files with their stamps. Whether the last
+/// build's cache still holds is decided here.
+pub struct Fingerprint {
+    pub key: u64,
+    pub out_root: PathBuf,
+    /// Where lookout writes, for files that appeared there since.
+    pub owned_dirs: Vec<PathBuf>,
+    pub specs: Vec<(PathBuf, Stamp)>,
+}
+
+impl Fingerprint {
+    /// `None` when a spec file cannot be stamped: the full build reports it.
+    pub fn new(
+        key: u64,
+        out_root: PathBuf,
+        owned_dirs: Vec<PathBuf>,
+        specs: Vec<PathBuf>,
+    ) -> Option<Fingerprint> {
+        let specs = specs
+            .into_iter()
+            .map(|path| Stamp::of(&path).map(|stamp| (path, stamp)))
+            .collect::<Option<Vec<_>>>()?;
+        Some(Fingerprint {
+            key,
+            out_root,
+            owned_dirs,
+            specs,
+        })
+    }
+
+    /// The spec inputs as of now, and the files that changed, appeared or
+    /// disappeared since `cache`.
+    pub fn compare(&self, cache: &BuildCache) -> (Vec<Input>, HashSet<PathBuf>) {
+        let cached: HashMap<&Path, &Input> =
+            cache.inputs.iter().map(|i| (i.path.as_path(), i)).collect();
+        let mut inputs = Vec::with_capacity(self.specs.len());
+        // Files gone since: a set, as this runs on every build.
+        let present: HashSet<&Path> = self.specs.iter().map(|(p, _)| p.as_path()).collect();
+        let mut changed: HashSet<PathBuf> = cache
+            .inputs
+            .iter()
+            .filter(|i| !present.contains(i.path.as_path()))
+            .map(|i| i.path.clone())
+            .collect();
+        for (path, stamp) in &self.specs {
+            let before = cached.get(path.as_path());
+            if let Some(before) = before.filter(|b| b.stamp == *stamp) {
+                inputs.push((*before).clone());
+                continue;
+            }
+            let hash = std::fs::read(path).map_or(0, |bytes| hash_bytes(&bytes));
+            if before.is_none_or(|b| b.hash != hash) {
+                changed.insert(path.clone());
+            }
+            inputs.push(Input {
+                path: path.clone(),
+                stamp: *stamp,
+                hash,
+            });
+        }
+        (inputs, changed)
+    }
+
+    /// The last build's cache, when it can stand in for what is on disk:
+    /// built from the same inputs but the specs, every output it lists as
+    /// that build left it (one stat per file, on every core), and no other
+    /// file lookout could own under the output folders (a branch switch
+    /// can bring back one that no spec generates any more).
+    pub fn trusted_cache(&self) -> Option<BuildCache> {
+        let cache = load(&self.out_root)?;
+        if cache.key != self.key {
+            return None;
+        }
+        let root = &self.out_root;
+        let intact = crate::parallel::map_chunks(&cache.outputs, 256, |chunk| {
+            chunk
+                .iter()
+                .all(|o| Stamp::of(&root.join(&o.path)) == Some(o.stamp))
+        });
+        if !intact.into_iter().all(|intact| intact) {
+            return None;
+        }
+        let listed: HashSet<&Path> = cache.outputs.iter().map(|o| o.path.as_path()).collect();
+        let on_disk = super::owned_files(root, &self.owned_dirs).ok()?;
+        // A file the user keeps there (a hand-written runbook) is fine.
+        let unlisted_owned = on_disk
+            .iter()
+            .filter(|path| !listed.contains(path.as_path()))
+            .any(|path| super::owns_file(&root.join(path)).unwrap_or(true));
+        (!unlisted_owned).then_some(cache)
+    }
+
+    /// The spec files as a compile read them (`texts`, by path): the
+    /// stamps taken before, the hashes of the text read.
+    pub fn inputs_read<'a>(&self, texts: impl Iterator<Item = (&'a Path, &'a str)>) -> Vec<Input> {
+        let texts: HashMap<&Path, &str> = texts.collect();
+        self.specs
+            .iter()
+            .map(|(path, stamp)| Input {
+                path: path.clone(),
+                stamp: *stamp,
+                hash: texts
+                    .get(path.as_path())
+                    .map_or(0, |text| hash_bytes(text.as_bytes())),
+            })
+            .collect()
+    }
+
+    /// Each output's stamp as written now, with the spec file it came from;
+    /// `None` when one cannot be stamped (then the cache is discarded).
+    pub fn stamp_outputs(&self, outputs: &[(PathBuf, Option<PathBuf>)]) -> Option<Vec<Output>> {
+        let root = &self.out_root;
+        let mut stamped = Vec::with_capacity(outputs.len());
+        for chunk in crate::parallel::map_chunks(outputs, 256, |chunk| {
+            chunk
+                .iter()
+                .map(|(path, source)| {
+                    Some(Output {
+                        stamp: Stamp::of(&root.join(path))?,
+                        source: source.clone(),
+                        path: path.clone(),
+                    })
+                })
+                .collect::<Option<Vec<_>>>()
+        }) {
+            stamped.extend(chunk?);
+        }
+        Some(stamped)
+    }
 }
 
 fn path(root: &Path) -> PathBuf {

@@ -25,6 +25,9 @@
 //! of clobbering it.
 
 pub mod cache;
+mod session;
+
+pub use session::Session;
 
 use std::collections::HashSet;
 use std::io::{self, Write};

@@ -158,7 +158,7 @@ pub fn resolve(
             k.api_key_env.clone(),
             k.api_key_file.clone(),
         ),
-        space: key("kibana", "space", k.space.clone()).unwrap_or_else(|| "default".into()),
+        space: key("kibana", "space", Some(k.space.clone())).unwrap_or_default(),
     });
     let es = &settings.elasticsearch;
     let elasticsearch = key("elasticsearch", "url", es.url.clone()).map(|url| WithAuth {

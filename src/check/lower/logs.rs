@@ -358,8 +358,8 @@ impl Lowering<'_> {
             }
             *slot = true;
             if !configured {
-                let config = match &self.config.file {
-                    Some(file) => self.diags.sources.path(*file).display().to_string(),
+                let config = match &self.settings.project.config {
+                    Some((path, _)) => path.display().to_string(),
                     None => "lookout.yaml".to_string(),
                 };
                 self.error(

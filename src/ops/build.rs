@@ -1,0 +1,276 @@
+//! `build`: compile, emit, and write what changed, through the build
+//! cache. lookout.yaml is read once, for the cache's key and the compile.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use super::{emit_ready, prepare, Generated, Request};
+use crate::check::Configured;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::emit::{self, Selection};
+use crate::out::cache::{self, Fingerprint};
+use crate::out::{self, Change, Session};
+use crate::plan::Action;
+
+/// The result of `build`.
+pub struct BuildReport {
+    pub generated: Generated,
+    /// What was written or removed; empty when the specs were invalid.
+    pub changes: Vec<Change>,
+    pub unchanged: usize,
+    pub slos: usize,
+    pub services: usize,
+}
+
+/// Services a build emits at a time, each core comparing and staging its
+/// share: a cold 10,000-SLO build holds at most a batch's output (about
+/// 25 MiB here) rather than all 403 MiB.
+const BUILD_BATCH: usize = 64;
+
+/// The build cache's view of a project, from lookout.yaml as `configured`
+/// read it: `None` when anything is off (a config problem, an unreadable
+/// folder), and then the full build reports it.
+pub(super) fn fingerprint(request: &Request, configured: &Configured) -> Option<Fingerprint> {
+    if !configured.diagnostics.items.is_empty() {
+        return None;
+    }
+    let settings = &configured.settings;
+    let mut diagnostics = Diagnostics::default();
+    let specs = crate::spec::find_spec_files(&settings.project.slos_dir, &mut diagnostics);
+    if !diagnostics.items.is_empty() {
+        return None;
+    }
+    let out_root = request.out_root(settings);
+    let mut key = cache::Key::new();
+    key.add((
+        &request.inputs.config,
+        &request.inputs.slos,
+        &out_root,
+        &settings.project.slos_dir,
+    ));
+    if let Some((path, file)) = &settings.project.config {
+        key.add(path);
+        key.add(configured.diagnostics.sources.text(*file));
+    }
+    if let Some(template) = &settings.runbooks.template {
+        key.add(&template.text);
+    }
+    // jsonnet programs, the libraries beside them and every file they
+    // import, wherever it lives (a vendored grafonnet).
+    let dashboards = settings
+        .project
+        .resolve(&settings.layout.dashboards.to_string_lossy());
+    let programs = crate::jsonnet::find_files(&dashboards, &["jsonnet", "libsonnet"]);
+    for program in &crate::jsonnet::import_closure(&programs, &dashboards) {
+        key.add_file(program);
+    }
+    Fingerprint::new(key.finish(), out_root, settings.layout.owned_dirs(), specs)
+}
+
+/// Compiles and writes. Writes nothing when any spec is invalid, and
+/// refuses to overwrite a file lookout does not own.
+///
+/// With a build cache from the same inputs and intact outputs, a build
+/// with no spec changed compiles nothing, and one with a few changed
+/// re-emits only their services and the project-wide artifacts.
+pub fn build(request: &Request) -> std::io::Result<BuildReport> {
+    let configured = crate::check::configure(&request.inputs);
+    let fingerprint = configured
+        .as_ref()
+        .ok()
+        .and_then(|configured| fingerprint(request, configured));
+    let trusted = fingerprint.as_ref().and_then(Fingerprint::trusted_cache);
+    let (Some(fingerprint), Some(cache)) = (&fingerprint, trusted) else {
+        return build_some(request, configured, fingerprint.as_ref(), None);
+    };
+    let (inputs, changed) = fingerprint.compare(&cache);
+    if !changed.is_empty() {
+        let previous = Some((cache, inputs, changed));
+        return build_some(request, configured, Some(fingerprint), previous);
+    }
+    if inputs != cache.inputs {
+        // Stamps moved without a change (a checkout, a touch): record them.
+        let refreshed = cache::BuildCache {
+            inputs,
+            ..cache.clone()
+        };
+        cache::save(&fingerprint.out_root, &refreshed)?;
+    }
+    let settings = configured.ok().map(|configured| configured.settings);
+    Ok(BuildReport {
+        unchanged: cache.outputs.len(),
+        slos: cache.slos,
+        services: cache.services,
+        changes: Vec::new(),
+        generated: Generated::uncompiled(request, settings, Diagnostics::default()),
+    })
+}
+
+/// What the last build left, when its cache is trusted: the cache, the spec
+/// inputs as of now, and the spec files changed since.
+type Previous = (cache::BuildCache, Vec<cache::Input>, HashSet<PathBuf>);
+
+/// The compiling build: of everything, or with `previous`, of the services
+/// of the changed spec files (and the project-wide artifacts), the other
+/// outputs being intact.
+fn build_some(
+    request: &Request,
+    configured: Result<Configured, Diagnostics>,
+    fingerprint: Option<&Fingerprint>,
+    previous: Option<Previous>,
+) -> std::io::Result<BuildReport> {
+    let changed = previous.as_ref().map(|(_, _, changed)| changed);
+    // From a changed file or project-wide: what may have gone stale.
+    let from_changed = |output: &&cache::Output| {
+        output
+            .source
+            .as_ref()
+            .is_none_or(|source| changed.is_some_and(|c| c.contains(source)))
+    };
+    // The outputs of unchanged spec files, untouched.
+    let carried: Vec<cache::Output> = previous
+        .as_ref()
+        .map(|(cache, _, _)| {
+            cache
+                .outputs
+                .iter()
+                .filter(|o| !from_changed(o))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let kept: Vec<PathBuf> = carried.iter().map(|o| o.path.clone()).collect();
+    // Unchanged spec files the trusted cache vouches for.
+    let trusted: HashSet<PathBuf> = previous
+        .as_ref()
+        .map(|(_, inputs, changed)| {
+            inputs
+                .iter()
+                .map(|input| input.path.clone())
+                .filter(|path| !changed.contains(path))
+                .collect()
+        })
+        .unwrap_or_default();
+    let report = |generated, changes, unchanged, (slos, services)| BuildReport {
+        generated,
+        changes,
+        unchanged,
+        slos,
+        services,
+    };
+    let mut ready = match prepare(request, configured, &trusted) {
+        Ok(ready) => ready,
+        Err(failed) => return Ok(report(*failed, Vec::new(), 0, (0, 0))),
+    };
+    let model = &ready.project.model;
+    let counts = (model.slos().count(), model.services.len());
+    let root = request.out_root(&ready.project.settings);
+    // Without a cache, every owned file is a candidate to go stale. Listed
+    // before staging: in a cold build the folders are then empty or
+    // absent, where afterwards the walk met every file just staged.
+    let owned_dirs = ready.project.settings.layout.owned_dirs();
+    let listed = match previous {
+        None => Some(out::owned_files(&root, &owned_dirs)?),
+        Some(_) => None,
+    };
+    let session = Session::new(root.clone(), owned_dirs);
+    let mut changes: Vec<Change> = Vec::new();
+    let mut outputs: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
+    let emitted = emit_ready(
+        &mut ready,
+        Selection {
+            only: changed,
+            kept: &kept,
+            batch: BUILD_BATCH,
+        },
+        &|batch| {
+            let (sources, artifacts): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+            let found = session.stage(&artifacts)?;
+            // What the report and the cache need; the text is staged.
+            let paths = artifacts.into_iter().map(|a| a.path);
+            Ok((found, paths.zip(sources).collect::<Vec<_>>()))
+        },
+        &mut |(found, paths)| {
+            changes.extend(found);
+            outputs.extend(paths);
+        },
+    );
+    let generated = Generated::compiled(request, ready.project);
+    let complete = match emitted {
+        Ok(complete) => complete,
+        Err(err) => {
+            session.abandon();
+            return Err(err);
+        }
+    };
+    if !complete {
+        session.abandon();
+        return Ok(report(generated, Vec::new(), 0, counts));
+    }
+    let mut conflicts: Vec<&Path> = changes
+        .iter()
+        .filter(|c| c.action == Action::Conflict)
+        .map(|c| c.path.as_path())
+        .collect();
+    if !conflicts.is_empty() {
+        conflicts.sort();
+        let mut generated = generated;
+        for path in conflicts {
+            generated.diagnostics.push(
+                Diagnostic::error(
+                    "out::not-owned",
+                    "refusing to overwrite a file lookout did not generate",
+                )
+                .in_path(root.join(path))
+                .help(format!(
+                    "move it away, or add `{}` to its first line to hand it to lookout",
+                    emit::GENERATED_MARKER
+                )),
+            );
+        }
+        session.abandon();
+        return Ok(report(generated, Vec::new(), 0, counts));
+    }
+    let candidates = match (&previous, listed) {
+        (Some((cache, _, _)), _) => cache
+            .outputs
+            .iter()
+            .filter(from_changed)
+            .map(|o| o.path.clone())
+            .collect(),
+        (None, listed) => listed.unwrap_or_default(),
+    };
+    let written: HashSet<&Path> = outputs.iter().map(|(path, _)| path.as_path()).collect();
+    let deletes = out::stale(&root, &candidates, &written)?;
+    session.commit(&deletes)?;
+    let rewritten = changes.len();
+    changes.extend(deletes.into_iter().map(|c| Change { current: None, ..c }));
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    let unchanged = carried.len() + outputs.len() - rewritten;
+    // Only a build without a single diagnostic is cached, so a skipped
+    // build never hides a warning.
+    match fingerprint.filter(|_| generated.diagnostics.items.is_empty()) {
+        Some(fingerprint) => {
+            let inputs = match previous {
+                Some((_, inputs, _)) => inputs,
+                None => fingerprint.inputs_read(generated.diagnostics.sources.files()),
+            };
+            let Some(stamped) = fingerprint.stamp_outputs(&outputs) else {
+                cache::discard(&root)?;
+                return Ok(report(generated, changes, unchanged, counts));
+            };
+            let mut cached = carried;
+            cached.extend(stamped);
+            let cache = cache::BuildCache {
+                key: fingerprint.key,
+                slos: counts.0,
+                services: counts.1,
+                inputs,
+                outputs: cached,
+            };
+            cache::save(&root, &cache)?;
+        }
+        None => cache::discard(&root)?,
+    }
+    Ok(report(generated, changes, unchanged, counts))
+}

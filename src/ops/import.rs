@@ -1,0 +1,190 @@
+//! `import` (Sloth and OpenSLO specs into lookout's) and `export openslo`:
+//! spec files in, spec files out, never overwriting one that is not
+//! lookout's.
+
+use std::path::PathBuf;
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::out;
+use crate::plan::Action;
+
+/// What `lookout import` is asked to do.
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    /// Source files, or folders searched for `*.yaml`/`*.yml`.
+    pub paths: Vec<PathBuf>,
+    /// Where the lookout specs go.
+    pub out: PathBuf,
+    pub format: ImportFormat,
+}
+
+/// The format `lookout import` reads.
+#[derive(Debug, Clone)]
+pub enum ImportFormat {
+    Sloth(crate::import::SlothOptions),
+    Openslo,
+}
+
+/// The result of an import: diagnostics, and each spec file with what was
+/// done to it (created, or unchanged when it already held that text).
+pub struct ImportReport {
+    pub diagnostics: Diagnostics,
+    pub files: Vec<(PathBuf, Action, usize)>,
+    /// Every alert severity the imported specs name.
+    pub severities: std::collections::BTreeSet<String>,
+}
+
+/// `lookout import`: reads every Sloth or OpenSLO file, converts them,
+/// and writes one lookout spec per service into `out` through `out`.
+/// Writes nothing when anything is an error, and never overwrites a file.
+pub fn import(request: &ImportRequest) -> std::io::Result<ImportReport> {
+    let mut diagnostics = Diagnostics::default();
+    let mut paths = Vec::new();
+    for path in &request.paths {
+        if path.is_dir() {
+            paths.extend(crate::spec::find_spec_files(path, &mut diagnostics));
+        } else {
+            paths.push(path.clone());
+        }
+    }
+    let texts: Vec<(PathBuf, String)> = paths
+        .iter()
+        .filter_map(|path| {
+            Some((
+                path.clone(),
+                crate::spec::read_text(path, &mut diagnostics)?,
+            ))
+        })
+        .collect();
+    let imported = match &request.format {
+        ImportFormat::Sloth(options) => {
+            let files: Vec<_> = texts
+                .into_iter()
+                .map(|(path, text)| crate::spec::sloth::parse(&path, text, &mut diagnostics))
+                .collect();
+            crate::import::sloth(&files, options, &mut diagnostics)
+        }
+        ImportFormat::Openslo => {
+            let files: Vec<_> = texts
+                .into_iter()
+                .map(|(path, text)| crate::spec::openslo::parse(&path, text, &mut diagnostics))
+                .collect();
+            crate::import::openslo(&files, &mut diagnostics)
+        }
+    };
+    let mut report = ImportReport {
+        diagnostics,
+        files: Vec::new(),
+        severities: imported
+            .iter()
+            .flat_map(|spec| spec.severities.iter().cloned())
+            .collect(),
+    };
+    if report.diagnostics.has_errors() {
+        return Ok(report);
+    }
+    let mut changes = Vec::new();
+    for spec in &imported {
+        let name = PathBuf::from(format!("{}.yaml", spec.service));
+        let action = match out::compare_file(&request.out, &name, &spec.text)? {
+            None => Action::Unchanged,
+            Some(change) if change.action == Action::Create => {
+                changes.push(change);
+                Action::Create
+            }
+            Some(_) => {
+                report.diagnostics.push(
+                    Diagnostic::error(
+                        "import::exists",
+                        format!(
+                            "`{}` exists; lookout import never overwrites a spec",
+                            spec.service
+                        ),
+                    )
+                    .in_path(request.out.join(&name))
+                    .help(
+                        "move it away, or import into another folder with --out and merge by hand",
+                    ),
+                );
+                Action::Conflict
+            }
+        };
+        report
+            .files
+            .push((request.out.join(&name), action, spec.slos));
+    }
+    if report.diagnostics.has_errors() {
+        report.files.clear();
+        return Ok(report);
+    }
+    out::apply(&request.out, &changes)?;
+    Ok(report)
+}
+
+/// What `lookout export openslo` is asked to do.
+#[derive(Debug, Clone)]
+pub struct ExportRequest {
+    pub inputs: crate::check::Inputs,
+    /// Where the OpenSLO files go, one `<service>.yaml` each.
+    pub out: PathBuf,
+}
+
+/// The result of an export: diagnostics, and each file with what was done.
+pub struct ExportReport {
+    pub diagnostics: Diagnostics,
+    pub files: Vec<(PathBuf, Action, usize)>,
+}
+
+/// `lookout export openslo`: compiles the project, then writes every SLO
+/// OpenSLO can express. Nothing is written when the specs do not compile,
+/// or when a file in the way is not one lookout wrote.
+pub fn export_openslo(request: &ExportRequest) -> std::io::Result<ExportReport> {
+    let compiled = crate::check::configure(&request.inputs)
+        .and_then(|configured| configured.compile_keeping_specs(&Default::default()));
+    let (project, specs) = match compiled {
+        Ok(compiled) => compiled,
+        Err(diagnostics) => {
+            return Ok(ExportReport {
+                diagnostics,
+                files: Vec::new(),
+            })
+        }
+    };
+    let mut report = ExportReport {
+        diagnostics: project.diagnostics,
+        files: Vec::new(),
+    };
+    let exported = crate::export::openslo(&specs, &project.model, &mut report.diagnostics);
+    let mut changes = Vec::new();
+    for file in &exported {
+        let name = PathBuf::from(format!("{}.yaml", file.service));
+        let action = match out::compare_file(&request.out, &name, &file.text)? {
+            None => Action::Unchanged,
+            Some(change) if change.action == Action::Conflict => {
+                report.diagnostics.push(
+                    Diagnostic::error(
+                        "export::exists",
+                        "this file exists and was not written by lookout",
+                    )
+                    .in_path(request.out.join(&name))
+                    .help("move it away, or export into another folder with --out"),
+                );
+                Action::Conflict
+            }
+            Some(change) => {
+                let action = change.action;
+                changes.push(change);
+                action
+            }
+        };
+        report
+            .files
+            .push((request.out.join(&name), action, file.slos));
+    }
+    if report.diagnostics.has_errors() {
+        report.files.clear();
+        return Ok(report);
+    }
+    out::apply(&request.out, &changes)?;
+    Ok(report)
+}
