@@ -276,8 +276,7 @@ fn a_dashboard_moved_out_of_the_folder_or_edited_is_updated() {
         .iter()
         .find(|c| c.id == "lookout-payments-api")
         .unwrap()
-        .detail
-        .clone()
+        .describe("live", "desired")
         .unwrap();
     assert!(
         detail.contains("-  \"title\": \"edited by hand\""),
@@ -465,7 +464,9 @@ fn a_folder_of_the_same_title_is_a_conflict_unless_adopted() {
         planned[1..].iter().all(|(_, a)| *a == Action::Conflict),
         "dashboards wait for their folder: {planned:?}"
     );
-    let detail = target(&plan, "grafana").changes[0].detail.clone().unwrap();
+    let detail = target(&plan, "grafana").changes[0]
+        .describe("live", "desired")
+        .unwrap();
     assert!(
         detail.contains("`SLOs` exists with uid `aBc123`")
             && detail.contains("folderUid: lookout-slos")

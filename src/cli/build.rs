@@ -32,7 +32,7 @@ pub(super) fn run(args: &ProjectArgs) -> std::io::Result<bool> {
             writeln!(
                 out,
                 "{verb:>8} {}",
-                ops::display_path(&generated.out_root, &change.path)
+                ops::display_path(&generated.out_root, crate::out::path_of(change))
             )?;
         }
         writeln!(

@@ -1,10 +1,8 @@
 //! `lookout check`.
 
-use similar::TextDiff;
-
 use super::{note_config, plural, print_diagnostics, CheckArgs, CheckFormat};
-use crate::ops;
 use crate::plan::Action;
+use crate::{ops, out};
 
 /// Diff lines shown per drifted file; the rest is summarised.
 const MAX_DIFF_LINES: usize = 60;
@@ -21,7 +19,7 @@ pub(super) fn run(args: &CheckArgs) -> std::io::Result<bool> {
         let drift: Vec<_> = report
             .drift
             .iter()
-            .map(|c| serde_json::json!({"path": ops::display_path(root, &c.path), "action": c.action}))
+            .map(|c| serde_json::json!({"path": ops::display_path(root, out::path_of(c)), "action": c.action}))
             .collect();
         let diagnostics: Vec<_> = generated
             .diagnostics
@@ -44,7 +42,7 @@ pub(super) fn run(args: &CheckArgs) -> std::io::Result<bool> {
     note_config(generated);
     print_diagnostics(&generated.diagnostics);
     for change in &report.drift {
-        let path = ops::display_path(root, &change.path);
+        let path = ops::display_path(root, out::path_of(change));
         let what = match change.action {
             Action::Create => "is missing",
             Action::Update => "differs from what the specs compile to",
@@ -53,15 +51,7 @@ pub(super) fn run(args: &CheckArgs) -> std::io::Result<bool> {
             Action::Unchanged => continue,
         };
         eprintln!("drift: {path} {what}");
-        if let (Action::Update, Some(current), Some(wanted)) =
-            (change.action, &change.current, &change.wanted)
-        {
-            let diff = TextDiff::from_lines(current.as_str(), wanted.as_str());
-            let text = diff
-                .unified_diff()
-                .context_radius(2)
-                .header(&path, "generated")
-                .to_string();
+        if let (Action::Update, Some(text)) = (change.action, change.describe(&path, "generated")) {
             let lines: Vec<&str> = text.lines().collect();
             for line in lines.iter().take(MAX_DIFF_LINES) {
                 eprintln!("    {line}");
@@ -100,7 +90,7 @@ fn github(report: &ops::CheckReport) -> bool {
         println!("{}", diagnostic.to_github(&generated.diagnostics.sources));
     }
     for change in &report.drift {
-        let path = ops::display_path(&generated.out_root, &change.path);
+        let path = ops::display_path(&generated.out_root, out::path_of(change));
         println!(
             "::error file={},title=lookout%3A%3Adrift::{}",
             crate::diag::github_property(&path),

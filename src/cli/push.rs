@@ -149,7 +149,7 @@ fn print_text(report: &PushReport, apply: bool, prune: bool) {
             .filter(|c| c.action != Action::Unchanged)
         {
             println!("  {} {} {}", symbol(change.action), change.kind, change.id);
-            if let Some(detail) = &change.detail {
+            if let Some(detail) = change.describe("live", "desired") {
                 if !apply || change.action == Action::Conflict {
                     for line in detail.lines() {
                         println!("      {line}");

@@ -14,7 +14,7 @@
 //! file name is the ruler namespace.
 
 use super::yaml::{self, Node};
-use super::{Artifact, Kind};
+use super::{Artifact, Kind, RuleGroups};
 use crate::model::settings::Layout;
 use crate::model::{names, LogSli, Service};
 
@@ -23,16 +23,16 @@ pub fn emit(services: &[Service], layout: &Layout) -> Vec<Artifact> {
         .iter()
         .filter(|service| service.log_slos().next().is_some())
         .map(|service| {
-            let groups = groups(service);
+            let groups = Node::Seq(groups(service));
             Artifact {
                 path: layout
                     .loki_rules_dir()
                     .join(format!("{}.yaml", service.name)),
+                contents: yaml::rule_file(&service.source, groups.clone()).into(),
                 kind: Kind::LokiRules {
                     service: service.name.clone(),
-                    groups: Node::group_names(&groups),
+                    groups: RuleGroups::new(groups),
                 },
-                contents: yaml::rule_file(&service.source, Node::Seq(groups)).into(),
             }
         })
         .collect()

@@ -48,17 +48,11 @@ pub struct Artifact {
 /// backend from a path or scans text for names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
-    /// A service's Prometheus rule file (also what Mimir's ruler loads):
-    /// its group names, in file order.
-    PrometheusRules {
-        service: String,
-        groups: Vec<String>,
-    },
+    /// A service's Prometheus rule file (also what Mimir's ruler loads),
+    /// with its groups as written, in file order.
+    PrometheusRules { service: String, groups: RuleGroups },
     /// A service's Loki ruler rule file.
-    LokiRules {
-        service: String,
-        groups: Vec<String>,
-    },
+    LokiRules { service: String, groups: RuleGroups },
     /// A Grafana dashboard.
     GrafanaDashboard { uid: String },
     /// A service's Kibana saved objects, as ndjson.
@@ -69,6 +63,28 @@ pub enum Kind {
     /// promtool tests, Kubernetes manifests, shipper configs, Grafana's
     /// provisioning file.
     File,
+}
+
+/// A rule file's groups as its emitter built them, so a push target sends
+/// and compares them without parsing the text it generated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleGroups(yaml::Node);
+
+impl RuleGroups {
+    /// `groups`, a sequence of rule groups.
+    pub fn new(groups: yaml::Node) -> Self {
+        RuleGroups(groups)
+    }
+
+    /// Each group's `name`, in order.
+    pub fn names(&self) -> Vec<String> {
+        yaml::Node::group_names(self.0.items())
+    }
+
+    /// Each group as JSON, as a ruler's API reads and answers it.
+    pub fn to_json(&self) -> Vec<serde_json::Value> {
+        self.0.items().iter().map(yaml::Node::to_json).collect()
+    }
 }
 
 impl Artifact {

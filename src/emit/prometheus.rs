@@ -31,7 +31,7 @@
 use std::collections::BTreeMap;
 
 use super::yaml::{self, Node};
-use super::{Artifact, Kind};
+use super::{Artifact, Kind, RuleGroups};
 use crate::model::settings::{Layout, Links, PrometheusSettings};
 use crate::model::{
     fmt_num, fmt_short, humanize, names, AlertTier, Duration, MetricSli, Service, Sli, Slo,
@@ -54,21 +54,26 @@ pub fn emit(
             .iter()
             .flat_map(|slo| slo_groups(slo, prometheus.long_interval, links))
             .collect();
-        let names = Node::group_names(&groups);
         // Shared: written once for the rule file, then shifted into the
         // PrometheusRule's `spec` rather than written again.
         let groups = Node::shared(Node::Seq(groups));
+        let contents = yaml::rule_file(&service.source, groups.clone());
+        artifacts.push(super::kubernetes::prometheus_rule(
+            service,
+            groups.clone(),
+            layout,
+            prometheus,
+        ));
+        // The kind keeps the groups; not their text, which the file holds.
+        groups.forget_rendered();
         let rule_file = Artifact {
             path: layout.rules.join(format!("{}.yaml", service.name)),
-            contents: yaml::rule_file(&service.source, groups.clone()).into(),
+            contents: contents.into(),
             kind: Kind::PrometheusRules {
                 service: service.name.clone(),
-                groups: names,
+                groups: RuleGroups::new(groups),
             },
         };
-        artifacts.push(super::kubernetes::prometheus_rule(
-            service, groups, layout, prometheus,
-        ));
         artifacts.push(rule_file);
     }
     artifacts

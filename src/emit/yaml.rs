@@ -7,14 +7,13 @@
 //! it for anything but a string.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::fmt::Write;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use super::push_spaces;
 
 /// A YAML value with ordered keys.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
     Str(String),
     /// Written as is: numbers and booleans.
@@ -23,15 +22,25 @@ pub enum Node {
     Map(Vec<(Cow<'static, str>, Node)>),
     /// A subtree used in many places (a rule's labels): built once, and
     /// rendered once per indentation.
-    Shared(Rc<Shared>),
+    Shared(Arc<Shared>),
 }
 
-/// See [`Node::Shared`].
-#[derive(Debug, PartialEq)]
+/// See [`Node::Shared`]. Shared across threads: an artifact's kind carries
+/// its rule groups as nodes, for push to send without parsing text.
+#[derive(Debug)]
 pub struct Shared {
     node: Node,
-    rendered: RefCell<Option<(usize, String)>>,
+    /// The text at an indentation; a lock taken once per use, uncontended.
+    rendered: Mutex<Option<(usize, String)>>,
 }
+
+impl PartialEq for Shared {
+    fn eq(&self, other: &Self) -> bool {
+        self.node == other.node
+    }
+}
+
+impl Eq for Shared {}
 
 impl Node {
     /// The string at `key` of a map: a rule group's `name`, for the
@@ -62,9 +71,9 @@ impl Node {
     }
 
     pub fn shared(node: Node) -> Node {
-        Node::Shared(Rc::new(Shared {
+        Node::Shared(Arc::new(Shared {
             node,
-            rendered: RefCell::new(None),
+            rendered: Mutex::new(None),
         }))
     }
 
@@ -149,6 +158,45 @@ impl Node {
     }
 }
 
+impl Node {
+    /// The value as JSON, as a YAML reader would see the written text:
+    /// raw scalars are numbers, booleans or null.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Node::Shared(shared) => shared.node.to_json(),
+            Node::Str(s) => Value::String(s.clone()),
+            Node::Raw(raw) => serde_json::from_str(raw).unwrap_or(Value::String(raw.clone())),
+            Node::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            Node::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Drops a shared node's rendered text, kept for reuse while writing,
+    /// once every file that uses it is written.
+    pub fn forget_rendered(&self) {
+        if let Node::Shared(shared) = self {
+            *shared
+                .rendered
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        }
+    }
+
+    /// The items of a sequence (looking through [`Node::Shared`]).
+    pub fn items(&self) -> &[Node] {
+        match self.resolved() {
+            Node::Seq(items) => items,
+            _ => &[],
+        }
+    }
+}
+
 /// A rule file (Prometheus or Loki ruler): the generated header naming the
 /// spec, then `groups`, a sequence.
 pub fn rule_file(source: &std::path::Path, groups: Node) -> String {
@@ -188,7 +236,10 @@ fn write_node(out: &mut String, node: &Node, indent: usize, context: Context) {
         // Map values are the only place shared nodes go, so the cached text
         // depends on the indentation alone.
         if context == Context::MapValue {
-            let mut cache = shared.rendered.borrow_mut();
+            let mut cache = shared
+                .rendered
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if let Some((at, text)) = cache.as_ref() {
                 if *at <= indent {
                     push_shifted(out, text, indent - at);

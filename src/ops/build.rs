@@ -210,7 +210,7 @@ fn build_some(
     let mut conflicts: Vec<&Path> = changes
         .iter()
         .filter(|c| c.action == Action::Conflict)
-        .map(|c| c.path.as_path())
+        .map(out::path_of)
         .collect();
     if !conflicts.is_empty() {
         conflicts.sort();
@@ -244,8 +244,8 @@ fn build_some(
     let deletes = out::stale(&root, &candidates, &written)?;
     session.commit(&deletes)?;
     let rewritten = changes.len();
-    changes.extend(deletes.into_iter().map(|c| Change { current: None, ..c }));
-    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    changes.extend(deletes.into_iter().map(out::without_text));
+    out::sort_by_path(&mut changes);
     let unchanged = carried.len() + outputs.len() - rewritten;
     // Only a build without a single diagnostic is cached, so a skipped
     // build never hides a warning.

@@ -41,18 +41,49 @@ use crate::plan::Action;
 /// Files per thread below which reading or writing runs inline.
 const MIN_PARALLEL_FILES: usize = 64;
 
-/// One difference between the generated set and the output directory.
-#[derive(Debug, Clone)]
-pub struct Change {
-    /// Create (missing), update (lookout's, differs), delete (lookout's,
-    /// no longer generated) or conflict (not lookout's, in the way).
-    pub action: Action,
-    /// Relative to the output root.
-    pub path: PathBuf,
-    /// What is on disk now, for diffs.
-    pub current: Option<String>,
-    /// What lookout would write; shared with the artifact, not copied.
-    pub wanted: Option<Arc<String>>,
+pub use crate::plan::Change;
+use crate::plan::{Detail, Payload};
+
+/// What a file change is called: its id is its path relative to the
+/// folder compared (the output root, a rules directory).
+pub const FILE: &str = "file";
+
+/// A change to the file at `relative`: create (missing), update
+/// (lookout's, differs), delete (lookout's, no longer generated) or
+/// conflict (not lookout's, in the way). `current` is what is on disk now,
+/// for diffs; `wanted`, what lookout would write, shared with its artifact.
+pub fn file_change(
+    action: Action,
+    relative: &Path,
+    current: Option<String>,
+    wanted: Option<Arc<String>>,
+) -> Change {
+    Change {
+        kind: FILE,
+        id: relative.to_string_lossy().into_owned(),
+        action,
+        detail: current.map(Detail::Was),
+        payload: wanted.map_or(Payload::None, Payload::Text),
+    }
+}
+
+/// `change` without the texts it carried: what a report needs.
+pub fn without_text(change: Change) -> Change {
+    Change {
+        detail: None,
+        payload: Payload::None,
+        ..change
+    }
+}
+
+/// The path of a file change, relative to the folder compared.
+pub fn path_of(change: &Change) -> &Path {
+    Path::new(&change.id)
+}
+
+/// Sorts file changes by path, component by component.
+pub fn sort_by_path(changes: &mut [Change]) {
+    changes.sort_by(|a, b| path_of(a).cmp(path_of(b)));
 }
 
 /// Compares the artifacts with what is under `root`: one read per
@@ -67,7 +98,7 @@ pub fn diff(
     let mut changes = compare_all(root, artifacts)?;
     let generated: HashSet<&Path> = artifacts.iter().map(|a| a.path.as_path()).collect();
     changes.extend(stale(root, &owned_files(root, owned_dirs)?, &generated)?);
-    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    sort_by_path(&mut changes);
     Ok(changes)
 }
 
@@ -198,24 +229,14 @@ pub fn stale(
         }
         let path = root.join(relative);
         if is_leftover(&path) && path.is_dir() {
-            changes.push(Change {
-                action: Action::Delete,
-                path: relative.clone(),
-                current: None,
-                wanted: None,
-            });
+            changes.push(file_change(Action::Delete, relative, None, None));
             continue;
         }
         let Some(text) = read_if_exists(&path)? else {
             continue;
         };
         if owns(&path, &text) {
-            changes.push(Change {
-                action: Action::Delete,
-                path: relative.clone(),
-                current: Some(text),
-                wanted: None,
-            });
+            changes.push(file_change(Action::Delete, relative, Some(text), None));
         }
     }
     Ok(changes)
@@ -276,12 +297,7 @@ fn change_to(relative: &Path, current: Option<String>, wanted: Arc<String>) -> C
         Some(text) if text.is_empty() || is_owned(text) => Action::Update,
         Some(_) => Action::Conflict,
     };
-    Change {
-        action,
-        path: relative.to_path_buf(),
-        current,
-        wanted: Some(wanted),
-    }
+    file_change(action, relative, current, Some(wanted))
 }
 
 /// Applies `changes` under `root`: writes missing and changed files, removes
@@ -376,7 +392,7 @@ impl Staged {
     ) -> io::Result<Vec<FileWrite<'a>>> {
         let wanted: Vec<(&Path, &str)> = changes
             .iter()
-            .filter_map(|c| Some((c.path.as_path(), c.wanted.as_deref()?.as_str())))
+            .filter_map(|c| Some((path_of(c), c.text()?)))
             .collect();
         // Each folder once: a `create_dir_all` per file was 15,000 mkdir
         // calls (all but a few failing with EEXIST) in a cold 10,000-SLO
@@ -475,7 +491,7 @@ impl Staged {
             rename_into_place(temp, &root.join(target))?;
         }
         for change in changes.iter().filter(|c| c.action == Action::Delete) {
-            let path = root.join(&change.path);
+            let path = root.join(path_of(change));
             if is_leftover(&path) && path.is_dir() {
                 std::fs::remove_dir_all(&path)?;
                 continue;

@@ -58,14 +58,7 @@ impl Session {
         if !self.conflicted.load(Ordering::Relaxed) {
             Staged::stage_shared(&self.staged, &self.root, &found, &self.owned_dirs)?;
         }
-        Ok(found
-            .into_iter()
-            .map(|c| Change {
-                current: None,
-                wanted: None,
-                ..c
-            })
-            .collect())
+        Ok(found.into_iter().map(super::without_text).collect())
     }
 
     /// Renames every staged file into place, then carries out `deletes`.

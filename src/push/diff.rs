@@ -37,19 +37,15 @@ pub fn trimmed(desired: &Value, live: &Value) -> Value {
     }
 }
 
-/// A unified diff of two texts, live first.
-pub fn unified(live: &str, desired: &str) -> String {
-    similar::TextDiff::from_lines(live, desired)
-        .unified_diff()
-        .context_radius(2)
-        .header("live", "desired")
-        .to_string()
-}
-
 /// The diff between the live object (trimmed) and the desired one.
 pub fn json_diff(desired: &Value, live: &Value) -> String {
     let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
-    unified(&pretty(&trimmed(desired, live)), &pretty(desired))
+    crate::plan::unified(
+        &pretty(&trimmed(desired, live)),
+        &pretty(desired),
+        "live",
+        "desired",
+    )
 }
 
 #[cfg(test)]

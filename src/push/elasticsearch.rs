@@ -99,7 +99,7 @@ impl Target for Elasticsearch {
                     .then(|| "exists without `_meta.managed_by: lookout`".into()),
                 unchanged: diff::contained(&body, live),
             });
-            let change = Change::compare("elasticsearch", label, name, found, mode, || {
+            let change = Change::compare(label, name, found, mode.adopt, || {
                 live.as_ref()
                     .map_or_else(String::new, |live| diff::json_diff(&body, live))
             });
@@ -138,7 +138,7 @@ impl Target for Elasticsearch {
                     {
                         deletes.push((
                             order_key(&format!("{kind}/{name}")),
-                            Change::new("elasticsearch", label, name, Action::Delete),
+                            Change::new(label, name, Action::Delete),
                         ));
                     }
                 }

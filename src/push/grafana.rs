@@ -58,7 +58,7 @@ impl Grafana {
 
     /// The folder's change, and whether dashboards can be written into it.
     fn plan_folder(&self, mode: Mode) -> Result<(Change, bool), String> {
-        let change = |action| Change::new("grafana", "folder", &self.folder_uid, action);
+        let change = |action| Change::new("folder", &self.folder_uid, action);
         if self
             .endpoint
             .get_json(&format!("/api/folders/{}", segment(&self.folder_uid)))?
@@ -79,12 +79,12 @@ impl Grafana {
                 .is_some_and(|t| t.eq_ignore_ascii_case(&self.folder))
         });
         let Some(other_uid) = same_title.and_then(|hit| hit["uid"].as_str()) else {
-            return Ok((change(Action::Create).detail(self.folder.clone()), true));
+            return Ok((change(Action::Create).note(self.folder.clone()), true));
         };
         if mode.adopt {
             *self.target_folder.lock().expect("not poisoned") = other_uid.to_string();
             return Ok((
-                change(Action::Unchanged).detail(format!(
+                change(Action::Unchanged).note(format!(
                     "adopted: dashboards go to the existing folder `{}` (uid {other_uid})",
                     self.folder
                 )),
@@ -92,7 +92,7 @@ impl Grafana {
             ));
         }
         Ok((
-            change(Action::Conflict).detail(format!(
+            change(Action::Conflict).note(format!(
                 "a folder titled `{}` exists with uid `{other_uid}`, not `{}`, and Grafana refuses a second folder of that title; \
                  file provisioning without `folderUid` creates such a folder. Fix: delete or rename that folder \
                  (lookout's provisioning.yaml now sets `folderUid: {}`), set another `grafana.folder` in lookout.yaml, \
@@ -127,7 +127,7 @@ impl Grafana {
                 .then(|| "a dashboard with this uid exists without the `lookout` tag".into()),
             unchanged: diff::contained(&wanted, &live["dashboard"]) && self.in_folder(live),
         });
-        let change = Change::compare("grafana", "dashboard", &uid, found, mode, || {
+        let change = Change::compare("dashboard", &uid, found, mode.adopt, || {
             let Some(live) = &live else {
                 return String::new();
             };
@@ -183,12 +183,10 @@ impl Target for Grafana {
             let mut change = change?;
             declared.insert(change.id.clone());
             if !folder_usable && change.action.writes() {
-                change = Change::new("grafana", "dashboard", &change.id, Action::Conflict).detail(
-                    format!(
-                        "its folder `{}` is in conflict (see the folder)",
-                        self.folder
-                    ),
-                );
+                change = Change::new("dashboard", &change.id, Action::Conflict).note(format!(
+                    "its folder `{}` is in conflict (see the folder)",
+                    self.folder
+                ));
             }
             changes.push(change);
         }
@@ -206,7 +204,7 @@ impl Target for Grafana {
                     && hit["folderUid"].as_str() == Some(folder.as_str())
                     && is_managed(hit);
                 if owned && !declared.contains(uid) {
-                    changes.push(Change::new("grafana", "dashboard", uid, Action::Delete));
+                    changes.push(Change::new("dashboard", uid, Action::Delete));
                 }
             }
         }

@@ -198,7 +198,7 @@ impl Target for Kibana {
                     unchanged: diff::contained(&object["attributes"], &live["attributes"])
                         && references(&object) == references(live),
                 });
-                let change = Change::compare("kibana", label, &id, found, mode, || {
+                let change = Change::compare(label, &id, found, mode.adopt, || {
                     live.map_or_else(String::new, |live| {
                         diff::json_diff(&object["attributes"], &live["attributes"])
                     })
@@ -228,7 +228,7 @@ impl Target for Kibana {
                             && !declared.contains(&(kind.clone(), id.clone()))
                         {
                             changes.push(
-                                Change::new("kibana", "saved object", &id, Action::Delete)
+                                Change::new("saved object", &id, Action::Delete)
                                     .payload(Payload::Json(json!({"type": kind}))),
                             );
                         }

@@ -19,6 +19,7 @@
 
 pub mod diff;
 pub mod elasticsearch;
+pub mod files;
 pub mod grafana;
 pub mod http;
 pub mod kibana;
@@ -34,93 +35,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::emit::{Artifact, Kind};
+use crate::emit::{Artifact, Kind, RuleGroups};
 
-pub use crate::plan::Action;
-
-/// One object's planned action.
-#[derive(Debug, Clone, Serialize)]
-pub struct Change {
-    pub target: &'static str,
-    pub kind: &'static str,
-    pub id: String,
-    pub action: Action,
-    /// A diff for updates, the reason for conflicts.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-    /// What to send; target-specific.
-    #[serde(skip)]
-    pub payload: Payload,
-}
-
-#[derive(Debug, Clone, Default)]
-pub enum Payload {
-    #[default]
-    None,
-    Text(Arc<String>),
-    Json(serde_json::Value),
-}
-
-impl Change {
-    pub fn new(
-        target: &'static str,
-        kind: &'static str,
-        id: impl Into<String>,
-        action: Action,
-    ) -> Self {
-        Change {
-            target,
-            kind,
-            id: id.into(),
-            action,
-            detail: None,
-            payload: Payload::None,
-        }
-    }
-
-    pub fn detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
-        self
-    }
-
-    pub fn payload(mut self, payload: Payload) -> Self {
-        self.payload = payload;
-        self
-    }
-
-    /// The action for a declared object, from its live copy (`None` when
-    /// it is missing). The ownership rule for every target lives here:
-    /// someone else's object in the way is a conflict unless `--adopt`;
-    /// otherwise the object is unchanged, or updated with `diff` shown.
-    pub fn compare(
-        target: &'static str,
-        kind: &'static str,
-        id: &str,
-        live: Option<Live>,
-        mode: Mode,
-        diff: impl FnOnce() -> String,
-    ) -> Change {
-        match live {
-            None => Change::new(target, kind, id, Action::Create),
-            Some(Live {
-                foreign: Some(reason),
-                ..
-            }) if !mode.adopt => Change::new(target, kind, id, Action::Conflict).detail(reason),
-            Some(Live {
-                unchanged: true, ..
-            }) => Change::new(target, kind, id, Action::Unchanged),
-            Some(_) => Change::new(target, kind, id, Action::Update).detail(diff()),
-        }
-    }
-}
-
-/// What a target found of a declared object.
-pub struct Live {
-    /// Why it is not lookout's (it lacks the ownership marker), if so.
-    pub foreign: Option<String>,
-    /// Everything lookout sends is already there.
-    pub unchanged: bool,
-}
+pub use crate::plan::{Action, Change, Detail, Live, Payload};
 
 /// How to plan and apply: which objects may be touched, and how many
 /// requests a target keeps in flight (reads and writes alike).
@@ -149,10 +66,11 @@ pub struct Desired {
 }
 
 /// A rule file as written, with the groups its emitter put in it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RuleFile {
+    pub service: String,
     pub text: Arc<String>,
-    pub groups: Vec<String>,
+    pub groups: RuleGroups,
 }
 
 impl Desired {
@@ -161,16 +79,19 @@ impl Desired {
         for artifact in artifacts {
             // Shared with the artifact, not copied.
             let text = || Arc::clone(&artifact.contents);
-            let rule_file = |groups: &Vec<String>| RuleFile {
+            let rule_file = |service: &String, groups: &RuleGroups| RuleFile {
+                service: service.clone(),
                 text: text(),
                 groups: groups.clone(),
             };
             match &artifact.kind {
                 Kind::PrometheusRules { service, groups } => {
-                    (desired.rule_files).insert(format!("{service}.yaml"), rule_file(groups));
+                    (desired.rule_files)
+                        .insert(format!("{service}.yaml"), rule_file(service, groups));
                 }
                 Kind::LokiRules { service, groups } => {
-                    (desired.loki_rule_files).insert(format!("{service}.yaml"), rule_file(groups));
+                    (desired.loki_rule_files)
+                        .insert(format!("{service}.yaml"), rule_file(service, groups));
                 }
                 Kind::GrafanaDashboard { uid } => {
                     desired.dashboards.insert(uid.clone(), text());
@@ -340,8 +261,8 @@ fn run_target(
                 "conflict: {} (use --adopt to take it over)",
                 conflict
                     .detail
-                    .as_deref()
-                    .unwrap_or("not managed by lookout")
+                    .as_ref()
+                    .map_or("not managed by lookout", Detail::as_str)
             ),
         });
     }

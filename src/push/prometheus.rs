@@ -16,16 +16,19 @@
 //! every declared group is loaded from the file lookout wrote. Also here:
 //! the Alertmanager readiness check.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use reqwest::Method;
 
+use super::files::Files;
 use super::http::{Body, Endpoint, HttpOptions};
-use super::{diff, Action, Change, Desired, Live, Mode, Payload, Target};
+use super::{Action, Change, Desired, Mode, Payload, Target};
 use crate::model::names;
 
+/// The rules directory as a file tree, plus a reload and a read-back.
 pub struct Prometheus {
     endpoint: Endpoint,
+    files: Files,
     rules_dir: PathBuf,
 }
 
@@ -36,6 +39,7 @@ impl Prometheus {
         )?;
         Ok(Prometheus {
             endpoint: endpoint(&config.url, http)?,
+            files: Files::new("prometheus", rules_dir.clone(), KIND, |d| &d.rule_files),
             rules_dir,
         })
     }
@@ -104,37 +108,15 @@ impl Target for Prometheus {
             .loaded_groups()
             .map_err(|e| format!("cannot read the rules Prometheus runs: {e}"))?;
         let (reloaded_at, reload_ok) = self.last_reload()?;
-        let mut changes = Vec::new();
-        for (name, file) in &desired.rule_files {
-            let text = &file.text;
-            let path = self.rules_dir.join(name);
-            // The rules directory is a directory lookout writes, with the
-            // output root's ownership rule (`out::compare_file`).
-            let on_disk = crate::out::compare_file(&self.rules_dir, Path::new(name), text)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let found = match &on_disk {
-                None => Some(Live {
-                    foreign: None,
-                    unchanged: true,
-                }),
-                Some(file) if file.action == Action::Create => None,
-                Some(file) => Some(Live {
-                    foreign: (file.action == Action::Conflict).then(|| {
-                        format!("{} exists and was not written by lookout", path.display())
-                    }),
-                    unchanged: false,
-                }),
+        let mut changes = self.files.plan(desired, mode)?;
+        for change in &mut changes {
+            let Some(file) = desired.rule_files.get(&change.id) else {
+                continue;
             };
-            let change = Change::compare("prometheus", KIND, name, found, mode, || {
-                on_disk
-                    .as_ref()
-                    .and_then(|file| file.current.as_deref())
-                    .map_or_else(String::new, |live| diff::unified(live, text))
-            });
             if change.action != Action::Unchanged {
-                changes.push(change.payload(Payload::Text(text.clone())));
                 continue;
             }
+            let path = self.rules_dir.join(&change.id);
             // Current on disk: is it what Prometheus runs?
             let mut running: Vec<&str> = loaded
                 .iter()
@@ -142,7 +124,8 @@ impl Target for Prometheus {
                 .map(|(_, group, _)| group.as_str())
                 .collect();
             running.sort_unstable();
-            let mut declared: Vec<&str> = file.groups.iter().map(String::as_str).collect();
+            let names = file.groups.names();
+            let mut declared: Vec<&str> = names.iter().map(String::as_str).collect();
             declared.sort_unstable();
             let written = std::fs::metadata(&path)
                 .and_then(|m| m.modified())
@@ -166,13 +149,10 @@ impl Target for Prometheus {
             } else {
                 None
             };
-            changes.push(match pending {
+            if let Some(reason) = pending {
                 // Nothing to write; the reload in `finish` does the work.
-                Some(reason) => {
-                    Change::new("prometheus", KIND, name, Action::Update).detail(reason)
-                }
-                None => change,
-            });
+                *change = Change::new(KIND, &change.id, Action::Update).note(reason);
+            }
         }
         // lookout's groups loaded from a file lookout does not write there.
         for (file, group, _) in &loaded {
@@ -182,35 +162,13 @@ impl Target for Prometheus {
                 .any(|name| same_file(file, &self.rules_dir.join(name)));
             if group.starts_with(names::GROUP_PREFIX) && !ours {
                 changes.push(
-                    Change::new("prometheus", "stray group", group, Action::Conflict).detail(
+                    Change::new("stray group", group, Action::Conflict).note(
                         format!(
                             "Prometheus loads this lookout group from {file}, outside {}; remove that file or drop it from rule_files",
                             self.rules_dir.display()
                         ),
                     ),
                 );
-            }
-        }
-        if mode.prune {
-            // Rule files of lookout's at the top of the directory that no
-            // spec declares: the output root's stale-file rule.
-            let files = crate::out::owned_files(&self.rules_dir, &[PathBuf::new()])
-                .map_err(|e| format!("cannot list {}: {e}", self.rules_dir.display()))?;
-            for relative in files {
-                let name = relative.to_string_lossy().into_owned();
-                let yaml = matches!(
-                    relative.extension().and_then(|e| e.to_str()),
-                    Some("yaml" | "yml")
-                );
-                if relative.components().count() != 1
-                    || !yaml
-                    || desired.rule_files.contains_key(&name)
-                {
-                    continue;
-                }
-                if crate::out::owns_file(&self.rules_dir.join(&relative)).unwrap_or(false) {
-                    changes.push(Change::new("prometheus", KIND, name, Action::Delete));
-                }
             }
         }
         Ok(changes)
@@ -222,15 +180,11 @@ impl Target for Prometheus {
     }
 
     fn apply_one(&self, change: &Change) -> Result<(), String> {
-        let path = self.rules_dir.join(&change.id);
-        let result = match (&change.action, &change.payload) {
-            (Action::Delete, _) => crate::out::remove(&path),
-            (_, Payload::Text(text)) => crate::out::write_atomic(&path, text),
+        match (change.action, &change.payload) {
             // A pending reload: the file is current, `finish` reloads.
             (Action::Update, Payload::None) => Ok(()),
-            _ => return Err("nothing to write".into()),
-        };
-        result.map_err(|e| format!("{}: {e}", path.display()))
+            _ => self.files.apply_one(change),
+        }
     }
 
     fn finish(&self, desired: &Desired, applied: usize) -> Result<(), String> {
@@ -256,7 +210,7 @@ impl Target for Prometheus {
         let loaded = self.loaded_groups()?;
         let mut missing = Vec::new();
         for (file, rules) in &desired.rule_files {
-            for group in &rules.groups {
+            for group in &rules.groups.names() {
                 let path = self.rules_dir.join(file);
                 let found = loaded
                     .iter()

@@ -1,6 +1,6 @@
 //! Loki and Mimir rulers: rule groups pushed one per request.
 //!
-//! The namespace is the rule file's name without `.yaml` (the service).
+//! The namespace is the rule file's service.
 //! - Read: `GET <rules>/<namespace>` answers a YAML map of namespace to
 //!   groups. Loki answers **404 when a namespace has no groups**; that is
 //!   an empty namespace, not an error (Mimir does the same).
@@ -79,12 +79,6 @@ impl Ruler {
     }
 }
 
-/// The groups of a generated rule file.
-fn groups(file: &str, text: &str) -> Result<Vec<Value>, String> {
-    let doc = yaml_value(text).map_err(|e| format!("{file}: {e}"))?;
-    Ok(doc["groups"].as_array().cloned().unwrap_or_default())
-}
-
 /// A ruler's YAML reply as a JSON value. Parsed here, not in `spec`: a
 /// server's answer is not a spec, and push reads nothing from `spec`.
 fn yaml_value(text: &str) -> Result<Value, String> {
@@ -99,10 +93,6 @@ fn yaml_value(text: &str) -> Result<Value, String> {
     })
 }
 
-fn namespace(file: &str) -> String {
-    file.trim_end_matches(".yaml").to_string()
-}
-
 impl Target for Ruler {
     fn name(&self) -> &'static str {
         self.name
@@ -111,13 +101,14 @@ impl Target for Ruler {
     fn plan(&self, desired: &Desired, mode: Mode) -> Result<Vec<Change>, String> {
         let mut changes = Vec::new();
         let mut declared = std::collections::BTreeSet::new();
-        for (file, rules) in (self.files)(desired) {
-            let ns = namespace(file);
+        for rules in (self.files)(desired).values() {
+            // One namespace per service, as the file is one per service.
+            let ns = rules.service.clone();
             let live = self.read(&format!("{}/{}", self.rules_path, segment(&ns)))?;
             let live = live.get(&ns).cloned().unwrap_or_default();
             // A ruler takes one group per request and answers groups
             // normalised, so each is compared and sent as a value.
-            for group in groups(file, &rules.text)? {
+            for group in rules.groups.to_json() {
                 let name = group["name"].as_str().unwrap_or_default().to_string();
                 declared.insert((ns.clone(), name.clone()));
                 let id = format!("{ns}/{name}");
@@ -127,7 +118,7 @@ impl Target for Ruler {
                     foreign: None,
                     unchanged: diff::contained(&group, g),
                 });
-                let change = Change::compare(self.name, "rule group", &id, found, mode, || {
+                let change = Change::compare("rule group", &id, found, mode.adopt, || {
                     current.map_or_else(String::new, |g| diff::json_diff(&group, g))
                 });
                 changes
@@ -142,13 +133,8 @@ impl Target for Ruler {
                         && !declared.contains(&(ns.clone(), name.clone()))
                     {
                         changes.push(
-                            Change::new(
-                                self.name,
-                                "rule group",
-                                format!("{ns}/{name}"),
-                                Action::Delete,
-                            )
-                            .payload(Payload::Json(json!({"namespace": ns, "name": name}))),
+                            Change::new("rule group", format!("{ns}/{name}"), Action::Delete)
+                                .payload(Payload::Json(json!({"namespace": ns, "name": name}))),
                         );
                     }
                 }
