@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::emit::{grafana, GENERATED_MARKER};
 use crate::model::settings::{GrafanaSettings, Layout, Links};
-use crate::model::{fmt_num, names, Model, DEFAULT_PAIRS};
+use crate::model::{default_pairs, fmt_num, names, Model};
 
 /// The `lookout` external variable: the model as plain data.
 pub fn model_json(model: &Model, links: &Links) -> Value {
@@ -91,7 +91,7 @@ pub fn model_json(model: &Model, links: &Links) -> Value {
             })
         })
         .collect();
-    let factors: Vec<Value> = DEFAULT_PAIRS
+    let factors: Vec<Value> = default_pairs()
         .iter()
         .map(|p| json!({"tier": p.severity.as_str(), "long": p.long.to_string(), "short": p.short.to_string(), "budget_fraction": fmt_num(p.budget_fraction)}))
         .collect();

@@ -36,6 +36,8 @@ struct Names {
     paths: Vec<String>,
     /// Every string literal's value.
     strings: Vec<String>,
+    /// Every method called, as `.name`.
+    methods: Vec<String>,
     /// The file opens with an inner doc comment (`//!`).
     module_doc: bool,
 }
@@ -209,6 +211,10 @@ impl<'a> Visit<'a> for Collect<'_> {
         self.path(path.segments.iter().map(|s| s.ident.to_string()).collect());
         syn::visit::visit_path(self, path);
     }
+    fn visit_expr_method_call(&mut self, call: &'a syn::ExprMethodCall) {
+        self.names.methods.push(format!(".{}", call.method));
+        syn::visit::visit_expr_method_call(self, call);
+    }
     fn visit_lit_str(&mut self, lit: &'a syn::LitStr) {
         self.names.strings.push(lit.value());
     }
@@ -364,6 +370,26 @@ const RULES: &[Rule] = &[
         planted: (
             "src/push/preflight.rs",
             "fn f(q: &str) -> String { crate::check::promql::substitute_grafana_variables(q) }",
+        ),
+    },
+    Rule {
+        name: "alert windows and burn-rate factors are resolved in model/ only",
+        applies: |p| !p.starts_with("src/model"),
+        finds: |names| {
+            let mut found = paths_under(
+                names,
+                &[
+                    "crate::model::WindowPair",
+                    "crate::model::AlertWindow::resolve",
+                    "crate::model::burn_rate",
+                ],
+            );
+            found.extend(names.methods.iter().filter(|m| *m == ".factor").cloned());
+            found
+        },
+        planted: (
+            "src/emit/grafana.rs",
+            "use crate::model::{default_pairs, Duration};\nfn f() -> f64 { default_pairs()[0].factor(Duration::days(1)) }",
         ),
     },
     Rule {

@@ -252,7 +252,7 @@ pub fn status(args: &StatusArgs) -> Result<u8, String> {
     }
     let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.3}%", v * 100.0));
     let burn = |v: &Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}x"));
-    let windows = crate::push::status::BURN_WINDOWS;
+    let windows = crate::model::STATUS_WINDOWS;
     let burn_header: String = windows
         .iter()
         .enumerate()

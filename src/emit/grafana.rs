@@ -18,7 +18,8 @@ use super::yaml::{self, Node};
 use super::{Artifact, Kind, GENERATED_MARKER};
 use crate::model::settings::{self, GrafanaSettings};
 use crate::model::{
-    fmt_num, names, Duration, MetricSli, Service, Severity, Sli, Slo, DEFAULT_PAIRS,
+    current_window_page_factor_per_day, fmt_num, names, Duration, MetricSli, Service, Severity,
+    Sli, Slo,
 };
 
 /// The newest schema every supported Grafana knows: 10.4's frontend
@@ -881,13 +882,9 @@ fn overview_columns() -> Vec<OverviewColumn> {
     let by = |expr: String| format!("max by ({OVERVIEW_BY}) ({expr})");
     let by_and = |label: &str, expr: String| format!("max by ({OVERVIEW_BY}, {label}) ({expr})");
     let series = |name: &str| format!("{name}{filter}");
-    // Of the first page pair: its long window is the current burn window,
-    // so `current burn ÷ this` reaches 1 exactly at that SLO's page rate.
-    let page = DEFAULT_PAIRS
-        .iter()
-        .find(|p| p.severity == Severity::Page && p.long == names::CURRENT_BURN_WINDOW)
-        .expect("a page pair over the current burn window");
-    let page_factor_per_day = fmt_num(page.factor(Duration::days(1)));
+    // Of the page pair over the current burn window: `current burn ÷
+    // (days × this)` reaches 1 exactly at that SLO's page rate.
+    let page_factor_per_day = fmt_num(current_window_page_factor_per_day());
     // Firing, else pending, else OK when the tier is on, else off.
     let state = |tier: Severity, label: &'static str| {
         let alerts = |state: &str| {

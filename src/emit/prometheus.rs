@@ -328,8 +328,7 @@ pub fn alert_annotations(slo: &Slo, tier: &AlertTier, links: &Links) -> BTreeMap
         .iter()
         .map(|p| format!("{}x over {} and {}", fmt_num(p.factor), p.long, p.short))
         .collect();
-    let fastest = tier.pairs.iter().map(|p| p.factor).fold(0.0_f64, f64::max);
-    let exhaust = slo.period.seconds() as f64 / fastest;
+    let exhaust = tier.fastest_exhaustion_seconds();
     let speed = match tier.severity {
         crate::model::Severity::Page => "fast",
         crate::model::Severity::Ticket => "steadily",
@@ -342,7 +341,7 @@ pub fn alert_annotations(slo: &Slo, tier: &AlertTier, links: &Links) -> BTreeMap
         slo.period,
         fmt_num(budget),
         pairs.join(", or "),
-        fmt_short(fastest),
+        fmt_short(tier.fastest_factor()),
         humanize(exhaust),
     );
     if let Some(text) = &slo.description {

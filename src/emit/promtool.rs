@@ -146,11 +146,7 @@ fn outage(slo: &Slo, links: &Links) -> Node {
 /// How long 100% errors take to push a tier's fastest pair over its
 /// threshold, taking the long window as full of good traffic before.
 fn detection_time(tier: &AlertTier) -> Duration {
-    let seconds = tier
-        .pairs
-        .iter()
-        .map(|p| p.threshold * p.long.seconds() as f64)
-        .fold(f64::INFINITY, f64::min);
+    let seconds = tier.time_to_fire(1.0).unwrap_or(f64::INFINITY);
     Duration(seconds.ceil() as u64)
 }
 

@@ -258,11 +258,8 @@ impl<'a> Page<'a> {
                         short: pair.short.to_string(),
                         factor: fmt_short(pair.factor),
                         threshold: fmt_short(pair.threshold),
-                        budget_spent: format!(
-                            "{}%",
-                            fmt_short(pair.factor * pair.long.seconds() as f64 / period * 100.0)
-                        ),
-                        exhaustion: humanize(period / pair.factor),
+                        budget_spent: format!("{}%", fmt_short(pair.budget_spent * 100.0)),
+                        exhaustion: humanize(pair.exhaustion_seconds),
                     })
                     .collect(),
             })

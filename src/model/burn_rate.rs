@@ -56,8 +56,9 @@ impl WindowPair {
 }
 
 /// A window pair resolved for one SLO, once, at lowering (as Sloth's
-/// multi-window alert group is): every emitter reads its factor and
-/// threshold from here rather than working them out again.
+/// multi-window alert group is): every emitter, `status` and custom
+/// dashboards read its factor, threshold and what follows from them here
+/// rather than working them out again.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AlertWindow {
     pub severity: Severity,
@@ -67,20 +68,70 @@ pub struct AlertWindow {
     pub factor: f64,
     /// The error ratio both windows must exceed: `factor × error budget`.
     pub threshold: f64,
+    /// Share of the whole budget spent over `long` by the time the pair
+    /// fires: `factor × long ÷ period`.
+    pub budget_spent: f64,
+    /// Seconds the whole budget lasts at this pair's burn rate:
+    /// `period ÷ factor`.
+    pub exhaustion_seconds: f64,
 }
 
 impl AlertWindow {
     pub fn resolve(pair: &WindowPair, period: Duration, error_budget: f64) -> AlertWindow {
         let factor = pair.factor(period);
+        let period = period.seconds() as f64;
         AlertWindow {
             severity: pair.severity,
             long: pair.long,
             short: pair.short,
             factor,
             threshold: round_sig(factor * error_budget, 12),
+            budget_spent: factor * pair.long.seconds() as f64 / period,
+            exhaustion_seconds: period / factor,
         }
     }
+
+    /// Seconds from the start of an incident at error ratio `ratio`, after
+    /// a long window of good traffic, until both windows exceed the
+    /// threshold (the long one fills last); `None` if they never do.
+    /// Rule-evaluation steps and `for` come on top.
+    pub fn time_to_fire(&self, ratio: f64) -> Option<f64> {
+        (ratio > self.threshold).then(|| self.threshold * self.long.seconds() as f64 / ratio)
+    }
 }
+
+/// The window pairs of one tier, resolved for an SLO's period and budget.
+pub fn resolve_pairs(severity: Severity, period: Duration, error_budget: f64) -> Vec<AlertWindow> {
+    DEFAULT_PAIRS
+        .iter()
+        .filter(|p| p.severity == severity)
+        .map(|p| AlertWindow::resolve(p, period, error_budget))
+        .collect()
+}
+
+/// The page factor of the pair over [`super::names::CURRENT_BURN_WINDOW`],
+/// for a one-day period: times an SLO's period in days, the burn rate over
+/// that window at which it pages, whatever its period.
+pub fn current_window_page_factor_per_day() -> f64 {
+    DEFAULT_PAIRS
+        .iter()
+        .find(|p| p.severity == Severity::Page && p.long == super::names::CURRENT_BURN_WINDOW)
+        .map_or(0.0, |p| p.factor(Duration::days(1)))
+}
+
+/// The default pairs, as data: for custom dashboards that describe them.
+pub fn default_pairs() -> &'static [WindowPair] {
+    &DEFAULT_PAIRS
+}
+
+/// The windows `status` shows a burn rate over: the page pairs' short and
+/// long windows, and the slowest ticket pair's long window.
+pub const STATUS_WINDOWS: [Duration; 4] = [
+    Duration::minutes(5),
+    Duration::hours(1),
+    Duration::hours(6),
+    Duration::days(3),
+];
 
 /// The share of events an SLO may fail: `1 - objective`, for an objective
 /// in percent, without float noise.
@@ -89,7 +140,7 @@ pub fn error_budget(objective_percent: f64) -> f64 {
 }
 
 /// The workbook's four pairs.
-pub const DEFAULT_PAIRS: [WindowPair; 4] = [
+const DEFAULT_PAIRS: [WindowPair; 4] = [
     WindowPair {
         severity: Severity::Page,
         long: Duration::hours(1),

@@ -18,8 +18,8 @@ use std::path::PathBuf;
 use crate::diag::Span;
 
 pub use burn_rate::{
-    error_budget, fmt_num, fmt_short, round_sig, shift_decimal, AlertWindow, Severity, WindowPair,
-    DEFAULT_PAIRS,
+    current_window_page_factor_per_day, default_pairs, error_budget, fmt_num, fmt_short,
+    resolve_pairs, round_sig, shift_decimal, AlertWindow, Severity, WindowPair, STATUS_WINDOWS,
 };
 pub use duration::{humanize, Duration};
 pub use logs::{DurationUnit, LogFields, LogFormat, LogInput, LogSource, Route};
@@ -165,7 +165,7 @@ impl Slo {
     /// The windows of every burn-rate pair, whether or not its tier is on
     /// (a disabled tier's windows are still recorded, for dashboards).
     pub fn alert_windows(&self) -> Vec<Duration> {
-        DEFAULT_PAIRS
+        default_pairs()
             .iter()
             .flat_map(|p| [p.long, p.short])
             .collect()
@@ -335,4 +335,28 @@ pub struct AlertTier {
     pub labels: BTreeMap<String, String>,
     /// This tier's window pairs, resolved for the SLO.
     pub pairs: Vec<AlertWindow>,
+}
+
+impl AlertTier {
+    /// Seconds from the start of an incident at error ratio `ratio` until
+    /// the tier's first pair fires, `for` aside; `None` if none ever does.
+    pub fn time_to_fire(&self, ratio: f64) -> Option<f64> {
+        self.pairs
+            .iter()
+            .filter_map(|p| p.time_to_fire(ratio))
+            .reduce(f64::min)
+    }
+
+    /// The tier's fastest burn-rate factor.
+    pub fn fastest_factor(&self) -> f64 {
+        self.pairs.iter().map(|p| p.factor).fold(0.0_f64, f64::max)
+    }
+
+    /// Seconds the whole budget lasts at the tier's fastest burn rate.
+    pub fn fastest_exhaustion_seconds(&self) -> f64 {
+        self.pairs
+            .iter()
+            .map(|p| p.exhaustion_seconds)
+            .fold(f64::INFINITY, f64::min)
+    }
 }

@@ -12,15 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::http::{segment, Endpoint};
-use crate::model::{names, Duration, Model};
-
-/// Windows whose burn rate is shown.
-pub const BURN_WINDOWS: [Duration; 4] = [
-    Duration::minutes(5),
-    Duration::hours(1),
-    Duration::hours(6),
-    Duration::days(3),
-];
+use crate::model::{names, Duration, Model, STATUS_WINDOWS};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SloStatus {
@@ -79,7 +71,7 @@ pub fn status(model: &Model, endpoint: &Endpoint) -> Result<Vec<SloStatus>, Stri
         .flat_map(|s| s.slos.iter().map(|slo| slo.period))
         .collect();
     let mut ratios: BTreeMap<Duration, Series> = BTreeMap::new();
-    for window in periods.iter().chain(BURN_WINDOWS.iter()) {
+    for window in periods.iter().chain(STATUS_WINDOWS.iter()) {
         if !ratios.contains_key(window) {
             ratios.insert(*window, query(endpoint, &names::error_ratio(*window))?);
         }
@@ -112,7 +104,7 @@ pub fn status(model: &Model, endpoint: &Endpoint) -> Result<Vec<SloStatus>, Stri
         for slo in &service.slos {
             let key = (slo.service.clone(), slo.name.clone());
             let budget = slo.error_budget();
-            let burn_rates = BURN_WINDOWS
+            let burn_rates = STATUS_WINDOWS
                 .iter()
                 .map(|w| (w.to_string(), ratios[w].get(&key).map(|r| r / budget)))
                 .collect();

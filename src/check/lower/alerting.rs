@@ -7,9 +7,7 @@ use std::collections::BTreeMap;
 use super::{is_metric_name, Lowering};
 use crate::diag::{Diagnostic, Span};
 use crate::model::settings::is_http_url;
-use crate::model::{
-    names, AlertTier, AlertWindow, Alerting, Duration, Severity, Slo, DEFAULT_PAIRS,
-};
+use crate::model::{names, AlertTier, Alerting, Duration, Severity, Slo};
 use crate::spec::v1::{AlertingSpec, ServiceSpec, SloSpec, TierSpec};
 
 impl Lowering<'_> {
@@ -134,11 +132,7 @@ impl Lowering<'_> {
             severity_label,
             for_,
             labels,
-            pairs: DEFAULT_PAIRS
-                .iter()
-                .filter(|p| p.severity == severity)
-                .map(|p| AlertWindow::resolve(p, period, error_budget))
-                .collect(),
+            pairs: crate::model::resolve_pairs(severity, period, error_budget),
         })
     }
 
