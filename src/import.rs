@@ -23,8 +23,11 @@ use serde_saphyr::Spanned;
 
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
 use crate::emit::yaml::{self, Node};
-use crate::model::{fmt_num, Duration};
+use crate::model::Duration;
 use crate::spec::sloth;
+use crate::spec::v1::{
+    built, AlertingSpec, EventsSpec, RawSpec, ServiceSpec, SliSpec, SloSpec, TierSpec,
+};
 
 pub mod openslo;
 pub use openslo::openslo;
@@ -56,14 +59,13 @@ pub struct ImportedFile {
 }
 
 impl ImportedFile {
-    /// The spec `root`, under a header of what the import changed for every
-    /// SLO (`preamble`) and for some (`notes`).
+    /// The spec, written under a header of what the import changed for
+    /// every SLO (`preamble`) and for some (`notes`). It is a `spec::v1`
+    /// value, so it can hold no key the spec schema lacks.
     fn new(
-        service: String,
+        spec: &ServiceSpec,
         mut preamble: Vec<String>,
         notes: &[String],
-        root: Node,
-        slos: usize,
         severities: std::collections::BTreeSet<String>,
     ) -> Self {
         if !notes.is_empty() {
@@ -71,13 +73,40 @@ impl ImportedFile {
             preamble.extend(notes.iter().map(|n| format!("- {n}")));
         }
         let header: Vec<&str> = preamble.iter().map(String::as_str).collect();
+        // The spec types serialise in their declared key order.
+        let value = serde_json::to_value(spec).expect("a spec serialises");
         ImportedFile {
-            text: yaml::document(&header, &root),
-            service,
-            slos,
+            text: yaml::document(&header, &Node::from_json(&value)),
+            service: spec.service.value.clone(),
+            slos: spec.slos.value.len(),
             severities,
         }
     }
+}
+
+/// A service with SLOs, as an importer builds it.
+fn service_spec(
+    name: String,
+    team: Option<String>,
+    labels: BTreeMap<String, String>,
+    runbook: Option<String>,
+    slos: Vec<SloSpec>,
+) -> ServiceSpec {
+    ServiceSpec {
+        version: None,
+        service: built(name),
+        team: team.map(built),
+        labels: non_empty(labels),
+        runbook: runbook.map(built),
+        slos: built(slos),
+        signals: None,
+        logs: None,
+    }
+}
+
+/// Labels, or nothing when there are none.
+fn non_empty(labels: BTreeMap<String, String>) -> Option<Spanned<BTreeMap<String, String>>> {
+    (!labels.is_empty()).then(|| built(labels))
 }
 
 /// Annotations whose meaning lookout keeps: the runbook link.
@@ -112,7 +141,7 @@ pub fn sloth(
     struct Accumulated {
         sources: Vec<String>,
         labels: BTreeMap<String, String>,
-        slos: Vec<Node>,
+        slos: Vec<SloSpec>,
         notes: Vec<String>,
         severities: std::collections::BTreeSet<String>,
     }
@@ -188,7 +217,6 @@ pub fn sloth(
     services
         .into_iter()
         .map(|(service, acc)| {
-            let slos = acc.slos.len();
             let header = vec![
                 format!(
                     "Imported by `lookout import sloth` from {}.",
@@ -205,12 +233,8 @@ pub fn sloth(
                     .to_string(),
                 "- alerts carry lookout's summary, description and runbook link.".to_string(),
             ];
-            let root = Node::map()
-                .str("service", service.as_str())
-                .non_empty("labels", Node::labels(&acc.labels))
-                .entry("slos", Node::Seq(acc.slos))
-                .build();
-            ImportedFile::new(service, header, &acc.notes, root, slos, acc.severities)
+            let spec = service_spec(service, None, acc.labels, None, acc.slos);
+            ImportedFile::new(&spec, header, &acc.notes, acc.severities)
         })
         .collect()
 }
@@ -231,7 +255,7 @@ impl Converter<'_> {
         span(self.diags, self.file, spanned)
     }
 
-    fn slo(&mut self, slo: &sloth::Slo, options: &SlothOptions) -> Option<Node> {
+    fn slo(&mut self, slo: &sloth::Slo, options: &SlothOptions) -> Option<SloSpec> {
         let name = slo.name.value.as_str();
         let errors = self.diags.error_count();
         self.check_name(&slo.name, "SLO", usize::MAX);
@@ -241,29 +265,26 @@ impl Converter<'_> {
         if self.diags.error_count() > errors {
             return None;
         }
-        let labels = slo
-            .labels
-            .as_ref()
-            .map(|l| Node::labels(&l.value))
-            .unwrap_or(Node::Map(Vec::new()));
         let window = (options.period != Duration::days(30)).then(|| options.period.to_string());
-        Some(
-            Node::map()
-                .str("name", name)
-                .opt_str(
-                    "description",
-                    slo.description
-                        .as_deref()
-                        .map(str::trim)
-                        .filter(|d| !d.is_empty()),
-                )
-                .entry("objective", Node::Raw(fmt_num(slo.objective.value)))
-                .opt_str("window", window)
-                .non_empty("labels", labels)
-                .entry("sli", sli?)
-                .non_empty("alerting", alerting)
-                .build(),
-        )
+        Some(SloSpec {
+            name: built(name.to_string()),
+            description: slo
+                .description
+                .as_deref()
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(str::to_string),
+            objective: built(slo.objective.value),
+            window: window.map(built),
+            labels: non_empty(
+                slo.labels
+                    .as_ref()
+                    .map(|l| l.value.clone())
+                    .unwrap_or_default(),
+            ),
+            sli: built(sli?),
+            alerting,
+        })
     }
 
     /// Names follow lookout's rules (`check::lower`), which Sloth's do not.
@@ -345,7 +366,7 @@ impl Converter<'_> {
         }
     }
 
-    fn sli(&mut self, sli: &Spanned<sloth::Sli>, slo: &str) -> Option<Node> {
+    fn sli(&mut self, sli: &Spanned<sloth::Sli>, slo: &str) -> Option<SliSpec> {
         let span = self.span(sli);
         let value = &sli.value;
         match (&value.events, &value.raw, &value.plugin) {
@@ -356,11 +377,7 @@ impl Converter<'_> {
             }
             (None, Some(raw), None) => {
                 let ratio = self.query(&raw.error_ratio_query)?;
-                Some(
-                    Node::map()
-                        .entry("raw", Node::map().str("error_ratio", ratio).build())
-                        .build(),
-                )
+                Some(raw_sli(ratio))
             }
             (None, None, Some(plugin)) => {
                 let span = self.span(plugin);
@@ -446,25 +463,32 @@ impl Converter<'_> {
 
     /// Without an `alerting:` block both tiers are on, as in Sloth, and
     /// get lookout's default severities, which are noted like any other.
-    fn alerting(&mut self, alerting: Option<&sloth::Alerting>, slo: &str) -> Node {
+    fn alerting(&mut self, alerting: Option<&sloth::Alerting>, slo: &str) -> Option<AlertingSpec> {
         let none = sloth::Alerting::default();
         let alerting = alerting.unwrap_or(&none);
         let mut runbook = None;
         self.annotations(alerting.annotations.as_ref(), slo, "alerting", &mut runbook);
         let page = self.tier(alerting.page_alert.as_ref(), slo, "page", &mut runbook);
         let ticket = self.tier(alerting.ticket_alert.as_ref(), slo, "ticket", &mut runbook);
-        let labels = alerting
-            .labels
-            .as_ref()
-            .map(|l| Node::labels(&l.value))
-            .unwrap_or(Node::Map(Vec::new()));
-        Node::map()
-            .opt_str("name", alerting.name.as_ref().map(|n| n.value.as_str()))
-            .non_empty("labels", labels)
-            .opt_str("runbook", runbook)
-            .non_empty("page", page)
-            .non_empty("ticket", ticket)
-            .build()
+        let spec = AlertingSpec {
+            name: alerting.name.as_ref().map(|n| built(n.value.clone())),
+            labels: non_empty(
+                alerting
+                    .labels
+                    .as_ref()
+                    .map(|l| l.value.clone())
+                    .unwrap_or_default(),
+            ),
+            runbook: runbook.map(built),
+            page,
+            ticket,
+        };
+        let empty = spec.name.is_none()
+            && spec.labels.is_none()
+            && spec.runbook.is_none()
+            && spec.page.is_none()
+            && spec.ticket.is_none();
+        (!empty).then_some(spec)
     }
 
     fn tier(
@@ -473,11 +497,12 @@ impl Converter<'_> {
         slo: &str,
         tier: &str,
         runbook: &mut Option<String>,
-    ) -> Node {
+    ) -> Option<TierSpec> {
         if alert.is_some_and(|alert| alert.disable == Some(true)) {
-            return Node::map()
-                .entry("enabled", Node::Raw("false".into()))
-                .build();
+            return Some(TierSpec {
+                enabled: Some(false),
+                ..TierSpec::default()
+            });
         }
         let mut labels = BTreeMap::new();
         if let Some(alert) = alert {
@@ -505,10 +530,12 @@ impl Converter<'_> {
                 .clone()
                 .unwrap_or_else(|| default_severity(tier).to_string()),
         );
-        Node::map()
-            .opt_str("severity", severity)
-            .non_empty("labels", Node::labels(&labels))
-            .build()
+        let labels = non_empty(labels);
+        (severity.is_some() || labels.is_some()).then(|| TierSpec {
+            severity: severity.map(built),
+            labels,
+            ..TierSpec::default()
+        })
     }
 
     fn annotations(
@@ -555,14 +582,26 @@ fn span<T>(diags: &Diagnostics, file: FileId, spanned: &Spanned<T>) -> Option<Sp
 }
 
 /// A lookout `sli:` of error and total event queries.
-fn events_sli(errors: String, total: String) -> Node {
-    Node::map()
-        .entry(
-            "events",
-            Node::map()
-                .str("errors", errors)
-                .str("total", total)
-                .build(),
-        )
-        .build()
+fn events_sli(errors: String, total: String) -> SliSpec {
+    SliSpec {
+        events: Some(EventsSpec {
+            errors: built(errors),
+            total: built(total),
+        }),
+        latency: None,
+        raw: None,
+        logs: None,
+    }
+}
+
+/// A lookout `sli:` of one error-ratio query.
+fn raw_sli(error_ratio: String) -> SliSpec {
+    SliSpec {
+        events: None,
+        latency: None,
+        raw: Some(RawSpec {
+            error_ratio: built(error_ratio),
+        }),
+        logs: None,
+    }
 }

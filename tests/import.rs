@@ -469,3 +469,57 @@ fn openslo_export_then_import_builds_the_same_outputs() {
         assert!(a == b, "{} differs after the round trip", path.display());
     }
 }
+
+/// The `lookout.dev/alerting` annotation is read as lookout's own
+/// `alerting:`, with its schema: an imported spec cannot carry a key the
+/// spec does not have, so a misspelt one fails at import, not at build.
+#[test]
+fn an_alerting_annotation_is_read_with_the_spec_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("slo.yaml");
+    let slo = |annotation: &str| {
+        format!(
+            r#"apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: availability
+  annotations:
+    lookout.dev/alerting: '{annotation}'
+spec:
+  service: web
+  budgetingMethod: Occurrences
+  indicator:
+    metadata: {{name: web-errors}}
+    spec:
+      ratioMetric:
+        counter: true
+        bad: {{metricSource: {{type: Prometheus, spec: {{query: 'sum(rate(e[{{{{.window}}}}]))'}}}}}}
+        total: {{metricSource: {{type: Prometheus, spec: {{query: 'sum(rate(t[{{{{.window}}}}]))'}}}}}}
+  timeWindow: [{{duration: 30d, isRolling: true}}]
+  objectives: [{{target: 0.999}}]
+"#
+        )
+    };
+    std::fs::write(
+        &file,
+        slo(r#"{"page": {"severity": "sev1", "for": "2m"}, "ticket": {"enabled": false}}"#),
+    )
+    .unwrap();
+    let (text, out, ok) = import_openslo(std::slice::from_ref(&file));
+    assert!(ok, "{text}");
+    let spec = std::fs::read_to_string(out.path().join("web.yaml")).unwrap();
+    assert!(
+        spec.contains("  alerting:\n    page:\n      severity: sev1\n      for: '2m'\n    ticket:\n      enabled: false\n"),
+        "{spec}"
+    );
+
+    std::fs::write(&file, slo(r#"{"page": {"severity": "sev1", "fro": "2m"}}"#)).unwrap();
+    let (text, out, ok) = import_openslo(std::slice::from_ref(&file));
+    assert!(!ok);
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+    assert!(
+        text.contains("import::annotation")
+            && text.contains("annotation `lookout.dev/alerting` is not lookout's `alerting:` as JSON: unknown field `fro`"),
+        "{text}"
+    );
+}

@@ -146,6 +146,10 @@ impl Node {
         match value {
             Value::Null => Node::Raw("null".into()),
             Value::Bool(b) => Node::Raw(b.to_string()),
+            // A whole float as an integer (`99`, not `99.0`), without float noise.
+            Value::Number(n) if n.is_f64() => {
+                Node::Raw(crate::model::fmt_num(n.as_f64().unwrap_or_default()))
+            }
             Value::Number(n) => Node::Raw(n.to_string()),
             Value::String(s) => Node::Str(s.clone()),
             Value::Array(items) => Node::Seq(items.iter().map(Node::from_json).collect()),
