@@ -5,13 +5,28 @@ mod support;
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
+use snapbox::cmd::Command;
+use snapbox::{str, Assert, IntoData, Redactions};
 
+/// `lookout` in `dir`; what it prints is compared whole with snapbox
+/// (`SNAPSHOTS=overwrite` updates the snapshots), `dir` shown as `[ROOT]`.
 fn lookout(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("lookout").unwrap();
-    cmd.current_dir(dir).env("NO_COLOR", "1");
-    cmd
+    let mut redactions = Redactions::new();
+    if let Ok(root) = dir.canonicalize() {
+        if root != Path::new("/") {
+            redactions.insert("[ROOT]", root).unwrap();
+        }
+    }
+    Command::new(env!("CARGO_BIN_EXE_lookout"))
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .with_assert(
+            Assert::new()
+                .action_env(snapbox::assert::DEFAULT_ACTION_ENV)
+                .normalize_paths(false)
+                .redact_with(redactions),
+        )
 }
 
 /// A temporary project holding a copy of the bundled examples.
@@ -34,29 +49,31 @@ fn bare_project() -> tempfile::TempDir {
     dir
 }
 
-/// Replaces `from` with `to` in a project file, which must contain it.
+/// Replaces every `from` with `to` in a project file; a `from` that is not
+/// there is the test's own mistake.
 fn edit(project: &Path, file: &str, from: &str, to: &str) {
     let path = project.join(file);
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains(from), "{file} has no `{from}`");
+    assert_ne!(text.matches(from).count(), 0, "{file} has no `{from}`");
     std::fs::write(&path, text.replace(from, to)).unwrap();
 }
 
-/// Runs lookout, expects exit code 1 and `needle` on stderr; returns stderr.
-fn fails_with(project: &Path, args: &[&str], needle: &str) -> String {
-    let out = lookout(project).args(args).output().unwrap();
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
-    assert!(err.contains(needle), "{args:?}: no `{needle}` in:\n{err}");
-    err
+/// Runs lookout, which must exit 1 printing nothing on stdout and
+/// `expected` on stderr; returns stderr.
+fn fails(project: &Path, args: &[&str], expected: impl IntoData) -> String {
+    let out = lookout(project)
+        .args(args)
+        .assert()
+        .code(1)
+        .stdout_eq(str![""])
+        .stderr_eq(expected)
+        .get_output()
+        .clone();
+    stderr(&out)
 }
 
 fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// `check --format json`, which must fail: each drifted file and its kind.
@@ -84,13 +101,77 @@ fn drift_report(root: &Path) -> Vec<(String, String)> {
 #[test]
 fn build_writes_outputs_then_check_passes_and_rebuild_is_a_no_op() {
     let project = example_project();
-    let out = lookout(project.path()).arg("build").output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("created rules/public-api.yaml"),
-        "{}",
-        stdout(&out)
-    );
+    lookout(project.path())
+        .arg("build")
+        .assert()
+        .success()
+        .stdout_eq(str![[r#"
+ created dashboards/elasticsearch/_ilm/policy/lookout-logs-ingress-nginx.json
+ created dashboards/elasticsearch/_ilm/policy/lookout-logs-payments-api.json
+ created dashboards/elasticsearch/_index_template/lookout-logs-ingress-nginx.json
+ created dashboards/elasticsearch/_index_template/lookout-logs-payments-api.json
+ created dashboards/elasticsearch/_ingest/pipeline/lookout-logs-ingress-nginx.access.json
+ created dashboards/elasticsearch/_ingest/pipeline/lookout-logs-ingress-nginx.json
+ created dashboards/elasticsearch/_ingest/pipeline/lookout-logs-payments-api.app.json
+ created dashboards/elasticsearch/_ingest/pipeline/lookout-logs-payments-api.json
+ created dashboards/grafana/ingress-nginx.json
+ created dashboards/grafana/mariadb-galera.json
+ created dashboards/grafana/payments-api.json
+ created dashboards/grafana/payments-ledger.json
+ created dashboards/grafana/provisioning.yaml
+ created dashboards/grafana/public-api.json
+ created dashboards/grafana/settlement-worker.json
+ created dashboards/grafana/slo-overview.json
+ created dashboards/kibana/ingress-nginx.ndjson
+ created dashboards/kibana/payments-api.ndjson
+ created kubernetes/grafana-dashboards/ingress-nginx.yaml
+ created kubernetes/grafana-dashboards/mariadb-galera.yaml
+ created kubernetes/grafana-dashboards/payments-api.yaml
+ created kubernetes/grafana-dashboards/payments-ledger.yaml
+ created kubernetes/grafana-dashboards/public-api.yaml
+ created kubernetes/grafana-dashboards/settlement-worker.yaml
+ created kubernetes/grafana-dashboards/slo-overview.yaml
+ created kubernetes/kustomization.yaml
+ created kubernetes/prometheus-rules/ingress-nginx.yaml
+ created kubernetes/prometheus-rules/mariadb-galera.yaml
+ created kubernetes/prometheus-rules/payments-api.yaml
+ created kubernetes/prometheus-rules/payments-ledger.yaml
+ created kubernetes/prometheus-rules/public-api.yaml
+ created kubernetes/prometheus-rules/settlement-worker.yaml
+ created kubernetes/shipping/alloy.yaml
+ created kubernetes/shipping/vector.yaml
+ created rules/ingress-nginx.yaml
+ created rules/loki/ingress-nginx.yaml
+ created rules/loki/payments-api.yaml
+ created rules/mariadb-galera.yaml
+ created rules/payments-api.yaml
+ created rules/payments-ledger.yaml
+ created rules/public-api.yaml
+ created rules/settlement-worker.yaml
+ created rules/tests/ingress-nginx.test.yaml
+ created rules/tests/mariadb-galera.test.yaml
+ created rules/tests/payments-api.test.yaml
+ created rules/tests/payments-ledger.test.yaml
+ created rules/tests/public-api.test.yaml
+ created rules/tests/settlement-worker.test.yaml
+ created runbooks/ingress-nginx/availability.md
+ created runbooks/ingress-nginx/edge-availability.md
+ created runbooks/ingress-nginx/latency.md
+ created runbooks/mariadb-galera/node-ready.md
+ created runbooks/mariadb-galera/replication-lag.md
+ created runbooks/payments-api/authorisations.md
+ created runbooks/payments-api/latency.md
+ created runbooks/payments-api/refund-errors.md
+ created runbooks/payments-ledger/postings.md
+ created runbooks/public-api/availability.md
+ created runbooks/public-api/latency.md
+ created runbooks/settlement-worker/processing.md
+ created shipping/alloy/config.alloy
+ created shipping/vector/vector.yaml
+built 12 SLOs from 6 services: 62 written, 0 unchanged
+
+"#]])
+        .stderr_eq(str![""]);
     for path in [
         "rules/public-api.yaml",
         "rules/tests/public-api.test.yaml",
@@ -99,10 +180,22 @@ fn build_writes_outputs_then_check_passes_and_rebuild_is_a_no_op() {
     ] {
         assert!(project.path().join(path).is_file(), "{path} missing");
     }
-    let again = lookout(project.path()).arg("build").output().unwrap();
-    assert!(stdout(&again).contains("0 written"), "{}", stdout(&again));
-    let check = lookout(project.path()).arg("check").output().unwrap();
-    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    lookout(project.path())
+        .arg("build")
+        .assert()
+        .success()
+        .stdout_eq(str![[r#"
+built 12 SLOs from 6 services: 0 written, 62 unchanged
+
+"#]]);
+    lookout(project.path())
+        .arg("check")
+        .assert()
+        .success()
+        .stdout_eq(str![[r#"
+ok: 12 SLOs valid, output up to date
+
+"#]]);
 }
 
 #[test]
@@ -124,19 +217,43 @@ fn check_fails_on_drift_and_names_the_file() {
         "\"title\": \"Burn\"",
     );
 
-    let err = fails_with(root, &["check"], "drift: rules/payments-api.yaml differs");
-    assert!(
-        err.contains("drift: dashboards/grafana/public-api.json differs"),
-        "{err}"
-    );
-    assert!(
-        err.contains("+    expr: vector(0.9995)"),
-        "diff shown: {err}"
-    );
-    assert!(
-        err.contains("drift: runbooks/public-api/latency.md is missing"),
-        "{err}"
-    );
+    lookout(root)
+        .arg("check")
+        .assert()
+        .code(1)
+        .stdout_eq(str![])
+        .stderr_eq(str![[r#"
+drift: dashboards/grafana/public-api.json differs from what the specs compile to
+    --- dashboards/grafana/public-api.json
+    +++ generated
+    @@ -481,5 +481,5 @@
+         {
+           "type": "timeseries",
+    -      "title": "Burn",
+    +      "title": "Burn rate against alert thresholds",
+           "targets": [
+             {
+    @@ -967,5 +967,5 @@
+         {
+           "type": "timeseries",
+    -      "title": "Burn",
+    +      "title": "Burn rate against alert thresholds",
+           "targets": [
+             {
+drift: rules/payments-api.yaml differs from what the specs compile to
+    --- rules/payments-api.yaml
+    +++ generated
+    @@ -139,5 +139,5 @@
+           tier: '0'
+       - record: slo:objective:ratio
+    -    expr: vector(0.999)
+    +    expr: vector(0.9995)
+         labels:
+           alerting: page,ticket
+drift: runbooks/public-api/latency.md is missing
+check failed: 3 files out of date (run `lookout build`)
+
+"#]]);
 
     let report = drift_report(root);
     let drift: Vec<(&str, &str)> = report
@@ -164,9 +281,28 @@ fn invalid_spec_exits_1_names_file_line_col_and_writes_nothing() {
         "objective: 100",
     );
 
-    let err = fails_with(root, &["build"], "─[slos/public-api.yaml:9:16]");
-    assert!(err.contains("objective must be a percentage"), "{err}");
-    assert!(err.contains("nothing was written"), "{err}");
+    fails(
+        root,
+        &["build"],
+        str![[r#"
+lookout::spec::objective-range
+
+  × objective must be a percentage between 0 and 100 (exclusive), got 100
+    ╭─[slos/public-api.yaml:9:16]
+  7 │   - name: availability
+  8 │     description: Public API requests are answered without a server error
+  9 │     objective: 100
+    ·                ─┬─
+    ·                 ╰── out of range
+ 10 │     window: 30d
+ 11 │     sli:
+    ╰────
+  help: e.g. `objective: 99.9` for 99.9%
+
+build failed: 1 error; nothing was written
+
+"#]],
+    );
     assert!(!root.join("rules").exists(), "rules/ must not be created");
     assert!(!root.join("runbooks").exists());
 
@@ -200,7 +336,23 @@ fn one_bad_file_blocks_the_whole_build() {
     );
     std::fs::write(root.join("slos/broken.yaml"), "service: broken\nslos: [\n").unwrap();
 
-    fails_with(root, &["build"], "slos/broken.yaml:");
+    fails(
+        root,
+        &["build"],
+        str![[r#"
+lookout::spec::yaml
+
+  × unclosed bracket '['
+   ╭─[slos/broken.yaml:2:7]
+ 1 │ service: broken
+ 2 │ slos: [
+   ·       ─
+   ╰────
+
+build failed: 1 error; nothing was written
+
+"#]],
+    );
     let after = std::fs::read_to_string(root.join("rules/ingress-nginx.yaml")).unwrap();
     assert_eq!(
         before, after,
@@ -217,10 +369,72 @@ fn build_removes_its_stale_files_and_never_touches_foreign_ones() {
     std::fs::write(&notes, "hand-written notes\n").unwrap();
     std::fs::remove_file(root.join("slos/settlement-worker.yaml")).unwrap();
 
-    fails_with(root, &["check"], "rules/settlement-worker.yaml is stale");
-    let out = lookout(root).arg("build").output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("removed rules/settlement-worker.yaml"));
+    lookout(root)
+        .arg("check")
+        .assert()
+        .code(1)
+        .stdout_eq(str![])
+        .stderr_eq(str![[r#"
+drift: dashboards/grafana/settlement-worker.json is stale: no spec generates it any more
+drift: dashboards/grafana/slo-overview.json differs from what the specs compile to
+    --- dashboards/grafana/slo-overview.json
+    +++ generated
+    @@ -459,5 +459,5 @@
+           "id": 1,
+           "gridPos": {
+    -        "h": 15,
+    +        "h": 14,
+             "w": 24,
+             "x": 0,
+drift: kubernetes/grafana-dashboards/settlement-worker.yaml is stale: no spec generates it any more
+drift: kubernetes/grafana-dashboards/slo-overview.yaml differs from what the specs compile to
+    --- kubernetes/grafana-dashboards/slo-overview.yaml
+    +++ generated
+    @@ -13,3 +13,3 @@
+         grafana_folder: SLOs
+     data:
+    -  slo-overview.json: '{"description":"Generated by lookout. DO NOT EDIT. Every SLO of every service, worst budget first.","uid":"lookout-slo-overview","title":"SLO overview","id":null,"tags":["lookout","slo-overview"],"editable":false,"graphTooltip":1,"schemaVersion":39,"version":1,"refresh":"1m","time":{"from":"now-7d","to":"now"},"timepicker":{},"timezone":"browser","links":[{"title":"Service dashboards","type":"dashboards","icon":"external link","tooltip":"","tags":["lookout"],"asDropdown":true,"targetBlank":false,"includeVars":false,"keepTime":true}],"annotations":{"list":[{"builtIn":1,"datasource":{"type":"grafana","uid":"-- Grafana --"},"enable":true,"hide":true,"iconColor":"rgba(0, 211, 255, 1)","name":"Annotations & Alerts","type":"dashboard"}]},"templating":{"list":[{"type":"datasource","name":"datasource","label":"Prometheus","query":"prometheus","hide":0,"refresh":1,"regex":"","options":[]},{"type":"query","name":"team","label":"Team","query":"label_values(slo:objective:ratio, team)","multi":true,"includeAll":true,"allValue":".*","hide":0,"options":[],"datasource":{"type":"prometheus","uid":"${datasource}"},"refresh":2,"sort":1},{"type":"query","name":"service","label":"Service","query":"label_values(slo:objective:ratio{team=~\"$team\"}, service)","multi":true,"includeAll":true,"allValue":".*","hide":0,"options":[],"datasource":{"type":"prometheus","uid":"${datasource}"},"refresh":2,"sort":1}]},"panels":[{"type":"table","title":"Every SLO","description":"One row per SLO. Burn rate: error ratio over the last hour in multiples of the error budget (above 1x the budget runs out before the window ends). Of page rate: the same burn as a share of that SLO''s own one-hour page threshold (100% pages once the 5m window agrees). Exhausted in: when the budget runs out at that burn. Click a row for the SLO on its service dashboard.","targets":[{"refId":"A","expr":"max by (service, slo, team) (slo:objective:ratio{slo!=\"\",service=~\"$service\",team=~\"$team\"})","instant":true,"range":false,"format":"table"},{"refId":"B","expr":"1 - max by (service, slo, team) (slo:period_burn_rate:ratio{slo!=\"\",service=~\"$service\",team=~\"$team\"} * on (service, slo, team) (1 - slo:objective:ratio{slo!=\"\",service=~\"$service\",team=~\"$team\"}))","instant":true,"range":false,"format":"table"},{"refId":"C","expr":"max by (service, slo, team) (1 - slo:period_burn_rate:ratio{slo!=\"\",service=~\"$service\",team=~\"$team\"})","instant":true,"range":false,"format":"table"},{"refId":"D","expr":"max by (service, slo, team) (clamp_min(1 - slo:period_burn_rate:ratio{slo!=\"\",service=~\"$service\",team=~\"$team\"}, 0) * slo:time_period:days{slo!=\"\",service=~\"$service\",team=~\"$team\"} * 86400 / (slo:current_burn_rate:ratio{slo!=\"\",service=~\"$service\",team=~\"$team\"} > 0))","instant":true,"range":false,"format":"table"},{"refId":"E","expr":"max by (service, slo, team) (slo:current_burn_rate:ratio{slo!=\"\",service=~\"$service\",team=~\"$team\"})","instant":true,"range":false,"format":"table"},{"refId":"F","expr":"max by (service, slo, team) (slo:current_burn_rate:ratio{slo!=\"\",service=~\"$service\",team=~\"$team\"} / (slo:time_period:days{slo!=\"\",service=~\"$service\",team=~\"$team\"} * 0.48))","instant":true,"range":false,"format":"table"},{"refId":"G","expr":"max by (service, slo, team, page) (label_replace(ALERTS{alertstate=\"firing\",slo_severity=\"page\",slo!=\"\",service=~\"$service\",team=~\"$team\"}, \"page\", \"firing\", \"\", \"\") or on (service, slo) label_replace(ALERTS{alertstate=\"pending\",slo_severity=\"page\",slo!=\"\",service=~\"$service\",team=~\"$team\"}, \"page\", \"pending\", \"\", \"\") or on (service, slo) label_replace(slo:objective:ratio{alerting=~\".*page.*\",slo!=\"\",service=~\"$service\",team=~\"$team\"}, \"page\", \"OK\", \"\", \"\") or on (service, slo) label_replace(slo:objective:ratio{alerting=~\".*\",slo!=\"\",service=~\"$service\",team=~\"$team\"}, \"page\", \"alerting off\", \"\", \"\"))","instant":true,"range":false,"format":"table"},{"refId":"H","expr":"max by (service, slo, team, ticket) (label_replace(ALERTS{alertstate=\"firing\",slo_severity=\"ticket\",slo!=\"\",service=~\"$service\",team=~\"$team\"}, \"ticket\", \"firing\", \"\", \"\") or on (service, slo) label_replace(ALERTS{alertstate=\"pending\",slo_severity=\"ticket\",slo!=\"\",service=~\"$service\",team=~\"$team\"}, \"ticket\", \"pending\", \"\", \"\") or on (service, slo) label_replace(slo:objective:ratio{alerting=~\".*ticket.*\",slo!=\"\",service=~\"$service\",team=~\"$team\"}, \"ticket\", \"OK\", \"\", \"\") or on (service, slo) label_replace(slo:objective:ratio{alerting=~\".*\",slo!=\"\",service=~\"$service\",team=~\"$team\"}, \"ticket\", \"alerting off\", \"\", \"\"))","instant":true,"range":false,"format":"table"}],"transformations":[{"id":"merge","options":{}},{"id":"organize","options":{"excludeByName":{"Time":true,"Value #G":true,"Value #H":true},"indexByName":{"service":0,"slo":1,"team":2,"Value #A":3,"Value #B":4,"Value #C":5,"Value #D":6,"Value #E":7,"Value #F":8,"page":9,"ticket":10},"renameByName":{"Value #A":"Objective","Value #B":"SLI over window","Value #C":"Budget remaining","Value #D":"Exhausted in","Value #E":"Burn rate (1h)","Value #F":"Of page rate (1h)","page":"Page alert","ticket":"Ticket alert"}}}],"fieldConfig":{"defaults":{"unit":"percentunit","decimals":2,"links":[{"title":"Service dashboard","type":"link","url":"/d/lookout-${__data.fields.service}?${__url_time_range}&var-slo=${__data.fields.slo}","icon":"external link","tooltip":"This SLO on its service dashboard, over the same time range","tags":[],"asDropdown":false,"targetBlank":false,"includeVars":false,"keepTime":true}],"custom":{"align":"auto","cellOptions":{"type":"auto"}}},"overrides":[{"matcher":{"id":"byName","options":"Budget remaining"},"properties":[{"id":"thresholds","value":{"mode":"absolute","steps":[{"value":null,"color":"red"},{"value":0.0,"color":"orange"},{"value":0.25,"color":"yellow"},{"value":0.5,"color":"green"}]}},{"id":"custom.cellOptions","value":{"type":"color-background"}}]},{"matcher":{"id":"byName","options":"Exhausted in"},"properties":[{"id":"unit","value":"s"},{"id":"decimals","value":1},{"id":"thresholds","value":{"mode":"absolute","steps":[{"value":null,"color":"red"},{"value":86400.0,"color":"orange"},{"value":604800.0,"color":"green"}]}},{"id":"custom.cellOptions","value":{"type":"color-text"}}]},{"matcher":{"id":"byName","options":"Burn rate (1h)"},"properties":[{"id":"unit","value":"suffix:x"},{"id":"thresholds","value":{"mode":"absolute","steps":[{"value":null,"color":"green"},{"value":1.0,"color":"orange"}]}},{"id":"custom.cellOptions","value":{"type":"color-text"}}]},{"matcher":{"id":"byName","options":"Of page rate (1h)"},"properties":[{"id":"thresholds","value":{"mode":"absolute","steps":[{"value":null,"color":"green"},{"value":0.5,"color":"orange"},{"value":1.0,"color":"red"}]}},{"id":"custom.cellOptions","value":{"type":"color-background"}}]},{"matcher":{"id":"byName","options":"Page alert"},"properties":[{"id":"mappings","value":[{"type":"value","options":{"firing":{"color":"red","index":0},"pending":{"color":"orange","index":1},"OK":{"color":"green","index":2}}}]},{"id":"custom.cellOptions","value":{"type":"color-text"}}]},{"matcher":{"id":"byName","options":"Ticket alert"},"properties":[{"id":"mappings","value":[{"type":"value","options":{"firing":{"color":"red","index":0},"pending":{"color":"orange","index":1},"OK":{"color":"green","index":2}}}]},{"id":"custom.cellOptions","value":{"type":"color-text"}}]}]},"options":{"showHeader":true,"sortBy":[{"displayName":"Budget remaining","desc":false}]},"id":1,"gridPos":{"h":15,"w":24,"x":0,"y":0},"datasource":{"type":"prometheus","uid":"${datasource}"}}]}'
+    +  slo-overview.json: '{"description":"Generated by lookout. DO NOT EDIT. Every SLO of every service, worst budget first.","uid":"lookout-slo-overview","title":"SLO overview","id":null,"tags":["lookout","slo-overview"],"editable":false,"graphTooltip":1,"schemaVersion":39,"version":1,"refresh":"1m","time":{"from":"now-7d","to":"now"},"timepicker":{},"timezone":"browser","links":[{"title":"Service dashboards","type":"dashboards","icon":"external link","tooltip":"","tags":["lookout"],"asDropdown":true,"targetBlank":false,"includeVars":false,"keepTime":true}],"annotations":{"list":[{"builtIn":1,"datasource":{"type":"grafana","uid":"-- Grafana --"},"enable":true,"hide":true,"iconColor":"rgba(0, 211, 255, 1)","name":"Annotations & Alerts","type":"dashboard"}]},"templating":{"list":[{"type":"datasource","name":"datasource","label":"Prometheus","query":"prometheus","hide":0,"refresh":1,"regex":"","options":[]},{"type":"query","name":"team","label":"Team","query":"label_values(slo:objective:ratio, team)","multi":true,"includeAll":true,"allValue":".*","hide":0,"options":[],"datasource":{"type":"prometheus","uid":"${datasource}"},"refresh":2,"sort":1},{"type":"query","name":"service","label":"Service","query":"label_values(slo:objective:ratio{team=~\"$team\"}, service)","multi":true,"includeAll":true,"allValue":".*","hide":0,"options":[],"datasource":{"type":"prometheus","uid":"${datasource}"},"refresh":2,"sort":1}]},"panels":[{"type":"table","title":"Every SLO","description":"One row per SLO. Burn rate: error ratio over the last hour in multiples of the error budget (above 1x the budget runs out before the window ends). Of page rate: the same burn as a share of that SLO''s own one-hour page threshold (100% pages once the 5m window agrees). Exhausted in: when the budget runs out at that burn. Click a row for the SLO on its service dashboard.","targets":[{"refId":"A","expr":"max by (service, slo, team) (slo:objective:ratio{slo!=\"\",service=~\"$service\",team=~\"$team\"})","instant":true,"range":false,"format":"table"},{"refId":"B","expr":"1 - max by (service, slo, team) (slo:period_burn_rate:ratio{slo!=\"\",service=~\"$service\",team=~\"$team\"} * on (service, slo, team) (1 - slo:objective:ratio{slo!=\"\",service=~\"$service\",team=~\"$team\"}))","instant":true,"range":false,"format":"table"},{"refId":"C","expr":"max by (service, slo, team) (1 - slo:period_burn_rate:ratio{slo!=\"\",service=~\"$service\",team=~\"$team\"})","instant":true,"range":false,"format":"table"},{"refId":"D","expr":"max by (service, slo, team) (clamp_min(1 - slo:period_burn_rate:ratio{slo!=\"\",service=~\"$service\",team=~\"$team\"}, 0) * slo:time_period:days{slo!=\"\",service=~\"$service\",team=~\"$team\"} * 86400 / (slo:current_burn_rate:ratio{slo!=\"\",service=~\"$service\",team=~\"$team\"} > 0))","instant":true,"range":false,"format":"table"},{"refId":"E","expr":"max by (service, slo, team) (slo:current_burn_rate:ratio{slo!=\"\",service=~\"$service\",team=~\"$team\"})","instant":true,"range":false,"format":"table"},{"refId":"F","expr":"max by (service, slo, team) (slo:current_burn_rate:ratio{slo!=\"\",service=~\"$service\",team=~\"$team\"} / (slo:time_period:days{slo!=\"\",service=~\"$service\",team=~\"$team\"} * 0.48))","instant":true,"range":false,"format":"table"},{"refId":"G","expr":"max by (service, slo, team, page) (label_replace(ALERTS{alertstate=\"firing\",slo_severity=\"page\",slo!=\"\",service=~\"$service\",team=~\"$team\"}, \"page\", \"firing\", \"\", \"\") or on (service, slo) label_replace(ALERTS{alertstate=\"pending\",slo_severity=\"page\",slo!=\"\",service=~\"$service\",team=~\"$team\"}, \"page\", \"pending\", \"\", \"\") or on (service, slo) label_replace(slo:objective:ratio{alerting=~\".*page.*\",slo!=\"\",service=~\"$service\",team=~\"$team\"}, \"page\", \"OK\", \"\", \"\") or on (service, slo) label_replace(slo:objective:ratio{alerting=~\".*\",slo!=\"\",service=~\"$service\",team=~\"$team\"}, \"page\", \"alerting off\", \"\", \"\"))","instant":true,"range":false,"format":"table"},{"refId":"H","expr":"max by (service, slo, team, ticket) (label_replace(ALERTS{alertstate=\"firing\",slo_severity=\"ticket\",slo!=\"\",service=~\"$service\",team=~\"$team\"}, \"ticket\", \"firing\", \"\", \"\") or on (service, slo) label_replace(ALERTS{alertstate=\"pending\",slo_severity=\"ticket\",slo!=\"\",service=~\"$service\",team=~\"$team\"}, \"ticket\", \"pending\", \"\", \"\") or on (service, slo) label_replace(slo:objective:ratio{alerting=~\".*ticket.*\",slo!=\"\",service=~\"$service\",team=~\"$team\"}, \"ticket\", \"OK\", \"\", \"\") or on (service, slo) label_replace(slo:objective:ratio{alerting=~\".*\",slo!=\"\",service=~\"$service\",team=~\"$team\"}, \"ticket\", \"alerting off\", \"\", \"\"))","instant":true,"range":false,"format":"table"}],"transformations":[{"id":"merge","options":{}},{"id":"organize","options":{"excludeByName":{"Time":true,"Value #G":true,"Value #H":true},"indexByName":{"service":0,"slo":1,"team":2,"Value #A":3,"Value #B":4,"Value #C":5,"Value #D":6,"Value #E":7,"Value #F":8,"page":9,"ticket":10},"renameByName":{"Value #A":"Objective","Value #B":"SLI over window","Value #C":"Budget remaining","Value #D":"Exhausted in","Value #E":"Burn rate (1h)","Value #F":"Of page rate (1h)","page":"Page alert","ticket":"Ticket alert"}}}],"fieldConfig":{"defaults":{"unit":"percentunit","decimals":2,"links":[{"title":"Service dashboard","type":"link","url":"/d/lookout-${__data.fields.service}?${__url_time_range}&var-slo=${__data.fields.slo}","icon":"external link","tooltip":"This SLO on its service dashboard, over the same time range","tags":[],"asDropdown":false,"targetBlank":false,"includeVars":false,"keepTime":true}],"custom":{"align":"auto","cellOptions":{"type":"auto"}}},"overrides":[{"matcher":{"id":"byName","options":"Budget remaining"},"properties":[{"id":"thresholds","value":{"mode":"absolute","steps":[{"value":null,"color":"red"},{"value":0.0,"color":"orange"},{"value":0.25,"color":"yellow"},{"value":0.5,"color":"green"}]}},{"id":"custom.cellOptions","value":{"type":"color-background"}}]},{"matcher":{"id":"byName","options":"Exhausted in"},"properties":[{"id":"unit","value":"s"},{"id":"decimals","value":1},{"id":"thresholds","value":{"mode":"absolute","steps":[{"value":null,"color":"red"},{"value":86400.0,"color":"orange"},{"value":604800.0,"color":"green"}]}},{"id":"custom.cellOptions","value":{"type":"color-text"}}]},{"matcher":{"id":"byName","options":"Burn rate (1h)"},"properties":[{"id":"unit","value":"suffix:x"},{"id":"thresholds","value":{"mode":"absolute","steps":[{"value":null,"color":"green"},{"value":1.0,"color":"orange"}]}},{"id":"custom.cellOptions","value":{"type":"color-text"}}]},{"matcher":{"id":"byName","options":"Of page rate (1h)"},"properties":[{"id":"thresholds","value":{"mode":"absolute","steps":[{"value":null,"color":"green"},{"value":0.5,"color":"orange"},{"value":1.0,"color":"red"}]}},{"id":"custom.cellOptions","value":{"type":"color-background"}}]},{"matcher":{"id":"byName","options":"Page alert"},"properties":[{"id":"mappings","value":[{"type":"value","options":{"firing":{"color":"red","index":0},"pending":{"color":"orange","index":1},"OK":{"color":"green","index":2}}}]},{"id":"custom.cellOptions","value":{"type":"color-text"}}]},{"matcher":{"id":"byName","options":"Ticket alert"},"properties":[{"id":"mappings","value":[{"type":"value","options":{"firing":{"color":"red","index":0},"pending":{"color":"orange","index":1},"OK":{"color":"green","index":2}}}]},{"id":"custom.cellOptions","value":{"type":"color-text"}}]}]},"options":{"showHeader":true,"sortBy":[{"displayName":"Budget remaining","desc":false}]},"id":1,"gridPos":{"h":14,"w":24,"x":0,"y":0},"datasource":{"type":"prometheus","uid":"${datasource}"}}]}'
+drift: kubernetes/kustomization.yaml differs from what the specs compile to
+    --- kubernetes/kustomization.yaml
+    +++ generated
+    @@ -10,5 +10,4 @@
+     - grafana-dashboards/payments-ledger.yaml
+     - grafana-dashboards/public-api.yaml
+    -- grafana-dashboards/settlement-worker.yaml
+     - grafana-dashboards/slo-overview.yaml
+     - prometheus-rules/ingress-nginx.yaml
+    @@ -17,5 +16,4 @@
+     - prometheus-rules/payments-ledger.yaml
+     - prometheus-rules/public-api.yaml
+    -- prometheus-rules/settlement-worker.yaml
+     - shipping/alloy.yaml
+     - shipping/vector.yaml
+drift: kubernetes/prometheus-rules/settlement-worker.yaml is stale: no spec generates it any more
+drift: rules/settlement-worker.yaml is stale: no spec generates it any more
+drift: rules/tests/settlement-worker.test.yaml is stale: no spec generates it any more
+drift: runbooks/settlement-worker/processing.md is stale: no spec generates it any more
+check failed: 9 files out of date (run `lookout build`)
+
+"#]]);
+    lookout(root)
+        .arg("build")
+        .assert()
+        .success()
+        .stdout_eq(str![[r#"
+ removed dashboards/grafana/settlement-worker.json
+ updated dashboards/grafana/slo-overview.json
+ removed kubernetes/grafana-dashboards/settlement-worker.yaml
+ updated kubernetes/grafana-dashboards/slo-overview.yaml
+ updated kubernetes/kustomization.yaml
+ removed kubernetes/prometheus-rules/settlement-worker.yaml
+ removed rules/settlement-worker.yaml
+ removed rules/tests/settlement-worker.test.yaml
+ removed runbooks/settlement-worker/processing.md
+built 11 SLOs from 5 services: 9 written, 53 unchanged
+
+"#]])
+        .stderr_eq(str![""]);
     assert!(!root.join("rules/settlement-worker.yaml").exists());
     assert!(!root.join("runbooks/settlement-worker").exists());
     assert_eq!(
@@ -231,7 +445,20 @@ fn build_removes_its_stale_files_and_never_touches_foreign_ones() {
     // A hand-written file where lookout would write is refused, not clobbered.
     let target = root.join("rules/public-api.yaml");
     std::fs::write(&target, "groups: []\n").unwrap();
-    fails_with(root, &["build"], "refusing to overwrite");
+    fails(
+        root,
+        &["build"],
+        str![[r#"
+lookout::out::not-owned
+
+  × ./rules/public-api.yaml: refusing to overwrite a file lookout did not generate
+  help: move it away, or add `Generated by lookout. DO NOT EDIT.` to its first line to hand it to
+        lookout
+
+build failed: 1 error; nothing was written
+
+"#]],
+    );
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "groups: []\n");
 }
 
@@ -244,9 +471,24 @@ fn without_a_cache_build_still_removes_its_stale_files() {
     lookout(root).arg("build").assert().success();
     std::fs::remove_file(root.join("slos/settlement-worker.yaml")).unwrap();
     std::fs::remove_dir_all(root.join(".lookout")).unwrap();
-    let out = lookout(root).arg("build").output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("removed rules/settlement-worker.yaml"));
+    lookout(root)
+        .arg("build")
+        .assert()
+        .success()
+        .stdout_eq(str![[r#"
+ removed dashboards/grafana/settlement-worker.json
+ updated dashboards/grafana/slo-overview.json
+ removed kubernetes/grafana-dashboards/settlement-worker.yaml
+ updated kubernetes/grafana-dashboards/slo-overview.yaml
+ updated kubernetes/kustomization.yaml
+ removed kubernetes/prometheus-rules/settlement-worker.yaml
+ removed rules/settlement-worker.yaml
+ removed rules/tests/settlement-worker.test.yaml
+ removed runbooks/settlement-worker/processing.md
+built 11 SLOs from 5 services: 9 written, 53 unchanged
+
+"#]])
+        .stderr_eq(str![""]);
     assert!(!root.join("runbooks/settlement-worker").exists());
     lookout(root).arg("check").assert().success();
 }
@@ -260,10 +502,27 @@ fn unreadable_spec_files_are_each_reported_with_the_other_problems() {
     std::fs::write(slos.join("latin1.yaml"), b"service: caf\xe9\n").unwrap();
     std::fs::write(slos.join("empty.yaml"), "").unwrap();
     std::os::unix::fs::symlink("nowhere.yaml", slos.join("dangling.yaml")).unwrap();
-    let err = fails_with(project.path(), &["build"], "file is not valid UTF-8");
-    assert!(err.contains("latin1.yaml"), "{err}");
-    assert!(err.contains("empty.yaml"), "{err}");
-    assert!(err.contains("dangling.yaml: cannot read file"), "{err}");
+    fails(
+        project.path(),
+        &["build"],
+        str![[r#"
+lookout::spec::unreadable
+
+  × slos/dangling.yaml: cannot read file: No such file or directory (os error 2)
+
+lookout::spec::empty-file
+
+  × slos/empty.yaml: spec file is empty
+  help: a spec needs at least `service:` and `slos:`
+
+lookout::spec::not-utf8
+
+  × slos/latin1.yaml: file is not valid UTF-8
+
+build failed: 3 errors; nothing was written
+
+"#]],
+    );
     assert!(!project.path().join("rules").exists());
 }
 
@@ -281,7 +540,7 @@ fn build_succeeds_when_its_reader_stops_early() {
         )
         .unwrap();
     }
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("lookout"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lookout"))
         .arg("build")
         .current_dir(project.path())
         .stdout(std::process::Stdio::piped())
@@ -321,17 +580,39 @@ fn cross_service_checks_hold_across_many_services() {
         "runbooks: {base_url: https://runbooks.example.com}\nloki: {url: http://loki:3100}\n",
     )
     .unwrap();
-    let err = fails_with(
+    fails(
         project.path(),
         &["check"],
-        "log `a/b__c` has the same shipper id `a__b__c` as the log at slos/0.yaml:4:11",
+        str![[r#"
+lookout::spec::log-id-clash
+
+  × log `a/b__c` has the same shipper id `a__b__c` as the log at slos/0.yaml:4:11
+   ╭─[slos/z.yaml:4:11]
+ 2 │ slos: []
+ 3 │ logs:
+ 4 │   - name: b__c
+   ·           ────
+ 5 │     source: {files: [/var/log/b__c.log]}
+ 6 │     format: nginx
+   ╰────
+  help: rename one of them: shipper ids replace `-` with `_`
+
+lookout::spec::duplicate-service
+
+  × service `m-5` is defined twice
+   ╭─[slos/zz.yaml:1:10]
+ 1 │ service: m-5
+   ·          ─┬─
+   ·           ╰── second definition
+ 2 │ slos: []
+ 3 │ logs:
+   ╰────
+  help: first defined at slos/m-005.yaml:1:10; each service belongs in one file
+
+check failed: 2 errors
+
+"#]],
     );
-    assert!(err.contains("service `m-5` is defined twice"), "{err}");
-    assert!(
-        err.contains("first defined at slos/m-005.yaml:1:10"),
-        "{err}"
-    );
-    assert!(err.contains("check failed: 2 errors"), "{err}");
 }
 
 #[test]
@@ -344,13 +625,32 @@ fn out_and_slos_flags_and_missing_config() {
         .assert()
         .success();
     assert!(out_dir.path().join("rules/payments-ledger.yaml").is_file());
-    fails_with(
+    fails(
         project.path(),
         &["build", "--config", "nope.yaml"],
-        "nope.yaml: config file not found",
+        str![[r#"
+lookout::config::not-found
+
+  × nope.yaml: config file not found
+
+build failed: 1 error; nothing was written
+
+"#]],
     );
     let empty = tempfile::tempdir().unwrap();
-    fails_with(empty.path(), &["check"], "SLO directory not found");
+    fails(
+        empty.path(),
+        &["check"],
+        str![[r#"
+lookout::spec::no-slos-dir
+
+  × slos: SLO directory not found
+  help: create it and add one `<service>.yaml` per service, or pass --slos DIR
+
+check failed: 1 error
+
+"#]],
+    );
 }
 
 #[test]
@@ -408,15 +708,14 @@ fn project_runbook_template_replaces_the_built_in_one() {
     );
     lookout(root).arg("build").assert().success();
     let page = std::fs::read_to_string(root.join("runbooks/public-api/availability.md")).unwrap();
-    assert!(
-        page.starts_with(
-            "<!-- Generated by lookout. DO NOT EDIT. -->\n# public-api/availability\n"
-        ),
-        "{page}"
-    );
-    assert!(
-        page.contains(r#"`slo:sli_error:ratio_rate1h{service="public-api",slo="availability"}`"#),
-        "{page}"
+    snapbox::assert_data_eq!(
+        page,
+        str![[r#"
+<!-- Generated by lookout. DO NOT EDIT. -->
+# public-api/availability
+Objective 99.9% over 30d. Query: `slo:sli_error:ratio_rate1h{service="public-api",slo="availability"}`
+
+"#]]
     );
 
     // A template that does not compile is located in the template file.
@@ -425,7 +724,25 @@ fn project_runbook_template_replaces_the_built_in_one() {
         "line one\n{{#if team}}\nunclosed\n",
     )
     .unwrap();
-    fails_with(root, &["build"], "runbook.md.hbs");
+    fails(
+        root,
+        &["build"],
+        str![[r#"
+lookout::runbook::template
+
+  × template syntax error: invalid handlebars syntax: expected escape, expression,
+  │ html_expression, decorator_expression, partial_expression, invert_tag, invert_chain_tag,
+  │ helper_block_start, helper_block_end, decorator_block_start, partial_block_start,
+  │ raw_block_start, hbs_comment, or hbs_comment_compact
+   ╭─[runbook.md.hbs:4:1]
+ 2 │ {{#if team}}
+ 3 │ unclosed
+   ╰────
+
+build failed: 1 error; nothing was written
+
+"#]],
+    );
 }
 
 #[test]
@@ -466,8 +783,25 @@ fn jsonnet_dashboards_get_the_model_and_their_errors_are_located() {
         "objective: 99.9\n",
         "objective: 99.5\n",
     );
-    let err = fails_with(root, &["build"], "dashboards/budgets.jsonnet:4:3");
-    assert!(err.contains("no such field: nope"), "{err}");
+    fails(
+        root,
+        &["build"],
+        str![[r#"
+lookout::jsonnet::error
+
+  × jsonnet: no such field: nope
+   ╭─[dashboards/budgets.jsonnet:4:3]
+ 2 │ {
+ 3 │   uid: 'custom-budgets',
+ 4 │   title: m.nope,
+   ·   ─────
+ 5 │ }
+   ╰────
+
+build failed: 1 error; nothing was written
+
+"#]],
+    );
     assert_eq!(
         before,
         std::fs::read_to_string(root.join("rules/public-api.yaml")).unwrap(),
@@ -486,8 +820,25 @@ fn jsonnet_dashboards_get_the_model_and_their_errors_are_located() {
         "{\n  uid: 'x'\n  title: 'y',\n}\n",
     )
     .unwrap();
-    let err = fails_with(root, &["build"], "dashboards/budgets.jsonnet:3:3");
-    assert!(err.contains("syntax error"), "{err}");
+    fails(
+        root,
+        &["build"],
+        str![[r#"
+lookout::jsonnet::error
+
+  × jsonnet: syntax error: expected '}', got identifier "title"
+   ╭─[dashboards/budgets.jsonnet:3:3]
+ 1 │ {
+ 2 │   uid: 'x'
+ 3 │   title: 'y',
+   ·   ─
+ 4 │ }
+   ╰────
+
+build failed: 1 error; nothing was written
+
+"#]],
+    );
 }
 
 #[test]
@@ -578,22 +929,24 @@ fn a_configmap_client_side_apply_cannot_record_is_warned_about() {
         ));
     }
     std::fs::write(root.join("slos/big.yaml"), spec).unwrap();
-    let out = lookout(root).arg("build").output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let err = stderr(&out);
+    // One warning: the overview, far below the limit, is not warned about.
+    lookout(root)
+        .arg("build")
+        .assert()
+        .success()
+        .stderr_eq(str![[r#"
+lookout::kubernetes::large-configmap
+
+  ⚠ kubernetes/grafana-dashboards/big.yaml: this ConfigMap is 486 KiB, above the 256 KiB that
+  │ client-side `kubectl apply` can record
+  help: apply it with `kubectl apply --server-side -f`, as its header says
+
+
+"#]]);
     let size = std::fs::metadata(root.join("kubernetes/grafana-dashboards/big.yaml"))
         .unwrap()
         .len();
     assert!(size > 256 * 1024, "{size}");
-    assert!(
-        err.contains("kubernetes::large-configmap")
-            && err.contains("kubernetes/grafana-dashboards/big.yaml")
-            && err.contains(&format!("{} KiB", size.div_ceil(1024)))
-            && err.contains("kubectl apply --server-side"),
-        "{err}"
-    );
-    // The overview, far below the limit, is not warned about.
-    assert!(!err.contains("slo-overview.yaml"), "{err}");
 }
 
 #[test]
@@ -603,40 +956,49 @@ fn the_config_is_found_above_the_specs_as_cargo_finds_its_manifest() {
     std::fs::create_dir(&project).unwrap();
     std::fs::copy("lookout.yaml", project.join("lookout.yaml")).unwrap();
     support::copy_example_specs(&project);
-    let out = lookout(parent.path())
+    lookout(parent.path())
         .args(["build", "--slos", "proj/slos"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("using proj/lookout.yaml"),
-        "{}",
-        stderr(&out)
-    );
+        .assert()
+        .success()
+        .stderr_eq(str![[r#"
+using proj/lookout.yaml
+
+"#]]);
     // Outputs go beside the config, as without --slos from inside proj.
     assert!(project.join("rules/payments-api.yaml").is_file());
     assert!(!parent.path().join("rules").exists());
-    let check = lookout(&project).arg("check").output().unwrap();
-    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
-    assert!(
-        !stderr(&check).contains("using"),
-        "./lookout.yaml goes unnamed"
-    );
+    // ./lookout.yaml goes unnamed.
+    lookout(&project)
+        .arg("check")
+        .assert()
+        .success()
+        .stderr_eq(str![""]);
 }
 
 #[test]
 fn init_scaffolds_a_project_that_builds_and_leaves_existing_files_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let out = lookout(dir.path()).arg("init").output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(
-        stdout(&out),
-        " created lookout.yaml\n created slos/example.yaml\n created .github/workflows/lookout.yml\n created ci/lookout.gitlab-ci.yml\nnext: edit slos/example.yaml and lookout.yaml, then run `lookout build`\n"
-    );
+    lookout(dir.path())
+        .arg("init")
+        .assert()
+        .success()
+        .stdout_eq(str![[r#"
+ created lookout.yaml
+ created slos/example.yaml
+ created .github/workflows/lookout.yml
+ created ci/lookout.gitlab-ci.yml
+next: edit slos/example.yaml and lookout.yaml, then run `lookout build`
+
+"#]]);
     let workflow =
         std::fs::read_to_string(dir.path().join(".github/workflows/lookout.yml")).unwrap();
-    assert!(
-        workflow.contains("lookout check --format github"),
+    assert_eq!(
+        workflow
+            .lines()
+            .filter(|l| l.trim_start().starts_with("- run: lookout "))
+            .map(str::trim)
+            .collect::<Vec<_>>(),
+        ["- run: lookout check --format github"],
         "{workflow}"
     );
     let build = lookout(dir.path()).arg("build").output().unwrap();
@@ -645,12 +1007,18 @@ fn init_scaffolds_a_project_that_builds_and_leaves_existing_files_alone() {
     assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
     // Run again: nothing is overwritten.
     std::fs::write(dir.path().join("lookout.yaml"), "slos: slos\n").unwrap();
-    let again = lookout(dir.path()).arg("init").output().unwrap();
-    assert!(
-        stdout(&again).contains("    kept lookout.yaml (exists)"),
-        "{}",
-        stdout(&again)
-    );
+    lookout(dir.path())
+        .arg("init")
+        .assert()
+        .success()
+        .stdout_eq(str![[r#"
+    kept lookout.yaml (exists)
+    kept slos/example.yaml (exists)
+    kept .github/workflows/lookout.yml (exists)
+    kept ci/lookout.gitlab-ci.yml (exists)
+next: edit slos/example.yaml and lookout.yaml, then run `lookout build`
+
+"#]]);
     assert_eq!(
         std::fs::read_to_string(dir.path().join("lookout.yaml")).unwrap(),
         "slos: slos\n"
@@ -659,17 +1027,44 @@ fn init_scaffolds_a_project_that_builds_and_leaves_existing_files_alone() {
 
 #[test]
 fn completions_are_printed_for_each_shell() {
-    for shell in ["bash", "zsh", "fish"] {
-        let out = lookout(Path::new("."))
+    // Each script's opening, and a line that completes `--slos`.
+    for (shell, expected) in [
+        (
+            "bash",
+            str![[r#"
+_lookout() {
+    local i cur prev opts cmd
+...
+            opts="-h --slos --out --config --timeout --retries --ca-file --insecure-skip-tls-verify --only --prune --adopt --concurrency --format --help"
+...
+"#]],
+        ),
+        (
+            "zsh",
+            str![[r##"
+#compdef lookout
+
+...
+'--slos=[Directory of SLO specs \[default\: \`slos\` from lookout.yaml, else ./slos\]]:DIR:_files' \
+...
+"##]],
+        ),
+        (
+            "fish",
+            str![[r##"
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_lookout_global_optspecs
+...
+complete -c lookout -n "__fish_lookout_using_subcommand build" -l config -d 'Project config [default: the nearest lookout.yaml in or above --slos, else ./lookout.yaml]' -r -F
+...
+"##]],
+        ),
+    ] {
+        lookout(Path::new("."))
             .args(["completions", shell])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{shell}");
-        let script = stdout(&out);
-        assert!(
-            script.contains("lookout") && script.contains("--slos"),
-            "{shell}: {script}"
-        );
+            .assert()
+            .success()
+            .stdout_eq(expected);
     }
 }
 
@@ -685,18 +1080,15 @@ fn check_speaks_github_workflow_commands() {
         "objective: 100",
     );
     std::fs::remove_file(root.join("runbooks/public-api/latency.md")).unwrap();
-    let out = lookout(root)
-        .args(["check", "--format", "github"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let lines = stdout(&out);
-    assert!(
-        lines.lines().any(|l| l.starts_with("::error file=slos/payments.yaml,line=11,col=16,title=lookout%3A%3Aspec%3A%3Aobjective-range::")),
-        "{lines}"
-    );
     // A multi-line message stays one command: newlines are escaped.
-    assert!(lines.lines().all(|l| l.starts_with("::")), "{lines}");
+    lookout(root)
+        .args(["check", "--format", "github"])
+        .assert()
+        .code(1)
+        .stdout_eq(str![[r#"
+::error file=slos/payments.yaml,line=11,col=16,title=lookout%3A%3Aspec%3A%3Aobjective-range::objective must be a percentage between 0 and 100 (exclusive), got 100%0Ahelp: e.g. `objective: 99.9` for 99.9%25
+
+"#]]);
     // Drift, once the specs are valid.
     edit(
         root,
@@ -704,30 +1096,31 @@ fn check_speaks_github_workflow_commands() {
         "objective: 100",
         "objective: 99.95",
     );
-    let out = lookout(root)
+    lookout(root)
         .args(["check", "--format", "github"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stdout(&out).starts_with("::error file=runbooks/public-api/latency.md,title=lookout%3A%3Adrift::runbooks/public-api/latency.md is out of date"),
-        "{}",
-        stdout(&out)
-    );
+        .assert()
+        .code(1)
+        .stdout_eq(str![[r#"
+::error file=runbooks/public-api/latency.md,title=lookout%3A%3Adrift::runbooks/public-api/latency.md is out of date with slos/: run `lookout build` and commit the result
+
+"#]]);
 }
 
 #[test]
 fn an_unknown_target_is_a_usage_error() {
-    let out = lookout(Path::new("."))
+    lookout(Path::new("."))
         .args(["plan", "--only", "prom"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("a similar value exists: 'prometheus'"),
-        "{}",
-        stderr(&out)
-    );
+        .assert()
+        .code(2)
+        .stderr_eq(str![[r#"
+error: invalid value 'prom' for '--only <TARGETS>'
+  [possible values: prometheus, mimir, loki, grafana, elasticsearch, kibana, alertmanager]
+
+  tip: a similar value exists: 'prometheus'
+
+For more information, try '--help'.
+
+"#]]);
 }
 
 /// A build compares and stages its outputs a batch of services at a time;
@@ -747,7 +1140,20 @@ fn a_conflict_in_a_late_batch_writes_nothing_at_all() {
     }
     std::fs::create_dir_all(root.join("rules")).unwrap();
     std::fs::write(root.join("rules/svc-149.yaml"), "groups: []\n").unwrap();
-    fails_with(root, &["build"], "refusing to overwrite");
+    fails(
+        root,
+        &["build"],
+        str![[r#"
+lookout::out::not-owned
+
+  × ./rules/svc-149.yaml: refusing to overwrite a file lookout did not generate
+  help: move it away, or add `Generated by lookout. DO NOT EDIT.` to its first line to hand it to
+        lookout
+
+build failed: 1 error; nothing was written
+
+"#]],
+    );
     let mut left = Vec::new();
     for entry in support::files_recursively(root) {
         let relative = entry.strip_prefix(root).unwrap().to_path_buf();
@@ -798,22 +1204,29 @@ fn folders_a_killed_build_staged_are_removed_by_the_next_build() {
     std::fs::create_dir_all(&foreign).unwrap();
     std::fs::write(foreign.join("keep.md"), "mine").unwrap();
 
-    let err = fails_with(root, &["check"], "is stale");
-    assert!(err.contains(".rules.lookout-4000000.tmp"), "{err}");
-    assert!(err.contains("new-service.lookout-4000000.tmp"), "{err}");
-    assert!(!err.contains("notes"), "{err}");
+    // The `notes` one is not lookout's, so it is not stale.
+    lookout(root)
+        .arg("check")
+        .assert()
+        .code(1)
+        .stdout_eq(str![])
+        .stderr_eq(str![[r#"
+drift: .rules.lookout-4000000.tmp is stale: no spec generates it any more
+drift: runbooks/.new-service.lookout-4000000.tmp is stale: no spec generates it any more
+check failed: 2 files out of date (run `lookout build`)
 
-    let out = lookout(root).arg("build").output().unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let listed = stdout(&out);
-    assert!(
-        listed.contains("removed .rules.lookout-4000000.tmp"),
-        "{listed}"
-    );
-    assert!(
-        listed.contains("removed runbooks/.new-service.lookout-4000000.tmp"),
-        "{listed}"
-    );
+"#]]);
+    lookout(root)
+        .arg("build")
+        .assert()
+        .success()
+        .stdout_eq(str![[r#"
+ removed .rules.lookout-4000000.tmp
+ removed runbooks/.new-service.lookout-4000000.tmp
+built 12 SLOs from 6 services: 2 written, 62 unchanged
+
+"#]])
+        .stderr_eq(str![""]);
     let mut expected = built;
     expected.push(foreign.join("keep.md"));
     expected.sort();
@@ -853,12 +1266,16 @@ fn a_build_into_missing_folders_writes_the_same_files() {
     ] {
         std::fs::remove_file(warm.join(file)).unwrap();
     }
-    let out = lookout(root)
+    lookout(root)
         .args(["build", "--out", "a/b/cold"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("2 written"), "{}", stdout(&out));
+        .assert()
+        .success()
+        .stdout_eq(str![[r#"
+ created a/b/cold/rules/public-api.yaml
+ created a/b/cold/runbooks/public-api/availability.md
+built 12 SLOs from 6 services: 2 written, 60 unchanged
+
+"#]]);
     assert_eq!(into_missing("a/b/cold"), cold);
 }
 
@@ -872,17 +1289,28 @@ fn a_sloth_spec_among_the_specs_is_named_and_its_help_converts_it() {
         "version: \"prometheus/v1\"\nservice: \"myservice\"\nslos:\n  - name: \"requests-availability\"\n    objective: 99.9\n    sli:\n      events:\n        error_query: sum(rate(http_requests_total{job=\"myservice\",code=~\"5..\"}[{{.window}}]))\n        total_query: sum(rate(http_requests_total{job=\"myservice\"}[{{.window}}]))\n    alerting:\n      name: MyServiceHighErrorRate\n      page_alert:\n        labels:\n          severity: critical\n      ticket_alert:\n        labels:\n          severity: warning\n",
     )
     .unwrap();
-    let err = fails_with(
+    // One error, not one per field.
+    let err = fails(
         project.path(),
         &["build"],
-        "this is a Sloth spec (`version: prometheus/v1`), not a lookout spec",
+        str![[r#"
+lookout::spec::foreign-format
+
+  × this is a Sloth spec (`version: prometheus/v1`), not a lookout spec
+   ╭─[slos/sloth.yml:1:1]
+ 1 │ version: "prometheus/v1"
+   · ────────────┬───────────
+   ·             ╰── another tool's format
+ 2 │ service: "myservice"
+ 3 │ slos:
+   ╰────
+  help: convert it with `lookout import sloth slos/sloth.yml`, which writes lookout specs into
+        `slos/`, then remove this file
+
+build failed: 1 error; nothing was written
+
+"#]],
     );
-    assert_eq!(
-        err.matches("× ").count(),
-        1,
-        "one error, not one per field:\n{err}"
-    );
-    assert!(!err.contains("unknown field"), "{err}");
     // The help's command, word for word (miette wraps long help lines).
     let help = err
         .split("help: ")

@@ -32,8 +32,7 @@ slos:
 "#;
 
 fn lookout(dir: &Path, args: &[&str]) -> (i32, String) {
-    let output = assert_cmd::Command::cargo_bin("lookout")
-        .unwrap()
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lookout"))
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .args(args)

@@ -853,8 +853,8 @@ fn every_key_can_come_from_the_environment_and_only_narrows() {
     );
 }
 
-fn lookout(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("lookout").unwrap();
+fn lookout(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_lookout"));
     cmd.current_dir(dir).env("NO_COLOR", "1");
     cmd
 }
