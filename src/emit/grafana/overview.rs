@@ -1,0 +1,270 @@
+//! The SLO overview: one table row per SLO, every query aggregated
+//! `by (service, slo, team)` so Grafana's merge joins them into that row.
+
+use super::*;
+
+/// Columns of the overview table, in order: query `refId`, the column's
+/// name after the organize step, and its expression. Every query is
+/// aggregated `by (service, slo, team)`, so all of them carry the same
+/// labels and no `__name__`, and Grafana's merge joins them into exactly one
+/// row per SLO.
+pub(super) struct OverviewColumn {
+    title: &'static str,
+    /// The label holding the column's text, for alert states; else the
+    /// query's value (`Value #<refId>`).
+    label: Option<&'static str>,
+    expr: String,
+}
+
+/// Labels every overview query keeps; `team` is empty where none is set.
+pub(super) const OVERVIEW_BY: &str = "service, slo, team";
+
+pub(super) fn overview_columns() -> Vec<OverviewColumn> {
+    let filter = "{slo!=\"\",service=~\"$service\",team=~\"$team\"}";
+    let by = |expr: String| format!("max by ({OVERVIEW_BY}) ({expr})");
+    let by_and = |label: &str, expr: String| format!("max by ({OVERVIEW_BY}, {label}) ({expr})");
+    let series = |name: &str| format!("{name}{filter}");
+    // Of the page pair over the current burn window: `current burn ÷
+    // (days × this)` reaches 1 exactly at that SLO's page rate.
+    let page_factor_per_day = fmt_num(current_window_page_factor_per_day());
+    // Firing, else pending, else OK when the tier is on, else off.
+    let state = |tier: Severity, label: &'static str| {
+        let alerts = |state: &str| {
+            format!(
+                "label_replace(ALERTS{{alertstate=\"{state}\",{}=\"{}\",slo!=\"\",service=~\"$service\",team=~\"$team\"}}, \"{label}\", \"{state}\", \"\", \"\")",
+                names::TIER_LABEL,
+                tier.as_str()
+            )
+        };
+        let info = |selector: &str, text: &str| {
+            format!(
+                "label_replace({}{{{}=~\"{selector}\",slo!=\"\",service=~\"$service\",team=~\"$team\"}}, \"{label}\", \"{text}\", \"\", \"\")",
+                names::OBJECTIVE,
+                names::ALERTING_LABEL,
+            )
+        };
+        let on = "or on (service, slo)";
+        by_and(
+            label,
+            format!(
+                "{} {on} {} {on} {} {on} {}",
+                alerts("firing"),
+                alerts("pending"),
+                info(&format!(".*{}.*", tier.as_str()), "OK"),
+                info(".*", ALERTING_OFF),
+            ),
+        )
+    };
+    vec![
+        OverviewColumn {
+            title: "Objective",
+            label: None,
+            expr: by(series(names::OBJECTIVE)),
+        },
+        OverviewColumn {
+            title: "SLI over window",
+            label: None,
+            // Burn × budget is the period's error ratio, whatever the
+            // period. The objective carries info labels, hence `on`.
+            expr: format!(
+                "1 - {}",
+                by(format!(
+                    "{} * on ({OVERVIEW_BY}) (1 - {})",
+                    series(names::PERIOD_BURN_RATE),
+                    series(names::OBJECTIVE)
+                ))
+            ),
+        },
+        OverviewColumn {
+            title: "Budget remaining",
+            label: None,
+            expr: by(format!("1 - {}", series(names::PERIOD_BURN_RATE))),
+        },
+        OverviewColumn {
+            title: "Exhausted in",
+            label: None,
+            expr: by(format!(
+                "clamp_min(1 - {}, 0) * {} * 86400 / ({} > 0)",
+                series(names::PERIOD_BURN_RATE),
+                series(names::TIME_PERIOD_DAYS),
+                series(names::CURRENT_BURN_RATE)
+            )),
+        },
+        OverviewColumn {
+            title: "Burn rate (1h)",
+            label: None,
+            expr: by(series(names::CURRENT_BURN_RATE)),
+        },
+        OverviewColumn {
+            title: "Of page rate (1h)",
+            label: None,
+            expr: by(format!(
+                "{} / ({} * {page_factor_per_day})",
+                series(names::CURRENT_BURN_RATE),
+                series(names::TIME_PERIOD_DAYS)
+            )),
+        },
+        OverviewColumn {
+            title: "Page alert",
+            label: Some("page"),
+            expr: state(Severity::Page, "page"),
+        },
+        OverviewColumn {
+            title: "Ticket alert",
+            label: Some("ticket"),
+            expr: state(Severity::Ticket, "ticket"),
+        },
+    ]
+}
+
+/// The table's value field per query, `Value #<refId>` for refIds A, B, ….
+pub(super) const VALUE_FIELDS: [&str; 8] = [
+    "Value #A", "Value #B", "Value #C", "Value #D", "Value #E", "Value #F", "Value #G", "Value #H",
+];
+
+/// The overview's text for an SLO whose tier is disabled.
+pub(super) const ALERTING_OFF: &str = "alerting off";
+
+pub(super) fn overview_dashboard(services: &[Service], datasource: Option<&str>) -> Json {
+    let slo_count: usize = services.iter().map(|s| s.slos.len()).sum();
+    let columns = overview_columns();
+    assert!(columns.len() <= VALUE_FIELDS.len());
+    let targets: Vec<Json> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, column)| target(&ref_id(i), &column.expr, "", true))
+        .collect();
+    // Grafana's Prometheus data source names a table query's value field
+    // `Value #<refId>` when a panel has several queries
+    // (packages/grafana-prometheus/src/result_transformer.ts).
+    let mut exclude = vec![("Time", Json::from(true))];
+    let mut rename = Vec::new();
+    let mut index = vec![
+        ("service", Json::from(0)),
+        ("slo", Json::from(1)),
+        ("team", Json::from(2)),
+    ];
+    for (i, column) in columns.iter().enumerate() {
+        let value_field = VALUE_FIELDS[i];
+        let shown = match column.label {
+            Some(label) => {
+                exclude.push((value_field, Json::from(true)));
+                label
+            }
+            None => value_field,
+        };
+        rename.push((shown, Json::from(column.title)));
+        index.push((shown, Json::from(i + 3)));
+    }
+    let by_name = |name: &str, properties: Json| j!({"matcher": {"id": "byName", "options": name}, "properties": properties});
+    let service_link = link(
+        "Service dashboard",
+        &format!(
+            "/d/{}?${{__url_time_range}}&var-{SLO_VARIABLE}=${{__data.fields.slo}}",
+            dashboard_uid("${__data.fields.service}")
+        ),
+        "This SLO on its service dashboard, over the same time range",
+    );
+    let alert_colors = j!({"type": "value", "options": {
+        "firing": {"color": "red", "index": 0},
+        "pending": {"color": "orange", "index": 1},
+        "OK": {"color": "green", "index": 2},
+    }});
+    let mut overrides = vec![
+        by_name(
+            "Budget remaining",
+            j!([
+                {"id": "thresholds", "value": budget_thresholds()},
+                {"id": "custom.cellOptions", "value": {"type": "color-background"}},
+            ]),
+        ),
+        by_name(
+            "Exhausted in",
+            j!([
+                {"id": "unit", "value": "s"},
+                {"id": "decimals", "value": 1},
+                {"id": "thresholds", "value": exhaustion_thresholds()},
+                {"id": "custom.cellOptions", "value": {"type": "color-text"}},
+            ]),
+        ),
+        by_name(
+            "Burn rate (1h)",
+            j!([
+                {"id": "unit", "value": "suffix:x"},
+                {"id": "thresholds", "value": thresholds(&[(None, "green"), (Some(1.0), "orange")])},
+                {"id": "custom.cellOptions", "value": {"type": "color-text"}},
+            ]),
+        ),
+        by_name(
+            "Of page rate (1h)",
+            j!([
+                {"id": "thresholds", "value": thresholds(&[(None, "green"), (Some(0.5), "orange"), (Some(1.0), "red")])},
+                {"id": "custom.cellOptions", "value": {"type": "color-background"}},
+            ]),
+        ),
+    ];
+    for title in ["Page alert", "Ticket alert"] {
+        overrides.push(by_name(
+            title,
+            j!([
+                {"id": "mappings", "value": [alert_colors.clone()]},
+                {"id": "custom.cellOptions", "value": {"type": "color-text"}},
+            ]),
+        ));
+    }
+    let table = j!({
+        "type": "table",
+        "title": "Every SLO",
+        "description": "One row per SLO. Burn rate: error ratio over the last hour in multiples of the error budget (above 1x the budget runs out before the window ends). Of page rate: the same burn as a share of that SLO's own one-hour page threshold (100% pages once the 5m window agrees). Exhausted in: when the budget runs out at that burn. Click a row for the SLO on its service dashboard.",
+        "targets": targets,
+        "transformations": [
+            {"id": "merge", "options": {}},
+            {"id": "organize", "options": {
+                "excludeByName": Json::Obj(exclude),
+                "indexByName": Json::Obj(index),
+                "renameByName": Json::Obj(rename),
+            }},
+        ],
+        "fieldConfig": {
+            "defaults": {
+                "unit": "percentunit",
+                "decimals": 2,
+                "links": [service_link],
+                "custom": {"align": "auto", "cellOptions": {"type": "auto"}},
+            },
+            "overrides": overrides,
+        },
+        "options": {"showHeader": true, "sortBy": [{"displayName": "Budget remaining", "desc": false}]},
+    });
+    let mut layout = Layout::new();
+    layout.add(24, (slo_count as u32 + 3).clamp(8, 40), table);
+    let links = vec![j!({
+        "title": "Service dashboards",
+        "type": "dashboards",
+        "icon": "external link",
+        "tooltip": "",
+        "tags": [TAG],
+        "asDropdown": true,
+        "targetBlank": false,
+        "includeVars": false,
+        "keepTime": true,
+    })];
+    let team_values = format!("label_values({}, team)", names::OBJECTIVE);
+    let service_values = format!(
+        "label_values({}{{team=~\"$team\"}}, service)",
+        names::OBJECTIVE
+    );
+    dashboard(
+        OVERVIEW_UID,
+        "SLO overview",
+        &format!("{GENERATED_MARKER} Every SLO of every service, worst budget first."),
+        vec![TAG.into(), "slo-overview".into()],
+        links,
+        vec![
+            datasource_variable(datasource),
+            multi_variable("query", "team", "Team", &team_values),
+            multi_variable("query", "service", "Service", &service_values),
+        ],
+        layout,
+    )
+}
