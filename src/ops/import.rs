@@ -2,7 +2,7 @@
 //! spec files in, spec files out, never overwriting one that is not
 //! lookout's.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::out;
@@ -83,42 +83,64 @@ pub fn import(request: &ImportRequest) -> std::io::Result<ImportReport> {
     if report.diagnostics.has_errors() {
         return Ok(report);
     }
-    let mut changes = Vec::new();
-    for spec in &imported {
-        let name = PathBuf::from(format!("{}.yaml", spec.service));
-        let action = match out::compare_file(&request.out, &name, &spec.text)? {
-            None => Action::Unchanged,
-            Some(change) if change.action == Action::Create => {
-                changes.push(change);
-                Action::Create
-            }
-            Some(_) => {
-                report.diagnostics.push(
-                    Diagnostic::error(
-                        "import::exists",
-                        format!(
-                            "`{}` exists; lookout import never overwrites a spec",
-                            spec.service
-                        ),
-                    )
-                    .in_path(request.out.join(&name))
-                    .help(
-                        "move it away, or import into another folder with --out and merge by hand",
-                    ),
-                );
-                Action::Conflict
-            }
-        };
-        report
-            .files
-            .push((request.out.join(&name), action, spec.slos));
-    }
-    if report.diagnostics.has_errors() {
-        report.files.clear();
-        return Ok(report);
-    }
-    out::apply(&request.out, &changes)?;
+    let files = imported
+        .iter()
+        .map(|spec| (spec.service.as_str(), spec.text.as_str(), spec.slos));
+    // Import never overwrites a spec, even one it wrote.
+    report.files = write_files(
+        &request.out,
+        files,
+        &mut report.diagnostics,
+        |action, path, service| {
+            (action != Action::Create).then(|| {
+                Diagnostic::error(
+                    "import::exists",
+                    format!("`{service}` exists; lookout import never overwrites a spec"),
+                )
+                .in_path(path)
+                .help("move it away, or import into another folder with --out and merge by hand")
+            })
+        },
+    )?;
     Ok(report)
+}
+
+/// Writes `files` (service, text, SLOs) as `<service>.yaml` under `folder`,
+/// through `out`; `refuses` turns a file's planned action into an error.
+/// Nothing is written when any file is refused, or `diagnostics` already
+/// holds an error. Each file with its action, or none.
+fn write_files<'a>(
+    folder: &Path,
+    files: impl Iterator<Item = (&'a str, &'a str, usize)>,
+    diagnostics: &mut Diagnostics,
+    refuses: impl Fn(Action, &Path, &str) -> Option<Diagnostic>,
+) -> std::io::Result<Vec<(PathBuf, Action, usize)>> {
+    let mut changes = Vec::new();
+    let mut written = Vec::new();
+    for (service, text, slos) in files {
+        let name = PathBuf::from(format!("{service}.yaml"));
+        let path = folder.join(&name);
+        let action = match out::compare_file(folder, &name, text)? {
+            None => Action::Unchanged,
+            Some(change) => match refuses(change.action, &path, service) {
+                Some(refusal) => {
+                    diagnostics.push(refusal);
+                    Action::Conflict
+                }
+                None => {
+                    let action = change.action;
+                    changes.push(change);
+                    action
+                }
+            },
+        };
+        written.push((path, action, slos));
+    }
+    if diagnostics.has_errors() {
+        return Ok(Vec::new());
+    }
+    out::apply(folder, &changes)?;
+    Ok(written)
 }
 
 /// What `lookout export openslo` is asked to do.
@@ -155,36 +177,24 @@ pub fn export_openslo(request: &ExportRequest) -> std::io::Result<ExportReport> 
         files: Vec::new(),
     };
     let exported = crate::export::openslo(&specs, &project.model, &mut report.diagnostics);
-    let mut changes = Vec::new();
-    for file in &exported {
-        let name = PathBuf::from(format!("{}.yaml", file.service));
-        let action = match out::compare_file(&request.out, &name, &file.text)? {
-            None => Action::Unchanged,
-            Some(change) if change.action == Action::Conflict => {
-                report.diagnostics.push(
-                    Diagnostic::error(
-                        "export::exists",
-                        "this file exists and was not written by lookout",
-                    )
-                    .in_path(request.out.join(&name))
-                    .help("move it away, or export into another folder with --out"),
-                );
-                Action::Conflict
-            }
-            Some(change) => {
-                let action = change.action;
-                changes.push(change);
-                action
-            }
-        };
-        report
-            .files
-            .push((request.out.join(&name), action, file.slos));
-    }
-    if report.diagnostics.has_errors() {
-        report.files.clear();
-        return Ok(report);
-    }
-    out::apply(&request.out, &changes)?;
+    let files = exported
+        .iter()
+        .map(|file| (file.service.as_str(), file.text.as_str(), file.slos));
+    // Export rewrites its own files, never someone else's.
+    report.files = write_files(
+        &request.out,
+        files,
+        &mut report.diagnostics,
+        |action, path, _| {
+            (action == Action::Conflict).then(|| {
+                Diagnostic::error(
+                    "export::exists",
+                    "this file exists and was not written by lookout",
+                )
+                .in_path(path)
+                .help("move it away, or export into another folder with --out")
+            })
+        },
+    )?;
     Ok(report)
 }
