@@ -310,6 +310,42 @@ error: invalid value 'prom' for '--only <TARGETS>'
 For more information, try '--help'.
 
 "#]]);
+    lookout(root)
+        .args(["schema", "bogus"])
+        .assert()
+        .code(2)
+        .stdout_eq(str![""])
+        .stderr_eq(str![[r#"
+error: invalid value 'bogus' for '[WHICH]'
+  [possible values: spec, config]
+
+For more information, try '--help'.
+
+"#]]);
+    lookout(root)
+        .args(["completions", "nosh"])
+        .assert()
+        .code(2)
+        .stdout_eq(str![""])
+        .stderr_eq(str![[r#"
+error: invalid value 'nosh' for '<SHELL>'
+  [possible values: bash, elvish, fish, powershell, zsh]
+
+  tip: a similar value exists: 'zsh'
+
+For more information, try '--help'.
+
+"#]]);
+    // `init` into a file, not a folder.
+    lookout(root)
+        .args(["init", "lookout.yaml"])
+        .assert()
+        .code(1)
+        .stdout_eq(str![""])
+        .stderr_eq(str![[r#"
+error: lookout.yaml is a file; `lookout init` takes a folder
+
+"#]]);
     // No lookout.yaml anywhere above the directory.
     let empty = tempfile::tempdir().unwrap();
     lookout(empty.path())

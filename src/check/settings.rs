@@ -1,5 +1,6 @@
-//! Lowers lookout.yaml into [`Settings`], once: every default applied here
-//! and nowhere else, every URL and environment-variable name checked with
+//! Lowers lookout.yaml into [`Settings`], once: every default (kept in
+//! `model::settings`, as `Default` impls and `DEFAULT_*` constants) applied
+//! here and nowhere else, every URL and environment-variable name checked with
 //! its span, the runbook template read. Backends and push read only the
 //! result.
 
@@ -18,9 +19,9 @@ use crate::model::Duration;
 use crate::spec::config::{self, LoadedConfig};
 use crate::spec::span_of;
 
-/// Loki and Mimir rule APIs under their base URLs.
-const LOKI_RULES_PATH: &str = "/loki/api/v1/rules";
-const MIMIR_RULES_PATH: &str = "/prometheus/config/v1/rules";
+use crate::model::settings::{
+    DEFAULT_KIBANA_SPACE, DEFAULT_STRUCTURED_METADATA, LOKI_RULES_PATH, MIMIR_RULES_PATH,
+};
 
 /// lookout.yaml as lowered; `slos` is `--slos`, which overrides its `slos`.
 pub fn lower(loaded: &LoadedConfig, slos: Option<&Path>, diags: &mut Diagnostics) -> Settings {
@@ -290,7 +291,10 @@ fn settings(loaded: &LoadedConfig, runbook_template: Option<RunbookTemplate>) ->
         tenant: loki.value.tenant.clone(),
         token_env: loki.value.token_env.as_ref().map(|e| e.value.clone()),
         tls: shipper_tls(loki.value.tls.as_ref()),
-        structured_metadata: loki.value.structured_metadata.unwrap_or(true),
+        structured_metadata: loki
+            .value
+            .structured_metadata
+            .unwrap_or(DEFAULT_STRUCTURED_METADATA),
     });
     settings.logs.elasticsearch = config.elasticsearch.as_ref().map(|es| ElasticsearchTarget {
         url: base(&es.value.url.value),
@@ -354,7 +358,7 @@ fn targets(loaded: &LoadedConfig, grafana_folder: &str) -> TargetSettings {
             api_key_file: kibana.and_then(|k| k.api_key_file.clone()),
             space: kibana
                 .and_then(|k| k.space.clone())
-                .unwrap_or_else(|| "default".into()),
+                .unwrap_or_else(|| DEFAULT_KIBANA_SPACE.into()),
         },
         elasticsearch: CredentialedTarget {
             url: es.map(|e| e.url.value.clone()),

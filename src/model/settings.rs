@@ -366,3 +366,14 @@ pub const PUSH_TARGETS: &[&str] = &[
     "kibana",
     "alertmanager",
 ];
+
+/// The Loki ruler's rules API under its base URL.
+pub const LOKI_RULES_PATH: &str = "/loki/api/v1/rules";
+/// Mimir's ruler API under its base URL (Cortex: `/api/v1/rules`, set with
+/// `mimir.rules_path`).
+pub const MIMIR_RULES_PATH: &str = "/prometheus/config/v1/rules";
+/// The Kibana space saved objects go to unless lookout.yaml names one.
+pub const DEFAULT_KIBANA_SPACE: &str = "default";
+/// Loki lines carry `http_route` as structured metadata (Loki 3.0+) unless
+/// `loki.structured_metadata: false`.
+pub const DEFAULT_STRUCTURED_METADATA: bool = true;

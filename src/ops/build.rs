@@ -85,8 +85,12 @@ pub fn build(request: &Request) -> std::io::Result<BuildReport> {
     };
     let (inputs, changed) = fingerprint.compare(&cache);
     if !changed.is_empty() {
-        let previous = Some((cache, inputs, changed));
-        return build_some(request, configured, Some(fingerprint), previous);
+        let previous = cache::Incremental {
+            cache,
+            inputs,
+            changed,
+        };
+        return build_some(request, configured, Some(fingerprint), Some(previous));
     }
     if inputs != cache.inputs {
         // Stamps moved without a change (a checkout, a touch): record them.
@@ -106,10 +110,6 @@ pub fn build(request: &Request) -> std::io::Result<BuildReport> {
     })
 }
 
-/// What the last build left, when its cache is trusted: the cache, the spec
-/// inputs as of now, and the spec files changed since.
-type Previous = (cache::BuildCache, Vec<cache::Input>, HashSet<PathBuf>);
-
 /// The compiling build: of everything, or with `previous`, of the services
 /// of the changed spec files (and the project-wide artifacts), the other
 /// outputs being intact.
@@ -117,39 +117,16 @@ fn build_some(
     request: &Request,
     configured: Result<Configured, Diagnostics>,
     fingerprint: Option<&Fingerprint>,
-    previous: Option<Previous>,
+    previous: Option<cache::Incremental>,
 ) -> std::io::Result<BuildReport> {
-    let changed = previous.as_ref().map(|(_, _, changed)| changed);
-    // From a changed file or project-wide: what may have gone stale.
-    let from_changed = |output: &&cache::Output| {
-        output
-            .source
-            .as_ref()
-            .is_none_or(|source| changed.is_some_and(|c| c.contains(source)))
-    };
-    // The outputs of unchanged spec files, untouched.
-    let carried: Vec<cache::Output> = previous
+    let changed = previous.as_ref().map(|p| &p.changed);
+    let carried = previous
         .as_ref()
-        .map(|(cache, _, _)| {
-            cache
-                .outputs
-                .iter()
-                .filter(|o| !from_changed(o))
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
+        .map_or_else(Vec::new, cache::Incremental::carried);
     let kept: Vec<PathBuf> = carried.iter().map(|o| o.path.clone()).collect();
-    // Unchanged spec files the trusted cache vouches for.
-    let trusted: HashSet<PathBuf> = previous
+    let trusted = previous
         .as_ref()
-        .map(|(_, inputs, changed)| {
-            inputs
-                .iter()
-                .map(|input| input.path.clone())
-                .filter(|path| !changed.contains(path))
-                .collect()
-        })
+        .map(cache::Incremental::trusted)
         .unwrap_or_default();
     let report = |generated, changes, unchanged, (slos, services)| BuildReport {
         generated,
@@ -232,12 +209,7 @@ fn build_some(
         return Ok(report(generated, Vec::new(), 0, counts));
     }
     let candidates = match (&previous, listed) {
-        (Some((cache, _, _)), _) => cache
-            .outputs
-            .iter()
-            .filter(from_changed)
-            .map(|o| o.path.clone())
-            .collect(),
+        (Some(previous), _) => previous.candidates(),
         (None, listed) => listed.unwrap_or_default(),
     };
     let written: HashSet<&Path> = outputs.iter().map(|(path, _)| path.as_path()).collect();
@@ -252,7 +224,7 @@ fn build_some(
     match fingerprint.filter(|_| generated.diagnostics.items.is_empty()) {
         Some(fingerprint) => {
             let inputs = match previous {
-                Some((_, inputs, _)) => inputs,
+                Some(previous) => previous.inputs,
                 None => fingerprint.inputs_read(generated.diagnostics.sources.files()),
             };
             let Some(stamped) = fingerprint.stamp_outputs(&outputs) else {

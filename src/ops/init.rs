@@ -27,12 +27,23 @@ const SCAFFOLD: &[(&str, &str)] = &[
 /// `lookout init`: writes the scaffold into `dir`, leaving every file that
 /// exists alone. Returns each path and whether it was written.
 pub fn init(dir: &Path) -> std::io::Result<Vec<(PathBuf, bool)>> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            format!("{} is a file; `lookout init` takes a folder", dir.display()),
+        ));
+    }
     let mut done = Vec::new();
     for (path, contents) in SCAFFOLD {
         let target = dir.join(path);
         let written = !target.exists();
         if written {
-            out::write_atomic(&target, contents)?;
+            out::write_atomic(&target, contents).map_err(|err| {
+                std::io::Error::new(
+                    err.kind(),
+                    format!("cannot write {}: {err}", target.display()),
+                )
+            })?;
         }
         done.push((target, written));
     }

@@ -245,6 +245,50 @@ impl Fingerprint {
     }
 }
 
+/// An incremental build, decided from a trusted cache: the spec files
+/// changed since it was written (their services are emitted again, with
+/// the project-wide artifacts), and everything else carried over as it is.
+pub struct Incremental {
+    pub cache: BuildCache,
+    /// The spec inputs as of now.
+    pub inputs: Vec<Input>,
+    /// Spec files changed, added or removed since the cache.
+    pub changed: HashSet<PathBuf>,
+}
+
+impl Incremental {
+    /// Whether `output` comes from a changed spec file or from the whole
+    /// project: emitted again, or gone stale.
+    fn is_redone(&self, output: &Output) -> bool {
+        output
+            .source
+            .as_ref()
+            .is_none_or(|source| self.changed.contains(source))
+    }
+
+    /// The outputs of unchanged spec files, left untouched.
+    pub fn carried(&self) -> Vec<Output> {
+        let outputs = self.cache.outputs.iter();
+        outputs.filter(|o| !self.is_redone(o)).cloned().collect()
+    }
+
+    /// The outputs that may go stale: the ones emitted again.
+    pub fn candidates(&self) -> Vec<PathBuf> {
+        let outputs = self.cache.outputs.iter();
+        outputs
+            .filter(|o| self.is_redone(o))
+            .map(|o| o.path.clone())
+            .collect()
+    }
+
+    /// Unchanged spec files, which the cache vouches for: their queries
+    /// parse as they did when it was written.
+    pub fn trusted(&self) -> HashSet<PathBuf> {
+        let paths = self.inputs.iter().map(|input| input.path.clone());
+        paths.filter(|path| !self.changed.contains(path)).collect()
+    }
+}
+
 fn path(root: &Path) -> PathBuf {
     root.join(DIR).join(FILE)
 }
