@@ -104,6 +104,7 @@ pub fn emit(services: &[Service], layout: &Layout) -> Vec<Artifact> {
                 contents: pretty(&body).into(),
                 kind: Kind::Elasticsearch {
                     api_path: format!("{kind}/{id}"),
+                    body: body.into(),
                 },
             });
         };

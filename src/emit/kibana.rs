@@ -50,11 +50,13 @@ pub fn emit(services: &[Service], layout: &Layout) -> Vec<Artifact> {
             if logs.is_empty() {
                 return None;
             }
+            let objects = saved_objects(service, &logs);
             Some(Artifact {
                 path: layout.kibana_dir().join(format!("{}.ndjson", service.name)),
-                contents: ndjson(&saved_objects(service, &logs)).into(),
+                contents: ndjson(&objects).into(),
                 kind: Kind::KibanaObjects {
                     service: service.name.clone(),
+                    objects: objects.into(),
                 },
             })
         })

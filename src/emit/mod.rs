@@ -55,10 +55,17 @@ pub enum Kind {
     LokiRules { service: String, groups: RuleGroups },
     /// A Grafana dashboard.
     GrafanaDashboard { uid: String },
-    /// A service's Kibana saved objects, as ndjson.
-    KibanaObjects { service: String },
-    /// One Elasticsearch object at its API path, e.g. `_ilm/policy/<name>`.
-    Elasticsearch { api_path: String },
+    /// A service's Kibana saved objects (the file is their ndjson).
+    KibanaObjects {
+        service: String,
+        objects: Arc<Vec<serde_json::Value>>,
+    },
+    /// One Elasticsearch object at its API path, e.g. `_ilm/policy/<name>`,
+    /// and its body (the file is its pretty JSON).
+    Elasticsearch {
+        api_path: String,
+        body: Arc<serde_json::Value>,
+    },
     /// A file for people or other tools, pushed by no target: runbooks,
     /// promtool tests, Kubernetes manifests, shipper configs, Grafana's
     /// provisioning file.

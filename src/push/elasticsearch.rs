@@ -88,8 +88,7 @@ impl Target for Elasticsearch {
                 .iter()
                 .find(|(k, _)| *k == kind)
                 .map_or("object", |(_, l)| *l);
-            let body: Value =
-                serde_json::from_str(&desired.elasticsearch[path]).map_err(|e| e.to_string())?;
+            let body: Value = (*desired.elasticsearch[path]).clone();
             let live = self
                 .endpoint
                 .get_json(&format!("/{path}"))?

@@ -162,12 +162,7 @@ impl Target for Kibana {
     fn plan(&self, desired: &Desired, mode: Mode) -> Result<Vec<Change>, String> {
         let mut changes = Vec::new();
         let mut declared = std::collections::BTreeSet::new();
-        for (service, text) in &desired.kibana {
-            let objects: Vec<Value> = text
-                .lines()
-                .map(serde_json::from_str)
-                .collect::<Result<_, _>>()
-                .map_err(|e| format!("the saved objects of {service}: {e}"))?;
+        for (service, objects) in &desired.kibana {
             let wanted: Vec<Value> = objects
                 .iter()
                 .map(|o| json!({"type": o["type"], "id": o["id"]}))
@@ -184,7 +179,7 @@ impl Target for Kibana {
                 .filter(|o| o.get("error").is_none())
                 .map(|o| (key(o), o.clone()))
                 .collect();
-            for object in objects {
+            for object in objects.iter().cloned() {
                 let (kind, id) = key(&object);
                 declared.insert((kind.clone(), id.clone()));
                 let label = match kind.as_str() {

@@ -59,10 +59,10 @@ pub struct Desired {
     pub loki_rule_files: BTreeMap<String, RuleFile>,
     /// Grafana dashboards (uid → JSON).
     pub dashboards: BTreeMap<String, Arc<String>>,
-    /// Kibana ndjson by service.
-    pub kibana: BTreeMap<String, Arc<String>>,
+    /// Kibana saved objects by service.
+    pub kibana: BTreeMap<String, Arc<Vec<serde_json::Value>>>,
     /// Elasticsearch bodies by API path, e.g. `_ilm/policy/x`.
-    pub elasticsearch: BTreeMap<String, Arc<String>>,
+    pub elasticsearch: BTreeMap<String, Arc<serde_json::Value>>,
 }
 
 /// A rule file as written, with the groups its emitter put in it.
@@ -96,11 +96,13 @@ impl Desired {
                 Kind::GrafanaDashboard { uid } => {
                     desired.dashboards.insert(uid.clone(), text());
                 }
-                Kind::KibanaObjects { service } => {
-                    desired.kibana.insert(service.clone(), text());
+                Kind::KibanaObjects { service, objects } => {
+                    desired.kibana.insert(service.clone(), Arc::clone(objects));
                 }
-                Kind::Elasticsearch { api_path } => {
-                    desired.elasticsearch.insert(api_path.clone(), text());
+                Kind::Elasticsearch { api_path, body } => {
+                    desired
+                        .elasticsearch
+                        .insert(api_path.clone(), Arc::clone(body));
                 }
                 Kind::File => {}
             }
