@@ -56,7 +56,13 @@ cargo test --locked
 # (real Prometheus, Alertmanager, promtool, vmalert, Node, crash kills).
 slow=()
 while read -r name; do slow+=(--test "$name"); done < <(
-  awk '/^\[\[test\]\]/ { getline; if ($1 == "name") { gsub(/"/, "", $3); print $3 } }' Cargo.toml
+  awk '
+    function flush() { if (name != "" && slow) print name; name = ""; slow = 0 }
+    /^\[/ { flush(); intest = ($0 == "[[test]]"); next }
+    intest && $1 == "name" { gsub(/"/, "", $3); name = $3 }
+    intest && $1 == "test" && $3 == "false" { slow = 1 }
+    END { flush() }
+  ' Cargo.toml
 )
 if [ "${#slow[@]}" -eq 0 ]; then
   echo "no slow-tier test targets found in Cargo.toml" >&2

@@ -42,7 +42,7 @@ pub struct SlothOptions {
 impl Default for SlothOptions {
     fn default() -> Self {
         SlothOptions {
-            period: Duration::days(30),
+            period: crate::model::DEFAULT_WINDOW,
         }
     }
 }
@@ -265,7 +265,8 @@ impl Converter<'_> {
         if self.diags.error_count() > errors {
             return None;
         }
-        let window = (options.period != Duration::days(30)).then(|| options.period.to_string());
+        let window =
+            (options.period != crate::model::DEFAULT_WINDOW).then(|| options.period.to_string());
         Some(SloSpec {
             name: built(name.to_string()),
             description: slo

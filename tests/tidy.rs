@@ -42,18 +42,98 @@ struct Names {
     module_doc: bool,
 }
 
+/// An item is test-only when its `#[cfg(…)]` cannot hold without `test`:
+/// `cfg(test)`, `cfg(all(test, unix))`, but not `cfg(not(test))` or
+/// `cfg(any(test, feature = "x"))`.
 fn is_test_only(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|attr| {
         attr.path().is_ident("cfg")
-            && matches!(&attr.meta, syn::Meta::List(list)
-                if list.tokens.to_string().split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == "test"))
+            && attr
+                .parse_args::<syn::Meta>()
+                .is_ok_and(|predicate| holds_without_test(&predicate) == Some(false))
     })
+}
+
+/// Whether a cfg predicate holds in a build without `test`: always, never,
+/// or `None`, depending on other flags.
+fn holds_without_test(predicate: &syn::Meta) -> Option<bool> {
+    use syn::punctuated::Punctuated;
+    let args = |list: &syn::MetaList| {
+        list.parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+            .map(|args| args.iter().map(holds_without_test).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    match predicate {
+        syn::Meta::Path(path) if path.is_ident("test") => Some(false),
+        syn::Meta::List(list) if list.path.is_ident("not") => {
+            let inner = list.parse_args::<syn::Meta>().ok()?;
+            holds_without_test(&inner).map(|holds| !holds)
+        }
+        syn::Meta::List(list) if list.path.is_ident("all") => {
+            let args = args(list);
+            if args.contains(&Some(false)) {
+                Some(false)
+            } else if args.iter().all(|a| *a == Some(true)) {
+                Some(true)
+            } else {
+                None
+            }
+        }
+        syn::Meta::List(list) if list.path.is_ident("any") => {
+            let args = args(list);
+            if args.contains(&Some(true)) {
+                Some(true)
+            } else if args.iter().all(|a| *a == Some(false)) {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `segments` as an absolute path: `self::` and `super::` resolved against
+/// `module` (the file's own path, `crate::push::files`).
+fn absolute(module: &[String], segments: Vec<String>) -> Vec<String> {
+    let mut base: Vec<String> = module.to_vec();
+    let mut rest = segments.into_iter().peekable();
+    match rest.peek().map(String::as_str) {
+        Some("self") => {
+            rest.next();
+        }
+        Some("super") => {
+            while rest.peek().map(String::as_str) == Some("super") {
+                rest.next();
+                base.pop();
+            }
+        }
+        _ => return rest.collect(),
+    }
+    base.extend(rest);
+    base
+}
+
+/// A source file's module path: `src/push/files.rs` is
+/// `crate::push::files`, `src/push/mod.rs` `crate::push`.
+fn module_of(path: &Path) -> Vec<String> {
+    let mut module = vec!["crate".to_string()];
+    let relative = path.strip_prefix("src").unwrap_or(path).with_extension("");
+    for part in relative.components() {
+        let part = part.as_os_str().to_string_lossy();
+        if !["lib", "main", "mod"].contains(&part.as_ref()) {
+            module.push(part.into_owned());
+        }
+    }
+    module
 }
 
 /// The `use` declarations of shipped code: the name each brings into
 /// scope, with the full path it stands for.
 #[derive(Default)]
 struct Uses {
+    /// The file's module path, for `self::` and `super::`.
+    module: Vec<String>,
     aliases: HashMap<String, String>,
     /// Each declaration, flattened (`std::{fs, io}` is two).
     paths: Vec<String>,
@@ -68,24 +148,30 @@ impl Uses {
                 format!("{prefix}::{name}")
             }
         };
+        // Resolved at the leaves, so `super::super::x` climbs twice.
+        let module = self.module.clone();
+        let resolve = |path: &str| {
+            absolute(&module, path.split("::").map(str::to_string).collect()).join("::")
+        };
         match tree {
             syn::UseTree::Path(p) => self.tree(&join(&p.ident.to_string()), &p.tree),
             syn::UseTree::Name(n) if n.ident == "self" => {
                 let last = prefix.rsplit("::").next().unwrap_or(prefix).to_string();
-                self.aliases.insert(last, prefix.to_string());
-                self.paths.push(prefix.to_string());
+                let full = resolve(prefix);
+                self.aliases.insert(last, full.clone());
+                self.paths.push(full);
             }
             syn::UseTree::Name(n) => {
-                let full = join(&n.ident.to_string());
+                let full = resolve(&join(&n.ident.to_string()));
                 self.aliases.insert(n.ident.to_string(), full.clone());
                 self.paths.push(full);
             }
             syn::UseTree::Rename(r) => {
-                let full = join(&r.ident.to_string());
+                let full = resolve(&join(&r.ident.to_string()));
                 self.aliases.insert(r.rename.to_string(), full.clone());
                 self.paths.push(full);
             }
-            syn::UseTree::Glob(_) => self.paths.push(prefix.to_string()),
+            syn::UseTree::Glob(_) => self.paths.push(resolve(prefix)),
             syn::UseTree::Group(g) => {
                 for item in &g.items {
                     self.tree(prefix, item);
@@ -131,6 +217,7 @@ fn item_attrs(item: &syn::Item) -> &[syn::Attribute] {
 /// Collects paths and strings, expanding each path's first segment through
 /// the `use` aliases.
 struct Collect<'u> {
+    module: &'u [String],
     aliases: &'u HashMap<String, String>,
     names: Names,
 }
@@ -141,9 +228,11 @@ impl Collect<'_> {
             return;
         };
         let head = self.aliases.get(first).cloned().unwrap_or(first.clone());
-        let mut full = vec![head];
+        let mut full: Vec<String> = head.split("::").map(str::to_string).collect();
         full.extend(segments.into_iter().skip(1));
-        self.names.paths.push(full.join("::"));
+        self.names
+            .paths
+            .push(absolute(self.module, full).join("::"));
     }
 
     /// A macro's arguments: parsed as expressions where they are (so their
@@ -207,6 +296,15 @@ impl<'a> Visit<'a> for Collect<'_> {
     fn visit_item_use(&mut self, _: &'a syn::ItemUse) {
         // Counted from `Uses`, already expanded.
     }
+    /// `#[derive(clap::Parser)]`, `#[serde(with = "…")]`: paths in
+    /// attribute lists count; doc comments (`#[doc = "…"]`) do not.
+    fn visit_attribute(&mut self, attr: &'a syn::Attribute) {
+        if let syn::Meta::List(list) = &attr.meta {
+            if !list.path.is_ident("cfg") {
+                self.tokens(list.tokens.clone());
+            }
+        }
+    }
     fn visit_path(&mut self, path: &'a syn::Path) {
         self.path(path.segments.iter().map(|s| s.ident.to_string()).collect());
         syn::visit::visit_path(self, path);
@@ -225,11 +323,16 @@ impl<'a> Visit<'a> for Collect<'_> {
 }
 
 /// What `text` names, or why it does not parse.
-fn names(text: &str) -> Result<Names, String> {
+fn names(path: &Path, text: &str) -> Result<Names, String> {
     let file = syn::parse_file(text).map_err(|e| e.to_string())?;
-    let mut uses = Uses::default();
+    let module = module_of(path);
+    let mut uses = Uses {
+        module: module.clone(),
+        ..Uses::default()
+    };
     uses.visit_file(&file);
     let mut collect = Collect {
+        module: &module,
         aliases: &uses.aliases,
         names: Names::default(),
     };
@@ -408,7 +511,7 @@ fn violations(rule: &Rule, files: &[(PathBuf, String)]) -> Vec<String> {
         .iter()
         .filter(|(path, _)| (rule.applies)(path))
         .flat_map(|(path, text)| {
-            let found = match names(text) {
+            let found = match names(path, text) {
                 Ok(names) => (rule.finds)(&names),
                 Err(e) => vec![format!("does not parse: {e}")],
             };
@@ -478,7 +581,11 @@ fn every_rule_catches_a_planted_violation() {
 #[test]
 fn paths_are_expanded_through_use_declarations() {
     let names = names(
+        Path::new("src/push/files.rs"),
         "//! A module.\nuse std::fs::{self, File as F};\nuse crate::check as c;\n\
+         use super::super::spec::v1;\nuse self::inner::Thing;\n\
+         #[derive(clap::ValueEnum)]\nenum E { A }\n\
+         #[cfg(not(test))]\nfn shipped() { std::process::exit(1) }\n\
          fn f() { fs::rename(a, b); F::create(p); c::settings::x(); vec![std::net::TcpStream::connect(a)]; }\n",
     )
     .unwrap();
@@ -487,6 +594,13 @@ fn paths_are_expanded_through_use_declarations() {
         "std::fs::File::create",
         "crate::check::settings::x",
         "std::net::TcpStream::connect",
+        // `super::super` from crate::push::files is the crate.
+        "crate::spec::v1",
+        "crate::push::files::inner::Thing",
+        // Attribute lists are read.
+        "clap::ValueEnum",
+        // `cfg(not(test))` is shipped code.
+        "std::process::exit",
     ] {
         assert!(
             names.paths.iter().any(|p| p == expected),
@@ -494,4 +608,121 @@ fn paths_are_expanded_through_use_declarations() {
             names.paths
         );
     }
+}
+
+#[test]
+fn test_only_means_cannot_hold_without_test() {
+    let only = |cfg: &str| {
+        let item: syn::ItemFn = syn::parse_str(&format!("#[cfg({cfg})] fn f() {{}}")).unwrap();
+        is_test_only(&item.attrs)
+    };
+    assert!(only("test"));
+    assert!(only("all(test, unix)"));
+    assert!(only("all(unix, not(not(test)))"));
+    assert!(!only("not(test)"));
+    assert!(!only("any(test, feature = \"x\")"));
+    assert!(!only("unix"));
+}
+
+/// Lines of a file before its first test-only module, the convention
+/// that closes a file.
+fn production_lines(text: &str) -> usize {
+    let lines: Vec<&str> = text.lines().collect();
+    lines
+        .iter()
+        .enumerate()
+        .position(|(i, line)| {
+            line.starts_with("#[cfg(test)]")
+                && lines
+                    .get(i + 1)
+                    .is_some_and(|next| next.starts_with("mod "))
+        })
+        .unwrap_or(lines.len())
+}
+
+/// The longest production file a reader can hold in mind: past it, a file
+/// is split by concern.
+const MAX_PRODUCTION_LINES: usize = 800;
+
+#[test]
+fn no_production_file_is_over_800_lines() {
+    let long: Vec<String> = sources(Path::new("src"))
+        .into_iter()
+        .filter(|(_, text)| production_lines(text) > MAX_PRODUCTION_LINES)
+        .map(|(path, text)| format!("{}: {} lines", path.display(), production_lines(&text)))
+        .collect();
+    assert!(long.is_empty(), "split by concern: {long:?}");
+    // Planted: 801 lines of code, then the tests, which do not count.
+    let planted = format!(
+        "{}#[cfg(test)]\nmod tests {{\n{}}}\n",
+        "fn f() {}\n".repeat(801),
+        "fn g() {}\n".repeat(900)
+    );
+    assert_eq!(production_lines(&planted), 801);
+}
+
+/// The test targets Cargo.toml marks `test = false`: the slow tier.
+fn slow_tier(manifest: &str) -> Vec<String> {
+    let mut slow = Vec::new();
+    for block in manifest.split("[[").skip(1) {
+        let Some(body) = block.strip_prefix("test]]") else {
+            continue;
+        };
+        let value = |key: &str| {
+            body.lines().find_map(|line| {
+                let (k, v) = line.split_once('=')?;
+                (k.trim() == key).then(|| v.trim().trim_matches('"').to_string())
+            })
+        };
+        if value("test").as_deref() == Some("false") {
+            slow.extend(value("name"));
+        }
+    }
+    slow
+}
+
+/// What makes a test slow: a real server, a real tool, Node.
+const SLOW_CALLS: &[&str] = &[
+    "support::tool(",
+    "support::node(",
+    "servers::start",
+    "start_prometheus(",
+];
+
+fn slow_but_fast_tier(files: &[(String, String)], slow: &[String]) -> Vec<String> {
+    files
+        .iter()
+        .filter(|(name, text)| {
+            SLOW_CALLS.iter().any(|call| text.contains(call)) && !slow.contains(name)
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+#[test]
+fn tests_that_start_tools_are_in_the_slow_tier() {
+    let manifest = std::fs::read_to_string("Cargo.toml").unwrap();
+    let slow = slow_tier(&manifest);
+    assert!(slow.contains(&"prometheus".to_string()), "{slow:?}");
+    let files: Vec<(String, String)> = std::fs::read_dir("tests")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        // This file names the calls as data.
+        .filter(|p| p.extension().is_some_and(|e| e == "rs") && !p.ends_with("tidy.rs"))
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    let misplaced = slow_but_fast_tier(&files, &slow);
+    assert!(
+        misplaced.is_empty(),
+        "start tools but run in `cargo test`: {misplaced:?}; add a `[[test]]` entry with `test = false`"
+    );
+    // Planted: a fast-tier file that runs promtool.
+    let planted = [(
+        "sneaky".to_string(),
+        "fn t() { support::tool(\"promtool\"); }".to_string(),
+    )];
+    assert_eq!(slow_but_fast_tier(&planted, &slow), ["sneaky"]);
 }

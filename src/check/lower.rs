@@ -18,7 +18,7 @@ use serde_saphyr::Spanned;
 use super::template::Templates;
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
 use crate::model::settings::Settings;
-use crate::model::{Duration, Model, Service, Signals, SliLocations, Slo};
+use crate::model::{Duration, Model, Service, Signals, SliLocations, Slo, DEFAULT_WINDOW};
 use crate::spec::v1::{ServiceSpec, SliSpec, SloSpec};
 use crate::spec::{span_of, SpecFile, SUPPORTED_VERSIONS};
 
@@ -443,8 +443,8 @@ impl<'a> Lowering<'a> {
         }
 
         let period = match &spec.window {
-            None => Duration::days(30),
-            Some(window) => self.window(window).unwrap_or(Duration::days(30)),
+            None => DEFAULT_WINDOW,
+            Some(window) => self.window(window).unwrap_or(DEFAULT_WINDOW),
         };
 
         let mut labels = service_labels.clone();

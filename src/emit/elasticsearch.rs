@@ -150,7 +150,7 @@ fn ilm_policy(logs: &[&LogSource], meta: &Value) -> Value {
         .iter()
         .map(|l| l.retention)
         .max()
-        .unwrap_or(Duration::days(30));
+        .unwrap_or(crate::model::DEFAULT_RETENTION);
     let max_age = retention.min(Duration::days(1));
     json!({
         "policy": {

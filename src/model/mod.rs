@@ -22,6 +22,13 @@ pub use burn_rate::{
     resolve_pairs, round_sig, shift_decimal, AlertWindow, Severity, WindowPair, STATUS_WINDOWS,
 };
 pub use duration::{humanize, Duration};
+
+/// An SLO's window (`window:`) unless its spec gives one; Sloth's default
+/// period too, so importers write no `window:` for it.
+pub const DEFAULT_WINDOW: Duration = Duration::days(30);
+
+/// How long Elasticsearch keeps a log's lines unless `retention:` says.
+pub const DEFAULT_RETENTION: Duration = Duration::days(30);
 pub use logs::{DurationUnit, LogFields, LogFormat, LogInput, LogSource, Route};
 
 /// Every service, sorted by name.

@@ -1,6 +1,5 @@
-//! `import` (Sloth and OpenSLO specs into lookout's) and `export openslo`:
-//! spec files in, spec files out, never overwriting one that is not
-//! lookout's.
+//! `import`: Sloth and OpenSLO specs into lookout's, never overwriting a
+//! spec. `write_files` is shared with `export`.
 
 use std::path::{Path, PathBuf};
 
@@ -109,7 +108,7 @@ pub fn import(request: &ImportRequest) -> std::io::Result<ImportReport> {
 /// through `out`; `refuses` turns a file's planned action into an error.
 /// Nothing is written when any file is refused, or `diagnostics` already
 /// holds an error. Each file with its action, or none.
-fn write_files<'a>(
+pub(super) fn write_files<'a>(
     folder: &Path,
     files: impl Iterator<Item = (&'a str, &'a str, usize)>,
     diagnostics: &mut Diagnostics,
@@ -141,60 +140,4 @@ fn write_files<'a>(
     }
     out::apply(folder, &changes)?;
     Ok(written)
-}
-
-/// What `lookout export openslo` is asked to do.
-#[derive(Debug, Clone)]
-pub struct ExportRequest {
-    pub inputs: crate::check::Inputs,
-    /// Where the OpenSLO files go, one `<service>.yaml` each.
-    pub out: PathBuf,
-}
-
-/// The result of an export: diagnostics, and each file with what was done.
-pub struct ExportReport {
-    pub diagnostics: Diagnostics,
-    pub files: Vec<(PathBuf, Action, usize)>,
-}
-
-/// `lookout export openslo`: compiles the project, then writes every SLO
-/// OpenSLO can express. Nothing is written when the specs do not compile,
-/// or when a file in the way is not one lookout wrote.
-pub fn export_openslo(request: &ExportRequest) -> std::io::Result<ExportReport> {
-    let compiled = crate::check::configure(&request.inputs)
-        .and_then(|configured| configured.compile_keeping_specs(&Default::default()));
-    let (project, specs) = match compiled {
-        Ok(compiled) => compiled,
-        Err(diagnostics) => {
-            return Ok(ExportReport {
-                diagnostics,
-                files: Vec::new(),
-            })
-        }
-    };
-    let mut report = ExportReport {
-        diagnostics: project.diagnostics,
-        files: Vec::new(),
-    };
-    let exported = crate::export::openslo(&specs, &project.model, &mut report.diagnostics);
-    let files = exported
-        .iter()
-        .map(|file| (file.service.as_str(), file.text.as_str(), file.slos));
-    // Export rewrites its own files, never someone else's.
-    report.files = write_files(
-        &request.out,
-        files,
-        &mut report.diagnostics,
-        |action, path, _| {
-            (action == Action::Conflict).then(|| {
-                Diagnostic::error(
-                    "export::exists",
-                    "this file exists and was not written by lookout",
-                )
-                .in_path(path)
-                .help("move it away, or export into another folder with --out")
-            })
-        },
-    )?;
-    Ok(report)
 }

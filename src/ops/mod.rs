@@ -7,17 +7,19 @@
 
 mod build;
 mod check;
+mod export;
 mod import;
 mod init;
 mod push;
+mod status;
 
 pub use build::{build, BuildReport};
 pub use check::{check, CheckReport};
-pub use import::{
-    export_openslo, import, ExportReport, ExportRequest, ImportFormat, ImportReport, ImportRequest,
-};
+pub use export::{export_openslo, ExportReport, ExportRequest};
+pub use import::{import, ImportFormat, ImportReport, ImportRequest};
 pub use init::init;
-pub use push::{push, push_with_env, status, PushReport, PushRequest, StatusReport};
+pub use push::{push, push_with_env, PushReport, PushRequest};
+pub use status::{status, StatusReport};
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
-//! `plan`, `apply` and `status`: the project compiled in memory, then the
-//! live systems read (and, for `apply`, written).
+//! `plan` and `apply`, one operation: the project compiled in memory, the
+//! live systems read, and for `apply` written.
 
-use super::{generate, prometheus_endpoint, Generated, Request};
+use super::{generate, Generated, Request};
 use crate::plan::Action;
 
 /// What `plan` and `apply` are asked to do.
@@ -89,42 +89,5 @@ pub fn push_with_env(
     };
     let desired = crate::push::Desired::from_artifacts(artifacts);
     report.reports = crate::push::run(&targets, &desired, &request.run, progress);
-    report
-}
-
-/// The result of `status`.
-pub struct StatusReport {
-    pub generated: Generated,
-    pub error: Option<String>,
-    pub slos: Vec<crate::push::status::SloStatus>,
-}
-
-/// Reads every SLO's state from Prometheus.
-pub fn status(request: &Request, http: &crate::push::http::HttpOptions) -> StatusReport {
-    // The model is all status reads: no emitter, no jsonnet.
-    let generated = match crate::check::configure(&request.inputs) {
-        Err(diagnostics) => Generated::uncompiled(request, None, diagnostics),
-        Ok(configured) => {
-            let settings = configured.settings.clone();
-            match configured.compile(&Default::default()) {
-                Ok(project) => Generated::compiled(request, project),
-                Err(diagnostics) => Generated::uncompiled(request, Some(settings), diagnostics),
-            }
-        }
-    };
-    let mut report = StatusReport {
-        generated,
-        error: None,
-        slos: Vec::new(),
-    };
-    let Some(model) = &report.generated.model else {
-        return report;
-    };
-    let result = prometheus_endpoint(&report.generated.settings.targets, http, "status")
-        .and_then(|endpoint| crate::push::status::status(model, &endpoint));
-    match result {
-        Ok(slos) => report.slos = slos,
-        Err(error) => report.error = Some(error),
-    }
     report
 }

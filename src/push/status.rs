@@ -79,7 +79,11 @@ pub fn status(model: &Model, endpoint: &Endpoint) -> Result<Vec<SloStatus>, Stri
     let remaining = query(endpoint, &format!("1 - {}", names::PERIOD_BURN_RATE))?;
     // When each SLO's 5m ratio began, at hour resolution, within the
     // longest window: one subquery for every SLO.
-    let longest = periods.iter().max().copied().unwrap_or(Duration::days(30));
+    let longest = periods
+        .iter()
+        .max()
+        .copied()
+        .unwrap_or(crate::model::DEFAULT_WINDOW);
     let base = names::error_ratio(names::BASE_WINDOW);
     let began = |range: &str, step: &str| {
         query(

@@ -13,7 +13,7 @@ use crate::spec::v1::{self, Destination, FieldsSpec, LogSpec, LogsSliSpec};
 /// Log names end up in Alloy and Vector component ids and ES pipeline ids.
 const MAX_LOG_NAME: usize = MAX_SERVICE_NAME;
 
-const DEFAULT_RETENTION: Duration = Duration::days(30);
+use crate::model::DEFAULT_RETENTION;
 
 impl Lowering<'_> {
     pub(super) fn logs(&mut self, spec: &Spanned<Vec<LogSpec>>, service: &str) -> Vec<LogSource> {

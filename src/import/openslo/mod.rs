@@ -464,7 +464,8 @@ impl<'a> Openslo<'a, '_> {
             (Some(duration), _, _) => {
                 let days = shorthand_days(&duration.value);
                 // Written as lookout writes windows: kept as written.
-                if days.is_some_and(|d| d > 0 && Duration::days(d) != Duration::days(30)) {
+                if days.is_some_and(|d| d > 0 && Duration::days(d) != crate::model::DEFAULT_WINDOW)
+                {
                     return Some(duration.value.clone());
                 }
                 (duration.value.clone(), days)
@@ -489,7 +490,7 @@ impl<'a> Openslo<'a, '_> {
             return None;
         };
         let duration = Duration::days(days);
-        (duration != Duration::days(30)).then(|| duration.to_string())
+        (duration != crate::model::DEFAULT_WINDOW).then(|| duration.to_string())
     }
 
     fn budgeting(&mut self, spec: &os::Spec, slo: &str) -> Budgeting {
