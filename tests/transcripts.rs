@@ -934,3 +934,113 @@ web                  availability               99.9%    30d    99.950%     75.0
 "#]])
         .stderr_eq(str![""]);
 }
+
+/// What goes wrong against live systems: a dashboard someone else owns at
+/// lookout's uid is a conflict, in the plan and in the apply, and a ruler
+/// that keeps failing is reported per rule group; apply exits 1, and the
+/// other objects are still written.
+#[test]
+fn apply_reports_conflicts_and_failures_per_object() {
+    use support::fake::Reply;
+    let grafana = support::fakes::grafana(None);
+    let loki = support::fakes::loki("platform");
+    grafana.state.lock().unwrap().dashboards.insert(
+        "lookout-web".into(),
+        (
+            serde_json::json!({"uid": "lookout-web", "title": "Someone's web", "tags": ["team"], "id": 7, "version": 1}),
+            String::new(),
+        ),
+    );
+    loki.faults.add(
+        "POST /loki/api/v1/rules",
+        100,
+        Reply::json(500, &serde_json::json!({"message": "ruler unavailable"})),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "lookout.yaml",
+        &format!(
+            "runbooks: {{base_url: https://runbooks.example.com}}\npush: [grafana, loki]\ngrafana: {{url: '{}'}}\nloki: {{url: '{}', tenant: platform}}\n",
+            grafana.url(),
+            loki.url(),
+        ),
+    );
+    write(root, "slos/web.yaml", SPEC);
+    write(
+        root,
+        "slos/edge.yaml",
+        "service: edge\nlogs:\n  - name: access\n    source: {files: [/var/log/nginx/access.log]}\n    format: nginx\n    destinations: [loki]\nslos:\n  - name: errors\n    objective: 99\n    sli:\n      logs:\n        source: access\n        errors: '| status >= 500'\n",
+    );
+    let urls = vec![("[GRAFANA]", grafana.url()), ("[LOKI]", loki.url())];
+    lookout_with(root, &urls)
+        .arg("plan")
+        .assert()
+        .code(3)
+        .stdout_eq(str![[r#"
+loki
+  + rule group edge/lookout:edge:errors:logs
+grafana
+  + folder lookout-slos
+      SLOs
+  + dashboard lookout-edge
+  + dashboard lookout-slo-overview
+  ! dashboard lookout-web
+      a dashboard with this uid exists without the `lookout` tag
+
+Plan: 4 to create, 0 to update, 0 to delete, 1 conflict, 0 unchanged. (objects no spec declares are kept; --prune deletes them)
+
+"#]])
+        .stderr_eq(
+            str![[r#"
+loki: reading live state
+grafana: reading live state
+loki: 1 to create
+grafana: 3 to create, 1 conflicts
+
+"#]]
+            .unordered(),
+        );
+    lookout_with(root, &urls)
+        .args(["apply", "--retries", "0"])
+        .assert()
+        .code(1)
+        .stdout_eq(str![[r#"
+loki
+  + rule group edge/lookout:edge:errors:logs
+  x rule group edge/lookout:edge:errors:logs: POST [LOKI]/loki/api/v1/rules/edge: HTTP 500: {"message":"ruler unavailable"}
+grafana
+  + folder lookout-slos
+  + dashboard lookout-edge
+  + dashboard lookout-slo-overview
+  ! dashboard lookout-web
+      a dashboard with this uid exists without the `lookout` tag
+  x dashboard lookout-web: conflict: a dashboard with this uid exists without the `lookout` tag (use --adopt to take it over)
+
+TARGET         CREATED UPDATED DELETED  UNCHANGED  CONFLICT  FAILED
+loki                 0       0       0          0         0       1
+grafana              3       0       0          0         1       1
+
+apply failed: 2 failures (see above)
+
+"#]])
+        .stderr_eq(
+            str![[r#"
+loki: reading live state
+grafana: reading live state
+loki: create rule group edge/lookout:edge:errors:logs: failed: POST [LOKI]/loki/api/v1/rules/edge: HTTP 500: {"message":"ruler unavailable"}
+grafana: create folder lookout-slos
+grafana: create dashboard lookout-edge
+grafana: create dashboard lookout-slo-overview
+grafana: 3 created, 1 conflicts, 1 failed
+loki: 1 failed
+
+"#]]
+            .unordered(),
+        );
+    // The dashboard that was not lookout's is as it was.
+    let dashboards = &grafana.state.lock().unwrap().dashboards;
+    assert_eq!(dashboards["lookout-web"].0["title"], "Someone's web");
+    assert!(dashboards.contains_key("lookout-slo-overview"));
+}

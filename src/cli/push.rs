@@ -176,6 +176,7 @@ fn print_text(report: &PushReport, apply: bool, prune: bool) {
             .sum::<usize>()
     };
     if apply {
+        // What was done: a write that failed is counted under FAILED only.
         println!();
         println!(
             "{:<14}{:>8}{:>8}{:>8}{:>11}{:>10}{:>8}",
@@ -186,9 +187,9 @@ fn print_text(report: &PushReport, apply: bool, prune: bool) {
             println!(
                 "{:<14}{:>8}{:>8}{:>8}{:>11}{:>10}{:>8}",
                 r.target,
-                r.count(Action::Create),
-                r.count(Action::Update),
-                r.count(Action::Delete),
+                r.done(Action::Create),
+                r.done(Action::Update),
+                r.done(Action::Delete),
                 r.count(Action::Unchanged),
                 r.count(Action::Conflict),
                 failed_writes

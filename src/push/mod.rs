@@ -186,8 +186,24 @@ pub struct Failure {
 }
 
 impl TargetReport {
+    /// Planned changes of `action`.
     pub fn count(&self, action: Action) -> usize {
         self.changes.iter().filter(|c| c.action == action).count()
+    }
+
+    /// Changes of `action` carried out: the planned ones, less the writes
+    /// that failed.
+    pub fn done(&self, action: Action) -> usize {
+        let failed = self
+            .failures
+            .iter()
+            .filter(|f| {
+                self.changes
+                    .iter()
+                    .any(|c| c.action == action && f.object == format!("{} {}", c.kind, c.id))
+            })
+            .count();
+        self.count(action) - failed.min(self.count(action))
     }
 }
 
@@ -309,18 +325,6 @@ fn run_target(
 /// once applied (the writes that failed are counted apart).
 pub fn summary(report: &TargetReport, applied: bool) -> String {
     let mut parts = Vec::new();
-    let failed = |action: Action| {
-        report
-            .failures
-            .iter()
-            .filter(|f| {
-                report
-                    .changes
-                    .iter()
-                    .any(|c| c.action == action && f.object == format!("{} {}", c.kind, c.id))
-            })
-            .count()
-    };
     for (action, planned, done) in [
         (Action::Create, "to create", "created"),
         (Action::Update, "to update", "updated"),
@@ -330,7 +334,7 @@ pub fn summary(report: &TargetReport, applied: bool) -> String {
     ] {
         let word = if applied { done } else { planned };
         let n = if applied && action.writes() {
-            report.count(action) - failed(action)
+            report.done(action)
         } else {
             report.count(action)
         };
@@ -338,11 +342,11 @@ pub fn summary(report: &TargetReport, applied: bool) -> String {
             parts.push(format!("{n} {word}"));
         }
     }
-    if parts.is_empty() {
-        parts.push("nothing to manage".into());
-    }
     if !report.failures.is_empty() {
         parts.push(format!("{} failed", report.failures.len()));
+    }
+    if parts.is_empty() {
+        parts.push("nothing to manage".into());
     }
     parts.join(", ")
 }
