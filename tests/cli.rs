@@ -1327,3 +1327,49 @@ build failed: 1 error; nothing was written
     lookout(project.path()).arg("build").assert().success();
     assert!(project.path().join("rules/myservice.yaml").is_file());
 }
+
+/// `lookout plan | head -1`: the reader leaves before lookout writes. The
+/// output stops quietly, with no panic, and each command keeps its own
+/// exit code (3 for a plan with changes).
+#[test]
+fn a_reader_that_leaves_is_no_failure_and_the_exit_code_stands() {
+    let grafana = support::fakes::grafana(None);
+    let project = bare_project();
+    std::fs::write(
+        project.path().join("lookout.yaml"),
+        format!(
+            "runbooks: {{base_url: https://runbooks.example.com}}\ngrafana: {{url: '{}'}}\npush: [grafana]\n",
+            grafana.url()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        project.path().join("slos/web.yaml"),
+        "service: web\nslos:\n  - name: availability\n    objective: 99.9\n    sli:\n      events:\n        errors: sum(rate(http_requests_total{job=\"web\",code=~\"5..\"}[{{window}}]))\n        total: sum(rate(http_requests_total{job=\"web\"}[{{window}}]))\n",
+    )
+    .unwrap();
+    for (args, code) in [
+        (&["plan"][..], 3),
+        (&["plan", "--format", "json"], 3),
+        (&["completions", "bash"], 0),
+        (&["schema"], 0),
+        (&["check"], 1),
+        (&["build"], 0),
+        (&["--help"], 0),
+    ] {
+        // The read end closes before lookout starts: every write fails.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_lookout"))
+            .args(args)
+            .current_dir(project.path())
+            .env("NO_COLOR", "1")
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}

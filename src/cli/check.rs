@@ -1,5 +1,6 @@
 //! `lookout check`.
 
+use super::output::outln;
 use super::{note_config, plural, print_diagnostics, CheckArgs, CheckFormat};
 use crate::plan::Action;
 use crate::{ops, out};
@@ -33,7 +34,7 @@ pub(super) fn run(args: &CheckArgs) -> std::io::Result<bool> {
             "diagnostics": diagnostics,
             "drift": drift,
         });
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json).unwrap_or_default()
         );
@@ -62,7 +63,7 @@ pub(super) fn run(args: &CheckArgs) -> std::io::Result<bool> {
         }
     }
     if report.ok() {
-        println!(
+        outln!(
             "ok: {} valid, output up to date",
             plural(report.slos, "SLO")
         );
@@ -87,11 +88,11 @@ pub(super) fn run(args: &CheckArgs) -> std::io::Result<bool> {
 fn github(report: &ops::CheckReport) -> bool {
     let generated = &report.generated;
     for diagnostic in &generated.diagnostics.items {
-        println!("{}", diagnostic.to_github(&generated.diagnostics.sources));
+        outln!("{}", diagnostic.to_github(&generated.diagnostics.sources));
     }
     for change in &report.drift {
         let path = ops::display_path(&generated.out_root, out::path_of(change));
-        println!(
+        outln!(
             "::error file={},title=lookout%3A%3Adrift::{}",
             crate::diag::github_property(&path),
             crate::diag::github_data(&format!(

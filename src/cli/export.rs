@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use super::output::outln;
 use super::{plural, print_diagnostics};
 use crate::ops;
 use crate::plan::Action;
@@ -52,7 +53,7 @@ pub(super) fn run(args: &ExportArgs) -> std::io::Result<bool> {
             Action::Update => "updated",
             _ => "unchanged",
         };
-        println!("{verb:>9} {} ({})", path.display(), plural(*slos, "SLO"));
+        outln!("{verb:>9} {} ({})", path.display(), plural(*slos, "SLO"));
     }
     Ok(true)
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use super::output::outln;
 use super::{plural, print_diagnostics};
 use crate::ops;
 use crate::plan::Action;
@@ -62,11 +63,11 @@ pub(super) fn run(args: &ImportArgs) -> std::io::Result<bool> {
             Action::Create => "created",
             _ => "unchanged",
         };
-        println!("{verb:>9} {} ({})", path.display(), plural(*slos, "SLO"));
+        outln!("{verb:>9} {} ({})", path.display(), plural(*slos, "SLO"));
     }
     if !report.severities.is_empty() {
         let list: Vec<&str> = report.severities.iter().map(String::as_str).collect();
-        println!(
+        outln!(
             "next: list these alert severities under `severities:` in lookout.yaml if they are not there: {}; then run `lookout build`",
             list.join(", ")
         );

@@ -9,10 +9,13 @@ mod build;
 mod check;
 mod export;
 mod import;
+mod output;
 mod push;
 mod schema;
 
 use std::io::IsTerminal;
+
+use output::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -154,7 +157,7 @@ pub fn main() -> ExitCode {
         Command::Completions(args) => {
             use clap::CommandFactory;
             let mut command = Cli::command();
-            clap_complete::generate(args.shell, &mut command, "lookout", &mut std::io::stdout());
+            clap_complete::generate(args.shell, &mut command, "lookout", &mut output::Stdout);
             Ok(0)
         }
         Command::Plan(args) => push::run(&args, false),
@@ -188,12 +191,12 @@ fn init(args: &InitArgs) -> std::io::Result<u8> {
             .display()
             .to_string();
         if written {
-            println!(" created {path}");
+            outln!(" created {path}");
         } else {
-            println!("    kept {path} (exists)");
+            outln!("    kept {path} (exists)");
         }
     }
-    println!("next: edit slos/example.yaml and lookout.yaml, then run `lookout build`");
+    outln!("next: edit slos/example.yaml and lookout.yaml, then run `lookout build`");
     Ok(0)
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::output::outln;
 use super::{plural, print_diagnostics, Format, ProjectArgs};
 use crate::ops::{PushReport, PushRequest};
 use crate::push::http::HttpOptions;
@@ -100,7 +101,7 @@ pub fn run(args: &PushArgs, apply: bool) -> Result<u8, String> {
     let report = crate::ops::push(&request, &progress);
     print_diagnostics(&report.generated.diagnostics);
     if args.format == Format::Json {
-        println!("{}", json(&report, apply));
+        outln!("{}", json(&report, apply));
     } else {
         print_text(&report, apply, args.prune);
     }
@@ -142,27 +143,27 @@ fn print_text(report: &PushReport, apply: bool, prune: bool) {
         eprintln!("error: {error}");
     }
     for target in &report.reports {
-        println!("{}", target.target);
+        outln!("{}", target.target);
         for change in target
             .changes
             .iter()
             .filter(|c| c.action != Action::Unchanged)
         {
-            println!("  {} {} {}", symbol(change.action), change.kind, change.id);
+            outln!("  {} {} {}", symbol(change.action), change.kind, change.id);
             if let Some(detail) = change.describe("live", "desired") {
                 if !apply || change.action == Action::Conflict {
                     for line in detail.lines() {
-                        println!("      {line}");
+                        outln!("      {line}");
                     }
                 }
             }
         }
         let unchanged = target.count(Action::Unchanged);
         if unchanged > 0 {
-            println!("  = {unchanged} unchanged");
+            outln!("  = {unchanged} unchanged");
         }
         for failure in &target.failures {
-            println!("  x {}: {}", failure.object, failure.error);
+            outln!("  x {}: {}", failure.object, failure.error);
         }
     }
     if report.reports.is_empty() {
@@ -177,14 +178,20 @@ fn print_text(report: &PushReport, apply: bool, prune: bool) {
     };
     if apply {
         // What was done: a write that failed is counted under FAILED only.
-        println!();
-        println!(
+        outln!();
+        outln!(
             "{:<14}{:>8}{:>8}{:>8}{:>11}{:>10}{:>8}",
-            "TARGET", "CREATED", "UPDATED", "DELETED", "UNCHANGED", "CONFLICT", "FAILED"
+            "TARGET",
+            "CREATED",
+            "UPDATED",
+            "DELETED",
+            "UNCHANGED",
+            "CONFLICT",
+            "FAILED"
         );
         for r in &report.reports {
             let failed_writes = r.failures.len();
-            println!(
+            outln!(
                 "{:<14}{:>8}{:>8}{:>8}{:>11}{:>10}{:>8}",
                 r.target,
                 r.done(Action::Create),
@@ -197,10 +204,10 @@ fn print_text(report: &PushReport, apply: bool, prune: bool) {
         }
         let failed: usize = report.reports.iter().map(|r| r.failures.len()).sum();
         if failed > 0 {
-            println!("\napply failed: {} (see above)", plural(failed, "failure"));
+            outln!("\napply failed: {} (see above)", plural(failed, "failure"));
         } else {
             let written: usize = report.reports.iter().map(|r| r.applied).sum();
-            println!("\napplied: {}", plural(written, "write"));
+            outln!("\napplied: {}", plural(written, "write"));
         }
     } else {
         // A target whose live state could not be read has no changes to
@@ -212,13 +219,13 @@ fn print_text(report: &PushReport, apply: bool, prune: bool) {
             .map(|r| r.target)
             .collect();
         if !unread.is_empty() {
-            println!(
+            outln!(
                 "\nPlan incomplete: {} failed (see above); the totals below may miss {} changes.",
                 unread.join(", "),
                 if unread.len() == 1 { "its" } else { "their" }
             );
         }
-        println!(
+        outln!(
             "{}Plan: {} to create, {} to update, {} to delete, {}, {} unchanged.{}",
             if unread.is_empty() { "\n" } else { "" },
             total(Action::Create),
@@ -245,7 +252,7 @@ pub fn status(args: &StatusArgs) -> Result<u8, String> {
         return Err(error.clone());
     }
     if args.format == Format::Json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&report.slos).expect("serialisable")
         );
@@ -266,9 +273,14 @@ pub fn status(args: &StatusArgs) -> Result<u8, String> {
             format!(" {title:>8}")
         })
         .collect();
-    println!(
+    outln!(
         "{:<20} {:<22} {:>9} {:>6} {:>10} {:>11}{burn_header}",
-        "SERVICE", "SLO", "OBJECTIVE", "WINDOW", "SLI", "BUDGET LEFT"
+        "SERVICE",
+        "SLO",
+        "OBJECTIVE",
+        "WINDOW",
+        "SLI",
+        "BUDGET LEFT"
     );
     for slo in &report.slos {
         let rates: String = windows
@@ -280,7 +292,7 @@ pub fn status(args: &StatusArgs) -> Result<u8, String> {
                 )
             })
             .collect();
-        println!(
+        outln!(
             "{:<20} {:<22} {:>8}% {:>6} {:>10} {:>11}{rates}{}",
             slo.service,
             slo.slo,
@@ -299,7 +311,7 @@ pub fn status(args: &StatusArgs) -> Result<u8, String> {
             }
         );
         if let Some(why) = &slo.missing {
-            println!("    {}/{}: {why}", slo.service, slo.slo);
+            outln!("    {}/{}: {why}", slo.service, slo.slo);
         }
     }
     Ok(0)

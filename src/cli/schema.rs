@@ -1,5 +1,6 @@
 //! `lookout schema`.
 
+use super::output::outln;
 use clap::{Args, ValueEnum};
 
 #[derive(Args, Debug)]
@@ -22,7 +23,7 @@ pub(super) fn run(args: &SchemaArgs) -> std::io::Result<bool> {
         Which::Spec => schemars::schema_for!(crate::spec::v1::ServiceSpec),
         Which::Config => schemars::schema_for!(crate::spec::config::ProjectConfig),
     };
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(&schema).unwrap_or_default()
     );
