@@ -998,7 +998,7 @@ next: edit slos/example.yaml and lookout.yaml, then run `lookout build`
             .filter(|l| l.trim_start().starts_with("- run: lookout "))
             .map(str::trim)
             .collect::<Vec<_>>(),
-        ["- run: lookout check --format github"],
+        ["- run: lookout check --format github --deny-warnings"],
         "{workflow}"
     );
     let build = lookout(dir.path()).arg("build").output().unwrap();
@@ -1372,4 +1372,64 @@ fn a_reader_that_leaves_is_no_failure_and_the_exit_code_stands() {
         assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
+}
+
+/// A warning passes `build` and `check`, as CI once let `objective: 0.9995`
+/// through; `--deny-warnings` fails both, and `build` then writes nothing.
+#[test]
+fn deny_warnings_fails_build_and_check_on_a_warning() {
+    let project = bare_project();
+    let root = project.path();
+    std::fs::copy(
+        "tests/fixtures/warnings/unreachable-alert/slos/batch.yaml",
+        root.join("slos/batch.yaml"),
+    )
+    .unwrap();
+    fails(
+        root,
+        &["build", "--deny-warnings"],
+        str![[r#"
+lookout::check::unreachable-alert
+
+  ⚠ the page alert of `batch/completion` over 1h and 5m can never fire: it needs an error ratio
+  │ above 1.44 (14.4x the 0.1 budget)
+   ╭─[slos/batch.yaml:6:11]
+ 4 │ service: batch
+ 5 │ slos:
+ 6 │   - name: completion
+   ·           ──────────
+ 7 │     objective: 90
+ 8 │     sli:
+   ╰────
+  help: raise the objective, or disable this tier with `enabled: false`
+
+build failed: 1 warning denied (--deny-warnings); nothing was written
+
+"#]],
+    );
+    assert!(!root.join("rules").exists(), "a denied build wrote files");
+    lookout(root).arg("build").assert().success();
+    lookout(root).arg("check").assert().success();
+    fails(
+        root,
+        &["check", "--deny-warnings"],
+        str![[r#"
+lookout::check::unreachable-alert
+
+  ⚠ the page alert of `batch/completion` over 1h and 5m can never fire: it needs an error ratio
+  │ above 1.44 (14.4x the 0.1 budget)
+   ╭─[slos/batch.yaml:6:11]
+ 4 │ service: batch
+ 5 │ slos:
+ 6 │   - name: completion
+   ·           ──────────
+ 7 │     objective: 90
+ 8 │     sli:
+   ╰────
+  help: raise the objective, or disable this tier with `enabled: false`
+
+check failed: 1 warning denied (--deny-warnings)
+
+"#]],
+    );
 }

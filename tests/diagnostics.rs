@@ -133,6 +133,7 @@ const EXPECTED_CODES: &[(&str, &str)] = &[
     ("missing-window", "spec::missing-window"),
     ("no-runbook", "spec::no-runbook"),
     ("objective-hundred", "spec::objective-range"),
+    ("objective-ratio", "spec::objective-ratio"),
     ("objective-zero", "spec::objective-range"),
     ("promql-position", "spec::invalid-promql"),
     ("reserved-label", "spec::reserved-label"),

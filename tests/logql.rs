@@ -14,6 +14,7 @@ use serde_json::Value;
 
 fn loki_exprs(config: &str, slos: &str) -> Vec<(String, String)> {
     let generated = generate(&Request {
+        deny_warnings: false,
         inputs: Inputs {
             config: Some(PathBuf::from(config)),
             slos: Some(PathBuf::from(slos)),

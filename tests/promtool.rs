@@ -38,6 +38,7 @@ fn run(program: &Path, args: &[&str], cwd: &Path) -> String {
 fn build_into(config: &str, slos: &Path) -> (tempfile::TempDir, Model) {
     let out = tempfile::tempdir().unwrap();
     let report = build(&Request {
+        deny_warnings: false,
         inputs: Inputs {
             config: Some(PathBuf::from(config)),
             slos: Some(slos.to_path_buf()),

@@ -77,6 +77,7 @@ impl Default for Run {
 fn push(dir: &Path, apply: bool, run: &Run) -> PushReport {
     let request = PushRequest {
         project: Request {
+            deny_warnings: false,
             inputs: Inputs {
                 config: Some(dir.join("lookout.yaml")),
                 slos: Some(dir.join("slos")),

@@ -424,22 +424,22 @@ impl<'a> Lowering<'a> {
             });
         }
 
-        if objective > 0.0 && objective < 1.0 {
+        // A ratio where a percentage belongs: 0.999 is 0.999%, whose budget
+        // is 99.001% and whose alerts can never fire. A real SLO of 1% or
+        // less is no SLO, so this is an error, not a warning CI passes.
+        if objective > 0.0 && objective <= 1.0 {
             let span = self.span(&spec.objective);
-            self.diags.push(
-                Diagnostic::warning(
-                    "spec::objective-ratio",
-                    format!(
-                        "objective {objective} means {objective}%, not {}%",
-                        objective * 100.0
-                    ),
-                )
-                .at_opt(span)
-                .help(format!(
-                    "objectives are percentages: write `objective: {}`",
-                    crate::model::fmt_num(objective * 100.0)
-                )),
-            );
+            self.error(
+                "spec::objective-ratio",
+                format!(
+                    "objective {objective} means {objective}%, a ratio where a percentage belongs"
+                ),
+                span,
+            )
+            .help = Some(format!(
+                "objectives are percentages: write `objective: {}`",
+                crate::model::fmt_num(objective * 100.0)
+            ));
         }
 
         let period = match &spec.window {

@@ -1,19 +1,43 @@
 //! `lookout build`.
 
-use super::{note_config, plural, print_diagnostics, ProjectArgs};
+use super::{note_config, plural, print_diagnostics, BuildArgs};
 use crate::ops;
 use crate::plan::Action;
 use std::io::Write;
 
-pub(super) fn run(args: &ProjectArgs) -> std::io::Result<bool> {
-    let report = ops::build(&args.request())?;
+/// `2 errors`, and with denied warnings `1 warning denied (--deny-warnings)`.
+pub(super) fn failure_counts(
+    diagnostics: &crate::diag::Diagnostics,
+    deny_warnings: bool,
+) -> String {
+    let errors = diagnostics.error_count();
+    let warnings = diagnostics.items.len() - errors;
+    let mut parts = Vec::new();
+    if errors > 0 {
+        parts.push(plural(errors, "error"));
+    }
+    if deny_warnings && warnings > 0 {
+        parts.push(format!(
+            "{} denied (--deny-warnings)",
+            plural(warnings, "warning")
+        ));
+    }
+    parts.join(", ")
+}
+
+pub(super) fn run(args: &BuildArgs) -> std::io::Result<bool> {
+    let request = ops::Request {
+        deny_warnings: args.deny_warnings,
+        ..args.project.request()
+    };
+    let report = ops::build(&request)?;
     let generated = &report.generated;
     note_config(generated);
     print_diagnostics(&generated.diagnostics);
-    if generated.diagnostics.has_errors() {
+    if generated.failed(&request) {
         eprintln!(
             "build failed: {}; nothing was written",
-            plural(generated.diagnostics.error_count(), "error")
+            failure_counts(&generated.diagnostics, request.deny_warnings)
         );
         return Ok(false);
     }

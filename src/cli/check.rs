@@ -10,7 +10,11 @@ const MAX_DIFF_LINES: usize = 60;
 
 pub(super) fn run(args: &CheckArgs) -> std::io::Result<bool> {
     let http = args.live.then(|| args.connection.http());
-    let report = ops::check(&args.project.request(), http.as_ref())?;
+    let request = ops::Request {
+        deny_warnings: args.deny_warnings,
+        ..args.project.request()
+    };
+    let report = ops::check(&request, http.as_ref())?;
     let generated = &report.generated;
     let root = &generated.out_root;
     if args.format == CheckFormat::Github {
@@ -69,8 +73,9 @@ pub(super) fn run(args: &CheckArgs) -> std::io::Result<bool> {
         );
     } else {
         let mut parts = Vec::new();
-        if generated.diagnostics.has_errors() {
-            parts.push(plural(generated.diagnostics.error_count(), "error"));
+        let found = super::build::failure_counts(&generated.diagnostics, args.deny_warnings);
+        if !found.is_empty() {
+            parts.push(found);
         }
         if !report.drift.is_empty() {
             parts.push(format!(

@@ -38,7 +38,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Compile slos/ into rules, runbooks, dashboards, log objects and shipper configs.
-    Build(ProjectArgs),
+    Build(BuildArgs),
     /// Validate the specs and fail if the committed output differs from a fresh build.
     Check(CheckArgs),
     /// Show what apply would change in each configured target; exits 3 when there are changes.
@@ -93,8 +93,18 @@ impl ProjectArgs {
                 slos: self.slos.clone(),
             },
             out: self.out.clone(),
+            deny_warnings: false,
         }
     }
+}
+
+#[derive(Args, Debug)]
+struct BuildArgs {
+    #[command(flatten)]
+    project: ProjectArgs,
+    /// Fail on warnings as on errors, writing nothing (for CI).
+    #[arg(long)]
+    deny_warnings: bool,
 }
 
 #[derive(Args, Debug)]
@@ -104,6 +114,9 @@ struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     format: CheckFormat,
+    /// Fail on warnings as on errors (for CI).
+    #[arg(long)]
+    deny_warnings: bool,
     /// Also check the specs against the configured Prometheus: selectors
     /// match series, latency thresholds are bucket boundaries, signals
     /// return data.

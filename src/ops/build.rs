@@ -141,6 +141,10 @@ fn build_some(
     };
     let model = &ready.project.model;
     let counts = (model.slos().count(), model.services.len());
+    if request.deny_warnings && !ready.project.diagnostics.items.is_empty() {
+        let generated = Generated::compiled(request, ready.project);
+        return Ok(report(generated, Vec::new(), 0, counts));
+    }
     let root = request.out_root(&ready.project.settings);
     // Without a cache, every owned file is a candidate to go stale. Listed
     // before staging: in a cold build the folders are then empty or

@@ -8,6 +8,8 @@ use crate::out::{self, Change};
 /// The result of `check`: diagnostics plus drift against the output directory.
 pub struct CheckReport {
     pub generated: Generated,
+    /// `--deny-warnings` was given.
+    pub deny_warnings: bool,
     pub drift: Vec<Change>,
     /// SLOs checked.
     pub slos: usize,
@@ -15,7 +17,8 @@ pub struct CheckReport {
 
 impl CheckReport {
     pub fn ok(&self) -> bool {
-        !self.generated.diagnostics.has_errors() && self.drift.is_empty()
+        let denied = self.deny_warnings && !self.generated.diagnostics.items.is_empty();
+        !self.generated.diagnostics.has_errors() && !denied && self.drift.is_empty()
     }
 }
 
@@ -43,6 +46,7 @@ pub fn check(
             if fingerprint.compare(&cache).1.is_empty() {
                 let settings = Some(configured.settings.clone());
                 return Ok(CheckReport {
+                    deny_warnings: request.deny_warnings,
                     generated: Generated::uncompiled(request, settings, Default::default()),
                     drift: Vec::new(),
                     slos: cache.slos,
@@ -76,6 +80,7 @@ pub fn check(
     }
     let slos = generated.model.as_ref().map_or(0, |m| m.slos().count());
     Ok(CheckReport {
+        deny_warnings: request.deny_warnings,
         generated,
         drift,
         slos,

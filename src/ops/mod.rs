@@ -36,6 +36,9 @@ pub struct Request {
     pub inputs: Inputs,
     /// `--out`; default: the config file's directory.
     pub out: Option<PathBuf>,
+    /// `--deny-warnings`: a warning fails the command as an error does
+    /// (and `build` writes nothing).
+    pub deny_warnings: bool,
 }
 
 impl Request {
@@ -81,6 +84,13 @@ impl Generated {
             artifacts: None,
             settings: project.settings,
         }
+    }
+
+    /// Whether the request fails on what was found: an error, or a warning
+    /// when warnings are denied.
+    pub fn failed(&self, request: &Request) -> bool {
+        self.diagnostics.has_errors()
+            || (request.deny_warnings && !self.diagnostics.items.is_empty())
     }
 
     /// lookout.yaml's path, when one was read.

@@ -241,7 +241,7 @@ pub struct SloSpec {
     /// What the SLO promises, in words; shown in alerts and runbooks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Target, in percent: `0 < objective < 100`, e.g. `99.9`.
+    /// Target, in percent: above 1 and below 100, e.g. `99.9` (`0.999` is an error).
     #[schemars(with = "f64", range(min = 0, max = 100))]
     pub objective: Spanned<f64>,
     /// Compliance window, `Nd` or `Nw` (default `30d`).

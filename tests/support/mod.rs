@@ -58,6 +58,7 @@ pub fn node(dir: &str, package: &str, script: &str, input: &[u8]) -> Vec<u8> {
 /// Every artifact of a project, in memory; fails the test on any error.
 pub fn generate_for(config: &str, slos: &str) -> Vec<lookout::emit::Artifact> {
     let generated = lookout::ops::generate(&lookout::ops::Request {
+        deny_warnings: false,
         inputs: lookout::check::Inputs {
             config: Some(PathBuf::from(config)),
             slos: Some(PathBuf::from(slos)),
