@@ -1433,3 +1433,61 @@ check failed: 1 warning denied (--deny-warnings)
 "#]],
     );
 }
+
+/// `cd slos && lookout build` finds the project above, as git and cargo
+/// find theirs: the outputs land beside lookout.yaml, not in `slos/`.
+#[test]
+fn the_project_is_found_from_a_subdirectory() {
+    let project = example_project();
+    let root = project.path();
+    lookout(&root.join("slos"))
+        .arg("build")
+        .assert()
+        .success()
+        .stderr_eq(str![[r#"
+using ../lookout.yaml
+
+"#]]);
+    assert!(root.join("rules/payments-api.yaml").is_file());
+    assert!(!root.join("slos/rules").exists());
+    lookout(&root.join("rules/tests"))
+        .arg("check")
+        .assert()
+        .success()
+        .stdout_eq(str![[r#"
+ok: 12 SLOs valid, output up to date
+
+"#]])
+        .stderr_eq(str![[r#"
+using ../../lookout.yaml
+
+"#]]);
+}
+
+/// `init` in a project that has specs: no example service joins them.
+#[test]
+fn init_leaves_the_example_out_where_specs_exist() {
+    let project = bare_project();
+    let root = project.path();
+    std::fs::remove_file(root.join("lookout.yaml")).unwrap();
+    std::fs::write(
+        root.join("slos/web.yml"),
+        "service: web\nslos:\n  - name: availability\n    objective: 99.9\n    sli:\n      raw:\n        error_ratio: 1 - avg_over_time(up{job=\"web\"}[{{window}}])\n",
+    )
+    .unwrap();
+    lookout(root)
+        .arg("init")
+        .assert()
+        .success()
+        .stdout_eq(str![[r#"
+ created lookout.yaml
+ skipped slos/example.yaml (slos/ holds specs already)
+ created .github/workflows/lookout.yml
+ created ci/lookout.gitlab-ci.yml
+next: edit lookout.yaml, then run `lookout build`
+
+"#]]);
+    assert!(!root.join("slos/example.yaml").exists());
+    lookout(root).arg("build").assert().success();
+    assert!(!root.join("rules/example-api.yaml").exists());
+}

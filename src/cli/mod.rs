@@ -197,19 +197,27 @@ fn print_diagnostics(diagnostics: &Diagnostics) {
 }
 
 fn init(args: &InitArgs) -> std::io::Result<u8> {
-    for (path, written) in crate::ops::init(&args.dir)? {
+    let mut example = true;
+    for (path, done) in crate::ops::init(&args.dir)? {
         let path = path
             .strip_prefix("./")
             .unwrap_or(&path)
             .display()
             .to_string();
-        if written {
-            outln!(" created {path}");
-        } else {
-            outln!("    kept {path} (exists)");
+        match done {
+            crate::ops::Scaffolded::Created => outln!(" created {path}"),
+            crate::ops::Scaffolded::Exists => outln!("    kept {path} (exists)"),
+            crate::ops::Scaffolded::HasSpecs => {
+                example = false;
+                outln!(" skipped {path} (slos/ holds specs already)");
+            }
         }
     }
-    outln!("next: edit slos/example.yaml and lookout.yaml, then run `lookout build`");
+    if example {
+        outln!("next: edit slos/example.yaml and lookout.yaml, then run `lookout build`");
+    } else {
+        outln!("next: edit lookout.yaml, then run `lookout build`");
+    }
     Ok(0)
 }
 

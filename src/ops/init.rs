@@ -24,20 +24,44 @@ const SCAFFOLD: &[(&str, &str)] = &[
     ),
 ];
 
+/// What `init` did with one file of the scaffold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scaffolded {
+    Created,
+    /// The file exists, and is left alone.
+    Exists,
+    /// The example spec, left out: `slos/` holds specs already, and an
+    /// example would become a service of the project at the next build.
+    HasSpecs,
+}
+
+/// The example spec's path in the scaffold.
+const EXAMPLE: &str = "slos/example.yaml";
+
 /// `lookout init`: writes the scaffold into `dir`, leaving every file that
-/// exists alone. Returns each path and whether it was written.
-pub fn init(dir: &Path) -> std::io::Result<Vec<(PathBuf, bool)>> {
+/// exists alone, and the example spec out where `slos/` holds specs.
+pub fn init(dir: &Path) -> std::io::Result<Vec<(PathBuf, Scaffolded)>> {
     if dir.exists() && !dir.is_dir() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::NotADirectory,
             format!("{} is a file; `lookout init` takes a folder", dir.display()),
         ));
     }
+    let mut diagnostics = crate::diag::Diagnostics::default();
+    let has_specs = dir.join("slos").is_dir()
+        && !crate::spec::find_spec_files(&dir.join("slos"), &mut diagnostics).is_empty();
     let mut done = Vec::new();
     for (path, contents) in SCAFFOLD {
         let target = dir.join(path);
-        let written = !target.exists();
-        if written {
+        if target.exists() {
+            done.push((target, Scaffolded::Exists));
+            continue;
+        }
+        if *path == EXAMPLE && has_specs {
+            done.push((target, Scaffolded::HasSpecs));
+            continue;
+        }
+        {
             out::write_atomic(&target, contents).map_err(|err| {
                 std::io::Error::new(
                     err.kind(),
@@ -45,7 +69,7 @@ pub fn init(dir: &Path) -> std::io::Result<Vec<(PathBuf, bool)>> {
                 )
             })?;
         }
-        done.push((target, written));
+        done.push((target, Scaffolded::Created));
     }
     Ok(done)
 }

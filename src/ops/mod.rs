@@ -17,7 +17,7 @@ pub use build::{build, BuildReport};
 pub use check::{check, CheckReport};
 pub use export::{export_openslo, ExportReport, ExportRequest};
 pub use import::{import, ImportFormat, ImportReport, ImportRequest};
-pub use init::init;
+pub use init::{init, Scaffolded};
 pub use push::{push, push_with_env, PushReport, PushRequest};
 pub use status::{status, StatusReport};
 

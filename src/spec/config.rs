@@ -291,13 +291,24 @@ fn config_field_names(_: &str) -> &'static [&'static str] {
 /// Loads `path` if given (it must exist), else `./lookout.yaml` if present.
 /// The project config for specs in `slos`: the nearest `lookout.yaml` in
 /// `slos` or a directory above it, as cargo finds `Cargo.toml`; without
-/// `--slos`, the current directory's.
+/// `--slos`, the nearest in the current directory or above it.
 pub fn discover(slos: Option<&Path>) -> Option<PathBuf> {
-    let start = slos.unwrap_or(Path::new(""));
-    start
-        .ancestors()
-        .map(|dir| dir.join("lookout.yaml"))
-        .find(|path| path.is_file())
+    if let Some(slos) = slos {
+        return slos
+            .ancestors()
+            .map(|dir| dir.join("lookout.yaml"))
+            .find(|path| path.is_file());
+    }
+    // From any folder of the project (`cd slos && lookout build`), as git
+    // and cargo find theirs; named relative to here (`../lookout.yaml`).
+    let here = std::env::current_dir().ok()?;
+    here.ancestors().enumerate().find_map(|(up, dir)| {
+        dir.join("lookout.yaml").is_file().then(|| {
+            let mut path: PathBuf = std::iter::repeat_n("..", up).collect();
+            path.push("lookout.yaml");
+            path
+        })
+    })
 }
 
 pub fn load(explicit: Option<&Path>, diags: &mut Diagnostics) -> Option<LoadedConfig> {
