@@ -1055,7 +1055,7 @@ _lookout() {
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_lookout_global_optspecs
 ...
-complete -c lookout -n "__fish_lookout_using_subcommand build" -l config -d 'Project config [default: the nearest lookout.yaml in or above --slos, else ./lookout.yaml]' -r -F
+complete -c lookout -n "__fish_lookout_using_subcommand build" -l slos -d 'Directory of SLO specs [default: `slos` from lookout.yaml, else ./slos]' -r -F
 ...
 "##]],
         ),

@@ -80,7 +80,7 @@ struct ProjectArgs {
     /// Root of the generated outputs (build writes there, check compares there) [default: the config's directory].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Project config [default: the nearest lookout.yaml in or above --slos, else ./lookout.yaml].
+    /// Project config [default: the nearest lookout.yaml in or above --slos, else in or above this folder].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 }
