@@ -507,9 +507,17 @@ impl<'a> Lowering<'a> {
                     span,
                 );
                 d.label = Some("not a number of days or weeks".into());
-                d.help = Some(
-                    "write the window in days or weeks, e.g. `30d`, `28d`, `7d` or `4w`".into(),
-                );
+                let months = text.ends_with('M')
+                    || text.to_ascii_lowercase().ends_with("mo")
+                    || text.to_ascii_lowercase().ends_with("month")
+                    || text.to_ascii_lowercase().ends_with("months");
+                d.help = Some(if months {
+                    // A month is a calendar window, with budgets that reset
+                    // on the 1st; lookout's windows roll.
+                    "a month is a calendar window, which lookout does not support: its windows roll; write `30d` (or `28d`, `4w`) for a rolling window of about a month".into()
+                } else {
+                    "write the window in days or weeks, e.g. `30d`, `28d`, `7d` or `4w`".into()
+                });
                 None
             }
             Some(period) if period < MIN_PERIOD => {
