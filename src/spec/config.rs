@@ -77,7 +77,7 @@ pub struct OutputConfig {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LokiConfig {
-    /// Base URL, e.g. `http://loki-gateway.monitoring:3100`; shippers push to `<url>/loki/api/v1/push`.
+    /// Base URL, e.g. `http://loki-gateway.monitoring`; shippers push to `<url>/loki/api/v1/push`.
     #[schemars(with = "String")]
     pub url: Spanned<String>,
     /// Tenant (`X-Scope-OrgID`) for multi-tenant Loki.

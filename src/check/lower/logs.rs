@@ -370,7 +370,7 @@ impl Lowering<'_> {
                 .help = Some(format!(
                     "add it to {config}, e.g.\n  {key}:\n    url: {}",
                     if key == "loki" {
-                        "http://loki-gateway.monitoring:3100"
+                        "http://loki-gateway.monitoring"
                     } else {
                         "https://elasticsearch.logging:9200"
                     }
