@@ -273,6 +273,12 @@ impl Diagnostics {
         self.items.iter().any(Diagnostic::is_error)
     }
 
+    /// Whether these findings fail a command: an error does, and with
+    /// `deny_warnings` (`--deny-warnings`) any finding at all.
+    pub fn fail(&self, deny_warnings: bool) -> bool {
+        self.has_errors() || (deny_warnings && !self.items.is_empty())
+    }
+
     pub fn error_count(&self) -> usize {
         self.items.iter().filter(|d| d.is_error()).count()
     }

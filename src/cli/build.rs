@@ -34,7 +34,7 @@ pub(super) fn run(args: &BuildArgs) -> std::io::Result<bool> {
     let generated = &report.generated;
     note_config(generated);
     print_diagnostics(&generated.diagnostics);
-    if generated.failed(&request) {
+    if generated.diagnostics.fail(request.deny_warnings) {
         eprintln!(
             "build failed: {}; nothing was written",
             failure_counts(&generated.diagnostics, request.deny_warnings)

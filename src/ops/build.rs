@@ -141,7 +141,7 @@ fn build_some(
     };
     let model = &ready.project.model;
     let counts = (model.slos().count(), model.services.len());
-    if request.deny_warnings && !ready.project.diagnostics.items.is_empty() {
+    if ready.project.diagnostics.fail(request.deny_warnings) {
         let generated = Generated::compiled(request, ready.project);
         return Ok(report(generated, Vec::new(), 0, counts));
     }

@@ -17,8 +17,7 @@ pub struct CheckReport {
 
 impl CheckReport {
     pub fn ok(&self) -> bool {
-        let denied = self.deny_warnings && !self.generated.diagnostics.items.is_empty();
-        !self.generated.diagnostics.has_errors() && !denied && self.drift.is_empty()
+        !self.generated.diagnostics.fail(self.deny_warnings) && self.drift.is_empty()
     }
 }
 
@@ -38,20 +37,15 @@ pub fn check(
     let configured = crate::check::configure(&request.inputs);
     // The preflight reads the model, so `--live` always compiles.
     if let (None, Ok(configured)) = (live, &configured) {
-        let fingerprint = fingerprint(request, configured);
-        let cache = fingerprint
-            .as_ref()
-            .and_then(|f| Some((f, f.trusted_cache()?)));
-        if let Some((fingerprint, cache)) = cache {
-            if fingerprint.compare(&cache).1.is_empty() {
-                let settings = Some(configured.settings.clone());
-                return Ok(CheckReport {
-                    deny_warnings: request.deny_warnings,
-                    generated: Generated::uncompiled(request, settings, Default::default()),
-                    drift: Vec::new(),
-                    slos: cache.slos,
-                });
-            }
+        let cache = fingerprint(request, configured).and_then(|f| f.unchanged_cache());
+        if let Some(cache) = cache {
+            let settings = Some(configured.settings.clone());
+            return Ok(CheckReport {
+                deny_warnings: request.deny_warnings,
+                generated: Generated::uncompiled(request, settings, Default::default()),
+                drift: Vec::new(),
+                slos: cache.slos,
+            });
         }
     }
     let mut generated = generate_with(request, configured);

@@ -61,14 +61,12 @@ pub fn init(dir: &Path) -> std::io::Result<Vec<(PathBuf, Scaffolded)>> {
             done.push((target, Scaffolded::HasSpecs));
             continue;
         }
-        {
-            out::write_atomic(&target, contents).map_err(|err| {
-                std::io::Error::new(
-                    err.kind(),
-                    format!("cannot write {}: {err}", target.display()),
-                )
-            })?;
-        }
+        out::write_atomic(&target, contents).map_err(|err| {
+            std::io::Error::new(
+                err.kind(),
+                format!("cannot write {}: {err}", target.display()),
+            )
+        })?;
         done.push((target, Scaffolded::Created));
     }
     Ok(done)

@@ -86,13 +86,6 @@ impl Generated {
         }
     }
 
-    /// Whether the request fails on what was found: an error, or a warning
-    /// when warnings are denied.
-    pub fn failed(&self, request: &Request) -> bool {
-        self.diagnostics.has_errors()
-            || (request.deny_warnings && !self.diagnostics.items.is_empty())
-    }
-
     /// lookout.yaml's path, when one was read.
     pub fn config_path(&self) -> Option<&Path> {
         self.settings

@@ -206,6 +206,13 @@ impl Fingerprint {
         (!unlisted_owned).then_some(cache)
     }
 
+    /// The trusted cache, when no spec file changed since it was written:
+    /// compiling would give that build's result again.
+    pub fn unchanged_cache(&self) -> Option<BuildCache> {
+        self.trusted_cache()
+            .filter(|cache| self.compare(cache).1.is_empty())
+    }
+
     /// The spec files as a compile read them (`texts`, by path): the
     /// stamps taken before, the hashes of the text read.
     pub fn inputs_read<'a>(&self, texts: impl Iterator<Item = (&'a Path, &'a str)>) -> Vec<Input> {
