@@ -6,28 +6,8 @@ mod support;
 use std::path::Path;
 
 use serde_json::Value;
-use snapbox::cmd::Command;
-use snapbox::{str, Assert, IntoData, Redactions};
-
-/// `lookout` in `dir`; what it prints is compared whole with snapbox
-/// (`SNAPSHOTS=overwrite` updates the snapshots), `dir` shown as `[ROOT]`.
-fn lookout(dir: &Path) -> Command {
-    let mut redactions = Redactions::new();
-    if let Ok(root) = dir.canonicalize() {
-        if root != Path::new("/") {
-            redactions.insert("[ROOT]", root).unwrap();
-        }
-    }
-    Command::new(env!("CARGO_BIN_EXE_lookout"))
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .with_assert(
-            Assert::new()
-                .action_env(snapbox::assert::DEFAULT_ACTION_ENV)
-                .normalize_paths(false)
-                .redact_with(redactions),
-        )
-}
+use snapbox::{str, IntoData};
+use support::lookout;
 
 /// A temporary project holding a copy of the bundled examples.
 fn example_project() -> tempfile::TempDir {
@@ -421,19 +401,7 @@ check failed: 9 files out of date (run `lookout build`)
         .arg("build")
         .assert()
         .success()
-        .stdout_eq(str![[r#"
- removed dashboards/grafana/settlement-worker.json
- updated dashboards/grafana/slo-overview.json
- removed kubernetes/grafana-dashboards/settlement-worker.yaml
- updated kubernetes/grafana-dashboards/slo-overview.yaml
- updated kubernetes/kustomization.yaml
- removed kubernetes/prometheus-rules/settlement-worker.yaml
- removed rules/settlement-worker.yaml
- removed rules/tests/settlement-worker.test.yaml
- removed runbooks/settlement-worker/processing.md
-built 11 SLOs from 5 services: 9 written, 53 unchanged
-
-"#]])
+        .stdout_eq(settlement_worker_removed())
         .stderr_eq(str![""]);
     assert!(!root.join("rules/settlement-worker.yaml").exists());
     assert!(!root.join("runbooks/settlement-worker").exists());
@@ -462,6 +430,24 @@ build failed: 1 error; nothing was written
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "groups: []\n");
 }
 
+/// What `build` prints once `slos/settlement-worker.yaml` is gone from the
+/// examples: the same with a build cache or without one.
+fn settlement_worker_removed() -> impl IntoData {
+    str![[r#"
+ removed dashboards/grafana/settlement-worker.json
+ updated dashboards/grafana/slo-overview.json
+ removed kubernetes/grafana-dashboards/settlement-worker.yaml
+ updated kubernetes/grafana-dashboards/slo-overview.yaml
+ updated kubernetes/kustomization.yaml
+ removed kubernetes/prometheus-rules/settlement-worker.yaml
+ removed rules/settlement-worker.yaml
+ removed rules/tests/settlement-worker.test.yaml
+ removed runbooks/settlement-worker/processing.md
+built 11 SLOs from 5 services: 9 written, 53 unchanged
+
+"#]]
+}
+
 /// As in a fresh clone, whose outputs are committed but whose build cache
 /// is not: the stale candidates come from listing the output folders.
 #[test]
@@ -475,19 +461,7 @@ fn without_a_cache_build_still_removes_its_stale_files() {
         .arg("build")
         .assert()
         .success()
-        .stdout_eq(str![[r#"
- removed dashboards/grafana/settlement-worker.json
- updated dashboards/grafana/slo-overview.json
- removed kubernetes/grafana-dashboards/settlement-worker.yaml
- updated kubernetes/grafana-dashboards/slo-overview.yaml
- updated kubernetes/kustomization.yaml
- removed kubernetes/prometheus-rules/settlement-worker.yaml
- removed rules/settlement-worker.yaml
- removed rules/tests/settlement-worker.test.yaml
- removed runbooks/settlement-worker/processing.md
-built 11 SLOs from 5 services: 9 written, 53 unchanged
-
-"#]])
+        .stdout_eq(settlement_worker_removed())
         .stderr_eq(str![""]);
     assert!(!root.join("runbooks/settlement-worker").exists());
     lookout(root).arg("check").assert().success();
@@ -1102,23 +1076,6 @@ fn check_speaks_github_workflow_commands() {
         .code(1)
         .stdout_eq(str![[r#"
 ::error file=runbooks/public-api/latency.md,title=lookout%3A%3Adrift::runbooks/public-api/latency.md is out of date with slos/: run `lookout build` and commit the result
-
-"#]]);
-}
-
-#[test]
-fn an_unknown_target_is_a_usage_error() {
-    lookout(Path::new("."))
-        .args(["plan", "--only", "prom"])
-        .assert()
-        .code(2)
-        .stderr_eq(str![[r#"
-error: invalid value 'prom' for '--only <TARGETS>'
-  [possible values: prometheus, mimir, loki, grafana, elasticsearch, kibana, alertmanager]
-
-  tip: a similar value exists: 'prometheus'
-
-For more information, try '--help'.
 
 "#]]);
 }

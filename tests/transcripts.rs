@@ -10,39 +10,8 @@ mod support;
 
 use std::path::Path;
 
-use snapbox::cmd::Command;
-use snapbox::{str, Assert, Data, IntoData, Redactions};
-
-/// `lookout` in `dir`, as a terminal without colour runs it: the project
-/// folder shows as `[ROOT]`, the version as `[VERSION]`, and `extra`
-/// values (a fake's URL) under their own names.
-fn lookout_with(dir: &Path, extra: &[(&'static str, String)]) -> Command {
-    let mut redactions = Redactions::new();
-    redactions
-        .insert("[ROOT]", dir.canonicalize().unwrap())
-        .unwrap();
-    redactions
-        .insert("[VERSION]", env!("CARGO_PKG_VERSION"))
-        .unwrap();
-    for (name, value) in extra {
-        redactions.insert(name, value.clone()).unwrap();
-    }
-    Command::new(env!("CARGO_BIN_EXE_lookout"))
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("LOOKOUT_PROMETHEUS_TOKEN")
-        .with_assert(
-            Assert::new()
-                .action_env(snapbox::assert::DEFAULT_ACTION_ENV)
-                // Output is compared as written: `\n` in JSON is no path.
-                .normalize_paths(false)
-                .redact_with(redactions),
-        )
-}
-
-fn lookout(dir: &Path) -> Command {
-    lookout_with(dir, &[])
-}
+use snapbox::{str, Data, IntoData};
+use support::{lookout, lookout_with};
 
 fn write(root: &Path, path: &str, text: &str) {
     let path = root.join(path);

@@ -7,7 +7,7 @@ pub mod fakes;
 pub mod ingest;
 pub mod servers;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A program on PATH. Panics (the test fails, never skips) when it is
 /// missing: the README's test command installs it.
@@ -53,6 +53,41 @@ pub fn node(dir: &str, package: &str, script: &str, input: &[u8]) -> Vec<u8> {
         String::from_utf8_lossy(&output.stderr)
     );
     output.stdout
+}
+
+/// `lookout` in `dir`, as a terminal without colour runs it, asserted with
+/// snapbox: output is compared whole with its snapshot (`SNAPSHOTS=overwrite`
+/// rewrites them), the project folder shown as `[ROOT]`, the version as
+/// `[VERSION]`, and `extra` values (a fake's URL) under their own names.
+pub fn lookout_with(dir: &Path, extra: &[(&'static str, String)]) -> snapbox::cmd::Command {
+    let mut redactions = snapbox::Redactions::new();
+    if let Ok(root) = dir.canonicalize() {
+        if root != Path::new("/") {
+            redactions.insert("[ROOT]", root).unwrap();
+        }
+    }
+    redactions
+        .insert("[VERSION]", env!("CARGO_PKG_VERSION"))
+        .unwrap();
+    for (name, value) in extra {
+        redactions.insert(name, value.clone()).unwrap();
+    }
+    snapbox::cmd::Command::new(env!("CARGO_BIN_EXE_lookout"))
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("LOOKOUT_PROMETHEUS_TOKEN")
+        .with_assert(
+            snapbox::Assert::new()
+                .action_env(snapbox::assert::DEFAULT_ACTION_ENV)
+                // Output is compared as written: `\n` in JSON is no path.
+                .normalize_paths(false)
+                .redact_with(redactions),
+        )
+}
+
+/// [`lookout_with`] and no other redaction.
+pub fn lookout(dir: &Path) -> snapbox::cmd::Command {
+    lookout_with(dir, &[])
 }
 
 /// Every artifact of a project, in memory; fails the test on any error.
