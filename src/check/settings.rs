@@ -379,7 +379,6 @@ fn targets(loaded: &LoadedConfig, grafana_folder: &str) -> TargetSettings {
                 .and_then(|m| m.rules_path.clone())
                 .unwrap_or_else(|| MIMIR_RULES_PATH.into()),
         },
-        root: loaded.root.clone(),
     }
 }
 

@@ -282,9 +282,6 @@ pub struct TargetSettings {
     pub elasticsearch: CredentialedTarget,
     pub loki: RulerTarget,
     pub mimir: RulerTarget,
-    /// Directory that relative paths (rules_dir, token files) resolve
-    /// against, also when they come from the environment.
-    pub root: PathBuf,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -324,13 +321,6 @@ pub struct RulerTarget {
     pub token_env: Option<String>,
     /// Path of the rules API under `url`.
     pub rules_path: String,
-}
-
-impl TargetSettings {
-    /// `relative` under [`TargetSettings::root`].
-    pub fn resolve(&self, relative: &str) -> PathBuf {
-        resolve_path(&self.root, relative)
-    }
 }
 
 /// `relative` under `root`, as the user would type it: `slos/x.yaml`, not

@@ -58,7 +58,7 @@ pub fn check(
         None => Vec::new(),
     };
     if let (Some(http), Some(model)) = (live, &generated.model) {
-        let findings = prometheus_endpoint(&generated.settings.targets, http, "check --live")
+        let findings = prometheus_endpoint(&generated.settings, http, "check --live")
             .and_then(|endpoint| crate::push::preflight::preflight(model, &endpoint));
         match findings {
             Ok(findings) => {

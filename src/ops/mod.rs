@@ -254,12 +254,12 @@ fn generate_with(request: &Request, configured: Result<Configured, Diagnostics>)
 /// The configured Prometheus's API, for commands that only read it; no
 /// other target's credentials are needed.
 fn prometheus_endpoint(
-    targets: &crate::model::settings::TargetSettings,
+    settings: &Settings,
     http: &crate::push::http::HttpOptions,
     command: &str,
 ) -> Result<crate::push::http::Endpoint, String> {
     let only = ["prometheus".to_string()];
-    let resolved = crate::push::targets::resolve(targets, &|name| std::env::var(name).ok(), &only)
+    let resolved = crate::push::targets::resolve(settings, &|name| std::env::var(name).ok(), &only)
         .map_err(|e| e.join("; "))?;
     let prometheus = resolved.prometheus.ok_or(format!(
         "{command} reads Prometheus: set prometheus.url in lookout.yaml or LOOKOUT_PROMETHEUS_URL"

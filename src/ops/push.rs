@@ -67,7 +67,7 @@ pub fn push_with_env(
     } else {
         request.only.clone()
     };
-    let resolved = match crate::push::targets::resolve(targets, env, &only) {
+    let resolved = match crate::push::targets::resolve(&report.generated.settings, env, &only) {
         Ok(resolved) => resolved,
         Err(errors) => {
             report.setup_errors = errors;

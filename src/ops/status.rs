@@ -31,7 +31,7 @@ pub fn status(request: &Request, http: &crate::push::http::HttpOptions) -> Statu
     let Some(model) = &report.generated.model else {
         return report;
     };
-    let result = prometheus_endpoint(&report.generated.settings.targets, http, "status")
+    let result = prometheus_endpoint(&report.generated.settings, http, "status")
         .and_then(|endpoint| crate::push::status::status(model, &endpoint));
     match result {
         Ok(slos) => report.slos = slos,

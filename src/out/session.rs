@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
@@ -37,14 +37,6 @@ impl Session {
             missing: Mutex::new(HashSet::new()),
             conflicted: AtomicBool::new(false),
         }
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
-    pub fn owned_dirs(&self) -> &[PathBuf] {
-        &self.owned_dirs
     }
 
     /// Compares `artifacts` with their files and stages what differs, on

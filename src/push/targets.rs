@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use super::http::Secret;
-use crate::model::settings::{RulerTarget, TargetSettings};
+use crate::model::settings::{RulerTarget, Settings, TargetSettings};
 
 /// The push targets, in the order they are shown.
 pub const ALL: &[&str] = crate::model::settings::PUSH_TARGETS;
@@ -66,10 +66,14 @@ pub struct Ruler {
 /// when empty), so a run narrowed to one target does not need every
 /// other target's secret. Errors name the key, never a secret's value.
 pub fn resolve(
-    settings: &TargetSettings,
+    settings: &Settings,
     env: &dyn Fn(&str) -> Option<String>,
     only: &[String],
 ) -> Result<Resolved, Vec<String>> {
+    // Relative paths (rules_dir, token files) resolve against the project
+    // root, also when they come from the environment.
+    let project = &settings.project;
+    let settings: &TargetSettings = &settings.targets;
     let errors = std::cell::RefCell::new(Vec::<String>::new());
     // Keys set in the environment, which lookout.yaml's checks never saw.
     let overridden = std::cell::RefCell::new(Vec::<String>::new());
@@ -102,7 +106,7 @@ pub fn resolve(
                 )),
             }
         } else if let Some(file) = file {
-            let path = settings.resolve(&file);
+            let path = project.resolve(&file);
             match std::fs::read_to_string(&path) {
                 Ok(value) if !value.trim().is_empty() => return Some(Secret::new(value)),
                 Ok(_) => errors
@@ -124,7 +128,7 @@ pub fn resolve(
     ) {
         (Some(url), dir) => Some(Prometheus {
             url,
-            rules_dir: dir.map(|d| settings.resolve(&d)),
+            rules_dir: dir.map(|d| project.resolve(&d)),
         }),
         (None, None) => None,
         (None, Some(_)) => {
@@ -263,7 +267,11 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let only: Vec<String> = only.iter().map(|s| s.to_string()).collect();
-        resolve(targets, &|name| env.get(name).cloned(), &only)
+        let settings = Settings {
+            targets: targets.clone(),
+            ..Settings::default()
+        };
+        resolve(&settings, &|name| env.get(name).cloned(), &only)
     }
 
     #[test]
