@@ -105,3 +105,28 @@ fn every_generated_expression_parses() {
         }
     }
 }
+
+/// A ruler (Loki, Mimir) is sent each rule file's groups as its emitter
+/// built them, not parsed from the file: they must be the file's groups,
+/// as a YAML reader reads the file.
+#[test]
+fn rule_groups_push_sends_are_the_files_groups() {
+    let mut checked = 0;
+    for artifact in generate_for("lookout.yaml", "slos") {
+        let groups = match &artifact.kind {
+            lookout::emit::Kind::PrometheusRules { groups, .. }
+            | lookout::emit::Kind::LokiRules { groups, .. } => groups,
+            _ => continue,
+        };
+        let file: serde_json::Value = serde_saphyr::from_str(&artifact.contents).unwrap();
+        assert_eq!(
+            serde_json::Value::Array(groups.to_json()),
+            file["groups"],
+            "{}",
+            artifact.path.display()
+        );
+        checked += 1;
+    }
+    // Every file under rules/ and rules/loki/ of the examples.
+    assert_eq!(checked, 8, "rule files");
+}
