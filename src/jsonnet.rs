@@ -16,11 +16,11 @@ use serde_json::{json, Value};
 
 use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::emit::{grafana, GENERATED_MARKER};
-use crate::model::settings::{GrafanaSettings, Layout, Links};
+use crate::model::settings::{Links, Settings};
 use crate::model::{default_pairs, fmt_num, names, Model};
 
 /// The `lookout` external variable: the model as plain data.
-pub fn model_json(model: &Model, links: &Links) -> Value {
+pub fn model_json(model: &Model, links: &Links, project: &str) -> Value {
     let rule_names = json!({
         "errors_rate": names::ERRORS_RATE,
         "events_rate": names::EVENTS_RATE,
@@ -103,7 +103,7 @@ pub fn model_json(model: &Model, links: &Links) -> Value {
             "datasource": {"type": "prometheus", "uid": "${datasource}"},
             "schema_version": grafana::SCHEMA_VERSION,
             "url": links.grafana_url,
-            "overview_uid": grafana::OVERVIEW_UID,
+            "overview_uid": grafana::overview_uid(project),
         },
     })
 }
@@ -204,16 +204,16 @@ fn is_identifier_byte(byte: u8) -> bool {
 pub fn evaluate_all(
     programs: &[PathBuf],
     model: &Model,
-    layout: &Layout,
-    links: &Links,
-    grafana: &GrafanaSettings,
+    settings: &Settings,
     diags: &mut Diagnostics,
 ) -> Vec<grafana::Dashboard> {
+    let (layout, grafana) = (&settings.layout, &settings.grafana);
+    let project = &settings.project.name.name;
     if programs.is_empty() {
         return Vec::new();
     }
     let taken = grafana::generated_files(&model.services);
-    let model = model_json(model, links).to_string();
+    let model = model_json(model, &settings.links, project).to_string();
     let mut artifacts = Vec::new();
     for program in programs {
         let stem = program
@@ -234,7 +234,7 @@ pub fn evaluate_all(
             continue;
         }
         match evaluate(program, &model) {
-            Ok(dashboard) => match finish(dashboard, grafana.datasource.as_deref()) {
+            Ok(dashboard) => match finish(dashboard, grafana.datasource.as_deref(), project) {
                 Ok(json) => artifacts.push(grafana::Dashboard {
                     file: format!("{stem}.json"),
                     // `finish` checked it is there.
@@ -254,9 +254,10 @@ pub fn evaluate_all(
     artifacts
 }
 
-/// Checks the result is a dashboard and marks it as lookout's; selects
+/// Checks the result is a dashboard and marks it as the project's (the
+/// description's marker, the `lookout` and project tags); selects
 /// `datasource` in its datasource variables, as the generated dashboards do.
-fn finish(mut dashboard: Value, datasource: Option<&str>) -> Result<Value, String> {
+fn finish(mut dashboard: Value, datasource: Option<&str>, project: &str) -> Result<Value, String> {
     let Some(object) = dashboard.as_object_mut() else {
         return Err("the program must return a dashboard object".into());
     };
@@ -289,6 +290,24 @@ fn finish(mut dashboard: Value, datasource: Option<&str>) -> Result<Value, Strin
     for (key, value) in std::mem::take(object) {
         if key != "description" {
             marked.insert(key, value);
+        }
+    }
+    let tags = marked
+        .entry("tags")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    let Some(tags) = tags.as_array_mut() else {
+        return Err("`tags` must be a list of strings".into());
+    };
+    tags.retain(|tag| {
+        tag.as_str()
+            .is_none_or(|t| crate::emit::marked_project(t).is_none())
+    });
+    for tag in [
+        grafana::TAG.to_string(),
+        crate::emit::project_marker(project),
+    ] {
+        if !tags.contains(&json!(tag)) {
+            tags.push(json!(tag));
         }
     }
     let variables = marked

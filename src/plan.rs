@@ -137,40 +137,98 @@ impl Change {
     }
 
     /// The action for a declared object, from its live copy (`None` when
-    /// it is missing). The ownership rule for every target lives here:
-    /// someone else's object in the way is a conflict unless `adopt`;
-    /// otherwise the object is unchanged, or updated with `diff` shown.
+    /// it is missing): a conflict when [`Ownership::conflict`] says so,
+    /// else unchanged, or updated with `diff` shown.
     pub fn compare(
         kind: &'static str,
         id: &str,
         live: Option<Live>,
-        adopt: bool,
+        ownership: &Ownership<'_>,
         diff: impl FnOnce() -> String,
     ) -> Change {
-        match live {
-            None => Change::new(kind, id, Action::Create),
-            Some(Live {
-                foreign: Some(reason),
-                ..
-            }) if !adopt => Change::new(kind, id, Action::Conflict).note(reason),
-            Some(Live {
-                unchanged: true, ..
-            }) => Change::new(kind, id, Action::Unchanged),
-            Some(_) => {
-                let mut change = Change::new(kind, id, Action::Update);
-                change.detail = Some(Detail::Diff(diff()));
-                change
-            }
+        let Some(live) = live else {
+            return Change::new(kind, id, Action::Create);
+        };
+        if let Some(reason) = ownership.conflict(&live.owner) {
+            return Change::new(kind, id, Action::Conflict).note(reason);
         }
+        if live.unchanged {
+            return Change::new(kind, id, Action::Unchanged);
+        }
+        let mut change = Change::new(kind, id, Action::Update);
+        change.detail = Some(Detail::Diff(diff()));
+        change
+    }
+
+    /// An undeclared object `--prune` may not delete because
+    /// [`Ownership::prunable`] says no, though lookout wrote it: said in
+    /// the plan, not silently kept.
+    pub fn kept(kind: &'static str, id: impl Into<String>, owner: &Owner) -> Option<Change> {
+        (*owner == Owner::Legacy).then(|| {
+            Change::new(kind, id, Action::Unchanged).note(format!(
+                "kept: {LEGACY}, whose project is unknown; `--claim-legacy` prunes it if it is this project's"
+            ))
+        })
     }
 }
 
 /// What a target found of a declared object.
 pub struct Live {
-    /// Why it is not lookout's (it lacks the ownership marker), if so.
-    pub foreign: Option<String>,
+    pub owner: Owner,
     /// Everything lookout sends is already there.
     pub unchanged: bool,
+}
+
+/// Whose an object in a live system is, by its marker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// A lookout project's, by name (this one's or another's).
+    Project(String),
+    /// Marked as lookout's by a release that marked no project.
+    Legacy,
+    /// Not lookout's: the marker it lacks.
+    Unmarked(String),
+}
+
+const LEGACY: &str = "written by a lookout release that marked no project";
+
+/// Which existing objects a run may overwrite and delete: the ownership
+/// rule of every target. An object is this project's when it carries this
+/// project's marker; `--adopt` takes over what is in the way of a declared
+/// object, and `--claim-legacy` counts legacy objects as this project's.
+#[derive(Debug, Clone, Copy)]
+pub struct Ownership<'a> {
+    pub project: &'a str,
+    pub adopt: bool,
+    pub claim_legacy: bool,
+}
+
+impl Ownership<'_> {
+    /// Why writing over an object of `owner` is a conflict, if it is.
+    pub fn conflict(&self, owner: &Owner) -> Option<String> {
+        match owner {
+            Owner::Project(project) if project == self.project => None,
+            _ if self.adopt => None,
+            Owner::Project(project) => Some(format!(
+                "owned by lookout project `{project}`, not this project `{}`: rename it in one of them, or --adopt to take it over",
+                self.project
+            )),
+            Owner::Legacy if self.claim_legacy => None,
+            Owner::Legacy => Some(format!(
+                "{LEGACY}: --claim-legacy takes over such objects when this project wrote them (see docs: project identity)"
+            )),
+            Owner::Unmarked(reason) => Some(format!("{reason}: --adopt to take it over")),
+        }
+    }
+
+    /// May `--prune` delete an undeclared object of `owner`?
+    pub fn prunable(&self, owner: &Owner) -> bool {
+        match owner {
+            Owner::Project(project) => project == self.project,
+            Owner::Legacy => self.claim_legacy,
+            Owner::Unmarked(_) => false,
+        }
+    }
 }
 
 /// A unified diff of two texts, with two lines of context.

@@ -374,10 +374,131 @@ fn plan_reports_a_pending_reload_stray_groups_and_foreign_files() {
     let (code, out) = lookout(root, &["plan"]);
     assert_eq!(code, 3, "{out}");
     assert!(
-        out.contains("stray group lookout:prom:always-failing:sli")
-            && out.contains("old-copy.yaml"),
+        out.contains("! duplicate group lookout:prom:always-failing:sli")
+            && out.contains("old-copy.yaml")
+            && out.contains("this project's own copy"),
         "{out}"
     );
+}
+
+/// A project folder beside others, whose rule files go to `rules_dir`.
+fn project_in(
+    root: &Path,
+    name: &str,
+    service: &str,
+    rules_dir: &Path,
+    port: u16,
+) -> std::path::PathBuf {
+    let dir = root.join(name);
+    std::fs::create_dir_all(dir.join("slos")).unwrap();
+    std::fs::write(
+        dir.join(format!("slos/{service}.yaml")),
+        SPEC.replace("service: prom", &format!("service: {service}")),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("lookout.yaml"),
+        format!(
+            "project: {name}\nrunbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{port}, rules_dir: {}}}\npush: [prometheus]\n",
+            rules_dir.display()
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn two_projects_and_a_user_share_a_rules_dir_and_touch_only_their_own_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let port = free_port();
+    let rules_dir = root.join("rules.d");
+    std::fs::create_dir_all(&rules_dir).unwrap();
+    std::fs::write(
+        root.join("prometheus.yml"),
+        format!(
+            "global: {{evaluation_interval: 1s}}\nrule_files: ['{}/*.yaml']\n",
+            rules_dir.display()
+        ),
+    )
+    .unwrap();
+    // A user's own rule file, beside the projects'.
+    let mine = "groups:\n- name: mine\n  rules:\n  - record: mine:up\n    expr: vector(1)\n";
+    std::fs::write(rules_dir.join("mine.yaml"), mine).unwrap();
+    let _prometheus = start_prometheus(root, port, &["--web.enable-lifecycle"]);
+    let alpha = project_in(root, "alpha", "ledger", &rules_dir, port);
+    let beta = project_in(root, "beta", "prom", &rules_dir, port);
+
+    let (code, out) = lookout(&alpha, &["apply"]);
+    assert_eq!(code, 0, "{out}");
+    // Project beta's first apply: alpha's loaded groups are alpha's business.
+    let (code, out) = lookout(&beta, &["apply"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("ledger"), "{out}");
+    for project in [&alpha, &beta] {
+        let (code, out) = lookout(project, &["plan", "--prune"]);
+        assert_eq!(code, 0, "nothing to do, nothing to prune: {out}");
+    }
+    let text = |name: &str| std::fs::read_to_string(rules_dir.join(name)).unwrap();
+    assert!(text("ledger.yaml").contains("# lookout-project:alpha"));
+    assert!(text("prom.yaml").contains("# lookout-project:beta"));
+    assert_eq!(text("mine.yaml"), mine);
+
+    // A copy of beta's file in the shared folder: its groups are loaded
+    // twice. plan names the copy; apply --prune removes it and succeeds.
+    std::fs::copy(rules_dir.join("prom.yaml"), rules_dir.join("prom-old.yaml")).unwrap();
+    let _ = reqwest::blocking::Client::new()
+        .post(format!("http://127.0.0.1:{port}/-/reload"))
+        .send()
+        .unwrap();
+    let (code, out) = lookout(&beta, &["apply"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("! duplicate group") && out.contains("prom-old.yaml"),
+        "{out}"
+    );
+    let (code, out) = lookout(&beta, &["apply", "--prune"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("- rule file prom-old.yaml"), "{out}");
+    assert!(!rules_dir.join("prom-old.yaml").exists());
+    assert!(rules_dir.join("ledger.yaml").exists() && rules_dir.join("mine.yaml").exists());
+
+    // beta declares alpha's service too: alpha's file is in the way, and
+    // the conflict names both projects.
+    std::fs::write(
+        beta.join("slos/ledger.yaml"),
+        SPEC.replace("service: prom", "service: ledger"),
+    )
+    .unwrap();
+    let (code, out) = lookout(&beta, &["apply"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("! rule file ledger.yaml")
+            && out.contains("owned by lookout project `alpha`, not this project `beta`"),
+        "{out}"
+    );
+    assert!(text("ledger.yaml").contains("# lookout-project:alpha"));
+    std::fs::remove_file(beta.join("slos/ledger.yaml")).unwrap();
+
+    // A file an older lookout wrote, with no project marker: kept by
+    // --prune, and said; pruned only once claimed.
+    let legacy = text("prom.yaml")
+        .replace("# lookout-project:beta\n", "")
+        .replace("lookout:prom:", "lookout:retired:");
+    std::fs::write(rules_dir.join("retired.yaml"), legacy).unwrap();
+    let (code, out) = lookout(&beta, &["plan", "--prune"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("= rule file retired.yaml") && out.contains("--claim-legacy"),
+        "{out}"
+    );
+    let (code, out) = lookout(&alpha, &["apply", "--prune"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(rules_dir.join("retired.yaml").exists());
+    let (code, out) = lookout(&beta, &["apply", "--prune", "--claim-legacy"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!rules_dir.join("retired.yaml").exists());
+    assert!(rules_dir.join("ledger.yaml").exists() && rules_dir.join("mine.yaml").exists());
 }
 
 /// A spec whose SLIs look fine to every static check, and how each fares

@@ -138,11 +138,12 @@ const DASHBOARDS: &[&str] = &[
     "lookout-error-budgets",
     "lookout-ingress-nginx",
     "lookout-mariadb-galera",
+    // One overview per project: `default`, as lookout.yaml names none.
+    "lookout-overview-default",
     "lookout-payments-api",
     "lookout-payments-ledger",
     "lookout-public-api",
     "lookout-settlement-worker",
-    "lookout-slo-overview",
 ];
 
 #[test]
@@ -496,11 +497,11 @@ fn a_folder_of_the_same_title_is_a_conflict_unless_adopted() {
 }
 
 #[test]
-fn prune_deletes_only_what_lookout_created() {
+fn prune_deletes_only_what_this_project_created() {
     let grafana = fakes::grafana(None);
     let es = fakes::elasticsearch(None);
     let dir = project(&format!(
-        "grafana: {{url: {}}}\nelasticsearch: {{url: {}}}\n",
+        "project: shop\ngrafana: {{url: {}}}\nelasticsearch: {{url: {}}}\n",
         grafana.url(),
         es.url()
     ));
@@ -511,7 +512,22 @@ fn prune_deletes_only_what_lookout_created() {
         g.dashboards.insert(
             "lookout-retired".into(),
             (
-                json!({"uid": "lookout-retired", "tags": ["lookout"], "id": 90, "version": 1}),
+                json!({"uid": "lookout-retired", "tags": ["lookout", "lookout-project:shop"], "id": 90, "version": 1}),
+                "lookout-slos".into(),
+            ),
+        );
+        // Another project's, and one an older lookout wrote without a project.
+        g.dashboards.insert(
+            "lookout-theirs".into(),
+            (
+                json!({"uid": "lookout-theirs", "tags": ["lookout", "lookout-project:bank"], "id": 94, "version": 1}),
+                "lookout-slos".into(),
+            ),
+        );
+        g.dashboards.insert(
+            "lookout-legacy".into(),
+            (
+                json!({"uid": "lookout-legacy", "tags": ["lookout"], "id": 95, "version": 1}),
                 "lookout-slos".into(),
             ),
         );
@@ -541,6 +557,14 @@ fn prune_deletes_only_what_lookout_created() {
         let mut e = es.state.lock().unwrap();
         e.pipelines.insert(
             "lookout-logs-retired".into(),
+            json!({"_meta": {"managed_by": "lookout", "project": "shop"}, "processors": []}),
+        );
+        e.pipelines.insert(
+            "lookout-logs-theirs".into(),
+            json!({"_meta": {"managed_by": "lookout", "project": "bank"}, "processors": []}),
+        );
+        e.pipelines.insert(
+            "lookout-logs-legacy".into(),
             json!({"_meta": {"managed_by": "lookout"}, "processors": []}),
         );
         e.pipelines
@@ -563,6 +587,19 @@ fn prune_deletes_only_what_lookout_created() {
         .map(|c| c.id.clone())
         .collect();
     assert_eq!(deletes, ["lookout-retired", "lookout-logs-retired"]);
+    // Legacy objects are kept, and the plan says so.
+    let kept: Vec<String> = plan
+        .reports
+        .iter()
+        .flat_map(|r| &r.changes)
+        .filter(|c| {
+            c.detail
+                .as_ref()
+                .is_some_and(|d| d.as_str().starts_with("kept:"))
+        })
+        .map(|c| c.id.clone())
+        .collect();
+    assert_eq!(kept, ["lookout-legacy", "lookout-logs-legacy"]);
     grafana.server.clear();
     es.server.clear();
     let report = push(dir.path(), true, &run);
@@ -575,18 +612,39 @@ fn prune_deletes_only_what_lookout_created() {
         es.writes(),
         ["DELETE /_ingest/pipeline/lookout-logs-retired"]
     );
-    for kept in ["team-board", "my-copy", "lookout-moved"] {
+    for kept in [
+        "team-board",
+        "my-copy",
+        "lookout-moved",
+        "lookout-theirs",
+        "lookout-legacy",
+    ] {
         assert!(
             grafana.state.lock().unwrap().dashboards.contains_key(kept),
             "{kept}"
         );
     }
-    assert!(es
-        .state
-        .lock()
-        .unwrap()
-        .pipelines
-        .contains_key("other-team"));
+    for kept in ["other-team", "lookout-logs-theirs", "lookout-logs-legacy"] {
+        assert!(
+            es.state.lock().unwrap().pipelines.contains_key(kept),
+            "{kept}"
+        );
+    }
+
+    // Claimed, legacy objects are this project's: pruned too.
+    run.mode.claim_legacy = true;
+    grafana.server.clear();
+    es.server.clear();
+    let report = push(dir.path(), true, &run);
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+    assert_eq!(
+        grafana.writes(),
+        ["DELETE /api/dashboards/uid/lookout-legacy"]
+    );
+    assert_eq!(
+        es.writes(),
+        ["DELETE /_ingest/pipeline/lookout-logs-legacy"]
+    );
 }
 
 #[test]
@@ -707,8 +765,9 @@ fn rulers_get_one_group_per_request_encoded_with_the_tenant() {
     assert_eq!(
         writes,
         [
-            "POST /loki/api/v1/rules/ingress-nginx",
-            "POST /loki/api/v1/rules/payments-api",
+            // `<project>:<service>`: the namespace carries the project.
+            "POST /loki/api/v1/rules/default%3Aingress-nginx",
+            "POST /loki/api/v1/rules/default%3Apayments-api",
         ]
     );
     let posts: Vec<_> = mimir
@@ -734,22 +793,75 @@ fn rulers_get_one_group_per_request_encoded_with_the_tenant() {
         assert!(group["name"].as_str().unwrap().starts_with("lookout:"));
         assert!(group.get("groups").is_none(), "the body is one group");
     }
-    // Group names are percent-encoded in paths.
+    // Group names are percent-encoded in paths. Pruning takes this
+    // project's groups only: not another project's, nor legacy ones.
     let mut run_prune = only(&["mimir"]);
     run_prune.mode.prune = true;
+    {
+        let mut state = mimir.state.lock().unwrap();
+        let mut add = |ns: &str, group: &str| {
+            state
+                .namespaces
+                .entry(ns.into())
+                .or_default()
+                .push(json!({"name": group, "rules": []}));
+        };
+        add("default:public-api", "lookout:public-api:retired:sli");
+        add("bank:ledger", "lookout:ledger:availability:sli");
+        add("public-api", "lookout:public-api:old:sli");
+    }
+    mimir.server.clear();
+    let report = push(dir.path(), true, &run_prune);
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+    assert_eq!(
+        mimir.writes(),
+        ["DELETE /prometheus/config/v1/rules/default%3Apublic-api/lookout%3Apublic-api%3Aretired%3Asli"]
+    );
+
+    // A declared group that a release before project identity wrote into
+    // the plain service namespace would be evaluated twice: a conflict,
+    // until --claim-legacy moves it.
+    let declared = mimir.state.lock().unwrap().namespaces["default:public-api"][0].clone();
     mimir
         .state
         .lock()
         .unwrap()
         .namespaces
-        .entry("public-api".into())
-        .or_default()
-        .push(json!({"name": "lookout:public-api:retired:sli", "rules": []}));
+        .get_mut("public-api")
+        .unwrap()
+        .push(declared.clone());
+    let plan = push(dir.path(), false, &run_prune);
+    let name = declared["name"].as_str().unwrap();
+    let conflict = plan.reports[0]
+        .changes
+        .iter()
+        .find(|c| c.action == Action::Conflict)
+        .expect("a conflict");
+    assert_eq!(conflict.id, format!("default:public-api/{name}"));
+    let note = conflict.detail.as_ref().unwrap().as_str();
+    assert!(
+        note.contains("also in namespace public-api") && note.contains("--claim-legacy"),
+        "{note}"
+    );
+    run_prune.mode.claim_legacy = true;
     mimir.server.clear();
-    push(dir.path(), true, &run_prune);
+    let report = push(dir.path(), true, &run_prune);
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+    let mut writes = mimir.writes();
+    writes.sort();
     assert_eq!(
-        mimir.writes(),
-        ["DELETE /prometheus/config/v1/rules/public-api/lookout%3Apublic-api%3Aretired%3Asli"]
+        writes,
+        [
+            format!(
+                "DELETE /prometheus/config/v1/rules/public-api/{}",
+                name.replace(':', "%3A")
+            ),
+            "DELETE /prometheus/config/v1/rules/public-api/lookout%3Apublic-api%3Aold%3Asli".into(),
+        ]
+    );
+    assert_eq!(
+        mimir.state.lock().unwrap().namespaces["bank:ledger"].len(),
+        1
     );
 
     loki.server.clear();
@@ -1076,4 +1188,87 @@ fn a_missing_credential_names_the_ways_to_leave_the_target_out() {
             && error.contains("`push:` in lookout.yaml, or --only"),
         "{error}"
     );
+}
+
+#[test]
+fn two_projects_share_grafana_elasticsearch_and_kibana_and_touch_only_their_own_objects() {
+    let grafana = fakes::grafana(None);
+    let es = fakes::elasticsearch(None);
+    let kibana = fakes::kibana(None);
+    let targets = format!(
+        "grafana: {{url: {}}}\nelasticsearch: {{url: {}}}\nkibana: {{url: {}}}\n",
+        grafana.url(),
+        es.url(),
+        kibana.url()
+    );
+    let shop = project(&format!("project: shop\n{targets}"));
+    let bank = project(&format!("project: bank\n{targets}"));
+    // bank has one service of its own, with access logs to Elasticsearch.
+    std::fs::remove_dir_all(bank.path().join("slos")).unwrap();
+    std::fs::remove_dir_all(bank.path().join("dashboards")).unwrap();
+    std::fs::create_dir(bank.path().join("slos")).unwrap();
+    let vault = std::fs::read_to_string(shop.path().join("slos/payments.yaml"))
+        .unwrap()
+        .replace("payments-", "vault-");
+    std::fs::write(bank.path().join("slos/vault.yaml"), vault).unwrap();
+    let mut run = only(&["grafana", "elasticsearch", "kibana"]);
+    run.mode.prune = true;
+
+    for dir in [&shop, &bank] {
+        let report = push(dir.path(), true, &run);
+        assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+    }
+    // Each prunes nothing of the other's: both are in sync.
+    for dir in [&shop, &bank] {
+        let plan = push(dir.path(), false, &run);
+        assert!(!plan.has_changes(), "{:?}", plan.reports);
+    }
+    let dashboards = grafana.state.lock().unwrap().dashboards.len();
+    assert_eq!(
+        dashboards,
+        DASHBOARDS.len() + 3,
+        "bank's overview, vault-api and vault-ledger"
+    );
+
+    // bank declaring shop's service: shop's objects are in the way, and
+    // each conflict names both projects.
+    std::fs::copy(
+        shop.path().join("slos/payments.yaml"),
+        bank.path().join("slos/payments.yaml"),
+    )
+    .unwrap();
+    let report = push(bank.path(), true, &run);
+    let failed = failures(&report);
+    assert!(
+        failed
+            .iter()
+            .any(|f| f.contains("dashboard lookout-payments-api")
+                && f.contains("owned by lookout project `shop`, not this project `bank`")),
+        "{failed:?}"
+    );
+    assert!(
+        failed
+            .iter()
+            .any(|f| f.contains("ingest pipeline lookout-logs-payments-api")
+                && f.contains("project `shop`")),
+        "{failed:?}"
+    );
+    // A data view has no description: its visualisations say whose it is.
+    for object in [
+        "data view lookout-logs-payments-api",
+        "dashboard lookout-payments-api-access-logs",
+    ] {
+        assert!(
+            failed
+                .iter()
+                .any(|f| f.contains(object) && f.contains("project `shop`")),
+            "{object}: {failed:?}"
+        );
+    }
+    let state = grafana.state.lock().unwrap();
+    let (live, _) = &state.dashboards["lookout-payments-api"];
+    assert!(live["tags"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("lookout-project:shop")));
 }

@@ -209,21 +209,21 @@ next: edit slos/example.yaml and lookout.yaml, then run `lookout build`
         .args(["schema", "config"])
         .assert()
         .success()
-        .stdout_eq(str![[r##"
+        .stdout_eq(str![[r#"
 {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "title": "lookout project config (lookout.yaml)",
   "type": "object",
   "properties": {
-    "slos": {
-      "description": "Directory of SLO specs, relative to this file. Default `slos`.",
+    "project": {
+      "description": "This project's name, on every object lookout writes to a live\nsystem, so that projects sharing a Prometheus, a Grafana or an\nElasticsearch never touch each other's objects. Lowercase letters,\ndigits and `-`. Default `default`, shared by every project that sets\nnone; `lookout init` writes the folder's name.",
       "type": [
         "string",
         "null"
       ]
     },
 ...
-"##]])
+"#]])
         .stderr_eq(str![""]);
     lookout(root)
         .args(["completions", "bash"])
@@ -348,7 +348,7 @@ build failed: 1 error; nothing was written
 drift: rules/web.yaml differs from what the specs compile to
     --- rules/web.yaml
     +++ generated
-    @@ -108,5 +108,5 @@
+    @@ -109,5 +109,5 @@
            slo: availability
            team: platform
     -  - record: slo:objectiv:ratio
@@ -528,6 +528,7 @@ Plan: 0 to create, 0 to update, 0 to delete, 0 conflicts, 0 unchanged. (objects 
         .stderr_eq(str![[r#"
 prometheus: reading live state
 prometheus: failed: cannot read the rules Prometheus runs: GET http://127.0.0.1:1/api/v1/rules: connection failed (Connection refused (os error 111)) (after 5 attempts)
+note: lookout.yaml sets no `project`, so this project's objects are marked `default`, as every unnamed project's are; name it before another project shares these systems
 
 "#]]);
     lookout(root)
@@ -547,6 +548,7 @@ apply failed: 1 failure (see above)
         .stderr_eq(str![[r#"
 prometheus: reading live state
 prometheus: failed: cannot read the rules Prometheus runs: GET http://127.0.0.1:1/api/v1/rules: connection failed (Connection refused (os error 111)) (after 5 attempts)
+note: lookout.yaml sets no `project`, so this project's objects are marked `default`, as every unnamed project's are; name it before another project shares these systems
 
 "#]]);
     assert!(
@@ -788,12 +790,12 @@ slos:
         .code(3)
         .stdout_eq(str![[r#"
 loki
-  + rule group edge/lookout:edge:errors:logs
+  + rule group default:edge/lookout:edge:errors:logs
 grafana
   + folder lookout-slos
       SLOs
   + dashboard lookout-edge
-  + dashboard lookout-slo-overview
+  + dashboard lookout-overview-default
   + dashboard lookout-web
 
 Plan: 5 to create, 0 to update, 0 to delete, 0 conflicts, 0 unchanged. (objects no spec declares are kept; --prune deletes them)
@@ -804,6 +806,7 @@ loki: reading live state
 grafana: reading live state
 loki: 1 to create
 grafana: 4 to create
+note: lookout.yaml sets no `project`, so this project's objects are marked `default`, as every unnamed project's are; name it before another project shares these systems
 
 "#]].unordered());
     lookout_with(root, &urls())
@@ -812,11 +815,11 @@ grafana: 4 to create
         .success()
         .stdout_eq(str![[r#"
 loki
-  + rule group edge/lookout:edge:errors:logs
+  + rule group default:edge/lookout:edge:errors:logs
 grafana
   + folder lookout-slos
   + dashboard lookout-edge
-  + dashboard lookout-slo-overview
+  + dashboard lookout-overview-default
   + dashboard lookout-web
 
 TARGET         CREATED UPDATED DELETED  UNCHANGED  CONFLICT  FAILED
@@ -831,12 +834,13 @@ applied: 5 writes
 loki: reading live state
 grafana: reading live state
 grafana: create folder lookout-slos
-grafana: create dashboard lookout-slo-overview
 grafana: create dashboard lookout-web
-loki: create rule group edge/lookout:edge:errors:logs
 loki: 1 created
 grafana: create dashboard lookout-edge
 grafana: 4 created
+loki: create rule group default:edge/lookout:edge:errors:logs
+grafana: create dashboard lookout-overview-default
+note: lookout.yaml sets no `project`, so this project's objects are marked `default`, as every unnamed project's are; name it before another project shares these systems
 
 "#]]
             .unordered(),
@@ -859,6 +863,7 @@ loki: reading live state
 grafana: reading live state
 loki: 1 unchanged
 grafana: 4 unchanged
+note: lookout.yaml sets no `project`, so this project's objects are marked `default`, as every unnamed project's are; name it before another project shares these systems
 
 "#]].unordered());
     lookout_with(root, &urls())
@@ -878,7 +883,7 @@ grafana: 4 unchanged
       "changes": [
         {
           "kind": "rule group",
-          "id": "edge/lookout:edge:errors:logs",
+          "id": "default:edge/lookout:edge:errors:logs",
           "action": "unchanged"
         }
       ],
@@ -889,7 +894,10 @@ grafana: 4 unchanged
 }
 
 "#]])
-        .stderr_eq(str![""]);
+        .stderr_eq(str![[r#"
+note: lookout.yaml sets no `project`, so this project's objects are marked `default`, as every unnamed project's are; name it before another project shares these systems
+
+"#]]);
     lookout_with(root, &urls())
         .arg("status")
         .assert()
@@ -949,14 +957,14 @@ fn apply_reports_conflicts_and_failures_per_object() {
         .code(3)
         .stdout_eq(str![[r#"
 loki
-  + rule group edge/lookout:edge:errors:logs
+  + rule group default:edge/lookout:edge:errors:logs
 grafana
   + folder lookout-slos
       SLOs
   + dashboard lookout-edge
-  + dashboard lookout-slo-overview
+  + dashboard lookout-overview-default
   ! dashboard lookout-web
-      a dashboard with this uid exists without the `lookout` tag
+      a dashboard with this uid exists without the `lookout` tag: --adopt to take it over
 
 Plan: 4 to create, 0 to update, 0 to delete, 1 conflict, 0 unchanged. (objects no spec declares are kept; --prune deletes them)
 
@@ -967,6 +975,7 @@ loki: reading live state
 grafana: reading live state
 loki: 1 to create
 grafana: 3 to create, 1 conflicts
+note: lookout.yaml sets no `project`, so this project's objects are marked `default`, as every unnamed project's are; name it before another project shares these systems
 
 "#]]
             .unordered(),
@@ -977,15 +986,15 @@ grafana: 3 to create, 1 conflicts
         .code(1)
         .stdout_eq(str![[r#"
 loki
-  + rule group edge/lookout:edge:errors:logs
-  x rule group edge/lookout:edge:errors:logs: POST [LOKI]/loki/api/v1/rules/edge: HTTP 500: {"message":"ruler unavailable"}
+  + rule group default:edge/lookout:edge:errors:logs
+  x rule group default:edge/lookout:edge:errors:logs: POST [LOKI]/loki/api/v1/rules/default%3Aedge: HTTP 500: {"message":"ruler unavailable"}
 grafana
   + folder lookout-slos
   + dashboard lookout-edge
-  + dashboard lookout-slo-overview
+  + dashboard lookout-overview-default
   ! dashboard lookout-web
-      a dashboard with this uid exists without the `lookout` tag
-  x dashboard lookout-web: conflict: a dashboard with this uid exists without the `lookout` tag (use --adopt to take it over)
+      a dashboard with this uid exists without the `lookout` tag: --adopt to take it over
+  x dashboard lookout-web: conflict: a dashboard with this uid exists without the `lookout` tag: --adopt to take it over
 
 TARGET         CREATED UPDATED DELETED  UNCHANGED  CONFLICT  FAILED
 loki                 0       0       0          0         0       1
@@ -998,12 +1007,13 @@ apply failed: 2 failures (see above)
             str![[r#"
 loki: reading live state
 grafana: reading live state
-loki: create rule group edge/lookout:edge:errors:logs: failed: POST [LOKI]/loki/api/v1/rules/edge: HTTP 500: {"message":"ruler unavailable"}
 grafana: create folder lookout-slos
 grafana: create dashboard lookout-edge
-grafana: create dashboard lookout-slo-overview
 grafana: 3 created, 1 conflicts, 1 failed
 loki: 1 failed
+grafana: create dashboard lookout-overview-default
+loki: create rule group default:edge/lookout:edge:errors:logs: failed: POST [LOKI]/loki/api/v1/rules/default%3Aedge: HTTP 500: {"message":"ruler unavailable"}
+note: lookout.yaml sets no `project`, so this project's objects are marked `default`, as every unnamed project's are; name it before another project shares these systems
 
 "#]]
             .unordered(),
@@ -1011,5 +1021,5 @@ loki: 1 failed
     // The dashboard that was not lookout's is as it was.
     let dashboards = &grafana.state.lock().unwrap().dashboards;
     assert_eq!(dashboards["lookout-web"].0["title"], "Someone's web");
-    assert!(dashboards.contains_key("lookout-slo-overview"));
+    assert!(dashboards.contains_key("lookout-overview-default"));
 }

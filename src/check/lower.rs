@@ -368,6 +368,7 @@ impl<'a> Lowering<'a> {
         }
         Some(Service {
             name,
+            project: self.settings.project.name.name.clone(),
             team,
             signals,
             logs: std::mem::take(&mut self.service_logs),

@@ -11,9 +11,10 @@ use serde_saphyr::Spanned;
 
 use crate::diag::{Diagnostic, Diagnostics, FileId};
 use crate::model::settings::{
-    is_http_url, CredentialedTarget, ElasticsearchTarget, GrafanaTarget, KibanaTarget, Layout,
-    LokiTarget, ProjectSettings, PrometheusTarget, RulerTarget, RunbookTemplate, Settings,
-    ShipperTls, TargetSettings,
+    is_http_url, is_project_name, project_name_from, CredentialedTarget, ElasticsearchTarget,
+    GrafanaTarget, KibanaTarget, Layout, LokiTarget, ProjectName, ProjectSettings,
+    PrometheusTarget, RulerTarget, RunbookTemplate, Settings, ShipperTls, TargetSettings,
+    MAX_PROJECT_NAME,
 };
 use crate::model::Duration;
 use crate::spec::config::{self, LoadedConfig};
@@ -37,8 +38,10 @@ pub fn lower(loaded: &LoadedConfig, slos: Option<&Path>, diags: &mut Diagnostics
         }
         _ => BTreeMap::new(),
     };
+    let name = lowering.project_name(loaded);
     let mut settings = settings(loaded, runbook_template);
     settings.project = ProjectSettings {
+        name,
         root: loaded.root.clone(),
         config: loaded
             .file
@@ -92,6 +95,29 @@ impl SettingsLowering<'_> {
         self.diags
             .push(Diagnostic::error(code, message).at_opt(span));
         self.diags.items.last_mut().expect("just pushed")
+    }
+
+    /// lookout.yaml's `project`, else `default`: not the folder's
+    /// name, which would make the outputs differ between two clones.
+    fn project_name(&mut self, loaded: &LoadedConfig) -> ProjectName {
+        if let Some(name) = &loaded.config.project {
+            if !is_project_name(&name.value) {
+                self.error(
+                    "config::invalid-project",
+                    format!("`project` must be lowercase letters, digits and `-`, at most {MAX_PROJECT_NAME} characters, got `{}`", name.value),
+                    name,
+                )
+                .help = Some(format!(
+                    "e.g. `project: {}`; it marks every object this project writes to a live system",
+                    project_name_from(&name.value)
+                ));
+            }
+            return ProjectName {
+                name: name.value.clone(),
+                pinned: true,
+            };
+        }
+        ProjectName::default()
     }
 
     fn validate(&mut self, loaded: &LoadedConfig) {

@@ -58,9 +58,14 @@ pub struct PushArgs {
     /// Also delete objects lookout created that no spec declares any more.
     #[arg(long)]
     prune: bool,
-    /// Take over objects that exist without lookout's ownership marker.
+    /// Take over objects in the way of declared ones that lack this
+    /// project's marker: a user's, or another project's.
     #[arg(long)]
     adopt: bool,
+    /// Count objects an older lookout wrote without a project marker as
+    /// this project's: update them, and prune them with --prune.
+    #[arg(long)]
+    claim_legacy: bool,
     /// Requests in flight per target.
     #[arg(long, value_name = "N", default_value_t = 8)]
     concurrency: usize,
@@ -91,6 +96,7 @@ pub fn run(args: &PushArgs, apply: bool) -> Result<u8, String> {
             mode: Mode {
                 prune: args.prune,
                 adopt: args.adopt,
+                claim_legacy: args.claim_legacy,
                 concurrency: args.concurrency.max(1),
             },
             apply,
@@ -100,6 +106,13 @@ pub fn run(args: &PushArgs, apply: bool) -> Result<u8, String> {
     let progress = Progress::new(std::io::stderr().is_terminal(), args.format == Format::Json);
     let report = crate::ops::push(&request, &progress);
     print_diagnostics(&report.generated.diagnostics);
+    let project = &report.generated.settings.project.name;
+    if !project.pinned && !report.reports.is_empty() {
+        eprintln!(
+            "note: lookout.yaml sets no `project`, so this project's objects are marked `{}`, as every unnamed project's are; name it before another project shares these systems",
+            project.name
+        );
+    }
     if args.format == Format::Json {
         outln!("{}", json(&report, apply));
     } else {
@@ -144,10 +157,11 @@ fn print_text(report: &PushReport, apply: bool, prune: bool) {
     }
     for target in &report.reports {
         outln!("{}", target.target);
+        // Unchanged objects are counted, unless there is something to say.
         for change in target
             .changes
             .iter()
-            .filter(|c| c.action != Action::Unchanged)
+            .filter(|c| c.action != Action::Unchanged || c.detail.is_some())
         {
             outln!("  {} {} {}", symbol(change.action), change.kind, change.id);
             if let Some(detail) = change.describe("live", "desired") {

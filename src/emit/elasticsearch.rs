@@ -12,7 +12,8 @@
 //! The index pattern starts with `lookout-logs-`, so it never overlaps the
 //! built-in `logs-*-*` template (priority 100), whose logsdb defaults and
 //! `logs@custom` hooks would otherwise compete; the priority is set above it
-//! anyway. Every object carries `_meta.managed_by: lookout`.
+//! anyway. Every object carries `_meta.managed_by: lookout` and its
+//! project's name in `_meta.project`.
 
 use serde_json::{json, Map, Value};
 
@@ -138,6 +139,7 @@ fn meta(service: &Service) -> Value {
     json!({
         "generated": GENERATED_MARKER,
         "managed_by": MANAGED_BY,
+        "project": service.project,
         "service": service.name,
         "source": service.source.display().to_string(),
     })

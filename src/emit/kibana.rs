@@ -166,7 +166,10 @@ impl Lens<'_> {
             "title": format!("{}: {}", service.name, self.title),
             // The marker, so lookout knows its own objects even where
             // Kibana does not keep `managed`.
-            "description": GENERATED_MARKER,
+            "description": format!(
+                "{GENERATED_MARKER} {}",
+                super::project_marker(&service.project)
+            ),
             "visualizationType": self.kind,
             "state": {
                 "datasourceStates": {"formBased": {"layers": {LAYER: {
@@ -534,7 +537,8 @@ fn dashboard(service: &Service, visualisations: &[Visualisation]) -> Value {
         json!({
             "title": format!("{} access logs", service.name),
             "description": format!(
-                "{GENERATED_MARKER} Access logs of {} from data stream {}. Source: {}.",
+                "{GENERATED_MARKER} {} Access logs of {} from data stream {}. Source: {}.",
+                super::project_marker(&service.project),
                 service.name,
                 data_stream(&service.name),
                 service.source.display()

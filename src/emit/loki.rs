@@ -28,7 +28,7 @@ pub fn emit(services: &[Service], layout: &Layout) -> Vec<Artifact> {
                 path: layout
                     .loki_rules_dir()
                     .join(format!("{}.yaml", service.name)),
-                contents: yaml::rule_file(&service.source, groups.clone()).into(),
+                contents: yaml::rule_file(service, groups.clone()).into(),
                 kind: Kind::LokiRules {
                     service: service.name.clone(),
                     groups: RuleGroups::new(groups),

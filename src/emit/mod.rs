@@ -272,7 +272,11 @@ where
         artifacts.extend(grafana::artifacts(dashboards, layout));
         Ok(artifacts)
     };
-    let mut overview = [grafana::overview(&model.services, grafana_settings)];
+    let mut overview = [grafana::overview(
+        &model.services,
+        grafana_settings,
+        &settings.project.name.name,
+    )];
     let mut global = kubernetes::emit(&mut overview, layout, grafana_settings);
     global.extend(grafana::artifacts(overview.into(), layout));
     global.push(grafana::provisioning_artifact(layout, grafana_settings));
@@ -372,6 +376,24 @@ pub(crate) fn push_spaces(out: &mut String, mut n: usize) {
         out.push_str(&SPACES[..take]);
         n -= take;
     }
+}
+
+/// Marks what a project writes to a live system, followed by the project's
+/// name: in a rule file's header, a dashboard's tags, a saved object's
+/// description. Elasticsearch objects carry the name in `_meta.project`.
+pub const PROJECT_MARKER: &str = "lookout-project:";
+
+pub fn project_marker(project: &str) -> String {
+    format!("{PROJECT_MARKER}{project}")
+}
+
+/// The project named by the first marker in `text`.
+pub fn marked_project(text: &str) -> Option<&str> {
+    let (_, rest) = text.split_once(PROJECT_MARKER)?;
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .unwrap_or(rest.len());
+    Some(&rest[..end]).filter(|name| !name.is_empty())
 }
 
 /// Header comment lines for generated YAML files.

@@ -57,7 +57,7 @@ pub fn emit(
         // Shared: written once for the rule file, then shifted into the
         // PrometheusRule's `spec` rather than written again.
         let groups = Node::shared(Node::Seq(groups));
-        let contents = yaml::rule_file(&service.source, groups.clone());
+        let contents = yaml::rule_file(service, groups.clone());
         artifacts.push(super::kubernetes::prometheus_rule(
             service,
             groups.clone(),

@@ -202,9 +202,11 @@ impl Node {
 }
 
 /// A rule file (Prometheus or Loki ruler): the generated header naming the
-/// spec, then `groups`, a sequence.
-pub fn rule_file(source: &std::path::Path, groups: Node) -> String {
-    let header = super::generated_header(source);
+/// spec and the project (the ownership marker in a shared rules folder),
+/// then `groups`, a sequence.
+pub fn rule_file(service: &crate::model::Service, groups: Node) -> String {
+    let mut header = super::generated_header(&service.source);
+    header.insert(1, super::project_marker(&service.project));
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     document(&header, &Node::map().entry("groups", groups).build())
 }

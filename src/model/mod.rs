@@ -51,6 +51,9 @@ impl Model {
 #[derive(Debug, Clone)]
 pub struct Service {
     pub name: String,
+    /// The project's name (`ProjectSettings::name`): the ownership marker
+    /// on what its backends write.
+    pub project: String,
     pub team: Option<String>,
     /// The spec file, relative to the project root, for headers and messages.
     pub source: PathBuf,

@@ -44,6 +44,8 @@ impl Default for Settings {
 /// Where the project is and what it puts on every rule.
 #[derive(Debug, Clone)]
 pub struct ProjectSettings {
+    /// What marks the objects this project owns in live systems.
+    pub name: ProjectName,
     /// lookout.yaml's folder (`.` without one): relative paths in it
     /// resolve here, and outputs go here unless `--out` says otherwise.
     pub root: PathBuf,
@@ -59,11 +61,73 @@ pub struct ProjectSettings {
 impl Default for ProjectSettings {
     fn default() -> Self {
         ProjectSettings {
+            name: ProjectName::default(),
             root: ".".into(),
             config: None,
             slos_dir: "slos".into(),
             labels: BTreeMap::new(),
         }
+    }
+}
+
+/// A project's identity: lookout.yaml's `project`, or [`DEFAULT_PROJECT`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectName {
+    pub name: String,
+    /// Set in lookout.yaml. Projects that leave it out share the default,
+    /// so they would own each other's objects: `plan` says so.
+    pub pinned: bool,
+}
+
+impl Default for ProjectName {
+    fn default() -> Self {
+        ProjectName {
+            name: DEFAULT_PROJECT.into(),
+            pinned: false,
+        }
+    }
+}
+
+/// The project name when lookout.yaml sets none.
+pub const DEFAULT_PROJECT: &str = "default";
+
+/// A Kubernetes label value's length, so the name fits anywhere.
+pub const MAX_PROJECT_NAME: usize = 63;
+
+/// Lowercase ASCII letters and digits, `-` inside: a Grafana tag, a ruler
+/// namespace prefix (before `:`), an Elasticsearch `_meta` value and a
+/// label value alike.
+pub fn is_project_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_PROJECT_NAME
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+/// `text` (a folder's name, for `init`) made a project name: lowercased,
+/// other characters as `-`.
+pub fn project_name_from(text: &str) -> String {
+    let mut name = String::new();
+    for c in text.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            name.push(c);
+        } else if !name.ends_with('-') {
+            name.push('-');
+        }
+    }
+    let name: String = name
+        .trim_matches('-')
+        .chars()
+        .take(MAX_PROJECT_NAME)
+        .collect();
+    let name = name.trim_end_matches('-');
+    if name.is_empty() {
+        DEFAULT_PROJECT.into()
+    } else {
+        name.into()
     }
 }
 

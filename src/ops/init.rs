@@ -35,6 +35,15 @@ pub enum Scaffolded {
     HasSpecs,
 }
 
+/// The name `init` gives the project: its folder's.
+fn project_name(dir: &Path) -> String {
+    let folder = std::fs::canonicalize(dir)
+        .ok()
+        .and_then(|dir| dir.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    crate::model::settings::project_name_from(&folder)
+}
+
 /// The example spec's path in the scaffold.
 const EXAMPLE: &str = "slos/example.yaml";
 
@@ -61,7 +70,12 @@ pub fn init(dir: &Path) -> std::io::Result<Vec<(PathBuf, Scaffolded)>> {
             done.push((target, Scaffolded::HasSpecs));
             continue;
         }
-        out::write_atomic(&target, contents).map_err(|err| {
+        let contents = if *path == "lookout.yaml" {
+            contents.replace("{project}", &project_name(dir))
+        } else {
+            contents.to_string()
+        };
+        out::write_atomic(&target, &contents).map_err(|err| {
             std::io::Error::new(
                 err.kind(),
                 format!("cannot write {}: {err}", target.display()),

@@ -126,9 +126,7 @@ fn prepare(
     let customs = crate::jsonnet::evaluate_all(
         &programs,
         &project.model,
-        &settings.layout,
-        &settings.links,
-        &settings.grafana,
+        settings,
         &mut project.diagnostics,
     );
     if project.diagnostics.has_errors() {

@@ -87,7 +87,10 @@ pub fn push_with_env(
             return report;
         }
     };
-    let desired = crate::push::Desired::from_artifacts(artifacts);
+    let desired = crate::push::Desired::from_artifacts(
+        &report.generated.settings.project.name.name,
+        artifacts,
+    );
     report.reports = crate::push::run(&targets, &desired, &request.run, progress);
     report
 }

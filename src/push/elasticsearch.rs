@@ -4,7 +4,8 @@
 //!
 //! - `GET`/`PUT`/`DELETE _ilm/policy/<name>`, `_ingest/pipeline/<id>`,
 //!   `_index_template/<name>`; a GET of a missing object is 404.
-//! - An object is lookout's when its `_meta.managed_by` is `lookout`.
+//! - An object is lookout's when its `_meta.managed_by` is `lookout`, and
+//!   the project's when its `_meta.project` names it (`plan::Ownership`).
 //!   Elasticsearch adds defaults to what it stores, so an object is
 //!   unchanged when the body lookout sends is contained in the live one.
 //! - `--prune` lists each kind and deletes owned, undeclared objects,
@@ -16,7 +17,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::http::{Body, Endpoint, HttpOptions};
-use super::{diff, Action, Change, Desired, Live, Mode, Payload, Target};
+use super::{diff, Action, Change, Desired, Live, Mode, Owner, Payload, Target};
 
 pub struct Elasticsearch {
     endpoint: Endpoint,
@@ -57,8 +58,17 @@ fn meta<'a>(kind: &str, object: &'a Value) -> &'a Value {
     }
 }
 
-fn owned(kind: &str, object: &Value) -> bool {
-    meta(kind, object)["managed_by"] == crate::emit::elasticsearch::MANAGED_BY
+/// Whose an object is: lookout's by `_meta.managed_by`, the project's by
+/// `_meta.project`.
+fn owner(kind: &str, object: &Value) -> Owner {
+    let meta = meta(kind, object);
+    if meta["managed_by"] != crate::emit::elasticsearch::MANAGED_BY {
+        return Owner::Unmarked("it exists without `_meta.managed_by: lookout`".into());
+    }
+    match meta["project"].as_str() {
+        Some(project) => Owner::Project(project.into()),
+        None => Owner::Legacy,
+    }
 }
 
 /// Per-log pipelines before the router that calls them.
@@ -79,6 +89,7 @@ impl Target for Elasticsearch {
     fn plan(&self, desired: &Desired, mode: Mode) -> Result<Vec<Change>, String> {
         let mut paths: Vec<&String> = desired.elasticsearch.keys().collect();
         paths.sort_by_key(|p| order_key(p));
+        let ownership = desired.ownership(mode);
         let mut changes = Vec::new();
         for path in paths {
             let (kind, name) = path
@@ -94,11 +105,10 @@ impl Target for Elasticsearch {
                 .get_json(&format!("/{path}"))?
                 .and_then(|r| stored(kind, name, &r));
             let found = live.as_ref().map(|live| Live {
-                foreign: (!owned(kind, live))
-                    .then(|| "exists without `_meta.managed_by: lookout`".into()),
+                owner: owner(kind, live),
                 unchanged: diff::contained(&body, live),
             });
-            let change = Change::compare(label, name, found, mode.adopt, || {
+            let change = Change::compare(label, name, found, &ownership, || {
                 live.as_ref()
                     .map_or_else(String::new, |live| diff::json_diff(&body, live))
             });
@@ -130,15 +140,15 @@ impl Target for Elasticsearch {
                         .collect(),
                 };
                 for (name, object) in objects {
-                    if owned(kind, &object)
-                        && !desired
-                            .elasticsearch
-                            .contains_key(&format!("{kind}/{name}"))
-                    {
-                        deletes.push((
-                            order_key(&format!("{kind}/{name}")),
-                            Change::new(label, name, Action::Delete),
-                        ));
+                    let path = format!("{kind}/{name}");
+                    if desired.elasticsearch.contains_key(&path) {
+                        continue;
+                    }
+                    let owner = owner(kind, &object);
+                    if ownership.prunable(&owner) {
+                        deletes.push((order_key(&path), Change::new(label, name, Action::Delete)));
+                    } else if let Some(kept) = Change::kept(label, name, &owner) {
+                        changes.push(kept);
                     }
                 }
             }

@@ -8,7 +8,8 @@
 //!   the dashboards into that folder. Otherwise `POST /api/folders {uid,
 //!   title}`.
 //! - `GET /api/dashboards/uid/{uid}`: a dashboard is lookout's when it is
-//!   tagged `lookout`; one without the tag is a conflict unless `--adopt`.
+//!   tagged `lookout`, and the project's when also `lookout-project:<name>`;
+//!   anything else in the way is a conflict (`plan::Ownership`).
 //!   It is unchanged when the generated JSON is contained in the live one
 //!   and it is in the folder.
 //! - `POST /api/dashboards/db {dashboard, folderUid, overwrite: true,
@@ -16,8 +17,8 @@
 //!   out on an update, it would move the dashboard to General.
 //! - `--prune`: `GET /api/search?tag=lookout&type=dash-db`, then
 //!   `DELETE /api/dashboards/uid/{uid}` for undeclared ones that are all of
-//!   tagged, `lookout-` uids and in lookout's folder: a user's copy of a
-//!   dashboard keeps the tag but gets another uid or folder.
+//!   this project's, `lookout-` uids and in lookout's folder: a user's copy
+//!   of a dashboard keeps the tags but gets another uid or folder.
 //!
 //! Auth: `Authorization: Bearer <service-account token>`.
 
@@ -27,7 +28,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::http::{segment, Body, Endpoint, HttpOptions};
-use super::{diff, Action, Change, Desired, Live, Mode, Payload, Target};
+use super::{diff, Action, Change, Desired, Live, Mode, Owner, Ownership, Payload, Target};
 use crate::emit::grafana::{folder_uid, TAG, UID_PREFIX};
 
 pub struct Grafana {
@@ -113,7 +114,11 @@ impl Grafana {
         serde_json::from_str(text).map_err(|e| e.to_string())
     }
 
-    fn plan_dashboard(&self, dashboard: &Value, mode: Mode) -> Result<Change, String> {
+    fn plan_dashboard(
+        &self,
+        dashboard: &Value,
+        ownership: &Ownership<'_>,
+    ) -> Result<Change, String> {
         let uid = dashboard["uid"]
             .as_str()
             .ok_or("a generated dashboard without uid")?
@@ -123,11 +128,10 @@ impl Grafana {
             .get_json(&format!("/api/dashboards/uid/{}", segment(&uid)))?;
         let wanted = comparable(dashboard);
         let found = live.as_ref().map(|live| Live {
-            foreign: (!is_managed(&live["dashboard"]))
-                .then(|| "a dashboard with this uid exists without the `lookout` tag".into()),
+            owner: owner(&live["dashboard"]),
             unchanged: diff::contained(&wanted, &live["dashboard"]) && self.in_folder(live),
         });
-        let change = Change::compare("dashboard", &uid, found, mode.adopt, || {
+        let change = Change::compare("dashboard", &uid, found, ownership, || {
             let Some(live) = &live else {
                 return String::new();
             };
@@ -141,10 +145,24 @@ impl Grafana {
     }
 }
 
-fn is_managed(dashboard: &Value) -> bool {
-    dashboard["tags"]
+/// Whose a dashboard (or a search hit) is, by its tags: `lookout`, and
+/// `lookout-project:<name>`.
+fn owner(dashboard: &Value) -> Owner {
+    let tags: Vec<&str> = dashboard["tags"]
         .as_array()
-        .is_some_and(|tags| tags.iter().any(|t| t == TAG))
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if !tags.contains(&TAG) {
+        return Owner::Unmarked(
+            "a dashboard with this uid exists without the `lookout` tag".into(),
+        );
+    }
+    match tags.iter().find_map(|tag| crate::emit::marked_project(tag)) {
+        Some(project) => Owner::Project(project.into()),
+        None => Owner::Legacy,
+    }
 }
 
 impl Target for Grafana {
@@ -154,6 +172,7 @@ impl Target for Grafana {
 
     fn plan(&self, desired: &Desired, mode: Mode) -> Result<Vec<Change>, String> {
         let (folder, folder_usable) = self.plan_folder(mode)?;
+        let ownership = desired.ownership(mode);
         let mut changes = vec![folder];
         let prepared: Vec<Value> = desired
             .dashboards
@@ -167,7 +186,7 @@ impl Target for Grafana {
             &indexes,
             mode.concurrency,
             |&i| {
-                let change = self.plan_dashboard(&prepared[i], mode);
+                let change = self.plan_dashboard(&prepared[i], &ownership);
                 planned.lock().expect("not poisoned")[i] = Some(change);
                 Ok(())
             },
@@ -200,11 +219,16 @@ impl Target for Grafana {
                 let Some(uid) = hit["uid"].as_str() else {
                     continue;
                 };
-                let owned = uid.starts_with(UID_PREFIX)
-                    && hit["folderUid"].as_str() == Some(folder.as_str())
-                    && is_managed(hit);
-                if owned && !declared.contains(uid) {
+                let lookouts = uid.starts_with(UID_PREFIX)
+                    && hit["folderUid"].as_str() == Some(folder.as_str());
+                if !lookouts || declared.contains(uid) {
+                    continue;
+                }
+                let owner = owner(hit);
+                if ownership.prunable(&owner) {
                     changes.push(Change::new("dashboard", uid, Action::Delete));
+                } else if let Some(kept) = Change::kept("dashboard", uid, &owner) {
+                    changes.push(kept);
                 }
             }
         }

@@ -2,8 +2,10 @@
 //!
 //! - Live state: `POST /api/saved_objects/_bulk_get`. An object is
 //!   lookout's when it is `managed: true` (or, where Kibana dropped that
-//!   flag, carries lookout's id prefix and marker); any other object in the
-//!   way is a conflict unless `--adopt`. Unchanged when lookout's attributes are contained in
+//!   flag, carries lookout's id prefix and marker), and the project's by
+//!   the `lookout-project:` marker in its description (a data view's, in
+//!   the visualisations that use it); anything else in the way is a
+//!   conflict (`plan::Ownership`). Unchanged when lookout's attributes are contained in
 //!   the live ones and the references match.
 //! - Apply: the changed objects of one file go in one
 //!   `POST /api/saved_objects/_import?overwrite=true`, multipart field
@@ -23,7 +25,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::http::{segment, Body, Endpoint, HttpOptions};
-use super::{diff, Action, Change, Desired, Live, Mode, Payload, Target};
+use super::{diff, Action, Change, Desired, Live, Mode, Owner, Payload, Target};
 
 pub struct Kibana {
     endpoint: Endpoint,
@@ -60,6 +62,29 @@ impl Kibana {
             return Ok(Value::Null);
         }
         response.json()
+    }
+
+    /// Every saved object of `kind`, page by page.
+    fn find(&self, kind: &str) -> Result<Vec<Value>, String> {
+        let mut all = Vec::new();
+        for page in 1.. {
+            let found = self.send(
+                Method::GET,
+                &format!("/api/saved_objects/_find?type={kind}&per_page=1000&page={page}"),
+                Body::Empty,
+            )?;
+            let objects = found["saved_objects"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let total = found["total"].as_u64().unwrap_or(0);
+            let done = objects.is_empty() || (page * 1000) as u64 >= total;
+            all.extend(objects);
+            if done {
+                break;
+            }
+        }
+        Ok(all)
     }
 
     /// Imports one file's changed objects; returns each object's outcome.
@@ -122,6 +147,33 @@ fn owned(object: &Value) -> bool {
     id.starts_with(crate::emit::kibana::ID_PREFIX) && marked
 }
 
+/// Whose a saved object is: lookout's by [`owned`]; the project's by the
+/// marker in its description. A data view has no description: it is the
+/// project's whose visualisations use it (`lenses`: every lens found).
+fn owner(object: &Value, lenses: &[Value]) -> Owner {
+    if !owned(object) {
+        return Owner::Unmarked("it exists without `managed: true`".into());
+    }
+    let project = if object["type"] == "index-pattern" {
+        let (_, id) = key(object);
+        lenses
+            .iter()
+            .filter(|lens| {
+                references(lens)
+                    .iter()
+                    .any(|(_, kind, to)| kind == "index-pattern" && *to == id)
+            })
+            .find_map(|lens| marked_project(lens))
+    } else {
+        marked_project(object)
+    };
+    project.map_or(Owner::Legacy, |project| Owner::Project(project.into()))
+}
+
+fn marked_project(object: &Value) -> Option<&str> {
+    crate::emit::marked_project(object["attributes"]["description"].as_str()?)
+}
+
 /// One object's result in an import's outcome.
 fn result_of(outcome: &ImportOutcome, object: &Value) -> Result<(), String> {
     outcome
@@ -160,6 +212,7 @@ impl Target for Kibana {
     }
 
     fn plan(&self, desired: &Desired, mode: Mode) -> Result<Vec<Change>, String> {
+        let ownership = desired.ownership(mode);
         let mut changes = Vec::new();
         let mut declared = std::collections::BTreeSet::new();
         for (service, objects) in &desired.kibana {
@@ -179,6 +232,11 @@ impl Target for Kibana {
                 .filter(|o| o.get("error").is_none())
                 .map(|o| (key(o), o.clone()))
                 .collect();
+            let lenses: Vec<Value> = live
+                .values()
+                .filter(|o| o["type"] == "lens")
+                .cloned()
+                .collect();
             for object in objects.iter().cloned() {
                 let (kind, id) = key(&object);
                 declared.insert((kind.clone(), id.clone()));
@@ -189,11 +247,11 @@ impl Target for Kibana {
                 };
                 let live = live.get(&(kind.clone(), id.clone()));
                 let found = live.map(|live| Live {
-                    foreign: (!owned(live)).then(|| "exists without `managed: true`".into()),
+                    owner: owner(live, &lenses),
                     unchanged: diff::contained(&object["attributes"], &live["attributes"])
                         && references(&object) == references(live),
                 });
-                let change = Change::compare(label, &id, found, mode.adopt, || {
+                let change = Change::compare(label, &id, found, &ownership, || {
                     live.map_or_else(String::new, |live| {
                         diff::json_diff(&object["attributes"], &live["attributes"])
                     })
@@ -204,35 +262,30 @@ impl Target for Kibana {
             }
         }
         if mode.prune {
+            let mut found = Vec::new();
             for kind in TYPES {
-                let mut page = 1;
-                loop {
-                    let found = self.send(
-                        Method::GET,
-                        &format!("/api/saved_objects/_find?type={kind}&per_page=1000&page={page}"),
-                        Body::Empty,
-                    )?;
-                    let objects = found["saved_objects"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default();
-                    for object in &objects {
-                        let (kind, id) = key(object);
-                        if id.starts_with("lookout-")
-                            && owned(object)
-                            && !declared.contains(&(kind.clone(), id.clone()))
-                        {
-                            changes.push(
-                                Change::new("saved object", &id, Action::Delete)
-                                    .payload(Payload::Json(json!({"type": kind}))),
-                            );
-                        }
-                    }
-                    let total = found["total"].as_u64().unwrap_or(0);
-                    if objects.is_empty() || (page * 1000) as u64 >= total {
-                        break;
-                    }
-                    page += 1;
+                found.extend(self.find(kind)?);
+            }
+            let lenses: Vec<Value> = found
+                .iter()
+                .filter(|o| o["type"] == "lens")
+                .cloned()
+                .collect();
+            for object in &found {
+                let (kind, id) = key(object);
+                if !id.starts_with(crate::emit::kibana::ID_PREFIX)
+                    || declared.contains(&(kind.clone(), id.clone()))
+                {
+                    continue;
+                }
+                let owner = owner(object, &lenses);
+                if ownership.prunable(&owner) {
+                    changes.push(
+                        Change::new("saved object", &id, Action::Delete)
+                            .payload(Payload::Json(json!({"type": kind}))),
+                    );
+                } else if let Some(kept) = Change::kept("saved object", &id, &owner) {
+                    changes.push(kept);
                 }
             }
         }

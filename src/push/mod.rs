@@ -10,9 +10,9 @@
 //!
 //! Invariants:
 //! - a second `apply` right after a successful one makes no write request;
-//! - lookout never deletes or overwrites an object without its ownership
-//!   marker (`conflict` instead, unless `--adopt`), and deletes only with
-//!   `--prune`;
+//! - lookout never deletes or overwrites an object without this project's
+//!   marker ([`Ownership`]: `conflict` instead, unless `--adopt`), and
+//!   deletes only with `--prune`;
 //! - one failing target does not stop the others; every failed object is
 //!   reported;
 //! - secrets never reach output (see [`http::Secret`]).
@@ -37,7 +37,7 @@ use serde::Serialize;
 
 use crate::emit::{Artifact, Kind, RuleGroups};
 
-pub use crate::plan::{Action, Change, Detail, Live, Payload};
+pub use crate::plan::{Action, Change, Detail, Live, Owner, Ownership, Payload};
 
 /// How to plan and apply: which objects may be touched, and how many
 /// requests a target keeps in flight (reads and writes alike).
@@ -45,6 +45,9 @@ pub use crate::plan::{Action, Change, Detail, Live, Payload};
 pub struct Mode {
     pub prune: bool,
     pub adopt: bool,
+    /// Objects a lookout release wrote before projects were marked are
+    /// this project's (see [`Ownership`]).
+    pub claim_legacy: bool,
     /// At least 1 is used.
     pub concurrency: usize,
 }
@@ -53,6 +56,8 @@ pub struct Mode {
 /// artifact's [`Kind`]: no path or text is inspected to sort them.
 #[derive(Debug, Clone, Default)]
 pub struct Desired {
+    /// The project whose marker every object carries.
+    pub project: String,
     /// Prometheus rule files by file name (`<service>.yaml`).
     pub rule_files: BTreeMap<String, RuleFile>,
     /// Loki ruler rule files by file name.
@@ -74,8 +79,20 @@ pub struct RuleFile {
 }
 
 impl Desired {
-    pub fn from_artifacts(artifacts: &[Artifact]) -> Desired {
-        let mut desired = Desired::default();
+    /// The ownership rule of a run in `mode`.
+    pub fn ownership(&self, mode: Mode) -> Ownership<'_> {
+        Ownership {
+            project: &self.project,
+            adopt: mode.adopt,
+            claim_legacy: mode.claim_legacy,
+        }
+    }
+
+    pub fn from_artifacts(project: &str, artifacts: &[Artifact]) -> Desired {
+        let mut desired = Desired {
+            project: project.to_string(),
+            ..Desired::default()
+        };
         for artifact in artifacts {
             // Shared with the artifact, not copied.
             let text = || Arc::clone(&artifact.contents);
@@ -276,11 +293,11 @@ fn run_target(
         report.failures.push(Failure {
             object: format!("{} {}", conflict.kind, conflict.id),
             error: format!(
-                "conflict: {} (use --adopt to take it over)",
-                conflict
-                    .detail
-                    .as_ref()
-                    .map_or("not managed by lookout", Detail::as_str)
+                "conflict: {}",
+                conflict.detail.as_ref().map_or(
+                    "not managed by lookout: --adopt to take it over",
+                    Detail::as_str
+                )
             ),
         });
     }

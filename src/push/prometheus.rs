@@ -7,9 +7,10 @@
 //! `file`), and whether its last reload succeeded after the file was
 //! written (`prometheus_config_last_reload_successful` and
 //! `…_success_timestamp_seconds` on `/metrics`). A file Prometheus has not
-//! loaded is a "reload pending" change; lookout's groups loaded from
-//! another file are reported as stray. An unreachable Prometheus fails the
-//! plan rather than passing as "unchanged".
+//! loaded is a "reload pending" change; a declared group that Prometheus
+//! also loads from another file (a copy, another project's) is a conflict
+//! naming that file's owner. An unreachable Prometheus fails the plan
+//! rather than passing as "unchanged".
 //!
 //! After any change `apply` calls `POST /-/reload` (which needs
 //! `--web.enable-lifecycle`), then reads the rules back to confirm that
@@ -22,8 +23,7 @@ use reqwest::Method;
 
 use super::files::Files;
 use super::http::{Body, Endpoint, HttpOptions};
-use super::{Action, Change, Desired, Mode, Payload, Target};
-use crate::model::names;
+use super::{Action, Change, Desired, Mode, Ownership, Payload, Target};
 
 /// The rules directory as a file tree, plus a reload and a read-back.
 pub struct Prometheus {
@@ -67,6 +67,68 @@ impl Prometheus {
                     .into(),
             ),
         }
+    }
+
+    /// A group this project declares that Prometheus also loads from
+    /// another file is evaluated twice, its series recorded twice: a
+    /// conflict naming that file and its owner. Groups of files this plan
+    /// deletes are not counted, nor anyone else's groups of other names.
+    fn duplicates(
+        &self,
+        desired: &Desired,
+        loaded: &[(String, String, bool)],
+        planned: &[Change],
+    ) -> Vec<Change> {
+        let ownership = Ownership {
+            project: &desired.project,
+            adopt: false,
+            claim_legacy: false,
+        };
+        let declared: std::collections::HashSet<String> = desired
+            .rule_files
+            .values()
+            .flat_map(|file| file.groups.names())
+            .collect();
+        let ours = |file: &str| {
+            desired
+                .rule_files
+                .keys()
+                .any(|name| same_file(file, &self.rules_dir.join(name)))
+        };
+        let deleted = |file: &str| {
+            planned
+                .iter()
+                .filter(|c| c.action == Action::Delete)
+                .any(|c| same_file(file, &self.rules_dir.join(&c.id)))
+        };
+        let mut changes = Vec::new();
+        for (file, group, _) in loaded {
+            if !declared.contains(group) || ours(file) || deleted(file) {
+                continue;
+            }
+            let whose = match self.read_loaded(file) {
+                Some(text) => match ownership.conflict(&super::files::owner(&text)) {
+                    None => {
+                        "this project's own copy; --prune removes it if it is in rules_dir".into()
+                    }
+                    Some(reason) => reason,
+                },
+                None => "a file lookout cannot read".into(),
+            };
+            changes.push(Change::new("duplicate group", group, Action::Conflict).note(format!(
+                "Prometheus also loads this group from {file}, so it would be evaluated twice; that file is {whose}. Remove it, or drop it from rule_files"
+            )));
+        }
+        changes
+    }
+
+    /// The text of a rule file Prometheus names, where lookout can read it:
+    /// at that path, or (under another mount) in `rules_dir` by name.
+    fn read_loaded(&self, file: &str) -> Option<String> {
+        std::fs::read_to_string(file).ok().or_else(|| {
+            let name = std::path::Path::new(file).file_name()?;
+            std::fs::read_to_string(self.rules_dir.join(name)).ok()
+        })
     }
 
     /// Rule group names the server has loaded, with their health.
@@ -154,23 +216,7 @@ impl Target for Prometheus {
                 *change = Change::new(KIND, &change.id, Action::Update).note(reason);
             }
         }
-        // lookout's groups loaded from a file lookout does not write there.
-        for (file, group, _) in &loaded {
-            let ours = desired
-                .rule_files
-                .keys()
-                .any(|name| same_file(file, &self.rules_dir.join(name)));
-            if group.starts_with(names::GROUP_PREFIX) && !ours {
-                changes.push(
-                    Change::new("stray group", group, Action::Conflict).note(
-                        format!(
-                            "Prometheus loads this lookout group from {file}, outside {}; remove that file or drop it from rule_files",
-                            self.rules_dir.display()
-                        ),
-                    ),
-                );
-            }
-        }
+        changes.extend(self.duplicates(desired, &loaded, &changes));
         Ok(changes)
     }
 

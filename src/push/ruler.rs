@@ -1,13 +1,20 @@
 //! Loki and Mimir rulers: rule groups pushed one per request.
 //!
-//! The namespace is the rule file's service.
-//! - Read: `GET <rules>/<namespace>` answers a YAML map of namespace to
-//!   groups. Loki answers **404 when a namespace has no groups**; that is
-//!   an empty namespace, not an error (Mimir does the same).
+//! The namespace is `<project>:<service>`: a ruler group has nowhere else
+//! to carry the project's marker. Groups named `lookout:…` are lookout's;
+//! in a namespace without a project prefix (what releases before project
+//! identity wrote, one namespace per service) they are legacy.
+//! - Read: `GET <rules>` answers a YAML map of namespace to groups, every
+//!   namespace at once, so that a declared group found in another
+//!   namespace (another project's, or legacy) is seen. Loki answers **404
+//!   when there are no groups**; that is empty, not an error (Mimir does
+//!   the same).
 //! - Write: `POST <rules>/<namespace>` with one group as YAML. Mimir
 //!   answers 202.
-//! - Delete (`--prune`): `DELETE <rules>/<namespace>/<group>` for groups
-//!   named `lookout:…` that no file declares, found with `GET <rules>`.
+//! - Delete: `DELETE <rules>/<namespace>/<group>`, with `--prune` for this
+//!   project's groups that no file declares, and for a legacy copy of a
+//!   declared group that `--claim-legacy` moves into the project's
+//!   namespace (both would be evaluated otherwise).
 //!
 //! Namespace and group are percent-encoded (`:` and `/` included), and
 //! `X-Scope-OrgID` carries the tenant. `<rules>` is
@@ -20,7 +27,26 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::http::{segment, Body, Endpoint, HttpOptions};
-use super::{diff, Action, Change, Desired, Live, Mode, Payload, RuleFile, Target};
+use super::{diff, Action, Change, Desired, Live, Mode, Owner, Payload, RuleFile, Target};
+use crate::model::names::GROUP_PREFIX;
+
+/// The namespace of a project's rule file for `service`.
+pub fn namespace(project: &str, service: &str) -> String {
+    format!("{project}:{service}")
+}
+
+/// Whose a group named `group` in namespace `ns` is.
+fn owner(ns: &str, group: &str) -> Owner {
+    if !group.starts_with(GROUP_PREFIX) {
+        return Owner::Unmarked(format!("its name does not start with `{GROUP_PREFIX}`"));
+    }
+    match ns.split_once(':') {
+        Some((project, _)) if crate::model::settings::is_project_name(project) => {
+            Owner::Project(project.into())
+        }
+        _ => Owner::Legacy,
+    }
+}
 
 pub struct Ruler {
     name: &'static str,
@@ -99,44 +125,68 @@ impl Target for Ruler {
     }
 
     fn plan(&self, desired: &Desired, mode: Mode) -> Result<Vec<Change>, String> {
+        let ownership = desired.ownership(mode);
+        let live = self.read(&self.rules_path)?;
+        let live_groups = || {
+            live.iter().flat_map(|(ns, groups)| {
+                groups
+                    .iter()
+                    .map(move |g| (ns.as_str(), g["name"].as_str().unwrap_or_default(), g))
+            })
+        };
+        let delete = |ns: &str, name: &str| {
+            Change::new("rule group", format!("{ns}/{name}"), Action::Delete)
+                .payload(Payload::Json(json!({"namespace": ns, "name": name})))
+        };
         let mut changes = Vec::new();
         let mut declared = std::collections::BTreeSet::new();
         for rules in (self.files)(desired).values() {
             // One namespace per service, as the file is one per service.
-            let ns = rules.service.clone();
-            let live = self.read(&format!("{}/{}", self.rules_path, segment(&ns)))?;
-            let live = live.get(&ns).cloned().unwrap_or_default();
+            let ns = namespace(&desired.project, &rules.service);
             // A ruler takes one group per request and answers groups
             // normalised, so each is compared and sent as a value.
             for group in rules.groups.to_json() {
                 let name = group["name"].as_str().unwrap_or_default().to_string();
                 declared.insert((ns.clone(), name.clone()));
                 let id = format!("{ns}/{name}");
-                // Every group named `lookout:…` is lookout's: no one else's can be in the way.
-                let current = live.iter().find(|g| g["name"] == json!(name));
+                let current = live_groups()
+                    .find(|(n, g, _)| *n == ns && *g == name)
+                    .map(|(_, _, group)| group);
                 let found = current.map(|g| Live {
-                    foreign: None,
+                    owner: owner(&ns, &name),
                     unchanged: diff::contained(&group, g),
                 });
-                let change = Change::compare("rule group", &id, found, mode.adopt, || {
+                let mut change = Change::compare("rule group", &id, found, &ownership, || {
                     current.map_or_else(String::new, |g| diff::json_diff(&group, g))
                 });
+                // The same group elsewhere records the same series twice.
+                for (other, _, _) in live_groups().filter(|(n, g, _)| *n != ns && *g == name) {
+                    match ownership.conflict(&owner(other, &name)) {
+                        None => changes
+                            .push(delete(other, &name).note(format!("moved to namespace {ns}"))),
+                        Some(reason) => {
+                            change = Change::new("rule group", &id, Action::Conflict)
+                                .note(format!("the group is also in namespace {other}, {reason}"));
+                        }
+                    }
+                    declared.insert((other.to_string(), name.clone()));
+                }
                 changes
                     .push(change.payload(Payload::Json(json!({"namespace": ns, "group": group}))));
             }
         }
         if mode.prune {
-            for (ns, groups) in self.read(&self.rules_path)? {
-                for group in groups {
-                    let name = group["name"].as_str().unwrap_or_default().to_string();
-                    if name.starts_with(crate::model::names::GROUP_PREFIX)
-                        && !declared.contains(&(ns.clone(), name.clone()))
-                    {
-                        changes.push(
-                            Change::new("rule group", format!("{ns}/{name}"), Action::Delete)
-                                .payload(Payload::Json(json!({"namespace": ns, "name": name}))),
-                        );
-                    }
+            for (ns, name, _) in live_groups() {
+                if declared.contains(&(ns.to_string(), name.to_string())) {
+                    continue;
+                }
+                let owner = owner(ns, name);
+                if ownership.prunable(&owner) {
+                    changes.push(delete(ns, name));
+                } else if let Some(kept) =
+                    Change::kept("rule group", format!("{ns}/{name}"), &owner)
+                {
+                    changes.push(kept);
                 }
             }
         }

@@ -17,6 +17,13 @@ pub use crate::model::settings::PUSH_TARGETS;
 #[serde(deny_unknown_fields)]
 #[schemars(title = "lookout project config (lookout.yaml)")]
 pub struct ProjectConfig {
+    /// This project's name, on every object lookout writes to a live
+    /// system, so that projects sharing a Prometheus, a Grafana or an
+    /// Elasticsearch never touch each other's objects. Lowercase letters,
+    /// digits and `-`. Default `default`, shared by every project that sets
+    /// none; `lookout init` writes the folder's name.
+    #[schemars(with = "Option<String>")]
+    pub project: Option<Spanned<String>>,
     /// Directory of SLO specs, relative to this file. Default `slos`.
     pub slos: Option<String>,
     /// Where generated files go, relative to `--out` (default: this file's directory).
@@ -248,6 +255,7 @@ impl LoadedConfig {
 
 fn config_field_names(_: &str) -> &'static [&'static str] {
     &[
+        "project",
         "slos",
         "output",
         "runbooks",

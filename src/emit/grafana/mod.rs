@@ -34,7 +34,18 @@ use service::*;
 /// than its `LATEST_VERSION` ("schema version not migrated to target
 /// version") while it migrates an older one forward. See ARCHITECTURE.md.
 pub const SCHEMA_VERSION: u32 = 39;
-pub const OVERVIEW_UID: &str = "lookout-slo-overview";
+
+/// The project's SLO overview: one per project, since projects sharing a
+/// Grafana each own theirs. At most 40 characters, Grafana's uid limit; two
+/// projects whose names agree that far clash, and push says so.
+pub fn overview_uid(project: &str) -> String {
+    format!("{UID_PREFIX}overview-{project}")
+        .chars()
+        .take(40)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string()
+}
 
 /// The tag on every dashboard lookout writes; push owns only tagged ones.
 pub const TAG: &str = "lookout";
@@ -151,11 +162,11 @@ fn has_signals(signals: &crate::model::Signals) -> bool {
 const OVERVIEW_FILE: &str = "slo-overview.json";
 
 /// The overview of every SLO; emitted once, not per chunk of services.
-pub fn overview(services: &[Service], grafana: &GrafanaSettings) -> Dashboard {
+pub fn overview(services: &[Service], grafana: &GrafanaSettings, project: &str) -> Dashboard {
     Dashboard::new(
         OVERVIEW_FILE.into(),
-        OVERVIEW_UID.into(),
-        &overview_dashboard(services, grafana.datasource.as_deref()),
+        overview_uid(project),
+        &overview_dashboard(services, grafana.datasource.as_deref(), project),
     )
 }
 

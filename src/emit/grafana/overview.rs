@@ -125,7 +125,11 @@ pub(super) const VALUE_FIELDS: [&str; 8] = [
 /// The overview's text for an SLO whose tier is disabled.
 pub(super) const ALERTING_OFF: &str = "alerting off";
 
-pub(super) fn overview_dashboard(services: &[Service], datasource: Option<&str>) -> Json {
+pub(super) fn overview_dashboard(
+    services: &[Service],
+    datasource: Option<&str>,
+    project: &str,
+) -> Json {
     let slo_count: usize = services.iter().map(|s| s.slos.len()).sum();
     let columns = overview_columns();
     assert!(columns.len() <= VALUE_FIELDS.len());
@@ -255,10 +259,14 @@ pub(super) fn overview_dashboard(services: &[Service], datasource: Option<&str>)
         names::OBJECTIVE
     );
     dashboard(
-        OVERVIEW_UID,
-        "SLO overview",
+        &overview_uid(project),
+        &format!("SLO overview ({project})"),
         &format!("{GENERATED_MARKER} Every SLO of every service, worst budget first."),
-        vec![TAG.into(), "slo-overview".into()],
+        vec![
+            TAG.into(),
+            crate::emit::project_marker(project),
+            "slo-overview".into(),
+        ],
         links,
         vec![
             datasource_variable(datasource),

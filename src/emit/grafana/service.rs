@@ -9,7 +9,11 @@ pub(super) fn service_dashboard(service: &Service, datasource: Option<&str>) -> 
     for slo in &service.slos {
         slo_row(slo, &mut layout);
     }
-    let mut tags = vec![TAG.to_string(), format!("service:{}", service.name)];
+    let mut tags = vec![
+        TAG.to_string(),
+        crate::emit::project_marker(&service.project),
+        format!("service:{}", service.name),
+    ];
     if let Some(team) = &service.team {
         tags.push(format!("team:{team}"));
     }
@@ -35,7 +39,7 @@ pub(super) fn service_dashboard(service: &Service, datasource: Option<&str>) -> 
         tags,
         vec![link(
             "SLO overview",
-            &format!("/d/{OVERVIEW_UID}"),
+            &format!("/d/{}", super::overview_uid(&service.project)),
             "Every SLO of every service",
         )],
         variables,
