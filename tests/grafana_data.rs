@@ -247,7 +247,11 @@ fn grafana_renders_one_overview_row_per_slo_with_the_right_values() {
 
     let overview = dashboards
         .iter()
-        .find(|d| d["uid"] == "lookout-slo-overview")
+        .find(|d| {
+            d["tags"]
+                .as_array()
+                .is_some_and(|t| t.contains(&serde_json::json!("slo-overview")))
+        })
         .unwrap();
     let table = &overview["panels"][0];
     let report = grafana_data(&[answered(table, &prometheus, time, "table")]);
