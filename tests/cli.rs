@@ -951,8 +951,11 @@ using proj/lookout.yaml
 
 #[test]
 fn init_scaffolds_a_project_that_builds_and_leaves_existing_files_alone() {
-    let dir = tempfile::tempdir().unwrap();
-    lookout(dir.path())
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("Payments Platform");
+    std::fs::create_dir(&dir).unwrap();
+    let dir = &dir;
+    lookout(dir)
         .arg("init")
         .assert()
         .success()
@@ -964,8 +967,7 @@ fn init_scaffolds_a_project_that_builds_and_leaves_existing_files_alone() {
 next: edit slos/example.yaml and lookout.yaml, then run `lookout build`
 
 "#]]);
-    let workflow =
-        std::fs::read_to_string(dir.path().join(".github/workflows/lookout.yml")).unwrap();
+    let workflow = std::fs::read_to_string(dir.join(".github/workflows/lookout.yml")).unwrap();
     assert_eq!(
         workflow
             .lines()
@@ -975,13 +977,19 @@ next: edit slos/example.yaml and lookout.yaml, then run `lookout build`
         ["- run: lookout check --format github --deny-warnings"],
         "{workflow}"
     );
-    let build = lookout(dir.path()).arg("build").output().unwrap();
+    // The project is named after its folder, as a valid name.
+    let config = std::fs::read_to_string(dir.join("lookout.yaml")).unwrap();
+    assert!(
+        config.contains("\nproject: payments-platform\n"),
+        "{config}"
+    );
+    let build = lookout(dir).arg("build").output().unwrap();
     assert_eq!(build.status.code(), Some(0), "{}", stderr(&build));
-    let check = lookout(dir.path()).arg("check").output().unwrap();
+    let check = lookout(dir).arg("check").output().unwrap();
     assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
     // Run again: nothing is overwritten.
-    std::fs::write(dir.path().join("lookout.yaml"), "slos: slos\n").unwrap();
-    lookout(dir.path())
+    std::fs::write(dir.join("lookout.yaml"), "slos: slos\n").unwrap();
+    lookout(dir)
         .arg("init")
         .assert()
         .success()
@@ -994,7 +1002,7 @@ next: edit slos/example.yaml and lookout.yaml, then run `lookout build`
 
 "#]]);
     assert_eq!(
-        std::fs::read_to_string(dir.path().join("lookout.yaml")).unwrap(),
+        std::fs::read_to_string(dir.join("lookout.yaml")).unwrap(),
         "slos: slos\n"
     );
 }
