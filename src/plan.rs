@@ -19,6 +19,9 @@ pub enum Action {
     Delete,
     /// Something that is not lookout's is where lookout would write.
     Conflict,
+    /// It is as declared where it is written, but the system that reads
+    /// it has not loaded it: a Prometheus rule file before a reload.
+    Reload,
     /// It is as declared.
     Unchanged,
 }
@@ -30,13 +33,17 @@ impl Action {
             Action::Update => "update",
             Action::Delete => "delete",
             Action::Conflict => "conflict",
+            Action::Reload => "reload",
             Action::Unchanged => "unchanged",
         }
     }
 
-    /// Does carrying it out send a write?
+    /// Is it carried out by `apply`? All but a reload send a write.
     pub fn writes(self) -> bool {
-        matches!(self, Action::Create | Action::Update | Action::Delete)
+        matches!(
+            self,
+            Action::Create | Action::Update | Action::Delete | Action::Reload
+        )
     }
 }
 

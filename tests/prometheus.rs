@@ -499,6 +499,41 @@ fn two_projects_and_a_user_share_a_rules_dir_and_touch_only_their_own_files() {
     assert_eq!(code, 0, "{out}");
     assert!(!rules_dir.join("retired.yaml").exists());
     assert!(rules_dir.join("ledger.yaml").exists() && rules_dir.join("mine.yaml").exists());
+
+    // A user's broken file makes Prometheus refuse the reload, whose reply
+    // names no file: apply finds it, and does not retry.
+    std::fs::write(
+        rules_dir.join("broken.yaml"),
+        "groups:\n- name: broken\n  rules:\n  - record: x\n    expr: rate(up[5m]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        beta.join("slos/prom.yaml"),
+        SPEC.replace("objective: 99\n", "objective: 99.5\n"),
+    )
+    .unwrap();
+    let (code, out) = lookout(&beta, &["apply"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("failed to reload config")
+            && out.contains("broken.yaml: group \"broken\", rule 1: could not parse expression")
+            && !out.contains("attempts"),
+        "{out}"
+    );
+    // Once it is gone, the file lookout wrote is loaded by a reload alone,
+    // and apply says that is what it did.
+    std::fs::remove_file(rules_dir.join("broken.yaml")).unwrap();
+    let (code, out) = lookout(&beta, &["plan"]);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains("~ rule file prom.yaml") && out.contains("(1 to reload)"),
+        "{out}"
+    );
+    let (code, out) = lookout(&beta, &["apply"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("applied: 0 writes, 1 reloaded"), "{out}");
+    let (code, out) = lookout(&beta, &["plan"]);
+    assert_eq!(code, 0, "{out}");
 }
 
 /// A spec whose SLIs look fine to every static check, and how each fares

@@ -51,7 +51,8 @@ pub(super) fn run(args: &BuildArgs) -> std::io::Result<bool> {
                 Action::Create => "created",
                 Action::Update => "updated",
                 Action::Delete => "removed",
-                Action::Conflict | Action::Unchanged => continue,
+                // Files are never reloaded; a conflict is reported apart.
+                Action::Conflict | Action::Unchanged | Action::Reload => continue,
             };
             writeln!(
                 out,

@@ -53,7 +53,8 @@ pub(super) fn run(args: &CheckArgs) -> std::io::Result<bool> {
             Action::Update => "differs from what the specs compile to",
             Action::Delete => "is stale: no spec generates it any more",
             Action::Conflict => "is in the way: lookout would generate it but did not write it",
-            Action::Unchanged => continue,
+            // Files on disk are never waiting for a reload.
+            Action::Unchanged | Action::Reload => continue,
         };
         eprintln!("drift: {path} {what}");
         if let (Action::Update, Some(text)) = (change.action, change.describe(&path, "generated")) {

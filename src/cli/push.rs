@@ -144,7 +144,7 @@ fn json(report: &PushReport, apply: bool) -> String {
 fn symbol(action: Action) -> &'static str {
     match action {
         Action::Create => "+",
-        Action::Update => "~",
+        Action::Update | Action::Reload => "~",
         Action::Delete => "-",
         Action::Conflict => "!",
         Action::Unchanged => "=",
@@ -221,7 +221,15 @@ fn print_text(report: &PushReport, apply: bool, prune: bool) {
             outln!("\napply failed: {} (see above)", plural(failed, "failure"));
         } else {
             let written: usize = report.reports.iter().map(|r| r.applied).sum();
-            outln!("\napplied: {}", plural(written, "write"));
+            // A file current on disk that Prometheus had not loaded: the
+            // reload did the work, not a write.
+            let reloaded: usize = report.reports.iter().map(|r| r.done(Action::Reload)).sum();
+            let reloads = if reloaded > 0 {
+                format!(", {reloaded} reloaded")
+            } else {
+                String::new()
+            };
+            outln!("\napplied: {}{reloads}", plural(written, "write"));
         }
     } else {
         // A target whose live state could not be read has no changes to
@@ -239,8 +247,12 @@ fn print_text(report: &PushReport, apply: bool, prune: bool) {
                 if unread.len() == 1 { "its" } else { "their" }
             );
         }
+        let reloads = match total(Action::Reload) {
+            0 => String::new(),
+            n => format!(" ({n} to reload)"),
+        };
         outln!(
-            "{}Plan: {} to create, {} to update, {} to delete, {}, {} unchanged.{}",
+            "{}Plan: {} to create, {} to update{reloads}, {} to delete, {}, {} unchanged.{}",
             if unread.is_empty() { "\n" } else { "" },
             total(Action::Create),
             total(Action::Update),

@@ -190,6 +190,19 @@ impl Endpoint {
     /// status that is not retried (including 4xx), or an error when every
     /// attempt failed.
     pub fn send(&self, method: Method, path: &str, body: Body) -> Result<Response, HttpError> {
+        self.send_unless(method, path, body, |_, _| false)
+    }
+
+    /// [`Self::send`], except that a 429 or 5xx for which `final_answer`
+    /// holds (given status and body) is returned at once: a failure that
+    /// will not change on a retry, such as a config Prometheus refuses.
+    pub fn send_unless(
+        &self,
+        method: Method,
+        path: &str,
+        body: Body,
+        final_answer: impl Fn(u16, &str) -> bool,
+    ) -> Result<Response, HttpError> {
         let url = format!("{}{path}", self.base);
         let mut attempt = 0;
         loop {
@@ -197,8 +210,9 @@ impl Endpoint {
             // Every outcome that reaches past this match is retryable.
             let (wait, error) = match outcome {
                 Ok((status, retry_after, text)) => {
-                    let retryable =
-                        status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+                    let retryable = (status == StatusCode::TOO_MANY_REQUESTS
+                        || status.is_server_error())
+                        && !final_answer(status.as_u16(), &text);
                     if !retryable {
                         // Servers sometimes echo headers in errors; nothing
                         // that reaches output may carry a secret.

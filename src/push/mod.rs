@@ -26,6 +26,7 @@ pub mod kibana;
 pub mod preflight;
 pub mod progress;
 pub mod prometheus;
+pub mod reload;
 pub mod ruler;
 pub mod status;
 pub mod targets;
@@ -319,16 +320,23 @@ fn run_target(
     });
     let mut results = results.into_inner().expect("not poisoned");
     results.sort_by_key(|(i, _)| *i);
+    let mut done = 0;
     for (i, result) in results {
         match result {
-            Ok(()) => report.applied += 1,
+            Ok(()) => {
+                done += 1;
+                // A reload is done by `finish`, not sent here.
+                if writes[i].action != Action::Reload {
+                    report.applied += 1;
+                }
+            }
             Err(error) => report.failures.push(Failure {
                 object: format!("{} {}", writes[i].kind, writes[i].id),
                 error,
             }),
         }
     }
-    if let Err(error) = target.finish(desired, report.applied) {
+    if let Err(error) = target.finish(desired, done) {
         report.failures.push(Failure {
             object: name.to_string(),
             error,
@@ -345,6 +353,7 @@ pub fn summary(report: &TargetReport, applied: bool) -> String {
     for (action, planned, done) in [
         (Action::Create, "to create", "created"),
         (Action::Update, "to update", "updated"),
+        (Action::Reload, "to reload", "reloaded"),
         (Action::Delete, "to delete", "deleted"),
         (Action::Conflict, "conflicts", "conflicts"),
         (Action::Unchanged, "unchanged", "unchanged"),

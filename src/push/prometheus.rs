@@ -23,7 +23,7 @@ use reqwest::Method;
 
 use super::files::Files;
 use super::http::{Body, Endpoint, HttpOptions};
-use super::{Action, Change, Desired, Mode, Ownership, Payload, Target};
+use super::{Action, Change, Desired, Mode, Ownership, Target};
 
 /// The rules directory as a file tree, plus a reload and a read-back.
 pub struct Prometheus {
@@ -122,6 +122,22 @@ impl Prometheus {
         changes
     }
 
+    /// Which rule file made a reload fail, looked for since Prometheus's
+    /// reply does not say ([`super::reload`]).
+    fn why_reload_failed(&self) -> String {
+        let config = self
+            .endpoint
+            .get_json("/api/v1/status/config")
+            .and_then(|body| {
+                body.and_then(|b| b["data"]["yaml"].as_str().map(String::from))
+                    .ok_or_else(|| "no config in the reply".to_string())
+            });
+        match config.and_then(|yaml| super::reload::culprits(&yaml)) {
+            Ok(found) => found.describe(),
+            Err(e) => format!("\n      cannot look for the failing rule file: {e}"),
+        }
+    }
+
     /// The text of a rule file Prometheus names, where lookout can read it:
     /// at that path, or (under another mount) in `rules_dir` by name.
     fn read_loaded(&self, file: &str) -> Option<String> {
@@ -213,7 +229,7 @@ impl Target for Prometheus {
             };
             if let Some(reason) = pending {
                 // Nothing to write; the reload in `finish` does the work.
-                *change = Change::new(KIND, &change.id, Action::Update).note(reason);
+                *change = Change::new(KIND, &change.id, Action::Reload).note(reason);
             }
         }
         changes.extend(self.duplicates(desired, &loaded, &changes));
@@ -227,23 +243,28 @@ impl Target for Prometheus {
 
     fn apply_one(&self, change: &Change) -> Result<(), String> {
         match (change.action, &change.payload) {
-            // A pending reload: the file is current, `finish` reloads.
-            (Action::Update, Payload::None) => Ok(()),
+            // The file is current; `finish` reloads.
+            (Action::Reload, _) => Ok(()),
             _ => self.files.apply_one(change),
         }
     }
 
     fn finish(&self, desired: &Desired, applied: usize) -> Result<(), String> {
         if applied > 0 {
+            // Prometheus answers 500 `failed to reload config: …` for a
+            // config or rule file it refuses (web/web.go): the same on
+            // every retry, so not retried.
             let response = self
                 .endpoint
-                .send(Method::POST, "/-/reload", Body::Empty)
+                .send_unless(Method::POST, "/-/reload", Body::Empty, |status, body| {
+                    status == 500 && body.contains("failed to reload config")
+                })
                 .map_err(|e| e.to_string())?;
             if !response.is_success() {
-                let hint = if response.status == 403 || response.status == 404 {
-                    " (start Prometheus with --web.enable-lifecycle)"
-                } else {
-                    ""
+                let hint = match response.status {
+                    403 | 404 => " (start Prometheus with --web.enable-lifecycle)".to_string(),
+                    500 => self.why_reload_failed(),
+                    _ => String::new(),
                 };
                 return Err(format!(
                     "POST /-/reload: HTTP {}: {}{hint}",

@@ -105,9 +105,11 @@ impl Ruler {
     }
 }
 
-/// A ruler's YAML reply as a JSON value. Parsed here, not in `spec`: a
-/// server's answer is not a spec, and push reads nothing from `spec`.
-fn yaml_value(text: &str) -> Result<Value, String> {
+/// A server's YAML (a ruler's reply, Prometheus's config and the rule
+/// files it reads) as a JSON value: its first line of error. Parsed here,
+/// not in `spec`: a server's answer is not a spec, and push reads nothing
+/// from `spec`.
+pub(super) fn yaml_value(text: &str) -> Result<Value, String> {
     serde_saphyr::from_str::<Value>(text).map_err(|e| {
         let message = e.to_string();
         message
