@@ -100,6 +100,9 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
+    /// Worth knowing, nothing to fix here (a limit of what could be
+    /// checked): never fails a command, even with `--deny-warnings`.
+    Note,
     Warning,
     Error,
 }
@@ -107,6 +110,7 @@ pub enum Severity {
 impl Severity {
     fn as_str(self) -> &'static str {
         match self {
+            Severity::Note => "note",
             Severity::Warning => "warning",
             Severity::Error => "error",
         }
@@ -144,6 +148,13 @@ impl Diagnostic {
     pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    pub fn note(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Note,
             ..Diagnostic::error(code, message)
         }
     }
@@ -211,7 +222,11 @@ impl Diagnostic {
         if let Some(help) = &self.help {
             message.push_str(&format!("\nhelp: {help}"));
         }
-        let command = if self.is_error() { "error" } else { "warning" };
+        let command = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "notice",
+        };
         format!(
             "::{command} {}::{}",
             properties.join(","),
@@ -276,11 +291,16 @@ impl Diagnostics {
     /// Whether these findings fail a command: an error does, and with
     /// `deny_warnings` (`--deny-warnings`) any finding at all.
     pub fn fail(&self, deny_warnings: bool) -> bool {
-        self.has_errors() || (deny_warnings && !self.items.is_empty())
+        self.has_errors() || (deny_warnings && self.warning_count() > 0)
     }
 
     pub fn error_count(&self) -> usize {
         self.items.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warning_count(&self) -> usize {
+        let warning = |d: &&Diagnostic| d.severity == Severity::Warning;
+        self.items.iter().filter(warning).count()
     }
 
     /// Sort by file and position so output is stable whatever order passes ran in.
@@ -355,6 +375,7 @@ impl miette::Diagnostic for Report<'_> {
 
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.diagnostic.severity {
+            Severity::Note => miette::Severity::Advice,
             Severity::Warning => miette::Severity::Warning,
             Severity::Error => miette::Severity::Error,
         })

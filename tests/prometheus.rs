@@ -655,3 +655,87 @@ fn check_live_finds_what_can_never_fire_at_the_spec_line() {
     );
     assert!(out.contains("check failed: 2 errors"), "{out}");
 }
+
+/// A report's words on one line, without miette's wrapping and gutter.
+fn flat(out: &str) -> String {
+    let words: Vec<&str> = out.split_whitespace().filter(|w| *w != "│").collect();
+    words.join(" ")
+}
+
+#[test]
+fn check_live_weighs_prometheus_retention_against_the_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("slos")).unwrap();
+    // A 7d window and the default one (30d).
+    std::fs::write(root.join("slos/prom.yaml"), SPEC).unwrap();
+    std::fs::write(
+        root.join("prometheus.yml"),
+        "global: {scrape_interval: 1s}\n",
+    )
+    .unwrap();
+    let live = |flag: &str| {
+        let port = free_port();
+        std::fs::write(
+            root.join("lookout.yaml"),
+            format!("runbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{port}}}\n"),
+        )
+        .unwrap();
+        let _prometheus = start_prometheus(root, port, &[flag]);
+        lookout(root, &["check", "--live"]).1
+    };
+
+    // Shorter than both windows: each budget covers only 5d.
+    let out = live("--storage.tsdb.retention.time=5d");
+    let out = flat(&out);
+    assert!(
+        out.contains("Prometheus keeps 5d of data, less than this SLO's 30d window (the default): its error budget covers only the")
+            && out.contains("less than this SLO's 7d window: its error")
+            && out.contains("slos/prom.yaml:7:13"),
+        "{out}"
+    );
+    // Longer than 7d but shorter than twice it: the burndown starts empty.
+    let out = live("--storage.tsdb.retention.time=10d");
+    let out = flat(&out);
+    assert!(
+        out.contains("Prometheus keeps 10d of data, less than twice this SLO's 7d window: the budget burndown, which looks back 14d, starts")
+            && out.contains("less than this SLO's 30d window"),
+        "{out}"
+    );
+    // Long enough: nothing said.
+    let out = live("--storage.tsdb.retention.time=60d");
+    assert!(!out.contains("retention"), "{out}");
+    // By size only: a note, since how long that keeps is unknown.
+    let out = live("--storage.tsdb.retention.size=1GB");
+    let out = flat(&out);
+    assert!(
+        out.contains("live::retention-unknown")
+            && out.contains("Prometheus keeps data by size only (1GiB)"),
+        "{out}"
+    );
+    // A backend without runtimeinfo (Mimir, Thanos: 404): a note too.
+    let mimir = support::fake::FakeServer::start(|request| {
+        if request.path.starts_with("/api/v1/status/runtimeinfo") {
+            support::fake::Reply::new(404, "404 page not found")
+        } else {
+            support::fake::Reply::json(
+                200,
+                &serde_json::json!({"status": "success", "data": {"resultType": "vector", "result": [{"metric": {}, "value": [0, "1"]}]}}),
+            )
+        }
+    });
+    std::fs::write(
+        root.join("lookout.yaml"),
+        format!(
+            "runbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: {}}}\n",
+            mimir.url()
+        ),
+    )
+    .unwrap();
+    let (_, out) = lookout(root, &["check", "--live"]);
+    let out = flat(&out);
+    assert!(
+        out.contains("Prometheus reports no retention (GET /api/v1/status/runtimeinfo: HTTP 404); Mimir, Thanos and other backends do not"),
+        "{out}"
+    );
+}

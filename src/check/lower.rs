@@ -454,7 +454,8 @@ impl<'a> Lowering<'a> {
         }
 
         let sli = self.sli(&spec.sli, service_name, &name);
-        let locations = self.sli_locations(&spec.sli);
+        let mut locations = self.sli_locations(&spec.sli);
+        locations.window = spec.window.as_ref().and_then(|w| self.span(w));
         let budget = (period, crate::model::error_budget(objective));
         let alerting = self.alerting(service, spec, base_url, name_span, team.is_some(), budget);
 

@@ -11,7 +11,7 @@ pub(super) fn failure_counts(
     deny_warnings: bool,
 ) -> String {
     let errors = diagnostics.error_count();
-    let warnings = diagnostics.items.len() - errors;
+    let warnings = diagnostics.warning_count();
     let mut parts = Vec::new();
     if errors > 0 {
         parts.push(plural(errors, "error"));

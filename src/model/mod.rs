@@ -146,6 +146,8 @@ pub struct SliLocations {
     pub error_ratio: Option<Span>,
     pub histogram: Option<Span>,
     pub threshold: Option<Span>,
+    /// The SLO's `window:`, when written.
+    pub window: Option<Span>,
 }
 
 impl Slo {

@@ -14,6 +14,13 @@
 //! - every `signals:` query must return data (a warning: only a panel
 //!   depends on it).
 //!
+//! - Prometheus's retention (`GET /api/v1/status/runtimeinfo`,
+//!   `storageRetention`) must cover the longest SLO window, or the budget
+//!   silently covers only what is kept, and twice it, or the budget
+//!   burndown's left edge is empty (warnings, naming the numbers). A
+//!   size-only retention, or a backend without `runtimeinfo` (Mimir,
+//!   Thanos), gets a note: lookout cannot tell.
+//!
 //! Log SLIs are counted by the Loki ruler and are not checked here.
 
 use promql_parser::parser::{self, Expr};
@@ -21,13 +28,13 @@ use promql_parser::parser::{self, Expr};
 use super::http::{segment, Endpoint};
 use crate::diag::{Diagnostic, Span};
 use crate::model::query::substitute_grafana_variables;
-use crate::model::{names, MetricSli, Model, Slo};
+use crate::model::{names, Duration, MetricSli, Model, Slo};
 
 /// Runs every check; the diagnostics found, or an error when Prometheus
 /// cannot be asked at all.
 pub fn preflight(model: &Model, endpoint: &Endpoint) -> Result<Vec<Diagnostic>, String> {
     let prometheus = Live { endpoint };
-    let mut findings = Vec::new();
+    let mut findings = prometheus.retention(model)?;
     for service in &model.services {
         for slo in &service.slos {
             prometheus.check_sli(slo, &mut findings)?;
@@ -59,7 +66,142 @@ struct Live<'a> {
     endpoint: &'a Endpoint,
 }
 
+/// What Prometheus's `storageRetention` says it keeps: `15d`, `50GiB`, or
+/// `15d or 50GiB` (web/api/v1: time, size, or both).
+#[derive(Debug, PartialEq)]
+enum Retention {
+    Time(Duration),
+    SizeOnly(String),
+    Unreadable(String),
+}
+
+fn retention_of(text: &str) -> Retention {
+    let mut size = None;
+    for part in text.split(" or ").map(str::trim) {
+        if part.ends_with('B') {
+            size = Some(part.to_string());
+        } else if let Some(duration) = retention_duration(part) {
+            return Retention::Time(duration);
+        } else {
+            return Retention::Unreadable(text.to_string());
+        }
+    }
+    size.map_or_else(
+        || Retention::Unreadable(text.to_string()),
+        Retention::SizeOnly,
+    )
+}
+
+/// A Prometheus duration as `model.Duration` prints it, years (365d) too.
+fn retention_duration(text: &str) -> Option<Duration> {
+    let (years, rest) = match text.split_once('y') {
+        Some((years, rest)) => (years.parse::<u64>().ok()?, rest),
+        None => (0, text),
+    };
+    let rest = if rest.is_empty() {
+        Duration(0)
+    } else {
+        Duration::parse_prometheus(rest)?
+    };
+    Some(Duration(years * 365 * 86_400 + rest.0))
+}
+
 impl Live<'_> {
+    /// Retention against the windows: one finding per window it cuts short.
+    fn retention(&self, model: &Model) -> Result<Vec<Diagnostic>, String> {
+        let slos: Vec<&Slo> = model.services.iter().flat_map(|s| &s.slos).collect();
+        let Some(longest) = slos.iter().map(|slo| slo.period).max() else {
+            return Ok(Vec::new());
+        };
+        let response = self
+            .endpoint
+            .get("/api/v1/status/runtimeinfo")
+            .map_err(|e| e.to_string())?;
+        let reported = response
+            .is_success()
+            .then(|| response.json().ok())
+            .flatten()
+            .and_then(|body| body["data"]["storageRetention"].as_str().map(String::from));
+        let unknown = |why: String| {
+            Diagnostic::note("live::retention-unknown", why).help(format!(
+                "make sure the backend keeps at least {longest} (the longest SLO window), and {} for the burndown's left edge",
+                Duration(longest.0 * 2)
+            ))
+        };
+        let kept = match reported.as_deref().map(retention_of) {
+            None => {
+                return Ok(vec![unknown(format!(
+                    "Prometheus reports no retention (GET /api/v1/status/runtimeinfo: HTTP {}); Mimir, Thanos and other backends do not",
+                    response.status
+                ))])
+            }
+            Some(Retention::SizeOnly(size)) => {
+                return Ok(vec![unknown(format!(
+                    "Prometheus keeps data by size only ({size}): how many days that holds is not known here"
+                ))])
+            }
+            Some(Retention::Unreadable(text)) => {
+                return Ok(vec![unknown(format!(
+                    "Prometheus reports a retention lookout cannot read: `{text}`"
+                ))])
+            }
+            Some(Retention::Time(kept)) => kept,
+        };
+        // One finding per window, at the first SLO that has it.
+        let mut findings = Vec::new();
+        let mut windows: Vec<Duration> = slos.iter().map(|slo| slo.period).collect();
+        windows.sort_unstable();
+        windows.dedup();
+        for window in windows.into_iter().rev() {
+            let with: Vec<&&Slo> = slos.iter().filter(|slo| slo.period == window).collect();
+            let first = with[0];
+            let others = match with.len() - 1 {
+                0 => String::new(),
+                n => format!(
+                    " (and {n} more SLO{} with a {window} window)",
+                    if n == 1 { "" } else { "s" }
+                ),
+            };
+            let at = first.locations.window.or(first.locations.sli);
+            let window_is = if first.locations.window.is_some() {
+                format!("{window} window")
+            } else {
+                format!("{window} window (the default)")
+            };
+            if kept < window {
+                findings.push(
+                    Diagnostic::warning(
+                        "live::retention-short",
+                        format!(
+                            "Prometheus keeps {kept} of data, less than this SLO's {window_is}{others}: its error budget covers only the last {kept}"
+                        ),
+                    )
+                    .at_opt(at)
+                    .help(format!(
+                        "raise Prometheus's retention (--storage.tsdb.retention.time, kube-prometheus-stack's prometheus.prometheusSpec.retention) to at least {window}, {} for the budget burndown, or shorten the window",
+                        Duration(window.0 * 2)
+                    )),
+                );
+            } else if kept.0 < window.0 * 2 {
+                findings.push(
+                    Diagnostic::warning(
+                        "live::retention-short",
+                        format!(
+                            "Prometheus keeps {kept} of data, less than twice this SLO's {window_is}{others}: the budget burndown, which looks back {}, starts empty",
+                            Duration(window.0 * 2)
+                        ),
+                    )
+                    .at_opt(at)
+                    .help(format!(
+                        "raise Prometheus's retention (--storage.tsdb.retention.time) to {}",
+                        Duration(window.0 * 2)
+                    )),
+                );
+            }
+        }
+        Ok(findings)
+    }
+
     /// The result vector of an instant query.
     fn query(&self, expr: &str) -> Result<Vec<serde_json::Value>, String> {
         let path = format!("/api/v1/query?query={}", segment(expr));
@@ -218,4 +360,21 @@ fn selectors(query: &str) -> Vec<String> {
     collect.0.sort();
     collect.0.dedup();
     collect.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_is_read_as_prometheus_prints_it() {
+        let days = |n| Retention::Time(Duration::days(n));
+        assert_eq!(retention_of("15d"), days(15));
+        assert_eq!(retention_of("1y"), days(365));
+        assert_eq!(retention_of("1y30d"), days(395));
+        assert_eq!(retention_of("4w2d"), days(30));
+        assert_eq!(retention_of("10d or 50GiB"), days(10));
+        assert_eq!(retention_of("50GiB"), Retention::SizeOnly("50GiB".into()));
+        assert!(matches!(retention_of("forever"), Retention::Unreadable(_)));
+    }
 }
