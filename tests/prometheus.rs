@@ -739,3 +739,96 @@ fn check_live_weighs_prometheus_retention_against_the_windows() {
         "{out}"
     );
 }
+
+const LOG_SPEC: &str = "service: edge\nlogs:\n  - name: access\n    source: {files: [/var/log/nginx/access.log]}\n    format: nginx\n    destinations: [loki]\nslos:\n  - name: errors\n    objective: 99\n    window: 7d\n    sli:\n      logs:\n        source: access\n        errors: '| status >= 500'\n";
+
+#[test]
+fn a_log_slo_says_which_half_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let port = free_port();
+    std::fs::create_dir_all(root.join("slos")).unwrap();
+    std::fs::write(root.join("slos/edge.yaml"), LOG_SPEC).unwrap();
+    std::fs::create_dir_all(root.join("rules.d")).unwrap();
+    std::fs::write(
+        root.join("prometheus.yml"),
+        format!(
+            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nrule_files: ['{}/rules.d/*.yaml']\n",
+            root.display()
+        ),
+    )
+    .unwrap();
+    let _prometheus = start_prometheus(
+        root,
+        port,
+        &[
+            "--storage.tsdb.retention.time=60d",
+            "--web.enable-lifecycle",
+        ],
+    );
+    let config = |push: &str| {
+        std::fs::write(
+            root.join("lookout.yaml"),
+            format!(
+                "runbooks: {{base_url: https://runbooks.example.com}}\nloki: {{url: http://127.0.0.1:9}}\nprometheus: {{url: http://127.0.0.1:{port}}}\n{push}"
+            ),
+        )
+        .unwrap();
+    };
+
+    // Loki is set for the shippers, but not pushed to: the ruler never gets
+    // the rules, and the SLO can never fire.
+    config("push: [prometheus]\n");
+    let (code, out) = lookout(root, &["build"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = lookout(root, &["check", "--live"]);
+    assert_eq!(code, 1, "{out}");
+    let flat_out = flat(&out);
+    assert!(
+        flat_out.contains("live::log-rules-not-pushed")
+            && flat_out.contains("`loki` is not in lookout.yaml's `push:`, so `apply` never sends rules/loki/edge.yaml")
+            && out.contains("slos/edge.yaml:12:7"),
+        "{out}"
+    );
+    let (_, out) = lookout(root, &["status"]);
+    assert!(
+        flat(&out).contains("`push:` leaves out `loki`, so rules/loki/edge.yaml was never pushed"),
+        "{out}"
+    );
+
+    // Pushed: the series the ruler remote-writes have not arrived.
+    config("push: [prometheus, loki]\n");
+    let (code, out) = lookout(root, &["check", "--live"]);
+    assert_eq!(code, 0, "a warning: {out}");
+    assert!(
+        flat(&out).contains("live::log-series-missing")
+            && flat(&out).contains("remote-writes them, and none has arrived"),
+        "{out}"
+    );
+    let (_, out) = lookout(root, &["status"]);
+    assert!(
+        flat(&out).contains("remote-writes them here, and none has arrived"),
+        "{out}"
+    );
+
+    // Once the series arrive (recorded here in the ruler's stead), nothing
+    // is said.
+    std::fs::write(
+        root.join("rules.d/ruler.yaml"),
+        "groups:\n- name: ruler\n  rules:\n  - record: slo:sli_events:rate5m\n    expr: vector(1)\n    labels: {service: edge, slo: errors}\n",
+    )
+    .unwrap();
+    let _ = reqwest::blocking::Client::new()
+        .post(format!("http://127.0.0.1:{port}/-/reload"))
+        .send()
+        .unwrap();
+    wait_for("the first evaluation", Duration::from_secs(30), || {
+        let (_, body) = get(&format!(
+            "http://127.0.0.1:{port}/api/v1/query?query=slo:sli_events:rate5m"
+        ))?;
+        body.contains("edge").then_some(())
+    });
+    let (code, out) = lookout(root, &["check", "--live"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("live::log"), "{out}");
+}

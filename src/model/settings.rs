@@ -348,6 +348,18 @@ pub struct TargetSettings {
     pub mimir: RulerTarget,
 }
 
+impl TargetSettings {
+    /// Whether `apply` pushes log SLOs' rules to the Loki ruler: `loki` is
+    /// in `push:`, or, without that list, `loki.url` is set. (The
+    /// environment may name a URL too; lookout.yaml is what CI reviews.)
+    pub fn pushes_loki(&self) -> bool {
+        match &self.push {
+            Some(targets) => targets.iter().any(|t| t == "loki"),
+            None => self.loki.url.is_some(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct PrometheusTarget {
     pub url: Option<String>,

@@ -58,8 +58,10 @@ pub fn check(
         None => Vec::new(),
     };
     if let (Some(http), Some(model)) = (live, &generated.model) {
-        let findings = prometheus_endpoint(&generated.settings, http, "check --live")
-            .and_then(|endpoint| crate::push::preflight::preflight(model, &endpoint));
+        let findings =
+            prometheus_endpoint(&generated.settings, http, "check --live").and_then(|endpoint| {
+                crate::push::preflight::preflight(model, &endpoint, log_rules(&generated.settings))
+            });
         match findings {
             Ok(findings) => {
                 for finding in findings {
@@ -79,4 +81,14 @@ pub fn check(
         drift,
         slos,
     })
+}
+
+/// How log SLOs' Loki rules reach the ruler, for `check --live` and `status`.
+pub fn log_rules(settings: &crate::model::settings::Settings) -> crate::push::preflight::LogRules {
+    use crate::push::preflight::LogRules;
+    if settings.targets.pushes_loki() {
+        LogRules::Pushed
+    } else {
+        LogRules::NotPushed
+    }
 }

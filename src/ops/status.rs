@@ -31,8 +31,14 @@ pub fn status(request: &Request, http: &crate::push::http::HttpOptions) -> Statu
     let Some(model) = &report.generated.model else {
         return report;
     };
-    let result = prometheus_endpoint(&report.generated.settings, http, "status")
-        .and_then(|endpoint| crate::push::status::status(model, &endpoint));
+    let result =
+        prometheus_endpoint(&report.generated.settings, http, "status").and_then(|endpoint| {
+            crate::push::status::status(
+                model,
+                &endpoint,
+                super::check::log_rules(&report.generated.settings),
+            )
+        });
     match result {
         Ok(slos) => report.slos = slos,
         Err(error) => report.error = Some(error),

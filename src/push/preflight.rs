@@ -21,7 +21,13 @@
 //!   size-only retention, or a backend without `runtimeinfo` (Mimir,
 //!   Thanos), gets a note: lookout cannot tell.
 //!
-//! Log SLIs are counted by the Loki ruler and are not checked here.
+//! - a log SLI's 5m counts are recorded by the Loki ruler and
+//!   remote-written to Prometheus: when Prometheus has none, the finding
+//!   says which half is missing, the ruler rules (`loki` is not pushed: an
+//!   error, as the SLO could never fire) or the remote-written series (a
+//!   warning: the ruler may not have evaluated yet).
+//!
+//! The log queries themselves are Loki's, and are not checked here.
 
 use promql_parser::parser::{self, Expr};
 
@@ -31,13 +37,25 @@ use crate::model::query::substitute_grafana_variables;
 use crate::model::{names, Duration, MetricSli, Model, Slo};
 
 /// Runs every check; the diagnostics found, or an error when Prometheus
-/// cannot be asked at all.
-pub fn preflight(model: &Model, endpoint: &Endpoint) -> Result<Vec<Diagnostic>, String> {
+/// cannot be asked at all. `log_rules` says how log SLOs' Loki rules reach
+/// the ruler.
+pub fn preflight(
+    model: &Model,
+    endpoint: &Endpoint,
+    log_rules: LogRules,
+) -> Result<Vec<Diagnostic>, String> {
     let prometheus = Live { endpoint };
     let mut findings = prometheus.retention(model)?;
     for service in &model.services {
         for slo in &service.slos {
             prometheus.check_sli(slo, &mut findings)?;
+        }
+        for (slo, _) in service.log_slos() {
+            let recorded = format!("{}{}", names::EVENTS_RATE, names::selector(slo));
+            if !prometheus.query(&format!("count({recorded})"))?.is_empty() {
+                continue;
+            }
+            findings.push(log_half_missing(slo, &service.name, log_rules, &recorded));
         }
         let signals = &service.signals;
         let declared = [&signals.traffic, &signals.errors, &signals.saturation]
@@ -60,6 +78,44 @@ pub fn preflight(model: &Model, endpoint: &Endpoint) -> Result<Vec<Diagnostic>, 
         }
     }
     Ok(findings)
+}
+
+/// How a project's Loki ruler rules (`rules/loki/`) reach the ruler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogRules {
+    /// `apply` pushes them: `loki` is a push target.
+    Pushed,
+    /// Nothing lookout runs pushes them; GitOps may deliver the ConfigMaps.
+    NotPushed,
+}
+
+/// A log SLO whose recorded 5m counts Prometheus lacks: which half is
+/// missing, the Loki ruler's rules or the series it remote-writes.
+fn log_half_missing(slo: &Slo, service: &str, log_rules: LogRules, recorded: &str) -> Diagnostic {
+    let file = format!("rules/loki/{service}.yaml");
+    match log_rules {
+        LogRules::NotPushed => Diagnostic::error(
+            "live::log-rules-not-pushed",
+            format!(
+                "Prometheus has no `{recorded}`: this log SLO's 5m counts are recorded by the Loki ruler, and `loki` is not in lookout.yaml's `push:`, so `apply` never sends {file}"
+            ),
+        )
+        .at_opt(slo.locations.sli)
+        .help(format!(
+            "add `loki` to `push:` (with `loki.url`), or deliver kubernetes/loki-rules/{service}.yaml to the Loki chart's ruler sidecar; until then {}/{} can never fire",
+            slo.service, slo.name
+        )),
+        LogRules::Pushed => Diagnostic::warning(
+            "live::log-series-missing",
+            format!(
+                "Prometheus has no `{recorded}`: the Loki ruler records this log SLO's 5m counts ({file}) and remote-writes them, and none has arrived"
+            ),
+        )
+        .at_opt(slo.locations.sli)
+        .help(
+            "right after `apply`, wait one ruler evaluation; otherwise check that the ruler loaded the rules (`lookout plan --only loki`) and that its remote_write reaches this Prometheus (which needs --web.enable-remote-write-receiver)",
+        ),
+    }
 }
 
 struct Live<'a> {

@@ -64,7 +64,11 @@ fn query(endpoint: &Endpoint, expr: &str) -> Result<Series, String> {
     Ok(out)
 }
 
-pub fn status(model: &Model, endpoint: &Endpoint) -> Result<Vec<SloStatus>, String> {
+pub fn status(
+    model: &Model,
+    endpoint: &Endpoint,
+    log_rules: super::preflight::LogRules,
+) -> Result<Vec<SloStatus>, String> {
     let periods: BTreeSet<Duration> = model
         .services
         .iter()
@@ -132,6 +136,8 @@ pub fn status(model: &Model, endpoint: &Endpoint) -> Result<Vec<SloStatus>, Stri
                 missing: (!current.contains_key(&key)).then(|| {
                     if first_seen.contains_key(&key) {
                         format!("no data now: the 5m ratio stopped (it last had data within {longest}); the SLI's queries return nothing")
+                    } else if slo.sli.metric().is_none() {
+                        log_missing(&service.name, log_rules)
                     } else {
                         "no data: the recorded series are empty; are the rules loaded (lookout plan), and do the SLI's selectors match (lookout check --live)?".into()
                     }
@@ -140,4 +146,16 @@ pub fn status(model: &Model, endpoint: &Endpoint) -> Result<Vec<SloStatus>, Stri
         }
     }
     Ok(out)
+}
+
+/// Why a log SLO has no data: which half is missing.
+fn log_missing(service: &str, log_rules: super::preflight::LogRules) -> String {
+    match log_rules {
+        super::preflight::LogRules::NotPushed => format!(
+            "no data: a log SLO's 5m counts come from the Loki ruler, and `push:` leaves out `loki`, so rules/loki/{service}.yaml was never pushed (add `loki` to `push:`, or deliver kubernetes/loki-rules/{service}.yaml)"
+        ),
+        super::preflight::LogRules::Pushed => format!(
+            "no data: the Loki ruler records this log SLO's 5m counts (rules/loki/{service}.yaml) and remote-writes them here, and none has arrived: is the group loaded (lookout plan --only loki), and does the ruler's remote_write reach this Prometheus?"
+        ),
+    }
 }
