@@ -905,7 +905,7 @@ note: lookout.yaml sets no `project`, so this project's objects are marked `defa
         .stdout_eq(str![[r#"
 SERVICE              SLO                    OBJECTIVE WINDOW        SLI BUDGET LEFT  BURN 5m       1h       6h       3d
 edge                 errors                       99%    30d          -           -        -        -        -        -  (see below)
-    edge/errors: no data: the recorded series are empty; are the rules loaded (lookout plan), and do the SLI's selectors match (lookout check --live)?
+    edge/errors: no data: the Loki ruler records this log SLO's 5m counts (rules/loki/edge.yaml) and remote-writes them here, and none has arrived: is the group loaded (lookout plan --only loki), and does the ruler's remote_write reach this Prometheus?
 web                  availability               99.9%    30d    99.950%     75.000%    0.50x    0.50x    0.50x    0.50x
 
 "#]])
