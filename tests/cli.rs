@@ -112,6 +112,8 @@ fn build_writes_outputs_then_check_passes_and_rebuild_is_a_no_op() {
  created kubernetes/grafana-dashboards/settlement-worker.yaml
  created kubernetes/grafana-dashboards/slo-overview.yaml
  created kubernetes/kustomization.yaml
+ created kubernetes/loki-rules/ingress-nginx.yaml
+ created kubernetes/loki-rules/payments-api.yaml
  created kubernetes/prometheus-rules/ingress-nginx.yaml
  created kubernetes/prometheus-rules/mariadb-galera.yaml
  created kubernetes/prometheus-rules/payments-api.yaml
@@ -148,7 +150,7 @@ fn build_writes_outputs_then_check_passes_and_rebuild_is_a_no_op() {
  created runbooks/settlement-worker/processing.md
  created shipping/alloy/config.alloy
  created shipping/vector/vector.yaml
-built 12 SLOs from 6 services: 62 written, 0 unchanged
+built 12 SLOs from 6 services: 64 written, 0 unchanged
 
 "#]])
         .stderr_eq(str![""]);
@@ -165,7 +167,7 @@ built 12 SLOs from 6 services: 62 written, 0 unchanged
         .assert()
         .success()
         .stdout_eq(str![[r#"
-built 12 SLOs from 6 services: 0 written, 62 unchanged
+built 12 SLOs from 6 services: 0 written, 64 unchanged
 
 "#]]);
     lookout(project.path())
@@ -383,8 +385,8 @@ drift: kubernetes/kustomization.yaml differs from what the specs compile to
      - grafana-dashboards/public-api.yaml
     -- grafana-dashboards/settlement-worker.yaml
      - grafana-dashboards/slo-overview.yaml
-     - prometheus-rules/ingress-nginx.yaml
-    @@ -17,5 +16,4 @@
+     - loki-rules/ingress-nginx.yaml
+    @@ -19,5 +18,4 @@
      - prometheus-rules/payments-ledger.yaml
      - prometheus-rules/public-api.yaml
     -- prometheus-rules/settlement-worker.yaml
@@ -443,7 +445,7 @@ fn settlement_worker_removed() -> impl IntoData {
  removed rules/settlement-worker.yaml
  removed rules/tests/settlement-worker.test.yaml
  removed runbooks/settlement-worker/processing.md
-built 11 SLOs from 5 services: 9 written, 53 unchanged
+built 11 SLOs from 5 services: 9 written, 55 unchanged
 
 "#]]
 }
@@ -1188,7 +1190,7 @@ check failed: 2 files out of date (run `lookout build`)
         .stdout_eq(str![[r#"
  removed .rules.lookout-4000000.tmp
  removed runbooks/.new-service.lookout-4000000.tmp
-built 12 SLOs from 6 services: 2 written, 62 unchanged
+built 12 SLOs from 6 services: 2 written, 64 unchanged
 
 "#]])
         .stderr_eq(str![""]);
@@ -1238,7 +1240,7 @@ fn a_build_into_missing_folders_writes_the_same_files() {
         .stdout_eq(str![[r#"
  created a/b/cold/rules/public-api.yaml
  created a/b/cold/runbooks/public-api/availability.md
-built 12 SLOs from 6 services: 2 written, 60 unchanged
+built 12 SLOs from 6 services: 2 written, 62 unchanged
 
 "#]]);
     assert_eq!(into_missing("a/b/cold"), cold);

@@ -90,6 +90,8 @@ fn examples_cover_both_destinations_and_a_json_log() {
         "dashboards/elasticsearch/_ingest/pipeline/lookout-logs-payments-api.json",
         "dashboards/kibana/ingress-nginx.ndjson",
         "dashboards/kibana/payments-api.ndjson",
+        "kubernetes/loki-rules/ingress-nginx.yaml",
+        "kubernetes/loki-rules/payments-api.yaml",
         "kubernetes/shipping/alloy.yaml",
         "kubernetes/shipping/vector.yaml",
         "rules/loki/ingress-nginx.yaml",
@@ -99,6 +101,36 @@ fn examples_cover_both_destinations_and_a_json_log() {
     ];
     let expected: BTreeSet<String> = expected.iter().map(|s| s.to_string()).collect();
     assert_eq!(paths, expected);
+}
+
+/// GitOps delivers the Loki ruler's rules as ConfigMaps for the Loki
+/// chart's rules sidecar: each holds its rule file, byte for byte, in the
+/// tenant's folder (the local ruler store reads `<dir>/<tenant>/<file>`).
+#[test]
+fn loki_rule_configmaps_carry_the_rule_files_in_the_tenants_folder() {
+    let artifacts = examples();
+    for service in ["ingress-nginx", "payments-api"] {
+        let text = |path: String| {
+            let artifact = artifacts
+                .iter()
+                .find(|a| a.path == std::path::Path::new(&path))
+                .unwrap_or_else(|| panic!("{path}"));
+            artifact.contents.to_string()
+        };
+        let map: serde_json::Value =
+            serde_saphyr::from_str(&text(format!("kubernetes/loki-rules/{service}.yaml"))).unwrap();
+        assert_eq!(map["kind"], "ConfigMap");
+        assert_eq!(map["metadata"]["labels"]["loki_rule"], "1");
+        // lookout.yaml's loki.tenant.
+        assert_eq!(
+            map["metadata"]["annotations"]["k8s-sidecar-target-directory"],
+            "platform"
+        );
+        assert_eq!(
+            map["data"][format!("{service}.yaml")].as_str().unwrap(),
+            text(format!("rules/loki/{service}.yaml"))
+        );
+    }
 }
 
 #[test]

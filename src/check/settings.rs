@@ -21,7 +21,8 @@ use crate::spec::config::{self, LoadedConfig};
 use crate::spec::span_of;
 
 use crate::model::settings::{
-    DEFAULT_KIBANA_SPACE, DEFAULT_STRUCTURED_METADATA, LOKI_RULES_PATH, MIMIR_RULES_PATH,
+    DEFAULT_KIBANA_SPACE, DEFAULT_NAMESPACE, DEFAULT_STRUCTURED_METADATA, LOKI_RULES_PATH,
+    MIMIR_RULES_PATH,
 };
 
 /// lookout.yaml as lowered; `slos` is `--slos`, which overrides its `slos`.
@@ -315,6 +316,7 @@ fn settings(loaded: &LoadedConfig, runbook_template: Option<RunbookTemplate>) ->
     settings.logs.loki = config.loki.as_ref().map(|loki| LokiTarget {
         url: base(&loki.value.url.value),
         tenant: loki.value.tenant.clone(),
+        namespace: (loki.value.namespace.clone()).unwrap_or_else(|| DEFAULT_NAMESPACE.into()),
         token_env: loki.value.token_env.as_ref().map(|e| e.value.clone()),
         tls: shipper_tls(loki.value.tls.as_ref()),
         structured_metadata: loki

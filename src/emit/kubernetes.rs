@@ -5,6 +5,8 @@
 //!   the Grafana sidecar (kube-prometheus-stack, grafana chart) loads it;
 //! - one `PrometheusRule` per service under `kubernetes/prometheus-rules/`,
 //!   labelled for the Prometheus Operator's `ruleSelector`;
+//! - one ConfigMap per service with log SLOs under `kubernetes/loki-rules/`,
+//!   its Loki ruler rule file, for the Loki chart's rules sidecar;
 //! - `kubernetes/kustomization.yaml`, listing every manifest.
 //!
 //! This backend packages the other backends' output rather than the model,
@@ -18,7 +20,7 @@ use std::path::{Path, PathBuf};
 use super::grafana::Dashboard;
 use super::yaml::{self, Node};
 use super::{Artifact, GENERATED_MARKER};
-use crate::model::settings::{GrafanaSettings, Layout, PrometheusSettings};
+use crate::model::settings::{GrafanaSettings, Layout, LokiTarget, PrometheusSettings};
 use crate::model::Service;
 
 /// One ConfigMap per dashboard. Takes each dashboard's compact text, which
@@ -113,6 +115,70 @@ pub fn prometheus_rule(
         yaml::document(&header, &doc),
     )
 }
+
+/// The tenant folder the Loki ruler's local store reads a rule file from
+/// (`<directory>/<tenant>/<file>`, pkg/ruler/rulestore/local/local.go):
+/// `fake` when Loki runs without multi-tenancy (`auth.no-auth-tenant`).
+const LOKI_NO_AUTH_TENANT: &str = "fake";
+
+/// A service's Loki ruler rule file as a ConfigMap for the Loki chart's
+/// rules sidecar (k8s-sidecar): labelled `loki_rule` (the chart's
+/// `sidecar.rules.label`), and annotated with the tenant's folder, which
+/// the sidecar honours when the chart sets `sidecar.rules.folderAnnotation:
+/// k8s-sidecar-target-directory`. The file name becomes the ruler
+/// namespace.
+pub fn loki_rules(
+    service: &Service,
+    rule_file: &str,
+    layout: &Layout,
+    loki: &LokiTarget,
+) -> Artifact {
+    let tenant = loki.tenant.as_deref().unwrap_or(LOKI_NO_AUTH_TENANT);
+    let doc = Node::map()
+        .str("apiVersion", "v1")
+        .str("kind", "ConfigMap")
+        .entry(
+            "metadata",
+            Node::map()
+                .str("name", format!("lookout-loki-rules-{}", service.name))
+                .str("namespace", loki.namespace.as_str())
+                .entry(
+                    "labels",
+                    Node::map()
+                        .str("loki_rule", "1")
+                        .str("app.kubernetes.io/managed-by", "lookout")
+                        .build(),
+                )
+                .entry(
+                    "annotations",
+                    Node::map().str(LOKI_TENANT_ANNOTATION, tenant).build(),
+                )
+                .build(),
+        )
+        .entry(
+            "data",
+            Node::Map(vec![(
+                format!("{}.yaml", service.name).into(),
+                Node::Str(rule_file.to_string()),
+            )]),
+        )
+        .build();
+    let header = super::generated_header(&service.source);
+    let mut header: Vec<&str> = header.iter().map(String::as_str).collect();
+    header.push("Loki ruler rules for the Loki chart's rules sidecar; see the README (GitOps).");
+    Artifact::file(
+        layout
+            .kubernetes
+            .join("loki-rules")
+            .join(format!("{}.yaml", service.name)),
+        yaml::document(&header, &doc),
+    )
+}
+
+/// The k8s-sidecar annotation that puts a ConfigMap's files in a folder
+/// under its `FOLDER`; its default name when the chart's `folderAnnotation`
+/// names no other.
+pub const LOKI_TENANT_ANNOTATION: &str = "k8s-sidecar-target-directory";
 
 fn dashboards_dir(layout: &Layout) -> PathBuf {
     layout.kubernetes.join("grafana-dashboards")

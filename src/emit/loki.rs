@@ -15,27 +15,31 @@
 
 use super::yaml::{self, Node};
 use super::{Artifact, Kind, RuleGroups};
-use crate::model::settings::Layout;
+use crate::model::settings::{Layout, LokiTarget};
 use crate::model::{names, LogSli, Service};
 
-pub fn emit(services: &[Service], layout: &Layout) -> Vec<Artifact> {
-    services
-        .iter()
-        .filter(|service| service.log_slos().next().is_some())
-        .map(|service| {
-            let groups = Node::Seq(groups(service));
-            Artifact {
-                path: layout
-                    .loki_rules_dir()
-                    .join(format!("{}.yaml", service.name)),
-                contents: yaml::rule_file(service, groups.clone()).into(),
-                kind: Kind::LokiRules {
-                    service: service.name.clone(),
-                    groups: RuleGroups::new(groups),
-                },
-            }
-        })
-        .collect()
+/// Each service's rule file, and (with Loki configured, as log SLOs
+/// require) its ConfigMap for the Loki chart's ruler sidecar.
+pub fn emit(services: &[Service], layout: &Layout, loki: Option<&LokiTarget>) -> Vec<Artifact> {
+    let mut artifacts = Vec::new();
+    for service in services.iter().filter(|s| s.log_slos().next().is_some()) {
+        let groups = Node::Seq(groups(service));
+        let text = yaml::rule_file(service, groups.clone());
+        if let Some(loki) = loki {
+            artifacts.push(super::kubernetes::loki_rules(service, &text, layout, loki));
+        }
+        artifacts.push(Artifact {
+            path: layout
+                .loki_rules_dir()
+                .join(format!("{}.yaml", service.name)),
+            contents: text.into(),
+            kind: Kind::LokiRules {
+                service: service.name.clone(),
+                groups: RuleGroups::new(groups),
+            },
+        });
+    }
+    artifacts
 }
 
 fn groups(service: &Service) -> Vec<Node> {

@@ -263,7 +263,7 @@ where
         let services = std::slice::from_ref(service);
         let mut artifacts = prometheus::emit(services, layout, prometheus_settings, links);
         artifacts.extend(promtool::emit(services, layout, links));
-        artifacts.extend(loki::emit(services, layout));
+        artifacts.extend(loki::emit(services, layout, settings.logs.loki.as_ref()));
         artifacts.extend(elasticsearch::emit(services, layout));
         artifacts.extend(kibana::emit(services, layout));
         artifacts.extend(runbooks.emit(services, layout, links)?);

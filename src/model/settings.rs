@@ -88,6 +88,10 @@ impl Default for ProjectName {
     }
 }
 
+/// Where lookout's manifests go unless lookout.yaml says otherwise:
+/// kube-prometheus-stack's namespace.
+pub const DEFAULT_NAMESPACE: &str = "monitoring";
+
 /// The project name when lookout.yaml sets none.
 pub const DEFAULT_PROJECT: &str = "default";
 
@@ -213,7 +217,7 @@ impl Default for PrometheusSettings {
     fn default() -> Self {
         PrometheusSettings {
             long_interval: DEFAULT_LONG_INTERVAL,
-            rule_namespace: "monitoring".into(),
+            rule_namespace: DEFAULT_NAMESPACE.into(),
             rule_labels: [("release".to_string(), "kube-prometheus-stack".to_string())].into(),
         }
     }
@@ -242,7 +246,7 @@ impl Default for GrafanaSettings {
             folder: DEFAULT_GRAFANA_FOLDER.into(),
             datasource: None,
             provisioning_path: "/var/lib/grafana/dashboards/lookout".into(),
-            namespace: "monitoring".into(),
+            namespace: DEFAULT_NAMESPACE.into(),
         }
     }
 }
@@ -287,6 +291,8 @@ pub struct LokiTarget {
     /// Base URL without a trailing slash.
     pub url: String,
     pub tenant: Option<String>,
+    /// Where the ruler sidecar's ConfigMaps go.
+    pub namespace: String,
     /// Environment variable the shippers read a bearer token from.
     pub token_env: Option<String>,
     pub tls: ShipperTls,
@@ -324,7 +330,7 @@ impl Default for ShippingSettings {
     fn default() -> Self {
         ShippingSettings {
             loki_via_vector: false,
-            namespace: "monitoring".into(),
+            namespace: DEFAULT_NAMESPACE.into(),
             // Alloy 1.4 added `sys.env`; Vector 0.43 has every option used.
             alloy_image: "grafana/alloy:v1.5.1".into(),
             vector_image: "timberio/vector:0.43.1-distroless-libc".into(),

@@ -89,6 +89,9 @@ pub struct LokiConfig {
     pub url: Spanned<String>,
     /// Tenant (`X-Scope-OrgID`) for multi-tenant Loki.
     pub tenant: Option<String>,
+    /// Namespace of the Loki chart's ruler sidecar, where the rule
+    /// ConfigMaps of `kubernetes/loki-rules/` go. Default `monitoring`.
+    pub namespace: Option<String>,
     /// Environment variable holding a bearer token, when Loki needs one.
     #[schemars(with = "Option<String>")]
     pub token_env: Option<Spanned<String>>,
