@@ -832,3 +832,77 @@ fn a_log_slo_says_which_half_is_missing() {
     assert_eq!(code, 0, "{out}");
     assert!(!out.contains("live::log"), "{out}");
 }
+
+#[test]
+fn status_says_when_rules_await_their_first_evaluation_or_run_another_objective() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("slos")).unwrap();
+    std::fs::create_dir_all(root.join("rules.d")).unwrap();
+    std::fs::write(root.join("slos/prom.yaml"), SPEC).unwrap();
+    let start = |evaluation_interval: &str, long_interval: &str| {
+        let port = free_port();
+        std::fs::write(
+            root.join("prometheus.yml"),
+            format!(
+                "global: {{scrape_interval: 1s, evaluation_interval: {evaluation_interval}}}\nrule_files: ['{}/rules.d/*.yaml']\nscrape_configs:\n- job_name: prometheus\n  static_configs: [{{targets: ['127.0.0.1:{port}']}}]\n",
+                root.display()
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("lookout.yaml"),
+            format!(
+                "runbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{port}, rules_dir: rules.d, long_interval: {long_interval}}}\n"
+            ),
+        )
+        .unwrap();
+        (
+            port,
+            start_prometheus(root, port, &["--web.enable-lifecycle"]),
+        )
+    };
+
+    // Groups evaluated hourly, at an offset within the hour: right after
+    // apply they are loaded and not yet evaluated.
+    let (_, prometheus) = start("1h", "1h");
+    let (code, out) = lookout(root, &["apply"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = lookout(root, &["status"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "prom/api-availability: no data yet: its rules are loaded and not yet evaluated"
+        ),
+        "{out}"
+    );
+    drop(prometheus);
+
+    // Every second now: the objective is recorded. The spec then moves to
+    // 99.5 without an apply: status says Prometheus runs the old one.
+    let (port, _prometheus) = start("1s", "1s");
+    let (code, out) = lookout(root, &["apply"]);
+    assert_eq!(code, 0, "{out}");
+    wait_for("the objective", Duration::from_secs(30), || {
+        let (_, body) = get(&format!(
+            "http://127.0.0.1:{port}/api/v1/query?query=slo:objective:ratio"
+        ))?;
+        body.contains("api-availability").then_some(())
+    });
+    std::fs::write(
+        root.join("slos/prom.yaml"),
+        SPEC.replace("objective: 99\n", "objective: 99.5\n"),
+    )
+    .unwrap();
+    let (code, out) = lookout(root, &["status"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("prom/api-availability: Prometheus runs objective 99%, the spec says 99.5%")
+            && out.contains("or `lookout apply` if the change is not applied"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("prom/always-failing: Prometheus runs"),
+        "{out}"
+    );
+}

@@ -327,7 +327,7 @@ pub fn status(args: &StatusArgs) -> Result<u8, String> {
             pct(slo.sli),
             pct(slo.budget_remaining),
             match (slo.window_covered, &slo.missing) {
-                (_, Some(_)) => "  (see below)".to_string(),
+                _ if slo.missing.is_some() || slo.note.is_some() => "  (see below)".to_string(),
                 (Some(covered), None) if covered < 0.99 => format!(
                     "  (window {:.0}% covered: SLI and budget over less than {})",
                     covered * 100.0,
@@ -336,7 +336,7 @@ pub fn status(args: &StatusArgs) -> Result<u8, String> {
                 _ => String::new(),
             }
         );
-        if let Some(why) = &slo.missing {
+        for why in [&slo.missing, &slo.note].into_iter().flatten() {
             outln!("    {}/{}: {why}", slo.service, slo.slo);
         }
     }

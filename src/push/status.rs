@@ -36,6 +36,32 @@ pub struct SloStatus {
     /// Why the SLI is missing, when it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missing: Option<String>,
+    /// Why the figures may not be what they seem: Prometheus still runs
+    /// another objective than the spec's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// What `GET /api/v1/rules` says of each group: evaluated yet, interval.
+type Groups = BTreeMap<String, (bool, f64)>;
+
+/// Every loaded group by name, or nothing when the rules API does not
+/// answer (status then goes without).
+fn loaded_groups(endpoint: &Endpoint) -> Groups {
+    let Ok(Some(body)) = endpoint.get_json("/api/v1/rules") else {
+        return Groups::new();
+    };
+    let mut groups = Groups::new();
+    for group in body["data"]["groups"].as_array().into_iter().flatten() {
+        let name = group["name"].as_str().unwrap_or_default().to_string();
+        // Go's zero time until the first evaluation.
+        let evaluated = group["lastEvaluation"]
+            .as_str()
+            .is_some_and(|t| !t.starts_with("0001-"));
+        let interval = group["interval"].as_f64().unwrap_or(0.0);
+        groups.insert(name, (evaluated, interval));
+    }
+    groups
 }
 
 type Series = BTreeMap<(String, String), f64>;
@@ -107,6 +133,8 @@ pub fn status(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
     let current = query(endpoint, &base)?;
+    let objectives = query(endpoint, names::OBJECTIVE)?;
+    let groups = loaded_groups(endpoint);
     let mut out = Vec::new();
     for service in &model.services {
         for slo in &service.slos {
@@ -133,8 +161,39 @@ pub fn status(
                     (None, true) => Some(0.0),
                     (None, false) => None,
                 },
+                note: objectives
+                    .get(&key)
+                    .filter(|recorded| (*recorded - slo.objective_ratio()).abs() > 1e-9)
+                    .map(|recorded| {
+                        let (_, interval) = groups
+                            .get(&names::group(slo, "long"))
+                            .copied()
+                            .unwrap_or((true, 0.0));
+                        format!(
+                            "Prometheus runs objective {}%, the spec says {}%: budget left and the SLI are the old objective's until {}",
+                            crate::model::fmt_num(recorded * 100.0),
+                            crate::model::fmt_num(slo.objective),
+                            if interval > 0.0 {
+                                format!("its slow rule group evaluates again (every {}), or `lookout apply` if the change is not applied", Duration(interval as u64))
+                            } else {
+                                "`lookout apply` loads the change".to_string()
+                            }
+                        )
+                    }),
                 missing: (!current.contains_key(&key)).then(|| {
-                    if first_seen.contains_key(&key) {
+                    let pending = [names::group(slo, "sli"), names::group(slo, "logs")]
+                        .iter()
+                        .find_map(|name| groups.get(name))
+                        .is_some_and(|(evaluated, _)| !evaluated);
+                    let loaded = groups.contains_key(&names::group(slo, "sli"));
+                    if pending {
+                        "no data yet: its rules are loaded and not yet evaluated; the first evaluation is pending".into()
+                    } else if !groups.is_empty() && !loaded {
+                        format!(
+                            "no data: Prometheus has not loaded this SLO's rules (group {}): run `lookout apply`, or check that Prometheus loads them",
+                            names::group(slo, "sli")
+                        )
+                    } else if first_seen.contains_key(&key) {
                         format!("no data now: the 5m ratio stopped (it last had data within {longest}); the SLI's queries return nothing")
                     } else if slo.sli.metric().is_none() {
                         log_missing(&service.name, log_rules)
