@@ -725,12 +725,14 @@ fn plan_apply_and_status_against_live_systems() {
     let grafana = support::fakes::grafana(None);
     let loki = support::fakes::loki("platform");
     // Every query of `status` answered for web/availability: a 0.05%
-    // error ratio over every window, 75% of the budget left, and series
-    // that began long ago.
+    // error ratio over every window, 75% of the budget left, series
+    // that began long ago, and the spec's objective.
     let prometheus = FakeServer::start(|request| {
         let query = request.query("query").unwrap_or_default();
         let value = if query.contains("timestamp(") {
             "0"
+        } else if query == "slo:objective:ratio" {
+            "0.999"
         } else if query.starts_with("1 - ") {
             "0.75"
         } else {
