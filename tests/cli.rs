@@ -976,8 +976,31 @@ next: edit slos/example.yaml and lookout.yaml, then run `lookout build`
             .filter(|l| l.trim_start().starts_with("- run: lookout "))
             .map(str::trim)
             .collect::<Vec<_>>(),
-        ["- run: lookout check --format github --deny-warnings"],
+        [
+            "- run: lookout check --format github --deny-warnings",
+            "- run: lookout test"
+        ],
         "{workflow}"
+    );
+    // Installed from the registry at the version that wrote it, cached
+    // by that version: no placeholder to edit.
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        workflow.contains(&format!("run: cargo install --locked --version ={version} lookout"))
+            && workflow.contains(&format!("key: lookout-${{{{ runner.os }}}}-{version}"))
+            && !workflow.contains("OWNER")
+            && !workflow.contains("@INSTALL@")
+            && !workflow.contains("@CACHE_KEY@"),
+        "{workflow}"
+    );
+    let gitlab = std::fs::read_to_string(dir.join("ci/lookout.gitlab-ci.yml")).unwrap();
+    for text in [&workflow, &gitlab] {
+        serde_saphyr::from_str::<serde_json::Value>(text).unwrap();
+    }
+    assert!(
+        gitlab.contains(&format!("cargo install --locked --version ={version} lookout"))
+            && gitlab.contains("- lookout test"),
+        "{gitlab}"
     );
     // The project is named after its folder, as a valid name.
     let config = std::fs::read_to_string(dir.join("lookout.yaml")).unwrap();
@@ -1457,4 +1480,45 @@ next: edit lookout.yaml, then run `lookout build`
     assert!(!root.join("slos/example.yaml").exists());
     lookout(root).arg("build").assert().success();
     assert!(!root.join("rules/example-api.yaml").exists());
+}
+
+#[test]
+fn init_writes_the_install_source_it_is_given_into_the_workflows() {
+    let dir = tempfile::tempdir().unwrap();
+    let workflows = |source: &str| {
+        let root = dir.path().join(source.replace(['/', ':', '#', '.'], "_"));
+        lookout(dir.path())
+            .args(["init", root.to_str().unwrap(), "--install-from", source])
+            .assert()
+            .success();
+        (
+            std::fs::read_to_string(root.join(".github/workflows/lookout.yml")).unwrap(),
+            std::fs::read_to_string(root.join("ci/lookout.gitlab-ci.yml")).unwrap(),
+        )
+    };
+    let (github, gitlab) = workflows("https://git.example.com/platform/lookout.git#v9.1.0");
+    for text in [&github, &gitlab] {
+        assert!(
+            text.contains("cargo install --locked --git https://git.example.com/platform/lookout.git --tag v9.1.0 lookout"),
+            "{text}"
+        );
+    }
+    assert!(github.contains("key: lookout-${{ runner.os }}-v9.1.0"), "{github}");
+    assert!(gitlab.contains("key: lookout-v9.1.0"), "{gitlab}");
+    // Without a tag, this version's.
+    let (github, _) = workflows("git@git.example.com:platform/lookout.git");
+    let tag = format!("--tag v{} lookout", env!("CARGO_PKG_VERSION"));
+    assert!(github.contains(&tag), "{github}");
+    let (github, _) = workflows("tools/lookout");
+    assert!(github.contains("cargo install --locked --path tools/lookout"), "{github}");
+
+    lookout(dir.path())
+        .args(["init", "bad", "--install-from", "x; rm -rf /"])
+        .assert()
+        .code(1)
+        .stderr_eq(str![[r#"
+error: --install-from `x; rm -rf /`: give a git URL (with `#<tag>`) or a path, without spaces, quotes or shell characters
+
+"#]]);
+    assert!(!dir.path().join("bad").exists(), "nothing written");
 }

@@ -237,3 +237,41 @@ fn outage_pages_fast_and_the_page_resets_after_recovery() {
         ],
     }]));
 }
+
+/// `lookout test` runs the generated tests with the real promtool, and
+/// names the SLO whose alert no longer behaves as its tests expect.
+#[test]
+fn lookout_test_names_the_slo_whose_alert_fails_its_tests() {
+    let dir = tempfile::tempdir().unwrap();
+    support::copy_example_specs(dir.path());
+    std::fs::copy("lookout.yaml", dir.path().join("lookout.yaml")).unwrap();
+    let lookout = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_lookout"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("LOOKOUT_PROMTOOL", tool("promtool"))
+            .output()
+            .unwrap()
+    };
+    assert!(lookout(&["build"]).status.success());
+    let passed = lookout(&["test"]);
+    let stdout = String::from_utf8_lossy(&passed.stdout);
+    assert!(passed.status.success(), "{stdout}");
+    assert!(stdout.starts_with("passed: 6 test files"), "{stdout}");
+
+    // The page alert's severity edited by hand (the first alert in the
+    // file is availability's): its tests expect `critical`.
+    let rules = dir.path().join("rules/public-api.yaml");
+    let text = std::fs::read_to_string(&rules).unwrap();
+    let broken = text.replacen("severity: critical", "severity: high", 1);
+    assert_ne!(text, broken);
+    std::fs::write(&rules, broken).unwrap();
+    let failed = lookout(&["test"]);
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("test failed: the alerts of 1 SLO do not behave as their tests expect: public-api/availability")
+            && stderr.contains("  - public-api/availability: total outage"),
+        "{stderr}"
+    );
+}

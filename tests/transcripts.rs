@@ -46,7 +46,7 @@ fn project() -> tempfile::TempDir {
 #[test]
 fn help_of_every_command() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &str); 12] = [
+    let cases: [(&[&str], &str); 13] = [
         (&["--help"], "lookout"),
         (&["--version"], "version"),
         (&["build", "--help"], "build"),
@@ -58,6 +58,7 @@ fn help_of_every_command() {
         (&["export", "--help"], "export"),
         (&["schema", "--help"], "schema"),
         (&["init", "--help"], "init"),
+        (&["test", "--help"], "test"),
         (&["completions", "--help"], "completions"),
     ];
     for (args, name) in cases {

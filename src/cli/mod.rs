@@ -41,6 +41,8 @@ enum Command {
     Build(BuildArgs),
     /// Validate the specs and fail if the committed output differs from a fresh build.
     Check(CheckArgs),
+    /// Run the generated promtool tests (rules/tests/) and name the SLOs whose alerts fail them.
+    Test(TestArgs),
     /// Show what apply would change in each configured target; exits 3 when there are changes.
     Plan(push::PushArgs),
     /// Push rules, dashboards and log objects to every configured target.
@@ -65,6 +67,11 @@ struct InitArgs {
     /// The project directory.
     #[arg(default_value = ".")]
     dir: PathBuf,
+    /// Where the CI workflows install lookout from: a git URL with
+    /// `#<tag>` (default tag: this version's, `v<version>`), or a path
+    /// [default: the registry, at this version].
+    #[arg(long, value_name = "SOURCE")]
+    install_from: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -96,6 +103,15 @@ impl ProjectArgs {
             deny_warnings: false,
         }
     }
+}
+
+#[derive(Args, Debug)]
+struct TestArgs {
+    #[command(flatten)]
+    project: ProjectArgs,
+    /// The promtool to run.
+    #[arg(long, value_name = "PATH", default_value = "promtool", env = "LOOKOUT_PROMTOOL")]
+    promtool: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -166,7 +182,8 @@ pub fn main() -> ExitCode {
         Command::Schema(args) => schema::run(&args)
             .map(|ok| if ok { 0 } else { 1 })
             .map_err(|e| e.to_string()),
-        Command::Init(args) => init(&args).map_err(|e| e.to_string()),
+        Command::Init(args) => init(&args),
+        Command::Test(args) => test(&args),
         Command::Completions(args) => {
             use clap::CommandFactory;
             let mut command = Cli::command();
@@ -196,9 +213,36 @@ fn print_diagnostics(diagnostics: &Diagnostics) {
     }
 }
 
-fn init(args: &InitArgs) -> std::io::Result<u8> {
+fn test(args: &TestArgs) -> Result<u8, String> {
+    let report = crate::ops::test(&args.project.request(), &args.promtool)?;
+    let files = plural(report.files.len(), "test file");
+    if report.passed {
+        outln!("passed: {files} (promtool test rules)");
+        return Ok(0);
+    }
+    eprint!("{}", report.output);
+    if report.failed_slos.is_empty() {
+        eprintln!("test failed: promtool rejected {files} (see above)");
+    } else {
+        eprintln!(
+            "test failed: the alerts of {} do not behave as their tests expect: {}",
+            plural(report.failed_slos.len(), "SLO"),
+            report.failed_slos.join(", ")
+        );
+        for test in &report.failed_tests {
+            eprintln!("  - {test}");
+        }
+    }
+    Ok(1)
+}
+
+fn init(args: &InitArgs) -> Result<u8, String> {
+    let install = match &args.install_from {
+        Some(source) => crate::ops::InstallSource::parse(source)?,
+        None => crate::ops::InstallSource::Registry,
+    };
     let mut example = true;
-    for (path, done) in crate::ops::init(&args.dir)? {
+    for (path, done) in crate::ops::init(&args.dir, &install).map_err(|e| e.to_string())? {
         let path = path
             .strip_prefix("./")
             .unwrap_or(&path)

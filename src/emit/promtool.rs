@@ -38,8 +38,7 @@ pub fn emit(services: &[Service], layout: &Layout, links: &Links) -> Vec<Artifac
         .map(|service| {
             Artifact::file(
                 layout
-                    .rules
-                    .join("tests")
+                    .rules_tests_dir()
                     .join(format!("{}.test.yaml", service.name)),
                 test_file(service, links),
             )

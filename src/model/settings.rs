@@ -177,6 +177,11 @@ impl Layout {
         self.dashboards.join("elasticsearch")
     }
 
+    /// The generated promtool tests.
+    pub fn rules_tests_dir(&self) -> PathBuf {
+        self.rules.join("tests")
+    }
+
     pub fn loki_rules_dir(&self) -> PathBuf {
         self.rules.join("loki")
     }

@@ -44,12 +44,78 @@ fn project_name(dir: &Path) -> String {
     crate::model::settings::project_name_from(&folder)
 }
 
+/// Where the CI workflows `init` writes install lookout from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstallSource {
+    /// The registry, at the version that wrote the workflows.
+    Registry,
+    /// A git repository at a tag (`<url>#<tag>`; the tag defaults to
+    /// `v<version>`).
+    Git { url: String, tag: String },
+    /// A folder, e.g. a copy vendored into the repository.
+    Path(String),
+}
+
+impl InstallSource {
+    /// `--install-from`: `<git URL>[#<tag>]` or a path.
+    pub fn parse(text: &str) -> Result<InstallSource, String> {
+        // Written into YAML and a shell command line as is.
+        if text.is_empty()
+            || text
+                .chars()
+                .any(|c| c.is_whitespace() || "'\"`$\\;&|<>".contains(c))
+        {
+            return Err(format!(
+                "--install-from `{text}`: give a git URL (with `#<tag>`) or a path, without spaces, quotes or shell characters"
+            ));
+        }
+        if text.contains("://") || text.starts_with("git@") {
+            let (url, tag) = match text.split_once('#') {
+                Some((url, tag)) if !tag.is_empty() => (url, tag.to_string()),
+                Some(_) => return Err(format!("--install-from `{text}`: an empty tag after `#`")),
+                None => (text, format!("v{}", env!("CARGO_PKG_VERSION"))),
+            };
+            return Ok(InstallSource::Git {
+                url: url.to_string(),
+                tag,
+            });
+        }
+        Ok(InstallSource::Path(text.to_string()))
+    }
+
+    /// The arguments of `cargo install --locked`.
+    fn cargo_args(&self) -> String {
+        match self {
+            InstallSource::Registry => format!("--version ={} lookout", env!("CARGO_PKG_VERSION")),
+            InstallSource::Git { url, tag } => format!("--git {url} --tag {tag} lookout"),
+            InstallSource::Path(path) => format!("--path {path}"),
+        }
+    }
+
+    /// What the cached binary is keyed by: a new version is a new build.
+    fn cache_key(&self) -> String {
+        match self {
+            InstallSource::Registry => env!("CARGO_PKG_VERSION").to_string(),
+            InstallSource::Git { tag, .. } => tag.clone(),
+            // A folder changes without a version: key by the version that
+            // wrote the workflow, and rebuild by clearing the cache.
+            InstallSource::Path(_) => format!("path-{}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+
+    fn fill(&self, template: &str) -> String {
+        template
+            .replace("@INSTALL@", &self.cargo_args())
+            .replace("@CACHE_KEY@", &self.cache_key())
+    }
+}
+
 /// The example spec's path in the scaffold.
 const EXAMPLE: &str = "slos/example.yaml";
 
 /// `lookout init`: writes the scaffold into `dir`, leaving every file that
 /// exists alone, and the example spec out where `slos/` holds specs.
-pub fn init(dir: &Path) -> std::io::Result<Vec<(PathBuf, Scaffolded)>> {
+pub fn init(dir: &Path, install: &InstallSource) -> std::io::Result<Vec<(PathBuf, Scaffolded)>> {
     if dir.exists() && !dir.is_dir() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::NotADirectory,
@@ -73,7 +139,7 @@ pub fn init(dir: &Path) -> std::io::Result<Vec<(PathBuf, Scaffolded)>> {
         let contents = if *path == "lookout.yaml" {
             contents.replace("{project}", &project_name(dir))
         } else {
-            contents.to_string()
+            install.fill(contents)
         };
         out::write_atomic(&target, &contents).map_err(|err| {
             std::io::Error::new(

@@ -12,14 +12,16 @@ mod import;
 mod init;
 mod push;
 mod status;
+mod test;
 
 pub use build::{build, BuildReport};
 pub use check::{check, CheckReport};
 pub use export::{export_openslo, ExportReport, ExportRequest};
 pub use import::{import, ImportFormat, ImportReport, ImportRequest};
-pub use init::{init, Scaffolded};
+pub use init::{init, InstallSource, Scaffolded};
 pub use push::{push, push_with_env, PushReport, PushRequest};
 pub use status::{status, StatusReport};
+pub use test::{test, TestReport};
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
