@@ -132,6 +132,7 @@ const EXPECTED_CODES: &[(&str, &str)] = &[
     ("many-mistakes", "spec::unknown-field"),
     ("missing-field", "spec::missing-field"),
     ("missing-window", "spec::missing-window"),
+    ("mistakes-past-a-parse-error", "spec::unknown-severity"),
     ("no-runbook", "spec::no-runbook"),
     ("objective-hundred", "spec::objective-range"),
     ("objective-ratio", "spec::objective-ratio"),

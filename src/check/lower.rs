@@ -51,6 +51,7 @@ pub(super) fn lower(
 ) -> Model {
     let templates = Templates::default();
     let canonical_root = std::fs::canonicalize(&settings.project.root).ok();
+    let reported_before = diags.items.len();
     let mut cx = Lowering::new(diags, &templates, settings, canonical_root.clone());
     let project_labels = settings.project.labels.clone();
     let base_url = settings.runbooks.base_url.clone();
@@ -148,8 +149,30 @@ pub(super) fn lower(
         });
     }
     check_promql(&pending, diags);
+    forget_repairs(files, reported_before, diags);
     services.sort_by(|a, b| a.name.cmp(&b.name));
     Model { services }
+}
+
+/// Drops what lowering found where parsing set a mistake aside (a dropped
+/// field, a placeholder value): it is about the repair, and the mistake is
+/// reported already.
+fn forget_repairs(files: &[SpecFile], reported_before: usize, diags: &mut Diagnostics) {
+    let repaired: Vec<(FileId, usize, usize)> = files
+        .iter()
+        .flat_map(|f| f.repaired.iter().map(|(start, end)| (f.file, *start, *end)))
+        .collect();
+    if repaired.is_empty() {
+        return;
+    }
+    let lowered = diags.items.split_off(reported_before);
+    diags.items.extend(lowered.into_iter().filter(|d| {
+        d.span.is_none_or(|span| {
+            !repaired
+                .iter()
+                .any(|(file, start, end)| span.file == *file && (*start..*end).contains(&span.offset))
+        })
+    }));
 }
 
 /// A service defined a second time: lowered for its errors, never kept.

@@ -34,6 +34,21 @@ pub const SUPPORTED_VERSIONS: &[&str] = &["lookout/v1"];
 pub struct SpecFile {
     pub file: FileId,
     pub services: Vec<ServiceSpec>,
+    /// Byte ranges set aside to parse past a mistake already reported (an
+    /// unknown field dropped, a placeholder value): the services are still
+    /// lowered, so their other mistakes show in the same run, and what
+    /// lowering finds within these ranges is about the repair, not the
+    /// user's text. Empty for a file that parsed as written.
+    pub repaired: Vec<(usize, usize)>,
+}
+
+/// What `every_problem` made of a file: every problem, and the documents
+/// that parsed once those were set aside.
+struct Problems<T> {
+    diagnostics: Vec<Diagnostic>,
+    repaired: Vec<T>,
+    /// The ranges set aside, over every document.
+    ranges: Vec<(usize, usize)>,
 }
 
 /// Spec files are small and hand-written; these caps stop amplification
@@ -185,7 +200,11 @@ fn spec_file(
             );
             None
         }
-        Ok(services) => Some(SpecFile { file, services }),
+        Ok(services) => Some(SpecFile {
+            file,
+            services,
+            repaired: Vec::new(),
+        }),
         Err(err) => {
             // One error that says what the file is beats one per field
             // lookout does not know.
@@ -194,10 +213,16 @@ fn spec_file(
                 return None;
             }
             let problems = every_problem::<ServiceSpec>(diags, file, &err, v1_field_names);
-            for problem in problems {
+            for problem in problems.diagnostics {
                 diags.push(problem);
             }
-            None
+            // The documents that parse once the mistakes are set aside are
+            // still lowered: their other mistakes show in this run too.
+            (!problems.repaired.is_empty()).then_some(SpecFile {
+                file,
+                services: problems.repaired,
+                repaired: problems.ranges,
+            })
         }
     }
 }
@@ -305,17 +330,19 @@ fn foreign_format(diags: &Diagnostics, file: FileId) -> Option<Diagnostic> {
 /// offending entry is set aside (an unknown field dropped, a mistyped
 /// scalar given a placeholder of the expected type) and parsing goes on.
 /// A missing field that an unknown field was probably meant to be is not
-/// reported twice. A file with any problem is not lowered, so the
-/// placeholders can cause no later error.
+/// reported twice. A document that parses once its mistakes are set aside
+/// is returned, with the ranges set aside, so that it can still be checked.
 fn every_problem<T: DeserializeOwned>(
     diags: &Diagnostics,
     file: FileId,
     first: &serde_saphyr::Error,
     known_fields: fn(&str) -> &'static [&'static str],
-) -> Vec<Diagnostic> {
+) -> Problems<T> {
     const MAX_PER_DOCUMENT: usize = 20;
     let text = diags.sources.text(file);
     let mut problems = Vec::new();
+    let mut repaired = Vec::new();
+    let mut ranges = Vec::new();
     for (start, end) in document_ranges(text) {
         let mut masked = only_document(text, (start, end));
         let mut meant: Vec<String> = Vec::new();
@@ -324,7 +351,10 @@ fn every_problem<T: DeserializeOwned>(
                 break;
             };
             let err = match serde_saphyr::from_str_with_options::<T>(doc, parse_options()) {
-                Ok(_) => break,
+                Ok(value) => {
+                    repaired.push(value);
+                    break;
+                }
                 Err(err) => err,
             };
             let diagnostic = yaml_error(diags, file, &err, known_fields);
@@ -346,7 +376,8 @@ fn every_problem<T: DeserializeOwned>(
             let Some(offset) = diagnostic.span.map(|s| s.offset) else {
                 break;
             };
-            let repaired = if diagnostic.code == "spec::unknown-field" {
+            let before = masked.clone();
+            let fixed = if diagnostic.code == "spec::unknown-field" {
                 if let Some(best) = diagnostic
                     .help
                     .as_deref()
@@ -358,15 +389,25 @@ fn every_problem<T: DeserializeOwned>(
             } else {
                 placeholder(&mut masked, offset, &err.to_string())
             };
-            if !repaired {
+            if !fixed {
                 break;
+            }
+            // The bytes changed, from the first to the last.
+            let first = before.iter().zip(&masked).position(|(a, b)| a != b);
+            let last = before.iter().zip(&masked).rposition(|(a, b)| a != b);
+            if let (Some(first), Some(last)) = (first, last) {
+                ranges.push((first.min(offset), last + 1));
             }
         }
     }
     if problems.is_empty() {
         problems.push(yaml_error(diags, file, first, known_fields));
     }
-    problems
+    Problems {
+        diagnostics: problems,
+        repaired,
+        ranges,
+    }
 }
 
 /// One YAML document of a foreign format (Sloth, for `lookout import`) as
@@ -562,7 +603,7 @@ pub(crate) fn parse_document<T: DeserializeOwned>(
     match serde_saphyr::from_str_with_options::<T>(&text, parse_options()) {
         Ok(value) => Some(value),
         Err(err) => {
-            for problem in every_problem::<T>(diags, file, &err, known_fields) {
+            for problem in every_problem::<T>(diags, file, &err, known_fields).diagnostics {
                 diags.push(problem);
             }
             None

@@ -28,6 +28,8 @@ impl Lowering<'_> {
             labels: None,
         };
         let spec = slo.alerting.as_ref().unwrap_or(&default);
+        // Every part is checked before giving up, so that all of its
+        // mistakes show in one run.
         let name = match &spec.name {
             Some(name) if !is_metric_name(&name.value) || name.value.contains(':') => {
                 let span = self.span(name);
@@ -37,16 +39,17 @@ impl Lowering<'_> {
                     span,
                 )
                 .help = Some("alert names match [a-zA-Z_][a-zA-Z0-9_]*".into());
-                return None;
+                None
             }
-            Some(name) => name.value.clone(),
-            None => names::default_alert_name(&service.service.value, &slo.name.value),
+            Some(name) => Some(name.value.clone()),
+            None => Some(names::default_alert_name(&service.service.value, &slo.name.value)),
         };
         let labels = match &spec.labels {
             Some(labels) => self.labels(labels, team_set),
             None => BTreeMap::new(),
         };
         let mut tiers = Vec::new();
+        let mut tiers_ok = true;
         for (severity, tier) in [
             (Severity::Page, &spec.page),
             (Severity::Ticket, &spec.ticket),
@@ -56,16 +59,19 @@ impl Lowering<'_> {
             if tier.enabled == Some(false) {
                 continue;
             }
-            tiers.push(self.tier(severity, tier, team_set, budget)?);
+            match self.tier(severity, tier, team_set, budget) {
+                Some(tier) => tiers.push(tier),
+                None => tiers_ok = false,
+            }
         }
-        let runbook_url = if tiers.is_empty() {
+        let runbook_url = if tiers.is_empty() && tiers_ok {
             None
         } else {
             Some(self.runbook_url(service, slo, spec, base_url, name_span)?)
         };
         Some(Alerting {
-            name,
-            tiers,
+            name: name?,
+            tiers: tiers_ok.then_some(tiers)?,
             runbook_url,
             labels,
         })
