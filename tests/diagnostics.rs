@@ -102,6 +102,7 @@ const EXPECTED_CODES: &[(&str, &str)] = &[
     ("config-invalid-project", "config::invalid-project"),
     ("config-invalid-urls", "config::invalid-url"),
     ("config-parse-errors", "spec::unknown-field"),
+    ("config-typo-beside-spec-mistakes", "spec::invalid-window"),
     ("duplicate-service", "spec::duplicate-service"),
     ("duplicate-slo", "spec::duplicate-slo"),
     ("empty-dir", "spec::empty-dir"),

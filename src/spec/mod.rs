@@ -49,6 +49,9 @@ struct Problems<T> {
     repaired: Vec<T>,
     /// The ranges set aside, over every document.
     ranges: Vec<(usize, usize)>,
+    /// Every problem was an unknown field, dropped: the repaired values
+    /// hold only what the user wrote.
+    only_unknown_fields: bool,
 }
 
 /// Spec files are small and hand-written; these caps stop amplification
@@ -404,6 +407,7 @@ fn every_problem<T: DeserializeOwned>(
         problems.push(yaml_error(diags, file, first, known_fields));
     }
     Problems {
+        only_unknown_fields: problems.iter().all(|p| p.code == "spec::unknown-field"),
         diagnostics: problems,
         repaired,
         ranges,
@@ -593,7 +597,8 @@ fn placeholder(text: &mut [u8], offset: usize, message: &str) -> bool {
 }
 
 /// Parses one YAML document into `T`, reporting every problem it finds
-/// (see `every_problem`) as diagnostics.
+/// (see `every_problem`) as diagnostics; when those are only unknown
+/// fields, the document without them.
 pub(crate) fn parse_document<T: DeserializeOwned>(
     diags: &mut Diagnostics,
     file: FileId,
@@ -603,10 +608,15 @@ pub(crate) fn parse_document<T: DeserializeOwned>(
     match serde_saphyr::from_str_with_options::<T>(&text, parse_options()) {
         Ok(value) => Some(value),
         Err(err) => {
-            for problem in every_problem::<T>(diags, file, &err, known_fields).diagnostics {
-                diags.push(problem);
+            let problems = every_problem::<T>(diags, file, &err, known_fields);
+            diags.items.extend(problems.diagnostics);
+            // With only unknown fields, dropped, the rest is what the user
+            // wrote: go on with it, so that the specs are checked too.
+            let mut repaired = problems.repaired;
+            match (problems.only_unknown_fields, repaired.len()) {
+                (true, 1) => repaired.pop(),
+                _ => None,
             }
-            None
         }
     }
 }
