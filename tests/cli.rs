@@ -986,8 +986,9 @@ next: edit slos/example.yaml and lookout.yaml, then run `lookout build`
     // by that version: no placeholder to edit.
     let version = env!("CARGO_PKG_VERSION");
     assert!(
-        workflow.contains(&format!("run: cargo install --locked --version ={version} lookout"))
-            && workflow.contains(&format!("key: lookout-${{{{ runner.os }}}}-{version}"))
+        workflow.contains(&format!(
+            "run: cargo install --locked --version ={version} lookout"
+        )) && workflow.contains(&format!("key: lookout-${{{{ runner.os }}}}-{version}"))
             && !workflow.contains("OWNER")
             && !workflow.contains("@INSTALL@")
             && !workflow.contains("@CACHE_KEY@"),
@@ -998,8 +999,9 @@ next: edit slos/example.yaml and lookout.yaml, then run `lookout build`
         serde_saphyr::from_str::<serde_json::Value>(text).unwrap();
     }
     assert!(
-        gitlab.contains(&format!("cargo install --locked --version ={version} lookout"))
-            && gitlab.contains("- lookout test"),
+        gitlab.contains(&format!(
+            "cargo install --locked --version ={version} lookout"
+        )) && gitlab.contains("- lookout test"),
         "{gitlab}"
     );
     // The project is named after its folder, as a valid name.
@@ -1503,14 +1505,20 @@ fn init_writes_the_install_source_it_is_given_into_the_workflows() {
             "{text}"
         );
     }
-    assert!(github.contains("key: lookout-${{ runner.os }}-v9.1.0"), "{github}");
+    assert!(
+        github.contains("key: lookout-${{ runner.os }}-v9.1.0"),
+        "{github}"
+    );
     assert!(gitlab.contains("key: lookout-v9.1.0"), "{gitlab}");
     // Without a tag, this version's.
     let (github, _) = workflows("git@git.example.com:platform/lookout.git");
     let tag = format!("--tag v{} lookout", env!("CARGO_PKG_VERSION"));
     assert!(github.contains(&tag), "{github}");
     let (github, _) = workflows("tools/lookout");
-    assert!(github.contains("cargo install --locked --path tools/lookout"), "{github}");
+    assert!(
+        github.contains("cargo install --locked --path tools/lookout"),
+        "{github}"
+    );
 
     lookout(dir.path())
         .args(["init", "bad", "--install-from", "x; rm -rf /"])

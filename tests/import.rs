@@ -25,6 +25,8 @@ fn import_as(paths: &[PathBuf], format: ImportFormat) -> (String, tempfile::Temp
         paths: paths.to_vec(),
         out: out.path().to_path_buf(),
         format,
+        keep_going: false,
+        add_severities: false,
     })
     .unwrap();
     let mut text = report.diagnostics.render(false);
@@ -184,6 +186,8 @@ slos:
         paths: vec![file],
         out: out.path().to_path_buf(),
         format: ImportFormat::Sloth(SlothOptions::default()),
+        keep_going: false,
+        add_severities: false,
     })
     .unwrap();
     assert!(!report.diagnostics.has_errors());
@@ -522,4 +526,117 @@ spec:
             && text.contains("annotation `lookout.dev/alerting` is not lookout's `alerting:` as JSON: unknown field `fro`"),
         "{text}"
     );
+}
+
+/// The whole examples folder, as a user with a Sloth repository runs it:
+/// Sloth's generated rules (`_gen/`), its PrometheusRule output, OpenSLO
+/// and AlertWindows files are skipped with a note; with --keep-going what
+/// converts is written, the rest listed; with --add-severities the
+/// severities the specs use join lookout.yaml's, and the result builds.
+#[test]
+fn a_sloth_folder_imports_what_converts_and_builds() {
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(
+        project.path().join("lookout.yaml"),
+        "# The team's config.\nslos: slos\nseverities: [critical, warning]  # routed in Alertmanager\nrunbooks: {base_url: https://runbooks.example.com}\n",
+    )
+    .unwrap();
+    let request = |keep_going| ImportRequest {
+        paths: vec![PathBuf::from(EXAMPLES)],
+        out: project.path().join("slos"),
+        format: ImportFormat::Sloth(SlothOptions::default()),
+        keep_going,
+        add_severities: true,
+    };
+    // Without --keep-going: the errors, and nothing written.
+    let report = run_import(&request(false)).unwrap();
+    assert!(report.diagnostics.has_errors());
+    assert!(report.files.is_empty() && !project.path().join("slos").exists());
+
+    let report = run_import(&request(true)).unwrap();
+    let notes: Vec<String> = report
+        .diagnostics
+        .items
+        .iter()
+        .filter(|d| d.code == "import::skipped")
+        .map(|d| d.message.clone())
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "skipped 2 files: OpenSLO documents: import them with `lookout import openslo`",
+            "skipped 12 files: Prometheus rule files, such as Sloth's generated output (`_gen/`)",
+            "skipped 6 files: PrometheusRule objects (generated rules)",
+            "skipped 2 files: Sloth AlertWindows (custom alert windows): lookout's windows are fixed until custom alert tiers land",
+        ]
+    );
+    let written: Vec<String> = report
+        .files
+        .iter()
+        .map(|(p, _, _)| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        written,
+        [
+            "home-wifi.yaml",
+            "k8s-apiserver.yaml",
+            "myapp.yaml",
+            "myservice.yaml"
+        ]
+    );
+    assert!(report
+        .left_out
+        .iter()
+        .any(|p| p.ends_with("victoria-metrics.yml")));
+    // The list is extended where it stands, its comment kept.
+    let config = std::fs::read_to_string(project.path().join("lookout.yaml")).unwrap();
+    assert!(
+        config.contains("severities: [critical, warning, home, pageteam, slack]\n")
+            && config.starts_with("# The team's config.\n"),
+        "{config}"
+    );
+    let compiled = lookout::check::configure(&lookout::check::Inputs {
+        config: Some(project.path().join("lookout.yaml")),
+        slos: None,
+    })
+    .ok()
+    .unwrap()
+    .compile(&Default::default());
+    assert!(
+        compiled.is_ok(),
+        "{}",
+        compiled.err().unwrap().render(false)
+    );
+}
+
+#[test]
+fn add_severities_appends_the_key_or_says_to_add_by_hand() {
+    let spec = "version: prometheus/v1\nservice: web\nslos:\n  - name: availability\n    objective: 99\n    sli:\n      events:\n        error_query: sum(rate(e[{{.window}}]))\n        total_query: sum(rate(t[{{.window}}]))\n    alerting:\n      name: WebDown\n      page_alert: {labels: {severity: pager}}\n      ticket_alert: {labels: {severity: email}}\n";
+    let run = |config: &str| {
+        let project = tempfile::tempdir().unwrap();
+        std::fs::write(project.path().join("lookout.yaml"), config).unwrap();
+        std::fs::write(project.path().join("sloth.yml"), spec).unwrap();
+        let report = run_import(&ImportRequest {
+            paths: vec![project.path().join("sloth.yml")],
+            out: project.path().join("slos"),
+            format: ImportFormat::Sloth(SlothOptions::default()),
+            keep_going: false,
+            add_severities: true,
+        })
+        .unwrap();
+        let config = std::fs::read_to_string(project.path().join("lookout.yaml")).unwrap();
+        (report, config)
+    };
+    // No `severities:`: lookout's defaults, and these.
+    let (report, config) = run("slos: slos\n");
+    assert!(!report.diagnostics.has_errors());
+    assert!(
+        config.ends_with("severities: [critical, warning, info, email, pager]\n"),
+        "{config}"
+    );
+    // A block list is left to the user, who is told what to add.
+    let (report, config) = run("severities:\n  - critical\n");
+    assert_eq!(config, "severities:\n  - critical\n");
+    let error = report.diagnostics.render(false);
+    assert!(error.contains("add email, pager by hand"), "{error}");
 }

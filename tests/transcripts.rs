@@ -154,7 +154,6 @@ unchanged openslo/web.yaml (1 SLO)
         .success()
         .stdout_eq(str![[r#"
   created imported/web.yaml (1 SLO)
-next: list these alert severities under `severities:` in lookout.yaml if they are not there: critical, warning; then run `lookout build`
 
 "#]])
         .stderr_eq(str![""]);
@@ -456,7 +455,7 @@ lookout::import::data-source
   help: lookout writes Prometheus rules: only Prometheus-compatible sources (Prometheus, Thanos,
         Cortex, Mimir, VictoriaMetrics) import; give the query in PromQL with `type: Prometheus`
 
-import failed: 4 errors; nothing was written
+import failed: 4 errors; nothing was written (--keep-going writes what converts)
 
 "#]]);
     // Invalid specs: every problem of every file, located, and nothing
@@ -609,7 +608,7 @@ slos:
         .success()
         .stdout_eq(str![[r#"
   created slos/api.yaml (1 SLO)
-next: list these alert severities under `severities:` in lookout.yaml if they are not there: pageteam; then run `lookout build`
+next: lookout.yaml's `severities:` lacks pageteam, which the specs use (--add-severities adds them); then run `lookout build`
 
 "#]])
         .stderr_eq(str![[r#"
@@ -655,7 +654,7 @@ slos:
         .success()
         .stdout_eq(str![[r#"
 unchanged slos/api.yaml (1 SLO)
-next: list these alert severities under `severities:` in lookout.yaml if they are not there: pageteam; then run `lookout build`
+next: lookout.yaml's `severities:` lacks pageteam, which the specs use (--add-severities adds them); then run `lookout build`
 
 "#]])
         .stderr_eq(str![[r#"
@@ -711,7 +710,7 @@ lookout::import::sli-plugin
   help: write the queries the plugin builds as `sli.events` (`error_query` and `total_query` over
         `[{{.window}}]`) or `sli.raw`, then import again
 
-import failed: 2 errors; nothing was written
+import failed: 2 errors; nothing was written (--keep-going writes what converts)
 
 "#]]);
     assert!(!root.join("more").exists(), "a failed import wrote files");

@@ -168,9 +168,9 @@ fn forget_repairs(files: &[SpecFile], reported_before: usize, diags: &mut Diagno
     let lowered = diags.items.split_off(reported_before);
     diags.items.extend(lowered.into_iter().filter(|d| {
         d.span.is_none_or(|span| {
-            !repaired
-                .iter()
-                .any(|(file, start, end)| span.file == *file && (*start..*end).contains(&span.offset))
+            !repaired.iter().any(|(file, start, end)| {
+                span.file == *file && (*start..*end).contains(&span.offset)
+            })
         })
     }));
 }

@@ -22,6 +22,14 @@ pub(super) struct ImportArgs {
     /// The SLO period Sloth was run with (`--default-slo-period`), e.g. `28d`.
     #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = period)]
     sloth_period: crate::model::Duration,
+    /// Write the specs that convert even when some files do not (which
+    /// are listed, and the command still fails).
+    #[arg(long)]
+    keep_going: bool,
+    /// Add the alert severities the imported specs use to lookout.yaml's
+    /// `severities`, so that they build.
+    #[arg(long)]
+    add_severities: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,12 +57,15 @@ pub(super) fn run(args: &ImportArgs) -> std::io::Result<bool> {
         paths: args.paths.clone(),
         out: args.out.clone(),
         format,
+        keep_going: args.keep_going,
+        add_severities: args.add_severities,
     })?;
     print_diagnostics(&report.diagnostics);
-    if report.diagnostics.has_errors() {
+    let errors = report.diagnostics.error_count();
+    if errors > 0 && !args.keep_going {
         eprintln!(
-            "import failed: {}; nothing was written",
-            plural(report.diagnostics.error_count(), "error")
+            "import failed: {}; nothing was written (--keep-going writes what converts)",
+            plural(errors, "error")
         );
         return Ok(false);
     }
@@ -65,12 +76,37 @@ pub(super) fn run(args: &ImportArgs) -> std::io::Result<bool> {
         };
         outln!("{verb:>9} {} ({})", path.display(), plural(*slos, "SLO"));
     }
-    if !report.severities.is_empty() {
-        let list: Vec<&str> = report.severities.iter().map(String::as_str).collect();
-        outln!(
-            "next: list these alert severities under `severities:` in lookout.yaml if they are not there: {}; then run `lookout build`",
-            list.join(", ")
+    match &report.severities_added {
+        Some((config, added)) if !added.is_empty() => outln!(
+            "  updated {} (severities: added {})",
+            config.display(),
+            added.join(", ")
+        ),
+        Some(_) => {}
+        None if !report.severities_missing.is_empty() => {
+            outln!(
+                "next: lookout.yaml's `severities:` lacks {}, which the specs use (--add-severities adds them); then run `lookout build`",
+                report.severities_missing.join(", ")
+            );
+        }
+        None => {}
+    }
+    if errors > 0 {
+        let left: Vec<String> = report
+            .left_out
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        eprintln!(
+            "import incomplete: {}; left out: {}",
+            plural(errors, "error"),
+            if left.is_empty() {
+                "everything".to_string()
+            } else {
+                left.join(", ")
+            }
         );
+        return Ok(false);
     }
     Ok(true)
 }

@@ -110,7 +110,12 @@ struct TestArgs {
     #[command(flatten)]
     project: ProjectArgs,
     /// The promtool to run.
-    #[arg(long, value_name = "PATH", default_value = "promtool", env = "LOOKOUT_PROMTOOL")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "promtool",
+        env = "LOOKOUT_PROMTOOL"
+    )]
     promtool: PathBuf,
 }
 

@@ -35,7 +35,12 @@ pub fn test(request: &Request, promtool: &Path) -> Result<TestReport, String> {
     let root = request.out_root(settings);
     let dir = root.join(settings.layout.rules_tests_dir());
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|e| format!("no generated tests in {} ({e}): run `lookout build`", dir.display()))?
+        .map_err(|e| {
+            format!(
+                "no generated tests in {} ({e}): run `lookout build`",
+                dir.display()
+            )
+        })?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| path.to_string_lossy().ends_with(".test.yaml"))
         .collect();

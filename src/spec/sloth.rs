@@ -209,6 +209,44 @@ pub fn parse(path: &Path, text: String, diags: &mut Diagnostics) -> SlothFile {
     SlothFile { file, services }
 }
 
+/// What a file found in a folder is, when it is not a Sloth spec but one
+/// of the other files a Sloth repository holds: `import` skips it with a
+/// note. `None`: a spec (or something to report as not one).
+pub fn skip_reason(text: &str) -> Option<&'static str> {
+    #[derive(serde::Deserialize)]
+    struct Header {
+        version: Option<String>,
+        #[serde(rename = "apiVersion")]
+        api_version: Option<String>,
+        kind: Option<String>,
+        groups: Option<serde::de::IgnoredAny>,
+    }
+    let headers: Vec<Header> = serde_saphyr::from_multiple(text).ok()?;
+    let spec = |h: &Header| {
+        h.version.as_deref() == Some(PROMETHEUS_V1)
+            || (h.api_version.as_deref() == Some(KUBERNETES_V1)
+                && h.kind.as_deref() == Some(KUBERNETES_KIND))
+    };
+    let first = headers.first()?;
+    if headers.iter().any(spec) {
+        return None;
+    }
+    let openslo = |v: &Option<String>| v.as_deref().is_some_and(|v| v.starts_with("openslo/"));
+    Some(match (first, first.kind.as_deref()) {
+        (h, _) if h.groups.is_some() => {
+            "Prometheus rule files, such as Sloth's generated output (`_gen/`)"
+        }
+        (h, Some("AlertWindows")) if h.api_version.as_deref() == Some(KUBERNETES_V1) => {
+            "Sloth AlertWindows (custom alert windows): lookout's windows are fixed until custom alert tiers land"
+        }
+        (_, Some("PrometheusRule")) => "PrometheusRule objects (generated rules)",
+        (h, _) if openslo(&h.version) || openslo(&h.api_version) => {
+            "OpenSLO documents: import them with `lookout import openslo`"
+        }
+        _ => return None,
+    })
+}
+
 /// Every key Sloth's specs know, for "did you mean" on an unknown one.
 fn field_names(_: &str) -> &'static [&'static str] {
     &[

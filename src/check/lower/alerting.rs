@@ -42,7 +42,10 @@ impl Lowering<'_> {
                 None
             }
             Some(name) => Some(name.value.clone()),
-            None => Some(names::default_alert_name(&service.service.value, &slo.name.value)),
+            None => Some(names::default_alert_name(
+                &service.service.value,
+                &slo.name.value,
+            )),
         };
         let labels = match &spec.labels {
             Some(labels) => self.labels(labels, team_set),
