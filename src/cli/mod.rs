@@ -138,6 +138,10 @@ struct CheckArgs {
     /// Fail on warnings as on errors (for CI).
     #[arg(long)]
     deny_warnings: bool,
+    /// Show every drifted file's whole diff, packaged files (ConfigMaps,
+    /// PrometheusRules) included [default: a short diff of each source file].
+    #[arg(long)]
+    diff: bool,
     /// Also check the specs against the configured Prometheus: selectors
     /// match series, latency thresholds are bucket boundaries, signals
     /// return data.
