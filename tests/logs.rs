@@ -1554,3 +1554,81 @@ fn loki_lines_carry_the_route_the_ingest_pipeline_computes() {
     assert!(!alloy.contains("loki.process") && !alloy.contains("http_route"));
     assert!(alloy.contains("forward_to = [loki.write.lookout.receiver]"));
 }
+
+/// Vector's environment interpolation, ported from src/config/vars.rs
+/// (vectordotdev/vector; the regex and the four flags as written there)
+/// in strict mode, Vector's default from 0.43: a variable unset and
+/// without a default is an error, which stops Vector from starting. No
+/// Vector binary runs here, so the generated config is read with this.
+fn vector_interpolate(
+    input: &str,
+    vars: &std::collections::HashMap<&str, &str>,
+) -> Result<String, Vec<String>> {
+    let re = regex::Regex::new(
+        r"(?x)
+        \$\$|
+        \$([[:word:].]+)|
+        \$\{([[:word:].]+)(?:(:?-|:?\?)([^}]*))?\}",
+    )
+    .unwrap();
+    let mut errors = Vec::new();
+    let out = re
+        .replace_all(input, |caps: &regex::Captures<'_>| {
+            let flags = caps.get(3).map(|m| m.as_str()).unwrap_or_default();
+            let def_or_err = caps.get(4).map(|m| m.as_str()).unwrap_or_default();
+            let Some(name) = caps.get(1).or_else(|| caps.get(2)).map(|m| m.as_str()) else {
+                return "$".to_string();
+            };
+            let val = vars.get(name).copied();
+            match flags {
+                ":-" => match val {
+                    Some(v) if !v.is_empty() => v.to_string(),
+                    _ => def_or_err.to_string(),
+                },
+                "-" => val.unwrap_or(def_or_err).to_string(),
+                ":?" | "?" => match val {
+                    Some(v) if flags == "?" || !v.is_empty() => v.to_string(),
+                    _ => {
+                        errors.push(format!("required env var {name}: {def_or_err}"));
+                        String::new()
+                    }
+                },
+                _ => val.map(str::to_string).unwrap_or_else(|| {
+                    errors.push(format!("unknown env var in config: {name}"));
+                    String::new()
+                }),
+            }
+        })
+        .into_owned();
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The DaemonSet's `lookout-shipping` Secret is optional: without it,
+/// Vector must still start (the credential then interpolates empty, and
+/// Elasticsearch's 401 says why), and with it the header carries the key.
+#[test]
+fn vector_starts_without_its_optional_secret_and_uses_it_when_set() {
+    let artifacts = examples();
+    let config = text(&artifacts, "shipping/vector/vector.yaml").unwrap();
+    let manifest = text(&artifacts, "kubernetes/shipping/vector.yaml").unwrap();
+    assert!(
+        manifest.contains("optional: true"),
+        "the Secret is optional in the DaemonSet"
+    );
+    let none = std::collections::HashMap::new();
+    let unset = vector_interpolate(config, &none).expect("Vector refuses no variable");
+    assert!(unset.contains("Authorization: 'ApiKey '"), "{unset}");
+    let set = std::collections::HashMap::from([("ES_API_KEY", "c2VjcmV0")]);
+    let with_key = vector_interpolate(config, &set).unwrap();
+    assert!(with_key.contains("Authorization: 'ApiKey c2VjcmV0'"));
+    // The port holds: a bare variable, unset, is the error 0.43 starts with.
+    assert!(vector_interpolate("ApiKey ${ES_API_KEY}", &none).is_err());
+    assert_eq!(
+        vector_interpolate("$$HOME ${X:-d}", &none).unwrap(),
+        "$HOME d"
+    );
+}

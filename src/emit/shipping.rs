@@ -371,7 +371,7 @@ fn vector(model: &Model, options: &LogSettings) -> String {
                         "auth",
                         Node::map()
                             .str("strategy", "bearer")
-                            .str("token", format!("${{{env}}}"))
+                            .str("token", vector_env(env))
                             .build(),
                     );
                 }
@@ -428,7 +428,7 @@ fn vector(model: &Model, options: &LogSettings) -> String {
                         .entry(
                             "headers",
                             Node::map()
-                                .str("Authorization", format!("ApiKey ${{{env}}}"))
+                                .str("Authorization", format!("ApiKey {}", vector_env(env)))
                                 .build(),
                         )
                         .build(),
@@ -483,6 +483,15 @@ fn vector_source(log: &LogSource) -> Node {
             .entry("include", strings(paths.iter().map(String::as_str)))
             .build(),
     }
+}
+
+/// An environment variable in a Vector config, empty when unset: the
+/// DaemonSet's Secret is optional, and Vector refuses a config naming an
+/// unset variable without a default (strict env vars, the default from
+/// 0.43; `${VAR:-default}` per src/config/vars.rs). Unset, the request
+/// goes out without a credential and the backend's 401 says why.
+fn vector_env(name: &str) -> String {
+    format!("${{{name}:-}}")
 }
 
 /// A Vector sink's `tls` block, when lookout.yaml sets one.
