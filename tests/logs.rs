@@ -989,7 +989,7 @@ fn vector_config_uses_only_real_components_and_options() {
     assert_eq!(es["bulk"]["index"], json!("lookout-logs-ingress-nginx"));
     assert_eq!(
         es["request"]["headers"]["Authorization"],
-        json!("ApiKey ${ES_API_KEY}")
+        json!("ApiKey ${ES_API_KEY:-}")
     );
 }
 
