@@ -1362,8 +1362,8 @@ fn tls_settings_reach_both_shippers() {
     let config = std::fs::read_to_string("lookout.yaml")
         .unwrap()
         .replace(
-            "  api_key_env: ES_API_KEY\n",
-            "  api_key_env: ES_API_KEY\n  tls: {ca_file: /etc/lookout/tls/es-ca.crt}\n",
+            "  tls: {ca_file: /etc/lookout/tls/ca.crt}\n",
+            "  tls: {ca_file: /etc/lookout/tls/es-ca.crt}\n",
         )
         .replace(
             "  tenant: platform\n",

@@ -208,6 +208,43 @@ impl SettingsLowering<'_> {
                 .help = Some("`shipping.loki` is `alloy` (the default) or `vector`".into());
             }
         }
+        // An in-cluster https server's CA is rarely a public one (ECK's
+        // is self-signed): without `ca_file` the shippers fail verification.
+        let shippers = [
+            ("loki", config.loki.as_ref().map(|l| (&l.value.url, l.value.tls.as_ref()))),
+            (
+                "elasticsearch",
+                config
+                    .elasticsearch
+                    .as_ref()
+                    .map(|e| (&e.value.url, e.value.tls.as_ref())),
+            ),
+        ];
+        for (key, destination) in shippers {
+            let Some((url, tls)) = destination else {
+                continue;
+            };
+            let trusted = tls.is_some_and(|tls| {
+                tls.ca_file.is_some()
+                    || tls.system_trust == Some(true)
+                    || tls.insecure_skip_verify == Some(true)
+            });
+            if url.value.starts_with("https://") && !trusted {
+                let span = self
+                    .file
+                    .and_then(|file| span_of(self.diags, file, &url.referenced));
+                self.diags.push(
+                    Diagnostic::warning(
+                        "config::tls-no-ca",
+                        format!("`{key}.url` is https, and the shippers are given no CA to verify it with"),
+                    )
+                    .at_opt(span)
+                    .help(format!(
+                        "an in-cluster CA (ECK's, cert-manager's) is not in the shipper image's trust store: put it in the Secret `lookout-shipping-tls` (mounted at /etc/lookout/tls) and set `{key}.tls.ca_file: /etc/lookout/tls/ca.crt`; if the certificate is from a public CA, set `{key}.tls.system_trust: true`"
+                    )),
+                );
+            }
+        }
         if let Some(interval) = config
             .prometheus
             .as_ref()

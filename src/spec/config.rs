@@ -113,6 +113,10 @@ pub struct LokiConfig {
 pub struct ShipperTls {
     /// A CA bundle in the shipper's pod, e.g. `/etc/lookout/tls/ca.crt`.
     pub ca_file: Option<String>,
+    /// The server's certificate is from a public CA, which the shipper
+    /// image's system trust store holds: no `ca_file` is needed (and
+    /// `check` does not warn that one is missing).
+    pub system_trust: Option<bool>,
     /// Skip certificate verification. For tests only.
     pub insecure_skip_verify: Option<bool>,
 }
@@ -290,6 +294,7 @@ fn config_field_names(_: &str) -> &'static [&'static str] {
         "tls",
         "ca_file",
         "insecure_skip_verify",
+        "system_trust",
         "alloy_image",
         "vector_image",
         "push",
