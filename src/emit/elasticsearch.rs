@@ -29,9 +29,12 @@ pub const TEMPLATE_PRIORITY: u32 = 200;
 /// ingest processor multiplies. `params.scale` is nanoseconds per unit.
 pub const DURATION_SCRIPT: &str = "def v = ctx.lookout?.duration; if (v != null) { if (ctx.event == null) { ctx.event = [:]; } ctx.event.duration = Math.round(Double.parseDouble(v.toString()) * params.scale); }";
 
-/// The nginx line: `log_format combined` plus ` $request_time`. Named
-/// captures are ECS fields; `lookout.*` are scratch fields removed at the end.
-pub const NGINX_GROK: &str = "^%{IP:client.ip} - (?:-|%{NOTSPACE:user.name}) \\[%{HTTPDATE:lookout.time}\\] \"(?:%{WORD:http.request.method} %{NOTSPACE:url.original} HTTP/%{NUMBER:http.version}|%{DATA})\" %{INT:http.response.status_code:int} (?:-|%{INT:http.response.body.bytes:long}) \"(?:-|%{DATA:http.request.referrer})\" \"(?:-|%{DATA:user_agent.original})\" %{NUMBER:lookout.duration}";
+/// The nginx line: `log_format combined` plus ` $request_time`, and
+/// nothing after it: ingress-nginx's default format goes on with
+/// `$request_length $request_time …`, whose length would otherwise be read
+/// as the duration. Named captures are ECS fields; `lookout.*` are scratch
+/// fields removed at the end.
+pub const NGINX_GROK: &str = "^%{IP:client.ip} - (?:-|%{NOTSPACE:user.name}) \\[%{HTTPDATE:lookout.time}\\] \"(?:%{WORD:http.request.method} %{NOTSPACE:url.original} HTTP/%{NUMBER:http.version}|%{DATA})\" %{INT:http.response.status_code:int} (?:-|%{INT:http.response.body.bytes:long}) \"(?:-|%{DATA:http.request.referrer})\" \"(?:-|%{DATA:user_agent.original})\" %{NUMBER:lookout.duration}$";
 
 /// nginx's `$time_local`, in Java time syntax.
 pub const NGINX_TIME_FORMAT: &str = "dd/MMM/yyyy:HH:mm:ss Z";
