@@ -447,3 +447,45 @@ fn grafana_renders_one_overview_row_per_slo_with_the_right_values() {
     );
     insta::assert_yaml_snapshot!("stat_panels_as_grafana_shows_them", shown);
 }
+
+/// A panel's `threshold_direction: below` (the Galera cluster size: fewer
+/// than 3 nodes is bad), coloured by Grafana's own display processor.
+#[test]
+fn a_threshold_below_colours_low_values_red() {
+    let artifacts = support::generate_for("lookout.yaml", "slos");
+    let dashboard: Value = serde_json::from_str(
+        &artifacts
+            .iter()
+            .find(|a| a.path.ends_with("dashboards/grafana/mariadb-galera.json"))
+            .unwrap()
+            .contents,
+    )
+    .unwrap();
+    let panel = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["title"] == "Galera cluster size")
+        .unwrap();
+    let input = json!({
+        "title": panel["title"],
+        "targets": [{"refId": "A", "format": "table"}],
+        "results": {"A": [
+            {"metric": {"node": "degraded"}, "value": [0, "2"]},
+            {"metric": {"node": "whole"}, "value": [0, "3"]},
+        ]},
+        "transformations": [],
+        "fieldConfig": panel["fieldConfig"],
+        "options": panel["options"],
+    });
+    let report = grafana_data(&[input]);
+    let columns = report[0]["tables"][0]["columns"].as_array().unwrap();
+    let value = columns.iter().find(|c| c["name"] == "Value").unwrap();
+    let colours: Vec<&str> = value["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["color"].as_str().unwrap())
+        .collect();
+    assert_eq!(colours, ["red", "green"], "{report:#?}");
+}

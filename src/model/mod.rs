@@ -106,6 +106,27 @@ pub struct HistogramRef {
     pub matchers: String,
 }
 
+/// Which side of a panel's threshold is bad; spelt so in specs.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Deserialize,
+    serde::Serialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ThresholdDirection {
+    /// Latency, lag: high is bad.
+    #[default]
+    Above,
+    /// A cluster size, free connections: low is bad.
+    Below,
+}
+
 #[derive(Debug, Clone)]
 pub struct ExtraPanel {
     pub title: String,
@@ -113,6 +134,8 @@ pub struct ExtraPanel {
     pub unit: Option<String>,
     pub legend: Option<String>,
     pub threshold: Option<f64>,
+    /// Which side of the threshold is red.
+    pub threshold_direction: ThresholdDirection,
     pub location: Option<Span>,
 }
 

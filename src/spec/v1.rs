@@ -226,9 +226,14 @@ pub struct PanelSpec {
     /// Legend format, e.g. `{{instance}}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub legend: Option<String>,
-    /// Draw a red threshold line at this value.
+    /// Draw a threshold line at this value: red above it, or below it with
+    /// `threshold_direction: below`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
+    /// Which side of `threshold` is bad: `above` (the default: latency,
+    /// lag) or `below` (a cluster size, free connections).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold_direction: Option<crate::model::ThresholdDirection>,
 }
 
 /// One service level objective.

@@ -63,6 +63,7 @@ impl Lowering<'_> {
                     unit: panel.unit.clone(),
                     legend: panel.legend.clone(),
                     threshold: panel.threshold,
+                    threshold_direction: panel.threshold_direction.unwrap_or_default(),
                     location: self.span(&panel.query),
                 })
             })

@@ -168,10 +168,16 @@ pub(super) fn golden_signals(service: &Service, layout: &mut Layout) {
     for extra in &signals.panels {
         let mut defaults = j!({"unit": extra.unit.clone().unwrap_or_else(|| "short".into())});
         if let Some(threshold) = extra.threshold {
-            defaults.set(
-                "thresholds",
-                thresholds(&[(None, "green"), (Some(threshold), "red")]),
-            );
+            // Grafana colours a value by the last step at or below it.
+            let steps = match extra.threshold_direction {
+                crate::model::ThresholdDirection::Above => {
+                    [(None, "green"), (Some(threshold), "red")]
+                }
+                crate::model::ThresholdDirection::Below => {
+                    [(None, "red"), (Some(threshold), "green")]
+                }
+            };
+            defaults.set("thresholds", thresholds(&steps));
             defaults.set("custom", j!({"thresholdsStyle": {"mode": "line"}}));
         }
         layout.add(
