@@ -1,4 +1,4 @@
-// A custom dashboard: one budget gauge per SLO, grouped by team.
+// A custom dashboard: every SLO's error budget left, one row per team.
 // lookout passes the compiled model as `std.extVar('lookout')`, so rule
 // names, thresholds and uids come from the same source as the rules.
 local lookout = std.extVar('lookout');
@@ -8,19 +8,23 @@ local slos = std.flattenArrays([
   [slo { team: if service.team == null then 'no team' else service.team, uid: service.dashboard_uid } for slo in service.slos]
   for service in lookout.services
 ]);
+local teams = std.set([slo.team for slo in slos]);
 
-local gauge(slo, i) = {
-  type: 'gauge',
-  id: i + 1,
+// A stat, not a gauge: an overspent budget is unbounded below (a total
+// outage reads -99,900% on a 99.9% SLO), which a gauge's fixed minimum
+// would clip.
+local budget(slo, id, x, y) = {
+  type: 'stat',
+  id: id,
   title: '%s / %s' % [slo.service, slo.name],
-  description: '%s%% over %s; error budget %s.' % [slo.objective, slo.window, slo.error_budget],
+  description: '%s%% over %s; error budget %s. Below 0%%, the budget is overspent.' % [slo.objective, slo.window, slo.error_budget],
   datasource: ds,
-  gridPos: { x: (i % 4) * 6, y: std.floor(i / 4) * 6, w: 6, h: 6 },
+  gridPos: { x: x, y: y, w: 6, h: 5 },
   targets: [{
     refId: 'A',
     datasource: ds,
     expr: '1 - ' + lookout.rules.period_burn_rate + slo.selector,
-    legendFormat: slo.team,
+    legendFormat: slo.name,
   }],
   links: [{
     title: 'Service dashboard',
@@ -37,8 +41,7 @@ local gauge(slo, i) = {
   fieldConfig: {
     defaults: {
       unit: 'percentunit',
-      min: -0.5,
-      max: 1,
+      decimals: 1,
       thresholds: {
         mode: 'absolute',
         steps: [
@@ -50,20 +53,42 @@ local gauge(slo, i) = {
     },
     overrides: [],
   },
-  options: { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false } },
+  options: {
+    reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+    colorMode: 'background',
+    graphMode: 'none',
+    textMode: 'value',
+  },
 };
 
-local sorted = std.sort(slos, function(s) s.team + '/' + s.service + '/' + s.name);
+// Per team: a row, then its SLOs four to a line. Each team's block starts
+// below the previous one; ids follow the order on screen.
+local block(acc, team) =
+  local mine = std.sort([s for s in slos if s.team == team], function(s) s.service + '/' + s.name);
+  local lines = std.ceil(std.length(mine) / 4);
+  local row = {
+    type: 'row',
+    id: acc.id,
+    title: 'Team ' + team,
+    collapsed: false,
+    gridPos: { x: 0, y: acc.y, w: 24, h: 1 },
+    panels: [],
+  };
+  local stats = [
+    budget(mine[i], acc.id + 1 + i, (i % 4) * 6, acc.y + 1 + std.floor(i / 4) * 5)
+    for i in std.range(0, std.length(mine) - 1)
+  ];
+  { id: acc.id + 1 + std.length(mine), y: acc.y + 1 + lines * 5, panels: acc.panels + [row] + stats };
 
 {
   uid: 'lookout-error-budgets',
   title: 'Error budgets by team',
-  description: 'Every SLO budget, grouped by team (custom jsonnet dashboard).',
-  tags: ['lookout', 'custom'],
+  description: 'Every SLO budget left, one row per team (custom jsonnet dashboard).',
+  tags: ['custom'],
   editable: false,
   schemaVersion: lookout.grafana.schema_version,
   time: { from: 'now-30d', to: 'now' },
   templating: { list: [{ type: 'datasource', name: 'datasource', label: 'Prometheus', query: 'prometheus', hide: 0, refresh: 1, regex: '', options: [] }] },
   annotations: { list: [] },
-  panels: [gauge(sorted[i], i) for i in std.range(0, std.length(sorted) - 1)],
+  panels: std.foldl(block, teams, { id: 1, y: 0, panels: [] }).panels,
 }

@@ -489,3 +489,63 @@ fn a_threshold_below_colours_low_values_red() {
         .collect();
     assert_eq!(colours, ["red", "green"], "{report:#?}");
 }
+
+/// The example custom dashboard (dashboards/error-budgets.jsonnet): one
+/// row per team with its SLOs under it, and a budget overspent a
+/// thousandfold (a total outage on a 99.9% SLO) shown whole, in red, by
+/// Grafana's display processor: nothing clips it.
+#[test]
+fn error_budgets_are_grouped_by_team_and_an_overspent_budget_shows_whole() {
+    let artifacts = support::generate_for("lookout.yaml", "slos");
+    let dashboard: Value = serde_json::from_str(
+        &artifacts
+            .iter()
+            .find(|a| a.path.ends_with("dashboards/grafana/error-budgets.json"))
+            .unwrap()
+            .contents,
+    )
+    .unwrap();
+    let panels = dashboard["panels"].as_array().unwrap();
+    let rows: Vec<&str> = panels
+        .iter()
+        .filter(|p| p["type"] == "row")
+        .map(|p| p["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "Team data-platform",
+            "Team payments",
+            "Team platform",
+            "Team platform-api"
+        ]
+    );
+    // Every SLO sits below its team's row and above the next one.
+    let mut team_y = -1;
+    for panel in panels {
+        let y = panel["gridPos"]["y"].as_i64().unwrap();
+        if panel["type"] == "row" {
+            assert!(y > team_y, "{panel}");
+            team_y = y;
+        } else {
+            assert!(y > team_y, "{}", panel["title"]);
+            assert!(panel["fieldConfig"]["defaults"].get("min").is_none());
+        }
+    }
+    let stat = panels.iter().find(|p| p["type"] == "stat").unwrap();
+    let input = json!({
+        "title": stat["title"],
+        "targets": [{"refId": "A", "format": "table"}],
+        "results": {"A": [{"metric": {}, "value": [0, "-999"]}, {"metric": {}, "value": [0, "0.75"]}]},
+        "transformations": [],
+        "fieldConfig": stat["fieldConfig"],
+        "options": stat["options"],
+    });
+    let report = grafana_data(&[input]);
+    let columns = report[0]["tables"][0]["columns"].as_array().unwrap();
+    let cells = columns.iter().find(|c| c["name"] == "Value").unwrap()["cells"].clone();
+    assert_eq!(cells[0]["text"], "-99900.0%", "{report:#?}");
+    assert_eq!(cells[0]["color"], "red");
+    assert_eq!(cells[1]["text"], "75.0%");
+    assert_eq!(cells[1]["color"], "green");
+}

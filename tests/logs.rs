@@ -665,7 +665,11 @@ fn nginx_lines_become_ecs_fields() {
     // duration. It is another format, marked as such.
     let ingress_default = r#"203.0.113.7 - - [22/Nov/2026:04:15:18 +0100] "GET /api/v1/orders HTTP/1.1" 200 5123 "-" "curl/8.5.0" 512 0.137 [shop-web-80] [] 10.0.3.4:8080 5123 0.136 200 4f3a2b1c0d9e8f7a"#;
     let other = index(&ingest, stream, "ingress-nginx.access", ingress_default);
-    assert_eq!(ecs(&other, "event.kind"), json!("pipeline_error"), "{other}");
+    assert_eq!(
+        ecs(&other, "event.kind"),
+        json!("pipeline_error"),
+        "{other}"
+    );
     assert_eq!(ecs(&other, "event.duration"), Value::Null);
 }
 

@@ -211,7 +211,13 @@ impl SettingsLowering<'_> {
         // An in-cluster https server's CA is rarely a public one (ECK's
         // is self-signed): without `ca_file` the shippers fail verification.
         let shippers = [
-            ("loki", config.loki.as_ref().map(|l| (&l.value.url, l.value.tls.as_ref()))),
+            (
+                "loki",
+                config
+                    .loki
+                    .as_ref()
+                    .map(|l| (&l.value.url, l.value.tls.as_ref())),
+            ),
             (
                 "elasticsearch",
                 config
