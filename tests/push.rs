@@ -1272,3 +1272,65 @@ fn two_projects_share_grafana_elasticsearch_and_kibana_and_touch_only_their_own_
         .unwrap()
         .contains(&json!("lookout-project:shop")));
 }
+
+/// Kibana is read with `_export` (not the saved objects CRUD routes,
+/// deprecated since 8.7, which the fake refuses), a data view is deleted
+/// through the data views API, and Lens and dashboards, which have no
+/// supported delete, through the deprecated one.
+#[test]
+fn kibana_reads_by_export_and_prunes_data_views_through_their_api() {
+    let kibana = fakes::kibana(None);
+    let dir = project(&format!(
+        "project: shop\nkibana: {{url: {}}}\n",
+        kibana.url()
+    ));
+    let mut run = only(&["kibana"]);
+    let report = push(dir.path(), true, &run);
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+    // ingress-nginx's access logs go: its eight objects are pruned.
+    let spec = dir.path().join("slos/ingress-nginx.yaml");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(
+        &spec,
+        text.replace(
+            "destinations: [loki, elasticsearch]",
+            "destinations: [loki]",
+        ),
+    )
+    .unwrap();
+    run.mode.prune = true;
+    kibana.server.clear();
+    let report = push(dir.path(), true, &run);
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+    let writes = kibana.writes();
+    assert!(
+        writes.contains(&"DELETE /api/data_views/data_view/lookout-logs-ingress-nginx".to_string()),
+        "{writes:?}"
+    );
+    assert!(
+        writes.contains(
+            &"DELETE /api/saved_objects/dashboard/lookout-ingress-nginx-access-logs?force=true"
+                .to_string()
+        ),
+        "{writes:?}"
+    );
+    assert_eq!(writes.len(), 8, "{writes:?}");
+    assert!(writes[0].contains("/dashboard/") && writes[7].contains("/data_views/"));
+    assert!(kibana
+        .server
+        .calls()
+        .iter()
+        .all(|c| !c.contains("_bulk_get") && !c.contains("_find")));
+
+    // Past Kibana's export limit, the plan fails with Kibana's reason.
+    kibana.state.lock().unwrap().export_limit = 3;
+    let report = push(dir.path(), false, &run);
+    let failed = failures(&report);
+    assert!(
+        failed
+            .iter()
+            .any(|f| f.contains("Can't export more than 3 objects")
+                && f.contains("savedObjects.maxImportExportSize")),
+        "{failed:?}"
+    );
+}

@@ -1,20 +1,32 @@
 //! Kibana: saved objects imported from `dashboards/kibana/<service>.ndjson`.
 //!
-//! - Live state: `POST /api/saved_objects/_bulk_get`. An object is
-//!   lookout's when it is `managed: true` (or, where Kibana dropped that
-//!   flag, carries lookout's id prefix and marker), and the project's by
-//!   the `lookout-project:` marker in its description (a data view's, in
-//!   the visualisations that use it); anything else in the way is a
-//!   conflict (`plan::Ownership`). Unchanged when lookout's attributes are contained in
+//! Only APIs that Kibana 8.7 to 9.x do not deprecate are used, but one:
+//! the saved objects CRUD routes (`_bulk_get`, `_find`, `DELETE`) are
+//! deprecated since 8.7 (routes/index.ts registers them with
+//! `deprecationInfo`), while `_export` and `_import` are not.
+//! - Live state: one `POST /api/saved_objects/_export` of lookout's types
+//!   (`{type: [...], excludeExportDetails: true}`), ndjson. Kibana refuses
+//!   to export more than `savedObjects.maxImportExportSize` objects
+//!   (10,000 by default): the error says so. An object is lookout's when
+//!   it is `managed: true` (or, where Kibana dropped that flag, carries
+//!   lookout's id prefix and marker), and the project's by the
+//!   `lookout-project:` marker in its description (a data view's, in the
+//!   visualisations that use it); anything else in the way is a conflict
+//!   (`plan::Ownership`). Unchanged when lookout's attributes are contained in
 //!   the live ones and the references match.
 //! - Apply: the changed objects of one file go in one
 //!   `POST /api/saved_objects/_import?overwrite=true`, multipart field
 //!   `file`, header `kbn-xsrf: true`, so references resolve inside the
 //!   import. Kibana answers 200 even when objects fail: the body's
 //!   `success`, `successResults` and `errors[]` are checked per object.
-//! - `--prune`: `GET /api/saved_objects/_find` for lookout's types, then
-//!   `DELETE /api/saved_objects/{type}/{id}` for managed `lookout-…`
-//!   objects no file declares.
+//! - `--prune`: this project's `lookout-…` objects of the export that no
+//!   file declares. A data view goes through the data views API (`DELETE
+//!   /api/data_views/data_view/{id}`, public). Kibana has no supported API
+//!   to delete a Lens visualisation or a dashboard: 9.4's
+//!   `/api/dashboards/{id}` and `/api/visualizations` are technical
+//!   preview. Those use the deprecated `DELETE /api/saved_objects/{type}/
+//!   {id}`, which 8.7 to 9.x still serve; when Kibana removes it, pruning
+//!   them fails, per object, and nothing else does.
 //!
 //! Spaces other than `default` are addressed with the `/s/<space>` prefix.
 //! Auth: `Authorization: ApiKey <base64>`.
@@ -64,27 +76,30 @@ impl Kibana {
         response.json()
     }
 
-    /// Every saved object of `kind`, page by page.
-    fn find(&self, kind: &str) -> Result<Vec<Value>, String> {
-        let mut all = Vec::new();
-        for page in 1.. {
-            let found = self.send(
-                Method::GET,
-                &format!("/api/saved_objects/_find?type={kind}&per_page=1000&page={page}"),
-                Body::Empty,
-            )?;
-            let objects = found["saved_objects"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            let total = found["total"].as_u64().unwrap_or(0);
-            let done = objects.is_empty() || (page * 1000) as u64 >= total;
-            all.extend(objects);
-            if done {
-                break;
-            }
-        }
-        Ok(all)
+    /// Every saved object of lookout's types in the space, by `_export`
+    /// (ndjson, one object a line).
+    fn export(&self) -> Result<Vec<Value>, String> {
+        let path = format!("{}/api/saved_objects/_export", self.prefix);
+        let response = self
+            .endpoint
+            .send(
+                Method::POST,
+                &path,
+                Body::Json(json!({"type": TYPES, "excludeExportDetails": true})),
+            )
+            .map_err(|e| e.to_string())?;
+        response.success().map_err(|e| format!("{path}: {e}"))?;
+        response
+            .body
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| {
+                serde_json::from_str::<Value>(line)
+                    .map_err(|e| format!("{path}: an export line is not JSON: {e}"))
+            })
+            // The export-details line, should Kibana send it anyway.
+            .filter(|object| !matches!(object, Ok(o) if o.get("exportedCount").is_some()))
+            .collect()
     }
 
     /// Imports one file's changed objects; returns each object's outcome.
@@ -215,28 +230,19 @@ impl Target for Kibana {
         let ownership = desired.ownership(mode);
         let mut changes = Vec::new();
         let mut declared = std::collections::BTreeSet::new();
+        let found = if desired.kibana.is_empty() && !mode.prune {
+            Vec::new()
+        } else {
+            self.export()?
+        };
+        let live: BTreeMap<(String, String), Value> =
+            found.iter().map(|o| (key(o), o.clone())).collect();
+        let lenses: Vec<Value> = found
+            .iter()
+            .filter(|o| o["type"] == "lens")
+            .cloned()
+            .collect();
         for (service, objects) in &desired.kibana {
-            let wanted: Vec<Value> = objects
-                .iter()
-                .map(|o| json!({"type": o["type"], "id": o["id"]}))
-                .collect();
-            let live = self.send(
-                Method::POST,
-                "/api/saved_objects/_bulk_get",
-                Body::Json(Value::Array(wanted)),
-            )?;
-            let live: BTreeMap<(String, String), Value> = live["saved_objects"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|o| o.get("error").is_none())
-                .map(|o| (key(o), o.clone()))
-                .collect();
-            let lenses: Vec<Value> = live
-                .values()
-                .filter(|o| o["type"] == "lens")
-                .cloned()
-                .collect();
             for object in objects.iter().cloned() {
                 let (kind, id) = key(&object);
                 declared.insert((kind.clone(), id.clone()));
@@ -262,16 +268,16 @@ impl Target for Kibana {
             }
         }
         if mode.prune {
-            let mut found = Vec::new();
-            for kind in TYPES {
-                found.extend(self.find(kind)?);
-            }
-            let lenses: Vec<Value> = found
-                .iter()
-                .filter(|o| o["type"] == "lens")
-                .cloned()
-                .collect();
-            for object in &found {
+            // What references comes first: dashboards, their Lens
+            // visualisations, then the data views those use.
+            let rank = |o: &&Value| match o["type"].as_str() {
+                Some("dashboard") => 0,
+                Some("lens") => 1,
+                _ => 2,
+            };
+            let mut found: Vec<&Value> = found.iter().collect();
+            found.sort_by_key(rank);
+            for object in found {
                 let (kind, id) = key(object);
                 if !id.starts_with(crate::emit::kibana::ID_PREFIX)
                     || declared.contains(&(kind.clone(), id.clone()))
@@ -339,16 +345,17 @@ impl Target for Kibana {
         match change.action {
             Action::Delete => {
                 let kind = payload["type"].as_str().unwrap_or_default();
-                self.send(
-                    Method::DELETE,
-                    &format!(
+                let path = if kind == "index-pattern" {
+                    format!("/api/data_views/data_view/{}", segment(&change.id))
+                } else {
+                    // Deprecated since 8.7, and the only way there is.
+                    format!(
                         "/api/saved_objects/{}/{}?force=true",
                         segment(kind),
                         segment(&change.id)
-                    ),
-                    Body::Empty,
-                )
-                .map(|_| ())
+                    )
+                };
+                self.send(Method::DELETE, &path, Body::Empty).map(|_| ())
             }
             _ => {
                 let file = payload["file"].as_str().unwrap_or("lookout.ndjson");

@@ -12,10 +12,16 @@
 //!   `delete_searchable_snapshot: true`), ingest pipelines, index templates
 //!   (GET answers `{index_templates: [{name, index_template}]}`), 404 on
 //!   missing objects, ApiKey auth.
-//! - Kibana: `_bulk_get` (missing objects come back with `error.statusCode
-//!   404`), `_import` (multipart, needs `kbn-xsrf`, answers HTTP 200 with
-//!   `success: false` and per-object errors, e.g. `missing_references`),
-//!   `_find`, DELETE.
+//! - Kibana: `_export` by type as the saved objects exporter answers it
+//!   (src/core/packages/saved-objects/import-export-server-internal/src/
+//!   export/saved_objects_exporter.ts: ndjson sorted by id, `namespaces`
+//!   dropped, the export-details line last unless `excludeExportDetails`,
+//!   400 past `savedObjects.maxImportExportSize`), `_import` (multipart,
+//!   needs `kbn-xsrf`, answers HTTP 200 with `success: false` and
+//!   per-object errors, e.g. `missing_references`), the data views API's
+//!   DELETE, and the deprecated saved-object DELETE. The deprecated
+//!   `_bulk_get` and `_find` answer 410 here, so a test fails if they
+//!   are used.
 //! - Loki and Mimir rulers: YAML groups per namespace, percent-encoded
 //!   path segments, `X-Scope-OrgID` required, 404 for a namespace without
 //!   groups (Loki), 202 on writes (Mimir).
@@ -110,7 +116,8 @@ impl<S: Send + 'static> Fake<S> {
         self.server
             .calls()
             .into_iter()
-            .filter(|c| !c.starts_with("GET ") && !c.contains("_bulk_get"))
+            // Kibana's `_export` reads by POST.
+            .filter(|c| !c.starts_with("GET ") && !c.ends_with("/_export"))
             .collect()
     }
 }
@@ -388,6 +395,8 @@ pub struct Kibana {
     pub drop_managed: bool,
     /// (type, id) → object, as Kibana stores it.
     pub objects: BTreeMap<(String, String), Value>,
+    /// `savedObjects.maxImportExportSize`; 10,000 when 0.
+    pub export_limit: usize,
 }
 
 pub fn kibana(auth: Option<&str>) -> Fake<Kibana> {
@@ -421,20 +430,67 @@ fn kibana_handle(request: &Request, state: &mut Kibana) -> Reply {
         .collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     match (request.method.as_str(), segments.as_slice()) {
-        ("POST", ["api", "saved_objects", "_bulk_get"]) => {
-            let wanted = request.json();
-            let found: Vec<Value> = wanted
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|w| {
-                    let key = (w["type"].as_str().unwrap().to_string(), w["id"].as_str().unwrap().to_string());
-                    state.objects.get(&key).cloned().unwrap_or_else(|| {
-                        json!({"id": key.1, "type": key.0, "error": {"statusCode": 404, "error": "Not Found", "message": "Saved object not found"}})
-                    })
+        ("POST", ["api", "saved_objects", "_bulk_get"])
+        | ("GET", ["api", "saved_objects", "_find"]) => Reply::json(
+            410,
+            &json!({"message": "deprecated since 8.7: use _export"}),
+        ),
+        ("POST", ["api", "saved_objects", "_export"]) => {
+            let body = request.json();
+            let types: Vec<String> = match &body["type"] {
+                Value::String(t) => vec![t.clone()],
+                Value::Array(ts) => ts
+                    .iter()
+                    .filter_map(|t| t.as_str().map(String::from))
+                    .collect(),
+                _ => {
+                    return Reply::json(
+                        400,
+                        &json!({"statusCode": 400, "message": "Either `type` or `objects` are required."}),
+                    )
+                }
+            };
+            let mut hits: Vec<Value> = state
+                .objects
+                .iter()
+                .filter(|((t, _), _)| types.contains(t))
+                .map(|(_, o)| {
+                    let mut o = o.clone();
+                    o.as_object_mut().unwrap().remove("namespaces");
+                    o
                 })
                 .collect();
-            Reply::json(200, &json!({"saved_objects": found}))
+            let limit = if state.export_limit == 0 {
+                10_000
+            } else {
+                state.export_limit
+            };
+            if hits.len() > limit {
+                return Reply::json(
+                    400,
+                    &json!({"statusCode": 400, "message": format!("Can't export more than {limit} objects. If your server has enough memory, this limit can be increased by adjusting the \"savedObjects.maxImportExportSize\" setting.")}),
+                );
+            }
+            hits.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+            let mut lines: Vec<String> = hits.iter().map(Value::to_string).collect();
+            if body["excludeExportDetails"] != json!(true) {
+                lines.push(json!({"exportedCount": hits.len(), "missingRefCount": 0, "missingReferences": [], "excludedObjectsCount": 0, "excludedObjects": []}).to_string());
+            }
+            let mut reply = Reply::new(200, lines.join("\n"));
+            reply.headers = vec![("Content-Type".into(), "application/ndjson".into())];
+            reply
+        }
+        ("DELETE", ["api", "data_views", "data_view", id]) => {
+            match state
+                .objects
+                .remove(&("index-pattern".to_string(), id.to_string()))
+            {
+                Some(_) => Reply::new(200, ""),
+                None => Reply::json(
+                    404,
+                    &json!({"statusCode": 404, "message": "Saved object [index-pattern/x] not found"}),
+                ),
+            }
         }
         ("POST", ["api", "saved_objects", "_import"]) => {
             let overwrite = request.query("overwrite").as_deref() == Some("true");
@@ -493,19 +549,6 @@ fn kibana_handle(request: &Request, state: &mut Kibana) -> Reply {
             Reply::json(
                 200,
                 &json!({"success": errors.is_empty(), "successCount": successes.len(), "successResults": successes, "errors": errors}),
-            )
-        }
-        ("GET", ["api", "saved_objects", "_find"]) => {
-            let kind = request.query("type").unwrap_or_default();
-            let all: Vec<Value> = state
-                .objects
-                .iter()
-                .filter(|((t, _), _)| *t == kind)
-                .map(|(_, o)| o.clone())
-                .collect();
-            Reply::json(
-                200,
-                &json!({"page": 1, "per_page": 1000, "total": all.len(), "saved_objects": all}),
             )
         }
         ("DELETE", ["api", "saved_objects", kind, id]) => {
