@@ -109,7 +109,7 @@ fn main() {
             }) as fn(&_, &_) -> Vec<_>,
         ),
         ("promtool", |s: &_, o: &Settings| {
-            lookout::emit::promtool::emit(s, &o.layout, &o.links)
+            lookout::emit::promtool::emit(s, &o.layout, &o.prometheus, &o.links)
         }),
         ("runbooks", |s: &_, o: &Settings| {
             lookout::emit::runbooks::emit(s, &o.layout, &o.runbooks, &o.links).unwrap()

@@ -234,8 +234,7 @@ fn test(args: &TestArgs) -> Result<u8, String> {
         eprintln!("test failed: promtool rejected {files} (see above)");
     } else {
         eprintln!(
-            "test failed: the alerts of {} do not behave as their tests expect: {}",
-            plural(report.failed_slos.len(), "SLO"),
+            "test failed: the alerts do not behave as their tests expect in {}",
             report.failed_slos.join(", ")
         );
         for test in &report.failed_tests {

@@ -262,7 +262,7 @@ where
     let emit_one = |service: &Service| -> Result<Vec<Artifact>, runbooks::TemplateError> {
         let services = std::slice::from_ref(service);
         let mut artifacts = prometheus::emit(services, layout, prometheus_settings, links);
-        artifacts.extend(promtool::emit(services, layout, links));
+        artifacts.extend(promtool::emit(services, layout, prometheus_settings, links));
         artifacts.extend(loki::emit(services, layout, settings.logs.loki.as_ref()));
         artifacts.extend(elasticsearch::emit(services, layout));
         artifacts.extend(kibana::emit(services, layout));

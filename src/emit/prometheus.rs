@@ -52,7 +52,7 @@ pub fn emit(
         let groups: Vec<Node> = service
             .slos
             .iter()
-            .flat_map(|slo| slo_groups(slo, prometheus.long_interval, links))
+            .flat_map(|slo| slo_groups(slo, prometheus.long_interval, links, true))
             .collect();
         // Shared: written once for the rule file, then shifted into the
         // PrometheusRule's `spec` rather than written again.
@@ -107,7 +107,25 @@ fn tier_is_long(tier: &AlertTier) -> bool {
         .all(|p| p.long >= LONG_WINDOW_FROM && p.short >= LONG_WINDOW_FROM)
 }
 
-fn slo_groups(slo: &Slo, long_interval: Duration, links: &Links) -> Vec<Node> {
+/// The service's rule groups without the SLIs' 5m error and event
+/// records, which promtool tests feed as input: for a query that answers
+/// without data (`… or vector(0)`), loading those records as well would
+/// write a second sample of the same series ("duplicate sample").
+pub(super) fn groups_fed_by_tests(
+    service: &Service,
+    long_interval: Duration,
+    links: &Links,
+) -> Node {
+    Node::Seq(
+        service
+            .slos
+            .iter()
+            .flat_map(|slo| slo_groups(slo, long_interval, links, false))
+            .collect(),
+    )
+}
+
+fn slo_groups(slo: &Slo, long_interval: Duration, links: &Links, base_records: bool) -> Vec<Node> {
     let tile = long_interval;
     let labels = shared_labels(&slo.identity_labels());
     let selector = names::selector(slo);
@@ -123,8 +141,10 @@ fn slo_groups(slo: &Slo, long_interval: Duration, links: &Links) -> Vec<Node> {
             }
             _ => errors.at(base),
         };
-        fast.push(record(names::ERRORS_RATE, errors_expr, &labels));
-        fast.push(record(names::EVENTS_RATE, total.at(base), &labels));
+        if base_records {
+            fast.push(record(names::ERRORS_RATE, errors_expr, &labels));
+            fast.push(record(names::EVENTS_RATE, total.at(base), &labels));
+        }
     }
     // A log SLI's two 5m rates come from the Loki ruler (`loki.rs`).
     let raw = slo.sli.is_raw();
@@ -197,6 +217,11 @@ fn slo_groups(slo: &Slo, long_interval: Duration, links: &Links) -> Vec<Node> {
                 names::EVENTS_RATE
             ),
         };
+        // A raw SLI's 5m ratio is the tests' input, as the 5m rates are.
+        let fed_by_tests = raw && window == base;
+        if fed_by_tests && !base_records {
+            continue;
+        }
         let rule = record(&names::error_ratio(window), expr, &labels);
         if is_long {
             long.push(rule);

@@ -10,14 +10,19 @@
 //! error and event rates (or, for raw SLIs, the recorded 5m ratio). A latency
 //! SLI with plain `=` matchers gets real histogram counters instead, so the
 //! test also proves the `le` bucket match. The user's queries over metrics
-//! the test leaves empty return nothing, so they do not interfere.
+//! the test leaves empty return nothing, so they do not interfere, unless
+//! one answers without data (`… or on() vector(0)`, as Sloth's examples
+//! write): its record would then write a second sample of a series the test
+//! feeds, which promtool refuses ("duplicate sample for timestamp"). Such a
+//! service's tests load `rules/tests/<service>.rules.yaml` instead: its
+//! rule groups less the records the tests feed.
 
 use std::collections::BTreeMap;
 
 use super::prometheus::{alert_annotations, alert_labels};
 use super::yaml::{self, Node};
 use super::{generated_header, Artifact};
-use crate::model::settings::{Layout, Links};
+use crate::model::settings::{Layout, Links, PrometheusSettings};
 use crate::model::{
     fmt_num, fmt_short, names, AlertTier, Duration, MetricSli, Service, Severity, Sli, Slo,
 };
@@ -31,22 +36,100 @@ const OUTAGE_START: Duration = Duration::hours(1);
 /// Slack for the 5m rate window and rule-evaluation steps.
 const MARGIN: Duration = Duration::minutes(5);
 
-pub fn emit(services: &[Service], layout: &Layout, links: &Links) -> Vec<Artifact> {
-    services
+pub fn emit(
+    services: &[Service],
+    layout: &Layout,
+    prometheus: &PrometheusSettings,
+    links: &Links,
+) -> Vec<Artifact> {
+    let mut artifacts = Vec::new();
+    for service in services
         .iter()
         .filter(|s| s.slos.iter().any(|slo| !slo.alerting.tiers.is_empty()))
-        .map(|service| {
-            Artifact::file(
-                layout
-                    .rules_tests_dir()
-                    .join(format!("{}.test.yaml", service.name)),
-                test_file(service, links),
-            )
-        })
-        .collect()
+    {
+        let dir = layout.rules_tests_dir();
+        let rules = if service.slos.iter().any(fed_record_answers_without_data) {
+            let name = format!("{}.rules.yaml", service.name);
+            let groups =
+                super::prometheus::groups_fed_by_tests(service, prometheus.long_interval, links);
+            artifacts.push(Artifact::file(
+                dir.join(&name),
+                yaml::rule_file(service, groups),
+            ));
+            name
+        } else {
+            format!("../{}.yaml", service.name)
+        };
+        artifacts.push(Artifact::file(
+            dir.join(format!("{}.test.yaml", service.name)),
+            test_file(service, links, &rules),
+        ));
+    }
+    artifacts
 }
 
-fn test_file(service: &Service, links: &Links) -> String {
+/// Whether a record the tests feed (the 5m error and event rates, or a raw
+/// SLI's 5m ratio) could answer with no input series: then the tests must
+/// not load it.
+fn fed_record_answers_without_data(slo: &Slo) -> bool {
+    let base = names::BASE_WINDOW;
+    let queries = match &slo.sli {
+        Sli::Metric(MetricSli::Events { errors, total }) => vec![errors.at(base), total.at(base)],
+        Sli::Metric(MetricSli::Raw { error_ratio }) => vec![error_ratio.at(base)],
+        // Lookout writes a latency SLI's queries; a log SLI's are Loki's.
+        _ => Vec::new(),
+    };
+    queries.iter().any(|query| {
+        // Unparsable cannot reach here (lowering checks); unsure is yes.
+        promql_parser::parser::parse(query).map_or(true, |expr| answers_without_data(&expr))
+    })
+}
+
+/// Whether `expr` can return a sample when no selector matches a series:
+/// a literal, `vector()`, `absent()`, `scalar()` or `time()` that reaches
+/// the result through `or`, an arithmetic with another such operand, or a
+/// function or aggregation over one.
+fn answers_without_data(expr: &promql_parser::parser::Expr) -> bool {
+    use promql_parser::parser::Expr;
+    match expr {
+        Expr::NumberLiteral(_) | Expr::StringLiteral(_) => true,
+        Expr::VectorSelector(_) | Expr::MatrixSelector(_) => false,
+        Expr::Paren(paren) => answers_without_data(&paren.expr),
+        Expr::Unary(unary) => answers_without_data(&unary.expr),
+        Expr::Subquery(subquery) => answers_without_data(&subquery.expr),
+        Expr::Aggregate(aggregate) => answers_without_data(&aggregate.expr),
+        Expr::Binary(binary) => {
+            let (lhs, rhs) = (
+                answers_without_data(&binary.lhs),
+                answers_without_data(&binary.rhs),
+            );
+            match binary.op.to_string().as_str() {
+                "or" => lhs || rhs,
+                "unless" => lhs,
+                // `and` and every arithmetic or comparison need both sides.
+                _ => lhs && rhs,
+            }
+        }
+        Expr::Call(call) => match call.func.name {
+            "vector" | "absent" | "absent_over_time" | "scalar" | "time" | "pi" => true,
+            _ => {
+                let vectors: Vec<_> = call
+                    .args
+                    .args
+                    .iter()
+                    .filter(|arg| {
+                        !matches!(***arg, Expr::NumberLiteral(_) | Expr::StringLiteral(_))
+                    })
+                    .collect();
+                // No argument: a function of the evaluation time (`hour()`).
+                vectors.is_empty() || vectors.iter().all(|arg| answers_without_data(arg))
+            }
+        },
+        Expr::Extension(_) => true,
+    }
+}
+
+fn test_file(service: &Service, links: &Links, rules: &str) -> String {
     let mut tests = Vec::new();
     let mut notes = Vec::new();
     for slo in service.slos.iter().filter(|s| !s.alerting.tiers.is_empty()) {
@@ -65,10 +148,7 @@ fn test_file(service: &Service, links: &Links) -> String {
     header.extend(notes);
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let doc = Node::map()
-        .entry(
-            "rule_files",
-            Node::Seq(vec![Node::str(format!("../{}.yaml", service.name))]),
-        )
+        .entry("rule_files", Node::Seq(vec![Node::str(rules)]))
         .str("evaluation_interval", STEP.to_string())
         .entry("tests", Node::Seq(tests))
         .build();
@@ -319,4 +399,35 @@ fn label_set(labels: &BTreeMap<String, String>) -> String {
         .map(|(k, v)| format!("{k}={}", names::promql_string(v)))
         .collect();
     format!("{{{}}}", inner.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn what_answers_without_data_is_told_from_what_does_not() {
+        let answers =
+            |q: &str| super::answers_without_data(&promql_parser::parser::parse(q).unwrap());
+        for q in [
+            "sum(rate(e[5m])) OR on() vector(0)",
+            "sum(rate(e[5m])) or vector(0)",
+            "absent(up)",
+            "scalar(sum(up)) * 2",
+            "vector(1) + 1",
+            "sum_over_time((count(x < 0.75))[5m:]) OR on() vector(0)",
+            "label_replace(vector(0), \"a\", \"b\", \"\", \"\")",
+        ] {
+            assert!(answers(q), "{q}");
+        }
+        for q in [
+            "sum(rate(e[5m]))",
+            "(sum(rate(e[5m]))) or (0 * (sum(rate(t[5m]))))",
+            "histogram_quantile(0.99, sum by (le) (rate(h_bucket[5m])))",
+            "sum(rate(e[5m])) / sum(rate(t[5m]))",
+            "vector(1) and on() up",
+            "sum(rate(e[5m])) unless on() vector(1)",
+            "1 - sum(rate(e[5m]))",
+        ] {
+            assert!(!answers(q), "{q}");
+        }
+    }
 }

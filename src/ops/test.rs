@@ -51,41 +51,67 @@ pub fn test(request: &Request, promtool: &Path) -> Result<TestReport, String> {
             dir.display()
         ));
     }
-    let output = Command::new(promtool)
-        .arg("test")
-        .arg("rules")
-        .args(&files)
-        .output()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => format!(
-                "`{}` not found: install Prometheus's promtool (Debian and Ubuntu: `apt-get install prometheus`), or pass --promtool",
-                promtool.display()
-            ),
-            _ => format!("cannot run {}: {e}", promtool.display()),
-        })?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let failed_tests = failed_tests(&text);
-    let mut failed_slos: Vec<String> = Vec::new();
-    for name in &failed_tests {
-        let slo = name.split(": ").next().unwrap_or(name).to_string();
-        if !failed_slos.contains(&slo) {
-            failed_slos.push(slo);
+    // One promtool per file: its output then belongs to that file (promtool
+    // writes the file's name to stdout and its failures to stderr).
+    let mut report = TestReport {
+        files: Vec::new(),
+        passed: true,
+        output: String::new(),
+        failed_slos: Vec::new(),
+        failed_tests: Vec::new(),
+    };
+    for file in &files {
+        let output = Command::new(promtool)
+            .arg("test")
+            .arg("rules")
+            .arg(file)
+            .output()
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => format!(
+                    "`{}` not found: install Prometheus's promtool (Debian and Ubuntu: `apt-get install prometheus`), or pass --promtool",
+                    promtool.display()
+                ),
+                _ => format!("cannot run {}: {e}", promtool.display()),
+            })?;
+        let shown = file.strip_prefix(&root).unwrap_or(file).to_path_buf();
+        report.files.push(shown.clone());
+        if output.status.success() {
+            continue;
         }
+        report.passed = false;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let names = failed_tests(&text);
+        // A rule that fails to evaluate is reported without a test name:
+        // the file names the service.
+        let slos: Vec<String> = if names.is_empty() {
+            let service = shown
+                .file_name()
+                .map(|n| {
+                    n.to_string_lossy()
+                        .trim_end_matches(".test.yaml")
+                        .to_string()
+                })
+                .unwrap_or_default();
+            vec![format!("{service} (a rule failed to evaluate)")]
+        } else {
+            names
+                .iter()
+                .map(|name| name.split(": ").next().unwrap_or(name).to_string())
+                .collect()
+        };
+        for slo in slos {
+            if !report.failed_slos.contains(&slo) {
+                report.failed_slos.push(slo);
+            }
+        }
+        report.failed_tests.extend(names);
+        report.output.push_str(&text);
     }
-    Ok(TestReport {
-        files: files
-            .iter()
-            .map(|f| f.strip_prefix(&root).unwrap_or(f).to_path_buf())
-            .collect(),
-        passed: output.status.success(),
-        output: text,
-        failed_slos,
-        failed_tests,
-    })
+    Ok(report)
 }
 
 /// The names of the tests promtool reports as failed: the `name:` line
