@@ -48,34 +48,13 @@ pub fn emit(
 }
 
 fn config_map(stem: &str, file: &str, json: String, grafana: &GrafanaSettings) -> String {
-    let doc = Node::map()
-        .str("apiVersion", "v1")
-        .str("kind", "ConfigMap")
-        .entry(
-            "metadata",
-            Node::map()
-                .str("name", format!("lookout-dashboard-{stem}"))
-                .str("namespace", grafana.namespace.as_str())
-                .entry(
-                    "labels",
-                    Node::map()
-                        .str("grafana_dashboard", "1")
-                        .str("app.kubernetes.io/managed-by", "lookout")
-                        .build(),
-                )
-                .entry(
-                    "annotations",
-                    Node::map()
-                        .str("grafana_folder", grafana.folder.as_str())
-                        .build(),
-                )
-                .build(),
-        )
-        .entry(
-            "data",
-            Node::Map(vec![(file.to_string().into(), Node::Str(json))]),
-        )
-        .build();
+    let doc = sidecar_config_map(
+        &format!("lookout-dashboard-{stem}"),
+        &grafana.namespace,
+        ("grafana_dashboard", "grafana_folder", &grafana.folder),
+        file,
+        json,
+    );
     yaml::document(
         &[
             GENERATED_MARKER,
@@ -84,6 +63,41 @@ fn config_map(stem: &str, file: &str, json: String, grafana: &GrafanaSettings) -
         ],
         &doc,
     )
+}
+
+/// A ConfigMap of one file for a k8s-sidecar (Grafana's dashboards, the
+/// Loki chart's rules): `(label, annotation, value)` are the label the
+/// sidecar selects on (set to `1`) and the annotation that places the file.
+fn sidecar_config_map(
+    name: &str,
+    namespace: &str,
+    (label, annotation, value): (&'static str, &'static str, &str),
+    file: &str,
+    contents: String,
+) -> Node {
+    Node::map()
+        .str("apiVersion", "v1")
+        .str("kind", "ConfigMap")
+        .entry(
+            "metadata",
+            Node::map()
+                .str("name", name)
+                .str("namespace", namespace)
+                .entry(
+                    "labels",
+                    Node::map()
+                        .str(label, "1")
+                        .str("app.kubernetes.io/managed-by", "lookout")
+                        .build(),
+                )
+                .entry("annotations", Node::map().str(annotation, value).build())
+                .build(),
+        )
+        .entry(
+            "data",
+            Node::Map(vec![(file.to_string().into(), Node::Str(contents))]),
+        )
+        .build()
 }
 
 /// A service's rule groups as a `monitoring.coreos.com/v1` PrometheusRule.
@@ -134,35 +148,13 @@ pub fn loki_rules(
     loki: &LokiTarget,
 ) -> Artifact {
     let tenant = loki.tenant.as_deref().unwrap_or(LOKI_NO_AUTH_TENANT);
-    let doc = Node::map()
-        .str("apiVersion", "v1")
-        .str("kind", "ConfigMap")
-        .entry(
-            "metadata",
-            Node::map()
-                .str("name", format!("lookout-loki-rules-{}", service.name))
-                .str("namespace", loki.namespace.as_str())
-                .entry(
-                    "labels",
-                    Node::map()
-                        .str("loki_rule", "1")
-                        .str("app.kubernetes.io/managed-by", "lookout")
-                        .build(),
-                )
-                .entry(
-                    "annotations",
-                    Node::map().str(LOKI_TENANT_ANNOTATION, tenant).build(),
-                )
-                .build(),
-        )
-        .entry(
-            "data",
-            Node::Map(vec![(
-                format!("{}.yaml", service.name).into(),
-                Node::Str(rule_file.to_string()),
-            )]),
-        )
-        .build();
+    let doc = sidecar_config_map(
+        &format!("lookout-loki-rules-{}", service.name),
+        &loki.namespace,
+        ("loki_rule", LOKI_TENANT_ANNOTATION, tenant),
+        &format!("{}.yaml", service.name),
+        rule_file.to_string(),
+    );
     let header = super::generated_header(&service.source);
     let mut header: Vec<&str> = header.iter().map(String::as_str).collect();
     header.push("Loki ruler rules for the Loki chart's rules sidecar; see the README (GitOps).");
