@@ -367,12 +367,26 @@ drift: dashboards/grafana/slo-overview.json differs from what the specs compile 
              "w": 24,
              "x": 0,
 drift: kubernetes/grafana-dashboards/settlement-worker.yaml is stale: no spec generates it any more
-drift: kubernetes/grafana-dashboards/slo-overview.yaml differs from what the specs compile to (derived from another file listed here; `--diff` shows its diff)
-drift: kubernetes/kustomization.yaml differs from what the specs compile to (derived from another file listed here; `--diff` shows its diff)
+drift: kubernetes/grafana-dashboards/slo-overview.yaml differs from what the specs compile to (packaged from dashboards/grafana/slo-overview.json, shown here)
+drift: kubernetes/kustomization.yaml differs from what the specs compile to
+    --- kubernetes/kustomization.yaml
+    +++ generated
+    @@ -10,5 +10,4 @@
+     - grafana-dashboards/payments-ledger.yaml
+     - grafana-dashboards/public-api.yaml
+    -- grafana-dashboards/settlement-worker.yaml
+     - grafana-dashboards/slo-overview.yaml
+     - loki-rules/ingress-nginx.yaml
+    @@ -19,5 +18,4 @@
+     - prometheus-rules/payments-ledger.yaml
+     - prometheus-rules/public-api.yaml
+    -- prometheus-rules/settlement-worker.yaml
+    … 2 more diff lines
 drift: kubernetes/prometheus-rules/settlement-worker.yaml is stale: no spec generates it any more
 drift: rules/settlement-worker.yaml is stale: no spec generates it any more
 drift: rules/tests/settlement-worker.test.yaml is stale: no spec generates it any more
 drift: runbooks/settlement-worker/processing.md is stale: no spec generates it any more
+(`lookout check --diff` shows every diff whole)
 check failed: 9 files out of date (run `lookout build`)
 
 "#]]);
@@ -383,10 +397,15 @@ check failed: 9 files out of date (run `lookout build`)
     assert!(
         whole.contains("+++ generated")
             && whole.contains("-- grafana-dashboards/settlement-worker.yaml")
-            && whole.contains("slo-overview.json: '{"),
+            && whole.contains("rules/tests/settlement-worker.test.yaml"),
         "{whole}"
     );
-    assert!(!whole.contains("`--diff` shows its diff"), "{whole}");
+    // Never a dashboard's ConfigMap beside its JSON's diff: one line of JSON.
+    assert!(!whole.contains("slo-overview.json: '{"), "{whole}");
+    assert!(
+        whole.contains("kubernetes/grafana-dashboards/slo-overview.yaml differs from what the specs compile to (packaged from dashboards/grafana/slo-overview.json, shown here)"),
+        "{whole}"
+    );
     lookout(root)
         .arg("build")
         .assert()
@@ -954,6 +973,7 @@ fn init_scaffolds_a_project_that_builds_and_leaves_existing_files_alone() {
  created slos/example.yaml
  created .github/workflows/lookout.yml
  created ci/lookout.gitlab-ci.yml
+CI installs lookout [VERSION] from the crates registry (--install-from for a git URL or a path)
 next: edit slos/example.yaml and lookout.yaml, then run `lookout build`
 
 "#]]);
@@ -1013,6 +1033,7 @@ next: edit slos/example.yaml and lookout.yaml, then run `lookout build`
     kept slos/example.yaml (exists)
     kept .github/workflows/lookout.yml (exists)
     kept ci/lookout.gitlab-ci.yml (exists)
+CI installs lookout [VERSION] from the crates registry (--install-from for a git URL or a path)
 next: edit slos/example.yaml and lookout.yaml, then run `lookout build`
 
 "#]]);
@@ -1464,6 +1485,7 @@ fn init_leaves_the_example_out_where_specs_exist() {
  skipped slos/example.yaml (slos/ holds specs already)
  created .github/workflows/lookout.yml
  created ci/lookout.gitlab-ci.yml
+CI installs lookout [VERSION] from the crates registry (--install-from for a git URL or a path)
 next: edit lookout.yaml, then run `lookout build`
 
 "#]]);

@@ -871,9 +871,8 @@ fn status_says_when_rules_await_their_first_evaluation_or_run_another_objective(
     let (code, out) = lookout(root, &["status"]);
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains(
-            "prom/api-availability: no data yet: its rules are loaded and not yet evaluated"
-        ),
+        out.contains("prom/api-availability: no data yet: its rules are loaded ")
+            && out.contains(" ago (Prometheus's last reload) and not yet evaluated"),
         "{out}"
     );
     drop(prometheus);

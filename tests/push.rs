@@ -864,6 +864,33 @@ fn rulers_get_one_group_per_request_encoded_with_the_tenant() {
         1
     );
 
+    // Another project running the same group records the same series:
+    // a conflict that names that project.
+    mimir
+        .state
+        .lock()
+        .unwrap()
+        .namespaces
+        .insert("bank:public-api".into(), vec![declared.clone()]);
+    let plan = push(dir.path(), false, &run_prune);
+    let conflict = plan.reports[0]
+        .changes
+        .iter()
+        .find(|c| c.action == Action::Conflict)
+        .expect("a conflict");
+    let note = conflict.detail.as_ref().unwrap().as_str();
+    assert!(
+        note.contains("also in namespace bank:public-api")
+            && note.contains("owned by lookout project `bank`, not this project `default`"),
+        "{note}"
+    );
+    mimir
+        .state
+        .lock()
+        .unwrap()
+        .namespaces
+        .remove("bank:public-api");
+
     loki.server.clear();
     mimir.server.clear();
     let again = push(dir.path(), true, &run);

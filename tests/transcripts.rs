@@ -167,6 +167,7 @@ unchanged openslo/web.yaml (1 SLO)
  created slos/example.yaml
  created .github/workflows/lookout.yml
  created ci/lookout.gitlab-ci.yml
+CI installs lookout [VERSION] from the crates registry (--install-from for a git URL or a path)
 next: edit slos/example.yaml and lookout.yaml, then run `lookout build`
 
 "#]])
@@ -180,6 +181,7 @@ next: edit slos/example.yaml and lookout.yaml, then run `lookout build`
     kept slos/example.yaml (exists)
     kept .github/workflows/lookout.yml (exists)
     kept ci/lookout.gitlab-ci.yml (exists)
+CI installs lookout [VERSION] from the crates registry (--install-from for a git URL or a path)
 next: edit slos/example.yaml and lookout.yaml, then run `lookout build`
 
 "#]])

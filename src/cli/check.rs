@@ -1,5 +1,7 @@
 //! `lookout check`.
 
+use std::path::{Path, PathBuf};
+
 use super::output::outln;
 use super::{note_config, plural, print_diagnostics, CheckArgs, CheckFormat};
 use crate::plan::Action;
@@ -73,19 +75,41 @@ pub(super) fn run(args: &CheckArgs) -> std::io::Result<bool> {
     Ok(report.ok())
 }
 
+/// The file a packaged one is made from, when it is: a dashboard's
+/// ConfigMap from its JSON, a PrometheusRule from its rule file, a Loki
+/// rules ConfigMap from its LogQL rule file, a generated test (or its rule
+/// copy) from the service's rule file.
+fn source_of(layout: &crate::model::settings::Layout, path: &Path) -> Option<PathBuf> {
+    let stem = path.file_name()?.to_str()?;
+    let service = stem
+        .strip_suffix(".test.yaml")
+        .or_else(|| stem.strip_suffix(".rules.yaml"))
+        .or_else(|| stem.strip_suffix(".yaml"))?;
+    let parent = path.parent()?;
+    if parent == layout.kubernetes.join("grafana-dashboards") {
+        Some(layout.grafana_dir().join(format!("{service}.json")))
+    } else if parent == layout.kubernetes.join("prometheus-rules")
+        || parent == layout.rules_tests_dir()
+    {
+        Some(layout.rules.join(format!("{service}.yaml")))
+    } else if parent == layout.kubernetes.join("loki-rules") {
+        Some(layout.loki_rules_dir().join(format!("{service}.yaml")))
+    } else {
+        None
+    }
+}
+
 /// One line per drifted file. A source file's diff is shown (with `diff`,
-/// whole; without, its first lines, within a budget for all); a file
-/// packaged from others (a ConfigMap of a dashboard, a PrometheusRule of
-/// a rule file, a generated test, the kustomization) is only named: its
-/// source's diff says the same, and a dashboard ConfigMap is one line of
-/// JSON.
+/// whole; without, its first lines, within a budget for all). A file
+/// packaged from a source also listed here is only named: the source's
+/// diff says the same (and a dashboard's ConfigMap is one line of JSON,
+/// never shown beside its JSON's diff, even with `diff`). A packaged file
+/// whose source did not change (edited by hand) is shown as a source.
 fn print_drift(report: &ops::CheckReport, diff: bool) {
     let generated = &report.generated;
     let root = &generated.out_root;
     let layout = &generated.settings.layout;
-    let packaged = |path: &std::path::Path| {
-        path.starts_with(&layout.kubernetes) || path.starts_with(layout.rules_tests_dir())
-    };
+    let drifted: std::collections::HashSet<&Path> = report.drift.iter().map(out::path_of).collect();
     let mut budget = SHORT_DIFF_BUDGET;
     let mut held_back = 0;
     for change in &report.drift {
@@ -99,11 +123,17 @@ fn print_drift(report: &ops::CheckReport, diff: bool) {
             // Files on disk are never waiting for a reload.
             Action::Unchanged | Action::Reload => continue,
         };
-        let derived = packaged(relative);
-        let aside = if derived && change.action == Action::Update && !diff {
-            " (derived from another file listed here; `--diff` shows its diff)"
-        } else {
-            ""
+        let source = source_of(layout, relative).filter(|s| drifted.contains(s.as_path()));
+        let twin = source
+            .as_ref()
+            .is_some_and(|s| s.extension().is_some_and(|e| e == "json"));
+        let packaged = source.is_some() && change.action == Action::Update;
+        let aside = match &source {
+            Some(source) if packaged && (twin || !diff) => format!(
+                " (packaged from {}, shown here)",
+                ops::display_path(root, source)
+            ),
+            _ => String::new(),
         };
         eprintln!("drift: {path} {what}{aside}");
         let Some(text) = change
@@ -113,7 +143,8 @@ fn print_drift(report: &ops::CheckReport, diff: bool) {
             continue;
         };
         let lines: Vec<&str> = text.lines().collect();
-        let shown = match (diff, derived) {
+        let shown = match (diff, packaged) {
+            (_, true) if twin => 0,
             (true, _) => lines.len(),
             (false, true) => 0,
             (false, false) => lines.len().min(SHORT_DIFF_LINES).min(budget),
@@ -122,7 +153,7 @@ fn print_drift(report: &ops::CheckReport, diff: bool) {
         for line in &lines[..shown] {
             eprintln!("    {line}");
         }
-        if shown < lines.len() && !derived {
+        if shown < lines.len() && !packaged {
             eprintln!("    … {} more diff lines", lines.len() - shown);
             held_back += 1;
         }

@@ -265,6 +265,12 @@ fn init(args: &InitArgs) -> Result<u8, String> {
             }
         }
     }
+    if install == crate::ops::InstallSource::Registry {
+        outln!(
+            "CI installs lookout {} from the crates registry (--install-from for a git URL or a path)",
+            env!("CARGO_PKG_VERSION")
+        );
+    }
     if example {
         outln!("next: edit slos/example.yaml and lookout.yaml, then run `lookout build`");
     } else {

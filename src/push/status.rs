@@ -45,6 +45,20 @@ pub struct SloStatus {
 /// What `GET /api/v1/rules` says of each group: evaluated yet, interval.
 type Groups = BTreeMap<String, (bool, f64)>;
 
+/// When Prometheus last loaded its rules (Unix seconds), from its own
+/// `prometheus_config_last_reload_success_timestamp_seconds`; `None` for a
+/// backend without it.
+fn last_reload(endpoint: &Endpoint) -> Option<f64> {
+    let response = endpoint.get("/metrics").ok()?;
+    response.is_success().then_some(())?;
+    response.body.lines().find_map(|line| {
+        line.strip_prefix("prometheus_config_last_reload_success_timestamp_seconds ")?
+            .trim()
+            .parse()
+            .ok()
+    })
+}
+
 /// Every loaded group by name, or nothing when the rules API does not
 /// answer (status then goes without).
 fn loaded_groups(endpoint: &Endpoint) -> Groups {
@@ -135,6 +149,13 @@ pub fn status(
     let current = query(endpoint, &base)?;
     let objectives = query(endpoint, names::OBJECTIVE)?;
     let groups = loaded_groups(endpoint);
+    let loaded_at = last_reload(endpoint).map(|at| {
+        let ago = (now - at).max(0.0);
+        format!(
+            "loaded {} ago (Prometheus's last reload)",
+            crate::model::humanize(ago)
+        )
+    });
     let mut out = Vec::new();
     for service in &model.services {
         for slo in &service.slos {
@@ -187,7 +208,10 @@ pub fn status(
                         .is_some_and(|(evaluated, _)| !evaluated);
                     let loaded = groups.contains_key(&names::group(slo, "sli"));
                     if pending {
-                        "no data yet: its rules are loaded and not yet evaluated; the first evaluation is pending".into()
+                        format!(
+                            "no data yet: its rules are {} and not yet evaluated; the first evaluation is pending",
+                            loaded_at.as_deref().unwrap_or("loaded")
+                        )
                     } else if !groups.is_empty() && !loaded {
                         format!(
                             "no data: Prometheus has not loaded this SLO's rules (group {}): run `lookout apply`, or check that Prometheus loads them",
