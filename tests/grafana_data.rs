@@ -160,6 +160,15 @@ fn rows(table: &Value) -> Vec<serde_json::Map<String, Value>> {
         .collect()
 }
 
+/// One test at a time: the overview test reads exact ratios from a
+/// Prometheus evaluating every second, which a concurrent Node process
+/// (the other tests) on two cores can starve into skipped evaluations.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn close(actual: &Value, expected: f64) -> bool {
     actual
         .as_f64()
@@ -168,6 +177,7 @@ fn close(actual: &Value, expected: f64) -> bool {
 
 #[test]
 fn grafana_renders_one_overview_row_per_slo_with_the_right_values() {
+    let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     std::fs::create_dir_all(root.join("slos")).unwrap();
@@ -452,6 +462,7 @@ fn grafana_renders_one_overview_row_per_slo_with_the_right_values() {
 /// than 3 nodes is bad), coloured by Grafana's own display processor.
 #[test]
 fn a_threshold_below_colours_low_values_red() {
+    let _serial = one_at_a_time();
     let artifacts = support::generate_for("lookout.yaml", "slos");
     let dashboard: Value = serde_json::from_str(
         &artifacts
@@ -496,6 +507,7 @@ fn a_threshold_below_colours_low_values_red() {
 /// Grafana's display processor: nothing clips it.
 #[test]
 fn error_budgets_are_grouped_by_team_and_an_overspent_budget_shows_whole() {
+    let _serial = one_at_a_time();
     let artifacts = support::generate_for("lookout.yaml", "slos");
     let dashboard: Value = serde_json::from_str(
         &artifacts
