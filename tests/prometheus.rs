@@ -282,7 +282,7 @@ fn plan_reports_a_pending_reload_stray_groups_and_foreign_files() {
         format!(
             "runbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{port}, rules_dir: rules.d}}\n\
              grafana: {{url: https://grafana.invalid, token_env: GRAFANA_TOKEN}}\n\
-             elasticsearch: {{url: https://es.invalid:9200, api_key_env: ES_API_KEY}}\n\
+             elasticsearch: {{url: https://es.invalid:9200, api_key_env: ES_API_KEY, tls: {{system_trust: true}}}}\n\
              push: [prometheus]\n"
         ),
     )
@@ -388,6 +388,7 @@ fn project_in(
     service: &str,
     rules_dir: &Path,
     port: u16,
+    grafana: &str,
 ) -> std::path::PathBuf {
     let dir = root.join(name);
     std::fs::create_dir_all(dir.join("slos")).unwrap();
@@ -399,7 +400,7 @@ fn project_in(
     std::fs::write(
         dir.join("lookout.yaml"),
         format!(
-            "project: {name}\nrunbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{port}, rules_dir: {}}}\npush: [prometheus]\n",
+            "project: {name}\nrunbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{port}, rules_dir: {}}}\ngrafana: {{url: '{grafana}'}}\npush: [prometheus, grafana]\n",
             rules_dir.display()
         ),
     )
@@ -426,8 +427,18 @@ fn two_projects_and_a_user_share_a_rules_dir_and_touch_only_their_own_files() {
     let mine = "groups:\n- name: mine\n  rules:\n  - record: mine:up\n    expr: vector(1)\n";
     std::fs::write(rules_dir.join("mine.yaml"), mine).unwrap();
     let _prometheus = start_prometheus(root, port, &["--web.enable-lifecycle"]);
-    let alpha = project_in(root, "alpha", "ledger", &rules_dir, port);
-    let beta = project_in(root, "beta", "prom", &rules_dir, port);
+    // And one Grafana (the in-process fake), with a user's dashboard in
+    // lookout's folder.
+    let grafana = support::fakes::grafana(None);
+    grafana.state.lock().unwrap().dashboards.insert(
+        "team-board".into(),
+        (
+            serde_json::json!({"uid": "team-board", "tags": ["lookout"], "id": 7, "version": 1}),
+            "lookout-slos".into(),
+        ),
+    );
+    let alpha = project_in(root, "alpha", "ledger", &rules_dir, port, &grafana.url());
+    let beta = project_in(root, "beta", "prom", &rules_dir, port, &grafana.url());
 
     let (code, out) = lookout(&alpha, &["apply"]);
     assert_eq!(code, 0, "{out}");
@@ -443,6 +454,26 @@ fn two_projects_and_a_user_share_a_rules_dir_and_touch_only_their_own_files() {
     assert!(text("ledger.yaml").contains("# lookout-project:alpha"));
     assert!(text("prom.yaml").contains("# lookout-project:beta"));
     assert_eq!(text("mine.yaml"), mine);
+    let dashboards = || -> Vec<String> {
+        grafana
+            .state
+            .lock()
+            .unwrap()
+            .dashboards
+            .keys()
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        dashboards(),
+        [
+            "lookout-ledger",
+            "lookout-overview-alpha",
+            "lookout-overview-beta",
+            "lookout-prom",
+            "team-board"
+        ]
+    );
 
     // A copy of beta's file in the shared folder: its groups are loaded
     // twice. plan names the copy; apply --prune removes it and succeeds.
@@ -499,6 +530,8 @@ fn two_projects_and_a_user_share_a_rules_dir_and_touch_only_their_own_files() {
     assert_eq!(code, 0, "{out}");
     assert!(!rules_dir.join("retired.yaml").exists());
     assert!(rules_dir.join("ledger.yaml").exists() && rules_dir.join("mine.yaml").exists());
+    // Prune from both sides took nothing of the other's, nor the user's.
+    assert_eq!(dashboards().len(), 5, "{:?}", dashboards());
 
     // A user's broken file makes Prometheus refuse the reload, whose reply
     // names no file: apply finds it, and does not retry.
