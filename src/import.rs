@@ -101,6 +101,7 @@ fn service_spec(
         slos: built(slos),
         signals: None,
         logs: None,
+        depends_on: None,
     }
 }
 

@@ -86,6 +86,7 @@ fn build_writes_outputs_then_check_passes_and_rebuild_is_a_no_op() {
         .assert()
         .success()
         .stdout_eq(str![[r#"
+ created alertmanager/inhibit_rules.yaml
  created dashboards/elasticsearch/_ilm/policy/lookout-logs-ingress-nginx.json
  created dashboards/elasticsearch/_ilm/policy/lookout-logs-payments-api.json
  created dashboards/elasticsearch/_index_template/lookout-logs-ingress-nginx.json
@@ -150,7 +151,7 @@ fn build_writes_outputs_then_check_passes_and_rebuild_is_a_no_op() {
  created runbooks/settlement-worker/processing.md
  created shipping/alloy/config.alloy
  created shipping/vector/vector.yaml
-built 12 SLOs from 6 services: 64 written, 0 unchanged
+built 12 SLOs from 6 services: 65 written, 0 unchanged
 
 "#]])
         .stderr_eq(str![""]);
@@ -167,7 +168,7 @@ built 12 SLOs from 6 services: 64 written, 0 unchanged
         .assert()
         .success()
         .stdout_eq(str![[r#"
-built 12 SLOs from 6 services: 0 written, 64 unchanged
+built 12 SLOs from 6 services: 0 written, 65 unchanged
 
 "#]]);
     lookout(project.path())
@@ -452,7 +453,7 @@ fn settlement_worker_removed() -> impl IntoData {
  removed rules/settlement-worker.yaml
  removed rules/tests/settlement-worker.test.yaml
  removed runbooks/settlement-worker/processing.md
-built 11 SLOs from 5 services: 9 written, 55 unchanged
+built 11 SLOs from 5 services: 9 written, 56 unchanged
 
 "#]]
 }
@@ -1224,7 +1225,7 @@ check failed: 2 files out of date (run `lookout build`)
         .stdout_eq(str![[r#"
  removed .rules.lookout-4000000.tmp
  removed runbooks/.new-service.lookout-4000000.tmp
-built 12 SLOs from 6 services: 2 written, 64 unchanged
+built 12 SLOs from 6 services: 2 written, 65 unchanged
 
 "#]])
         .stderr_eq(str![""]);
@@ -1274,7 +1275,7 @@ fn a_build_into_missing_folders_writes_the_same_files() {
         .stdout_eq(str![[r#"
  created a/b/cold/rules/public-api.yaml
  created a/b/cold/runbooks/public-api/availability.md
-built 12 SLOs from 6 services: 2 written, 62 unchanged
+built 12 SLOs from 6 services: 2 written, 63 unchanged
 
 "#]]);
     assert_eq!(into_missing("a/b/cold"), cold);

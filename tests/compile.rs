@@ -40,6 +40,7 @@ fn edge_cases() {
     assert_eq!(
         paths,
         [
+            "alertmanager/inhibit_rules.yaml",
             "dashboards/grafana/provisioning.yaml",
             "dashboards/grafana/search.json",
             "dashboards/grafana/slo-overview.json",

@@ -78,6 +78,7 @@ fn examples_cover_both_destinations_and_a_json_log() {
         .filter(|p| !p.starts_with("rules/") || p.starts_with("rules/loki"))
         .filter(|p| !p.starts_with("runbooks") && !p.contains("grafana"))
         .filter(|p| !p.contains("prometheus-rules") && !p.contains("kustomization"))
+        .filter(|p| !p.starts_with("alertmanager/"))
         .collect();
     let expected = [
         "dashboards/elasticsearch/_ilm/policy/lookout-logs-ingress-nginx.json",
@@ -1448,10 +1449,11 @@ fn a_service_may_only_ship_logs() {
         .map(|a| a.path.display().to_string())
         .collect();
     // No empty rule file and no empty dashboard: only the shippers (and the
-    // project-wide overview and provisioning).
+    // project-wide overview, provisioning and inhibit rules).
     assert_eq!(
         paths,
         [
+            "alertmanager/inhibit_rules.yaml",
             "dashboards/grafana/provisioning.yaml",
             "dashboards/grafana/slo-overview.json",
             "kubernetes/grafana-dashboards/slo-overview.yaml",

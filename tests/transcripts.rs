@@ -83,6 +83,7 @@ fn build_check_export_import_and_init_succeed() {
         .assert()
         .success()
         .stdout_eq(str![[r#"
+ created alertmanager/inhibit_rules.yaml
  created dashboards/grafana/provisioning.yaml
  created dashboards/grafana/slo-overview.json
  created dashboards/grafana/web.json
@@ -93,7 +94,7 @@ fn build_check_export_import_and_init_succeed() {
  created rules/tests/web.test.yaml
  created rules/web.yaml
  created runbooks/web/availability.md
-built 1 SLO from 1 service: 10 written, 0 unchanged
+built 1 SLO from 1 service: 11 written, 0 unchanged
 
 "#]])
         .stderr_eq(str![""]);
@@ -102,7 +103,7 @@ built 1 SLO from 1 service: 10 written, 0 unchanged
         .assert()
         .success()
         .stdout_eq(str![[r#"
-built 1 SLO from 1 service: 0 written, 10 unchanged
+built 1 SLO from 1 service: 0 written, 11 unchanged
 
 "#]])
         .stderr_eq(str![""]);
@@ -493,7 +494,7 @@ lookout::spec::unknown-field
  4 │ slos:
  5 │   - name: availability
    ╰────
-  help: expected one of: version, service, team, labels, runbook, slos, signals, logs
+  help: expected one of: version, service, team, labels, depends_on, runbook, slos, signals, logs
 
 lookout::spec::objective-range
 

@@ -5,6 +5,7 @@
 //! methods of the one [`Lowering`].
 
 mod alerting;
+mod dependencies;
 mod logs;
 mod signals;
 mod sli;
@@ -86,6 +87,12 @@ pub(super) fn lower(
             unique.push((spec_file.file, spec, Duplicate(false)));
         }
     }
+    let declared: Vec<(FileId, &ServiceSpec)> = unique
+        .iter()
+        .filter(|(_, _, duplicate)| !duplicate.0)
+        .map(|(file, spec, _)| (*file, *spec))
+        .collect();
+    dependencies::check(&declared, cx.diags);
     // Services lower independently, so on every core: in one pass this was
     // a cold build's longest stretch on one core. Each chunk reports into
     // its own list; diagnostics are sorted by position later.
@@ -392,6 +399,11 @@ impl<'a> Lowering<'a> {
         Some(Service {
             name,
             project: self.settings.project.name.name.clone(),
+            depends_on: spec
+                .depends_on
+                .as_ref()
+                .map(|d| d.value.iter().map(|s| s.value.clone()).collect())
+                .unwrap_or_default(),
             team,
             signals,
             logs: std::mem::take(&mut self.service_logs),

@@ -70,6 +70,7 @@ fn layout(loaded: &LoadedConfig) -> Layout {
         (&mut layout.dashboards, &output.dashboards),
         (&mut layout.kubernetes, &output.kubernetes),
         (&mut layout.shipping, &output.shipping),
+        (&mut layout.alertmanager, &output.alertmanager),
     ] {
         if let Some(value) = value {
             *dir = value.into();

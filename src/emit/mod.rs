@@ -9,6 +9,7 @@
 //! byte-for-byte deterministic for a given model, so `check` can compare it
 //! with committed files. Writing happens in one place, `crate::out`.
 
+pub mod alertmanager;
 pub mod elasticsearch;
 pub mod grafana;
 pub mod json;
@@ -281,6 +282,7 @@ where
     global.extend(grafana::artifacts(overview.into(), layout));
     global.push(grafana::provisioning_artifact(layout, grafana_settings));
     global.extend(shipping::emit(model, layout, &settings.logs));
+    global.push(alertmanager::emit(model, settings));
     sink(process(global.into_iter().map(|a| (None, a)).collect())?)?;
     let selected: Vec<&Service> = model
         .services

@@ -64,6 +64,8 @@ pub struct Service {
     pub signals: Signals,
     /// Declared log streams, in spec order.
     pub logs: Vec<LogSource>,
+    /// The services this one depends on, each declared in the project.
+    pub depends_on: Vec<String>,
 }
 
 impl Service {

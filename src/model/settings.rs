@@ -150,6 +150,8 @@ pub struct Layout {
     pub dashboards: PathBuf,
     pub kubernetes: PathBuf,
     pub shipping: PathBuf,
+    /// Alertmanager configuration to merge: the inhibit rules.
+    pub alertmanager: PathBuf,
 }
 
 impl Default for Layout {
@@ -160,6 +162,7 @@ impl Default for Layout {
             dashboards: "dashboards".into(),
             kubernetes: "kubernetes".into(),
             shipping: "shipping".into(),
+            alertmanager: "alertmanager".into(),
         }
     }
 }
@@ -197,6 +200,7 @@ impl Layout {
             self.elasticsearch_dir(),
             self.kubernetes.clone(),
             self.shipping.clone(),
+            self.alertmanager.clone(),
         ]
     }
 }

@@ -79,6 +79,8 @@ pub struct OutputConfig {
     pub kubernetes: Option<String>,
     /// Log shipper configs (Alloy, Vector). Default `shipping`.
     pub shipping: Option<String>,
+    /// Alertmanager configuration to merge (inhibit rules). Default `alertmanager`.
+    pub alertmanager: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -15,6 +15,7 @@ pub(super) fn v1_field_names(_: &str) -> &'static [&'static str] {
         "service",
         "team",
         "labels",
+        "depends_on",
         "runbook",
         "slos",
         "name",

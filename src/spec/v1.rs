@@ -32,6 +32,11 @@ pub struct ServiceSpec {
     #[schemars(with = "Option<BTreeMap<String, String>>")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Spanned<BTreeMap<String, String>>>,
+    /// Services this one depends on (`[mysql]`): while one of them pages,
+    /// Alertmanager mutes this service's alerts (generated inhibit rules).
+    #[schemars(with = "Option<Vec<String>>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub depends_on: Option<Spanned<Vec<Spanned<String>>>>,
     /// Runbook URL template for this service's alerts; may use `{{service}}` and `{{slo}}`.
     #[schemars(with = "Option<String>")]
     #[serde(skip_serializing_if = "Option::is_none")]
