@@ -938,3 +938,153 @@ fn status_says_when_rules_await_their_first_evaluation_or_run_another_objective(
         "{out}"
     );
 }
+
+/// The generated inhibit rules in a real Alertmanager, fed by a real
+/// Prometheus evaluating the generated rules (no hand-written labels):
+/// - db/availability pages and tickets: its page mutes its own ticket;
+/// - db/slow has its page off, so its ticket fires alone: db's page must
+///   not mute another SLO's ticket;
+/// - app depends on db: db's page mutes all of app's alerts;
+/// - web depends on cache, whose page is off: cache's ticket mutes nothing.
+#[test]
+fn inhibit_rules_mute_a_ticket_under_its_page_and_dependents_under_an_upstream_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let (prom_port, am_port) = (free_port(), free_port());
+    std::fs::create_dir_all(root.join("slos")).unwrap();
+    // Every request is an error: each enabled tier fires within seconds.
+    let failing = |service: &str, slo: &str, extra: &str| {
+        format!(
+            "  - name: {slo}\n    objective: 99\n    sli:\n      events:\n        errors: sum(rate(prometheus_http_requests_total[{{{{window}}}}]))\n        total: sum(rate(prometheus_http_requests_total[{{{{window}}}}]))\n{extra}",
+        )
+        .replace("SERVICE", service)
+    };
+    let page_off = "    alerting:\n      page: {enabled: false}\n";
+    let spec = format!(
+        "service: db\nslos:\n{}{}---\nservice: app\ndepends_on: [db]\nslos:\n{}---\nservice: cache\nslos:\n{}---\nservice: web\ndepends_on: [cache]\nslos:\n{}",
+        failing("db", "availability", ""),
+        failing("db", "slow", page_off),
+        failing("app", "availability", ""),
+        failing("cache", "availability", page_off),
+        failing("web", "availability", ""),
+    );
+    std::fs::write(root.join("slos/all.yaml"), spec).unwrap();
+    std::fs::write(
+        root.join("lookout.yaml"),
+        format!("project: shop\nrunbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{prom_port}, rules_dir: rules.d, long_interval: 2s}}\npush: [prometheus]\n"),
+    )
+    .unwrap();
+    let (code, out) = lookout(root, &["build"]);
+    assert_eq!(code, 0, "{out}");
+    // Alertmanager's config: a route and the generated inhibit rules,
+    // checked by amtool first.
+    let inhibit = std::fs::read_to_string(root.join("alertmanager/inhibit_rules.yaml")).unwrap();
+    std::fs::write(
+        root.join("alertmanager.yml"),
+        format!("route: {{receiver: default, group_wait: 0s}}\nreceivers: [{{name: default}}]\n{inhibit}"),
+    )
+    .unwrap();
+    let check = std::process::Command::new(support::tool("amtool"))
+        .args(["check-config", "alertmanager.yml"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    std::fs::create_dir_all(root.join("rules.d")).unwrap();
+    std::fs::write(
+        root.join("prometheus.yml"),
+        format!(
+            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nrule_files: ['{}/rules.d/*.yaml']\nscrape_configs:\n- job_name: prometheus\n  static_configs: [{{targets: ['127.0.0.1:{prom_port}']}}]\nalerting:\n  alertmanagers:\n  - static_configs: [{{targets: ['127.0.0.1:{am_port}']}}]\n",
+            root.display()
+        ),
+    )
+    .unwrap();
+    let _alertmanager = start(
+        "prometheus-alertmanager",
+        &[
+            "--config.file=alertmanager.yml".into(),
+            format!("--storage.path={}", root.join("am").display()),
+            format!("--web.listen-address=127.0.0.1:{am_port}"),
+            "--cluster.listen-address=".into(),
+        ],
+        root,
+        &format!("http://127.0.0.1:{am_port}/-/ready"),
+    );
+    let _prometheus = start_prometheus(root, prom_port, &["--web.enable-lifecycle"]);
+    let (code, out) = lookout(root, &["apply"]);
+    assert_eq!(code, 0, "{out}");
+
+    // service/slo/tier → inhibited, once all seven alerts have arrived.
+    type States = std::collections::BTreeMap<String, bool>;
+    let states = wait_for(
+        "every alert in Alertmanager",
+        Duration::from_secs(90),
+        || {
+            let (_, body) = get(&format!("http://127.0.0.1:{am_port}/api/v2/alerts"))?;
+            let alerts: Value = serde_json::from_str(&body).ok()?;
+            let states: States = alerts
+                .as_array()?
+                .iter()
+                .map(|a| {
+                    let l = &a["labels"];
+                    (
+                        format!(
+                            "{}/{}/{}",
+                            l["service"].as_str().unwrap_or(""),
+                            l["slo"].as_str().unwrap_or(""),
+                            l["slo_severity"].as_str().unwrap_or("")
+                        ),
+                        !a["status"]["inhibitedBy"].as_array().unwrap().is_empty(),
+                    )
+                })
+                .collect();
+            // Inhibition applies once the source is in; wait for a settled view.
+            let settled = states.len() == 8
+                && states["app/availability/ticket"]
+                && states["db/availability/ticket"]
+                && states["web/availability/ticket"];
+            settled.then_some(states)
+        },
+    );
+    let expected: States = [
+        ("app/availability/page", true),
+        ("app/availability/ticket", true),
+        ("cache/availability/ticket", false),
+        ("db/availability/page", false),
+        ("db/availability/ticket", true),
+        ("db/slow/ticket", false),
+        // cache has no page: its ticket mutes nothing of web's.
+        ("web/availability/page", false),
+        ("web/availability/ticket", true),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    assert_eq!(states, expected);
+    // And by whom: web's ticket by web's own page, not by cache's ticket.
+    let (_, body) = get(&format!("http://127.0.0.1:{am_port}/api/v2/alerts")).unwrap();
+    let alerts: Value = serde_json::from_str(&body).unwrap();
+    let fingerprint = |service: &str, tier: &str| {
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["labels"]["service"] == service && a["labels"]["slo_severity"] == tier)
+            .unwrap()["fingerprint"]
+            .clone()
+    };
+    let web_ticket = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["labels"]["service"] == "web" && a["labels"]["slo_severity"] == "ticket")
+        .unwrap();
+    assert_eq!(
+        web_ticket["status"]["inhibitedBy"],
+        serde_json::json!([fingerprint("web", "page")])
+    );
+}
