@@ -105,6 +105,12 @@ fn build_writes_outputs_then_check_passes_and_rebuild_is_a_no_op() {
  created dashboards/grafana/slo-overview.json
  created dashboards/kibana/ingress-nginx.ndjson
  created dashboards/kibana/payments-api.ndjson
+ created kubernetes/alertmanager/ingress-nginx.yaml
+ created kubernetes/alertmanager/mariadb-galera.yaml
+ created kubernetes/alertmanager/payments-api.yaml
+ created kubernetes/alertmanager/payments-ledger.yaml
+ created kubernetes/alertmanager/public-api.yaml
+ created kubernetes/alertmanager/settlement-worker.yaml
  created kubernetes/grafana-dashboards/ingress-nginx.yaml
  created kubernetes/grafana-dashboards/mariadb-galera.yaml
  created kubernetes/grafana-dashboards/payments-api.yaml
@@ -151,7 +157,7 @@ fn build_writes_outputs_then_check_passes_and_rebuild_is_a_no_op() {
  created runbooks/settlement-worker/processing.md
  created shipping/alloy/config.alloy
  created shipping/vector/vector.yaml
-built 12 SLOs from 6 services: 65 written, 0 unchanged
+built 12 SLOs from 6 services: 71 written, 0 unchanged
 
 "#]])
         .stderr_eq(str![""]);
@@ -168,7 +174,7 @@ built 12 SLOs from 6 services: 65 written, 0 unchanged
         .assert()
         .success()
         .stdout_eq(str![[r#"
-built 12 SLOs from 6 services: 0 written, 65 unchanged
+built 12 SLOs from 6 services: 0 written, 71 unchanged
 
 "#]]);
     lookout(project.path())
@@ -223,7 +229,7 @@ drift: dashboards/grafana/public-api.json differs from what the specs compile to
 drift: rules/payments-api.yaml differs from what the specs compile to
     --- rules/payments-api.yaml
     +++ generated
-    @@ -140,5 +140,5 @@
+    @@ -141,5 +141,5 @@
            tier: '0'
        - record: slo:objective:ratio
     -    expr: vector(0.999)
@@ -367,28 +373,29 @@ drift: dashboards/grafana/slo-overview.json differs from what the specs compile 
     +        "h": 14,
              "w": 24,
              "x": 0,
+drift: kubernetes/alertmanager/settlement-worker.yaml is stale: no spec generates it any more
 drift: kubernetes/grafana-dashboards/settlement-worker.yaml is stale: no spec generates it any more
 drift: kubernetes/grafana-dashboards/slo-overview.yaml differs from what the specs compile to (packaged from dashboards/grafana/slo-overview.json, shown here)
 drift: kubernetes/kustomization.yaml differs from what the specs compile to
     --- kubernetes/kustomization.yaml
     +++ generated
     @@ -10,5 +10,4 @@
+     - alertmanager/payments-ledger.yaml
+     - alertmanager/public-api.yaml
+    -- alertmanager/settlement-worker.yaml
+     - grafana-dashboards/ingress-nginx.yaml
+     - grafana-dashboards/mariadb-galera.yaml
+    @@ -16,5 +15,4 @@
      - grafana-dashboards/payments-ledger.yaml
      - grafana-dashboards/public-api.yaml
     -- grafana-dashboards/settlement-worker.yaml
-     - grafana-dashboards/slo-overview.yaml
-     - loki-rules/ingress-nginx.yaml
-    @@ -19,5 +18,4 @@
-     - prometheus-rules/payments-ledger.yaml
-     - prometheus-rules/public-api.yaml
-    -- prometheus-rules/settlement-worker.yaml
-    … 2 more diff lines
+    … 8 more diff lines
 drift: kubernetes/prometheus-rules/settlement-worker.yaml is stale: no spec generates it any more
 drift: rules/settlement-worker.yaml is stale: no spec generates it any more
 drift: rules/tests/settlement-worker.test.yaml is stale: no spec generates it any more
 drift: runbooks/settlement-worker/processing.md is stale: no spec generates it any more
 (`lookout check --diff` shows every diff whole)
-check failed: 9 files out of date (run `lookout build`)
+check failed: 10 files out of date (run `lookout build`)
 
 "#]]);
     // --diff shows what the summary only names: the ConfigMap's JSON line
@@ -446,6 +453,7 @@ fn settlement_worker_removed() -> impl IntoData {
     str![[r#"
  removed dashboards/grafana/settlement-worker.json
  updated dashboards/grafana/slo-overview.json
+ removed kubernetes/alertmanager/settlement-worker.yaml
  removed kubernetes/grafana-dashboards/settlement-worker.yaml
  updated kubernetes/grafana-dashboards/slo-overview.yaml
  updated kubernetes/kustomization.yaml
@@ -453,7 +461,7 @@ fn settlement_worker_removed() -> impl IntoData {
  removed rules/settlement-worker.yaml
  removed rules/tests/settlement-worker.test.yaml
  removed runbooks/settlement-worker/processing.md
-built 11 SLOs from 5 services: 9 written, 56 unchanged
+built 11 SLOs from 5 services: 10 written, 61 unchanged
 
 "#]]
 }
@@ -1225,7 +1233,7 @@ check failed: 2 files out of date (run `lookout build`)
         .stdout_eq(str![[r#"
  removed .rules.lookout-4000000.tmp
  removed runbooks/.new-service.lookout-4000000.tmp
-built 12 SLOs from 6 services: 2 written, 65 unchanged
+built 12 SLOs from 6 services: 2 written, 71 unchanged
 
 "#]])
         .stderr_eq(str![""]);
@@ -1275,7 +1283,7 @@ fn a_build_into_missing_folders_writes_the_same_files() {
         .stdout_eq(str![[r#"
  created a/b/cold/rules/public-api.yaml
  created a/b/cold/runbooks/public-api/availability.md
-built 12 SLOs from 6 services: 2 written, 63 unchanged
+built 12 SLOs from 6 services: 2 written, 69 unchanged
 
 "#]]);
     assert_eq!(into_missing("a/b/cold"), cold);

@@ -66,7 +66,13 @@ fn every_object_is_valid_against_its_upstream_schema() {
         .iter()
         .map(|(_, o)| o["kind"].as_str().unwrap())
         .collect();
-    for kind in ["PrometheusRule", "ConfigMap", "DaemonSet", "ClusterRole"] {
+    for kind in [
+        "PrometheusRule",
+        "AlertmanagerConfig",
+        "ConfigMap",
+        "DaemonSet",
+        "ClusterRole",
+    ] {
         assert!(kinds.contains(&kind), "no {kind} among {kinds:?}");
     }
     let verdicts = validate(&objects);

@@ -971,7 +971,7 @@ fn inhibit_rules_mute_a_ticket_under_its_page_and_dependents_under_an_upstream_p
     std::fs::write(root.join("slos/all.yaml"), spec).unwrap();
     std::fs::write(
         root.join("lookout.yaml"),
-        format!("project: shop\nrunbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{prom_port}, rules_dir: rules.d, long_interval: 2s}}\npush: [prometheus]\n"),
+        format!("project: shop\nrunbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{prom_port}, rules_dir: rules.d, long_interval: 2s}}\nalertmanager: {{namespace: obs}}\npush: [prometheus]\n"),
     )
     .unwrap();
     let (code, out) = lookout(root, &["build"]);
@@ -1018,38 +1018,41 @@ fn inhibit_rules_mute_a_ticket_under_its_page_and_dependents_under_an_upstream_p
     let (code, out) = lookout(root, &["apply"]);
     assert_eq!(code, 0, "{out}");
 
-    // service/slo/tier → inhibited, once all seven alerts have arrived.
+    // service/slo/tier → inhibited, once all eight alerts have arrived.
     type States = std::collections::BTreeMap<String, bool>;
-    let states = wait_for(
-        "every alert in Alertmanager",
-        Duration::from_secs(90),
-        || {
-            let (_, body) = get(&format!("http://127.0.0.1:{am_port}/api/v2/alerts"))?;
-            let alerts: Value = serde_json::from_str(&body).ok()?;
-            let states: States = alerts
-                .as_array()?
-                .iter()
-                .map(|a| {
-                    let l = &a["labels"];
-                    (
-                        format!(
-                            "{}/{}/{}",
-                            l["service"].as_str().unwrap_or(""),
-                            l["slo"].as_str().unwrap_or(""),
-                            l["slo_severity"].as_str().unwrap_or("")
-                        ),
-                        !a["status"]["inhibitedBy"].as_array().unwrap().is_empty(),
-                    )
-                })
-                .collect();
-            // Inhibition applies once the source is in; wait for a settled view.
-            let settled = states.len() == 8
-                && states["app/availability/ticket"]
-                && states["db/availability/ticket"]
-                && states["web/availability/ticket"];
-            settled.then_some(states)
-        },
-    );
+    let settled = || {
+        wait_for(
+            "every alert in Alertmanager",
+            Duration::from_secs(90),
+            || {
+                let (_, body) = get(&format!("http://127.0.0.1:{am_port}/api/v2/alerts"))?;
+                let alerts: Value = serde_json::from_str(&body).ok()?;
+                let states: States = alerts
+                    .as_array()?
+                    .iter()
+                    .map(|a| {
+                        let l = &a["labels"];
+                        (
+                            format!(
+                                "{}/{}/{}",
+                                l["service"].as_str().unwrap_or(""),
+                                l["slo"].as_str().unwrap_or(""),
+                                l["slo_severity"].as_str().unwrap_or("")
+                            ),
+                            !a["status"]["inhibitedBy"].as_array().unwrap().is_empty(),
+                        )
+                    })
+                    .collect();
+                // Inhibition applies once the source is in; wait for a settled view.
+                let settled = states.len() == 8
+                    && states["app/availability/ticket"]
+                    && states["db/availability/ticket"]
+                    && states["web/availability/ticket"];
+                settled.then_some(states)
+            },
+        )
+    };
+    let states = settled();
     let expected: States = [
         ("app/availability/page", true),
         ("app/availability/ticket", true),
@@ -1086,5 +1089,78 @@ fn inhibit_rules_mute_a_ticket_under_its_page_and_dependents_under_an_upstream_p
     assert_eq!(
         web_ticket["status"]["inhibitedBy"],
         serde_json::json!([fingerprint("web", "page")])
+    );
+
+    // The same rules as the Prometheus Operator builds them from
+    // kubernetes/alertmanager/*.yaml: each AlertmanagerConfig's rules, with
+    // `namespace="<its namespace>"` added to both sides (the CRD: its
+    // rules "only apply to alerts matching the resource's namespace"). The
+    // alerts carry `namespace: obs` from `alertmanager.namespace`.
+    let mut rules = String::from("inhibit_rules:\n");
+    for service in ["app", "cache", "db", "web"] {
+        let text =
+            std::fs::read_to_string(root.join(format!("kubernetes/alertmanager/{service}.yaml")))
+                .unwrap();
+        let object: Value = serde_saphyr::from_str(&text).unwrap();
+        let namespace = object["metadata"]["namespace"].as_str().unwrap();
+        assert_eq!(namespace, "obs");
+        let side = |matchers: &Value| {
+            let mut out: Vec<String> = matchers
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| {
+                    format!(
+                        "'{}{}\"{}\"'",
+                        m["name"].as_str().unwrap(),
+                        m["matchType"].as_str().unwrap(),
+                        m["value"].as_str().unwrap()
+                    )
+                })
+                .collect();
+            out.push(format!("'namespace=\"{namespace}\"'"));
+            format!("[{}]", out.join(", "))
+        };
+        for rule in object["spec"]["inhibitRules"].as_array().unwrap() {
+            let equal: Vec<&str> = rule["equal"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e.as_str().unwrap())
+                .collect();
+            rules.push_str(&format!(
+                "- source_matchers: {}\n  target_matchers: {}\n  equal: [{}]\n",
+                side(&rule["sourceMatch"]),
+                side(&rule["targetMatch"]),
+                equal.join(", ")
+            ));
+        }
+    }
+    std::fs::write(
+        root.join("alertmanager.yml"),
+        format!(
+            "route: {{receiver: default, group_wait: 0s}}\nreceivers: [{{name: default}}]\n{rules}"
+        ),
+    )
+    .unwrap();
+    let check = std::process::Command::new(support::tool("amtool"))
+        .args(["check-config", "alertmanager.yml"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    let reload = reqwest::blocking::Client::new()
+        .post(format!("http://127.0.0.1:{am_port}/-/reload"))
+        .send()
+        .unwrap();
+    assert!(reload.status().is_success());
+    assert_eq!(
+        settled(),
+        expected,
+        "the AlertmanagerConfig rules, as the operator applies them"
     );
 }

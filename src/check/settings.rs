@@ -41,6 +41,11 @@ pub fn lower(loaded: &LoadedConfig, slos: Option<&Path>, diags: &mut Diagnostics
     };
     let name = lowering.project_name(loaded);
     let mut settings = settings(loaded, runbook_template);
+    settings.alert_namespace = loaded
+        .config
+        .alertmanager
+        .as_ref()
+        .and_then(|a| a.namespace.clone());
     settings.project = ProjectSettings {
         name,
         root: loaded.root.clone(),

@@ -14,7 +14,7 @@
 use super::yaml::{self, Node};
 use super::{Artifact, GENERATED_MARKER};
 use crate::model::settings::Settings;
-use crate::model::{names, Model, Severity};
+use crate::model::{names, Model, Service, Severity};
 
 pub fn emit(model: &Model, settings: &Settings) -> Artifact {
     let shared: Vec<String> = settings.project.labels.keys().cloned().collect();
@@ -70,4 +70,96 @@ pub fn emit(model: &Model, settings: &Settings) -> Artifact {
             &doc,
         ),
     )
+}
+
+/// With `alertmanager.namespace`, the service's inhibit rules as a
+/// Prometheus Operator `AlertmanagerConfig` (`kubernetes/alertmanager/`):
+/// the operator adds `namespace="<its namespace>"` to both sides of each
+/// rule, so the rules are scoped to the service (its page mutes its
+/// tickets; an upstream page mutes its alerts) and every alert carries that
+/// `namespace` label.
+pub fn alertmanager_config(service: &Service, settings: &Settings) -> Option<Artifact> {
+    let namespace = settings.alert_namespace.as_ref()?;
+    let shared: Vec<String> = settings.project.labels.keys().cloned().collect();
+    let matcher = |name: &str, value: &str| {
+        Node::map()
+            .str("name", name.to_string())
+            .str("value", value.to_string())
+            .str("matchType", "=")
+            .build()
+    };
+    let strings = |items: Vec<String>| Node::Seq(items.into_iter().map(Node::str).collect());
+    let mut rules = vec![Node::map()
+        .entry(
+            "sourceMatch",
+            Node::Seq(vec![
+                matcher("service", &service.name),
+                matcher(names::TIER_LABEL, Severity::Page.as_str()),
+            ]),
+        )
+        .entry(
+            "targetMatch",
+            Node::Seq(vec![
+                matcher("service", &service.name),
+                matcher(names::TIER_LABEL, Severity::Ticket.as_str()),
+            ]),
+        )
+        .entry(
+            "equal",
+            strings(
+                std::iter::once("slo".to_string())
+                    .chain(shared.iter().cloned())
+                    .collect(),
+            ),
+        )
+        .build()];
+    for upstream in &service.depends_on {
+        rules.push(
+            Node::map()
+                .entry(
+                    "sourceMatch",
+                    Node::Seq(vec![
+                        matcher("service", upstream),
+                        matcher(names::TIER_LABEL, Severity::Page.as_str()),
+                    ]),
+                )
+                .entry(
+                    "targetMatch",
+                    Node::Seq(vec![matcher("service", &service.name)]),
+                )
+                .entry("equal", strings(shared.clone()))
+                .build(),
+        );
+    }
+    let doc = Node::map()
+        .str("apiVersion", "monitoring.coreos.com/v1alpha1")
+        .str("kind", "AlertmanagerConfig")
+        .entry(
+            "metadata",
+            Node::map()
+                .str("name", format!("lookout-{}", service.name))
+                .str("namespace", namespace.clone())
+                .entry(
+                    "labels",
+                    Node::map()
+                        .str("app.kubernetes.io/managed-by", "lookout")
+                        .build(),
+                )
+                .build(),
+        )
+        .entry(
+            "spec",
+            Node::map().entry("inhibitRules", Node::Seq(rules)).build(),
+        )
+        .build();
+    let header = super::generated_header(&service.source);
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    Some(Artifact::file(
+        settings
+            .layout
+            .kubernetes
+            .join("alertmanager")
+            .join(format!("{}.yaml", service.name)),
+        yaml::document(&header, &doc),
+    ))
 }

@@ -265,6 +265,11 @@ where
         let mut artifacts = prometheus::emit(services, layout, prometheus_settings, links);
         artifacts.extend(promtool::emit(services, layout, prometheus_settings, links));
         artifacts.extend(loki::emit(services, layout, settings.logs.loki.as_ref()));
+        artifacts.extend(
+            services
+                .iter()
+                .filter_map(|service| alertmanager::alertmanager_config(service, settings)),
+        );
         artifacts.extend(elasticsearch::emit(services, layout));
         artifacts.extend(kibana::emit(services, layout));
         artifacts.extend(runbooks.emit(services, layout, links)?);

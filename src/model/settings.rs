@@ -20,6 +20,9 @@ pub struct Settings {
     /// The `severity` values alerts may carry.
     pub severities: Vec<String>,
     pub targets: TargetSettings,
+    /// `alertmanager.namespace`: the `namespace` label of every alert, and
+    /// where the `AlertmanagerConfig` objects go.
+    pub alert_namespace: Option<String>,
 }
 
 /// The `severity` values alerts may carry unless lookout.yaml says others.
@@ -37,6 +40,7 @@ impl Default for Settings {
             logs: LogSettings::default(),
             severities: DEFAULT_SEVERITIES.map(String::from).to_vec(),
             targets: TargetSettings::default(),
+            alert_namespace: None,
         }
     }
 }

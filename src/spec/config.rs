@@ -45,7 +45,7 @@ pub struct ProjectConfig {
     /// Prometheus: `apply` writes rule files into `rules_dir`, then reloads.
     pub prometheus: Option<PrometheusConfig>,
     /// Alertmanager: `plan` and `status` check that it is up.
-    pub alertmanager: Option<UrlConfig>,
+    pub alertmanager: Option<AlertmanagerConfig>,
     /// The systems `plan` and `apply` push to, e.g. `[prometheus, grafana]`.
     /// Without it, every configured one: settings such as `grafana.url`
     /// that `build` needs would otherwise make a system a push target.
@@ -193,9 +193,16 @@ pub struct PrometheusConfig {
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct UrlConfig {
+pub struct AlertmanagerConfig {
     #[schemars(with = "Option<String>")]
     pub url: Option<Spanned<String>>,
+    /// The namespace of the `AlertmanagerConfig` objects lookout writes to
+    /// `kubernetes/alertmanager/` (the inhibit rules, per service). The
+    /// operator applies such an object only to alerts whose `namespace`
+    /// label is its namespace, so every alert gets that label. Without
+    /// it, no `AlertmanagerConfig` is written: merge
+    /// `alertmanager/inhibit_rules.yaml` into the global configuration.
+    pub namespace: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

@@ -1,8 +1,10 @@
 // Validates Kubernetes objects (JSON on stdin: [{path, object}]) with the
 // validators kubernetes-models generates from the upstream OpenAPI schemas:
-// the Prometheus Operator's CRDs and Kubernetes' core types. Prints one
+// the Prometheus Operator's CRDs (PrometheusRule, AlertmanagerConfig) and
+// Kubernetes' core types. Prints one
 // line per object: `ok <path>` or `invalid <path>: <reason>`.
 import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
+import { AlertmanagerConfig } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1/AlertmanagerConfig";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import { ClusterRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole";
@@ -11,7 +13,7 @@ import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
 import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
 import { DaemonSet } from "kubernetes-models/apps/v1/DaemonSet";
 
-const models = { PrometheusRule, ConfigMap, ServiceAccount, ClusterRole, ClusterRoleBinding, Role, RoleBinding, DaemonSet };
+const models = { PrometheusRule, AlertmanagerConfig, ConfigMap, ServiceAccount, ClusterRole, ClusterRoleBinding, Role, RoleBinding, DaemonSet };
 
 let input = "";
 for await (const chunk of process.stdin) input += chunk;

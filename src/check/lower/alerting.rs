@@ -47,10 +47,15 @@ impl Lowering<'_> {
                 &slo.name.value,
             )),
         };
-        let labels = match &spec.labels {
+        let mut labels = match &spec.labels {
             Some(labels) => self.labels(labels, team_set),
             None => BTreeMap::new(),
         };
+        // An AlertmanagerConfig's inhibit rules match only alerts of its
+        // namespace (the Prometheus Operator adds that matcher).
+        if let Some(namespace) = &self.settings.alert_namespace {
+            labels.insert("namespace".into(), namespace.clone());
+        }
         let mut tiers = Vec::new();
         let mut tiers_ok = true;
         for (severity, tier) in [
