@@ -314,3 +314,42 @@ fn a_query_that_answers_without_data_does_not_break_the_generated_tests() {
     );
     promtool_check_and_test(out.path());
 }
+
+/// Sloth's own home-wifi example, imported and built: its errors queries
+/// end in `OR on() vector(0)`, and its generated tests pass promtool.
+#[test]
+fn sloths_home_wifi_example_imports_builds_and_passes_its_tests() {
+    let project = tempfile::tempdir().unwrap();
+    let report = lookout::ops::import(&lookout::ops::ImportRequest {
+        paths: vec![PathBuf::from(
+            "../shared/conformance/sloth/examples/home-wifi.yml",
+        )],
+        out: project.path().join("slos"),
+        format: lookout::ops::ImportFormat::Sloth(lookout::import::SlothOptions::default()),
+        keep_going: false,
+        add_severities: false,
+    })
+    .unwrap();
+    assert!(
+        !report.diagnostics.has_errors(),
+        "{}",
+        report.diagnostics.render(false)
+    );
+    let severities: Vec<String> = report.severities.iter().cloned().collect();
+    std::fs::write(
+        project.path().join("lookout.yaml"),
+        format!(
+            "runbooks: {{base_url: https://runbooks.example.com}}\nseverities: [{}]\n",
+            severities.join(", ")
+        ),
+    )
+    .unwrap();
+    let spec = std::fs::read_to_string(project.path().join("slos/home-wifi.yaml")).unwrap();
+    assert!(spec.contains("OR on() vector(0)"), "{spec}");
+    let (out, _) = build_into(
+        &project.path().join("lookout.yaml").to_string_lossy(),
+        &project.path().join("slos"),
+    );
+    assert!(out.path().join("rules/tests/home-wifi.rules.yaml").exists());
+    promtool_check_and_test(out.path());
+}
