@@ -484,6 +484,7 @@ impl Converter<'_> {
             runbook: runbook.map(built),
             page,
             ticket,
+            no_data: None,
         };
         let empty = spec.name.is_none()
             && spec.labels.is_none()

@@ -229,7 +229,7 @@ drift: dashboards/grafana/public-api.json differs from what the specs compile to
 drift: rules/payments-api.yaml differs from what the specs compile to
     --- rules/payments-api.yaml
     +++ generated
-    @@ -141,5 +141,5 @@
+    @@ -159,5 +159,5 @@
            tier: '0'
        - record: slo:objective:ratio
     -    expr: vector(0.999)

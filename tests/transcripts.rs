@@ -351,7 +351,7 @@ build failed: 1 error; nothing was written
 drift: rules/web.yaml differs from what the specs compile to
     --- rules/web.yaml
     +++ generated
-    @@ -109,5 +109,5 @@
+    @@ -122,5 +122,5 @@
            slo: availability
            team: platform
     -  - record: slo:objectiv:ratio

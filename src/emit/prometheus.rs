@@ -261,6 +261,9 @@ fn slo_groups(slo: &Slo, long_interval: Duration, links: &Links, base_records: b
             fast.push(alert_rule(slo, tier, long_interval, links));
         }
     }
+    if let Some(no_data) = &slo.alerting.no_data {
+        fast.push(no_data_rule(slo, no_data, links));
+    }
     vec![
         group(names::group(slo, "sli"), None, fast),
         group(names::group(slo, "long"), Some(long_interval), long),
@@ -303,6 +306,93 @@ fn alert_rule(slo: &Slo, tier: &AlertTier, long_interval: Duration, links: &Link
             Node::labels(&alert_annotations(slo, tier, links)),
         )
         .build()
+}
+
+/// The tier value of the no-data alert.
+pub const NO_DATA_TIER: &str = "no_data";
+
+/// What the no-data alert watches: the 5m series every window is built
+/// from. A log SLI's comes from the Loki ruler, which writes nothing for a
+/// span without lines, so an idle hour looks like a broken pipeline: it is
+/// watched over an hour instead of one evaluation.
+pub fn no_data_expr(slo: &Slo) -> String {
+    let selector = names::selector(slo);
+    match &slo.sli {
+        Sli::Metric(MetricSli::Raw { .. }) => {
+            format!(
+                "absent({}{selector})",
+                names::error_ratio(names::BASE_WINDOW)
+            )
+        }
+        Sli::Logs(_) => format!("absent_over_time({}{selector}[1h])", names::EVENTS_RATE),
+        _ => format!("absent({}{selector})", names::EVENTS_RATE),
+    }
+}
+
+/// The alert that the SLI's data stopped: the tiers cannot fire then.
+fn no_data_rule(slo: &Slo, no_data: &crate::model::NoData, links: &Links) -> Node {
+    Node::map()
+        .str(
+            "alert",
+            format!("{}{}", slo.alerting.name, NO_DATA_ALERT_SUFFIX),
+        )
+        .str("expr", no_data_expr(slo))
+        .str("for", no_data.for_.to_string())
+        .entry("labels", Node::labels(&no_data_labels(slo, no_data)))
+        .entry(
+            "annotations",
+            Node::labels(&no_data_annotations(slo, no_data, links)),
+        )
+        .build()
+}
+
+/// Appended to the SLO's alert name for its no-data alert.
+pub const NO_DATA_ALERT_SUFFIX: &str = "NoData";
+
+pub fn no_data_labels(slo: &Slo, no_data: &crate::model::NoData) -> BTreeMap<String, String> {
+    let mut labels = slo.identity_labels();
+    labels.extend(slo.alerting.labels.clone());
+    labels.insert("severity".into(), no_data.severity_label.clone());
+    labels.insert(names::TIER_LABEL.into(), NO_DATA_TIER.into());
+    labels
+}
+
+pub fn no_data_annotations(
+    slo: &Slo,
+    no_data: &crate::model::NoData,
+    links: &Links,
+) -> BTreeMap<String, String> {
+    let watched = match &slo.sli {
+        Sli::Logs(_) => "no log line was counted for an hour".to_string(),
+        _ => format!("its SLI has had no series for {}", no_data.for_),
+    };
+    let mut annotations = BTreeMap::new();
+    annotations.insert(
+        "summary".to_string(),
+        format!(
+            "{}/{} has no SLI data: its burn-rate alerts cannot fire",
+            slo.service, slo.name
+        ),
+    );
+    annotations.insert(
+        "description".to_string(),
+        format!(
+            "The {} SLO of {}: {watched} (`{}`). A renamed metric, a stopped exporter or Loki rules that are not loaded look like this; until data returns, this SLO cannot alert.",
+            slo.name,
+            slo.service,
+            no_data_expr(slo)
+        ),
+    );
+    if let Some(url) = &slo.alerting.runbook_url {
+        annotations.insert("runbook_url".to_string(), url.clone());
+    }
+    if let Some(grafana) = &links.grafana_url {
+        annotations.insert(
+            "dashboard_url".to_string(),
+            format!("{grafana}{}", super::grafana::dashboard_path(&slo.service)),
+        );
+    }
+    annotations
 }
 
 /// `(long > t and short > t) or (…)`, one clause per window pair.

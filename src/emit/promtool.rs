@@ -135,6 +135,9 @@ fn test_file(service: &Service, links: &Links, rules: &str) -> String {
     for slo in service.slos.iter().filter(|s| !s.alerting.tiers.is_empty()) {
         tests.push(healthy(slo, links));
         tests.push(outage(slo, links));
+        if let Some(no_data) = &slo.alerting.no_data {
+            tests.push(data_stops(slo, no_data, links));
+        }
         match slow_burn(slo, links) {
             Some(test) => tests.push(test),
             None => notes.push(format!(
@@ -218,6 +221,62 @@ fn outage(slo: &Slo, links: &Links) -> Node {
         vec![
             alert_check(slo, before, &[], links),
             alert_check(slo, at, &firing, links),
+        ],
+    )
+}
+
+/// An hour of healthy traffic with no error at all, then no series: the
+/// no-data alert is silent while data flows, and fires `for` after the
+/// series go. They go 5m after their last sample (Prometheus's lookback;
+/// one minute less where a 5m `rate()` of raw counters needs two samples),
+/// so with `for` 10m it is still pending at 72m and firing at 77m. A log
+/// SLI's is watched over an hour: an hour later.
+fn data_stops(slo: &Slo, no_data: &crate::model::NoData, links: &Links) -> Node {
+    let last = OUTAGE_START.0 - STEP.0;
+    let watched = match slo.sli {
+        Sli::Logs(_) => Duration::hours(1).0,
+        _ => MARGIN.0,
+    };
+    let firing_from = last + watched + no_data.for_.0;
+    let check = |at: u64, firing: bool| {
+        let alerts = if firing {
+            vec![Node::map()
+                .entry(
+                    "exp_labels",
+                    Node::labels(&super::prometheus::no_data_labels(slo, no_data)),
+                )
+                .entry(
+                    "exp_annotations",
+                    Node::labels(&super::prometheus::no_data_annotations(slo, no_data, links)),
+                )
+                .build()]
+        } else {
+            Vec::new()
+        };
+        Node::map()
+            .str("eval_time", Duration(at).to_string())
+            .str(
+                "alertname",
+                format!(
+                    "{}{}",
+                    slo.alerting.name,
+                    super::prometheus::NO_DATA_ALERT_SUFFIX
+                ),
+            )
+            .entry("exp_alerts", Node::Seq(alerts))
+            .build()
+    };
+    scenario(
+        format!(
+            "{}/{}: no error for an hour, then no series: the no-data alert waits {} and fires",
+            slo.service, slo.name, no_data.for_
+        ),
+        slo,
+        &vec![(OUTAGE_START.seconds() / 60, 0.0)],
+        vec![
+            check(last, false),
+            check(firing_from - 3 * STEP.0, false),
+            check(firing_from + 2 * STEP.0, true),
         ],
     )
 }

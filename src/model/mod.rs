@@ -361,7 +361,23 @@ pub struct Alerting {
     pub runbook_url: Option<String>,
     /// Labels on this SLO's alerts only.
     pub labels: BTreeMap<String, String>,
+    /// The alert that the SLI's data stopped; `None` when turned off or
+    /// when no tier is enabled.
+    pub no_data: Option<NoData>,
 }
+
+/// An SLO's no-data alert.
+#[derive(Debug, Clone)]
+pub struct NoData {
+    /// How long the SLI's series must be absent.
+    pub for_: Duration,
+    /// The `severity` label value.
+    pub severity_label: String,
+}
+
+/// How long an SLI's series must be absent before the no-data alert fires,
+/// unless the spec says otherwise: longer than a scrape or evaluation gap.
+pub const DEFAULT_NO_DATA_FOR: Duration = Duration::minutes(10);
 
 #[derive(Debug, Clone)]
 pub struct AlertTier {

@@ -366,6 +366,27 @@ pub struct AlertingSpec {
     /// The slow tier: 3x over 1d and 2h, or 1x over 3d and 6h (for 30d).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket: Option<TierSpec>,
+    /// The alert that the SLI's data stopped, so that the tiers cannot
+    /// fire. On by default wherever a tier is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_data: Option<NoDataSpec>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoDataSpec {
+    /// Default true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// How long the SLI's series must be absent, e.g. `10m` (the default).
+    #[serde(rename = "for")]
+    #[schemars(with = "Option<String>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub for_: Option<Spanned<String>>,
+    /// The `severity` label. Default: the ticket's.
+    #[schemars(with = "Option<String>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]

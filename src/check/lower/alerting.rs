@@ -7,8 +7,11 @@ use std::collections::BTreeMap;
 use super::{is_metric_name, Lowering};
 use crate::diag::{Diagnostic, Span};
 use crate::model::settings::is_http_url;
-use crate::model::{names, AlertTier, Alerting, Duration, Severity, Slo};
-use crate::spec::v1::{AlertingSpec, ServiceSpec, SloSpec, TierSpec};
+use crate::model::{
+    names, AlertTier, Alerting, Duration, NoData, Severity, Slo, DEFAULT_NO_DATA_FOR,
+};
+use crate::spec::v1::{AlertingSpec, NoDataSpec, ServiceSpec, SloSpec, TierSpec};
+use serde_saphyr::Spanned;
 
 impl Lowering<'_> {
     pub(super) fn alerting(
@@ -24,6 +27,7 @@ impl Lowering<'_> {
             name: None,
             page: None,
             ticket: None,
+            no_data: None,
             runbook: None,
             labels: None,
         };
@@ -77,28 +81,24 @@ impl Lowering<'_> {
         } else {
             Some(self.runbook_url(service, slo, spec, base_url, name_span)?)
         };
+        let no_data = self.no_data(spec.no_data.as_ref(), &tiers);
         Some(Alerting {
             name: name?,
+            no_data: no_data?,
             tiers: tiers_ok.then_some(tiers)?,
             runbook_url,
             labels,
         })
     }
 
-    /// One alert tier; `budget` is the SLO's period and error budget, which
-    /// fix each window's factor and threshold.
-    pub(super) fn tier(
-        &mut self,
-        severity: Severity,
-        spec: &TierSpec,
-        team_set: bool,
-        (period, error_budget): (Duration, f64),
-    ) -> Option<AlertTier> {
-        let severity_label = match &spec.severity {
+    /// A `severity:` as written, checked against lookout.yaml's list, or
+    /// `default`.
+    fn severity_label(&mut self, label: Option<&Spanned<String>>, default: &str) -> Option<String> {
+        match label {
             Some(label) if label.value.trim().is_empty() => {
                 let span = self.span(label);
                 self.error("spec::empty-value", "`severity` is empty", span);
-                return None;
+                None
             }
             Some(label) => {
                 let known = self.settings.severities.clone();
@@ -117,25 +117,69 @@ impl Lowering<'_> {
                     .help = Some(help);
                     return None;
                 }
-                label.value.clone()
+                Some(label.value.clone())
             }
-            None => severity.default_label().to_string(),
+            None => Some(default.to_string()),
+        }
+    }
+
+    /// A `for:` as written: a Prometheus duration.
+    fn duration(&mut self, text: &Spanned<String>) -> Option<Duration> {
+        let parsed = Duration::parse_prometheus(text.value.trim());
+        if parsed.is_none() {
+            let span = self.span(text);
+            let d = self.error(
+                "spec::invalid-duration",
+                format!("invalid duration `{}`", text.value),
+                span,
+            );
+            d.help = Some("use a Prometheus duration such as `2m` or `1h30m`".into());
+        }
+        parsed
+    }
+
+    /// The no-data alert: on wherever a tier is, unless turned off; its
+    /// severity defaults to the ticket's.
+    fn no_data(
+        &mut self,
+        spec: Option<&NoDataSpec>,
+        tiers: &[AlertTier],
+    ) -> Option<Option<NoData>> {
+        let default = NoDataSpec::default();
+        let spec = spec.unwrap_or(&default);
+        let for_ = match &spec.for_ {
+            Some(text) => self.duration(text),
+            None => Some(DEFAULT_NO_DATA_FOR),
         };
+        let ticket = tiers
+            .iter()
+            .find(|t| t.severity == Severity::Ticket)
+            .map_or(Severity::Ticket.default_label().to_string(), |t| {
+                t.severity_label.clone()
+            });
+        let severity_label = self.severity_label(spec.severity.as_ref(), &ticket);
+        let (for_, severity_label) = (for_?, severity_label?);
+        let on = spec.enabled != Some(false) && !tiers.is_empty();
+        Some(on.then_some(NoData {
+            for_,
+            severity_label,
+        }))
+    }
+
+    /// One alert tier; `budget` is the SLO's period and error budget, which
+    /// fix each window's factor and threshold.
+    pub(super) fn tier(
+        &mut self,
+        severity: Severity,
+        spec: &TierSpec,
+        team_set: bool,
+        (period, error_budget): (Duration, f64),
+    ) -> Option<AlertTier> {
+        let severity_label =
+            self.severity_label(spec.severity.as_ref(), severity.default_label())?;
         let for_ = match &spec.for_ {
             None => None,
-            Some(text) => match Duration::parse_prometheus(text.value.trim()) {
-                Some(duration) => Some(duration),
-                None => {
-                    let span = self.span(text);
-                    let d = self.error(
-                        "spec::invalid-duration",
-                        format!("invalid duration `{}`", text.value),
-                        span,
-                    );
-                    d.help = Some("use a Prometheus duration such as `2m` or `1h30m`".into());
-                    return None;
-                }
-            },
+            Some(text) => Some(self.duration(text)?),
         };
         let labels = match &spec.labels {
             Some(labels) => self.labels(labels, team_set),
