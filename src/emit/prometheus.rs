@@ -296,16 +296,58 @@ pub fn alerting_value(slo: &Slo) -> String {
 }
 
 fn alert_rule(slo: &Slo, tier: &AlertTier, long_interval: Duration, links: &Links) -> Node {
+    alert_node(
+        slo.alerting.name.clone(),
+        alert_expr(slo, tier, long_interval),
+        tier.for_,
+        &alert_labels(slo, tier),
+        &alert_annotations(slo, tier, links),
+    )
+}
+
+fn alert_node(
+    name: String,
+    expr: String,
+    for_: Option<Duration>,
+    labels: &BTreeMap<String, String>,
+    annotations: &BTreeMap<String, String>,
+) -> Node {
     Node::map()
-        .str("alert", slo.alerting.name.as_str())
-        .str("expr", alert_expr(slo, tier, long_interval))
-        .opt_str("for", tier.for_.map(|d| d.to_string()))
-        .entry("labels", Node::labels(&alert_labels(slo, tier)))
-        .entry(
-            "annotations",
-            Node::labels(&alert_annotations(slo, tier, links)),
-        )
+        .str("alert", name)
+        .str("expr", expr)
+        .opt_str("for", for_.map(|d| d.to_string()))
+        .entry("labels", Node::labels(labels))
+        .entry("annotations", Node::labels(annotations))
         .build()
+}
+
+/// An alert's labels: the SLO's, its alerting labels, the alert's own
+/// (`own`), then `severity` and the tier (`page`, `ticket`, `no_data`).
+fn labels_of(
+    slo: &Slo,
+    own: &BTreeMap<String, String>,
+    severity: &str,
+    tier: &str,
+) -> BTreeMap<String, String> {
+    let mut labels = slo.identity_labels();
+    labels.extend(slo.alerting.labels.clone());
+    labels.extend(own.clone());
+    labels.insert("severity".into(), severity.to_string());
+    labels.insert(names::TIER_LABEL.into(), tier.to_string());
+    labels
+}
+
+/// The runbook and dashboard links every alert of the SLO carries.
+fn link_annotations(slo: &Slo, links: &Links, annotations: &mut BTreeMap<String, String>) {
+    if let Some(url) = &slo.alerting.runbook_url {
+        annotations.insert("runbook_url".to_string(), url.clone());
+    }
+    if let Some(grafana) = &links.grafana_url {
+        annotations.insert(
+            "dashboard_url".to_string(),
+            format!("{grafana}{}", super::grafana::dashboard_path(&slo.service)),
+        );
+    }
 }
 
 /// The tier value of the no-data alert.
@@ -331,30 +373,20 @@ pub fn no_data_expr(slo: &Slo) -> String {
 
 /// The alert that the SLI's data stopped: the tiers cannot fire then.
 fn no_data_rule(slo: &Slo, no_data: &crate::model::NoData, links: &Links) -> Node {
-    Node::map()
-        .str(
-            "alert",
-            format!("{}{}", slo.alerting.name, NO_DATA_ALERT_SUFFIX),
-        )
-        .str("expr", no_data_expr(slo))
-        .str("for", no_data.for_.to_string())
-        .entry("labels", Node::labels(&no_data_labels(slo, no_data)))
-        .entry(
-            "annotations",
-            Node::labels(&no_data_annotations(slo, no_data, links)),
-        )
-        .build()
+    alert_node(
+        format!("{}{}", slo.alerting.name, NO_DATA_ALERT_SUFFIX),
+        no_data_expr(slo),
+        Some(no_data.for_),
+        &no_data_labels(slo, no_data),
+        &no_data_annotations(slo, no_data, links),
+    )
 }
 
 /// Appended to the SLO's alert name for its no-data alert.
 pub const NO_DATA_ALERT_SUFFIX: &str = "NoData";
 
 pub fn no_data_labels(slo: &Slo, no_data: &crate::model::NoData) -> BTreeMap<String, String> {
-    let mut labels = slo.identity_labels();
-    labels.extend(slo.alerting.labels.clone());
-    labels.insert("severity".into(), no_data.severity_label.clone());
-    labels.insert(names::TIER_LABEL.into(), NO_DATA_TIER.into());
-    labels
+    labels_of(slo, &BTreeMap::new(), &no_data.severity_label, NO_DATA_TIER)
 }
 
 pub fn no_data_annotations(
@@ -383,15 +415,7 @@ pub fn no_data_annotations(
             no_data_expr(slo)
         ),
     );
-    if let Some(url) = &slo.alerting.runbook_url {
-        annotations.insert("runbook_url".to_string(), url.clone());
-    }
-    if let Some(grafana) = &links.grafana_url {
-        annotations.insert(
-            "dashboard_url".to_string(),
-            format!("{grafana}{}", super::grafana::dashboard_path(&slo.service)),
-        );
-    }
+    link_annotations(slo, links, &mut annotations);
     annotations
 }
 
@@ -427,12 +451,12 @@ pub fn alert_expr(slo: &Slo, tier: &AlertTier, long_interval: Duration) -> Strin
 /// Every label the alert carries: the SLO's series labels, then alerting,
 /// tier and severity labels.
 pub fn alert_labels(slo: &Slo, tier: &AlertTier) -> BTreeMap<String, String> {
-    let mut labels = slo.identity_labels();
-    labels.extend(slo.alerting.labels.clone());
-    labels.extend(tier.labels.clone());
-    labels.insert("severity".into(), tier.severity_label.clone());
-    labels.insert(names::TIER_LABEL.into(), tier.severity.as_str().into());
-    labels
+    labels_of(
+        slo,
+        &tier.labels,
+        &tier.severity_label,
+        tier.severity.as_str(),
+    )
 }
 
 /// Static text, so promtool tests can assert it exactly.
@@ -473,14 +497,6 @@ pub fn alert_annotations(slo: &Slo, tier: &AlertTier, links: &Links) -> BTreeMap
         ),
     );
     annotations.insert("description".to_string(), description);
-    if let Some(url) = &slo.alerting.runbook_url {
-        annotations.insert("runbook_url".to_string(), url.clone());
-    }
-    if let Some(grafana) = &links.grafana_url {
-        annotations.insert(
-            "dashboard_url".to_string(),
-            format!("{grafana}{}", super::grafana::dashboard_path(&slo.service)),
-        );
-    }
+    link_annotations(slo, links, &mut annotations);
     annotations
 }
