@@ -44,31 +44,6 @@ impl Prometheus {
         })
     }
 
-    /// When the last successful rule reload happened (Unix seconds), and
-    /// whether the last reload succeeded, from Prometheus's own metrics.
-    fn last_reload(&self) -> Result<(f64, bool), String> {
-        let response = self.endpoint.get("/metrics").map_err(|e| e.to_string())?;
-        response
-            .success()
-            .map_err(|e| format!("GET /metrics: {e}"))?;
-        let metric = |name: &str| {
-            response.body.lines().find_map(|line| {
-                let value = line.strip_prefix(name)?.strip_prefix(' ')?;
-                value.trim().parse::<f64>().ok()
-            })
-        };
-        match (
-            metric("prometheus_config_last_reload_success_timestamp_seconds"),
-            metric("prometheus_config_last_reload_successful"),
-        ) {
-            (Some(at), Some(ok)) => Ok((at, ok == 1.0)),
-            _ => Err(
-                "GET /metrics: no prometheus_config_last_reload_* metrics; is this Prometheus?"
-                    .into(),
-            ),
-        }
-    }
-
     /// A group this project declares that Prometheus also loads from
     /// another file is evaluated twice, its series recorded twice: a
     /// conflict naming that file and its owner. Groups of files this plan
@@ -185,7 +160,7 @@ impl Target for Prometheus {
         let loaded = self
             .loaded_groups()
             .map_err(|e| format!("cannot read the rules Prometheus runs: {e}"))?;
-        let (reloaded_at, reload_ok) = self.last_reload()?;
+        let (reloaded_at, reload_ok) = last_reload(&self.endpoint)?;
         let mut changes = self.files.plan(desired, mode)?;
         for change in &mut changes {
             let Some(file) = desired.rule_files.get(&change.id) else {
@@ -320,6 +295,30 @@ fn same_file(prometheus_file: &str, path: &std::path::Path) -> bool {
         p.components().rev().take(2).collect()
     }
     path.is_relative() && tail(theirs) == tail(path)
+}
+
+/// When the last successful rule reload happened (Unix seconds), and
+/// whether the last reload succeeded, from Prometheus's own metrics.
+pub fn last_reload(endpoint: &Endpoint) -> Result<(f64, bool), String> {
+    let response = endpoint.get("/metrics").map_err(|e| e.to_string())?;
+    response
+        .success()
+        .map_err(|e| format!("GET /metrics: {e}"))?;
+    let metric = |name: &str| {
+        response.body.lines().find_map(|line| {
+            let value = line.strip_prefix(name)?.strip_prefix(' ')?;
+            value.trim().parse::<f64>().ok()
+        })
+    };
+    match (
+        metric("prometheus_config_last_reload_success_timestamp_seconds"),
+        metric("prometheus_config_last_reload_successful"),
+    ) {
+        (Some(at), Some(ok)) => Ok((at, ok == 1.0)),
+        _ => Err(
+            "GET /metrics: no prometheus_config_last_reload_* metrics; is this Prometheus?".into(),
+        ),
+    }
 }
 
 /// A Prometheus API client, for `status` too.

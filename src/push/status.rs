@@ -45,20 +45,6 @@ pub struct SloStatus {
 /// What `GET /api/v1/rules` says of each group: evaluated yet, interval.
 type Groups = BTreeMap<String, (bool, f64)>;
 
-/// When Prometheus last loaded its rules (Unix seconds), from its own
-/// `prometheus_config_last_reload_success_timestamp_seconds`; `None` for a
-/// backend without it.
-fn last_reload(endpoint: &Endpoint) -> Option<f64> {
-    let response = endpoint.get("/metrics").ok()?;
-    response.is_success().then_some(())?;
-    response.body.lines().find_map(|line| {
-        line.strip_prefix("prometheus_config_last_reload_success_timestamp_seconds ")?
-            .trim()
-            .parse()
-            .ok()
-    })
-}
-
 /// Every loaded group by name, or nothing when the rules API does not
 /// answer (status then goes without).
 fn loaded_groups(endpoint: &Endpoint) -> Groups {
@@ -149,13 +135,16 @@ pub fn status(
     let current = query(endpoint, &base)?;
     let objectives = query(endpoint, names::OBJECTIVE)?;
     let groups = loaded_groups(endpoint);
-    let loaded_at = last_reload(endpoint).map(|at| {
-        let ago = (now - at).max(0.0);
-        format!(
-            "loaded {} ago (Prometheus's last reload)",
-            crate::model::humanize(ago)
-        )
-    });
+    // The reload time only: a backend without these metrics goes without.
+    let loaded_at = super::prometheus::last_reload(endpoint)
+        .ok()
+        .map(|(at, _)| {
+            let ago = (now - at).max(0.0);
+            format!(
+                "loaded {} ago (Prometheus's last reload)",
+                crate::model::humanize(ago)
+            )
+        });
     let mut out = Vec::new();
     for service in &model.services {
         for slo in &service.slos {
