@@ -86,13 +86,11 @@ fn source_of(layout: &crate::model::settings::Layout, path: &Path) -> Option<Pat
         .or_else(|| stem.strip_suffix(".rules.yaml"))
         .or_else(|| stem.strip_suffix(".yaml"))?;
     let parent = path.parent()?;
-    if parent == layout.kubernetes.join("grafana-dashboards") {
+    if parent == layout.dashboard_configmaps_dir() {
         Some(layout.grafana_dir().join(format!("{service}.json")))
-    } else if parent == layout.kubernetes.join("prometheus-rules")
-        || parent == layout.rules_tests_dir()
-    {
+    } else if parent == layout.prometheus_rule_objects_dir() || parent == layout.rules_tests_dir() {
         Some(layout.rules.join(format!("{service}.yaml")))
-    } else if parent == layout.kubernetes.join("loki-rules") {
+    } else if parent == layout.loki_rule_configmaps_dir() {
         Some(layout.loki_rules_dir().join(format!("{service}.yaml")))
     } else {
         None

@@ -157,8 +157,7 @@ pub fn alertmanager_config(service: &Service, settings: &Settings) -> Option<Art
     Some(Artifact::file(
         settings
             .layout
-            .kubernetes
-            .join("alertmanager")
+            .alertmanager_configs_dir()
             .join(format!("{}.yaml", service.name)),
         yaml::document(&header, &doc),
     ))

@@ -15,7 +15,7 @@
 //! sidecar only parses it, and a single line keeps these large files cheap
 //! to write.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::grafana::Dashboard;
 use super::yaml::{self, Node};
@@ -35,7 +35,9 @@ pub fn emit(
         .map(|dashboard| {
             let stem = dashboard.file.trim_end_matches(".json");
             Artifact::file(
-                dashboards_dir(layout).join(format!("{stem}.yaml")),
+                layout
+                    .dashboard_configmaps_dir()
+                    .join(format!("{stem}.yaml")),
                 config_map(
                     stem,
                     &dashboard.file,
@@ -125,7 +127,9 @@ pub fn prometheus_rule(
     let header = super::generated_header(&service.source);
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     Artifact::file(
-        prometheus_rules_dir(layout).join(format!("{}.yaml", service.name)),
+        layout
+            .prometheus_rule_objects_dir()
+            .join(format!("{}.yaml", service.name)),
         yaml::document(&header, &doc),
     )
 }
@@ -160,8 +164,7 @@ pub fn loki_rules(
     header.push("Loki ruler rules for the Loki chart's rules sidecar; see the README (GitOps).");
     Artifact::file(
         layout
-            .kubernetes
-            .join("loki-rules")
+            .loki_rule_configmaps_dir()
             .join(format!("{}.yaml", service.name)),
         yaml::document(&header, &doc),
     )
@@ -171,14 +174,6 @@ pub fn loki_rules(
 /// under its `FOLDER`; its default name when the chart's `folderAnnotation`
 /// names no other.
 pub const LOKI_TENANT_ANNOTATION: &str = "k8s-sidecar-target-directory";
-
-fn dashboards_dir(layout: &Layout) -> PathBuf {
-    layout.kubernetes.join("grafana-dashboards")
-}
-
-fn prometheus_rules_dir(layout: &Layout) -> PathBuf {
-    layout.kubernetes.join("prometheus-rules")
-}
 
 /// The Kustomization of every manifest under `kubernetes/`, given every
 /// output path of the build. Kustomize takes no globs, so it lists each.
@@ -222,7 +217,7 @@ pub fn large_config_maps<'a>(
     layout: &Layout,
 ) -> Vec<crate::diag::Diagnostic> {
     const ANNOTATION_LIMIT: usize = 256 * 1024;
-    let dir = dashboards_dir(layout);
+    let dir = layout.dashboard_configmaps_dir();
     artifacts
         .filter(|artifact| {
             artifact.contents.len() > ANNOTATION_LIMIT && artifact.path.starts_with(&dir)

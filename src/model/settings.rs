@@ -184,6 +184,26 @@ impl Layout {
         self.dashboards.join("elasticsearch")
     }
 
+    /// The Grafana sidecar's dashboard ConfigMaps.
+    pub fn dashboard_configmaps_dir(&self) -> PathBuf {
+        self.kubernetes.join("grafana-dashboards")
+    }
+
+    /// The PrometheusRule objects.
+    pub fn prometheus_rule_objects_dir(&self) -> PathBuf {
+        self.kubernetes.join("prometheus-rules")
+    }
+
+    /// The Loki chart's rules sidecar ConfigMaps.
+    pub fn loki_rule_configmaps_dir(&self) -> PathBuf {
+        self.kubernetes.join("loki-rules")
+    }
+
+    /// The Prometheus Operator's AlertmanagerConfig objects.
+    pub fn alertmanager_configs_dir(&self) -> PathBuf {
+        self.kubernetes.join("alertmanager")
+    }
+
     /// The generated promtool tests.
     pub fn rules_tests_dir(&self) -> PathBuf {
         self.rules.join("tests")
