@@ -16,48 +16,115 @@ use super::{Artifact, GENERATED_MARKER};
 use crate::model::settings::Settings;
 use crate::model::{names, Model, Service, Severity};
 
-pub fn emit(model: &Model, settings: &Settings) -> Artifact {
-    let shared: Vec<String> = settings.project.labels.keys().cloned().collect();
-    let page = format!("{}=\"{}\"", names::TIER_LABEL, Severity::Page.as_str());
-    let ticket = format!("{}=\"{}\"", names::TIER_LABEL, Severity::Ticket.as_str());
-    let list = |items: Vec<String>| Node::Seq(items.into_iter().map(Node::str).collect());
-    let mut rules = vec![Node::map()
-        .entry("source_matchers", list(vec![page.clone()]))
-        .entry("target_matchers", list(vec![ticket]))
-        .entry(
-            "equal",
-            list(
-                ["service".to_string(), "slo".to_string()]
-                    .into_iter()
-                    .chain(shared.iter().cloned())
+/// One inhibit rule, written as Alertmanager's global configuration wants
+/// it or as an `AlertmanagerConfig`'s.
+struct Inhibit {
+    /// `(label, value)` equality matchers.
+    source: Vec<(&'static str, String)>,
+    target: Vec<(&'static str, String)>,
+    equal: Vec<String>,
+}
+
+fn tier(severity: Severity) -> (&'static str, String) {
+    (names::TIER_LABEL, severity.as_str().to_string())
+}
+
+/// A page mutes the ticket of the same SLO. Scoped to one service (an
+/// `AlertmanagerConfig` per service), `service` is matched rather than
+/// compared.
+fn page_mutes_ticket(scope: Option<&str>, shared: &[String]) -> Inhibit {
+    let service = scope.map(|s| ("service", s.to_string()));
+    let equal = ["service", "slo"]
+        .into_iter()
+        .filter(|label| scope.is_none() || *label != "service")
+        .map(String::from)
+        .chain(shared.iter().cloned())
+        .collect();
+    Inhibit {
+        source: service
+            .clone()
+            .into_iter()
+            .chain([tier(Severity::Page)])
+            .collect(),
+        target: service
+            .into_iter()
+            .chain([tier(Severity::Ticket)])
+            .collect(),
+        equal,
+    }
+}
+
+/// An upstream service's page mutes every alert of `service`.
+fn upstream_mutes(service: &str, upstream: &str, shared: &[String]) -> Inhibit {
+    Inhibit {
+        source: vec![("service", upstream.to_string()), tier(Severity::Page)],
+        target: vec![("service", service.to_string())],
+        equal: shared.to_vec(),
+    }
+}
+
+fn strings(items: &[String]) -> Node {
+    Node::Seq(items.iter().cloned().map(Node::str).collect())
+}
+
+impl Inhibit {
+    /// Alertmanager's own form: `source_matchers: ['label="value"']`.
+    fn global(&self) -> Node {
+        let matchers = |side: &[(&str, String)]| {
+            let text: Vec<String> = side
+                .iter()
+                .map(|(label, value)| format!("{label}={}", names::promql_string(value)))
+                .collect();
+            strings(&text)
+        };
+        Node::map()
+            .entry("source_matchers", matchers(&self.source))
+            .entry("target_matchers", matchers(&self.target))
+            .entry("equal", strings(&self.equal))
+            .build()
+    }
+
+    /// The Prometheus Operator's: `sourceMatch: [{name, value, matchType}]`.
+    fn operator(&self) -> Node {
+        let matchers = |side: &[(&str, String)]| {
+            Node::Seq(
+                side.iter()
+                    .map(|(label, value)| {
+                        Node::map()
+                            .str("name", label.to_string())
+                            .str("value", value.clone())
+                            .str("matchType", "=")
+                            .build()
+                    })
                     .collect(),
-            ),
-        )
-        .build()];
+            )
+        };
+        Node::map()
+            .entry("sourceMatch", matchers(&self.source))
+            .entry("targetMatch", matchers(&self.target))
+            .entry("equal", strings(&self.equal))
+            .build()
+    }
+}
+
+fn shared_labels(settings: &Settings) -> Vec<String> {
+    settings.project.labels.keys().cloned().collect()
+}
+
+pub fn emit(model: &Model, settings: &Settings) -> Artifact {
+    let shared = shared_labels(settings);
+    let mut rules = vec![page_mutes_ticket(None, &shared)];
     for service in &model.services {
         for upstream in &service.depends_on {
-            rules.push(
-                Node::map()
-                    .entry(
-                        "source_matchers",
-                        list(vec![
-                            format!("service={}", names::promql_string(upstream)),
-                            page.clone(),
-                        ]),
-                    )
-                    .entry(
-                        "target_matchers",
-                        list(vec![format!(
-                            "service={}",
-                            names::promql_string(&service.name)
-                        )]),
-                    )
-                    .entry("equal", list(shared.clone()))
-                    .build(),
-            );
+            rules.push(upstream_mutes(&service.name, upstream, &shared));
         }
     }
-    let doc = Node::map().entry("inhibit_rules", Node::Seq(rules)).build();
+    let doc = Node::map()
+        .entry(
+            "inhibit_rules",
+            Node::Seq(rules.iter().map(Inhibit::global).collect()),
+        )
+        .build();
     Artifact::file(
         settings.layout.alertmanager.join("inhibit_rules.yaml"),
         yaml::document(
@@ -80,57 +147,12 @@ pub fn emit(model: &Model, settings: &Settings) -> Artifact {
 /// `namespace` label.
 pub fn alertmanager_config(service: &Service, settings: &Settings) -> Option<Artifact> {
     let namespace = settings.alert_namespace.as_ref()?;
-    let shared: Vec<String> = settings.project.labels.keys().cloned().collect();
-    let matcher = |name: &str, value: &str| {
-        Node::map()
-            .str("name", name.to_string())
-            .str("value", value.to_string())
-            .str("matchType", "=")
-            .build()
-    };
-    let strings = |items: Vec<String>| Node::Seq(items.into_iter().map(Node::str).collect());
-    let mut rules = vec![Node::map()
-        .entry(
-            "sourceMatch",
-            Node::Seq(vec![
-                matcher("service", &service.name),
-                matcher(names::TIER_LABEL, Severity::Page.as_str()),
-            ]),
-        )
-        .entry(
-            "targetMatch",
-            Node::Seq(vec![
-                matcher("service", &service.name),
-                matcher(names::TIER_LABEL, Severity::Ticket.as_str()),
-            ]),
-        )
-        .entry(
-            "equal",
-            strings(
-                std::iter::once("slo".to_string())
-                    .chain(shared.iter().cloned())
-                    .collect(),
-            ),
-        )
-        .build()];
+    let shared = shared_labels(settings);
+    let mut rules = vec![page_mutes_ticket(Some(&service.name), &shared)];
     for upstream in &service.depends_on {
-        rules.push(
-            Node::map()
-                .entry(
-                    "sourceMatch",
-                    Node::Seq(vec![
-                        matcher("service", upstream),
-                        matcher(names::TIER_LABEL, Severity::Page.as_str()),
-                    ]),
-                )
-                .entry(
-                    "targetMatch",
-                    Node::Seq(vec![matcher("service", &service.name)]),
-                )
-                .entry("equal", strings(shared.clone()))
-                .build(),
-        );
+        rules.push(upstream_mutes(&service.name, upstream, &shared));
     }
+    let rules = Node::Seq(rules.iter().map(Inhibit::operator).collect());
     let doc = Node::map()
         .str("apiVersion", "monitoring.coreos.com/v1alpha1")
         .str("kind", "AlertmanagerConfig")
@@ -149,7 +171,7 @@ pub fn alertmanager_config(service: &Service, settings: &Settings) -> Option<Art
         )
         .entry(
             "spec",
-            Node::map().entry("inhibitRules", Node::Seq(rules)).build(),
+            Node::map().entry("inhibitRules", rules).build(),
         )
         .build();
     let header = super::generated_header(&service.source);
