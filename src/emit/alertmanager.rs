@@ -169,10 +169,7 @@ pub fn alertmanager_config(service: &Service, settings: &Settings) -> Option<Art
                 )
                 .build(),
         )
-        .entry(
-            "spec",
-            Node::map().entry("inhibitRules", rules).build(),
-        )
+        .entry("spec", Node::map().entry("inhibitRules", rules).build())
         .build();
     let header = super::generated_header(&service.source);
     let header: Vec<&str> = header.iter().map(String::as_str).collect();

@@ -182,17 +182,19 @@ pub fn import(request: &ImportRequest) -> std::io::Result<ImportReport> {
         },
     )?;
     report.diagnostics.items.extend(writing.items);
-    report.severities_missing = match listed_severities(&request.out) {
-        Some((_, _, listed)) => report
+    // lookout.yaml, read once for both the hint and --add-severities.
+    let config = config_severities(&request.out);
+    report.severities_missing = match &config {
+        Ok(config) => report
             .severities
             .iter()
-            .filter(|s| !listed.contains(s))
+            .filter(|s| !config.listed.contains(s))
             .cloned()
             .collect(),
-        None => report.severities.iter().cloned().collect(),
+        Err(_) => report.severities.iter().cloned().collect(),
     };
     if request.add_severities && !report.files.is_empty() {
-        match add_severities(&request.out, &report.severities) {
+        match config.and_then(|config| add_severities(config, &report.severities)) {
             Ok(added) => report.severities_added = Some(added),
             Err(error) => report
                 .diagnostics
@@ -208,18 +210,15 @@ pub fn import(request: &ImportRequest) -> std::io::Result<ImportReport> {
 /// key gets it with lookout's defaults. The result is parsed before it is
 /// written. Returns the file and what was added.
 fn add_severities(
-    out: &Path,
+    config: ConfigSeverities,
     used: &std::collections::BTreeSet<String>,
 ) -> Result<(PathBuf, Vec<String>), String> {
-    let path = crate::spec::config::discover(Some(out)).ok_or(
-        "--add-severities: no lookout.yaml in or above the --out folder; run `lookout init` first",
-    )?;
-    let (text, current, listed) = listed_severities(out).ok_or_else(|| {
-        format!(
-            "{} does not parse; fix it first (`lookout check`)",
-            path.display()
-        )
-    })?;
+    let ConfigSeverities {
+        path,
+        text,
+        current,
+        listed,
+    } = config;
     let added: Vec<String> = used
         .iter()
         .filter(|s| !listed.contains(s))
@@ -250,13 +249,30 @@ fn add_severities(
     Ok((path, added))
 }
 
-/// lookout.yaml (in or above `out`) as text, its `severities` as written,
-/// and the severities it allows (lookout's defaults when it lists none).
-fn listed_severities(out: &Path) -> Option<(String, Option<Vec<String>>, Vec<String>)> {
-    let path = crate::spec::config::discover(Some(out))?;
-    let text = std::fs::read_to_string(&path).ok()?;
+/// lookout.yaml (in or above `out`) as read: its text, its `severities`
+/// as written, and the severities it allows (lookout's defaults when it
+/// lists none).
+struct ConfigSeverities {
+    path: PathBuf,
+    text: String,
+    current: Option<Vec<String>>,
+    listed: Vec<String>,
+}
+
+fn config_severities(out: &Path) -> Result<ConfigSeverities, String> {
+    let path = crate::spec::config::discover(Some(out)).ok_or(
+        "--add-severities: no lookout.yaml in or above the --out folder; run `lookout init` first",
+    )?;
+    let unparsable = || {
+        format!(
+            "{} does not parse; fix it first (`lookout check`)",
+            path.display()
+        )
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut diagnostics = Diagnostics::default();
-    let current = crate::spec::config::parse(&path, text.clone(), &mut diagnostics)?
+    let current = crate::spec::config::parse(&path, text.clone(), &mut diagnostics)
+        .ok_or_else(unparsable)?
         .config
         .severities;
     let listed = current.clone().unwrap_or_else(|| {
@@ -264,7 +280,12 @@ fn listed_severities(out: &Path) -> Option<(String, Option<Vec<String>>, Vec<Str
             .map(String::from)
             .to_vec()
     });
-    Some((text, current, listed))
+    Ok(ConfigSeverities {
+        path,
+        text,
+        current,
+        listed,
+    })
 }
 
 /// `text` with its top-level `severities:` set to `all`: the flow list on
