@@ -262,6 +262,25 @@ fn alerting_json(alerting: &AlertingSpec) -> Value {
             out.insert(tier.into(), tier_json(spec));
         }
     }
+    if let Some(no_data) = &alerting.no_data {
+        let mut spec = Map::new();
+        if let Some(enabled) = no_data.enabled {
+            spec.insert("enabled".into(), json!(enabled));
+        }
+        if let Some(for_) = &no_data.for_ {
+            spec.insert("for".into(), json!(for_.value));
+        }
+        if let Some(severity) = &no_data.severity {
+            spec.insert("severity".into(), json!(severity.value));
+        }
+        out.insert("no_data".into(), Value::Object(spec));
+    }
+    if let Some(min_errors) = &alerting.min_errors {
+        out.insert("min_errors".into(), json!(min_errors.value));
+    }
+    if let Some(thin_data) = &alerting.thin_data {
+        out.insert("thin_data".into(), json!(thin_data.value));
+    }
     Value::Object(out)
 }
 
@@ -278,6 +297,14 @@ fn tier_json(tier: &TierSpec) -> Value {
     }
     if let Some(labels) = &tier.labels {
         out.insert("labels".into(), json!(labels.value));
+    }
+    if let Some(windows) = &tier.windows {
+        let windows: Vec<Value> = windows
+            .value
+            .iter()
+            .map(|w| json!({"long": w.long.value, "short": w.short.value, "factor": w.factor.value}))
+            .collect();
+        out.insert("windows".into(), Value::Array(windows));
     }
     Value::Object(out)
 }

@@ -485,6 +485,8 @@ impl Converter<'_> {
             page,
             ticket,
             no_data: None,
+            min_errors: None,
+            thin_data: None,
         };
         let empty = spec.name.is_none()
             && spec.labels.is_none()

@@ -257,16 +257,17 @@ impl SettingsLowering<'_> {
                 );
             }
         }
-        if let Some(interval) = config
-            .prometheus
-            .as_ref()
-            .and_then(|p| p.long_interval.as_ref())
-        {
+        let prometheus = config.prometheus.as_ref();
+        for (key, interval, example) in [
+            ("long_interval", prometheus.and_then(|p| p.long_interval.as_ref()), "5m"),
+            ("interval", prometheus.and_then(|p| p.interval.as_ref()), "1m"),
+        ] {
+            let Some(interval) = interval else { continue };
             if long_interval(&interval.value).is_none() {
                 self.error(
                     "config::invalid-duration",
                     format!(
-                        "`prometheus.long_interval` must be a duration such as `5m`, got `{}`",
+                        "`prometheus.{key}` must be a duration such as `{example}`, got `{}`",
                         interval.value
                     ),
                     interval,
@@ -320,6 +321,13 @@ fn settings(loaded: &LoadedConfig, runbook_template: Option<RunbookTemplate>) ->
             .and_then(|i| long_interval(&i.value))
         {
             lowered.long_interval = interval;
+        }
+        if let Some(interval) = prometheus
+            .interval
+            .as_ref()
+            .and_then(|i| long_interval(&i.value))
+        {
+            lowered.interval = interval;
         }
         if let Some(namespace) = &prometheus.namespace {
             lowered.rule_namespace = namespace.clone();

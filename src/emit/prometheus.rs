@@ -34,7 +34,8 @@ use super::yaml::{self, Node};
 use super::{Artifact, Kind, RuleGroups};
 use crate::model::settings::{Layout, Links, PrometheusSettings};
 use crate::model::{
-    fmt_num, fmt_short, humanize, names, AlertTier, Duration, MetricSli, Service, Sli, Slo,
+    fmt_num, fmt_short, humanize, names, AlertTier, AlertWindow, Duration, MetricSli, Service,
+    Sli, Slo, ThinData,
 };
 
 /// Windows at least this long are recorded in the `long` group.
@@ -52,7 +53,7 @@ pub fn emit(
         let groups: Vec<Node> = service
             .slos
             .iter()
-            .flat_map(|slo| slo_groups(slo, prometheus.long_interval, links, true))
+            .flat_map(|slo| slo_groups(slo, Intervals::of(prometheus), links, true))
             .collect();
         // Shared: written once for the rule file, then shifted into the
         // PrometheusRule's `spec` rather than written again.
@@ -113,19 +114,46 @@ fn tier_is_long(tier: &AlertTier) -> bool {
 /// write a second sample of the same series ("duplicate sample").
 pub(super) fn groups_fed_by_tests(
     service: &Service,
-    long_interval: Duration,
+    intervals: Intervals,
     links: &Links,
 ) -> Node {
     Node::Seq(
         service
             .slos
             .iter()
-            .flat_map(|slo| slo_groups(slo, long_interval, links, false))
+            .flat_map(|slo| slo_groups(slo, intervals, links, false))
             .collect(),
     )
 }
 
-fn slo_groups(slo: &Slo, long_interval: Duration, links: &Links, base_records: bool) -> Vec<Node> {
+/// The two evaluation intervals the rules are written for.
+#[derive(Clone, Copy, Debug)]
+pub struct Intervals {
+    /// The global one, at which the `sli` groups run.
+    pub interval: Duration,
+    /// The `long` groups'.
+    pub long: Duration,
+}
+
+impl Intervals {
+    pub fn of(prometheus: &PrometheusSettings) -> Intervals {
+        Intervals {
+            interval: prometheus.interval,
+            long: prometheus.long_interval,
+        }
+    }
+}
+
+fn slo_groups(
+    slo: &Slo,
+    intervals: Intervals,
+    links: &Links,
+    base_records: bool,
+) -> Vec<Node> {
+    let Intervals {
+        interval,
+        long: long_interval,
+    } = intervals;
     let tile = long_interval;
     let labels = shared_labels(&slo.identity_labels());
     let selector = names::selector(slo);
@@ -255,19 +283,27 @@ fn slo_groups(slo: &Slo, long_interval: Duration, links: &Links, base_records: b
         ),
     ]);
     for tier in &slo.alerting.tiers {
+        let rule = alert_rule(slo, tier, intervals, links);
         if tier_is_long(tier) {
-            long.push(alert_rule(slo, tier, long_interval, links));
+            long.push(rule);
         } else {
-            fast.push(alert_rule(slo, tier, long_interval, links));
+            fast.push(rule);
         }
     }
     if let Some(no_data) = &slo.alerting.no_data {
         fast.push(no_data_rule(slo, no_data, links));
     }
     vec![
-        group(names::group(slo, "sli"), None, fast),
+        group(names::group(slo, "sli"), counting_interval(slo, interval), fast),
         group(names::group(slo, "long"), Some(long_interval), long),
     ]
+}
+
+/// The `sli` group's explicit interval, for an SLO that counts its
+/// errors (`min_errors`): a count is the sum of the 5m error-rate samples
+/// times the interval between them, so that interval must be known.
+pub fn counting_interval(slo: &Slo, interval: Duration) -> Option<Duration> {
+    (slo.alerting.min_errors > 0).then_some(interval)
 }
 
 /// The objective series doubles as the SLO's info series: its labels say
@@ -295,13 +331,13 @@ pub fn alerting_value(slo: &Slo) -> String {
     }
 }
 
-fn alert_rule(slo: &Slo, tier: &AlertTier, long_interval: Duration, links: &Links) -> Node {
+fn alert_rule(slo: &Slo, tier: &AlertTier, intervals: Intervals, links: &Links) -> Node {
     alert_node(
         slo.alerting.name.clone(),
-        alert_expr(slo, tier, long_interval),
+        alert_expr(slo, tier, intervals),
         tier.for_,
         &alert_labels(slo, tier),
-        &alert_annotations(slo, tier, links),
+        &alert_annotations(slo, tier, intervals, links),
     )
 }
 
@@ -358,16 +394,22 @@ pub const NO_DATA_TIER: &str = "no_data";
 /// span without lines, so an idle hour looks like a broken pipeline: it is
 /// watched over an hour instead of one evaluation.
 pub fn no_data_expr(slo: &Slo) -> String {
+    let series = base_series(slo);
+    match &slo.sli {
+        Sli::Logs(_) => format!("absent_over_time({series}[1h])"),
+        _ => format!("absent({series})"),
+    }
+}
+
+/// The 5m series whose presence means the SLI has data: the event rate,
+/// or a raw SLI's ratio.
+fn base_series(slo: &Slo) -> String {
     let selector = names::selector(slo);
     match &slo.sli {
         Sli::Metric(MetricSli::Raw { .. }) => {
-            format!(
-                "absent({}{selector})",
-                names::error_ratio(names::BASE_WINDOW)
-            )
+            format!("{}{selector}", names::error_ratio(names::BASE_WINDOW))
         }
-        Sli::Logs(_) => format!("absent_over_time({}{selector}[1h])", names::EVENTS_RATE),
-        _ => format!("absent({}{selector})", names::EVENTS_RATE),
+        _ => format!("{}{selector}", names::EVENTS_RATE),
     }
 }
 
@@ -419,33 +461,61 @@ pub fn no_data_annotations(
     annotations
 }
 
-/// `(long > t and short > t) or (…)`, one clause per window pair.
-pub fn alert_expr(slo: &Slo, tier: &AlertTier, long_interval: Duration) -> String {
-    let selector = names::selector(slo);
-    let budget = fmt_num(slo.error_budget());
-    let long_tier = tier_is_long(tier);
+/// `(long / budget > factor and short > t and …) or (…)`, one clause per
+/// window pair. Its value is the long window's burn rate, which the
+/// summary prints.
+pub fn alert_expr(slo: &Slo, tier: &AlertTier, intervals: Intervals) -> String {
     tier.pairs
         .iter()
-        .map(|pair| {
-            let factor = fmt_num(pair.factor);
-            let over = |window: Duration| {
-                let ratio = format!("{}{selector}", names::error_ratio(window));
-                // A fast tier reads the long group's latest value, however
-                // late its last evaluation (see the module doc).
-                let ratio = if !long_tier && window >= LONG_WINDOW_FROM {
-                    format!(
-                        "last_over_time({ratio}[{}])",
-                        Duration(long_interval.seconds() * 2)
-                    )
-                } else {
-                    ratio
-                };
-                format!("{ratio} > ({factor} * {budget})")
-            };
-            format!("(\n  {}\n  and\n  {}\n)", over(pair.long), over(pair.short))
-        })
+        .map(|pair| pair_clause(slo, tier_is_long(tier), pair, intervals))
         .collect::<Vec<_>>()
         .join("\nor\n")
+}
+
+/// One window pair's condition, as it stands in its tier's alert:
+/// - both windows over the threshold;
+/// - unless `thin_data: fire`, data older than the short window (so the
+///   long window holds at least one short window of it);
+/// - with `min_errors`, that many bad events counted over the long window.
+pub fn pair_clause(slo: &Slo, long_tier: bool, pair: &AlertWindow, intervals: Intervals) -> String {
+    let selector = names::selector(slo);
+    let budget = fmt_num(slo.error_budget());
+    let factor = fmt_num(pair.factor);
+    let ratio = |window: Duration| {
+        let ratio = format!("{}{selector}", names::error_ratio(window));
+        // A fast tier reads the long group's latest value, however late
+        // its last evaluation (see the module doc).
+        if !long_tier && window >= LONG_WINDOW_FROM {
+            format!(
+                "last_over_time({ratio}[{}])",
+                Duration(intervals.long.seconds() * 2)
+            )
+        } else {
+            ratio
+        }
+    };
+    let mut conditions = vec![
+        format!("{} / {budget} > {factor}", ratio(pair.long)),
+        format!("{} > ({factor} * {budget})", ratio(pair.short)),
+    ];
+    if slo.alerting.thin_data == ThinData::Wait {
+        conditions.push(format!(
+            "present_over_time({}[{}] offset {})",
+            base_series(slo),
+            pair.short,
+            pair.short
+        ));
+    }
+    if slo.alerting.min_errors > 0 {
+        conditions.push(format!(
+            "sum_over_time({}{selector}[{}]) * {} >= {}",
+            names::ERRORS_RATE,
+            pair.long,
+            intervals.interval.seconds(),
+            slo.alerting.min_errors
+        ));
+    }
+    format!("(\n  {}\n)", conditions.join("\n  and\n  "))
 }
 
 /// Every label the alert carries: the SLO's series labels, then alerting,
@@ -459,44 +529,101 @@ pub fn alert_labels(slo: &Slo, tier: &AlertTier) -> BTreeMap<String, String> {
     )
 }
 
-/// Static text, so promtool tests can assert it exactly.
-pub fn alert_annotations(slo: &Slo, tier: &AlertTier, links: &Links) -> BTreeMap<String, String> {
+/// A tier's summary and description, for people: the summary says the
+/// burn rate (the alert's value) and how long the rest of the budget
+/// lasts at it; the description names the window pair that fired. Both
+/// are Prometheus templates, so the promtool tests assert them where
+/// their values are exact.
+pub fn alert_annotations(
+    slo: &Slo,
+    tier: &AlertTier,
+    intervals: Intervals,
+    links: &Links,
+) -> BTreeMap<String, String> {
     let budget = slo.error_budget();
-    let pairs: Vec<String> = tier
-        .pairs
-        .iter()
-        .map(|p| format!("{}x over {} and {}", fmt_num(p.factor), p.long, p.short))
-        .collect();
-    let exhaust = tier.fastest_exhaustion_seconds();
-    let speed = match tier.severity {
-        crate::model::Severity::Page => "fast",
-        crate::model::Severity::Ticket => "steadily",
+    let period = slo.period;
+    let remaining = format!(
+        "clamp_min(1 - {}{}, 0) * {} / %f",
+        names::PERIOD_BURN_RATE,
+        names::selector(slo).replace('%', "%%"),
+        period.seconds()
+    );
+    let summary = format!(
+        "{}/{} is burning its error budget at {{{{ $value | humanize }}}}x{{{{ with printf {} $value | query }}}}{{{{ $left := . | first | value }}}}{{{{ if gt $left 0.0 }}}}: at this rate the rest of its {period} budget is gone in {{{{ $left | humanizeDuration }}}}{{{{ else }}}}: its {period} budget is spent{{{{ end }}}}{{{{ end }}}} ({})",
+        slo.service,
+        slo.name,
+        go_string(&remaining),
+        tier.severity.as_str()
+    );
+    let describe = |pair: &AlertWindow| {
+        format!(
+            "{} and {} ({}x: {} of the budget spent in {})",
+            pair.long,
+            pair.short,
+            fmt_num(pair.factor),
+            percent(pair.budget_spent),
+            pair.long
+        )
     };
+    // The first pair whose condition holds is the one the alert's value
+    // comes from; the last needs no query.
+    let mut which = String::new();
+    let long_tier = tier_is_long(tier);
+    for (i, pair) in tier.pairs.iter().enumerate() {
+        if i + 1 == tier.pairs.len() {
+            if i > 0 {
+                which.push_str("{{ else }}");
+            }
+            which.push_str(&describe(pair));
+            if i > 0 {
+                which.push_str("{{ end }}");
+            }
+        } else {
+            which.push_str(&format!(
+                "{{{{ {}if query {} }}}}{}",
+                if i > 0 { "else " } else { "" },
+                go_string(&pair_clause(slo, long_tier, pair, intervals)),
+                describe(pair)
+            ));
+        }
+    }
     let mut description = format!(
-        "The {} SLO of {} ({}% over {}, error budget {}) is burning its error budget at {}. At {}x the whole budget is spent in {}.",
+        "The {} SLO of {} ({}% over {}, error budget {}) burns its budget over {which}. At {}x the whole budget lasts {}.",
         slo.name,
         slo.service,
         fmt_num(slo.objective),
-        slo.period,
+        period,
         fmt_num(budget),
-        pairs.join(", or "),
         fmt_short(tier.fastest_factor()),
-        humanize(exhaust),
+        humanize(tier.fastest_exhaustion_seconds()),
     );
     if let Some(text) = &slo.description {
         description.push_str(&format!(" SLO: {}", text.trim()));
     }
     let mut annotations = BTreeMap::new();
-    annotations.insert(
-        "summary".to_string(),
-        format!(
-            "{}/{} is burning its error budget {speed} ({})",
-            slo.service,
-            slo.name,
-            tier.severity.as_str()
-        ),
-    );
+    annotations.insert("summary".to_string(), summary);
     annotations.insert("description".to_string(), description);
     link_annotations(slo, links, &mut annotations);
     annotations
+}
+
+/// A share as a percentage for prose: `0.02` is `2%`.
+fn percent(share: f64) -> String {
+    format!("{}%", fmt_short(share * 100.0))
+}
+
+/// `text` as a Go string literal, for a Prometheus template.
+fn go_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }

@@ -19,7 +19,7 @@
 
 use std::collections::BTreeMap;
 
-use super::prometheus::{alert_annotations, alert_labels};
+use super::prometheus::{alert_annotations, alert_labels, Intervals};
 use super::yaml::{self, Node};
 use super::{generated_header, Artifact};
 use crate::model::settings::{Layout, Links, PrometheusSettings};
@@ -51,7 +51,7 @@ pub fn emit(
         let rules = if service.slos.iter().any(fed_record_answers_without_data) {
             let name = format!("{}.rules.yaml", service.name);
             let groups =
-                super::prometheus::groups_fed_by_tests(service, prometheus.long_interval, links);
+                super::prometheus::groups_fed_by_tests(service, Intervals::of(prometheus), links);
             artifacts.push(Artifact::file(
                 dir.join(&name),
                 yaml::rule_file(service, groups),
@@ -355,7 +355,7 @@ fn alert_check(slo: &Slo, at: Duration, firing: &[&AlertTier], links: &Links) ->
                 .entry("exp_labels", Node::labels(&alert_labels(slo, tier)))
                 .entry(
                     "exp_annotations",
-                    Node::labels(&alert_annotations(slo, tier, links)),
+                    Node::labels(&alert_annotations(slo, tier, Intervals { interval: STEP, long: crate::model::settings::DEFAULT_LONG_INTERVAL }, links)),
                 )
                 .build()
         })

@@ -79,14 +79,26 @@ pub struct AlertWindow {
 impl AlertWindow {
     pub fn resolve(pair: &WindowPair, period: Duration, error_budget: f64) -> AlertWindow {
         let factor = pair.factor(period);
+        AlertWindow::custom(pair.severity, (pair.long, pair.short), factor, period, error_budget)
+    }
+
+    /// A pair whose factor is given (a custom tier) rather than following
+    /// from a share of the budget.
+    pub fn custom(
+        severity: Severity,
+        (long, short): (Duration, Duration),
+        factor: f64,
+        period: Duration,
+        error_budget: f64,
+    ) -> AlertWindow {
         let period = period.seconds() as f64;
         AlertWindow {
-            severity: pair.severity,
-            long: pair.long,
-            short: pair.short,
+            severity,
+            long,
+            short,
             factor,
             threshold: round_sig(factor * error_budget, 12),
-            budget_spent: factor * pair.long.seconds() as f64 / period,
+            budget_spent: factor * long.seconds() as f64 / period,
             exhaustion_seconds: period / factor,
         }
     }

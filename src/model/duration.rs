@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// A duration in whole seconds, formatted as Prometheus writes it (`5m`, `1h`, `30d`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Duration(pub u64);
 
 impl Duration {

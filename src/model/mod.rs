@@ -6,6 +6,7 @@
 //! The model knows nothing about YAML, files or any backend's format.
 
 mod burn_rate;
+pub mod detection;
 mod duration;
 pub mod logs;
 pub mod names;
@@ -199,12 +200,15 @@ impl Slo {
         windows
     }
 
-    /// The windows of every burn-rate pair, whether or not its tier is on
-    /// (a disabled tier's windows are still recorded, for dashboards).
+    /// The windows of every burn-rate pair: the default pairs', whether or
+    /// not their tier is on (dashboards and `status` read them), and a
+    /// custom tier's.
     pub fn alert_windows(&self) -> Vec<Duration> {
+        let custom = self.alerting.tiers.iter().flat_map(|t| &t.pairs);
         default_pairs()
             .iter()
             .flat_map(|p| [p.long, p.short])
+            .chain(custom.flat_map(|p| [p.long, p.short]))
             .collect()
     }
 
@@ -364,6 +368,32 @@ pub struct Alerting {
     /// The alert that the SLI's data stopped; `None` when turned off or
     /// when no tier is enabled.
     pub no_data: Option<NoData>,
+    /// Bad events a pair's long window must count before it fires; 0 is
+    /// no guard. Never set on raw SLIs, which count nothing.
+    pub min_errors: u64,
+    pub thin_data: ThinData,
+}
+
+/// What a window pair does while its long window holds less data than
+/// its short window: a new SLO, or one whose series returned after a gap.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Deserialize,
+    serde::Serialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ThinData {
+    /// Hold the pair back: a 1h window holding 30s is not a 1h window.
+    #[default]
+    Wait,
+    /// Let the short window alone decide, as Sloth and Pyrra do.
+    Fire,
 }
 
 /// An SLO's no-data alert.

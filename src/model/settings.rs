@@ -234,6 +234,8 @@ impl Layout {
 pub struct PrometheusSettings {
     /// Evaluation interval of the rule groups for long windows.
     pub long_interval: Duration,
+    /// The Prometheus's global evaluation interval: the `sli` groups'.
+    pub interval: Duration,
     /// Namespace of the PrometheusRule objects.
     pub rule_namespace: String,
     /// Labels of the PrometheusRule objects (the operator's ruleSelector).
@@ -246,10 +248,14 @@ pub struct PrometheusSettings {
 /// so tiles neither overlap nor gap.
 pub const DEFAULT_LONG_INTERVAL: Duration = Duration::minutes(5);
 
+/// Prometheus's own default `evaluation_interval` (`prometheus.interval`).
+pub const DEFAULT_INTERVAL: Duration = Duration::minutes(1);
+
 impl Default for PrometheusSettings {
     fn default() -> Self {
         PrometheusSettings {
             long_interval: DEFAULT_LONG_INTERVAL,
+            interval: DEFAULT_INTERVAL,
             rule_namespace: DEFAULT_NAMESPACE.into(),
             rule_labels: [("release".to_string(), "kube-prometheus-stack".to_string())].into(),
         }

@@ -182,6 +182,13 @@ pub struct PrometheusConfig {
     /// this much later than at a 1m interval, for a fraction of the cost.
     #[schemars(with = "Option<String>")]
     pub long_interval: Option<Spanned<String>>,
+    /// Your Prometheus's global `evaluation_interval`. Default `1m`,
+    /// Prometheus's own default. An SLO with `alerting.min_errors` counts
+    /// its errors as samples of the 5m rate times this interval, so its
+    /// `sli` group (and its Loki group) run at it explicitly; `explain`
+    /// and the promtool tests evaluate at it.
+    #[schemars(with = "Option<String>")]
+    pub interval: Option<Spanned<String>>,
     /// Namespace of the PrometheusRule objects in `kubernetes/prometheus-rules/`.
     /// Default `monitoring`.
     pub namespace: Option<String>,

@@ -370,6 +370,35 @@ pub struct AlertingSpec {
     /// fire. On by default wherever a tier is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_data: Option<NoDataSpec>,
+    /// A window pair fires only once its long window counted at least this
+    /// many bad events (errors, slow requests, error lines). Default 0.
+    /// Not for `raw` SLIs, which have no counts.
+    #[schemars(with = "Option<u64>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_errors: Option<Spanned<u64>>,
+    /// While a pair's long window holds less data than its short window
+    /// (a new SLO, or after a gap): `wait` (the default) holds the pair
+    /// back, `fire` lets the short window alone decide.
+    #[schemars(with = "Option<crate::model::ThinData>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thin_data: Option<Spanned<crate::model::ThinData>>,
+}
+
+/// One window pair of a custom tier: fires when the error ratio over
+/// both windows exceeds `factor` times the error budget.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WindowSpec {
+    /// The long window, e.g. `1h`: how much budget the pair must see spent.
+    #[schemars(with = "String")]
+    pub long: Spanned<String>,
+    /// The short window, e.g. `5m`: shorter than `long`, so the alert
+    /// resolves soon after the burn stops.
+    #[schemars(with = "String")]
+    pub short: Spanned<String>,
+    /// The burn rate both windows must exceed, e.g. `14.4`.
+    #[schemars(with = "f64")]
+    pub factor: Spanned<f64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
@@ -408,6 +437,11 @@ pub struct TierSpec {
     #[schemars(with = "Option<BTreeMap<String, String>>")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Spanned<BTreeMap<String, String>>>,
+    /// Window pairs replacing the tier's defaults (as Sloth's
+    /// `AlertWindows`), e.g. `[{long: 1h, short: 5m, factor: 14.4}]`.
+    #[schemars(with = "Option<Vec<WindowSpec>>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows: Option<Spanned<Vec<WindowSpec>>>,
 }
 
 /// A value built rather than read (by an importer): no location.

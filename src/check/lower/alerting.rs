@@ -8,7 +8,7 @@ use super::{is_metric_name, Lowering};
 use crate::diag::{Diagnostic, Span};
 use crate::model::settings::is_http_url;
 use crate::model::{
-    names, AlertTier, Alerting, Duration, NoData, Severity, Slo, DEFAULT_NO_DATA_FOR,
+    names, AlertTier, AlertWindow, Alerting, Duration, NoData, Severity, Slo, DEFAULT_NO_DATA_FOR,
 };
 use crate::spec::v1::{AlertingSpec, NoDataSpec, ServiceSpec, SloSpec, TierSpec};
 use serde_saphyr::Spanned;
@@ -30,6 +30,8 @@ impl Lowering<'_> {
             no_data: None,
             runbook: None,
             labels: None,
+            min_errors: None,
+            thin_data: None,
         };
         let spec = slo.alerting.as_ref().unwrap_or(&default);
         // Every part is checked before giving up, so that all of its
@@ -82,12 +84,30 @@ impl Lowering<'_> {
             Some(self.runbook_url(service, slo, spec, base_url, name_span)?)
         };
         let no_data = self.no_data(spec.no_data.as_ref(), &tiers);
+        let min_errors = match &spec.min_errors {
+            Some(min) if min.value > 0 && slo.sli.value.raw.is_some() => {
+                let span = self.span(min);
+                self.error(
+                    "spec::min-errors-raw",
+                    "`min_errors` needs event counts, and a `raw` SLI has none",
+                    span,
+                )
+                .help = Some(
+                    "write the SLI as `events` (errors and total), or drop `min_errors`".into(),
+                );
+                None
+            }
+            Some(min) => Some(min.value),
+            None => Some(0),
+        };
         Some(Alerting {
             name: name?,
             no_data: no_data?,
             tiers: tiers_ok.then_some(tiers)?,
             runbook_url,
             labels,
+            min_errors: min_errors?,
+            thin_data: spec.thin_data.as_ref().map(|t| t.value).unwrap_or_default(),
         })
     }
 
@@ -185,13 +205,114 @@ impl Lowering<'_> {
             Some(labels) => self.labels(labels, team_set),
             None => BTreeMap::new(),
         };
+        let pairs = match &spec.windows {
+            Some(windows) => self.custom_pairs(severity, windows, (period, error_budget))?,
+            None => crate::model::resolve_pairs(severity, period, error_budget),
+        };
         Some(AlertTier {
             severity,
             severity_label,
             for_,
             labels,
-            pairs: crate::model::resolve_pairs(severity, period, error_budget),
+            pairs,
         })
+    }
+
+    /// A tier's own window pairs (`windows:`), each checked: windows that
+    /// parse, at least the 5m the rates are recorded over, short below
+    /// long, long within the SLO's window, and a threshold below 100%
+    /// errors. Every mistake is reported, at its line.
+    fn custom_pairs(
+        &mut self,
+        severity: Severity,
+        windows: &Spanned<Vec<crate::spec::v1::WindowSpec>>,
+        (period, error_budget): (Duration, f64),
+    ) -> Option<Vec<AlertWindow>> {
+        if windows.value.is_empty() {
+            let span = self.span(windows);
+            self.error(
+                "spec::no-windows",
+                format!("the {} tier's `windows` is empty", severity.as_str()),
+                span,
+            )
+            .help = Some("list at least one pair, or remove `windows` for the defaults".into());
+            return None;
+        }
+        let mut pairs = Vec::new();
+        let mut ok = true;
+        for window in &windows.value {
+            let long = self.duration(&window.long);
+            let short = self.duration(&window.short);
+            let factor = window.factor.value;
+            let mut pair_ok = long.is_some() && short.is_some();
+            if let Some(short) = short.filter(|s| *s < names::BASE_WINDOW) {
+                let span = self.span(&window.short);
+                self.error(
+                    "spec::window-too-short",
+                    format!(
+                        "short window {short} is shorter than the {} rates every window is summed from",
+                        names::BASE_WINDOW
+                    ),
+                    span,
+                );
+                pair_ok = false;
+            }
+            if let (Some(long), Some(short)) = (long, short) {
+                if short >= long {
+                    let span = self.span(&window.short);
+                    self.error(
+                        "spec::window-order",
+                        format!("short window {short} is not shorter than long window {long}"),
+                        span,
+                    )
+                    .help = Some("the short window confirms the long one is still burning: e.g. long 1h, short 5m".into());
+                    pair_ok = false;
+                }
+            }
+            if let Some(long) = long.filter(|l| *l > period) {
+                let span = self.span(&window.long);
+                self.error(
+                    "spec::window-beyond-slo",
+                    format!("long window {long} is longer than the SLO's {period} window"),
+                    span,
+                );
+                pair_ok = false;
+            }
+            let threshold = factor * error_budget;
+            if !(factor.is_finite() && factor > 0.0) || threshold >= 1.0 {
+                let span = self.span(&window.factor);
+                let d = self.error(
+                    "spec::factor-range",
+                    if factor > 0.0 {
+                        format!(
+                            "factor {} times the error budget {} is {}: above 100% errors, so the pair could never fire",
+                            crate::model::fmt_num(factor),
+                            crate::model::fmt_num(error_budget),
+                            crate::model::fmt_num(threshold),
+                        )
+                    } else {
+                        format!("factor must be a positive burn rate, got {factor}")
+                    },
+                    span,
+                );
+                d.help = Some(format!(
+                    "with this objective a factor must be below {}",
+                    crate::model::fmt_short(1.0 / error_budget)
+                ));
+                pair_ok = false;
+            }
+            match (long, short) {
+                (Some(long), Some(short)) if pair_ok => pairs.push(AlertWindow::custom(
+                    severity,
+                    (long, short),
+                    factor,
+                    period,
+                    error_budget,
+                )),
+                _ => ok = false,
+            }
+        }
+        ok.then_some(pairs)
     }
 
     /// The SLO's runbook URL: the SLO's own, else the service template, else

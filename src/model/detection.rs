@@ -1,0 +1,231 @@
+//! When a window pair fires and resolves: the rules' arithmetic, played
+//! out sample by sample, for `lookout explain`, the runbooks and the
+//! promtool tests that hold the two to each other.
+//!
+//! **The evaluation model.** Every rule is evaluated every `interval` (the
+//! global evaluation interval; promtool's one interval), an incident
+//! starting at an evaluation, after a long window of good traffic at a
+//! constant rate. The 5m rates rise as a counter's `rate(…[5m])` does:
+//! linearly over the first five minutes. A window's ratio is the sum of
+//! the error-rate samples in `[t - window, t]` over the sum of the event
+//! rates (both ends included, as Prometheus 2 selects a range). A pair's
+//! condition holds when both ratios exceed its threshold, and, with
+//! `min_errors`, when the error-rate samples over the long window times
+//! the interval reach it. The alert fires at the first evaluation at
+//! which the condition has held for `for`.
+//!
+//! What this leaves out is the long group: windows of 2h and more are
+//! summed from tiles recorded every `long_interval`, so a pair reading
+//! one fires up to one `long_interval` later than computed here.
+
+use super::{AlertWindow, Duration};
+
+/// How the rules are evaluated.
+#[derive(Clone, Copy, Debug)]
+pub struct Evaluation {
+    pub interval: Duration,
+    pub long_interval: Duration,
+}
+
+/// An incident: a constant error ratio at a constant traffic.
+#[derive(Clone, Copy, Debug)]
+pub struct Incident {
+    /// Share of events that fail, `0 < ratio <= 1`.
+    pub ratio: f64,
+    /// Events per second.
+    pub traffic: f64,
+}
+
+/// A pair's guards and hold, as its alert rule has them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Guards {
+    pub min_errors: u64,
+    pub for_: Duration,
+}
+
+/// Seconds a counter's 5m rate takes to reach its new level.
+const RAMP: f64 = 300.0;
+
+/// The 5m error rate `t` seconds into an incident (negative: before it).
+fn error_rate(incident: Incident, t: f64) -> f64 {
+    incident.ratio * incident.traffic * (t / RAMP).clamp(0.0, 1.0)
+}
+
+/// Samples in a window of `window` at one per `interval`, both ends in;
+/// one for the 5m window, which is the 5m rates' own ratio.
+fn samples_in(window: Duration, interval: Duration) -> usize {
+    if window == super::names::BASE_WINDOW {
+        return 1;
+    }
+    (window.seconds() / interval.seconds().max(1)) as usize + 1
+}
+
+/// Seconds from the start of `incident` until `pair` fires, or `None` if
+/// it never does.
+pub fn detection(
+    pair: &AlertWindow,
+    budget: f64,
+    guards: Guards,
+    incident: Incident,
+    eval: Evaluation,
+) -> Option<u64> {
+    let step = eval.interval.seconds().max(1);
+    let (long_n, short_n) = (
+        samples_in(pair.long, eval.interval),
+        samples_in(pair.short, eval.interval),
+    );
+    // Once both windows are wholly inside the incident nothing changes.
+    let steady = pair.long.seconds() + RAMP as u64 + guards.for_.seconds() + 2 * step;
+    let mut prefix = vec![0.0];
+    let mut pending_since = None;
+    for k in 0..=steady / step {
+        let t = k * step;
+        prefix.push(prefix[k as usize] + error_rate(incident, t as f64));
+        let sum = |n: usize| {
+            let k = k as usize + 1;
+            prefix[k] - prefix[k.saturating_sub(n)]
+        };
+        let ratio = |n: usize| sum(n) / (incident.traffic * n as f64);
+        let holds = ratio(long_n) / budget > pair.factor
+            && ratio(short_n) > pair.factor * budget
+            && sum(long_n) * step as f64 >= guards.min_errors as f64;
+        match (holds, pending_since) {
+            (false, _) => pending_since = None,
+            (true, None) => pending_since = Some(t),
+            (true, Some(_)) => {}
+        }
+        if let Some(since) = pending_since {
+            if t - since >= guards.for_.seconds() {
+                return Some(t);
+            }
+        }
+    }
+    None
+}
+
+/// Seconds from the end of a total outage that filled both windows until
+/// `pair`'s condition no longer holds: the short window clearing.
+pub fn resolution(pair: &AlertWindow, budget: f64, eval: Evaluation) -> Option<u64> {
+    let step = eval.interval.seconds().max(1);
+    let short_n = samples_in(pair.short, eval.interval);
+    // 1 during the outage, falling as the 5m rate does after it.
+    let rate = |t: f64| 1.0 - (t / RAMP).clamp(0.0, 1.0);
+    let limit = pair.short.seconds() + RAMP as u64 + 2 * step;
+    for k in 0..=limit / step {
+        let t = k as f64 * step as f64;
+        let ratio = (0..short_n)
+            .map(|i| rate(t - (i as u64 * step) as f64))
+            .sum::<f64>()
+            / short_n as f64;
+        if ratio <= pair.factor * budget {
+            return Some(k * step);
+        }
+    }
+    None
+}
+
+/// The error ratios `explain` shows a pair at: a total outage, and ten and
+/// two times the pair's threshold (where below 100%).
+pub fn explained_ratios(pair: &AlertWindow) -> Vec<f64> {
+    let mut ratios = vec![1.0];
+    for times in [10.0, 2.0] {
+        let ratio = super::round_sig(pair.threshold * times, 12);
+        if ratio < 1.0 {
+            ratios.push(ratio);
+        }
+    }
+    ratios
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Severity, WindowPair};
+
+    fn eval() -> Evaluation {
+        Evaluation {
+            interval: Duration::minutes(1),
+            long_interval: Duration::minutes(5),
+        }
+    }
+
+    fn page_1h() -> AlertWindow {
+        let pair = WindowPair {
+            severity: Severity::Page,
+            long: Duration::hours(1),
+            short: Duration::minutes(5),
+            budget_fraction: 0.02,
+        };
+        AlertWindow::resolve(&pair, Duration::days(30), 0.001)
+    }
+
+    fn full(traffic: f64) -> Incident {
+        Incident {
+            ratio: 1.0,
+            traffic,
+        }
+    }
+
+    #[test]
+    fn a_total_outage_fires_the_1h_pair_in_minutes() {
+        // By hand, at 1m: the 1h window holds 61 samples; after k minutes
+        // of outage the error samples are 0.2, 0.4, … 1 then 1s, so their
+        // sum is 0.2 + 0.4 + 0.6 + 0.8 + (k - 4) for k >= 5. The ratio
+        // sum / 61 exceeds 0.0144 once the sum exceeds 0.8784: k = 4
+        // gives 2.0 (0.2+0.4+0.6+0.8), k = 3 gives 1.2, k = 2 gives 0.6.
+        // The 5m ratio at k = 3 is 0.6 > 0.0144. So it fires at 3 minutes.
+        let seconds = detection(&page_1h(), 0.001, Guards::default(), full(10.0), eval());
+        assert_eq!(seconds, Some(180));
+    }
+
+    #[test]
+    fn for_holds_the_alert_back_by_whole_evaluations() {
+        let guards = Guards {
+            min_errors: 0,
+            for_: Duration::minutes(2),
+        };
+        let seconds = detection(&page_1h(), 0.001, guards, full(10.0), eval());
+        assert_eq!(seconds, Some(300));
+    }
+
+    #[test]
+    fn min_errors_waits_for_the_count_at_low_traffic() {
+        // One request a minute, all failing: the error-rate samples are
+        // 1/60 × (0.2, 0.4, 0.6, 0.8, 1, 1, …) per second; times 60 s, the
+        // count after k minutes is 0.2+0.4+0.6+0.8 = 2 at k = 4 and
+        // 2 + (k - 4) after. Five errors: k = 7.
+        let guards = Guards {
+            min_errors: 5,
+            for_: Duration(0),
+        };
+        let seconds = detection(&page_1h(), 0.001, guards, full(1.0 / 60.0), eval());
+        assert_eq!(seconds, Some(420));
+        let unguarded = detection(
+            &page_1h(),
+            0.001,
+            Guards::default(),
+            full(1.0 / 60.0),
+            eval(),
+        );
+        assert_eq!(unguarded, Some(180));
+    }
+
+    #[test]
+    fn a_ratio_under_the_threshold_never_fires() {
+        let incident = Incident {
+            ratio: 0.01,
+            traffic: 10.0,
+        };
+        assert_eq!(
+            detection(&page_1h(), 0.001, Guards::default(), incident, eval()),
+            None
+        );
+    }
+
+    #[test]
+    fn the_short_window_clears_after_the_outage() {
+        // The 5m ratio is the 5m rate itself: 1 - t/300 falls to 0.0144
+        // or below at t = 295.68 s, the first evaluation after is 300 s.
+        assert_eq!(resolution(&page_1h(), 0.001, eval()), Some(300));
+    }
+}
