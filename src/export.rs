@@ -302,7 +302,9 @@ fn tier_json(tier: &TierSpec) -> Value {
         let windows: Vec<Value> = windows
             .value
             .iter()
-            .map(|w| json!({"long": w.long.value, "short": w.short.value, "factor": w.factor.value}))
+            .map(
+                |w| json!({"long": w.long.value, "short": w.short.value, "factor": w.factor.value}),
+            )
             .collect();
         out.insert("windows".into(), Value::Array(windows));
     }

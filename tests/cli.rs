@@ -137,11 +137,17 @@ fn build_writes_outputs_then_check_passes_and_rebuild_is_a_no_op() {
  created rules/payments-ledger.yaml
  created rules/public-api.yaml
  created rules/settlement-worker.yaml
+ created rules/tests/ingress-nginx.long.test.yaml
  created rules/tests/ingress-nginx.test.yaml
+ created rules/tests/mariadb-galera.long.test.yaml
  created rules/tests/mariadb-galera.test.yaml
+ created rules/tests/payments-api.long.test.yaml
  created rules/tests/payments-api.test.yaml
+ created rules/tests/payments-ledger.long.test.yaml
  created rules/tests/payments-ledger.test.yaml
+ created rules/tests/public-api.long.test.yaml
  created rules/tests/public-api.test.yaml
+ created rules/tests/settlement-worker.long.test.yaml
  created rules/tests/settlement-worker.test.yaml
  created runbooks/ingress-nginx/availability.md
  created runbooks/ingress-nginx/edge-availability.md
@@ -157,7 +163,7 @@ fn build_writes_outputs_then_check_passes_and_rebuild_is_a_no_op() {
  created runbooks/settlement-worker/processing.md
  created shipping/alloy/config.alloy
  created shipping/vector/vector.yaml
-built 12 SLOs from 6 services: 71 written, 0 unchanged
+built 12 SLOs from 6 services: 77 written, 0 unchanged
 
 "#]])
         .stderr_eq(str![""]);
@@ -174,7 +180,7 @@ built 12 SLOs from 6 services: 71 written, 0 unchanged
         .assert()
         .success()
         .stdout_eq(str![[r#"
-built 12 SLOs from 6 services: 0 written, 71 unchanged
+built 12 SLOs from 6 services: 0 written, 77 unchanged
 
 "#]]);
     lookout(project.path())
@@ -229,7 +235,7 @@ drift: dashboards/grafana/public-api.json differs from what the specs compile to
 drift: rules/payments-api.yaml differs from what the specs compile to
     --- rules/payments-api.yaml
     +++ generated
-    @@ -159,5 +159,5 @@
+    @@ -163,5 +163,5 @@
            tier: '0'
        - record: slo:objective:ratio
     -    expr: vector(0.999)
@@ -392,10 +398,11 @@ drift: kubernetes/kustomization.yaml differs from what the specs compile to
     … 8 more diff lines
 drift: kubernetes/prometheus-rules/settlement-worker.yaml is stale: no spec generates it any more
 drift: rules/settlement-worker.yaml is stale: no spec generates it any more
+drift: rules/tests/settlement-worker.long.test.yaml is stale: no spec generates it any more
 drift: rules/tests/settlement-worker.test.yaml is stale: no spec generates it any more
 drift: runbooks/settlement-worker/processing.md is stale: no spec generates it any more
 (`lookout check --diff` shows every diff whole)
-check failed: 10 files out of date (run `lookout build`)
+check failed: 11 files out of date (run `lookout build`)
 
 "#]]);
     // --diff shows what the summary only names: the ConfigMap's JSON line
@@ -459,9 +466,10 @@ fn settlement_worker_removed() -> impl IntoData {
  updated kubernetes/kustomization.yaml
  removed kubernetes/prometheus-rules/settlement-worker.yaml
  removed rules/settlement-worker.yaml
+ removed rules/tests/settlement-worker.long.test.yaml
  removed rules/tests/settlement-worker.test.yaml
  removed runbooks/settlement-worker/processing.md
-built 11 SLOs from 5 services: 10 written, 61 unchanged
+built 11 SLOs from 5 services: 11 written, 66 unchanged
 
 "#]]
 }
@@ -1233,7 +1241,7 @@ check failed: 2 files out of date (run `lookout build`)
         .stdout_eq(str![[r#"
  removed .rules.lookout-4000000.tmp
  removed runbooks/.new-service.lookout-4000000.tmp
-built 12 SLOs from 6 services: 2 written, 71 unchanged
+built 12 SLOs from 6 services: 2 written, 77 unchanged
 
 "#]])
         .stderr_eq(str![""]);
@@ -1283,7 +1291,7 @@ fn a_build_into_missing_folders_writes_the_same_files() {
         .stdout_eq(str![[r#"
  created a/b/cold/rules/public-api.yaml
  created a/b/cold/runbooks/public-api/availability.md
-built 12 SLOs from 6 services: 2 written, 69 unchanged
+built 12 SLOs from 6 services: 2 written, 75 unchanged
 
 "#]]);
     assert_eq!(into_missing("a/b/cold"), cold);

@@ -49,6 +49,7 @@ fn edge_cases() {
             "kubernetes/kustomization.yaml",
             "kubernetes/prometheus-rules/search.yaml",
             "rules/search.yaml",
+            "rules/tests/search.long.test.yaml",
             "rules/tests/search.test.yaml",
             "runbooks/search/availability.md",
             "runbooks/search/latency.md",

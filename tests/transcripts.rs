@@ -91,10 +91,11 @@ fn build_check_export_import_and_init_succeed() {
  created kubernetes/grafana-dashboards/web.yaml
  created kubernetes/kustomization.yaml
  created kubernetes/prometheus-rules/web.yaml
+ created rules/tests/web.long.test.yaml
  created rules/tests/web.test.yaml
  created rules/web.yaml
  created runbooks/web/availability.md
-built 1 SLO from 1 service: 11 written, 0 unchanged
+built 1 SLO from 1 service: 12 written, 0 unchanged
 
 "#]])
         .stderr_eq(str![""]);
@@ -103,7 +104,7 @@ built 1 SLO from 1 service: 11 written, 0 unchanged
         .assert()
         .success()
         .stdout_eq(str![[r#"
-built 1 SLO from 1 service: 0 written, 11 unchanged
+built 1 SLO from 1 service: 0 written, 12 unchanged
 
 "#]])
         .stderr_eq(str![""]);
@@ -351,7 +352,7 @@ build failed: 1 error; nothing was written
 drift: rules/web.yaml differs from what the specs compile to
     --- rules/web.yaml
     +++ generated
-    @@ -122,5 +122,5 @@
+    @@ -126,5 +126,5 @@
            slo: availability
            team: platform
     -  - record: slo:objectiv:ratio

@@ -259,8 +259,16 @@ impl SettingsLowering<'_> {
         }
         let prometheus = config.prometheus.as_ref();
         for (key, interval, example) in [
-            ("long_interval", prometheus.and_then(|p| p.long_interval.as_ref()), "5m"),
-            ("interval", prometheus.and_then(|p| p.interval.as_ref()), "1m"),
+            (
+                "long_interval",
+                prometheus.and_then(|p| p.long_interval.as_ref()),
+                "5m",
+            ),
+            (
+                "interval",
+                prometheus.and_then(|p| p.interval.as_ref()),
+                "1m",
+            ),
         ] {
             let Some(interval) = interval else { continue };
             if long_interval(&interval.value).is_none() {

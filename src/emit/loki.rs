@@ -16,14 +16,19 @@
 use super::yaml::{self, Node};
 use super::{Artifact, Kind, RuleGroups};
 use crate::model::settings::{Layout, LokiTarget};
-use crate::model::{names, LogSli, Service};
+use crate::model::{names, Duration, LogSli, Service};
 
 /// Each service's rule file, and (with Loki configured, as log SLOs
 /// require) its ConfigMap for the Loki chart's ruler sidecar.
-pub fn emit(services: &[Service], layout: &Layout, loki: Option<&LokiTarget>) -> Vec<Artifact> {
+pub fn emit(
+    services: &[Service],
+    layout: &Layout,
+    loki: Option<&LokiTarget>,
+    interval: Duration,
+) -> Vec<Artifact> {
     let mut artifacts = Vec::new();
     for service in services.iter().filter(|s| s.log_slos().next().is_some()) {
-        let groups = Node::Seq(groups(service));
+        let groups = Node::Seq(groups(service, interval));
         let text = yaml::rule_file(service, groups.clone());
         if let Some(loki) = loki {
             artifacts.push(super::kubernetes::loki_rules(service, &text, layout, loki));
@@ -42,7 +47,9 @@ pub fn emit(services: &[Service], layout: &Layout, loki: Option<&LokiTarget>) ->
     artifacts
 }
 
-fn groups(service: &Service) -> Vec<Node> {
+/// `interval`: the global evaluation interval, which a log SLO with
+/// `min_errors` runs its group at, as a metric SLO's `sli` group does.
+fn groups(service: &Service, interval: Duration) -> Vec<Node> {
     service
         .log_slos()
         .map(|(slo, sli)| {
@@ -56,6 +63,10 @@ fn groups(service: &Service) -> Vec<Node> {
             };
             Node::map()
                 .str("name", names::group(slo, "logs"))
+                .opt_str(
+                    "interval",
+                    super::prometheus::counting_interval(slo, interval).map(|d| d.to_string()),
+                )
                 .entry(
                     "rules",
                     Node::Seq(vec![

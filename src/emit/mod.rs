@@ -264,7 +264,12 @@ where
         let services = std::slice::from_ref(service);
         let mut artifacts = prometheus::emit(services, layout, prometheus_settings, links);
         artifacts.extend(promtool::emit(services, layout, prometheus_settings, links));
-        artifacts.extend(loki::emit(services, layout, settings.logs.loki.as_ref()));
+        artifacts.extend(loki::emit(
+            services,
+            layout,
+            settings.logs.loki.as_ref(),
+            prometheus_settings.interval,
+        ));
         artifacts.extend(
             services
                 .iter()

@@ -34,8 +34,8 @@ use super::yaml::{self, Node};
 use super::{Artifact, Kind, RuleGroups};
 use crate::model::settings::{Layout, Links, PrometheusSettings};
 use crate::model::{
-    fmt_num, fmt_short, humanize, names, AlertTier, AlertWindow, Duration, MetricSli, Service,
-    Sli, Slo, ThinData,
+    fmt_num, fmt_short, humanize, names, AlertTier, AlertWindow, Duration, MetricSli, Service, Sli,
+    Slo, ThinData,
 };
 
 /// Windows at least this long are recorded in the `long` group.
@@ -102,7 +102,7 @@ fn group(name: String, interval: Option<Duration>, rules: Vec<Node>) -> Node {
 }
 
 /// Whether a tier reads only long windows, and so is evaluated with them.
-fn tier_is_long(tier: &AlertTier) -> bool {
+pub fn tier_is_long(tier: &AlertTier) -> bool {
     tier.pairs
         .iter()
         .all(|p| p.long >= LONG_WINDOW_FROM && p.short >= LONG_WINDOW_FROM)
@@ -112,11 +112,7 @@ fn tier_is_long(tier: &AlertTier) -> bool {
 /// records, which promtool tests feed as input: for a query that answers
 /// without data (`… or vector(0)`), loading those records as well would
 /// write a second sample of the same series ("duplicate sample").
-pub(super) fn groups_fed_by_tests(
-    service: &Service,
-    intervals: Intervals,
-    links: &Links,
-) -> Node {
+pub(super) fn groups_fed_by_tests(service: &Service, intervals: Intervals, links: &Links) -> Node {
     Node::Seq(
         service
             .slos
@@ -144,12 +140,7 @@ impl Intervals {
     }
 }
 
-fn slo_groups(
-    slo: &Slo,
-    intervals: Intervals,
-    links: &Links,
-    base_records: bool,
-) -> Vec<Node> {
+fn slo_groups(slo: &Slo, intervals: Intervals, links: &Links, base_records: bool) -> Vec<Node> {
     let Intervals {
         interval,
         long: long_interval,
@@ -294,7 +285,11 @@ fn slo_groups(
         fast.push(no_data_rule(slo, no_data, links));
     }
     vec![
-        group(names::group(slo, "sli"), counting_interval(slo, interval), fast),
+        group(
+            names::group(slo, "sli"),
+            counting_interval(slo, interval),
+            fast,
+        ),
         group(names::group(slo, "long"), Some(long_interval), long),
     ]
 }
@@ -532,15 +527,14 @@ pub fn alert_labels(slo: &Slo, tier: &AlertTier) -> BTreeMap<String, String> {
 /// A tier's summary and description, for people: the summary says the
 /// burn rate (the alert's value) and how long the rest of the budget
 /// lasts at it; the description names the window pair that fired. Both
-/// are Prometheus templates, so the promtool tests assert them where
-/// their values are exact.
+/// are Prometheus templates; [`rendered_annotations`] is what they render
+/// to where the budget is spent, which the promtool tests assert.
 pub fn alert_annotations(
     slo: &Slo,
     tier: &AlertTier,
     intervals: Intervals,
     links: &Links,
 ) -> BTreeMap<String, String> {
-    let budget = slo.error_budget();
     let period = slo.period;
     let remaining = format!(
         "clamp_min(1 - {}{}, 0) * {} / %f",
@@ -548,52 +542,99 @@ pub fn alert_annotations(
         names::selector(slo).replace('%', "%%"),
         period.seconds()
     );
-    let summary = format!(
-        "{}/{} is burning its error budget at {{{{ $value | humanize }}}}x{{{{ with printf {} $value | query }}}}{{{{ $left := . | first | value }}}}{{{{ if gt $left 0.0 }}}}: at this rate the rest of its {period} budget is gone in {{{{ $left | humanizeDuration }}}}{{{{ else }}}}: its {period} budget is spent{{{{ end }}}}{{{{ end }}}} ({})",
-        slo.service,
-        slo.name,
+    let outlook = format!(
+        "{{{{ with printf {} $value | query }}}}{{{{ $left := . | first | value }}}}{{{{ if gt $left 0.0 }}}}: at this rate the rest of its {period} budget is gone in {{{{ $left | humanizeDuration }}}}{{{{ else }}}}{}{{{{ end }}}}{{{{ end }}}}",
         go_string(&remaining),
-        tier.severity.as_str()
+        budget_spent_text(slo),
     );
-    let describe = |pair: &AlertWindow| {
-        format!(
-            "{} and {} ({}x: {} of the budget spent in {})",
-            pair.long,
-            pair.short,
-            fmt_num(pair.factor),
-            percent(pair.budget_spent),
-            pair.long
-        )
-    };
     // The first pair whose condition holds is the one the alert's value
     // comes from; the last needs no query.
-    let mut which = String::new();
     let long_tier = tier_is_long(tier);
+    let mut which = String::new();
+    let last = tier.pairs.len().saturating_sub(1);
     for (i, pair) in tier.pairs.iter().enumerate() {
-        if i + 1 == tier.pairs.len() {
-            if i > 0 {
-                which.push_str("{{ else }}");
-            }
-            which.push_str(&describe(pair));
-            if i > 0 {
-                which.push_str("{{ end }}");
-            }
-        } else {
+        if i < last {
             which.push_str(&format!(
                 "{{{{ {}if query {} }}}}{}",
                 if i > 0 { "else " } else { "" },
                 go_string(&pair_clause(slo, long_tier, pair, intervals)),
-                describe(pair)
+                describe_pair(pair)
             ));
+        } else {
+            if i > 0 {
+                which.push_str("{{ else }}");
+            }
+            which.push_str(&describe_pair(pair));
+            if i > 0 {
+                which.push_str("{{ end }}");
+            }
         }
     }
+    annotations(
+        slo,
+        tier,
+        links,
+        "{{ $value | humanize }}",
+        &outlook,
+        &which,
+    )
+}
+
+/// What [`alert_annotations`] render to when `pair` fired at burn rate
+/// `burn` (as Prometheus's `humanize` prints it) and the budget is spent.
+pub fn rendered_annotations(
+    slo: &Slo,
+    tier: &AlertTier,
+    links: &Links,
+    burn: &str,
+    pair: &AlertWindow,
+) -> BTreeMap<String, String> {
+    annotations(
+        slo,
+        tier,
+        links,
+        burn,
+        &budget_spent_text(slo),
+        &describe_pair(pair),
+    )
+}
+
+fn budget_spent_text(slo: &Slo) -> String {
+    format!(": its {} budget is spent", slo.period)
+}
+
+fn describe_pair(pair: &AlertWindow) -> String {
+    format!(
+        "{} and {} ({}x: {} of the budget spent in {})",
+        pair.long,
+        pair.short,
+        fmt_num(pair.factor),
+        percent(pair.budget_spent),
+        pair.long
+    )
+}
+
+fn annotations(
+    slo: &Slo,
+    tier: &AlertTier,
+    links: &Links,
+    burn: &str,
+    outlook: &str,
+    which: &str,
+) -> BTreeMap<String, String> {
+    let summary = format!(
+        "{}/{} is burning its error budget at {burn}x{outlook} ({})",
+        slo.service,
+        slo.name,
+        tier.severity.as_str()
+    );
     let mut description = format!(
         "The {} SLO of {} ({}% over {}, error budget {}) burns its budget over {which}. At {}x the whole budget lasts {}.",
         slo.name,
         slo.service,
         fmt_num(slo.objective),
-        period,
-        fmt_num(budget),
+        slo.period,
+        fmt_num(slo.error_budget()),
         fmt_short(tier.fastest_factor()),
         humanize(tier.fastest_exhaustion_seconds()),
     );

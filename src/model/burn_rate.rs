@@ -79,7 +79,13 @@ pub struct AlertWindow {
 impl AlertWindow {
     pub fn resolve(pair: &WindowPair, period: Duration, error_budget: f64) -> AlertWindow {
         let factor = pair.factor(period);
-        AlertWindow::custom(pair.severity, (pair.long, pair.short), factor, period, error_budget)
+        AlertWindow::custom(
+            pair.severity,
+            (pair.long, pair.short),
+            factor,
+            period,
+            error_budget,
+        )
     }
 
     /// A pair whose factor is given (a custom tier) rather than following

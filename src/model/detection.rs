@@ -2,21 +2,23 @@
 //! out sample by sample, for `lookout explain`, the runbooks and the
 //! promtool tests that hold the two to each other.
 //!
-//! **The evaluation model.** Every rule is evaluated every `interval` (the
-//! global evaluation interval; promtool's one interval), an incident
-//! starting at an evaluation, after a long window of good traffic at a
-//! constant rate. The 5m rates rise as a counter's `rate(…[5m])` does:
-//! linearly over the first five minutes. A window's ratio is the sum of
-//! the error-rate samples in `[t - window, t]` over the sum of the event
-//! rates (both ends included, as Prometheus 2 selects a range). A pair's
-//! condition holds when both ratios exceed its threshold, and, with
-//! `min_errors`, when the error-rate samples over the long window times
-//! the interval reach it. The alert fires at the first evaluation at
-//! which the condition has held for `for`.
+//! **The evaluation model.** The 5m rates are recorded every `interval`
+//! (the global evaluation interval). An incident starts at an evaluation,
+//! after a long window of good traffic at a constant rate, and the 5m
+//! rates rise as a counter's `rate(…[5m])` does: linearly over the first
+//! five minutes. A window's ratio is the sum of the error-rate samples in
+//! `[t - window, t]` over the sum of the event rates (both ends included,
+//! as Prometheus 2 selects a range). A pair's condition holds when both
+//! ratios exceed its threshold, and, with `min_errors`, when the
+//! error-rate samples over the long window times the interval reach it.
+//! A tier's alert is evaluated every `interval`, or every `long_interval`
+//! for a tier whose windows are all long (it runs in the `long` group);
+//! it fires at the first evaluation at which the condition has held for
+//! `for`.
 //!
-//! What this leaves out is the long group: windows of 2h and more are
-//! summed from tiles recorded every `long_interval`, so a pair reading
-//! one fires up to one `long_interval` later than computed here.
+//! What this leaves out: a fast tier reads windows of 2h and more as the
+//! `long` group last recorded them, so a pair reading one fires up to one
+//! `long_interval` later than computed here.
 
 use super::{AlertWindow, Duration};
 
@@ -25,6 +27,17 @@ use super::{AlertWindow, Duration};
 pub struct Evaluation {
     pub interval: Duration,
     pub long_interval: Duration,
+}
+
+impl Evaluation {
+    /// How often a tier's alert is evaluated.
+    pub fn step(&self, long_tier: bool) -> u64 {
+        if long_tier {
+            self.long_interval.seconds().max(1)
+        } else {
+            self.interval.seconds().max(1)
+        }
+    }
 }
 
 /// An incident: a constant error ratio at a constant traffic.
@@ -60,35 +73,40 @@ fn samples_in(window: Duration, interval: Duration) -> usize {
     (window.seconds() / interval.seconds().max(1)) as usize + 1
 }
 
-/// Seconds from the start of `incident` until `pair` fires, or `None` if
-/// it never does.
+/// Seconds from the start of `incident` until `pair` fires, evaluated
+/// as its tier is (`long_tier`: in the `long` group), or `None` if it
+/// never does.
 pub fn detection(
     pair: &AlertWindow,
     budget: f64,
     guards: Guards,
     incident: Incident,
     eval: Evaluation,
+    long_tier: bool,
 ) -> Option<u64> {
-    let step = eval.interval.seconds().max(1);
+    let sample = eval.interval.seconds().max(1);
+    let step = eval.step(long_tier);
     let (long_n, short_n) = (
         samples_in(pair.long, eval.interval),
         samples_in(pair.short, eval.interval),
     );
     // Once both windows are wholly inside the incident nothing changes.
     let steady = pair.long.seconds() + RAMP as u64 + guards.for_.seconds() + 2 * step;
-    let mut prefix = vec![0.0];
+    // prefix[j + 1]: the error-rate samples at 0, 1, … j intervals in.
+    let samples = (steady / sample) as usize + 1;
+    let mut prefix = vec![0.0; samples + 1];
+    for j in 0..samples {
+        prefix[j + 1] = prefix[j] + error_rate(incident, (j as u64 * sample) as f64);
+    }
     let mut pending_since = None;
     for k in 0..=steady / step {
         let t = k * step;
-        prefix.push(prefix[k as usize] + error_rate(incident, t as f64));
-        let sum = |n: usize| {
-            let k = k as usize + 1;
-            prefix[k] - prefix[k.saturating_sub(n)]
-        };
+        let last = (t / sample) as usize + 1;
+        let sum = |n: usize| prefix[last] - prefix[last.saturating_sub(n)];
         let ratio = |n: usize| sum(n) / (incident.traffic * n as f64);
         let holds = ratio(long_n) / budget > pair.factor
             && ratio(short_n) > pair.factor * budget
-            && sum(long_n) * step as f64 >= guards.min_errors as f64;
+            && sum(long_n) * sample as f64 >= guards.min_errors as f64;
         match (holds, pending_since) {
             (false, _) => pending_since = None,
             (true, None) => pending_since = Some(t),
@@ -105,16 +123,22 @@ pub fn detection(
 
 /// Seconds from the end of a total outage that filled both windows until
 /// `pair`'s condition no longer holds: the short window clearing.
-pub fn resolution(pair: &AlertWindow, budget: f64, eval: Evaluation) -> Option<u64> {
-    let step = eval.interval.seconds().max(1);
+pub fn resolution(
+    pair: &AlertWindow,
+    budget: f64,
+    eval: Evaluation,
+    long_tier: bool,
+) -> Option<u64> {
+    let sample = eval.interval.seconds().max(1);
+    let step = eval.step(long_tier);
     let short_n = samples_in(pair.short, eval.interval);
     // 1 during the outage, falling as the 5m rate does after it.
     let rate = |t: f64| 1.0 - (t / RAMP).clamp(0.0, 1.0);
     let limit = pair.short.seconds() + RAMP as u64 + 2 * step;
     for k in 0..=limit / step {
-        let t = k as f64 * step as f64;
+        let t = (k * step - (k * step) % sample) as f64;
         let ratio = (0..short_n)
-            .map(|i| rate(t - (i as u64 * step) as f64))
+            .map(|i| rate(t - (i as u64 * sample) as f64))
             .sum::<f64>()
             / short_n as f64;
         if ratio <= pair.factor * budget {
@@ -174,8 +198,25 @@ mod tests {
         // sum / 61 exceeds 0.0144 once the sum exceeds 0.8784: k = 4
         // gives 2.0 (0.2+0.4+0.6+0.8), k = 3 gives 1.2, k = 2 gives 0.6.
         // The 5m ratio at k = 3 is 0.6 > 0.0144. So it fires at 3 minutes.
-        let seconds = detection(&page_1h(), 0.001, Guards::default(), full(10.0), eval());
+        let seconds = detection(
+            &page_1h(),
+            0.001,
+            Guards::default(),
+            full(10.0),
+            eval(),
+            false,
+        );
         assert_eq!(seconds, Some(180));
+        // In the long group, the first evaluation after: 5 minutes.
+        let seconds = detection(
+            &page_1h(),
+            0.001,
+            Guards::default(),
+            full(10.0),
+            eval(),
+            true,
+        );
+        assert_eq!(seconds, Some(300));
     }
 
     #[test]
@@ -184,7 +225,7 @@ mod tests {
             min_errors: 0,
             for_: Duration::minutes(2),
         };
-        let seconds = detection(&page_1h(), 0.001, guards, full(10.0), eval());
+        let seconds = detection(&page_1h(), 0.001, guards, full(10.0), eval(), false);
         assert_eq!(seconds, Some(300));
     }
 
@@ -198,7 +239,7 @@ mod tests {
             min_errors: 5,
             for_: Duration(0),
         };
-        let seconds = detection(&page_1h(), 0.001, guards, full(1.0 / 60.0), eval());
+        let seconds = detection(&page_1h(), 0.001, guards, full(1.0 / 60.0), eval(), false);
         assert_eq!(seconds, Some(420));
         let unguarded = detection(
             &page_1h(),
@@ -206,6 +247,7 @@ mod tests {
             Guards::default(),
             full(1.0 / 60.0),
             eval(),
+            false,
         );
         assert_eq!(unguarded, Some(180));
     }
@@ -217,7 +259,14 @@ mod tests {
             traffic: 10.0,
         };
         assert_eq!(
-            detection(&page_1h(), 0.001, Guards::default(), incident, eval()),
+            detection(
+                &page_1h(),
+                0.001,
+                Guards::default(),
+                incident,
+                eval(),
+                false
+            ),
             None
         );
     }
@@ -226,6 +275,6 @@ mod tests {
     fn the_short_window_clears_after_the_outage() {
         // The 5m ratio is the 5m rate itself: 1 - t/300 falls to 0.0144
         // or below at t = 295.68 s, the first evaluation after is 300 s.
-        assert_eq!(resolution(&page_1h(), 0.001, eval()), Some(300));
+        assert_eq!(resolution(&page_1h(), 0.001, eval(), false), Some(300));
     }
 }

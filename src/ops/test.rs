@@ -60,19 +60,20 @@ pub fn test(request: &Request, promtool: &Path) -> Result<TestReport, String> {
         failed_slos: Vec::new(),
         failed_tests: Vec::new(),
     };
-    for file in &files {
-        let output = Command::new(promtool)
-            .arg("test")
-            .arg("rules")
-            .arg(file)
-            .output()
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => format!(
-                    "`{}` not found: install Prometheus's promtool (Debian and Ubuntu: `apt-get install prometheus`), or pass --promtool",
-                    promtool.display()
-                ),
-                _ => format!("cannot run {}: {e}", promtool.display()),
-            })?;
+    // Files run side by side on every core (each promtool is single
+    // threaded), their reports kept in file order.
+    let outputs: Vec<Result<std::process::Output, String>> =
+        crate::parallel::map_chunks(&files, 2, |chunk| {
+            chunk
+                .iter()
+                .map(|file| run_promtool(promtool, file))
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect();
+    for (file, output) in files.iter().zip(outputs) {
+        let output = output?;
         let shown = file.strip_prefix(&root).unwrap_or(file).to_path_buf();
         report.files.push(shown.clone());
         if output.status.success() {
@@ -93,6 +94,7 @@ pub fn test(request: &Request, promtool: &Path) -> Result<TestReport, String> {
                 .map(|n| {
                     n.to_string_lossy()
                         .trim_end_matches(".test.yaml")
+                        .trim_end_matches(".long")
                         .to_string()
                 })
                 .unwrap_or_default();
@@ -112,6 +114,21 @@ pub fn test(request: &Request, promtool: &Path) -> Result<TestReport, String> {
         report.output.push_str(&text);
     }
     Ok(report)
+}
+
+fn run_promtool(promtool: &Path, file: &Path) -> Result<std::process::Output, String> {
+    Command::new(promtool)
+        .arg("test")
+        .arg("rules")
+        .arg(file)
+        .output()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => format!(
+                "`{}` not found: install Prometheus's promtool (Debian and Ubuntu: `apt-get install prometheus`), or pass --promtool",
+                promtool.display()
+            ),
+            _ => format!("cannot run {}: {e}", promtool.display()),
+        })
 }
 
 /// The names of the tests promtool reports as failed: the `name:` line
