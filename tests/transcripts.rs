@@ -46,7 +46,7 @@ fn project() -> tempfile::TempDir {
 #[test]
 fn help_of_every_command() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &str); 13] = [
+    let cases: [(&[&str], &str); 14] = [
         (&["--help"], "lookout"),
         (&["--version"], "version"),
         (&["build", "--help"], "build"),
@@ -59,6 +59,7 @@ fn help_of_every_command() {
         (&["schema", "--help"], "schema"),
         (&["init", "--help"], "init"),
         (&["test", "--help"], "test"),
+        (&["explain", "--help"], "explain"),
         (&["completions", "--help"], "completions"),
     ];
     for (args, name) in cases {
@@ -249,6 +250,73 @@ _lookout() {
 ...
 "#]])
         .stderr_eq(str![""]);
+}
+
+/// `explain` on the workbook's defaults, in text and JSON; then an SLO
+/// with `min_errors`, whose times at its traffic need the traffic:
+/// given, or (Prometheus being unreachable here) a note saying so.
+#[test]
+fn explain_says_when_each_pair_fires_and_resolves() {
+    let project = project();
+    let root = project.path();
+    let transcript =
+        |name: &str| Data::read_from(&Path::new("tests/transcripts/explain").join(name), None);
+    lookout(root)
+        .args(["explain", "web/availability"])
+        .assert()
+        .success()
+        .stdout_eq(transcript("text.txt"))
+        .stderr_eq(str![""]);
+    lookout(root)
+        .args(["explain", "web/availability", "--format", "json"])
+        .assert()
+        .success()
+        .stdout_eq(transcript("json.txt"))
+        .stderr_eq(str![""]);
+    write(
+        root,
+        "slos/web.yaml",
+        &format!("{SPEC}    alerting:\n      min_errors: 5\n"),
+    );
+    lookout(root)
+        .args(["explain", "web/availability", "--traffic", "0.0166667"])
+        .assert()
+        .success()
+        .stdout_eq(transcript("min-errors.txt"))
+        .stderr_eq(str![""]);
+    lookout(root)
+        .args(["explain", "web/availability", "--retries", "0"])
+        .assert()
+        .success()
+        .stdout_eq(transcript("min-errors-no-traffic.txt"))
+        .stderr_eq(str![""]);
+    lookout(root)
+        .args(["explain", "web"])
+        .assert()
+        .code(1)
+        .stdout_eq(str![""])
+        .stderr_eq(str![[r#"
+error: `web` names no SLO: write SERVICE/SLO, e.g. `checkout/availability`
+
+"#]]);
+    lookout(root)
+        .args(["explain", "web/availabilty"])
+        .assert()
+        .code(1)
+        .stdout_eq(str![""])
+        .stderr_eq(str![[r#"
+error: no SLO `web/availabilty`: did you mean `web/availability`? the project's SLOs: web/availability
+
+"#]]);
+    lookout(root)
+        .args(["explain", "web/availability", "--traffic", "0"])
+        .assert()
+        .code(1)
+        .stdout_eq(str![""])
+        .stderr_eq(str![[r#"
+error: --traffic must be a positive number of events per second, got 0
+
+"#]]);
 }
 
 #[test]

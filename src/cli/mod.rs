@@ -7,6 +7,7 @@
 
 mod build;
 mod check;
+mod explain;
 mod export;
 mod import;
 mod output;
@@ -49,6 +50,8 @@ enum Command {
     Apply(push::PushArgs),
     /// Show each SLO's SLI, budget left and burn rates, from Prometheus.
     Status(push::StatusArgs),
+    /// Say when each of an SLO's alert window pairs fires and resolves.
+    Explain(explain::ExplainArgs),
     /// Convert Sloth or OpenSLO specs into lookout specs, one file per service.
     Import(import::ImportArgs),
     /// Write the project's SLOs as OpenSLO v1, one file per service.
@@ -202,6 +205,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => push::run(&args, false),
         Command::Apply(args) => push::run(&args, true),
         Command::Status(args) => push::status(&args),
+        Command::Explain(args) => explain::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

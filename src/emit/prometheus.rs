@@ -5,7 +5,7 @@
 //! these rules read (see README "Evaluation cost"):
 //! - `…:sli`, at the global interval: the error and event rates over 5m
 //!   from the user's queries, the error ratios over windows shorter than
-//!   [`LONG_WINDOW_FROM`], and the alert tiers that read such a window.
+//!   [`LONG_WINDOW_FROM`](crate::model::LONG_WINDOW_FROM), and the alert tiers that read such a window.
 //!   Long windows are `sum_over_time(errors) / sum_over_time(events)`: a
 //!   true ratio of sums (each event weighs the same, unlike Sloth's average
 //!   of 5m ratios) that reads two pre-aggregated series instead of
@@ -35,11 +35,9 @@ use super::{Artifact, Kind, RuleGroups};
 use crate::model::settings::{Layout, Links, PrometheusSettings};
 use crate::model::{
     fmt_num, fmt_short, humanize, names, AlertTier, AlertWindow, Duration, MetricSli, Service, Sli,
-    Slo, ThinData,
+    Slo, ThinData, LONG_WINDOW_FROM,
 };
 
-/// Windows at least this long are recorded in the `long` group.
-pub const LONG_WINDOW_FROM: Duration = Duration::hours(2);
 /// Each service's rule file, and the same groups as a PrometheusRule object
 /// for the Prometheus Operator (`kubernetes.rs`), so the two never differ.
 pub fn emit(
@@ -99,13 +97,6 @@ fn group(name: String, interval: Option<Duration>, rules: Vec<Node>) -> Node {
         .opt_str("interval", interval.map(|d| d.to_string()))
         .entry("rules", Node::Seq(rules))
         .build()
-}
-
-/// Whether a tier reads only long windows, and so is evaluated with them.
-pub fn tier_is_long(tier: &AlertTier) -> bool {
-    tier.pairs
-        .iter()
-        .all(|p| p.long >= LONG_WINDOW_FROM && p.short >= LONG_WINDOW_FROM)
 }
 
 /// The service's rule groups without the SLIs' 5m error and event
@@ -275,7 +266,7 @@ fn slo_groups(slo: &Slo, intervals: Intervals, links: &Links, base_records: bool
     ]);
     for tier in &slo.alerting.tiers {
         let rule = alert_rule(slo, tier, intervals, links);
-        if tier_is_long(tier) {
+        if tier.is_long() {
             long.push(rule);
         } else {
             fast.push(rule);
@@ -462,7 +453,7 @@ pub fn no_data_annotations(
 pub fn alert_expr(slo: &Slo, tier: &AlertTier, intervals: Intervals) -> String {
     tier.pairs
         .iter()
-        .map(|pair| pair_clause(slo, tier_is_long(tier), pair, intervals))
+        .map(|pair| pair_clause(slo, tier.is_long(), pair, intervals))
         .collect::<Vec<_>>()
         .join("\nor\n")
 }
@@ -549,7 +540,7 @@ pub fn alert_annotations(
     );
     // The first pair whose condition holds is the one the alert's value
     // comes from; the last needs no query.
-    let long_tier = tier_is_long(tier);
+    let long_tier = tier.is_long();
     let mut which = String::new();
     let last = tier.pairs.len().saturating_sub(1);
     for (i, pair) in tier.pairs.iter().enumerate() {

@@ -104,7 +104,7 @@ impl AlertWindow {
             short,
             factor,
             threshold: round_sig(factor * error_budget, 12),
-            budget_spent: factor * long.seconds() as f64 / period,
+            budget_spent: round_sig(factor * long.seconds() as f64 / period, 12),
             exhaustion_seconds: period / factor,
         }
     }

@@ -161,6 +161,180 @@ pub fn explained_ratios(pair: &AlertWindow) -> Vec<f64> {
     ratios
 }
 
+/// What `lookout explain` says of one SLO's alerts.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Explanation {
+    pub service: String,
+    pub slo: String,
+    /// In percent.
+    pub objective: f64,
+    pub window: String,
+    pub error_budget: f64,
+    pub evaluation: EvaluationModel,
+    pub min_errors: u64,
+    pub thin_data: super::ThinData,
+    /// The events per second the `at_traffic` times assume, when given.
+    pub traffic: Option<f64>,
+    pub tiers: Vec<TierExplanation>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EvaluationModel {
+    /// Seconds between evaluations of the `sli` groups.
+    pub interval_seconds: u64,
+    /// Seconds between evaluations of the `long` groups.
+    pub long_interval_seconds: u64,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TierExplanation {
+    /// `page` or `ticket`.
+    pub severity: &'static str,
+    /// The alert's `severity` label.
+    pub severity_label: String,
+    #[serde(rename = "for")]
+    pub for_: Option<String>,
+    /// Seconds between the alert's evaluations.
+    pub evaluated_every_seconds: u64,
+    pub pairs: Vec<PairExplanation>,
+    /// Which pair fires first at each error ratio explain shows.
+    pub first: Vec<FirstPair>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PairExplanation {
+    pub long_window: String,
+    pub short_window: String,
+    pub factor: f64,
+    /// The error ratio both windows must exceed.
+    pub threshold: f64,
+    /// Share of the whole budget spent over the long window when it fires.
+    pub budget_spent: f64,
+    /// Seconds from the start of an incident to firing, `for` included;
+    /// `null` where it never fires.
+    pub detection: Vec<Detection>,
+    /// Seconds after a total outage that filled both windows ends until
+    /// the pair stops holding.
+    pub resolve_seconds: Option<u64>,
+    /// Seconds this pair may fire later than `detection` says: a fast
+    /// tier reads windows of 2h and more as the `long` group last
+    /// recorded them.
+    pub may_lag_seconds: u64,
+    /// With `min_errors`, the same at `traffic`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_traffic: Option<Vec<Detection>>,
+}
+
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Detection {
+    pub error_ratio: f64,
+    pub seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FirstPair {
+    pub error_ratio: f64,
+    /// `long/short`, e.g. `1h/5m`; `null` when no pair fires.
+    pub pair: Option<String>,
+    pub seconds: Option<u64>,
+}
+
+/// Explains `slo`'s tiers under `eval`; `traffic` (events per second)
+/// adds the times at that traffic for an SLO with `min_errors`.
+pub fn explain(slo: &super::Slo, eval: Evaluation, traffic: Option<f64>) -> Explanation {
+    let budget = slo.error_budget();
+    let min_errors = slo.alerting.min_errors;
+    let tiers = slo
+        .alerting
+        .tiers
+        .iter()
+        .map(|tier| {
+            let long_tier = tier.is_long();
+            let for_ = tier.for_.unwrap_or_default();
+            let at = |pair: &AlertWindow, ratio: f64, traffic: f64, min_errors: u64| Detection {
+                error_ratio: ratio,
+                seconds: detection(
+                    pair,
+                    budget,
+                    Guards { min_errors, for_ },
+                    Incident { ratio, traffic },
+                    eval,
+                    long_tier,
+                ),
+            };
+            let pairs: Vec<PairExplanation> = tier
+                .pairs
+                .iter()
+                .map(|pair| {
+                    let ratios = explained_ratios(pair);
+                    PairExplanation {
+                        long_window: pair.long.to_string(),
+                        short_window: pair.short.to_string(),
+                        factor: pair.factor,
+                        threshold: pair.threshold,
+                        budget_spent: pair.budget_spent,
+                        // Enough traffic that any count is reached at once.
+                        detection: ratios.iter().map(|r| at(pair, *r, 1e9, 0)).collect(),
+                        resolve_seconds: resolution(pair, budget, eval, long_tier),
+                        may_lag_seconds: if pair.reads_long_windows() && !long_tier {
+                            eval.long_interval.seconds()
+                        } else {
+                            0
+                        },
+                        at_traffic: traffic.filter(|_| min_errors > 0).map(|traffic| {
+                            ratios
+                                .iter()
+                                .map(|r| at(pair, *r, traffic, min_errors))
+                                .collect()
+                        }),
+                    }
+                })
+                .collect();
+            let mut ratios: Vec<f64> = tier.pairs.iter().flat_map(explained_ratios).collect();
+            ratios.sort_by(|a, b| b.total_cmp(a));
+            ratios.dedup();
+            let first = ratios
+                .into_iter()
+                .map(|ratio| {
+                    let fastest = tier
+                        .pairs
+                        .iter()
+                        .filter_map(|p| Some((p, at(p, ratio, 1e9, 0).seconds?)))
+                        .min_by_key(|(_, s)| *s);
+                    FirstPair {
+                        error_ratio: ratio,
+                        pair: fastest.map(|(p, _)| format!("{}/{}", p.long, p.short)),
+                        seconds: fastest.map(|(_, s)| s),
+                    }
+                })
+                .collect();
+            TierExplanation {
+                severity: tier.severity.as_str(),
+                severity_label: tier.severity_label.clone(),
+                for_: tier.for_.map(|d| d.to_string()),
+                evaluated_every_seconds: eval.step(long_tier),
+                pairs,
+                first,
+            }
+        })
+        .collect();
+    Explanation {
+        service: slo.service.clone(),
+        slo: slo.name.clone(),
+        objective: slo.objective,
+        window: slo.period.to_string(),
+        error_budget: budget,
+        evaluation: EvaluationModel {
+            interval_seconds: eval.interval.seconds(),
+            long_interval_seconds: eval.long_interval.seconds(),
+        },
+        min_errors,
+        thin_data: slo.alerting.thin_data,
+        traffic: traffic.filter(|_| min_errors > 0),
+        tiers,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -420,7 +420,26 @@ pub struct AlertTier {
     pub pairs: Vec<AlertWindow>,
 }
 
+/// Windows at least this long are summed from tiles in each SLO's `long`
+/// rule group, evaluated every `prometheus.long_interval`.
+pub const LONG_WINDOW_FROM: Duration = Duration::hours(2);
+
+impl AlertWindow {
+    /// Whether the pair reads a window the `long` group records.
+    pub fn reads_long_windows(&self) -> bool {
+        self.long >= LONG_WINDOW_FROM || self.short >= LONG_WINDOW_FROM
+    }
+}
+
 impl AlertTier {
+    /// Whether every window the tier reads is long, so that its alert is
+    /// evaluated in the `long` group with them.
+    pub fn is_long(&self) -> bool {
+        self.pairs
+            .iter()
+            .all(|p| p.long >= LONG_WINDOW_FROM && p.short >= LONG_WINDOW_FROM)
+    }
+
     /// Seconds from the start of an incident at error ratio `ratio` until
     /// the tier's first pair fires, `for` aside; `None` if none ever does.
     pub fn time_to_fire(&self, ratio: f64) -> Option<f64> {

@@ -7,6 +7,7 @@
 
 mod build;
 mod check;
+mod explain;
 mod export;
 mod import;
 mod init;
@@ -16,6 +17,7 @@ mod test;
 
 pub use build::{build, BuildReport};
 pub use check::{check, CheckReport};
+pub use explain::{explain, ExplainReport, Traffic};
 pub use export::{export_openslo, ExportReport, ExportRequest};
 pub use import::{import, ImportFormat, ImportReport, ImportRequest};
 pub use init::{init, InstallSource, Scaffolded};

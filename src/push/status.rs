@@ -66,6 +66,20 @@ fn loaded_groups(endpoint: &Endpoint) -> Groups {
 
 type Series = BTreeMap<(String, String), f64>;
 
+/// An SLO's traffic, events per second averaged over the last hour, for
+/// `explain`; `None` while Prometheus has none of its 5m event rates.
+pub fn traffic(endpoint: &Endpoint, slo: &crate::model::Slo) -> Result<Option<f64>, String> {
+    let series = query(
+        endpoint,
+        &format!(
+            "avg_over_time({}{}[1h])",
+            names::EVENTS_RATE,
+            names::selector(slo)
+        ),
+    )?;
+    Ok(series.values().next().copied())
+}
+
 fn query(endpoint: &Endpoint, expr: &str) -> Result<Series, String> {
     let path = format!("/api/v1/query?query={}", segment(expr));
     let response = endpoint.get(&path).map_err(|e| e.to_string())?;

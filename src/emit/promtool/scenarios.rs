@@ -281,7 +281,7 @@ impl Tests<'_> {
         let eval = self.eval_step.0;
         let mut tests = Vec::new();
         for tier in &slo.alerting.tiers {
-            let long_tier = prometheus::tier_is_long(tier);
+            let long_tier = tier.is_long();
             if long_tier != in_long_file && self.intervals.long != self.intervals.interval {
                 continue;
             }
@@ -393,7 +393,7 @@ impl Tests<'_> {
     /// outage pages at explain's time for that traffic.
     pub(super) fn low_traffic(&self) -> Vec<Part> {
         let slo = self.slo;
-        let Some(page) = tier(slo, Severity::Page).filter(|t| !prometheus::tier_is_long(t)) else {
+        let Some(page) = tier(slo, Severity::Page).filter(|t| !t.is_long()) else {
             return Vec::new();
         };
         let budget = slo.error_budget();
@@ -495,9 +495,7 @@ impl Tests<'_> {
     /// How much later than explain's time promtool may see a condition
     /// over these pairs: one `long_interval` if any window is tiled.
     fn lag(&self, pairs: &[&AlertWindow]) -> u64 {
-        let tiled = pairs.iter().any(|p| {
-            p.long >= prometheus::LONG_WINDOW_FROM || p.short >= prometheus::LONG_WINDOW_FROM
-        });
+        let tiled = pairs.iter().any(|p| p.reads_long_windows());
         if tiled {
             self.intervals.long.0
         } else {
