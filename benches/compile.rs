@@ -112,7 +112,14 @@ fn main() {
             lookout::emit::promtool::emit(s, &o.layout, &o.prometheus, &o.links)
         }),
         ("runbooks", |s: &_, o: &Settings| {
-            lookout::emit::runbooks::emit(s, &o.layout, &o.runbooks, &o.links).unwrap()
+            lookout::emit::runbooks::emit(
+                s,
+                &o.layout,
+                &o.runbooks,
+                &o.links,
+                o.prometheus.evaluation(),
+            )
+            .unwrap()
         }),
         ("grafana", |s: &_, o: &Settings| {
             lookout::emit::grafana::emit(s, &o.layout, &o.grafana)

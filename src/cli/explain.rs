@@ -51,22 +51,8 @@ pub fn run(args: &ExplainArgs) -> Result<u8, String> {
     Ok(0)
 }
 
-/// `2h27m`, `1d12h5m`: every unit, largest first, for a table.
 fn time(seconds: Option<u64>) -> String {
-    let Some(mut rest) = seconds else {
-        return "never".into();
-    };
-    if rest == 0 {
-        return "0s".into();
-    }
-    let mut out = String::new();
-    for (unit, name) in [(86_400, "d"), (3600, "h"), (60, "m"), (1, "s")] {
-        if rest >= unit {
-            out.push_str(&format!("{}{name}", rest / unit));
-            rest %= unit;
-        }
-    }
-    out
+    crate::model::detection::compact(seconds)
 }
 
 fn percent(ratio: f64) -> String {

@@ -277,7 +277,12 @@ where
         );
         artifacts.extend(elasticsearch::emit(services, layout));
         artifacts.extend(kibana::emit(services, layout));
-        artifacts.extend(runbooks.emit(services, layout, links)?);
+        artifacts.extend(runbooks.emit(
+            services,
+            layout,
+            links,
+            prometheus_settings.evaluation(),
+        )?);
         let mut dashboards = grafana::dashboards(services, grafana_settings);
         artifacts.extend(kubernetes::emit(&mut dashboards, layout, grafana_settings));
         artifacts.extend(grafana::artifacts(dashboards, layout));

@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::Artifact;
+use crate::model::detection;
 use crate::model::logs::data_stream;
 use crate::model::settings::{Layout, Links, RunbookSettings};
 use crate::model::{
@@ -35,8 +36,9 @@ pub fn emit(
     layout: &Layout,
     runbooks: &RunbookSettings,
     links: &Links,
+    eval: detection::Evaluation,
 ) -> Result<Vec<Artifact>, TemplateError> {
-    Runbooks::new(runbooks)?.emit(services, layout, links)
+    Runbooks::new(runbooks)?.emit(services, layout, links, eval)
 }
 
 /// How pages are written: the project's template, parsed once (handlebars'
@@ -60,13 +62,14 @@ impl Runbooks {
         services: &[Service],
         layout: &Layout,
         links: &Links,
+        eval: detection::Evaluation,
     ) -> Result<Vec<Artifact>, TemplateError> {
         let mut artifacts = Vec::new();
         for service in services {
             let source = service.source.display().to_string();
             let log_links = log_links(&service.logs, links);
             for slo in service.slos.iter().filter(|s| !s.alerting.tiers.is_empty()) {
-                let page = Page::new(slo, &source, links.grafana_url.as_deref(), &log_links);
+                let page = Page::new(slo, &source, links.grafana_url.as_deref(), &log_links, eval);
                 let body = match &self.custom {
                     None => built_in_page(&page),
                     Some(registry) => render(registry, &page).map_err(|err| TemplateError {
@@ -200,6 +203,8 @@ struct Page<'a> {
     runbook_url: Option<&'a str>,
     labels: &'a BTreeMap<String, String>,
     tiers: Vec<TierRows>,
+    /// Said when a pair may fire later than its times.
+    lag_note: Option<String>,
     source: &'a str,
     query_language: &'static str,
     ratio_5m: String,
@@ -230,6 +235,12 @@ struct PairRow {
     threshold: String,
     budget_spent: String,
     exhaustion: String,
+    /// `lookout explain`'s times: to fire at 100% errors, 10x and 2x the
+    /// threshold, and to resolve.
+    at_full: String,
+    at_10x: String,
+    at_2x: String,
+    resolves: String,
 }
 
 impl<'a> Page<'a> {
@@ -238,32 +249,66 @@ impl<'a> Page<'a> {
         source: &'a str,
         grafana_url: Option<&str>,
         log_links: &'a [LogLink],
+        eval: detection::Evaluation,
     ) -> Page<'a> {
         let selector = names::selector(slo);
         let budget = slo.error_budget();
         let period = slo.period.seconds() as f64;
+        let explained = detection::explain(slo, eval, None);
+        let mut lags = false;
         let tiers = slo
             .alerting
             .tiers
             .iter()
-            .map(|tier| TierRows {
+            .zip(&explained.tiers)
+            .map(|(tier, explained)| TierRows {
                 tier: tier.severity.as_str(),
                 severity: tier.severity_label.clone(),
                 for_: tier.for_.map(|d| d.to_string()),
                 pairs: tier
                     .pairs
                     .iter()
-                    .map(|pair| PairRow {
-                        long: pair.long.to_string(),
-                        short: pair.short.to_string(),
-                        factor: fmt_short(pair.factor),
-                        threshold: fmt_short(pair.threshold),
-                        budget_spent: format!("{}%", fmt_short(pair.budget_spent * 100.0)),
-                        exhaustion: humanize(pair.exhaustion_seconds),
+                    .zip(&explained.pairs)
+                    .map(|(pair, times)| {
+                        let mark = if times.may_lag_seconds > 0 {
+                            lags = true;
+                            "*"
+                        } else {
+                            ""
+                        };
+                        let at = |i: usize| match times.detection.get(i) {
+                            None => "-".to_string(),
+                            Some(d) if d.error_ratio >= 1.0 => {
+                                format!("{}{mark}", detection::compact(d.seconds))
+                            }
+                            Some(d) => format!(
+                                "{}{mark} ({}%)",
+                                detection::compact(d.seconds),
+                                fmt_short(d.error_ratio * 100.0)
+                            ),
+                        };
+                        PairRow {
+                            long: pair.long.to_string(),
+                            short: pair.short.to_string(),
+                            factor: fmt_short(pair.factor),
+                            threshold: fmt_short(pair.threshold),
+                            budget_spent: format!("{}%", fmt_short(pair.budget_spent * 100.0)),
+                            exhaustion: humanize(pair.exhaustion_seconds),
+                            at_full: at(0),
+                            at_10x: at(1),
+                            at_2x: at(2),
+                            resolves: detection::compact(times.resolve_seconds),
+                        }
                     })
                     .collect(),
             })
             .collect();
+        let lag_note = lags.then(|| {
+            format!(
+                "\\* reads a window of 2h or more as the long rule group last recorded it, so up to {} later.",
+                eval.long_interval
+            )
+        });
         let hour = Duration::hours(1);
         // Every SLO's ratios are recorded in Prometheus; the SLI as written
         // is PromQL, or LogQL for a log SLO.
@@ -314,6 +359,7 @@ impl<'a> Page<'a> {
             runbook_url: slo.alerting.runbook_url.as_deref(),
             labels: &slo.labels,
             tiers,
+            lag_note,
             source,
             query_language,
             ratio_5m: ratio(Duration::minutes(5)),
@@ -398,10 +444,37 @@ fn built_in_page(page: &Page) -> String {
             );
         }
     }
-    out.push_str(
+    let _ = write!(
+        out,
         "\nA page means the budget will be gone within days at this rate: act now. A\n\
-         ticket means a slower leak: fix it within working hours.\n\n## Look at it\n\n",
+         ticket means a slower leak: fix it within working hours.\n\n\
+         When each pair fires, from the start of an incident after a long window of\n\
+         good traffic, at 100% errors and at 10 and 2 times its threshold; and how\n\
+         long after a total outage it resolves (`lookout explain {service}/{slo}`):\n\n\
+         | Alert | Windows | 100% errors | 10x threshold | 2x threshold | Resolves after |\n\
+         |---|---|---|---|---|---|\n",
+        service = page.service,
+        slo = page.slo,
     );
+    for tier in &page.tiers {
+        for pair in &tier.pairs {
+            let _ = writeln!(
+                out,
+                "| {} | {} / {} | {} | {} | {} | {} |",
+                tier.tier,
+                pair.long,
+                pair.short,
+                pair.at_full,
+                pair.at_10x,
+                pair.at_2x,
+                pair.resolves
+            );
+        }
+    }
+    if let Some(note) = &page.lag_note {
+        let _ = write!(out, "\n{note}\n");
+    }
+    out.push_str("\n## Look at it\n\n");
     if let Some(stream) = given(page.log_stream.as_deref()) {
         let _ = write!(
             out,
@@ -519,7 +592,13 @@ mod tests {
                                 (variant & 1 == 0).then(|| "Checkout's main flow.".into());
                             slo.team = (variant & 2 == 0).then(|| "payments".into());
                             let grafana = links.grafana_url.as_deref();
-                            let page = Page::new(&slo, "slos/x.yaml", grafana, &log_links);
+                            let page = Page::new(
+                                &slo,
+                                "slos/x.yaml",
+                                grafana,
+                                &log_links,
+                                crate::model::settings::PrometheusSettings::default().evaluation(),
+                            );
                             assert_eq!(
                                 built_in_page(&page),
                                 render(&registry, &page).unwrap(),

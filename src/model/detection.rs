@@ -239,6 +239,25 @@ pub struct FirstPair {
     pub seconds: Option<u64>,
 }
 
+/// `2h27m`, `1d12h5m`: every unit, largest first, for tables; `never`
+/// for `None`.
+pub fn compact(seconds: Option<u64>) -> String {
+    let Some(mut rest) = seconds else {
+        return "never".into();
+    };
+    if rest == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    for (unit, name) in [(86_400, "d"), (3600, "h"), (60, "m"), (1, "s")] {
+        if rest >= unit {
+            out.push_str(&format!("{}{name}", rest / unit));
+            rest %= unit;
+        }
+    }
+    out
+}
+
 /// Explains `slo`'s tiers under `eval`; `traffic` (events per second)
 /// adds the times at that traffic for an SLO with `min_errors`.
 pub fn explain(slo: &super::Slo, eval: Evaluation, traffic: Option<f64>) -> Explanation {

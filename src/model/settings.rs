@@ -251,6 +251,16 @@ pub const DEFAULT_LONG_INTERVAL: Duration = Duration::minutes(5);
 /// Prometheus's own default `evaluation_interval` (`prometheus.interval`).
 pub const DEFAULT_INTERVAL: Duration = Duration::minutes(1);
 
+impl PrometheusSettings {
+    /// How the rules are evaluated, for `explain`'s times.
+    pub fn evaluation(&self) -> super::detection::Evaluation {
+        super::detection::Evaluation {
+            interval: self.interval,
+            long_interval: self.long_interval,
+        }
+    }
+}
+
 impl Default for PrometheusSettings {
     fn default() -> Self {
         PrometheusSettings {

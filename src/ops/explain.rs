@@ -3,7 +3,7 @@
 //! when it sets `min_errors`.
 
 use super::{prometheus_endpoint, Generated, Request};
-use crate::model::detection::{self, Evaluation, Explanation};
+use crate::model::detection::{self, Explanation};
 
 /// The result of `explain`.
 pub struct ExplainReport {
@@ -61,10 +61,7 @@ pub fn explain(request: &Request, target: &str, traffic: Traffic) -> Result<Expl
         ));
     };
     let settings = &report.generated.settings;
-    let eval = Evaluation {
-        interval: settings.prometheus.interval,
-        long_interval: settings.prometheus.long_interval,
-    };
+    let eval = settings.prometheus.evaluation();
     let traffic = if slo.alerting.min_errors == 0 {
         None
     } else {
