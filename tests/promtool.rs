@@ -129,10 +129,16 @@ slos:
 
 /// Writes `tests` as a promtool test file next to the web service's rules and runs it.
 fn run_scenario(tests: Value) {
+    run_spec_scenario(WEB_SPEC, tests);
+}
+
+/// Writes `tests` as a promtool test file next to `spec`'s rules (a
+/// service `web`) and runs it.
+fn run_spec_scenario(spec: &str, tests: Value) {
     let dir = tempfile::tempdir().unwrap();
     let slos = dir.path().join("slos");
     std::fs::create_dir_all(&slos).unwrap();
-    std::fs::write(slos.join("web.yaml"), WEB_SPEC).unwrap();
+    std::fs::write(slos.join("web.yaml"), spec).unwrap();
     let (out, _) = build_into("tests/fixtures/lookout.yaml", &slos);
     let rules = out.path().join("rules");
     let file = json!({
@@ -207,6 +213,121 @@ fn alert_text_says_the_burn_rate_and_names_the_window_pair() {
             ]},
         ],
     }]));
+}
+
+/// Two SLOs on the same requests, one with `min_errors: 5`.
+const GUARDED_SPEC: &str = r#"
+service: web
+slos:
+  - name: plain
+    objective: 99.9
+    sli:
+      events:
+        errors: sum(rate(http_requests_total{job="web",code=~"5.."}[{{window}}]))
+        total: sum(rate(http_requests_total{job="web"}[{{window}}]))
+  - name: guarded
+    objective: 99.9
+    sli:
+      events:
+        errors: sum(rate(http_requests_total{job="web",code=~"5.."}[{{window}}]))
+        total: sum(rate(http_requests_total{job="web"}[{{window}}]))
+    alerting:
+      min_errors: 5
+"#;
+
+fn page_of(slo: &str) -> String {
+    format!(r#"ALERTS{{alertstate="firing",slo="{slo}",slo_severity="page"}}"#)
+}
+
+fn paging(slo: &str, name: &str) -> Value {
+    json!([{
+        "labels": format!(
+            r#"ALERTS{{alertname="{name}", alertstate="firing", service="web", severity="critical", slo="{slo}", slo_severity="page"}}"#
+        ),
+        "value": 1,
+    }])
+}
+
+/// 20 requests an hour (a third of one a minute, as a counter may count),
+/// and after six hours one of them fails. By hand, at 1m steps: the 500s'
+/// 5m rate is 1/300 /s at 361m…365m (the window holding the increase),
+/// the total's 1/180 + 1/300. At 363m the 5m ratio is 0.375 and the 1h
+/// ratio 5/300 ÷ (61/180 + 5/300) = 0.047, both over 14.4 × 0.001: the
+/// plain SLO pages on one error. The guarded one counts 5 × 1/300 × 60 s
+/// = 1 error over the hour, under 5: no page, then or later.
+#[test]
+fn one_error_at_low_traffic_pages_only_without_min_errors() {
+    run_spec_scenario(
+        GUARDED_SPEC,
+        json!([{
+            "interval": "1m",
+            "input_series": [
+                {"series": r#"http_requests_total{job="web",code="200"}"#, "values": "0+0.333333333333x420"},
+                {"series": r#"http_requests_total{job="web",code="500"}"#, "values": "0+0x360 1+0x60"},
+            ],
+            "promql_expr_test": [
+                {"expr": page_of("plain"), "eval_time": "360m", "exp_samples": []},
+                {"expr": page_of("plain"), "eval_time": "363m", "exp_samples": paging("plain", "WebPlainErrorBudgetBurn")},
+                {"expr": page_of("guarded"), "eval_time": "363m", "exp_samples": []},
+                {"expr": page_of("guarded"), "eval_time": "370m", "exp_samples": []},
+            ],
+        }]),
+    );
+}
+
+/// One request a minute, and from 360m every one fails. By hand: the
+/// 500s' 5m rate k minutes in is k/300 /s up to k = 5, then 1/60. The 1h
+/// ratio is the sum of those over 61 samples of about 1/60 each: 0.0098
+/// at k = 2, 0.0197 at k = 3, over 0.0144 from then. So the plain SLO
+/// pages at 363m. The guarded one counts (1 + 2 + … + k) / 5 errors for
+/// k <= 5, then one more a minute: 4 at k = 6, 6 at k = 8 (`lookout
+/// explain --traffic 0.0167` says 7m, where the count reaches 5 exactly).
+#[test]
+fn a_full_outage_at_one_request_a_minute_still_pages_with_min_errors() {
+    run_spec_scenario(
+        GUARDED_SPEC,
+        json!([{
+            "interval": "1m",
+            "input_series": [
+                {"series": r#"http_requests_total{job="web",code="200"}"#, "values": "0+1x360 360+0x30"},
+                {"series": r#"http_requests_total{job="web",code="500"}"#, "values": "0+0x360 1+1x30"},
+            ],
+            "promql_expr_test": [
+                {"expr": page_of("plain"), "eval_time": "362m", "exp_samples": []},
+                {"expr": page_of("plain"), "eval_time": "363m", "exp_samples": paging("plain", "WebPlainErrorBudgetBurn")},
+                {"expr": page_of("guarded"), "eval_time": "366m", "exp_samples": []},
+                {"expr": page_of("guarded"), "eval_time": "368m", "exp_samples": paging("guarded", "WebGuardedErrorBudgetBurn")},
+            ],
+        }]),
+    );
+}
+
+/// A custom page tier: 20x over 30m and 5m (99.9%: an error ratio over
+/// 0.02). 4% of 600 requests a minute fail from 360m. By hand: k minutes
+/// in, the 30m window's 31 samples sum to 0.04 × (k - 2) of the rate
+/// (the 5m rate ramps over five minutes: 1/5 + 2/5 + … = k - 2 for
+/// k >= 5), so the ratio is 0.04 (k - 2) / 31: 0.0194 at k = 17, 0.0206
+/// at k = 18. It pages at 378m; the workbook's 1h/5m pair would at
+/// 0.04 (k - 2) / 61 > 0.0144, k = 24.
+#[test]
+fn a_custom_page_tier_fires_on_its_own_windows() {
+    let spec = format!(
+        "{WEB_SPEC}    alerting:\n      page:\n        windows:\n          - {{long: 30m, short: 5m, factor: 20}}\n"
+    );
+    run_spec_scenario(
+        &spec,
+        json!([{
+            "interval": "1m",
+            "input_series": [
+                {"series": r#"http_requests_total{job="web",code="200"}"#, "values": "0+600x360 216576+576x30"},
+                {"series": r#"http_requests_total{job="web",code="500"}"#, "values": "0+0x360 24+24x30"},
+            ],
+            "promql_expr_test": [
+                {"expr": page_of("availability"), "eval_time": "377m", "exp_samples": []},
+                {"expr": page_of("availability"), "eval_time": "378m", "exp_samples": paging("availability", "WebAvailabilityErrorBudgetBurn")},
+            ],
+        }]),
+    );
 }
 
 /// Spiky traffic: 12h of 100 rps at 0.1% errors, then 12h of 1 rps at 50%.
