@@ -22,13 +22,16 @@ slos:
       events:
         errors: sum(rate(prometheus_http_requests_total{code=~"5.."}[{{window}}]))
         total: sum(rate(prometheus_http_requests_total[{{window}}]))
-  # Every request counted as an error: burns at once, and pages.
+  # Every request counted as an error: burns at once, and pages, on
+  # seconds of data (thin data would otherwise hold it back 5m).
   - name: always-failing
     objective: 99.9
     sli:
       events:
         errors: sum(rate(prometheus_http_requests_total[{{window}}]))
         total: sum(rate(prometheus_http_requests_total[{{window}}]))
+    alerting:
+      thin_data: fire
 "#;
 
 fn lookout(dir: &Path, args: &[&str]) -> (i32, String) {
@@ -939,6 +942,70 @@ fn status_says_when_rules_await_their_first_evaluation_or_run_another_objective(
     );
 }
 
+/// `explain` on an SLO with `min_errors` reads its traffic from a real
+/// Prometheus evaluating the generated rules (its `sli` group at the
+/// explicit `prometheus.interval`), and gives the times at that traffic.
+#[test]
+fn explain_reads_an_slos_traffic_from_prometheus() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let port = free_port();
+    std::fs::create_dir_all(root.join("slos")).unwrap();
+    std::fs::create_dir_all(root.join("rules.d")).unwrap();
+    std::fs::write(
+        root.join("slos/prom.yaml"),
+        "service: prom\nslos:\n  - name: api\n    objective: 99\n    sli:\n      events:\n        errors: sum(rate(prometheus_http_requests_total{code=~\"5..\"}[{{window}}]))\n        total: sum(rate(prometheus_http_requests_total[{{window}}]))\n    alerting:\n      min_errors: 3\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("lookout.yaml"),
+        format!("runbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{port}, rules_dir: rules.d, interval: 1s, long_interval: 1s}}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("prometheus.yml"),
+        format!(
+            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nrule_files: ['{}/rules.d/*.yaml']\nscrape_configs:\n- job_name: prometheus\n  static_configs: [{{targets: ['127.0.0.1:{port}']}}]\n",
+            root.display()
+        ),
+    )
+    .unwrap();
+    let _prometheus = start_prometheus(root, port, &["--web.enable-lifecycle"]);
+    let (code, out) = lookout(root, &["apply"]);
+    assert_eq!(code, 0, "{out}");
+    let rules = std::fs::read_to_string(root.join("rules.d/prom.yaml")).unwrap();
+    assert!(
+        rules.contains("name: lookout:prom:api:sli\n  interval: '1s'"),
+        "{rules}"
+    );
+    wait_for("the event rate", Duration::from_secs(30), || {
+        let (_, body) = get(&format!(
+            "http://127.0.0.1:{port}/api/v1/query?query=slo:sli_events:rate5m"
+        ))?;
+        body.contains("\"slo\":\"api\"").then_some(())
+    });
+    let (code, out) = lookout(root, &["explain", "prom/api", "--format", "json"]);
+    assert_eq!(code, 0, "{out}");
+    let explained: Value = serde_json::from_str(&out).unwrap();
+    let traffic = explained["traffic"].as_f64().unwrap();
+    assert!(traffic > 0.0, "{out}");
+    let page = &explained["tiers"][0]["pairs"][0];
+    assert_eq!(page["long_window"], "1h");
+    // Prometheus's own API serves a few requests a second: a total
+    // outage counts 3 errors within the first evaluations of the ramp,
+    // so the guard does not hold the page back beyond the ratio's time.
+    let at_traffic = page["at_traffic"][0]["seconds"].as_u64().unwrap();
+    let unguarded = page["detection"][0]["seconds"].as_u64().unwrap();
+    assert!(at_traffic >= unguarded, "{out}");
+    let (code, out) = lookout(root, &["explain", "prom/api"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("min_errors 3: at ")
+            && out.contains("events/s (read from Prometheus: the last hour's average):"),
+        "{out}"
+    );
+}
+
 /// The generated inhibit rules in a real Alertmanager, fed by a real
 /// Prometheus evaluating the generated rules (no hand-written labels):
 /// - db/availability pages and tickets: its page mutes its own ticket;
@@ -952,14 +1019,15 @@ fn inhibit_rules_mute_a_ticket_under_its_page_and_dependents_under_an_upstream_p
     let root = dir.path();
     let (prom_port, am_port) = (free_port(), free_port());
     std::fs::create_dir_all(root.join("slos")).unwrap();
-    // Every request is an error: each enabled tier fires within seconds.
+    // Every request is an error: each enabled tier fires within seconds
+    // (`thin_data: fire`: on seconds of data).
     let failing = |service: &str, slo: &str, extra: &str| {
         format!(
-            "  - name: {slo}\n    objective: 99\n    sli:\n      events:\n        errors: sum(rate(prometheus_http_requests_total[{{{{window}}}}]))\n        total: sum(rate(prometheus_http_requests_total[{{{{window}}}}]))\n{extra}",
+            "  - name: {slo}\n    objective: 99\n    sli:\n      events:\n        errors: sum(rate(prometheus_http_requests_total[{{{{window}}}}]))\n        total: sum(rate(prometheus_http_requests_total[{{{{window}}}}]))\n    alerting:\n      thin_data: fire\n{extra}",
         )
         .replace("SERVICE", service)
     };
-    let page_off = "    alerting:\n      page: {enabled: false}\n";
+    let page_off = "      page: {enabled: false}\n";
     let spec = format!(
         "service: db\nslos:\n{}{}---\nservice: app\ndepends_on: [db]\nslos:\n{}---\nservice: cache\nslos:\n{}---\nservice: web\ndepends_on: [cache]\nslos:\n{}",
         failing("db", "availability", ""),

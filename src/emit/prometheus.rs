@@ -644,18 +644,8 @@ fn percent(share: f64) -> String {
     format!("{}%", fmt_short(share * 100.0))
 }
 
-/// `text` as a Go string literal, for a Prometheus template.
+/// `text` as a Go string literal, for a Prometheus template: PromQL's
+/// double-quoted strings are Go's.
 fn go_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    names::promql_string(text)
 }

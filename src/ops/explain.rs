@@ -23,16 +23,7 @@ pub enum Traffic {
 
 /// Explains `target` (`service/slo`).
 pub fn explain(request: &Request, target: &str, traffic: Traffic) -> Result<ExplainReport, String> {
-    let generated = match crate::check::configure(&request.inputs) {
-        Err(diagnostics) => Generated::uncompiled(request, None, diagnostics),
-        Ok(configured) => {
-            let settings = configured.settings.clone();
-            match configured.compile(&Default::default()) {
-                Ok(project) => Generated::compiled(request, project),
-                Err(diagnostics) => Generated::uncompiled(request, Some(settings), diagnostics),
-            }
-        }
-    };
+    let generated = Generated::model_only(request);
     let mut report = ExplainReport {
         generated,
         explanation: None,

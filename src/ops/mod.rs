@@ -67,6 +67,21 @@ pub struct Generated {
 }
 
 impl Generated {
+    /// The project compiled into its model and nothing more (no emitter,
+    /// no jsonnet): what `status` and `explain` read.
+    fn model_only(request: &Request) -> Self {
+        match crate::check::configure(&request.inputs) {
+            Err(diagnostics) => Generated::uncompiled(request, None, diagnostics),
+            Ok(configured) => {
+                let settings = configured.settings.clone();
+                match configured.compile(&Default::default()) {
+                    Ok(project) => Generated::compiled(request, project),
+                    Err(diagnostics) => Generated::uncompiled(request, Some(settings), diagnostics),
+                }
+            }
+        }
+    }
+
     /// What a command reports when nothing was compiled: it failed first,
     /// or the build cache answered.
     fn uncompiled(request: &Request, settings: Option<Settings>, diagnostics: Diagnostics) -> Self {

@@ -13,16 +13,7 @@ pub struct StatusReport {
 /// Reads every SLO's state from Prometheus.
 pub fn status(request: &Request, http: &crate::push::http::HttpOptions) -> StatusReport {
     // The model is all status reads: no emitter, no jsonnet.
-    let generated = match crate::check::configure(&request.inputs) {
-        Err(diagnostics) => Generated::uncompiled(request, None, diagnostics),
-        Ok(configured) => {
-            let settings = configured.settings.clone();
-            match configured.compile(&Default::default()) {
-                Ok(project) => Generated::compiled(request, project),
-                Err(diagnostics) => Generated::uncompiled(request, Some(settings), diagnostics),
-            }
-        }
-    };
+    let generated = Generated::model_only(request);
     let mut report = StatusReport {
         generated,
         error: None,
