@@ -978,9 +978,11 @@ fn explain_reads_an_slos_traffic_from_prometheus() {
         rules.contains("name: lookout:prom:api:sli\n  interval: '1s'"),
         "{rules}"
     );
-    wait_for("the event rate", Duration::from_secs(30), || {
+    // Prometheus's first scrapes of itself count no request yet: wait for
+    // a rate above 0 (the traffic explain reads is the hour's average).
+    wait_for("a positive event rate", Duration::from_secs(30), || {
         let (_, body) = get(&format!(
-            "http://127.0.0.1:{port}/api/v1/query?query=slo:sli_events:rate5m"
+            "http://127.0.0.1:{port}/api/v1/query?query=slo:sli_events:rate5m%20%3E%200"
         ))?;
         body.contains("\"slo\":\"api\"").then_some(())
     });

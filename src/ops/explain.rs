@@ -65,6 +65,10 @@ pub fn explain(request: &Request, target: &str, traffic: Traffic) -> Result<Expl
                 let read = prometheus_endpoint(settings, &http, "explain")
                     .and_then(|endpoint| crate::push::status::traffic(&endpoint, slo));
                 match read {
+                    Ok(Some(rate)) if rate <= 0.0 => {
+                        report.traffic_note = Some("Prometheus counted no event over the last hour: pass --traffic EVENTS_PER_SECOND".into());
+                        None
+                    }
                     Ok(Some(rate)) => {
                         report.traffic_note =
                             Some("read from Prometheus: the last hour's average".into());
