@@ -21,7 +21,8 @@ use support::servers::{free_port, get, start_prometheus, wait_for};
 const SHOP: &str = r#"service: shop
 team: web
 slos:
-  # 100% errors at 99.9% over 28d: pages at once.
+  # 100% errors at 99.9% over 28d: pages at once (on seconds of data:
+  # `thin_data: fire`).
   - name: payments
     objective: 99.9
     window: 28d
@@ -29,6 +30,8 @@ slos:
       events:
         errors: sum(rate(http_requests_total{svc="payments",code=~"5.."}[{{window}}]))
         total: sum(rate(http_requests_total{svc="payments"}[{{window}}]))
+    alerting:
+      thin_data: fire
   # 5% errors at 99% over 7d: a 1h burn of 5x, above the 7d page rate of
   # 3.36x but below the 30d one of 14.4x. The page waits an hour (pending).
   - name: search
@@ -39,6 +42,7 @@ slos:
         errors: sum(rate(http_requests_total{svc="search",code=~"5.."}[{{window}}]))
         total: sum(rate(http_requests_total{svc="search"}[{{window}}]))
     alerting:
+      thin_data: fire
       page:
         for: 1h
   # No errors at all, and no error series.

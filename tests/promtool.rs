@@ -215,6 +215,49 @@ fn alert_text_says_the_burn_rate_and_names_the_window_pair() {
     }]));
 }
 
+/// The summary's other branch: the budget is not yet spent, so it says
+/// how long the rest lasts at the alert's burn rate. By hand, for 99.9%
+/// over 3d (the 1h/5m pair: 0.02 × 72h / 1h = 1.44x), three days of good
+/// traffic at 10 requests a second, then 1% errors for an hour (the 5m
+/// rates are fed directly; no raw series, so the user's queries record
+/// nothing). At 3d1h the 1h window's 61 samples are all 1%: a burn rate
+/// of 10, which `humanize` prints `10`. The rest of the budget comes from
+/// `slo:period_burn_rate:ratio` as the long group last recorded it, a
+/// minute earlier (the sli group evaluates first): the 3d window's 4,321
+/// tiles each sum six samples of 10 events (259,260); the 60 error
+/// samples of 0.1 so far sit in six tiles each, but the last five in
+/// 5, 4, 3, 2 and 1: 0.1 × (55 × 6 + 15) = 34.5. So 1 − 34.5 / 259,260
+/// / 0.001 = 0.866929 of the budget is left, which at 10x lasts
+/// 0.866929 × 259,200 s / 10 = 22,470.8 s: `6h 14m 30s`.
+#[test]
+fn alert_text_says_how_long_the_rest_of_the_budget_lasts() {
+    let spec = "service: web\nslos:\n  - name: availability\n    objective: 99.9\n    window: 3d\n    sli:\n      events:\n        errors: sum(rate(http_requests_total{job=\"web\",code=~\"5..\"}[{{window}}]))\n        total: sum(rate(http_requests_total{job=\"web\"}[{{window}}]))\n    alerting:\n      ticket: {enabled: false}\n";
+    let labels = r#"{service="web",slo="availability"}"#;
+    run_spec_scenario(
+        spec,
+        json!([{
+            "interval": "1m",
+            "input_series": [
+                {"series": format!("slo:sli_errors:rate5m{labels}"), "values": "0+0x4319 0.1+0x65"},
+                {"series": format!("slo:sli_events:rate5m{labels}"), "values": "10+0x4385"},
+            ],
+            "alert_rule_test": [
+                {"eval_time": "4380m", "alertname": "WebAvailabilityErrorBudgetBurn", "exp_alerts": [{
+                    "exp_labels": {
+                        "service": "web", "slo": "availability",
+                        "severity": "critical", "slo_severity": "page",
+                    },
+                    "exp_annotations": {
+                        "summary": "web/availability is burning its error budget at 10x: at this rate the rest of its 3d budget is gone in 6h 14m 30s (page)",
+                        "description": "The availability SLO of web (99.9% over 3d, error budget 0.001) burns its budget over 1h and 5m (1.44x: 2% of the budget spent in 1h). At 1.44x the whole budget lasts 2 days 2 hours.",
+                        "runbook_url": "https://runbooks.example.com/web/availability.md",
+                    },
+                }]},
+            ],
+        }]),
+    );
+}
+
 /// Two SLOs on the same requests, one with `min_errors: 5`.
 const GUARDED_SPEC: &str = r#"
 service: web

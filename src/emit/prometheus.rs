@@ -413,6 +413,14 @@ fn no_data_rule(slo: &Slo, no_data: &crate::model::NoData, links: &Links) -> Nod
 /// Appended to the SLO's alert name for its no-data alert.
 pub const NO_DATA_ALERT_SUFFIX: &str = "NoData";
 
+/// What the no-data alert has seen when it fires, in words.
+pub fn no_data_watched(slo: &Slo, no_data: &crate::model::NoData) -> String {
+    match &slo.sli {
+        Sli::Logs(_) => "no log line was counted for an hour".to_string(),
+        _ => format!("its SLI has had no series for {}", no_data.for_),
+    }
+}
+
 pub fn no_data_labels(slo: &Slo, no_data: &crate::model::NoData) -> BTreeMap<String, String> {
     labels_of(slo, &BTreeMap::new(), &no_data.severity_label, NO_DATA_TIER)
 }
@@ -422,10 +430,7 @@ pub fn no_data_annotations(
     no_data: &crate::model::NoData,
     links: &Links,
 ) -> BTreeMap<String, String> {
-    let watched = match &slo.sli {
-        Sli::Logs(_) => "no log line was counted for an hour".to_string(),
-        _ => format!("its SLI has had no series for {}", no_data.for_),
-    };
+    let watched = no_data_watched(slo, no_data);
     let mut annotations = BTreeMap::new();
     annotations.insert(
         "summary".to_string(),

@@ -205,6 +205,8 @@ struct Page<'a> {
     tiers: Vec<TierRows>,
     /// Said when a pair may fire later than its times.
     lag_note: Option<String>,
+    /// What the no-data alert means, when the SLO has one.
+    no_data: Option<String>,
     source: &'a str,
     query_language: &'static str,
     ratio_5m: String,
@@ -360,6 +362,16 @@ impl<'a> Page<'a> {
             labels: &slo.labels,
             tiers,
             lag_note,
+            no_data: slo.alerting.no_data.as_ref().map(|no_data| {
+                format!(
+                    "`{}{}` (`severity: {}`, `slo_severity: no_data`) fires when {} (`{}`): until data returns, the alerts above cannot fire. Look for a renamed metric, a stopped exporter, or Loki rules that are not loaded.",
+                    slo.alerting.name,
+                    super::prometheus::NO_DATA_ALERT_SUFFIX,
+                    no_data.severity_label,
+                    super::prometheus::no_data_watched(slo, no_data),
+                    super::prometheus::no_data_expr(slo)
+                )
+            }),
             source,
             query_language,
             ratio_5m: ratio(Duration::minutes(5)),
@@ -472,6 +484,9 @@ fn built_in_page(page: &Page) -> String {
         }
     }
     if let Some(note) = &page.lag_note {
+        let _ = write!(out, "\n{note}\n");
+    }
+    if let Some(note) = &page.no_data {
         let _ = write!(out, "\n{note}\n");
     }
     out.push_str("\n## Look at it\n\n");

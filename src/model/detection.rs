@@ -59,18 +59,120 @@ pub struct Guards {
 /// Seconds a counter's 5m rate takes to reach its new level.
 const RAMP: f64 = 300.0;
 
-/// The 5m error rate `t` seconds into an incident (negative: before it).
-fn error_rate(incident: Incident, t: f64) -> f64 {
-    incident.ratio * incident.traffic * (t / RAMP).clamp(0.0, 1.0)
+/// Samples in a window of `window` at one per `interval`, both ends in.
+fn samples_in(window: Duration, interval: u64) -> u64 {
+    window.seconds() / interval + 1
 }
 
-/// Samples in a window of `window` at one per `interval`, both ends in;
-/// one for the 5m window, which is the 5m rates' own ratio.
-fn samples_in(window: Duration, interval: Duration) -> usize {
-    if window == super::names::BASE_WINDOW {
-        return 1;
+/// The 5m error-rate samples of a scenario, one per `interval` from
+/// `start` (seconds, negative before the incident), as shares of the
+/// traffic; every sample before `start` is `before`.
+struct Samples {
+    interval: u64,
+    start: i64,
+    before: f64,
+    /// `prefix[j]`: the sum of the first `j` samples.
+    prefix: Vec<f64>,
+}
+
+impl Samples {
+    fn new(interval: u64, start: i64, end: i64, before: f64, share: impl Fn(f64) -> f64) -> Self {
+        let n = ((end - start) / interval as i64).max(0) as usize + 1;
+        let mut prefix = vec![0.0; n + 1];
+        for j in 0..n {
+            let t = start + (j as u64 * interval) as i64;
+            prefix[j + 1] = prefix[j] + share(t as f64);
+        }
+        Samples {
+            interval,
+            start,
+            before,
+            prefix,
+        }
     }
-    (window.seconds() / interval.seconds().max(1)) as usize + 1
+
+    /// The sum of the samples at times in `[from, to]`.
+    fn sum(&self, from: i64, to: i64) -> f64 {
+        let i = self.interval as i64;
+        // The first sample at or after `from`, the last at or before `to`.
+        let lo = (from - self.start + i - 1).div_euclid(i);
+        let hi = (to - self.start)
+            .div_euclid(i)
+            .min(self.prefix.len() as i64 - 2);
+        if hi < lo {
+            return 0.0;
+        }
+        let before = (hi.min(-1) - lo + 1).max(0);
+        let inside = if hi >= 0 {
+            self.prefix[hi as usize + 1] - self.prefix[lo.max(0) as usize]
+        } else {
+            0.0
+        };
+        inside + before as f64 * self.before
+    }
+}
+
+/// How a tier's rules read a window: the samples themselves, or (a tier
+/// the long group evaluates, every `long_interval`) the tiles that group
+/// records first, each the sum of the samples over the last
+/// `long_interval` (both ends in), summed over the window.
+#[derive(Clone, Copy)]
+struct Reader {
+    interval: u64,
+    tile: Option<u64>,
+}
+
+impl Reader {
+    fn of(eval: Evaluation, long_tier: bool) -> Reader {
+        Reader {
+            interval: eval.interval.seconds().max(1),
+            tile: long_tier.then(|| eval.long_interval.seconds().max(1)),
+        }
+    }
+
+    /// The error share over `window` at `t`: errors over events, at a
+    /// constant traffic, so the events are the count of samples read.
+    fn ratio(&self, samples: &Samples, window: Duration, t: i64) -> f64 {
+        // The 5m window is the 5m rates' own ratio, never a sum.
+        if window == super::names::BASE_WINDOW {
+            return samples.sum(t, t);
+        }
+        match self.tile {
+            Some(tile) if window >= super::LONG_WINDOW_FROM => {
+                let tiles = window.seconds() / tile + 1;
+                let errors: f64 = (0..tiles)
+                    .map(|k| {
+                        let at = t - (k * tile) as i64;
+                        samples.sum(at - tile as i64, at)
+                    })
+                    .sum();
+                errors / (tiles * (tile / self.interval + 1)) as f64
+            }
+            _ => {
+                samples.sum(t - window.seconds() as i64, t)
+                    / samples_in(window, self.interval) as f64
+            }
+        }
+    }
+}
+
+/// Whether `pair`'s condition holds at `t`: both windows over the
+/// threshold and, with `min_errors`, that many errors counted over the
+/// long window (the rule sums the 5m error-rate samples, never tiles).
+fn holds(
+    pair: &AlertWindow,
+    budget: f64,
+    reader: Reader,
+    samples: &Samples,
+    t: i64,
+    min_errors: Option<(u64, f64)>,
+) -> bool {
+    reader.ratio(samples, pair.long, t) / budget > pair.factor
+        && reader.ratio(samples, pair.short, t) > pair.factor * budget
+        && min_errors.is_none_or(|(min, traffic)| {
+            samples.sum(t - pair.long.seconds() as i64, t) * traffic * reader.interval as f64
+                >= min as f64
+        })
 }
 
 /// Seconds from the start of `incident` until `pair` fires, evaluated
@@ -84,29 +186,18 @@ pub fn detection(
     eval: Evaluation,
     long_tier: bool,
 ) -> Option<u64> {
-    let sample = eval.interval.seconds().max(1);
+    let reader = Reader::of(eval, long_tier);
     let step = eval.step(long_tier);
-    let (long_n, short_n) = (
-        samples_in(pair.long, eval.interval),
-        samples_in(pair.short, eval.interval),
-    );
     // Once both windows are wholly inside the incident nothing changes.
     let steady = pair.long.seconds() + RAMP as u64 + guards.for_.seconds() + 2 * step;
-    // prefix[j + 1]: the error-rate samples at 0, 1, … j intervals in.
-    let samples = (steady / sample) as usize + 1;
-    let mut prefix = vec![0.0; samples + 1];
-    for j in 0..samples {
-        prefix[j + 1] = prefix[j] + error_rate(incident, (j as u64 * sample) as f64);
-    }
+    let samples = Samples::new(reader.interval, 0, steady as i64, 0.0, |t| {
+        incident.ratio * (t / RAMP).clamp(0.0, 1.0)
+    });
+    let min_errors = (guards.min_errors > 0).then_some((guards.min_errors, incident.traffic));
     let mut pending_since = None;
     for k in 0..=steady / step {
         let t = k * step;
-        let last = (t / sample) as usize + 1;
-        let sum = |n: usize| prefix[last] - prefix[last.saturating_sub(n)];
-        let ratio = |n: usize| sum(n) / (incident.traffic * n as f64);
-        let holds = ratio(long_n) / budget > pair.factor
-            && ratio(short_n) > pair.factor * budget
-            && sum(long_n) * sample as f64 >= guards.min_errors as f64;
+        let holds = holds(pair, budget, reader, &samples, t as i64, min_errors);
         match (holds, pending_since) {
             (false, _) => pending_since = None,
             (true, None) => pending_since = Some(t),
@@ -129,23 +220,37 @@ pub fn resolution(
     eval: Evaluation,
     long_tier: bool,
 ) -> Option<u64> {
-    let sample = eval.interval.seconds().max(1);
+    resolution_after(pair, budget, eval, long_tier, None)
+}
+
+/// As [`resolution`], after a total outage of `outage` seconds (`None`:
+/// long enough to fill both windows) that followed good traffic.
+pub fn resolution_after(
+    pair: &AlertWindow,
+    budget: f64,
+    eval: Evaluation,
+    long_tier: bool,
+    outage: Option<u64>,
+) -> Option<u64> {
+    let reader = Reader::of(eval, long_tier);
     let step = eval.step(long_tier);
-    let short_n = samples_in(pair.short, eval.interval);
-    // 1 during the outage, falling as the 5m rate does after it.
-    let rate = |t: f64| 1.0 - (t / RAMP).clamp(0.0, 1.0);
     let limit = pair.short.seconds() + RAMP as u64 + 2 * step;
-    for k in 0..=limit / step {
-        let t = (k * step - (k * step) % sample) as f64;
-        let ratio = (0..short_n)
-            .map(|i| rate(t - (i as u64 * sample) as f64))
-            .sum::<f64>()
-            / short_n as f64;
-        if ratio <= pair.factor * budget {
-            return Some(k * step);
+    let up = |t: f64| (t / RAMP).clamp(0.0, 1.0);
+    // The 5m rate rises over five minutes when the outage starts, and
+    // falls over five when it ends, at 0.
+    let samples = match outage {
+        None => Samples::new(reader.interval, 0, limit as i64, 1.0, |t| 1.0 - up(t)),
+        Some(outage) => {
+            let start = -((outage + pair.long.seconds() + 2 * step) as i64);
+            let start = start - start.rem_euclid(reader.interval as i64);
+            Samples::new(reader.interval, start, limit as i64, 0.0, |t| {
+                up(t + outage as f64) - up(t)
+            })
         }
-    }
-    None
+    };
+    (0..=limit / step)
+        .map(|k| k * step)
+        .find(|t| !holds(pair, budget, reader, &samples, *t as i64, None))
 }
 
 /// The error ratios `explain` shows a pair at: a total outage, and ten and
@@ -462,6 +567,29 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn the_long_group_sums_tiles_of_five_minutes() {
+        // By hand: the ticket's 1d/2h pair (3x, an error ratio over
+        // 0.003), evaluated every 5m from tiles that each sum the 1m
+        // samples of the last 5m, both ends in (6 samples). At 5m the
+        // newest tile holds 0 + 0.2 + 0.4 + 0.6 + 0.8 + 1 = 3, the one at
+        // 0 holds 0: 3 over 289 tiles × 6 samples = 0.0017. At 10m the
+        // newest holds 6: 9 / 1734 = 0.0052, and the 2h window's
+        // 9 / (25 × 6) = 0.06. So it fires at 10m.
+        let pair = AlertWindow::resolve(
+            &WindowPair {
+                severity: Severity::Ticket,
+                long: Duration::days(1),
+                short: Duration::hours(2),
+                budget_fraction: 0.1,
+            },
+            Duration::days(30),
+            0.001,
+        );
+        let seconds = detection(&pair, 0.001, Guards::default(), full(10.0), eval(), true);
+        assert_eq!(seconds, Some(600));
     }
 
     #[test]

@@ -279,6 +279,7 @@ impl Tests<'_> {
         let slo = self.slo;
         let in_long_file = self.eval_step != self.intervals.interval;
         let eval = self.eval_step.0;
+        let budget = slo.error_budget();
         let mut tests = Vec::new();
         for tier in &slo.alerting.tiers {
             let long_tier = tier.is_long();
@@ -288,6 +289,7 @@ impl Tests<'_> {
             let longest = tier.pairs.iter().map(|p| p.long).max().unwrap_or(MARGIN);
             // Whole evaluations of history, so the incident starts at one.
             let history = self.steps(Duration(longest.0.div_ceil(eval) * eval));
+            let start = self.at(history).0;
             let mut ratios: Vec<f64> = tier
                 .pairs
                 .iter()
@@ -296,46 +298,54 @@ impl Tests<'_> {
             ratios.sort_by(f64::total_cmp);
             ratios.dedup();
             for (level, ratio) in ratios.into_iter().rev().enumerate() {
-                let times: Vec<(&AlertWindow, Option<u64>)> = tier
-                    .pairs
-                    .iter()
-                    .map(|pair| {
-                        let incident = detection::Incident {
-                            ratio,
-                            traffic: EVENT_RATE,
-                        };
-                        let guards = detection::Guards {
-                            min_errors: slo.alerting.min_errors,
+                // Explain's times, which assume traffic enough for any
+                // `min_errors`; and a traffic at which the test's are the same.
+                let detect = |pair: &AlertWindow, min_errors: u64, traffic: f64| {
+                    detection::detection(
+                        pair,
+                        budget,
+                        detection::Guards {
+                            min_errors,
                             for_: Duration(0),
-                        };
-                        (
-                            pair,
-                            detection::detection(
-                                pair,
-                                slo.error_budget(),
-                                guards,
-                                incident,
-                                self.evaluation(),
-                                long_tier,
-                            ),
-                        )
-                    })
-                    .collect();
-                let Some(last) = times.iter().filter_map(|(_, t)| *t).max() else {
+                        },
+                        detection::Incident { ratio, traffic },
+                        self.evaluation(),
+                        long_tier,
+                    )
+                };
+                let times: Vec<(&AlertWindow, Option<u64>)> =
+                    tier.pairs.iter().map(|p| (p, detect(p, 0, 1e9))).collect();
+                let min_errors = slo.alerting.min_errors;
+                let traffic = [1.0, 10.0, 100.0, 1e3, 1e4, 1e5]
+                    .iter()
+                    .map(|times_more| EVENT_RATE * times_more)
+                    .find(|traffic| {
+                        times
+                            .iter()
+                            .all(|(p, t)| detect(p, min_errors, *traffic) == *t)
+                    });
+                let (Some(last), Some(traffic)) =
+                    (times.iter().filter_map(|(_, t)| *t).max(), traffic)
+                else {
                     continue;
                 };
                 let mut exprs = Vec::new();
-                let start = self.at(history).0;
-                for (pair, seconds) in &times {
-                    let Some(seconds) = seconds else { continue };
-                    let clause = format!(
+                let clause = |pair: &AlertWindow| {
+                    format!(
                         "count({})",
                         prometheus::pair_clause(slo, long_tier, pair, self.intervals)
-                    );
-                    let lag = self.lag(&[pair]);
-                    exprs.push(expr_check(&clause, Duration(start + seconds - eval), false));
+                    )
+                };
+                for (pair, seconds) in &times {
+                    let Some(seconds) = seconds else { continue };
+                    let lag = self.lag(pair, long_tier);
                     exprs.push(expr_check(
-                        &clause,
+                        &clause(pair),
+                        Duration(start + seconds - eval),
+                        false,
+                    ));
+                    exprs.push(expr_check(
+                        &clause(pair),
                         Duration(start + seconds + eval + lag),
                         true,
                     ));
@@ -354,7 +364,6 @@ impl Tests<'_> {
                     names::promql_string(tier.severity.as_str()),
                     identity_matchers(slo),
                 );
-                let all: Vec<&AlertWindow> = tier.pairs.iter().collect();
                 exprs.push(expr_check(
                     &alerts,
                     Duration(start + tier_seconds + hold - eval),
@@ -362,24 +371,86 @@ impl Tests<'_> {
                 ));
                 exprs.push(expr_check(
                     &alerts,
-                    Duration(start + tier_seconds + hold + eval + self.lag(&all)),
+                    Duration(start + tier_seconds + hold + eval + self.lag(first, long_tier)),
                     true,
                 ));
-                let end = self.steps(Duration(last + hold + eval + self.lag(&all) + MARGIN.0));
+                let lags = tier
+                    .pairs
+                    .iter()
+                    .map(|p| self.lag(p, long_tier))
+                    .max()
+                    .unwrap_or(0);
+                let detected = last + hold + eval + lags;
+                let mut segments = vec![Segment::hold(history, 0.0)];
+                let mut resolved = String::new();
+                if ratio >= 1.0 {
+                    // A total outage ends once every pair fired and its
+                    // short window is full; each pair's condition then
+                    // clears at explain's resolve time.
+                    let shortest_full = tier
+                        .pairs
+                        .iter()
+                        .map(|p| p.short.0 + names::BASE_WINDOW.0 + eval)
+                        .max()
+                        .unwrap_or(0);
+                    let mut outage = (detected.max(shortest_full)).div_ceil(eval) * eval;
+                    let agrees = |outage: u64| {
+                        tier.pairs.iter().all(|p| {
+                            detection::resolution_after(
+                                p,
+                                budget,
+                                self.evaluation(),
+                                long_tier,
+                                Some(outage),
+                            ) == detection::resolution(p, budget, self.evaluation(), long_tier)
+                        })
+                    };
+                    if !agrees(outage) {
+                        // A long window's ratio would fall under its
+                        // threshold first: fill it.
+                        outage = (longest.0 + names::BASE_WINDOW.0 + eval).div_ceil(eval) * eval;
+                    }
+                    let end = start + outage;
+                    let mut after = 0;
+                    for pair in &tier.pairs {
+                        let Some(seconds) =
+                            detection::resolution(pair, budget, self.evaluation(), long_tier)
+                        else {
+                            continue;
+                        };
+                        let lag = self.lag(pair, long_tier);
+                        exprs.push(expr_check(
+                            &clause(pair),
+                            Duration(end + seconds - eval),
+                            true,
+                        ));
+                        exprs.push(expr_check(
+                            &clause(pair),
+                            Duration(end + seconds + eval + lag),
+                            false,
+                        ));
+                        after = after.max(seconds + eval + lag);
+                    }
+                    segments.push(Segment::ramp(self.steps(Duration(outage)), 1.0));
+                    segments.push(Segment::ramp(self.steps(Duration(after + MARGIN.0)), 0.0));
+                    resolved = format!(", then recovery after {}", Duration(outage));
+                } else {
+                    segments.push(Segment::ramp(
+                        self.steps(Duration(detected + MARGIN.0)),
+                        ratio,
+                    ));
+                }
                 tests.push(self.scenario(
                     Some(format!("explain {} {level}", tier.severity.as_str())),
                     format!(
-                        "explain: {} of requests failing after {} of good traffic: the {} pair first, {} in ({}), then each pair at its time",
+                        "explain: {} of requests failing after {} of good traffic{resolved}: the {} pair first, {} in ({}), then each pair at its time",
                         percent(ratio),
                         self.at(history),
                         first.long,
                         Duration(tier_seconds + hold),
                         tier.severity.as_str(),
                     ),
-                    &self.profile(vec![
-                        Segment::hold(history, 0.0),
-                        Segment::ramp(end, ratio),
-                    ]),
+                    &Profile { segments, traffic },
                     Vec::new(),
                     exprs,
                 ));
@@ -455,7 +526,7 @@ impl Tests<'_> {
             })
             .min_by_key(|(_, s)| *s);
         if let Some((pair, seconds)) = first {
-            let lag = self.lag(&[pair]);
+            let lag = self.lag(pair, false);
             tests.push(self.scenario(
                 None,
                 format!(
@@ -492,11 +563,13 @@ impl Tests<'_> {
         }
     }
 
-    /// How much later than explain's time promtool may see a condition
-    /// over these pairs: one `long_interval` if any window is tiled.
-    fn lag(&self, pairs: &[&AlertWindow]) -> u64 {
-        let tiled = pairs.iter().any(|p| p.reads_long_windows());
-        if tiled {
+    /// How much later than explain's time promtool may see `pair`'s
+    /// condition: none in a tier the long group evaluates (the model sums
+    /// its tiles as the group does); up to one `long_interval` in a fast
+    /// tier that reads a window of 2h or more, whose tiles promtool
+    /// records every step, each over the last `long_interval`.
+    fn lag(&self, pair: &AlertWindow, long_tier: bool) -> u64 {
+        if pair.reads_long_windows() && !long_tier {
             self.intervals.long.0
         } else {
             0
