@@ -59,14 +59,9 @@ pub struct Guards {
 /// Seconds a counter's 5m rate takes to reach its new level.
 const RAMP: f64 = 300.0;
 
-/// Samples in a window of `window` at one per `interval`, both ends in.
-fn samples_in(window: Duration, interval: u64) -> u64 {
-    window.seconds() / interval + 1
-}
-
 /// The 5m error-rate samples of a scenario, one per `interval` from
 /// `start` (seconds, negative before the incident), as shares of the
-/// traffic; every sample before `start` is `before`.
+/// traffic; every sample before `start` is `before` (a long history).
 struct Samples {
     interval: u64,
     start: i64,
@@ -91,14 +86,26 @@ impl Samples {
         }
     }
 
-    /// The sum of the samples at times in `[from, to]`.
-    fn sum(&self, from: i64, to: i64) -> f64 {
+    /// The indexes of the first and last samples at times in `[from, to]`.
+    fn range(&self, from: i64, to: i64) -> (i64, i64) {
         let i = self.interval as i64;
-        // The first sample at or after `from`, the last at or before `to`.
         let lo = (from - self.start + i - 1).div_euclid(i);
         let hi = (to - self.start)
             .div_euclid(i)
             .min(self.prefix.len() as i64 - 2);
+        (lo, hi)
+    }
+
+    /// The number of samples at times in `[from, to]`: the events, at a
+    /// constant traffic.
+    fn count(&self, from: i64, to: i64) -> f64 {
+        let (lo, hi) = self.range(from, to);
+        (hi - lo + 1).max(0) as f64
+    }
+
+    /// The sum of the samples at times in `[from, to]`.
+    fn sum(&self, from: i64, to: i64) -> f64 {
+        let (lo, hi) = self.range(from, to);
         if hi < lo {
             return 0.0;
         }
@@ -112,46 +119,95 @@ impl Samples {
     }
 }
 
-/// How a tier's rules read a window: the samples themselves, or (a tier
-/// the long group evaluates, every `long_interval`) the tiles that group
-/// records first, each the sum of the samples over the last
-/// `long_interval` (both ends in), summed over the window.
-#[derive(Clone, Copy)]
-struct Reader {
-    interval: u64,
-    tile: Option<u64>,
+/// The long group's tiles, one per evaluation `step`: each the sum of the
+/// samples over the last `step` (both ends in), as the group records
+/// them first; summed over a window by prefix sums.
+struct Tiles {
+    step: i64,
+    /// The index (time ÷ step) of the first tile.
+    first: i64,
+    /// `prefix[m]`: errors and samples of the first `m` tiles.
+    prefix: Vec<(f64, f64)>,
 }
 
-impl Reader {
-    fn of(eval: Evaluation, long_tier: bool) -> Reader {
-        Reader {
-            interval: eval.interval.seconds().max(1),
-            tile: long_tier.then(|| eval.long_interval.seconds().max(1)),
+impl Tiles {
+    fn new(samples: &Samples, step: u64, from: i64, to: i64) -> Tiles {
+        let step = step as i64;
+        let (first, last) = (from.div_euclid(step), to.div_euclid(step));
+        let mut prefix = vec![(0.0, 0.0)];
+        for m in first..=last {
+            let at = m * step;
+            let (errors, count) = *prefix.last().expect("starts with one");
+            prefix.push((
+                errors + samples.sum(at - step, at),
+                count + samples.count(at - step, at),
+            ));
+        }
+        Tiles {
+            step,
+            first,
+            prefix,
         }
     }
 
-    /// The error share over `window` at `t`: errors over events, at a
-    /// constant traffic, so the events are the count of samples read.
-    fn ratio(&self, samples: &Samples, window: Duration, t: i64) -> f64 {
+    /// Errors over events of the tiles at times in `[from, to]`.
+    fn ratio(&self, from: i64, to: i64) -> f64 {
+        let index =
+            |t: i64| (t.div_euclid(self.step) - self.first).clamp(0, self.prefix.len() as i64 - 1);
+        let lo = index(from + self.step - 1) as usize;
+        let hi = (index(to) + 1) as usize;
+        let (errors, count) = (
+            self.prefix[hi].0 - self.prefix[lo].0,
+            self.prefix[hi].1 - self.prefix[lo].1,
+        );
+        if count > 0.0 {
+            errors / count
+        } else {
+            0.0
+        }
+    }
+}
+
+/// How a tier's rules read a window: the samples themselves, or, for a
+/// tier the long group evaluates (every `long_interval`), windows of 2h
+/// and more as the sum of that group's tiles.
+struct Reader<'a> {
+    samples: &'a Samples,
+    tiles: Option<Tiles>,
+}
+
+impl Reader<'_> {
+    /// `samples` read by a tier evaluated every `step` from `from` to
+    /// `to`, over windows up to `longest`.
+    fn new(
+        samples: &Samples,
+        eval: Evaluation,
+        long_tier: bool,
+        (from, to): (i64, i64),
+        longest: Duration,
+    ) -> Reader<'_> {
+        let tiles = long_tier.then(|| {
+            let step = eval.step(true);
+            Tiles::new(
+                samples,
+                step,
+                from - longest.seconds() as i64 - step as i64,
+                to,
+            )
+        });
+        Reader { samples, tiles }
+    }
+
+    /// The error share over `window` at `t`.
+    fn ratio(&self, window: Duration, t: i64) -> f64 {
         // The 5m window is the 5m rates' own ratio, never a sum.
         if window == super::names::BASE_WINDOW {
-            return samples.sum(t, t);
+            return self.samples.sum(t, t) / self.samples.count(t, t).max(1.0);
         }
-        match self.tile {
-            Some(tile) if window >= super::LONG_WINDOW_FROM => {
-                let tiles = window.seconds() / tile + 1;
-                let errors: f64 = (0..tiles)
-                    .map(|k| {
-                        let at = t - (k * tile) as i64;
-                        samples.sum(at - tile as i64, at)
-                    })
-                    .sum();
-                errors / (tiles * (tile / self.interval + 1)) as f64
-            }
-            _ => {
-                samples.sum(t - window.seconds() as i64, t)
-                    / samples_in(window, self.interval) as f64
-            }
+        let from = t - window.seconds() as i64;
+        match &self.tiles {
+            Some(tiles) if window >= super::LONG_WINDOW_FROM => tiles.ratio(from, t),
+            _ => self.samples.sum(from, t) / self.samples.count(from, t).max(1.0),
         }
     }
 }
@@ -162,15 +218,15 @@ impl Reader {
 fn holds(
     pair: &AlertWindow,
     budget: f64,
-    reader: Reader,
-    samples: &Samples,
+    reader: &Reader,
     t: i64,
     min_errors: Option<(u64, f64)>,
 ) -> bool {
-    reader.ratio(samples, pair.long, t) / budget > pair.factor
-        && reader.ratio(samples, pair.short, t) > pair.factor * budget
+    reader.ratio(pair.long, t) / budget > pair.factor
+        && reader.ratio(pair.short, t) > pair.factor * budget
         && min_errors.is_none_or(|(min, traffic)| {
-            samples.sum(t - pair.long.seconds() as i64, t) * traffic * reader.interval as f64
+            let samples = reader.samples;
+            samples.sum(t - pair.long.seconds() as i64, t) * traffic * samples.interval as f64
                 >= min as f64
         })
 }
@@ -186,18 +242,19 @@ pub fn detection(
     eval: Evaluation,
     long_tier: bool,
 ) -> Option<u64> {
-    let reader = Reader::of(eval, long_tier);
+    let interval = eval.interval.seconds().max(1);
     let step = eval.step(long_tier);
     // Once both windows are wholly inside the incident nothing changes.
     let steady = pair.long.seconds() + RAMP as u64 + guards.for_.seconds() + 2 * step;
-    let samples = Samples::new(reader.interval, 0, steady as i64, 0.0, |t| {
+    let samples = Samples::new(interval, 0, steady as i64, 0.0, |t| {
         incident.ratio * (t / RAMP).clamp(0.0, 1.0)
     });
+    let reader = Reader::new(&samples, eval, long_tier, (0, steady as i64), pair.long);
     let min_errors = (guards.min_errors > 0).then_some((guards.min_errors, incident.traffic));
     let mut pending_since = None;
     for k in 0..=steady / step {
         let t = k * step;
-        let holds = holds(pair, budget, reader, &samples, t as i64, min_errors);
+        let holds = holds(pair, budget, &reader, t as i64, min_errors);
         match (holds, pending_since) {
             (false, _) => pending_since = None,
             (true, None) => pending_since = Some(t),
@@ -232,25 +289,26 @@ pub fn resolution_after(
     long_tier: bool,
     outage: Option<u64>,
 ) -> Option<u64> {
-    let reader = Reader::of(eval, long_tier);
+    let interval = eval.interval.seconds().max(1);
     let step = eval.step(long_tier);
     let limit = pair.short.seconds() + RAMP as u64 + 2 * step;
     let up = |t: f64| (t / RAMP).clamp(0.0, 1.0);
     // The 5m rate rises over five minutes when the outage starts, and
     // falls over five when it ends, at 0.
     let samples = match outage {
-        None => Samples::new(reader.interval, 0, limit as i64, 1.0, |t| 1.0 - up(t)),
+        None => Samples::new(interval, 0, limit as i64, 1.0, |t| 1.0 - up(t)),
         Some(outage) => {
             let start = -((outage + pair.long.seconds() + 2 * step) as i64);
-            let start = start - start.rem_euclid(reader.interval as i64);
-            Samples::new(reader.interval, start, limit as i64, 0.0, |t| {
+            let start = start - start.rem_euclid(interval as i64);
+            Samples::new(interval, start, limit as i64, 0.0, |t| {
                 up(t + outage as f64) - up(t)
             })
         }
     };
+    let reader = Reader::new(&samples, eval, long_tier, (0, limit as i64), pair.long);
     (0..=limit / step)
         .map(|k| k * step)
-        .find(|t| !holds(pair, budget, reader, &samples, *t as i64, None))
+        .find(|t| !holds(pair, budget, &reader, *t as i64, None))
 }
 
 /// The error ratios `explain` shows a pair at: a total outage, and ten and
@@ -368,79 +426,12 @@ pub fn compact(seconds: Option<u64>) -> String {
 pub fn explain(slo: &super::Slo, eval: Evaluation, traffic: Option<f64>) -> Explanation {
     let budget = slo.error_budget();
     let min_errors = slo.alerting.min_errors;
+    let traffic = traffic.filter(|_| min_errors > 0);
     let tiers = slo
         .alerting
         .tiers
         .iter()
-        .map(|tier| {
-            let long_tier = tier.is_long();
-            let for_ = tier.for_.unwrap_or_default();
-            let at = |pair: &AlertWindow, ratio: f64, traffic: f64, min_errors: u64| Detection {
-                error_ratio: ratio,
-                seconds: detection(
-                    pair,
-                    budget,
-                    Guards { min_errors, for_ },
-                    Incident { ratio, traffic },
-                    eval,
-                    long_tier,
-                ),
-            };
-            let pairs: Vec<PairExplanation> = tier
-                .pairs
-                .iter()
-                .map(|pair| {
-                    let ratios = explained_ratios(pair);
-                    PairExplanation {
-                        long_window: pair.long.to_string(),
-                        short_window: pair.short.to_string(),
-                        factor: pair.factor,
-                        threshold: pair.threshold,
-                        budget_spent: pair.budget_spent,
-                        // Enough traffic that any count is reached at once.
-                        detection: ratios.iter().map(|r| at(pair, *r, 1e9, 0)).collect(),
-                        resolve_seconds: resolution(pair, budget, eval, long_tier),
-                        may_lag_seconds: if pair.reads_long_windows() && !long_tier {
-                            eval.long_interval.seconds()
-                        } else {
-                            0
-                        },
-                        at_traffic: traffic.filter(|_| min_errors > 0).map(|traffic| {
-                            ratios
-                                .iter()
-                                .map(|r| at(pair, *r, traffic, min_errors))
-                                .collect()
-                        }),
-                    }
-                })
-                .collect();
-            let mut ratios: Vec<f64> = tier.pairs.iter().flat_map(explained_ratios).collect();
-            ratios.sort_by(|a, b| b.total_cmp(a));
-            ratios.dedup();
-            let first = ratios
-                .into_iter()
-                .map(|ratio| {
-                    let fastest = tier
-                        .pairs
-                        .iter()
-                        .filter_map(|p| Some((p, at(p, ratio, 1e9, 0).seconds?)))
-                        .min_by_key(|(_, s)| *s);
-                    FirstPair {
-                        error_ratio: ratio,
-                        pair: fastest.map(|(p, _)| format!("{}/{}", p.long, p.short)),
-                        seconds: fastest.map(|(_, s)| s),
-                    }
-                })
-                .collect();
-            TierExplanation {
-                severity: tier.severity.as_str(),
-                severity_label: tier.severity_label.clone(),
-                for_: tier.for_.map(|d| d.to_string()),
-                evaluated_every_seconds: eval.step(long_tier),
-                pairs,
-                first,
-            }
-        })
+        .map(|tier| explain_tier(tier, budget, eval, traffic, min_errors))
         .collect();
     Explanation {
         service: slo.service.clone(),
@@ -454,8 +445,148 @@ pub fn explain(slo: &super::Slo, eval: Evaluation, traffic: Option<f64>) -> Expl
         },
         min_errors,
         thin_data: slo.alerting.thin_data,
-        traffic: traffic.filter(|_| min_errors > 0),
+        traffic,
         tiers,
+    }
+}
+
+/// One tier's times. Remembered per thread: a build explains every
+/// alerting SLO for its runbook, and most share an objective, a window
+/// and the default tiers, while the simulations behind one tier cost
+/// tens of thousands of steps.
+fn explain_tier(
+    tier: &super::AlertTier,
+    budget: f64,
+    eval: Evaluation,
+    traffic: Option<f64>,
+    min_errors: u64,
+) -> TierExplanation {
+    thread_local! {
+        static KNOWN: std::cell::RefCell<std::collections::HashMap<String, TierExplanation>> =
+            std::cell::RefCell::default();
+    }
+    let mut key = format!(
+        "{}|{}|{}|{}|{:?}|{:?}|{}|{:?}",
+        budget.to_bits(),
+        eval.interval.seconds(),
+        eval.long_interval.seconds(),
+        tier.severity.as_str(),
+        tier.severity_label,
+        tier.for_,
+        min_errors,
+        traffic.map(f64::to_bits),
+    );
+    for pair in &tier.pairs {
+        key.push_str(&format!(
+            "|{}/{}/{}",
+            pair.long.seconds(),
+            pair.short.seconds(),
+            pair.factor.to_bits()
+        ));
+    }
+    if let Some(known) = KNOWN.with(|known| known.borrow().get(&key).cloned()) {
+        return known;
+    }
+    let explained = explain_tier_uncached(tier, budget, eval, traffic, min_errors);
+    KNOWN.with(|known| {
+        let mut known = known.borrow_mut();
+        // Bounded: a project of many distinct tiers just starts over.
+        if known.len() >= 1024 {
+            known.clear();
+        }
+        known.insert(key, explained.clone());
+    });
+    explained
+}
+
+fn explain_tier_uncached(
+    tier: &super::AlertTier,
+    budget: f64,
+    eval: Evaluation,
+    traffic: Option<f64>,
+    min_errors: u64,
+) -> TierExplanation {
+    let long_tier = tier.is_long();
+    let for_ = tier.for_.unwrap_or_default();
+    let at = |pair: &AlertWindow, ratio: f64, traffic: f64, min_errors: u64| Detection {
+        error_ratio: ratio,
+        seconds: detection(
+            pair,
+            budget,
+            Guards { min_errors, for_ },
+            Incident { ratio, traffic },
+            eval,
+            long_tier,
+        ),
+    };
+    // Every pair at every ratio shown for the tier, each worked out once:
+    // a pair's own rows and which pair fires first both read them.
+    let mut ratios: Vec<f64> = tier.pairs.iter().flat_map(explained_ratios).collect();
+    ratios.sort_by(|a, b| b.total_cmp(a));
+    ratios.dedup();
+    // Enough traffic that any count is reached at once.
+    let times: Vec<Vec<Detection>> = tier
+        .pairs
+        .iter()
+        .map(|pair| ratios.iter().map(|r| at(pair, *r, 1e9, 0)).collect())
+        .collect();
+    let time_at = |i: usize, ratio: f64| {
+        let at = ratios
+            .iter()
+            .position(|r| *r == ratio)
+            .expect("a shown ratio");
+        times[i][at]
+    };
+    let pairs: Vec<PairExplanation> = tier
+        .pairs
+        .iter()
+        .enumerate()
+        .map(|(i, pair)| {
+            let own = explained_ratios(pair);
+            PairExplanation {
+                long_window: pair.long.to_string(),
+                short_window: pair.short.to_string(),
+                factor: pair.factor,
+                threshold: pair.threshold,
+                budget_spent: pair.budget_spent,
+                detection: own.iter().map(|r| time_at(i, *r)).collect(),
+                resolve_seconds: resolution(pair, budget, eval, long_tier),
+                may_lag_seconds: if pair.reads_long_windows() && !long_tier {
+                    eval.long_interval.seconds()
+                } else {
+                    0
+                },
+                at_traffic: traffic.map(|traffic| {
+                    own.iter()
+                        .map(|r| at(pair, *r, traffic, min_errors))
+                        .collect()
+                }),
+            }
+        })
+        .collect();
+    let first = ratios
+        .iter()
+        .map(|ratio| {
+            let fastest = tier
+                .pairs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| Some((p, time_at(i, *ratio).seconds?)))
+                .min_by_key(|(_, s)| *s);
+            FirstPair {
+                error_ratio: *ratio,
+                pair: fastest.map(|(p, _)| format!("{}/{}", p.long, p.short)),
+                seconds: fastest.map(|(_, s)| s),
+            }
+        })
+        .collect();
+    TierExplanation {
+        severity: tier.severity.as_str(),
+        severity_label: tier.severity_label.clone(),
+        for_: tier.for_.map(|d| d.to_string()),
+        evaluated_every_seconds: eval.step(long_tier),
+        pairs,
+        first,
     }
 }
 
