@@ -24,7 +24,28 @@ where
     if threads == 1 || items.len() < min_parallel.max(2) {
         return vec![f(items)];
     }
-    let size = items.len().div_ceil(threads * CHUNKS_PER_THREAD);
+    map_sized(items, items.len().div_ceil(threads * CHUNKS_PER_THREAD), f)
+}
+
+/// Maps `f` over each item on every core, one item at a time: for a few
+/// items that each take seconds (a child process), where two in one
+/// chunk would leave a core idle. Put the longest first.
+pub fn map_singly<T, R, F>(items: &[T], f: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Sync,
+{
+    map_sized(items, 1, |chunk: &[T]| f(&chunk[0]))
+}
+
+fn map_sized<T, R, F>(items: &[T], size: usize, f: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&[T]) -> R + Sync,
+{
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunks: Vec<&[T]> = items.chunks(size).collect();
     let next = AtomicUsize::new(0);
     let (f, chunks, next) = (&f, &chunks, &next);

@@ -61,19 +61,23 @@ pub fn test(request: &Request, promtool: &Path) -> Result<TestReport, String> {
         failed_tests: Vec::new(),
     };
     // Files run side by side on every core (each promtool is single
-    // threaded), their reports kept in file order.
-    let outputs: Vec<Result<std::process::Output, String>> =
-        crate::parallel::map_chunks(&files, 2, |chunk| {
-            chunk
-                .iter()
-                .map(|file| run_promtool(promtool, file))
-                .collect::<Vec<_>>()
-        })
-        .into_iter()
-        .flatten()
+    // threaded), the largest first so that no core idles at the end; the
+    // reports stay in file order.
+    let mut by_size: Vec<(u64, usize)> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (std::fs::metadata(f).map_or(0, |m| m.len()), i))
         .collect();
+    by_size.sort_by(|a, b| b.cmp(a));
+    let ran =
+        crate::parallel::map_singly(&by_size, |(_, i)| (*i, run_promtool(promtool, &files[*i])));
+    let mut outputs: Vec<Option<Result<std::process::Output, String>>> =
+        (0..files.len()).map(|_| None).collect();
+    for (i, output) in ran {
+        outputs[i] = Some(output);
+    }
     for (file, output) in files.iter().zip(outputs) {
-        let output = output?;
+        let output = output.expect("every file ran")?;
         let shown = file.strip_prefix(&root).unwrap_or(file).to_path_buf();
         report.files.push(shown.clone());
         if output.status.success() {
