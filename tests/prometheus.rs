@@ -34,6 +34,20 @@ slos:
       thin_data: fire
 "#;
 
+/// `amtool check-config` passes on `root/alertmanager.yml`.
+fn amtool_check_config(root: &Path) {
+    let check = std::process::Command::new(support::tool("amtool"))
+        .args(["check-config", "alertmanager.yml"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+}
+
 fn lookout(dir: &Path, args: &[&str]) -> (i32, String) {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_lookout"))
         .current_dir(dir)
@@ -1054,16 +1068,7 @@ fn inhibit_rules_mute_a_ticket_under_its_page_and_dependents_under_an_upstream_p
         format!("route: {{receiver: default, group_wait: 0s}}\nreceivers: [{{name: default}}]\n{inhibit}"),
     )
     .unwrap();
-    let check = std::process::Command::new(support::tool("amtool"))
-        .args(["check-config", "alertmanager.yml"])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stdout)
-    );
+    amtool_check_config(root);
     std::fs::create_dir_all(root.join("rules.d")).unwrap();
     std::fs::write(
         root.join("prometheus.yml"),
@@ -1213,16 +1218,7 @@ fn inhibit_rules_mute_a_ticket_under_its_page_and_dependents_under_an_upstream_p
         ),
     )
     .unwrap();
-    let check = std::process::Command::new(support::tool("amtool"))
-        .args(["check-config", "alertmanager.yml"])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stdout)
-    );
+    amtool_check_config(root);
     let reload = reqwest::blocking::Client::new()
         .post(format!("http://127.0.0.1:{am_port}/-/reload"))
         .send()

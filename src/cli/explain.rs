@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::output::outln;
 use super::{print_diagnostics, push::ConnectionArgs, Format, ProjectArgs};
-use crate::model::detection::{Detection, Explanation};
+use crate::model::detection::Explanation;
 use crate::model::{fmt_num, fmt_short, Duration, ThinData};
 
 #[derive(Args, Debug)]
@@ -55,10 +55,6 @@ fn time(seconds: Option<u64>) -> String {
     crate::model::detection::compact(seconds)
 }
 
-fn percent(ratio: f64) -> String {
-    format!("{}%", fmt_short(ratio * 100.0))
-}
-
 fn print(e: &Explanation, traffic_note: Option<&str>) {
     let interval = Duration(e.evaluation.interval_seconds);
     let long_interval = Duration(e.evaluation.long_interval_seconds);
@@ -68,7 +64,7 @@ fn print(e: &Explanation, traffic_note: Option<&str>) {
         e.slo,
         fmt_num(e.objective),
         e.window,
-        percent(e.error_budget)
+        crate::model::fmt_percent(e.error_budget)
     );
     outln!(
         "Evaluation: the sli group every {interval}, the long group (windows of 2h and more, and tiers that read only those) every {long_interval}."
@@ -104,25 +100,15 @@ fn print(e: &Explanation, traffic_note: Option<&str>) {
             "RESOLVES"
         );
         for pair in &tier.pairs {
-            let mark = if pair.may_lag_seconds > 0 {
-                lags = true;
-                "*"
-            } else {
-                ""
-            };
-            let cell = |d: Option<&Detection>| match d {
-                None => "-".to_string(),
-                Some(d) if d.error_ratio >= 1.0 => format!("{}{mark}", time(d.seconds)),
-                Some(d) => format!("{}{mark} ({})", time(d.seconds), percent(d.error_ratio)),
-            };
+            lags |= pair.may_lag_seconds > 0;
             outln!(
                 "  {:<10} {:>7} {:>7}  {:<12} {:<20} {:<20} {}",
                 format!("{}/{}", pair.long_window, pair.short_window),
                 format!("{}x", fmt_short(pair.factor)),
-                percent(pair.budget_spent),
-                cell(pair.detection.first()),
-                cell(pair.detection.get(1)),
-                cell(pair.detection.get(2)),
+                crate::model::fmt_percent(pair.budget_spent),
+                pair.time_cell(0),
+                pair.time_cell(1),
+                pair.time_cell(2),
                 time(pair.resolve_seconds)
             );
         }
@@ -132,10 +118,13 @@ fn print(e: &Explanation, traffic_note: Option<&str>) {
             .map(|f| match &f.pair {
                 Some(pair) => format!(
                     "at {} errors {pair} after {}",
-                    percent(f.error_ratio),
+                    crate::model::fmt_percent(f.error_ratio),
                     time(f.seconds)
                 ),
-                None => format!("at {} errors none", percent(f.error_ratio)),
+                None => format!(
+                    "at {} errors none",
+                    crate::model::fmt_percent(f.error_ratio)
+                ),
             })
             .collect();
         outln!("  fires first: {}", firsts.join("; "));
@@ -163,7 +152,13 @@ fn print(e: &Explanation, traffic_note: Option<&str>) {
                         };
                         let cells: Vec<String> = times
                             .iter()
-                            .map(|d| format!("{} at {}", time(d.seconds), percent(d.error_ratio)))
+                            .map(|d| {
+                                format!(
+                                    "{} at {}",
+                                    time(d.seconds),
+                                    crate::model::fmt_percent(d.error_ratio)
+                                )
+                            })
                             .collect();
                         outln!(
                             "  {} {}/{}: {}",

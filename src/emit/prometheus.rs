@@ -28,6 +28,7 @@
 //! interval])`, so a late `long` evaluation never blanks a condition
 //! (which would reset `for:` or resolve a firing alert).
 
+use crate::model::detection::Evaluation;
 use std::collections::BTreeMap;
 
 use super::yaml::{self, Node};
@@ -51,7 +52,7 @@ pub fn emit(
         let groups: Vec<Node> = service
             .slos
             .iter()
-            .flat_map(|slo| slo_groups(slo, Intervals::of(prometheus), links, true))
+            .flat_map(|slo| slo_groups(slo, prometheus.evaluation(), links, true))
             .collect();
         // Shared: written once for the rule file, then shifted into the
         // PrometheusRule's `spec` rather than written again.
@@ -103,7 +104,7 @@ fn group(name: String, interval: Option<Duration>, rules: Vec<Node>) -> Node {
 /// records, which promtool tests feed as input: for a query that answers
 /// without data (`… or vector(0)`), loading those records as well would
 /// write a second sample of the same series ("duplicate sample").
-pub(super) fn groups_fed_by_tests(service: &Service, intervals: Intervals, links: &Links) -> Node {
+pub(super) fn groups_fed_by_tests(service: &Service, intervals: Evaluation, links: &Links) -> Node {
     Node::Seq(
         service
             .slos
@@ -113,28 +114,10 @@ pub(super) fn groups_fed_by_tests(service: &Service, intervals: Intervals, links
     )
 }
 
-/// The two evaluation intervals the rules are written for.
-#[derive(Clone, Copy, Debug)]
-pub struct Intervals {
-    /// The global one, at which the `sli` groups run.
-    pub interval: Duration,
-    /// The `long` groups'.
-    pub long: Duration,
-}
-
-impl Intervals {
-    pub fn of(prometheus: &PrometheusSettings) -> Intervals {
-        Intervals {
-            interval: prometheus.interval,
-            long: prometheus.long_interval,
-        }
-    }
-}
-
-fn slo_groups(slo: &Slo, intervals: Intervals, links: &Links, base_records: bool) -> Vec<Node> {
-    let Intervals {
+fn slo_groups(slo: &Slo, intervals: Evaluation, links: &Links, base_records: bool) -> Vec<Node> {
+    let Evaluation {
         interval,
-        long: long_interval,
+        long_interval,
     } = intervals;
     let tile = long_interval;
     let labels = shared_labels(&slo.identity_labels());
@@ -317,7 +300,7 @@ pub fn alerting_value(slo: &Slo) -> String {
     }
 }
 
-fn alert_rule(slo: &Slo, tier: &AlertTier, intervals: Intervals, links: &Links) -> Node {
+fn alert_rule(slo: &Slo, tier: &AlertTier, intervals: Evaluation, links: &Links) -> Node {
     alert_node(
         slo.alerting.name.clone(),
         alert_expr(slo, tier, intervals),
@@ -455,7 +438,7 @@ pub fn no_data_annotations(
 /// `(long / budget > factor and short > t and …) or (…)`, one clause per
 /// window pair. Its value is the long window's burn rate, which the
 /// summary prints.
-pub fn alert_expr(slo: &Slo, tier: &AlertTier, intervals: Intervals) -> String {
+pub fn alert_expr(slo: &Slo, tier: &AlertTier, intervals: Evaluation) -> String {
     tier.pairs
         .iter()
         .map(|pair| pair_clause(slo, tier.is_long(), pair, intervals))
@@ -468,7 +451,12 @@ pub fn alert_expr(slo: &Slo, tier: &AlertTier, intervals: Intervals) -> String {
 /// - unless `thin_data: fire`, data older than the short window (so the
 ///   long window holds at least one short window of it);
 /// - with `min_errors`, that many bad events counted over the long window.
-pub fn pair_clause(slo: &Slo, long_tier: bool, pair: &AlertWindow, intervals: Intervals) -> String {
+pub fn pair_clause(
+    slo: &Slo,
+    long_tier: bool,
+    pair: &AlertWindow,
+    intervals: Evaluation,
+) -> String {
     let selector = names::selector(slo);
     let budget = fmt_num(slo.error_budget());
     let factor = fmt_num(pair.factor);
@@ -479,7 +467,7 @@ pub fn pair_clause(slo: &Slo, long_tier: bool, pair: &AlertWindow, intervals: In
         if !long_tier && window >= LONG_WINDOW_FROM {
             format!(
                 "last_over_time({ratio}[{}])",
-                Duration(intervals.long.seconds() * 2)
+                Duration(intervals.long_interval.seconds() * 2)
             )
         } else {
             ratio
@@ -528,7 +516,7 @@ pub fn alert_labels(slo: &Slo, tier: &AlertTier) -> BTreeMap<String, String> {
 pub fn alert_annotations(
     slo: &Slo,
     tier: &AlertTier,
-    intervals: Intervals,
+    intervals: Evaluation,
     links: &Links,
 ) -> BTreeMap<String, String> {
     let period = slo.period;
@@ -605,7 +593,7 @@ fn describe_pair(pair: &AlertWindow) -> String {
         pair.long,
         pair.short,
         fmt_num(pair.factor),
-        percent(pair.budget_spent),
+        crate::model::fmt_percent(pair.budget_spent),
         pair.long
     )
 }
@@ -642,11 +630,6 @@ fn annotations(
     annotations.insert("description".to_string(), description);
     link_annotations(slo, links, &mut annotations);
     annotations
-}
-
-/// A share as a percentage for prose: `0.02` is `2%`.
-fn percent(share: f64) -> String {
-    format!("{}%", fmt_short(share * 100.0))
 }
 
 /// `text` as a Go string literal, for a Prometheus template: PromQL's

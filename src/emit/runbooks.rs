@@ -272,33 +272,17 @@ impl<'a> Page<'a> {
                     .iter()
                     .zip(&explained.pairs)
                     .map(|(pair, times)| {
-                        let mark = if times.may_lag_seconds > 0 {
-                            lags = true;
-                            "*"
-                        } else {
-                            ""
-                        };
-                        let at = |i: usize| match times.detection.get(i) {
-                            None => "-".to_string(),
-                            Some(d) if d.error_ratio >= 1.0 => {
-                                format!("{}{mark}", detection::compact(d.seconds))
-                            }
-                            Some(d) => format!(
-                                "{}{mark} ({}%)",
-                                detection::compact(d.seconds),
-                                fmt_short(d.error_ratio * 100.0)
-                            ),
-                        };
+                        lags |= times.may_lag_seconds > 0;
                         PairRow {
                             long: pair.long.to_string(),
                             short: pair.short.to_string(),
                             factor: fmt_short(pair.factor),
                             threshold: fmt_short(pair.threshold),
-                            budget_spent: format!("{}%", fmt_short(pair.budget_spent * 100.0)),
+                            budget_spent: crate::model::fmt_percent(pair.budget_spent),
                             exhaustion: humanize(pair.exhaustion_seconds),
-                            at_full: at(0),
-                            at_10x: at(1),
-                            at_2x: at(2),
+                            at_full: times.time_cell(0),
+                            at_10x: times.time_cell(1),
+                            at_2x: times.time_cell(2),
                             resolves: detection::compact(times.resolve_seconds),
                         }
                     })

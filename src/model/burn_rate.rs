@@ -240,6 +240,12 @@ pub fn shift_decimal(x: f64, places: i32) -> f64 {
     round_sig(x * 10f64.powi(places), 12)
 }
 
+/// A share as a percentage for prose, four significant digits: `0.02`
+/// is `2%`, `0.0028` is `0.28%`.
+pub fn fmt_percent(share: f64) -> String {
+    format!("{}%", fmt_short(share * 100.0))
+}
+
 /// Four significant digits, for prose: `0.9333` rather than `0.933333333333`.
 pub fn fmt_short(x: f64) -> String {
     fmt_num(round_sig(x, 4))

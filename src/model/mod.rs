@@ -19,8 +19,9 @@ use std::path::PathBuf;
 use crate::diag::Span;
 
 pub use burn_rate::{
-    current_window_page_factor_per_day, default_pairs, error_budget, fmt_num, fmt_short,
-    resolve_pairs, round_sig, shift_decimal, AlertWindow, Severity, WindowPair, STATUS_WINDOWS,
+    current_window_page_factor_per_day, default_pairs, error_budget, fmt_num, fmt_percent,
+    fmt_short, resolve_pairs, round_sig, shift_decimal, AlertWindow, Severity, WindowPair,
+    STATUS_WINDOWS,
 };
 pub use duration::{humanize, Duration};
 

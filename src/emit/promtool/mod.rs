@@ -17,9 +17,9 @@
 //! service's tests load `rules/tests/<service>.rules.yaml` instead: its
 //! rule groups less the records the tests feed.
 
-use super::prometheus::Intervals;
 use super::yaml::{self, Node};
 use super::{generated_header, Artifact};
+use crate::model::detection::Evaluation;
 use crate::model::settings::{Layout, Links, PrometheusSettings};
 use crate::model::{names, Duration, MetricSli, Service, Sli, Slo};
 
@@ -43,7 +43,7 @@ pub fn emit(
         let rules = if service.slos.iter().any(fed_record_answers_without_data) {
             let name = format!("{}.rules.yaml", service.name);
             let groups =
-                super::prometheus::groups_fed_by_tests(service, Intervals::of(prometheus), links);
+                super::prometheus::groups_fed_by_tests(service, prometheus.evaluation(), links);
             artifacts.push(Artifact::file(
                 dir.join(&name),
                 yaml::rule_file(service, groups),
@@ -52,7 +52,7 @@ pub fn emit(
         } else {
             format!("../{}.yaml", service.name)
         };
-        let intervals = Intervals::of(prometheus);
+        let intervals = prometheus.evaluation();
         artifacts.push(Artifact::file(
             dir.join(format!("{}.test.yaml", service.name)),
             test_file(service, intervals, links, &rules),
@@ -128,7 +128,7 @@ fn answers_without_data(expr: &promql_parser::parser::Expr) -> bool {
     }
 }
 
-fn test_file(service: &Service, intervals: Intervals, links: &Links, rules: &str) -> String {
+fn test_file(service: &Service, intervals: Evaluation, links: &Links, rules: &str) -> String {
     let step = intervals.interval;
     let mut tests = Vec::new();
     let mut notes = Vec::new();
@@ -156,17 +156,32 @@ fn test_file(service: &Service, intervals: Intervals, links: &Links, rules: &str
             tests.extend(t.low_traffic());
         }
     }
+    let mut lines = vec![format!(
+        "Every group runs at {step} here (promtool's one interval): see README \"lookout explain\" for how the tests allow for the long group's."
+    )];
+    lines.extend(notes);
+    test_document(service, lines, rules, step, intervals, tests)
+}
+
+/// A test file: its header (the `notes` after the generated lines), the
+/// rules it loads, its one evaluation interval, and the scenarios merged
+/// (their series a sample every global interval).
+fn test_document(
+    service: &Service,
+    notes: Vec<String>,
+    rules: &str,
+    evaluation_interval: Duration,
+    intervals: Evaluation,
+    parts: Vec<Part>,
+) -> String {
     let mut header = generated_header(&service.source);
     header.push("Run: promtool test rules <this file>".into());
-    header.push(format!(
-        "Every group runs at {step} here (promtool's one interval): see README \"lookout explain\" for how the tests allow for the long group's."
-    ));
     header.extend(notes);
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let doc = Node::map()
         .entry("rule_files", Node::Seq(vec![Node::str(rules)]))
-        .str("evaluation_interval", step.to_string())
-        .entry("tests", Node::Seq(merge(tests, step)))
+        .str("evaluation_interval", evaluation_interval.to_string())
+        .entry("tests", Node::Seq(merge(parts, intervals.interval)))
         .build();
     yaml::document(&header, &doc)
 }
@@ -222,11 +237,11 @@ fn merge(parts: Vec<Part>, step: Duration) -> Vec<Node> {
 /// take minutes over them.
 fn long_test_file(
     service: &Service,
-    intervals: Intervals,
+    intervals: Evaluation,
     links: &Links,
     rules: &str,
 ) -> Option<String> {
-    if intervals.long == intervals.interval {
+    if intervals.long_interval == intervals.interval {
         return None;
     }
     let tests: Vec<Part> = service
@@ -238,7 +253,7 @@ fn long_test_file(
                 slo,
                 links,
                 intervals,
-                eval_step: intervals.long,
+                eval_step: intervals.long_interval,
             }
             .explained()
         })
@@ -246,19 +261,18 @@ fn long_test_file(
     if tests.is_empty() {
         return None;
     }
-    let mut header = generated_header(&service.source);
-    header.push("Run: promtool test rules <this file>".into());
-    header.push(format!(
+    let note = format!(
         "The tiers the long group evaluates, at its {} (the 5m rates still every {}): see README \"lookout explain\".",
-        intervals.long, intervals.interval
-    ));
-    let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    let doc = Node::map()
-        .entry("rule_files", Node::Seq(vec![Node::str(rules)]))
-        .str("evaluation_interval", intervals.long.to_string())
-        .entry("tests", Node::Seq(merge(tests, intervals.interval)))
-        .build();
-    Some(yaml::document(&header, &doc))
+        intervals.long_interval, intervals.interval
+    );
+    Some(test_document(
+        service,
+        vec![note],
+        rules,
+        intervals.long_interval,
+        intervals,
+        tests,
+    ))
 }
 
 #[cfg(test)]

@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 
 use super::series::{counter, gauge, go_humanize, label_set, Profile, Segment};
-use crate::emit::prometheus::{self, alert_labels, rendered_annotations, Intervals};
+use crate::emit::prometheus::{self, alert_labels, rendered_annotations};
 use crate::emit::yaml::Node;
+use crate::model::detection::Evaluation;
 use crate::model::settings::Links;
 use crate::model::{
     detection, fmt_short, names, round_sig, AlertTier, AlertWindow, Duration, MetricSli, Severity,
@@ -42,7 +43,7 @@ pub(super) struct Part {
 pub(super) struct Tests<'a> {
     pub slo: &'a Slo,
     pub links: &'a Links,
-    pub intervals: Intervals,
+    pub intervals: Evaluation,
     pub eval_step: Duration,
 }
 
@@ -283,7 +284,8 @@ impl Tests<'_> {
         let mut tests = Vec::new();
         for tier in &slo.alerting.tiers {
             let long_tier = tier.is_long();
-            if long_tier != in_long_file && self.intervals.long != self.intervals.interval {
+            if long_tier != in_long_file && self.intervals.long_interval != self.intervals.interval
+            {
                 continue;
             }
             let longest = tier.pairs.iter().map(|p| p.long).max().unwrap_or(MARGIN);
@@ -309,7 +311,7 @@ impl Tests<'_> {
                             for_: Duration(0),
                         },
                         detection::Incident { ratio, traffic },
-                        self.evaluation(),
+                        self.intervals,
                         long_tier,
                     )
                 };
@@ -338,7 +340,7 @@ impl Tests<'_> {
                 };
                 for (pair, seconds) in &times {
                     let Some(seconds) = seconds else { continue };
-                    let lag = self.lag(pair, long_tier);
+                    let lag = self.intervals.lag(pair, long_tier);
                     exprs.push(expr_check(
                         &clause(pair),
                         Duration(start + seconds - eval),
@@ -357,13 +359,7 @@ impl Tests<'_> {
                     .min_by_key(|(_, t)| *t)
                     .expect("some pair fires");
                 let hold = tier.for_.map_or(0, |d| d.0.div_ceil(eval) * eval);
-                let alerts = format!(
-                    "count(ALERTS{{alertname={},{}={},alertstate=\"firing\",{}}})",
-                    names::promql_string(&slo.alerting.name),
-                    names::TIER_LABEL,
-                    names::promql_string(tier.severity.as_str()),
-                    identity_matchers(slo),
-                );
+                let alerts = firing_count(slo, tier.severity);
                 exprs.push(expr_check(
                     &alerts,
                     Duration(start + tier_seconds + hold - eval),
@@ -371,13 +367,15 @@ impl Tests<'_> {
                 ));
                 exprs.push(expr_check(
                     &alerts,
-                    Duration(start + tier_seconds + hold + eval + self.lag(first, long_tier)),
+                    Duration(
+                        start + tier_seconds + hold + eval + self.intervals.lag(first, long_tier),
+                    ),
                     true,
                 ));
                 let lags = tier
                     .pairs
                     .iter()
-                    .map(|p| self.lag(p, long_tier))
+                    .map(|p| self.intervals.lag(p, long_tier))
                     .max()
                     .unwrap_or(0);
                 let detected = last + hold + eval + lags;
@@ -399,10 +397,10 @@ impl Tests<'_> {
                             detection::resolution_after(
                                 p,
                                 budget,
-                                self.evaluation(),
+                                self.intervals,
                                 long_tier,
                                 Some(outage),
-                            ) == detection::resolution(p, budget, self.evaluation(), long_tier)
+                            ) == detection::resolution(p, budget, self.intervals, long_tier)
                         })
                     };
                     if !agrees(outage) {
@@ -414,11 +412,11 @@ impl Tests<'_> {
                     let mut after = 0;
                     for pair in &tier.pairs {
                         let Some(seconds) =
-                            detection::resolution(pair, budget, self.evaluation(), long_tier)
+                            detection::resolution(pair, budget, self.intervals, long_tier)
                         else {
                             continue;
                         };
-                        let lag = self.lag(pair, long_tier);
+                        let lag = self.intervals.lag(pair, long_tier);
                         exprs.push(expr_check(
                             &clause(pair),
                             Duration(end + seconds - eval),
@@ -444,7 +442,7 @@ impl Tests<'_> {
                     Some(format!("explain {} {level}", tier.severity.as_str())),
                     format!(
                         "explain: {} of requests failing after {} of good traffic{resolved}: the {} pair first, {} in ({}), then each pair at its time",
-                        percent(ratio),
+                        crate::model::fmt_percent(ratio),
                         self.at(history),
                         first.long,
                         Duration(tier_seconds + hold),
@@ -470,12 +468,7 @@ impl Tests<'_> {
         let budget = slo.error_budget();
         let history = self.steps(page.pairs.iter().map(|p| p.long).max().unwrap_or(MARGIN));
         let start = self.at(history).0;
-        let alerts = format!(
-            "count(ALERTS{{alertname={},{}=\"page\",alertstate=\"firing\",{}}})",
-            names::promql_string(&slo.alerting.name),
-            names::TIER_LABEL,
-            identity_matchers(slo),
-        );
+        let alerts = firing_count(slo, Severity::Page);
         let mut tests = Vec::new();
         // One error: its 5m rate is 1/300 per second for five minutes.
         let traffic = 20.0 / 3600.0;
@@ -519,14 +512,14 @@ impl Tests<'_> {
                         ratio: 1.0,
                         traffic,
                     },
-                    self.evaluation(),
+                    self.intervals,
                     false,
                 )?;
                 Some((pair, seconds))
             })
             .min_by_key(|(_, s)| *s);
         if let Some((pair, seconds)) = first {
-            let lag = self.lag(pair, false);
+            let lag = self.intervals.lag(pair, false);
             tests.push(self.scenario(
                 None,
                 format!(
@@ -554,26 +547,6 @@ impl Tests<'_> {
             ));
         }
         tests
-    }
-
-    fn evaluation(&self) -> detection::Evaluation {
-        detection::Evaluation {
-            interval: self.intervals.interval,
-            long_interval: self.intervals.long,
-        }
-    }
-
-    /// How much later than explain's time promtool may see `pair`'s
-    /// condition: none in a tier the long group evaluates (the model sums
-    /// its tiles as the group does); up to one `long_interval` in a fast
-    /// tier that reads a window of 2h or more, whose tiles promtool
-    /// records every step, each over the last `long_interval`.
-    fn lag(&self, pair: &AlertWindow, long_tier: bool) -> u64 {
-        if pair.reads_long_windows() && !long_tier {
-            self.intervals.long.0
-        } else {
-            0
-        }
     }
 
     fn profile(&self, segments: Vec<Segment>) -> Profile {
@@ -723,17 +696,17 @@ fn expr_check(expr: &str, at: Duration, present: bool) -> Node {
         .build()
 }
 
-/// `service="…",slo="…"`, for a selector of the SLO's alerts.
-fn identity_matchers(slo: &Slo) -> String {
+/// `count(ALERTS{…})` of the SLO's `severity` tier while it fires: one
+/// sample of 1, or none.
+fn firing_count(slo: &Slo, severity: Severity) -> String {
     format!(
-        "service={},slo={}",
+        "count(ALERTS{{alertname={},{}={},alertstate=\"firing\",service={},slo={}}})",
+        names::promql_string(&slo.alerting.name),
+        names::TIER_LABEL,
+        names::promql_string(severity.as_str()),
         names::promql_string(&slo.service),
         names::promql_string(&slo.name)
     )
-}
-
-fn percent(ratio: f64) -> String {
-    format!("{}%", fmt_short(ratio * 100.0))
 }
 
 fn tier(slo: &Slo, severity: Severity) -> Option<&AlertTier> {
