@@ -278,6 +278,7 @@ impl Converter<'_> {
                 .map(str::to_string),
             objective: built(slo.objective.value),
             window: window.map(built),
+            calendar: None,
             labels: non_empty(
                 slo.labels
                     .as_ref()

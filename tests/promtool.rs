@@ -536,3 +536,223 @@ fn sloths_home_wifi_example_imports_builds_and_passes_its_tests() {
     assert!(out.path().join("rules/tests/home-wifi.rules.yaml").exists());
     promtool_check_and_test(out.path());
 }
+
+// ---- Calendar windows -------------------------------------------------
+//
+// promtool's clock starts at 1970-01-01 00:00 UTC, a Thursday: February
+// starts at 31d, and the first Monday at 4d (at 3d22h at UTC+02:00).
+// Evaluated every 5m, as a month of 1m steps would exceed promtool's
+// 10,000-sample cap on a 30d window.
+
+/// A counter in promtool's notation, from runs of (steps, increase per
+/// step): `0+6000x10 60000+3768x2 …`.
+fn counter(runs: &[(u64, u64)]) -> String {
+    let mut value = 0;
+    let mut parts = vec!["0".to_string()];
+    for &(steps, step) in runs {
+        parts.push(format!("{}+{step}x{}", value + step, steps - 1));
+        value += step * steps;
+    }
+    parts.join(" ")
+}
+
+/// Writes `tests` next to the rules of `spec` (service `web`) with a 5m
+/// evaluation interval, and runs promtool on them.
+fn run_calendar_scenario(spec: &str, tests: Value) {
+    run_calendar_scenario_every(spec, "5m", tests);
+}
+
+fn run_calendar_scenario_every(spec: &str, interval: &str, tests: Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let slos = dir.path().join("slos");
+    std::fs::create_dir_all(&slos).unwrap();
+    std::fs::write(slos.join("web.yaml"), spec).unwrap();
+    let (out, _) = build_into("tests/fixtures/lookout.yaml", &slos);
+    let rules = out.path().join("rules");
+    let file = json!({"rule_files": ["web.yaml"], "evaluation_interval": interval, "tests": tests});
+    std::fs::write(rules.join("calendar.test.json"), file.to_string()).unwrap();
+    run(
+        &tool("promtool"),
+        &["test", "rules", "calendar.test.json"],
+        &rules,
+    );
+}
+
+fn web_slo(name: &str, window: &str, extra: &str) -> String {
+    format!(
+        r#"
+  - name: {name}
+    objective: 99.9
+    window: {window}{extra}
+    sli:
+      events:
+        errors: sum(rate(http_requests_total{{job="web",code=~"5.."}}[{{{{window}}}}]))
+        total: sum(rate(http_requests_total{{job="web"}}[{{{{window}}}}]))
+    alerting:
+      runbook: https://runbooks.example.com/web"#
+    )
+}
+
+/// `1` when `expr` lies strictly between `low` and `high`.
+fn within(expr: &str, low: f64, high: f64) -> String {
+    format!("({expr} > bool {low}) * ({expr} < bool {high})")
+}
+
+/// Expectations computed by hand. 1,200 requests a minute (6,000 per 5m
+/// step) all along; on 30 January (29d to 29d1h) 2,232 of each step's
+/// 6,000 fail: 26,784 errors, half of January's budget of
+/// 0.001 × 31 × 1,440 × 1,200 = 53,568. Just before February the month's
+/// budget has 50% left; just after, 100%. A rolling 30d SLO reads the
+/// same errors against 30 days of traffic, 51,840,000 requests: 51.7%
+/// spent, 48.3% left, on both sides of the boundary. The alerts of both
+/// fire alike: their thresholds are the same 30d ones.
+#[test]
+fn a_monthly_budget_resets_on_the_first_and_a_rolling_one_does_not() {
+    let spec = format!(
+        "service: web\nslos:{}{}\n",
+        web_slo("monthly", "month", ""),
+        web_slo("rolling", "30d", "")
+    );
+    let normal = 29 * 288; // 5m steps up to 29d
+    let ok = counter(&[(normal, 6000), (12, 3768), (800, 6000)]);
+    let failed = counter(&[(normal, 0), (12, 2232), (800, 0)]);
+    let remaining =
+        |slo: &str| format!(r#"1 - slo:period_burn_rate:ratio{{service="web",slo="{slo}"}}"#);
+    let one =
+        |slo: &str| json!([{"labels": format!(r#"{{service="web", slo="{slo}"}}"#), "value": 1}]);
+    let at = |expr: String, time: &str, slo: &str| json!({"expr": expr, "eval_time": time, "exp_samples": one(slo)});
+    let pages = |time: &str| {
+        let page = |slo: &str| {
+            json!({
+                "labels": format!(r#"ALERTS{{alertname="Web{}ErrorBudgetBurn", alertstate="firing", service="web", severity="critical", slo="{slo}", slo_severity="page"}}"#, if slo == "monthly" { "Monthly" } else { "Rolling" }),
+                "value": 1,
+            })
+        };
+        json!({"expr": r#"ALERTS{alertstate="firing",slo_severity="page"}"#, "eval_time": time, "exp_samples": [page("monthly"), page("rolling")]})
+    };
+    run_calendar_scenario(
+        &spec,
+        json!([{
+            "interval": "5m",
+            "input_series": [
+                {"series": r#"http_requests_total{job="web",code="200"}"#, "values": ok},
+                {"series": r#"http_requests_total{job="web",code="500"}"#, "values": failed},
+            ],
+            "alert_rule_test": [],
+            "promql_expr_test": [
+                // January: 31 days from 0; February: 28 days from 31d.
+                {"expr": r#"slo:period_start:timestamp{slo="monthly"}"#, "eval_time": "30d23h55m",
+                 "exp_samples": [{"labels": r#"slo:period_start:timestamp{service="web", slo="monthly"}"#, "value": 0}]},
+                {"expr": r#"slo:period_start:timestamp{slo="monthly"}"#, "eval_time": "31d10m",
+                 "exp_samples": [{"labels": r#"slo:period_start:timestamp{service="web", slo="monthly"}"#, "value": 2678400}]},
+                {"expr": r#"slo:time_period:days{slo="monthly"}"#, "eval_time": "31d10m",
+                 "exp_samples": [{"labels": r#"slo:time_period:days{service="web", slo="monthly"}"#, "value": 28}]},
+                at(within(&remaining("monthly"), 0.49, 0.51), "30d23h55m", "monthly"),
+                at(within(&remaining("monthly"), 0.999, 1.001), "31d10m", "monthly"),
+                at(within(&remaining("rolling"), 0.475, 0.49), "30d23h55m", "rolling"),
+                at(within(&remaining("rolling"), 0.475, 0.49), "31d10m", "rolling"),
+                // The SLI to date: 26,784 errors in 53,568,000 requests.
+                at(within(r#"slo:sli_error:ratio_period_to_date{slo="monthly"}"#, 0.000499, 0.000501), "30d23h55m", "monthly"),
+                pages("29d30m"),
+            ],
+        }]),
+    );
+}
+
+/// The first week holds 1970-01-01 to 1970-01-04, from Monday 29
+/// December. On Friday 2 January (1d to 1d1h) 26,784 requests fail; by
+/// Sunday 21:55 UTC (1,127 steps) 6,762,000 were made: a ratio of
+/// 0.003961, nearly four times the 0.1% budget, so both weekly SLOs are
+/// overspent. At UTC, 597,300 s of the week's 604,800 have passed:
+/// 1 - 3.961 × 0.98760 = -2.912; at UTC+02:00 the week began two hours
+/// earlier, 604,500 s: -2.959. At 22:10 the week at UTC+02:00 has
+/// restarted; at UTC it has 1,130 steps, 6,780,000 requests and 598,200 s
+/// behind it: 1 - 3.9504 × 0.98909 = -2.907. (promtool evaluates the groups of one
+/// evaluation in no set order, so a tile may miss the rate recorded at
+/// its own timestamp: the ratio varies by a sample in 2,253.) At UTC+02:00
+/// the week ends at 22:00 UTC on Sunday; at UTC, two hours later.
+#[test]
+fn a_weekly_budget_resets_on_monday_at_the_offsets_midnight() {
+    let spec = format!(
+        "service: web\nslos:{}{}\n",
+        web_slo("weekly", "week", ""),
+        web_slo(
+            "weekly-east",
+            "week",
+            "\n    calendar: {utc_offset: \"+02:00\"}"
+        )
+    );
+    let ok = counter(&[(288, 6000), (12, 3768), (1000, 6000)]);
+    let failed = counter(&[(288, 0), (12, 2232), (1000, 0)]);
+    let remaining =
+        |slo: &str| format!(r#"1 - slo:period_burn_rate:ratio{{service="web",slo="{slo}"}}"#);
+    let check = |expr: String, time: &str, slo: &str| {
+        json!({
+            "expr": expr, "eval_time": time,
+            "exp_samples": [{"labels": format!(r#"{{service="web", slo="{slo}"}}"#), "value": 1}],
+        })
+    };
+    let start = |slo: &str, time: &str, value: i64| {
+        json!({
+            "expr": format!(r#"slo:period_start:timestamp{{slo="{slo}"}}"#), "eval_time": time,
+            "exp_samples": [{"labels": format!(r#"slo:period_start:timestamp{{service="web", slo="{slo}"}}"#), "value": value}],
+        })
+    };
+    run_calendar_scenario(
+        &spec,
+        json!([{
+            "interval": "5m",
+            "input_series": [
+                {"series": r#"http_requests_total{job="web",code="200"}"#, "values": ok},
+                {"series": r#"http_requests_total{job="web",code="500"}"#, "values": failed},
+            ],
+            "promql_expr_test": [
+                start("weekly", "3d21h55m", -3 * 86_400),
+                start("weekly-east", "3d21h55m", -3 * 86_400 - 7200),
+                start("weekly-east", "3d22h10m", 4 * 86_400 - 7200),
+                start("weekly", "3d22h10m", -3 * 86_400),
+                start("weekly", "4d10m", 4 * 86_400),
+                check(within(&remaining("weekly"), -2.92, -2.905), "3d21h55m", "weekly"),
+                check(within(&remaining("weekly-east"), -2.965, -2.955), "3d21h55m", "weekly-east"),
+                check(within(&remaining("weekly-east"), 0.999, 1.001), "3d22h10m", "weekly-east"),
+                check(within(&remaining("weekly"), -2.912, -2.902), "3d22h10m", "weekly"),
+                check(within(&remaining("weekly"), 0.999, 1.001), "4d10m", "weekly"),
+            ],
+        }]),
+    );
+}
+
+/// A quarter at UTC-05:30 starts at 05:30 UTC: 1970's first quarter
+/// (90 days) at 19,800 s, its second (April to June, 91 days) at
+/// 90d5h30m, 7,795,800 s. Evaluated hourly: only the period is checked.
+#[test]
+fn a_quarter_starts_at_the_offsets_midnight_and_knows_its_length() {
+    let spec = format!(
+        "service: web\nslos:{}\n",
+        web_slo(
+            "quarterly",
+            "quarter",
+            "\n    calendar: {utc_offset: \"-05:30\"}"
+        )
+    );
+    let sample = |name: &str, time: &str, value: i64| {
+        json!({
+            "expr": format!(r#"{name}{{slo="quarterly"}}"#), "eval_time": time,
+            "exp_samples": [{"labels": format!(r#"{name}{{service="web", slo="quarterly"}}"#), "value": value}],
+        })
+    };
+    run_calendar_scenario_every(
+        &spec,
+        "1h",
+        json!([{
+            "interval": "1h",
+            "input_series": [{"series": r#"http_requests_total{job="web",code="200"}"#, "values": "0+1000x2200"}],
+            "promql_expr_test": [
+                sample("slo:period_start:timestamp", "90d5h", 19_800),
+                sample("slo:time_period:days", "90d5h", 90),
+                sample("slo:period_start:timestamp", "90d7h", 7_795_800),
+                sample("slo:time_period:days", "90d7h", 91),
+            ],
+        }]),
+    );
+}

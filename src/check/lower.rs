@@ -19,7 +19,9 @@ use serde_saphyr::Spanned;
 use super::template::Templates;
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
 use crate::model::settings::Settings;
-use crate::model::{Duration, Model, Service, Signals, SliLocations, Slo, DEFAULT_WINDOW};
+use crate::model::{
+    CalendarUnit, Duration, Model, Service, Signals, SliLocations, Slo, DEFAULT_WINDOW,
+};
 use crate::spec::v1::{ServiceSpec, SliSpec, SloSpec};
 use crate::spec::{span_of, SpecFile, SUPPORTED_VERSIONS};
 
@@ -478,10 +480,31 @@ impl<'a> Lowering<'a> {
             ));
         }
 
-        let period = match &spec.window {
-            None => DEFAULT_WINDOW,
-            Some(window) => self.window(window).unwrap_or(DEFAULT_WINDOW),
+        let (period, calendar) = match &spec.window {
+            None => (DEFAULT_WINDOW, None),
+            Some(window) => self.window(window).unwrap_or((DEFAULT_WINDOW, None)),
         };
+        let calendar = calendar.map(|unit| crate::model::Calendar {
+            unit,
+            utc_offset_minutes: self
+                .slo_utc_offset(spec)
+                .unwrap_or(self.settings.utc_offset_minutes),
+        });
+        if let (None, Some(config)) = (calendar, &spec.calendar) {
+            if spec
+                .window
+                .as_ref()
+                .is_some_and(|w| self.window_is_valid(w))
+            {
+                let span = config.utc_offset.as_ref().and_then(|o| self.span(o));
+                self.error(
+                    "spec::calendar-on-rolling",
+                    "`calendar` is set on a rolling window",
+                    span.or_else(|| locations_window(self, spec)),
+                )
+                .help = Some("`calendar` says where a calendar period (`window: week`, `month` or `quarter`) starts; a rolling window has no start: remove it, or make the window a calendar one".into());
+            }
+        }
 
         let mut labels = service_labels.clone();
         if let Some(slo_labels) = &spec.labels {
@@ -504,6 +527,7 @@ impl<'a> Lowering<'a> {
             team: team.map(str::to_string),
             objective,
             period,
+            calendar,
             sli: sli?,
             labels,
             alerting: alerting?,
@@ -533,9 +557,14 @@ impl<'a> Lowering<'a> {
         locations
     }
 
-    fn window(&mut self, window: &Spanned<String>) -> Option<Duration> {
+    /// A rolling window's length, or a calendar period's nominal length
+    /// and its unit.
+    fn window(&mut self, window: &Spanned<String>) -> Option<(Duration, Option<CalendarUnit>)> {
         let span = self.span(window);
         let text = window.value.trim();
+        if let Some(unit) = CalendarUnit::parse(text) {
+            return Some((unit.nominal(), Some(unit)));
+        }
         match Duration::parse_count(text, "dw") {
             None => {
                 let d = self.error(
@@ -543,17 +572,26 @@ impl<'a> Lowering<'a> {
                     format!("invalid window `{text}`"),
                     span,
                 );
-                d.label = Some("not a number of days or weeks".into());
-                let months = text.ends_with('M')
-                    || text.to_ascii_lowercase().ends_with("mo")
-                    || text.to_ascii_lowercase().ends_with("month")
-                    || text.to_ascii_lowercase().ends_with("months");
-                d.help = Some(if months {
-                    // A month is a calendar window, with budgets that reset
-                    // on the 1st; lookout's windows roll.
-                    "a month is a calendar window, which lookout does not support: its windows roll; write `30d` (or `28d`, `4w`) for a rolling window of about a month".into()
-                } else {
-                    "write the window in days or weeks, e.g. `30d`, `28d`, `7d` or `4w`".into()
+                d.label = Some("not a number of days or weeks, nor a calendar period".into());
+                let lower = text.to_ascii_lowercase();
+                let calendar = [
+                    ("m", "month"),
+                    ("mo", "month"),
+                    ("month", "month"),
+                    ("months", "month"),
+                    ("monthly", "month"),
+                    ("q", "quarter"),
+                    ("quarterly", "quarter"),
+                    ("weekly", "week"),
+                ]
+                .iter()
+                .find(|(suffix, _)| {
+                    lower.trim_start_matches(|c: char| c.is_ascii_digit()) == *suffix
+                })
+                .map(|(_, unit)| *unit);
+                d.help = Some(match calendar {
+                    Some(unit) => format!("a calendar {unit}, whose budget resets at its start, is `window: {unit}`; a rolling window is written in days or weeks, e.g. `30d`"),
+                    None => "write a rolling window in days or weeks, e.g. `30d`, `28d`, `7d` or `4w`, or a calendar period: `week`, `month` or `quarter`".into(),
                 });
                 None
             }
@@ -569,8 +607,31 @@ impl<'a> Lowering<'a> {
                 );
                 None
             }
-            Some(period) => Some(period),
+            Some(period) => Some((period, None)),
         }
+    }
+
+    fn window_is_valid(&self, window: &Spanned<String>) -> bool {
+        Duration::parse_count(window.value.trim(), "dw").is_some_and(|p| p >= MIN_PERIOD)
+    }
+
+    /// The SLO's own `calendar.utc_offset`, reported at its line if bad.
+    fn slo_utc_offset(&mut self, spec: &SloSpec) -> Option<i32> {
+        let offset = spec.calendar.as_ref()?.utc_offset.as_ref()?;
+        let minutes = crate::model::calendar::parse_utc_offset(&offset.value);
+        if minutes.is_none() {
+            let span = self.span(offset);
+            self.error(
+                "spec::utc-offset",
+                format!(
+                    "`calendar.utc_offset` must be `+HH:MM` or `-HH:MM` within ±14:00, got `{}`",
+                    offset.value
+                ),
+                span,
+            )
+            .help = Some(super::settings::utc_offset_help(&offset.value));
+        }
+        minutes
     }
 
     /// The span of `key:` inside the mapping at `map`, for errors about one key.
@@ -683,6 +744,10 @@ fn is_metric_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_' || b == b':')
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+}
+
+fn locations_window(lowering: &Lowering<'_>, spec: &SloSpec) -> Option<Span> {
+    spec.window.as_ref().and_then(|w| lowering.span(w))
 }
 
 #[cfg(test)]

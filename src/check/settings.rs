@@ -46,6 +46,13 @@ pub fn lower(loaded: &LoadedConfig, slos: Option<&Path>, diags: &mut Diagnostics
         .alertmanager
         .as_ref()
         .and_then(|a| a.namespace.clone());
+    settings.utc_offset_minutes = loaded
+        .config
+        .calendar
+        .as_ref()
+        .and_then(|c| c.utc_offset.as_ref())
+        .and_then(|offset| lowering.utc_offset(offset))
+        .unwrap_or(0);
     settings.project = ProjectSettings {
         name,
         root: loaded.root.clone(),
@@ -102,6 +109,22 @@ impl SettingsLowering<'_> {
         self.diags
             .push(Diagnostic::error(code, message).at_opt(span));
         self.diags.items.last_mut().expect("just pushed")
+    }
+
+    fn utc_offset(&mut self, offset: &Spanned<String>) -> Option<i32> {
+        let minutes = crate::model::calendar::parse_utc_offset(&offset.value);
+        if minutes.is_none() {
+            self.error(
+                "config::utc-offset",
+                format!(
+                    "`calendar.utc_offset` must be `+HH:MM` or `-HH:MM` within ±14:00, got `{}`",
+                    offset.value
+                ),
+                offset,
+            )
+            .help = Some(utc_offset_help(&offset.value));
+        }
+        minutes
     }
 
     /// lookout.yaml's `project`, else `default`: not the folder's
@@ -491,6 +514,18 @@ pub(crate) fn is_env_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// What to write instead of an offset that is not one: a time-zone name
+/// gets its standard offset, since lookout follows no daylight saving.
+pub fn utc_offset_help(written: &str) -> String {
+    match crate::model::calendar::zone_standard_offset(written) {
+        Some((minutes, _)) => format!(
+            "`{written}` is a time zone; lookout takes a fixed offset, as Prometheus has no time-zone database: its standard offset is `{}` (daylight saving time is not followed)",
+            crate::model::calendar::fmt_utc_offset(minutes)
+        ),
+        None => "a fixed offset from UTC, e.g. `+02:00` or `-05:30`; daylight saving time is not followed".into(),
+    }
 }
 
 #[cfg(test)]

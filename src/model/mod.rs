@@ -6,6 +6,7 @@
 //! The model knows nothing about YAML, files or any backend's format.
 
 mod burn_rate;
+pub mod calendar;
 pub mod detection;
 mod duration;
 pub mod logs;
@@ -23,6 +24,7 @@ pub use burn_rate::{
     fmt_short, resolve_pairs, round_sig, shift_decimal, AlertWindow, Severity, WindowPair,
     STATUS_WINDOWS,
 };
+pub use calendar::{Calendar, CalendarUnit};
 pub use duration::{humanize, Duration};
 
 /// An SLO's window (`window:`) unless its spec gives one; Sloth's default
@@ -151,8 +153,12 @@ pub struct Slo {
     pub team: Option<String>,
     /// Target in percent, `0 < objective < 100`.
     pub objective: f64,
-    /// The compliance window.
+    /// The compliance window; a calendar period's nominal length (30d for
+    /// a month), which sizes the alert thresholds.
     pub period: Duration,
+    /// Set when the window is a calendar period, whose budget resets at
+    /// each period's start.
+    pub calendar: Option<Calendar>,
     pub sli: Sli,
     /// Labels on every rule of this SLO besides `service` and `slo`: team,
     /// project, service and SLO labels, later ones winning.
@@ -189,12 +195,14 @@ impl Slo {
     }
 
     /// Every window an error ratio is recorded over, shortest first: the alert
-    /// windows plus the SLO period.
+    /// windows plus a rolling SLO's period (a calendar SLO's period is
+    /// summed to date instead).
     pub fn windows(&self) -> Vec<Duration> {
+        let rolling_period = self.calendar.is_none().then_some(self.period);
         let mut windows: Vec<Duration> = self
             .alert_windows()
             .into_iter()
-            .chain([self.period])
+            .chain(rolling_period)
             .collect();
         windows.sort();
         windows.dedup();
@@ -211,6 +219,14 @@ impl Slo {
             .flat_map(|p| [p.long, p.short])
             .chain(custom.flat_map(|p| [p.long, p.short]))
             .collect()
+    }
+
+    /// `30d`, or `month` for a calendar SLO: the window as the spec says it.
+    pub fn window_text(&self) -> String {
+        match self.calendar {
+            Some(calendar) => calendar.unit.as_str().to_string(),
+            None => self.period.to_string(),
+        }
     }
 
     /// `service` and `slo` first, then the other labels.

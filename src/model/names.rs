@@ -27,11 +27,25 @@ pub const TILE_PART_LABEL: &str = "sli_part";
 /// [`WINDOW_LABEL`], [`SLI_LABEL`] and [`ALERTING_LABEL`]. The error budget
 /// is `1 - objective`, so it is not recorded.
 pub const OBJECTIVE: &str = "slo:objective:ratio";
+/// The period's length in days: a rolling window's, or the current
+/// calendar period's (28 to 31 for a month).
 pub const TIME_PERIOD_DAYS: &str = "slo:time_period:days";
 pub const CURRENT_BURN_RATE: &str = "slo:current_burn_rate:ratio";
 /// Budget spent over the period; what remains is `1 - this`, not recorded.
+/// A calendar SLO's is its errors against the budget projected for the
+/// whole period from its traffic so far (`ratio to date / budget × elapsed
+/// share of the period`), so a period starts at 0 and one early error does
+/// not read as the budget spent ten times over.
 pub const PERIOD_BURN_RATE: &str = "slo:period_burn_rate:ratio";
-/// Objective-series label: the SLO period, e.g. `30d`.
+/// A calendar SLO's errors and events summed since its period started,
+/// told apart by [`TILE_PART_LABEL`]; a raw SLI's `errors` part is the sum
+/// of its tile averages and its `events` part their count.
+pub const RATES_TO_DATE: &str = "slo:sli_rates:period_to_date";
+/// A calendar SLO's error ratio since its period started.
+pub const ERROR_RATIO_TO_DATE: &str = "slo:sli_error:ratio_period_to_date";
+/// When a calendar SLO's current period started, in Unix seconds.
+pub const PERIOD_START: &str = "slo:period_start:timestamp";
+/// Objective-series label: the SLO period, e.g. `30d` or `month`.
 pub const WINDOW_LABEL: &str = "window";
 /// Objective-series label: the SLI kind, e.g. `events`.
 pub const SLI_LABEL: &str = "sli";
@@ -51,6 +65,15 @@ pub const CURRENT_BURN_WINDOW: Duration = Duration::hours(1);
 /// Error ratio over `window`, e.g. `slo:sli_error:ratio_rate30d`.
 pub fn error_ratio(window: Duration) -> String {
     format!("slo:sli_error:ratio_rate{window}")
+}
+
+/// The error ratio over the SLO's period: the rolling window's, or a
+/// calendar SLO's ratio since its period started.
+pub fn period_error_ratio(slo: &Slo) -> String {
+    match slo.calendar {
+        Some(_) => ERROR_RATIO_TO_DATE.to_string(),
+        None => error_ratio(slo.period),
+    }
 }
 
 /// `{service="…",slo="…"}`: selects one SLO's recorded series.

@@ -23,6 +23,9 @@ pub struct Settings {
     /// `alertmanager.namespace`: the `namespace` label of every alert, and
     /// where the `AlertmanagerConfig` objects go.
     pub alert_namespace: Option<String>,
+    /// lookout.yaml's `calendar.utc_offset`, in minutes east of UTC: where
+    /// calendar SLOs' periods start unless the SLO says.
+    pub utc_offset_minutes: i32,
 }
 
 /// The `severity` values alerts may carry unless lookout.yaml says others.
@@ -41,6 +44,7 @@ impl Default for Settings {
             severities: DEFAULT_SEVERITIES.map(String::from).to_vec(),
             targets: TargetSettings::default(),
             alert_namespace: None,
+            utc_offset_minutes: 0,
         }
     }
 }

@@ -60,10 +60,25 @@ pub struct ProjectConfig {
     pub shipping: ShippingConfig,
     /// Mimir (or Cortex) ruler, instead of or beside Prometheus.
     pub mimir: Option<MimirConfig>,
+    /// Calendar SLOs (`window: month`, `week`, `quarter`): the UTC offset
+    /// their periods start at, unless an SLO sets its own.
+    pub calendar: Option<CalendarConfig>,
     /// Labels added to every rule and alert of every service.
     #[serde(default)]
     #[schemars(with = "std::collections::BTreeMap<String, String>")]
     pub labels: Option<Spanned<std::collections::BTreeMap<String, String>>>,
+}
+
+/// Where calendar periods start.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarConfig {
+    /// A fixed offset from UTC, `+02:00` or `-05:30`: periods start at
+    /// 00:00 there. Default `+00:00`. Daylight saving time is not followed:
+    /// Prometheus has no time-zone database.
+    #[schemars(with = "Option<String>", regex(pattern = r"^[+-][0-9]{2}:[0-9]{2}$"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub utc_offset: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

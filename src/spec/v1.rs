@@ -254,10 +254,19 @@ pub struct SloSpec {
     /// Target, in percent: above 1 and below 100, e.g. `99.9` (`0.999` is an error).
     #[schemars(with = "f64", range(min = 0, max = 100))]
     pub objective: Spanned<f64>,
-    /// Compliance window, `Nd` or `Nw` (default `30d`).
-    #[schemars(with = "Option<String>", regex(pattern = r"^[0-9]+[dw]$"))]
+    /// Compliance window: rolling, `Nd` or `Nw` (default `30d`), or a
+    /// calendar period, `week` (from Monday), `month` or `quarter`, whose
+    /// budget resets at each period's start.
+    #[schemars(
+        with = "Option<String>",
+        regex(pattern = r"^([0-9]+[dw]|week|month|quarter)$")
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<Spanned<String>>,
+    /// For a calendar window: where its periods start, overriding
+    /// lookout.yaml's `calendar`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<crate::spec::config::CalendarConfig>,
     /// Labels added to every rule and alert of this SLO.
     #[schemars(with = "Option<BTreeMap<String, String>>")]
     #[serde(skip_serializing_if = "Option::is_none")]

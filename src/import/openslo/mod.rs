@@ -411,6 +411,7 @@ impl<'a> Openslo<'a, '_> {
                 description: description.clone(),
                 objective: built(percent),
                 window: window.clone().map(built),
+                calendar: None,
                 labels: non_empty(labels.clone()),
                 sli: built(sli),
                 alerting,

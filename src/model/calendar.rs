@@ -1,0 +1,288 @@
+//! Calendar SLO periods: a week (from Monday), a month or a quarter, which
+//! start at 00:00 at a fixed UTC offset and reset the budget when they do.
+//!
+//! Alerts stay on rolling windows sized by the period's nominal length
+//! ([`CalendarUnit::nominal`]); what follows the calendar is the budget,
+//! the SLI over the period and everything that shows them. The offset is
+//! fixed: Prometheus has no time-zone database, so daylight saving time is
+//! not followed.
+
+use super::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CalendarUnit {
+    Week,
+    Month,
+    Quarter,
+}
+
+impl CalendarUnit {
+    /// The spec's spelling, `window: month`.
+    pub fn parse(text: &str) -> Option<CalendarUnit> {
+        match text {
+            "week" => Some(CalendarUnit::Week),
+            "month" => Some(CalendarUnit::Month),
+            "quarter" => Some(CalendarUnit::Quarter),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CalendarUnit::Week => "week",
+            CalendarUnit::Month => "month",
+            CalendarUnit::Quarter => "quarter",
+        }
+    }
+
+    /// The length alert thresholds assume: a burn rate of 1 spends a
+    /// period's budget in this long, whatever this period's real length.
+    pub fn nominal(self) -> Duration {
+        match self {
+            CalendarUnit::Week => Duration::days(7),
+            CalendarUnit::Month => Duration::days(30),
+            CalendarUnit::Quarter => Duration::days(91),
+        }
+    }
+
+    /// The most days a period can have, so a query reaching back this far
+    /// from any moment sees the whole current period.
+    pub fn max_days(self) -> u64 {
+        match self {
+            CalendarUnit::Week => 7,
+            CalendarUnit::Month => 31,
+            CalendarUnit::Quarter => 92,
+        }
+    }
+
+    /// Grafana's relative-time unit: `now/M` is the start of this month.
+    pub fn grafana_unit(self) -> &'static str {
+        match self {
+            CalendarUnit::Week => "w",
+            CalendarUnit::Month => "M",
+            CalendarUnit::Quarter => "Q",
+        }
+    }
+}
+
+/// A calendar period and the UTC offset its days start at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Calendar {
+    pub unit: CalendarUnit,
+    /// Minutes east of UTC: `+02:00` is 120.
+    pub utc_offset_minutes: i32,
+}
+
+/// The largest offset written anywhere (Kiribati, +14:00).
+pub const MAX_UTC_OFFSET_MINUTES: i32 = 14 * 60;
+
+impl Calendar {
+    pub fn offset_seconds(self) -> i64 {
+        i64::from(self.utc_offset_minutes) * 60
+    }
+
+    /// `+02:00`, `-05:30`, `+00:00`.
+    pub fn offset_text(self) -> String {
+        fmt_utc_offset(self.utc_offset_minutes)
+    }
+
+    /// `month (UTC+02:00)`, for titles and tables.
+    pub fn describe(self) -> String {
+        if self.utc_offset_minutes == 0 {
+            format!("calendar {} (UTC)", self.unit.as_str())
+        } else {
+            format!(
+                "calendar {} (UTC{})",
+                self.unit.as_str(),
+                self.offset_text()
+            )
+        }
+    }
+
+    /// The period holding `at` (Unix seconds): its start and end, in Unix
+    /// seconds. The same arithmetic as the recorded
+    /// `slo:period_start:timestamp`, kept here for `status` and the tests.
+    pub fn period_at(self, at: i64) -> (i64, i64) {
+        let offset = self.offset_seconds();
+        let local = at + offset;
+        let day = local.div_euclid(86_400);
+        let (y, m, _) = civil_from_days(day);
+        let (start_day, end_day) = match self.unit {
+            CalendarUnit::Week => {
+                // 1970-01-01 was a Thursday: three days after a Monday.
+                let monday = day - (day + 3).rem_euclid(7);
+                (monday, monday + 7)
+            }
+            CalendarUnit::Month => {
+                let start = days_from_civil(y, m, 1);
+                let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+                (start, days_from_civil(ny, nm, 1))
+            }
+            CalendarUnit::Quarter => {
+                let first = (m - 1) / 3 * 3 + 1;
+                let start = days_from_civil(y, first, 1);
+                let (ny, nm) = if first == 10 {
+                    (y + 1, 1)
+                } else {
+                    (y, first + 3)
+                };
+                (start, days_from_civil(ny, nm, 1))
+            }
+        };
+        (start_day * 86_400 - offset, end_day * 86_400 - offset)
+    }
+}
+
+/// `+HH:MM` from minutes east of UTC.
+pub fn fmt_utc_offset(minutes: i32) -> String {
+    let sign = if minutes < 0 { '-' } else { '+' };
+    let m = minutes.unsigned_abs();
+    format!("{sign}{:02}:{:02}", m / 60, m % 60)
+}
+
+/// `+02:00`, `-05:30`, `Z` or `+00:00` into minutes east of UTC; `None`
+/// unless it is one of those shapes within ±14:00.
+pub fn parse_utc_offset(text: &str) -> Option<i32> {
+    let text = text.trim();
+    if text == "Z" || text == "UTC" {
+        return Some(0);
+    }
+    let (sign, rest) = match text.as_bytes().first()? {
+        b'+' => (1, &text[1..]),
+        b'-' => (-1, &text[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    let h: i32 = h.parse().ok()?;
+    let m: i32 = m.parse().ok()?;
+    if m >= 60 {
+        return None;
+    }
+    let minutes = sign * (h * 60 + m);
+    (minutes.abs() <= MAX_UTC_OFFSET_MINUTES).then_some(minutes)
+}
+
+/// A time zone's standard offset, in minutes east of UTC, and whether it
+/// has daylight saving time: from the tz database compiled into lookout
+/// (no file is read, so the answer is the same everywhere), as the lower
+/// of its offsets in January and July 2026. `None` for an unknown name.
+pub fn zone_standard_offset(name: &str) -> Option<(i32, bool)> {
+    let zone = jiff::tz::db().get(name).ok()?;
+    let offset_at = |month: i64| -> Option<i32> {
+        let at = jiff::Timestamp::from_second(days_from_civil(2026, month, 15) * 86_400).ok()?;
+        Some(zone.to_offset(at).seconds() / 60)
+    };
+    let (winter, summer) = (offset_at(1)?, offset_at(7)?);
+    Some((winter.min(summer), winter != summer))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day since 1970-01-01 (Howard Hinnant's `civil_from_days`).
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// RFC 3339 in UTC, to the second: `2026-11-01T00:00:00Z`.
+pub fn fmt_rfc3339(at: i64) -> String {
+    let (y, m, d) = civil_from_days(at.div_euclid(86_400));
+    let s = at.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        s / 3600,
+        s % 3600 / 60,
+        s % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400;
+
+    fn calendar(unit: CalendarUnit, offset: i32) -> Calendar {
+        Calendar {
+            unit,
+            utc_offset_minutes: offset,
+        }
+    }
+
+    #[test]
+    fn months_weeks_and_quarters_start_where_the_calendar_says() {
+        // 1970-01-01 was a Thursday; February starts on day 31.
+        let month = calendar(CalendarUnit::Month, 0);
+        assert_eq!(month.period_at(31 * DAY - 1), (0, 31 * DAY));
+        assert_eq!(month.period_at(31 * DAY), (31 * DAY, 59 * DAY));
+        // The first Monday is 1970-01-05.
+        let week = calendar(CalendarUnit::Week, 0);
+        assert_eq!(week.period_at(4 * DAY), (4 * DAY, 11 * DAY));
+        assert_eq!(week.period_at(4 * DAY - 1), (-3 * DAY, 4 * DAY));
+        let quarter = calendar(CalendarUnit::Quarter, 0);
+        assert_eq!(quarter.period_at(100 * DAY), (90 * DAY, 181 * DAY));
+        // 2024 is a leap year: Q1 has 91 days.
+        let q1 = days_from_civil(2024, 1, 1) * DAY;
+        assert_eq!(quarter.period_at(q1 + 5), (q1, q1 + 91 * DAY));
+    }
+
+    #[test]
+    fn an_offset_moves_the_start_to_local_midnight() {
+        let month = calendar(CalendarUnit::Month, 120);
+        // +02:00: February starts at 22:00 UTC on 31 January.
+        assert_eq!(month.period_at(31 * DAY - 2 * 3600).0, 31 * DAY - 2 * 3600);
+        assert_eq!(month.period_at(31 * DAY - 2 * 3600 - 1).0, -2 * 3600);
+        let west = calendar(CalendarUnit::Month, -300);
+        assert_eq!(west.period_at(31 * DAY + 4 * 3600).0, 5 * 3600);
+    }
+
+    #[test]
+    fn offsets_parse_and_print_alike() {
+        for (text, minutes) in [("+02:00", 120), ("-05:30", -330), ("+00:00", 0), ("Z", 0)] {
+            assert_eq!(parse_utc_offset(text), Some(minutes), "{text}");
+        }
+        for bad in ["2:00", "+2", "+15:00", "+02:60", "CET", ""] {
+            assert_eq!(parse_utc_offset(bad), None, "{bad}");
+        }
+        assert_eq!(fmt_utc_offset(-330), "-05:30");
+        assert_eq!(fmt_rfc3339(31 * DAY + 3661), "1970-02-01T01:01:01Z");
+    }
+
+    #[test]
+    fn a_zone_maps_to_its_standard_offset() {
+        assert_eq!(zone_standard_offset("America/New_York"), Some((-300, true)));
+        assert_eq!(zone_standard_offset("Australia/Sydney"), Some((600, true)));
+        assert_eq!(zone_standard_offset("Asia/Kolkata"), Some((330, false)));
+        assert_eq!(zone_standard_offset("UTC"), Some((0, false)));
+        assert_eq!(zone_standard_offset("Mars/Olympus"), None);
+    }
+
+    #[test]
+    fn civil_dates_round_trip() {
+        for day in (-1000..40_000).step_by(37) {
+            let (y, m, d) = civil_from_days(day);
+            assert_eq!(days_from_civil(y, m, d), day);
+        }
+    }
+}
