@@ -28,6 +28,9 @@ pub fn model_json(model: &Model, links: &Links, project: &str) -> Value {
         "time_period_days": names::TIME_PERIOD_DAYS,
         "current_burn_rate": names::CURRENT_BURN_RATE,
         "period_burn_rate": names::PERIOD_BURN_RATE,
+        "period_start": names::PERIOD_START,
+        "period_end": names::PERIOD_END,
+        "error_ratio_to_date": names::ERROR_RATIO_TO_DATE,
     });
     let services: Vec<Value> = model
         .services
@@ -69,8 +72,13 @@ pub fn model_json(model: &Model, links: &Links, project: &str) -> Value {
                         "objective": slo.objective,
                         "objective_ratio": slo.objective_ratio(),
                         "error_budget": slo.error_budget(),
-                        "window": slo.period.to_string(),
+                        "window": slo.window_text(),
                         "window_days": slo.period.seconds() / 86_400,
+                        "calendar": slo.calendar.map(|c| json!({
+                            "unit": c.unit.as_str(),
+                            "utc_offset": c.offset_text(),
+                            "grafana_time_from": c.unit.grafana_time_from(),
+                        })),
                         "sli": slo.sli.kind(),
                         "labels": slo.identity_labels(),
                         "selector": names::selector(slo),
@@ -78,7 +86,7 @@ pub fn model_json(model: &Model, links: &Links, project: &str) -> Value {
                         "runbook_url": slo.alerting.runbook_url,
                         "tiers": tiers,
                         "error_ratio": ratios,
-                        "period_error_ratio": names::error_ratio(slo.period),
+                        "period_error_ratio": names::period_error_ratio(slo),
                     })
                 })
                 .collect();

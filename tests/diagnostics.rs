@@ -99,6 +99,7 @@ fn warnings_do_not_block_the_model() {
 const EXPECTED_CODES: &[(&str, &str)] = &[
     ("alias-bomb", "spec::yaml-limit"),
     ("bad-window", "spec::invalid-window"),
+    ("calendar-mistakes", "config::utc-offset"),
     ("config-invalid-project", "config::invalid-project"),
     ("config-invalid-urls", "config::invalid-url"),
     ("config-parse-errors", "spec::unknown-field"),

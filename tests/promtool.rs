@@ -645,8 +645,10 @@ fn a_monthly_budget_resets_on_the_first_and_a_rolling_one_does_not() {
                  "exp_samples": [{"labels": r#"slo:period_start:timestamp{service="web", slo="monthly"}"#, "value": 0}]},
                 {"expr": r#"slo:period_start:timestamp{slo="monthly"}"#, "eval_time": "31d10m",
                  "exp_samples": [{"labels": r#"slo:period_start:timestamp{service="web", slo="monthly"}"#, "value": 2678400}]},
+                {"expr": r#"slo:period_end:timestamp{slo="monthly"}"#, "eval_time": "31d10m",
+                 "exp_samples": [{"labels": r#"slo:period_end:timestamp{service="web", slo="monthly"}"#, "value": 59 * 86_400}]},
                 {"expr": r#"slo:time_period:days{slo="monthly"}"#, "eval_time": "31d10m",
-                 "exp_samples": [{"labels": r#"slo:time_period:days{service="web", slo="monthly"}"#, "value": 28}]},
+                 "exp_samples": [{"labels": r#"slo:time_period:days{service="web", slo="monthly"}"#, "value": 30}]},
                 at(within(&remaining("monthly"), 0.49, 0.51), "30d23h55m", "monthly"),
                 at(within(&remaining("monthly"), 0.999, 1.001), "31d10m", "monthly"),
                 at(within(&remaining("rolling"), 0.475, 0.49), "30d23h55m", "rolling"),
@@ -724,7 +726,8 @@ fn a_weekly_budget_resets_on_monday_at_the_offsets_midnight() {
 
 /// A quarter at UTC-05:30 starts at 05:30 UTC: 1970's first quarter
 /// (90 days) at 19,800 s, its second (April to June, 91 days) at
-/// 90d5h30m, 7,795,800 s. Evaluated hourly: only the period is checked.
+/// 90d5h30m, 7,795,800 s, until 1 July, 181d5h30m. Evaluated hourly:
+/// only the period is checked.
 #[test]
 fn a_quarter_starts_at_the_offsets_midnight_and_knows_its_length() {
     let spec = format!(
@@ -749,9 +752,9 @@ fn a_quarter_starts_at_the_offsets_midnight_and_knows_its_length() {
             "input_series": [{"series": r#"http_requests_total{job="web",code="200"}"#, "values": "0+1000x2200"}],
             "promql_expr_test": [
                 sample("slo:period_start:timestamp", "90d5h", 19_800),
-                sample("slo:time_period:days", "90d5h", 90),
+                sample("slo:period_end:timestamp", "90d5h", 7_795_800),
                 sample("slo:period_start:timestamp", "90d7h", 7_795_800),
-                sample("slo:time_period:days", "90d7h", 91),
+                sample("slo:period_end:timestamp", "90d7h", 181 * 86_400 + 19_800),
             ],
         }]),
     );

@@ -66,6 +66,9 @@ fn print(e: &Explanation, traffic_note: Option<&str>) {
         e.window,
         crate::model::fmt_percent(e.error_budget)
     );
+    if let Some(nominal) = &e.nominal_window {
+        outln!("Alerts stay on rolling windows: their burn-rate thresholds are those of a {nominal} window, the period's nominal length; the budget itself resets at each period's start.");
+    }
     outln!(
         "Evaluation: the sli group every {interval}, the long group (windows of 2h and more, and tiers that read only those) every {long_interval}."
     );

@@ -328,6 +328,11 @@ pub fn status(args: &StatusArgs) -> Result<u8, String> {
             pct(slo.budget_remaining),
             match (slo.window_covered, &slo.missing) {
                 _ if slo.missing.is_some() || slo.note.is_some() => "  (see below)".to_string(),
+                (Some(covered), None) if covered < 0.99 && slo.period.is_some() => format!(
+                    "  (period {:.0}% covered: SLI and budget over less than this {} so far)",
+                    covered * 100.0,
+                    slo.window
+                ),
                 (Some(covered), None) if covered < 0.99 => format!(
                     "  (window {:.0}% covered: SLI and budget over less than {})",
                     covered * 100.0,
@@ -336,6 +341,17 @@ pub fn status(args: &StatusArgs) -> Result<u8, String> {
                 _ => String::new(),
             }
         );
+        if let Some(period) = &slo.period {
+            outln!(
+                "    {}/{}: calendar {} (UTC{}) from {}, resets {}",
+                slo.service,
+                slo.slo,
+                period.calendar,
+                period.utc_offset,
+                period.start,
+                period.end
+            );
+        }
         for why in [&slo.missing, &slo.note].into_iter().flatten() {
             outln!("    {}/{}: {why}", slo.service, slo.slo);
         }

@@ -222,21 +222,19 @@ fn slo_groups(slo: &Slo, intervals: Evaluation, links: &Links, base_records: boo
             fast.push(rule);
         }
     }
-    long.extend([
-        record(
-            names::CURRENT_BURN_RATE,
-            format!(
-                "{}{selector} / {budget}",
-                names::error_ratio(names::CURRENT_BURN_WINDOW)
-            ),
-            &labels,
+    long.push(record(
+        names::CURRENT_BURN_RATE,
+        format!(
+            "{}{selector} / {budget}",
+            names::error_ratio(names::CURRENT_BURN_WINDOW)
         ),
-        record(
-            names::OBJECTIVE,
-            format!("vector({})", fmt_num(slo.objective_ratio())),
-            &Node::labels(&objective_labels(slo)),
-        ),
-    ]);
+        &labels,
+    ));
+    let objective = record(
+        names::OBJECTIVE,
+        format!("vector({})", fmt_num(slo.objective_ratio())),
+        &Node::labels(&objective_labels(slo)),
+    );
     match slo.calendar {
         None => long.extend([
             record(
@@ -244,14 +242,18 @@ fn slo_groups(slo: &Slo, intervals: Evaluation, links: &Links, base_records: boo
                 format!("{}{selector} / {budget}", names::error_ratio(slo.period)),
                 &labels,
             ),
-            record(
-                names::TIME_PERIOD_DAYS,
-                format!("vector({})", slo.period.seconds() / 86_400),
-                &labels,
-            ),
+            objective,
         ]),
-        Some(calendar) => long.extend(calendar_rules(slo, calendar, &labels)),
+        Some(calendar) => {
+            long.push(objective);
+            long.extend(calendar_rules(slo, calendar, &labels));
+        }
     }
+    long.push(record(
+        names::TIME_PERIOD_DAYS,
+        format!("vector({})", slo.period.seconds() / 86_400),
+        &labels,
+    ));
     for tier in &slo.alerting.tiers {
         let rule = alert_rule(slo, tier, intervals, links);
         if tier.is_long() {
@@ -274,7 +276,7 @@ fn slo_groups(slo: &Slo, intervals: Evaluation, links: &Links, base_records: boo
 }
 
 /// A calendar SLO's budget rules, which reset at each period's start:
-/// the period's start and length, the errors and events since the start,
+/// the period's start and end, the errors and events since the start,
 /// their ratio, and the budget spent.
 ///
 /// The sums read the tiles one local day at a time: a subquery at a 1d
@@ -319,7 +321,7 @@ fn calendar_rules(slo: &Slo, calendar: Calendar, labels: &Node) -> Vec<Node> {
     let start = format!("{}{selector}", names::PERIOD_START);
     let start_at_local = shifted(&start, offset);
     let days = match calendar.unit {
-        CalendarUnit::Week => "vector(7)".to_string(),
+        CalendarUnit::Week => "7".to_string(),
         CalendarUnit::Month => format!("days_in_month({start_at_local})"),
         CalendarUnit::Quarter => {
             let first = format!("days_in_month({start_at_local})");
@@ -371,7 +373,11 @@ fn calendar_rules(slo: &Slo, calendar: Calendar, labels: &Node) -> Vec<Node> {
     };
     vec![
         record(names::PERIOD_START, shifted(&start_local, -offset), labels),
-        record(names::TIME_PERIOD_DAYS, days, labels),
+        record(
+            names::PERIOD_END,
+            format!("{start} + ({days}) * {DAY}"),
+            labels,
+        ),
         record(names::RATES_TO_DATE, to_date, labels),
         record(
             names::ERROR_RATIO_TO_DATE,
@@ -386,10 +392,10 @@ fn calendar_rules(slo: &Slo, calendar: Calendar, labels: &Node) -> Vec<Node> {
         record(
             names::PERIOD_BURN_RATE,
             format!(
-                "{}{selector} / {} * (time() - {start}) / ({}{selector} * {DAY})",
+                "{}{selector} / {} * (time() - {start}) / ({}{selector} - {start})",
                 names::ERROR_RATIO_TO_DATE,
                 fmt_num(slo.error_budget()),
-                names::TIME_PERIOD_DAYS
+                names::PERIOD_END
             ),
             labels,
         ),
@@ -647,16 +653,16 @@ pub fn alert_annotations(
     intervals: Evaluation,
     links: &Links,
 ) -> BTreeMap<String, String> {
-    let period = slo.period;
     let remaining = format!(
         "clamp_min(1 - {}{}, 0) * {} / %f",
         names::PERIOD_BURN_RATE,
         names::selector(slo).replace('%', "%%"),
-        period.seconds()
+        slo.period.seconds()
     );
     let outlook = format!(
-        "{{{{ with printf {} $value | query }}}}{{{{ $left := . | first | value }}}}{{{{ if gt $left 0.0 }}}}: at this rate the rest of its {period} budget is gone in {{{{ $left | humanizeDuration }}}}{{{{ else }}}}{}{{{{ end }}}}{{{{ end }}}}",
+        "{{{{ with printf {} $value | query }}}}{{{{ $left := . | first | value }}}}{{{{ if gt $left 0.0 }}}}: at this rate the rest of {} is gone in {{{{ $left | humanizeDuration }}}}{{{{ else }}}}{}{{{{ end }}}}{{{{ end }}}}",
         go_string(&remaining),
+        slo.budget_phrase(),
         budget_spent_text(slo),
     );
     // The first pair whose condition holds is the one the alert's value
@@ -693,26 +699,29 @@ pub fn alert_annotations(
 }
 
 /// What [`alert_annotations`] render to when `pair` fired at burn rate
-/// `burn` (as Prometheus's `humanize` prints it) and the budget is spent.
+/// `burn` (as Prometheus's `humanize` prints it) and the budget is spent,
+/// or, given `left`, when the rest of it lasts that long (as
+/// `humanizeDuration` prints it).
 pub fn rendered_annotations(
     slo: &Slo,
     tier: &AlertTier,
     links: &Links,
     burn: &str,
     pair: &AlertWindow,
+    left: Option<&str>,
 ) -> BTreeMap<String, String> {
-    annotations(
-        slo,
-        tier,
-        links,
-        burn,
-        &budget_spent_text(slo),
-        &describe_pair(pair),
-    )
+    let outlook = match left {
+        Some(left) => format!(
+            ": at this rate the rest of {} is gone in {left}",
+            slo.budget_phrase()
+        ),
+        None => budget_spent_text(slo),
+    };
+    annotations(slo, tier, links, burn, &outlook, &describe_pair(pair))
 }
 
 fn budget_spent_text(slo: &Slo) -> String {
-    format!(": its {} budget is spent", slo.period)
+    format!(": {} is spent", slo.budget_phrase())
 }
 
 fn describe_pair(pair: &AlertWindow) -> String {
@@ -740,12 +749,19 @@ fn annotations(
         slo.name,
         tier.severity.as_str()
     );
+    let period = match slo.calendar {
+        Some(_) => format!(
+            "per {}, thresholds of a {} window",
+            slo.period_description(),
+            slo.period
+        ),
+        None => format!("over {}", slo.period),
+    };
     let mut description = format!(
-        "The {} SLO of {} ({}% over {}, error budget {}) burns its budget over {which}. At {}x the whole budget lasts {}.",
+        "The {} SLO of {} ({}% {period}, error budget {}) burns its budget over {which}. At {}x the whole budget lasts {}.",
         slo.name,
         slo.service,
         fmt_num(slo.objective),
-        slo.period,
         fmt_num(slo.error_budget()),
         fmt_short(tier.fastest_factor()),
         humanize(tier.fastest_exhaustion_seconds()),

@@ -193,6 +193,7 @@ struct Page<'a> {
     team: Option<&'a str>,
     objective: String,
     window: String,
+    calendar_note: Option<String>,
     sli_kind: &'static str,
     budget_ratio: String,
     budget_percent: String,
@@ -323,7 +324,8 @@ impl<'a> Page<'a> {
             description: slo.description.as_deref(),
             team: slo.team.as_deref(),
             objective: fmt_num(slo.objective),
-            window: slo.period.to_string(),
+            window: slo.period_description(),
+            calendar_note: slo.calendar_note(),
             sli_kind: slo.sli.kind(),
             budget_ratio: fmt_num(budget),
             budget_percent: fmt_num(budget * 100.0),
@@ -413,6 +415,9 @@ fn built_in_page(page: &Page) -> String {
     for link in page.log_links {
         let _ = writeln!(out, "| Logs | [{}]({}) |", link.title, link.url);
     }
+    if let Some(note) = given(page.calendar_note.as_deref()) {
+        let _ = writeln!(out, "\n{note}");
+    }
     let _ = write!(
         out,
         "\n## What the alert means\n\n\
@@ -490,9 +495,13 @@ fn built_in_page(page: &Page) -> String {
         page.ratio_5m, page.ratio_1h, page.ratio_6h
     );
     if !page.budget_remaining.is_empty() {
+        let over = match given(page.calendar_note.as_deref()) {
+            Some(_) => "this period".to_string(),
+            None => format!("over the {window} window"),
+        };
         let _ = write!(
             out,
-            "Error budget left over the {window} window (1 = untouched, below 0 = overspent):\n\n\
+            "Error budget left {over} (1 = untouched, below 0 = overspent):\n\n\
              ```promql\n{}\n```\n\n",
             page.budget_remaining
         );

@@ -55,12 +55,15 @@ impl CalendarUnit {
         }
     }
 
-    /// Grafana's relative-time unit: `now/M` is the start of this month.
-    pub fn grafana_unit(self) -> &'static str {
+    /// A Grafana panel's relative time from the period's start to now:
+    /// "This week so far" and so on. A quarter is Grafana's fiscal
+    /// quarter, which with the default fiscal year (January) is the
+    /// calendar one: Grafana's `describeTextRange` has no `now/Q`.
+    pub fn grafana_time_from(self) -> &'static str {
         match self {
-            CalendarUnit::Week => "w",
-            CalendarUnit::Month => "M",
-            CalendarUnit::Quarter => "Q",
+            CalendarUnit::Week => "now/w",
+            CalendarUnit::Month => "now/M",
+            CalendarUnit::Quarter => "now/fQ",
         }
     }
 }
@@ -97,6 +100,26 @@ impl Calendar {
                 self.offset_text()
             )
         }
+    }
+
+    /// The IANA zone a Grafana dashboard can take for this offset, so that
+    /// `now/M` starts where the period does: `utc`, or `Etc/GMT-2` for
+    /// +02:00 (POSIX signs, inverted). `None` for an offset that is not
+    /// whole hours, which no fixed-offset zone has.
+    pub fn grafana_timezone(self) -> Option<String> {
+        let minutes = self.utc_offset_minutes;
+        if minutes == 0 {
+            return Some("utc".into());
+        }
+        if minutes % 60 != 0 {
+            return None;
+        }
+        let hours = minutes / 60;
+        Some(if hours > 0 {
+            format!("Etc/GMT-{hours}")
+        } else {
+            format!("Etc/GMT+{}", -hours)
+        })
     }
 
     /// The period holding `at` (Unix seconds): its start and end, in Unix
@@ -276,6 +299,21 @@ mod tests {
         assert_eq!(zone_standard_offset("Asia/Kolkata"), Some((330, false)));
         assert_eq!(zone_standard_offset("UTC"), Some((0, false)));
         assert_eq!(zone_standard_offset("Mars/Olympus"), None);
+    }
+
+    #[test]
+    fn grafanas_zone_has_the_offset() {
+        for minutes in [-720, -300, 120, 840] {
+            let zone = calendar(CalendarUnit::Month, minutes)
+                .grafana_timezone()
+                .unwrap();
+            assert_eq!(
+                zone_standard_offset(&zone),
+                Some((minutes, false)),
+                "{zone}"
+            );
+        }
+        assert_eq!(calendar(CalendarUnit::Month, 330).grafana_timezone(), None);
     }
 
     #[test]

@@ -344,7 +344,12 @@ pub struct Explanation {
     pub slo: String,
     /// In percent.
     pub objective: f64,
+    /// `30d`, or a calendar period's `calendar month (UTC)`.
     pub window: String,
+    /// For a calendar SLO: the rolling length its alert thresholds assume,
+    /// e.g. `30d` for a month.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nominal_window: Option<String>,
     pub error_budget: f64,
     pub evaluation: EvaluationModel,
     pub min_errors: u64,
@@ -468,7 +473,8 @@ pub fn explain(slo: &super::Slo, eval: Evaluation, traffic: Option<f64>) -> Expl
         service: slo.service.clone(),
         slo: slo.name.clone(),
         objective: slo.objective,
-        window: slo.period.to_string(),
+        window: slo.period_description(),
+        nominal_window: slo.calendar.map(|_| slo.period.to_string()),
         error_budget: budget,
         evaluation: EvaluationModel {
             interval_seconds: eval.interval.seconds(),

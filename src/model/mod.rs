@@ -229,6 +229,40 @@ impl Slo {
         }
     }
 
+    /// The period in words: `30d`, or `calendar month (UTC+02:00)`.
+    pub fn period_description(&self) -> String {
+        match self.calendar {
+            Some(calendar) => calendar.describe(),
+            None => self.period.to_string(),
+        }
+    }
+
+    /// Whose budget alerts and runbooks speak of: `its 30d budget`, or
+    /// `this month's budget`.
+    pub fn budget_phrase(&self) -> String {
+        match self.calendar {
+            Some(calendar) => format!("this {}'s budget", calendar.unit.as_str()),
+            None => format!("its {} budget", self.period),
+        }
+    }
+
+    /// For a calendar SLO, what the budget is and when it resets, in a
+    /// sentence for runbooks and `explain`.
+    pub fn calendar_note(&self) -> Option<String> {
+        let calendar = self.calendar?;
+        let unit = calendar.unit.as_str();
+        let start = match calendar.unit {
+            CalendarUnit::Week => "each Monday",
+            CalendarUnit::Month => "the 1st of each month",
+            CalendarUnit::Quarter => "the 1st of January, April, July and October",
+        };
+        Some(format!(
+            "The budget is per calendar {unit}: it resets at 00:00 UTC{} on {start} (a fixed offset: daylight saving time is not followed). What is left is the errors so far against the budget projected for the whole {unit} from its traffic so far, so one early error does not read as the budget spent many times over; the SLI is the ratio since the {unit} began. Alerts stay on rolling windows, with the thresholds of a {} window (the {unit}'s nominal length).",
+            calendar.offset_text(),
+            self.period
+        ))
+    }
+
     /// `service` and `slo` first, then the other labels.
     pub fn identity_labels(&self) -> BTreeMap<String, String> {
         let mut labels = self.labels.clone();

@@ -27,8 +27,9 @@ pub const TILE_PART_LABEL: &str = "sli_part";
 /// [`WINDOW_LABEL`], [`SLI_LABEL`] and [`ALERTING_LABEL`]. The error budget
 /// is `1 - objective`, so it is not recorded.
 pub const OBJECTIVE: &str = "slo:objective:ratio";
-/// The period's length in days: a rolling window's, or the current
-/// calendar period's (28 to 31 for a month).
+/// The period's length in days: a rolling window's, or a calendar
+/// period's nominal length (30 for a month), which burn rates and the
+/// alert thresholds are relative to.
 pub const TIME_PERIOD_DAYS: &str = "slo:time_period:days";
 pub const CURRENT_BURN_RATE: &str = "slo:current_burn_rate:ratio";
 /// Budget spent over the period; what remains is `1 - this`, not recorded.
@@ -45,6 +46,8 @@ pub const RATES_TO_DATE: &str = "slo:sli_rates:period_to_date";
 pub const ERROR_RATIO_TO_DATE: &str = "slo:sli_error:ratio_period_to_date";
 /// When a calendar SLO's current period started, in Unix seconds.
 pub const PERIOD_START: &str = "slo:period_start:timestamp";
+/// When it ends and the next starts, in Unix seconds.
+pub const PERIOD_END: &str = "slo:period_end:timestamp";
 /// Objective-series label: the SLO period, e.g. `30d` or `month`.
 pub const WINDOW_LABEL: &str = "window";
 /// Objective-series label: the SLI kind, e.g. `events`.

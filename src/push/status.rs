@@ -33,6 +33,9 @@ pub struct SloStatus {
     /// and budget are over less than the window (right after a deploy, a
     /// burn of the whole budget can read as -900%).
     pub window_covered: Option<f64>,
+    /// A calendar SLO's current period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<PeriodStatus>,
     /// Why the SLI is missing, when it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missing: Option<String>,
@@ -40,6 +43,19 @@ pub struct SloStatus {
     /// another objective than the spec's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// The calendar period a calendar SLO's budget and SLI are over.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PeriodStatus {
+    /// `week`, `month` or `quarter`.
+    pub calendar: &'static str,
+    /// `+02:00`.
+    pub utc_offset: String,
+    /// RFC 3339, UTC.
+    pub start: String,
+    /// When the next period starts, RFC 3339, UTC.
+    pub end: String,
 }
 
 /// What `GET /api/v1/rules` says of each group: evaluated yet, interval.
@@ -112,7 +128,9 @@ pub fn status(
     let periods: BTreeSet<Duration> = model
         .services
         .iter()
-        .flat_map(|s| s.slos.iter().map(|slo| slo.period))
+        .flat_map(|s| s.slos.iter())
+        .filter(|slo| slo.calendar.is_none())
+        .map(|slo| slo.period)
         .collect();
     let mut ratios: BTreeMap<Duration, Series> = BTreeMap::new();
     for window in periods.iter().chain(STATUS_WINDOWS.iter()) {
@@ -121,6 +139,11 @@ pub fn status(
         }
     }
     let remaining = query(endpoint, &format!("1 - {}", names::PERIOD_BURN_RATE))?;
+    let to_date = if model.slos().any(|slo| slo.calendar.is_some()) {
+        query(endpoint, names::ERROR_RATIO_TO_DATE)?
+    } else {
+        Series::new()
+    };
     // When each SLO's 5m ratio began, at hour resolution, within the
     // longest window: one subquery for every SLO.
     let longest = periods
@@ -168,23 +191,51 @@ pub fn status(
                 .iter()
                 .map(|w| (w.to_string(), ratios[w].get(&key).map(|r| r / budget)))
                 .collect();
+            // A calendar period is covered from its start; a rolling
+            // window over its whole length.
+            let (ratio, period, covers) = match slo.calendar {
+                Some(calendar) => {
+                    let (start, end) = calendar.period_at(now as i64);
+                    let period = PeriodStatus {
+                        calendar: calendar.unit.as_str(),
+                        utc_offset: calendar.offset_text(),
+                        start: crate::model::calendar::fmt_rfc3339(start),
+                        end: crate::model::calendar::fmt_rfc3339(end),
+                    };
+                    (
+                        to_date.get(&key),
+                        Some(period),
+                        (start as f64, now - start as f64),
+                    )
+                }
+                None => (
+                    ratios[&slo.period].get(&key),
+                    None,
+                    (
+                        now - slo.period.seconds() as f64,
+                        slo.period.seconds() as f64,
+                    ),
+                ),
+            };
             out.push(SloStatus {
                 service: slo.service.clone(),
                 slo: slo.name.clone(),
                 objective: slo.objective,
-                window: slo.period.to_string(),
+                window: slo.window_text(),
                 sli_kind: slo.sli.kind(),
-                sli: ratios[&slo.period].get(&key).map(|r| 1.0 - r),
+                sli: ratio.map(|r| 1.0 - r),
                 budget_remaining: remaining.get(&key).copied(),
                 burn_rates,
                 // Younger than the finest step: as good as no coverage yet.
                 window_covered: match (first_seen.get(&key), current.contains_key(&key)) {
-                    (Some(start), _) => {
-                        Some(((now - start) / slo.period.seconds() as f64).clamp(0.0, 1.0))
+                    (Some(seen), _) => {
+                        let (from, length) = covers;
+                        Some((1.0 - (seen - from) / length.max(1.0)).clamp(0.0, 1.0))
                     }
                     (None, true) => Some(0.0),
                     (None, false) => None,
                 },
+                period,
                 note: objectives
                     .get(&key)
                     .filter(|recorded| (*recorded - slo.objective_ratio()).abs() > 1e-9)

@@ -64,10 +64,12 @@ pub(super) fn overview_columns() -> Vec<OverviewColumn> {
         OverviewColumn {
             title: "SLI over window",
             label: None,
-            // Burn × budget is the period's error ratio, whatever the
-            // period. The objective carries info labels, hence `on`.
+            // A calendar SLO's ratio since its period started; else burn ×
+            // budget, a rolling window's error ratio whatever its length.
+            // The objective carries info labels, hence `on`.
             expr: format!(
-                "1 - {}",
+                "1 - ({} or {})",
+                by(series(names::ERROR_RATIO_TO_DATE)),
                 by(format!(
                     "{} * on ({OVERVIEW_BY}) (1 - {})",
                     series(names::PERIOD_BURN_RATE),

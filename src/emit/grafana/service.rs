@@ -2,12 +2,14 @@
 //! budget, burn rates against the alert thresholds, alert states).
 
 use super::*;
+use crate::model::{Calendar, CalendarUnit};
 
 pub(super) fn service_dashboard(service: &Service, datasource: Option<&str>) -> Json {
     let mut layout = Layout::new();
     golden_signals(service, &mut layout);
+    let zone = calendar_timezone(service);
     for slo in &service.slos {
-        slo_row(slo, &mut layout);
+        slo_row(slo, &mut layout, zone.as_deref());
     }
     let mut tags = vec![
         TAG.to_string(),
@@ -32,7 +34,7 @@ pub(super) fn service_dashboard(service: &Service, datasource: Option<&str>) -> 
             &names.join(","),
         ));
     }
-    dashboard(
+    let mut dashboard = dashboard(
         &dashboard_uid(&service.name),
         &format!("SLOs / {}", service.name),
         &description,
@@ -44,7 +46,47 @@ pub(super) fn service_dashboard(service: &Service, datasource: Option<&str>) -> 
         )],
         variables,
         layout,
-    )
+    );
+    // A calendar burndown's `now/M` starts at midnight in the dashboard's
+    // zone: the periods' own, when they share one Grafana can name.
+    if let Some(zone) = calendar_timezone(service) {
+        dashboard.set("timezone", zone);
+    }
+    let weeks = service.slos.iter().filter_map(|slo| slo.calendar);
+    if weeks.into_iter().any(|c| c.unit == CalendarUnit::Week) {
+        dashboard.set("weekStart", "monday");
+    }
+    dashboard
+}
+
+/// The zone of the service's calendar SLOs, when they have one offset
+/// and Grafana has a zone for it.
+fn calendar_timezone(service: &Service) -> Option<String> {
+    let mut offsets = service
+        .slos
+        .iter()
+        .filter_map(|slo| slo.calendar.map(|c| c.utc_offset_minutes));
+    let first = offsets.next()?;
+    if offsets.any(|other| other != first) {
+        return None;
+    }
+    service
+        .slos
+        .iter()
+        .find_map(|slo| slo.calendar)?
+        .grafana_timezone()
+}
+
+/// What a calendar burndown's start is, when the dashboard's zone is not
+/// the period's.
+fn burndown_start_note(service_zone: Option<&str>, calendar: Calendar) -> String {
+    match (service_zone, calendar.grafana_timezone()) {
+        (Some(zone), Some(own)) if zone == own => String::new(),
+        _ => format!(
+            " The chart starts at midnight in the dashboard's time zone, not at the period's start (00:00 UTC{}).",
+            calendar.offset_text()
+        ),
+    }
 }
 
 /// The first SLO with event counts, whose recorded rates stand in for
@@ -208,7 +250,7 @@ pub(super) fn focused_selector(slo: &Slo) -> String {
     )
 }
 
-pub(super) fn slo_row(slo: &Slo, layout: &mut Layout) {
+pub(super) fn slo_row(slo: &Slo, layout: &mut Layout, zone: Option<&str>) {
     let selector = focused_selector(slo);
     let budget = fmt_num(slo.error_budget());
     let runbook = slo
@@ -217,11 +259,16 @@ pub(super) fn slo_row(slo: &Slo, layout: &mut Layout) {
         .as_ref()
         .map(|url| link("Runbook", url, "What to do when this SLO burns"));
     let links: Vec<Json> = runbook.iter().cloned().collect();
+    let over = if slo.calendar.is_some() {
+        "per"
+    } else {
+        "over"
+    };
     layout.row(&format!(
-        "{}: {}% over {}",
+        "{}: {}% {over} {}",
         slo.name,
         fmt_num(slo.objective),
-        slo.period
+        slo.period_description()
     ));
 
     let description = slo.description.clone().unwrap_or_default();
@@ -254,12 +301,34 @@ pub(super) fn slo_row(slo: &Slo, layout: &mut Layout) {
     layout.add(8, 8, sli);
 
     let remaining = format!("1 - {}{selector}", names::PERIOD_BURN_RATE);
+    let (burndown_text, budget_text, time_from) = match slo.calendar {
+        None => (
+            format!(
+                "Share of the error budget left over the last {}, the SLO window (below 0: overspent).",
+                slo.period
+            ),
+            format!(
+                "Share of the {} error budget left (below 0: overspent).",
+                slo.period
+            ),
+            slo.period.to_string(),
+        ),
+        Some(calendar) => {
+            let unit = calendar.unit.as_str();
+            let left = format!(
+                "Share of this {unit}'s error budget left: the errors so far against the budget projected for the whole {unit} from its traffic so far (below 0: overspent). It resets to 100% at the {unit}'s start, 00:00 UTC{}.",
+                calendar.offset_text()
+            );
+            (
+                format!("{left}{}", burndown_start_note(zone, calendar)),
+                left,
+                calendar.unit.grafana_time_from().to_string(),
+            )
+        }
+    };
     let mut burndown = timeseries(
         "Error budget burndown",
-        &format!(
-            "Share of the error budget left over the last {}, the SLO window (below 0: overspent).",
-            slo.period
-        ),
+        &burndown_text,
         vec![target("A", &remaining, "budget remaining", false)],
         j!({
             "unit": "percentunit",
@@ -268,7 +337,7 @@ pub(super) fn slo_row(slo: &Slo, layout: &mut Layout) {
             "custom": {"thresholdsStyle": {"mode": "dashed"}},
         }),
     );
-    burndown.set("timeFrom", j!(slo.period.to_string()));
+    burndown.set("timeFrom", j!(time_from));
     layout.add(8, 8, burndown);
 
     layout.add(
@@ -276,10 +345,7 @@ pub(super) fn slo_row(slo: &Slo, layout: &mut Layout) {
         8,
         stat(
             "Error budget remaining",
-            &format!(
-                "Share of the {} error budget left (below 0: overspent).",
-                slo.period
-            ),
+            &budget_text,
             vec![target("A", &remaining, "", false)],
             j!({
                 "unit": "percentunit",
@@ -292,9 +358,12 @@ pub(super) fn slo_row(slo: &Slo, layout: &mut Layout) {
     let mut exhaustion = stat(
         "Budget exhausted in",
         &format!(
-            "At the last {}'s burn rate, when the {} error budget runs out.",
+            "At the last {}'s burn rate, when {} error budget runs out.",
             names::CURRENT_BURN_WINDOW,
-            slo.period
+            match slo.calendar {
+                Some(calendar) => format!("this {}'s", calendar.unit.as_str()),
+                None => format!("the {}", slo.period),
+            }
         ),
         vec![target(
             "A",
@@ -355,10 +424,21 @@ pub(super) fn burn_rate_panel(slo: &Slo, selector: &str, budget: &str) -> Json {
     }
     if targets.is_empty() {
         // Alerting off: the plain burn rate, 1 spending the budget exactly.
-        for (i, window) in [names::CURRENT_BURN_WINDOW, slo.period].iter().enumerate() {
+        let period = (
+            names::period_error_ratio(slo),
+            match slo.calendar {
+                Some(calendar) => format!("this {}", calendar.unit.as_str()),
+                None => slo.period.to_string(),
+            },
+        );
+        let current = (
+            names::error_ratio(names::CURRENT_BURN_WINDOW),
+            names::CURRENT_BURN_WINDOW.to_string(),
+        );
+        for (i, (series, window)) in [current, period].iter().enumerate() {
             targets.push(target(
                 &ref_id(i),
-                &format!("{}{selector} / {budget}", names::error_ratio(*window)),
+                &format!("{series}{selector} / {budget}"),
                 &format!("burn rate {window}"),
                 false,
             ));

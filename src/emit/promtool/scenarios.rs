@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use super::series::{counter, gauge, go_humanize, label_set, Profile, Segment};
+use super::series::{
+    counter, gauge, go_humanize, go_humanize_duration, label_set, Profile, Segment,
+};
 use crate::emit::prometheus::{self, alert_labels, rendered_annotations};
 use crate::emit::yaml::Node;
 use crate::model::detection::Evaluation;
@@ -131,8 +133,8 @@ impl Tests<'_> {
                 Some((*tier, pair))
             })
             .collect();
-        let burn = go_humanize(1.0 / slo.error_budget());
-        checks.push(self.rendered_check(at, &expected, &burn));
+        let (alerts, exprs) = self.rendered_check(at, &expected, 1.0 / slo.error_budget());
+        checks.extend(alerts);
         let severities: Vec<&str> = expected.iter().map(|(t, _)| t.severity.as_str()).collect();
         self.scenario(
             None,
@@ -154,7 +156,7 @@ impl Tests<'_> {
                 1.0,
             )]),
             checks,
-            Vec::new(),
+            exprs,
         )
     }
 
@@ -247,6 +249,7 @@ impl Tests<'_> {
                 && self.count_over(p.long, at, ratio, EVENT_RATE) >= slo.alerting.min_errors as f64
         })?;
         let steps = self.steps(Duration(at.0 + MARGIN.0));
+        let (alerts, exprs) = self.rendered_check(at, &[(ticket, pair)], burn);
         Some(self.scenario(
             None,
             format!(
@@ -256,8 +259,8 @@ impl Tests<'_> {
                 pair.short
             ),
             &self.profile(vec![Segment::hold(steps, ratio)]),
-            vec![self.rendered_check(at, &[(ticket, pair)], &go_humanize(burn))],
-            Vec::new(),
+            alerts,
+            exprs,
         ))
     }
 
@@ -574,16 +577,27 @@ impl Tests<'_> {
         }
     }
 
-    fn alert_check(&self, at: Duration, firing: &[(&AlertTier, &AlertWindow, &str)]) -> Node {
+    fn alert_check(
+        &self,
+        at: Duration,
+        firing: &[(&AlertTier, &AlertWindow, Option<String>, f64)],
+    ) -> Node {
         let slo = self.slo;
         let alerts = firing
             .iter()
-            .map(|(tier, pair, burn)| {
+            .map(|(tier, pair, left, burn)| {
                 Node::map()
                     .entry("exp_labels", Node::labels(&alert_labels(slo, tier)))
                     .entry(
                         "exp_annotations",
-                        Node::labels(&rendered_annotations(slo, tier, self.links, burn, pair)),
+                        Node::labels(&rendered_annotations(
+                            slo,
+                            tier,
+                            self.links,
+                            &go_humanize(*burn),
+                            pair,
+                            left.as_deref(),
+                        )),
                     )
                     .build()
             })
@@ -595,16 +609,58 @@ impl Tests<'_> {
             .build()
     }
 
-    /// `firing` at `at`, every one at burn rate `burn`, with the budget spent.
+    /// `firing` at `at`, every one at burn rate `burn`, which has held
+    /// since the series began: an alert test with the text the alerts
+    /// render, or, where a calendar budget is too near its end for that
+    /// text to be foretold (the rules sum tiles, this multiplies), a check
+    /// of `ALERTS` alone. Returns the alert tests and the expression tests.
     fn rendered_check(
         &self,
         at: Duration,
         firing: &[(&AlertTier, &AlertWindow)],
-        burn: &str,
-    ) -> Node {
-        let firing: Vec<(&AlertTier, &AlertWindow, &str)> =
-            firing.iter().map(|(t, p)| (*t, *p, burn)).collect();
-        self.alert_check(at, &firing)
+        burn: f64,
+    ) -> (Vec<Node>, Vec<Node>) {
+        match self.budget_left(at, burn) {
+            Some(left) => {
+                let firing: Vec<_> = firing
+                    .iter()
+                    .map(|(t, p)| (*t, *p, left.clone(), burn))
+                    .collect();
+                (vec![self.alert_check(at, &firing)], Vec::new())
+            }
+            None => {
+                let exprs = firing
+                    .iter()
+                    .map(|(tier, _)| expr_check(&firing_count(self.slo, tier.severity), at, true))
+                    .collect();
+                (Vec::new(), exprs)
+            }
+        }
+    }
+
+    /// How long the rest of the budget lasts at `at`, as the alert's
+    /// `humanizeDuration` prints it (`Some(None)` when spent), when the
+    /// error ratio has been `burn` × budget since the series began. A
+    /// rolling budget is spent: every scenario's burn fills its window. A
+    /// calendar budget is spent in the share `burn × elapsed ÷ length` of
+    /// its period, computed as the rules and the alert's template do
+    /// (whose `printf "%f"` rounds the burn); `None` when that share is
+    /// within 5% of the whole, where the rules' sums of tiles may fall
+    /// either side.
+    fn budget_left(&self, at: Duration, burn: f64) -> Option<Option<String>> {
+        let Some(calendar) = self.slo.calendar else {
+            return Some(None);
+        };
+        let (start, end) = calendar.period_at(at.0 as i64);
+        let ratio = burn * self.slo.error_budget();
+        let spent = ratio / self.slo.error_budget() * (at.0 as f64 - start as f64)
+            / (end as f64 - start as f64);
+        if (spent - 1.0).abs() < 0.05 {
+            return None;
+        }
+        let printed = (burn * 1e6).round() / 1e6;
+        let left = (1.0 - spent).max(0.0) * self.slo.period.seconds() as f64 / printed;
+        Some((left > 0.0).then(|| go_humanize_duration(left)))
     }
 
     fn input_series(&self, profile: &Profile, merged: bool) -> Vec<Node> {

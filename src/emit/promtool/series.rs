@@ -92,6 +92,26 @@ pub(super) fn label_set(labels: &BTreeMap<String, String>) -> String {
 
 /// Prometheus's `humanize` template function (`template/template.go`):
 /// SI prefixes, then Go's `%.4g`.
+/// Prometheus's `humanizeDuration` template function
+/// (`template/template.go`) for the values alerts print: whole seconds
+/// truncated, `%.4gs` under a minute.
+pub(super) fn go_humanize_duration(v: f64) -> String {
+    if v.abs() < 60.0 || !v.is_finite() {
+        return format!("{}s", go_g4(v));
+    }
+    let sign = if v < 0.0 { "-" } else { "" };
+    let duration = v.abs() as i64;
+    let (seconds, minutes) = (duration % 60, (duration / 60) % 60);
+    let (hours, days) = ((duration / 3600) % 24, duration / 86_400);
+    if days != 0 {
+        format!("{sign}{days}d {hours}h {minutes}m {seconds}s")
+    } else if hours != 0 {
+        format!("{sign}{hours}h {minutes}m {seconds}s")
+    } else {
+        format!("{sign}{minutes}m {seconds}s")
+    }
+}
+
 pub(super) fn go_humanize(mut v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
         return go_g4(v);
