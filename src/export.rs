@@ -73,15 +73,11 @@ pub fn openslo(specs: &[SpecFile], model: &Model, diags: &mut Diagnostics) -> Ve
             }
             let mut documents = vec![service_object(service)];
             for slo in &service.slos.value {
-                let Some(sli) = lowered
-                    .slos
-                    .iter()
-                    .find(|s| s.name == slo.name.value)
-                    .map(|s| &s.sli)
+                let Some(lowered_slo) = lowered.slos.iter().find(|s| s.name == slo.name.value)
                 else {
                     continue;
                 };
-                match slo_object(name, slo, sli) {
+                match slo_object(name, slo, lowered_slo) {
                     Some(document) => documents.push(document),
                     None => diags.push(
                         Diagnostic::warning(
@@ -163,7 +159,8 @@ fn metadata(
 }
 
 /// An SLO as OpenSLO; `None` for a log SLI, which it cannot express.
-fn slo_object(service: &str, slo: &SloSpec, sli: &Sli) -> Option<Value> {
+fn slo_object(service: &str, slo: &SloSpec, lowered: &crate::model::Slo) -> Option<Value> {
+    let sli = &lowered.sli;
     // OpenSLO names are unique per kind, lookout's per service: the
     // OpenSLO name is qualified, and the lookout name kept beside it.
     let name = format!("{service}-{}", slo.name.value);
@@ -229,10 +226,11 @@ fn slo_object(service: &str, slo: &SloSpec, sli: &Sli) -> Option<Value> {
         json!({"metadata": {"name": name}, "spec": {"ratioMetric": ratio}}),
     );
     spec.insert("budgetingMethod".into(), json!("Occurrences"));
-    spec.insert(
-        "timeWindow".into(),
-        json!([{"duration": window, "isRolling": true}]),
-    );
+    let time_window = match lowered.calendar {
+        Some(calendar) => calendar_window(calendar),
+        None => json!({"duration": window, "isRolling": true}),
+    };
+    spec.insert("timeWindow".into(), json!([time_window]));
     spec.insert(
         "objectives".into(),
         json!([{"target": Value::Number(ratio_of(slo.objective.value))}]),
@@ -246,6 +244,43 @@ fn slo_object(service: &str, slo: &SloSpec, sli: &Sli) -> Option<Value> {
 }
 
 /// The spec's `alerting:` as written, as JSON.
+/// A calendar period as OpenSLO writes one: `1w`, `1M` or `1Q`, anchored
+/// at a start on which every period of that kind begins (Monday 1
+/// January 2024) at the SLO's start time, in a time zone with its fixed
+/// offset: `Etc/GMT-2` for +02:00, or a zone of the tz database without
+/// daylight saving time for an offset that is not whole hours.
+fn calendar_window(calendar: crate::model::Calendar) -> Value {
+    use crate::model::CalendarUnit;
+    let duration = match calendar.unit {
+        CalendarUnit::Week => "1w",
+        CalendarUnit::Month => "1M",
+        CalendarUnit::Quarter => "1Q",
+    };
+    let zone = calendar
+        .grafana_timezone()
+        .map(|zone| {
+            if zone == "utc" {
+                "UTC".to_string()
+            } else {
+                zone
+            }
+        })
+        .or_else(|| crate::model::calendar::fixed_offset_zone(calendar.utc_offset_minutes))
+        .unwrap_or_else(|| "UTC".to_string());
+    json!({
+        "duration": duration,
+        "isRolling": false,
+        "calendar": {
+            "startTime": format!(
+                "2024-01-01 {:02}:{:02}:00",
+                calendar.start_minutes / 60,
+                calendar.start_minutes % 60
+            ),
+            "timeZone": zone,
+        },
+    })
+}
+
 fn alerting_json(alerting: &AlertingSpec) -> Value {
     let mut out = Map::new();
     if let Some(name) = &alerting.name {

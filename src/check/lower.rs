@@ -489,6 +489,7 @@ impl<'a> Lowering<'a> {
             utc_offset_minutes: self
                 .slo_utc_offset(spec)
                 .unwrap_or(self.settings.utc_offset_minutes),
+            start_minutes: self.slo_start(spec).unwrap_or(0),
         });
         if let (None, Some(config)) = (calendar, &spec.calendar) {
             if spec
@@ -613,6 +614,35 @@ impl<'a> Lowering<'a> {
 
     fn window_is_valid(&self, window: &Spanned<String>) -> bool {
         Duration::parse_count(window.value.trim(), "dw").is_some_and(|p| p >= MIN_PERIOD)
+    }
+
+    /// The SLO's `calendar.start`, `HH:MM`, reported at its line if bad.
+    fn slo_start(&mut self, spec: &SloSpec) -> Option<i32> {
+        let start = spec.calendar.as_ref()?.start.as_ref()?;
+        let minutes = start.value.split_once(':').and_then(|(h, m)| {
+            let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+            (h.to_string().len() <= 2
+                && m.to_string().len() <= 2
+                && (0..24).contains(&h)
+                && (0..60).contains(&m))
+            .then_some(h * 60 + m)
+        });
+        if minutes.is_none() {
+            let span = self.span(start);
+            self.error(
+                "spec::calendar-start",
+                format!(
+                    "`calendar.start` must be a time of day, `HH:MM`, got `{}`",
+                    start.value
+                ),
+                span,
+            )
+            .help = Some(
+                "e.g. `start: \"12:00\"` for periods that start at noon; the default is `00:00`"
+                    .into(),
+            );
+        }
+        minutes
     }
 
     /// The SLO's own `calendar.utc_offset`, reported at its line if bad.

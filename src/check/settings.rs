@@ -46,6 +46,20 @@ pub fn lower(loaded: &LoadedConfig, slos: Option<&Path>, diags: &mut Diagnostics
         .alertmanager
         .as_ref()
         .and_then(|a| a.namespace.clone());
+    if let Some(start) = loaded
+        .config
+        .calendar
+        .as_ref()
+        .and_then(|c| c.start.as_ref())
+    {
+        lowering
+            .error(
+                "config::calendar-start",
+                "`calendar.start` is set per SLO, not in lookout.yaml".to_string(),
+                start,
+            )
+            .help = Some("periods start at 00:00 at `utc_offset`; an SLO whose periods start at another time of day says so in its own `calendar: {start: \"HH:MM\"}`".into());
+    }
     settings.utc_offset_minutes = loaded
         .config
         .calendar

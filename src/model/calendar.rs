@@ -74,14 +74,19 @@ pub struct Calendar {
     pub unit: CalendarUnit,
     /// Minutes east of UTC: `+02:00` is 120.
     pub utc_offset_minutes: i32,
+    /// Minutes after local midnight a period starts: 0 unless an imported
+    /// OpenSLO calendar starts at another hour (`startTime: … 12:00:00`).
+    pub start_minutes: i32,
 }
 
 /// The largest offset written anywhere (Kiribati, +14:00).
 pub const MAX_UTC_OFFSET_MINUTES: i32 = 14 * 60;
 
 impl Calendar {
+    /// What the rules add to UTC to get the clock on which periods start
+    /// at 00:00: the offset, less the start time of day.
     pub fn offset_seconds(self) -> i64 {
-        i64::from(self.utc_offset_minutes) * 60
+        i64::from(self.utc_offset_minutes - self.start_minutes) * 60
     }
 
     /// `+02:00`, `-05:30`, `+00:00`.
@@ -89,17 +94,37 @@ impl Calendar {
         fmt_utc_offset(self.utc_offset_minutes)
     }
 
-    /// `month (UTC+02:00)`, for titles and tables.
+    /// `calendar month (UTC+02:00)`, for titles and tables.
     pub fn describe(self) -> String {
+        format!("calendar {} ({})", self.unit.as_str(), self.start_text())
+    }
+
+    fn zone_text(self) -> String {
         if self.utc_offset_minutes == 0 {
-            format!("calendar {} (UTC)", self.unit.as_str())
+            "UTC".to_string()
         } else {
-            format!(
-                "calendar {} (UTC{})",
-                self.unit.as_str(),
-                self.offset_text()
-            )
+            format!("UTC{}", self.offset_text())
         }
+    }
+
+    /// When periods start in the day: `UTC`, `UTC+02:00`, or
+    /// `12:00 UTC-05:00` for another start time.
+    pub fn start_text(self) -> String {
+        if self.start_minutes == 0 {
+            self.zone_text()
+        } else {
+            self.reset_time()
+        }
+    }
+
+    /// The time periods start, in words: `00:00 UTC+02:00`.
+    pub fn reset_time(self) -> String {
+        format!(
+            "{:02}:{:02} {}",
+            self.start_minutes / 60,
+            self.start_minutes % 60,
+            self.zone_text()
+        )
     }
 
     /// The IANA zone a Grafana dashboard can take for this offset, so that
@@ -108,6 +133,9 @@ impl Calendar {
     /// whole hours, which no fixed-offset zone has.
     pub fn grafana_timezone(self) -> Option<String> {
         let minutes = self.utc_offset_minutes;
+        if self.start_minutes != 0 {
+            return None;
+        }
         if minutes == 0 {
             return Some("utc".into());
         }
@@ -202,6 +230,16 @@ pub fn zone_standard_offset(name: &str) -> Option<(i32, bool)> {
     Some((winter.min(summer), winter != summer))
 }
 
+/// A zone of the tz database whose offset is always `minutes`: the first
+/// by name, so the answer is the same everywhere.
+pub fn fixed_offset_zone(minutes: i32) -> Option<String> {
+    let mut names: Vec<String> = jiff::tz::db().available().map(|n| n.to_string()).collect();
+    names.sort();
+    names
+        .into_iter()
+        .find(|name| zone_standard_offset(name) == Some((minutes, false)))
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
 /// `days_from_civil`).
 pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
@@ -250,6 +288,7 @@ mod tests {
         Calendar {
             unit,
             utc_offset_minutes: offset,
+            start_minutes: 0,
         }
     }
 
@@ -278,6 +317,20 @@ mod tests {
         assert_eq!(month.period_at(31 * DAY - 2 * 3600 - 1).0, -2 * 3600);
         let west = calendar(CalendarUnit::Month, -300);
         assert_eq!(west.period_at(31 * DAY + 4 * 3600).0, 5 * 3600);
+    }
+
+    #[test]
+    fn a_start_time_moves_the_period_within_its_day() {
+        // OpenSLO's example: months from 12:00 in New York (UTC-05:00 in
+        // January), so February starts at 17:00 UTC on 1 February.
+        let noon = Calendar {
+            start_minutes: 12 * 60,
+            ..calendar(CalendarUnit::Month, -300)
+        };
+        let february = 31 * DAY + 17 * 3600;
+        assert_eq!(noon.period_at(february).0, february);
+        assert_eq!(noon.period_at(february - 1).1, february);
+        assert_eq!(noon.describe(), "calendar month (12:00 UTC-05:00)");
     }
 
     #[test]
@@ -314,6 +367,7 @@ mod tests {
             );
         }
         assert_eq!(calendar(CalendarUnit::Month, 330).grafana_timezone(), None);
+        assert_eq!(fixed_offset_zone(330).as_deref(), Some("Asia/Calcutta"));
     }
 
     #[test]

@@ -257,8 +257,8 @@ impl Slo {
             CalendarUnit::Quarter => "the 1st of January, April, July and October",
         };
         Some(format!(
-            "The budget is per calendar {unit}: it resets at 00:00 UTC{} on {start} (a fixed offset: daylight saving time is not followed). What is left is the errors so far against the budget projected for the whole {unit} from its traffic so far, so one early error does not read as the budget spent many times over; the SLI is the ratio since the {unit} began. Alerts stay on rolling windows, with the thresholds of a {} window (the {unit}'s nominal length).",
-            calendar.offset_text(),
+            "The budget is per calendar {unit}: it resets at {} on {start} (a fixed offset: daylight saving time is not followed). What is left is the errors so far against the budget projected for the whole {unit} from its traffic so far, so one early error does not read as the budget spent many times over; the SLI is the ratio since the {unit} began. Alerts stay on rolling windows, with the thresholds of a {} window (the {unit}'s nominal length).",
+            calendar.reset_time(),
             self.period
         ))
     }

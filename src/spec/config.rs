@@ -79,6 +79,12 @@ pub struct CalendarConfig {
     #[schemars(with = "Option<String>", regex(pattern = r"^[+-][0-9]{2}:[0-9]{2}$"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub utc_offset: Option<Spanned<String>>,
+    /// On an SLO only: the time of day, `HH:MM` at that offset, its
+    /// periods start (default `00:00`), as an OpenSLO calendar's
+    /// `startTime` may say.
+    #[schemars(with = "Option<String>", regex(pattern = r"^[0-9]{2}:[0-9]{2}$"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

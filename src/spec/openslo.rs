@@ -170,7 +170,18 @@ pub struct TimeWindow {
     pub unit: Option<String>,
     #[serde(rename = "isRolling")]
     pub is_rolling: Option<bool>,
-    pub calendar: Option<Spanned<serde::de::IgnoredAny>>,
+    pub calendar: Option<Spanned<CalendarSpec>>,
+}
+
+/// A calendar-aligned window's anchor: `startTime: 2022-01-01 12:00:00`
+/// and `timeZone: America/New_York`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSpec {
+    #[serde(rename = "startTime")]
+    pub start_time: Option<Spanned<String>>,
+    #[serde(rename = "timeZone")]
+    pub time_zone: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

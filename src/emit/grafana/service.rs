@@ -83,8 +83,8 @@ fn burndown_start_note(service_zone: Option<&str>, calendar: Calendar) -> String
     match (service_zone, calendar.grafana_timezone()) {
         (Some(zone), Some(own)) if zone == own => String::new(),
         _ => format!(
-            " The chart starts at midnight in the dashboard's time zone, not at the period's start (00:00 UTC{}).",
-            calendar.offset_text()
+            " The chart starts at midnight in the dashboard's time zone, not at the period's start ({}).",
+            calendar.reset_time()
         ),
     }
 }
@@ -316,8 +316,8 @@ pub(super) fn slo_row(slo: &Slo, layout: &mut Layout, zone: Option<&str>) {
         Some(calendar) => {
             let unit = calendar.unit.as_str();
             let left = format!(
-                "Share of this {unit}'s error budget left: the errors so far against the budget projected for the whole {unit} from its traffic so far (below 0: overspent). It resets to 100% at the {unit}'s start, 00:00 UTC{}.",
-                calendar.offset_text()
+                "Share of this {unit}'s error budget left: the errors so far against the budget projected for the whole {unit} from its traffic so far (below 0: overspent). It resets to 100% at the {unit}'s start, {}.",
+                calendar.reset_time()
             );
             (
                 format!("{left}{}", burndown_start_note(zone, calendar)),

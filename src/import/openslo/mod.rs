@@ -28,7 +28,9 @@ use serde_saphyr::Spanned;
 
 use super::{non_empty, raw_sli, service_spec, span, Converter, ImportedFile};
 use crate::diag::{Diagnostic, Diagnostics, FileId};
-use crate::model::{fmt_num, shift_decimal, Duration};
+use crate::model::calendar::fmt_utc_offset;
+use crate::model::{fmt_num, shift_decimal, CalendarUnit, Duration};
+use crate::spec::config::CalendarConfig;
 use crate::spec::openslo::{self as os, Object};
 use crate::spec::v1::{built, AlertingSpec, LatencySpec, SliSpec, SloSpec};
 
@@ -273,6 +275,13 @@ impl<'a> Openslo<'a, '_> {
             .push(Diagnostic::error(code, message).at_opt(at).help(help));
     }
 
+    fn warn<T>(&mut self, spanned: &Spanned<T>, code: &'static str, message: String) {
+        let at = self.base.span(spanned);
+        self.base
+            .diags
+            .push(Diagnostic::warning(code, message).at_opt(at));
+    }
+
     /// One SLO object: its service, and one lookout SLO per objective.
     fn slo(&mut self, slo: Located<'a>) -> Option<(String, Vec<(String, SloSpec)>)> {
         let object = slo.object;
@@ -302,7 +311,10 @@ impl<'a> Openslo<'a, '_> {
         };
         self.base
             .check_name(service, "service", super::MAX_SERVICE_NAME);
-        let window = self.window(&spec.value, &name);
+        let (window, calendar) = match self.calendar_window(&spec.value, &name) {
+            Some(calendar) => calendar,
+            None => (self.window(&spec.value, &name), None),
+        };
         let budgeting = self.budgeting(&spec.value, &name);
         let has_shared = spec.value.indicator.is_some() || spec.value.indicator_ref.is_some();
         let shared = self.indicator_of(
@@ -411,7 +423,7 @@ impl<'a> Openslo<'a, '_> {
                 description: description.clone(),
                 objective: built(percent),
                 window: window.clone().map(built),
-                calendar: None,
+                calendar: calendar.clone(),
                 labels: non_empty(labels.clone()),
                 sli: built(sli),
                 alerting,
@@ -443,15 +455,6 @@ impl<'a> Openslo<'a, '_> {
             );
             return None;
         };
-        if let Some(calendar) = &window.value.calendar {
-            self.error(
-                calendar,
-                "import::calendar-window",
-                format!("SLO `{slo}` has a calendar-aligned window"),
-                "lookout's windows are rolling: remove `calendar` and set `isRolling: true` (a rolling window of the same length spends the budget the same way, without a reset at the period's start)",
-            );
-            return None;
-        }
         if window.value.is_rolling == Some(false) {
             self.base.notes.push(format!(
                 "{slo}: `isRolling: false` without a calendar is read as rolling, as Sloth does"
@@ -492,6 +495,148 @@ impl<'a> Openslo<'a, '_> {
         };
         let duration = Duration::days(days);
         (duration != crate::model::DEFAULT_WINDOW).then(|| duration.to_string())
+    }
+
+    /// A calendar-aligned window (`isRolling: false` with a `calendar`) as
+    /// lookout's `window: week|month|quarter` and the SLO's `calendar`;
+    /// `None` when the window is not one. A time zone becomes its standard
+    /// offset (lookout follows no daylight saving, and says so), and a
+    /// start time other than midnight the SLO's `calendar.start`.
+    #[allow(clippy::type_complexity)]
+    fn calendar_window(
+        &mut self,
+        spec: &os::Spec,
+        slo: &str,
+    ) -> Option<(Option<String>, Option<CalendarConfig>)> {
+        let windows = spec.time_window.as_ref().or(spec.time_windows.as_ref())?;
+        let [window] = windows.value.as_slice() else {
+            return None;
+        };
+        let calendar = window.value.calendar.as_ref()?;
+        // Refused with an error: no window, and no fallback to a rolling one.
+        let refuse = |_: &mut Self| Some((None, None));
+        let unit = match (
+            &window.value.duration,
+            window.value.count,
+            window.value.unit.as_deref(),
+        ) {
+            (Some(duration), _, _) => match duration.value.as_str() {
+                "1w" | "7d" => Some(CalendarUnit::Week),
+                "1M" => Some(CalendarUnit::Month),
+                "1Q" | "3M" => Some(CalendarUnit::Quarter),
+                other => {
+                    let minute = other == "1m";
+                    self.error(
+                        duration,
+                        "import::calendar-window",
+                        format!("SLO `{slo}`'s calendar window `{other}` is not a week, a month or a quarter"),
+                        if minute {
+                            "`1m` is one minute in OpenSLO; a month is `1M`"
+                        } else {
+                            "lookout's calendar periods are `1w` (from Monday), `1M` and `1Q`; for another length use a rolling window, `isRolling: true`"
+                        },
+                    );
+                    None
+                }
+            },
+            (None, Some(1), Some("Week")) => Some(CalendarUnit::Week),
+            (None, Some(1), Some("Month")) => Some(CalendarUnit::Month),
+            (None, Some(1), Some("Quarter")) | (None, Some(3), Some("Month")) => {
+                Some(CalendarUnit::Quarter)
+            }
+            _ => {
+                self.error(
+                    window,
+                    "import::calendar-window",
+                    format!("SLO `{slo}`'s calendar window is not one week, month or quarter"),
+                    "lookout's calendar periods are a week (from Monday), a month and a quarter",
+                );
+                None
+            }
+        };
+        let Some(unit) = unit else {
+            return refuse(self);
+        };
+        let mut config = CalendarConfig::default();
+        if let Some(zone) = &calendar.value.time_zone {
+            match crate::model::calendar::zone_standard_offset(&zone.value) {
+                Some((minutes, dst)) => {
+                    if minutes != 0 {
+                        config.utc_offset = Some(built(fmt_utc_offset(minutes)));
+                    }
+                    if dst {
+                        self.base.notes.push(format!(
+                            "{slo}: periods start at {}'s standard offset, UTC{}, all year: lookout follows no daylight saving time",
+                            zone.value,
+                            fmt_utc_offset(minutes)
+                        ));
+                        self.warn(
+                            zone,
+                            "import::daylight-saving",
+                            format!("{slo}: `{}` has daylight saving time, which lookout does not follow: its periods start at its standard offset, UTC{}, all year", zone.value, fmt_utc_offset(minutes)),
+                        );
+                    }
+                }
+                None => {
+                    self.error(
+                        zone,
+                        "import::time-zone",
+                        format!("unknown time zone `{}`", zone.value),
+                        "write an IANA time zone such as `Europe/Berlin` or `UTC`",
+                    );
+                    return refuse(self);
+                }
+            }
+        }
+        if let Some(start) = &calendar.value.start_time {
+            // `2022-01-01 12:00:00`: the date says which day periods
+            // start on, the time when in that day.
+            let text = start.value.trim();
+            let (date, time) = text.split_once([' ', 'T']).unwrap_or((text, "00:00:00"));
+            let parts: Vec<i64> = date.split('-').filter_map(|p| p.parse().ok()).collect();
+            let clock: Vec<i32> = time
+                .trim_end_matches('Z')
+                .split(':')
+                .filter_map(|p| p.parse().ok())
+                .collect();
+            let (&[y, m, d], &[h, min, ..]) = (parts.as_slice(), clock.as_slice()) else {
+                self.error(
+                    start,
+                    "import::calendar-window",
+                    format!("`startTime: {text}` is not a date and time"),
+                    "OpenSLO writes it `2022-01-01 00:00:00`",
+                );
+                return refuse(self);
+            };
+            if (h, min) != (0, 0) {
+                config.start = Some(built(format!("{h:02}:{min:02}")));
+            }
+            let day = crate::model::calendar::days_from_civil(y, m, d);
+            let anchored = match unit {
+                // 1970-01-01, day 0, was a Thursday.
+                CalendarUnit::Week => (day + 3).rem_euclid(7) == 0,
+                CalendarUnit::Month => d == 1,
+                CalendarUnit::Quarter => d == 1 && (m - 1) % 3 == 0,
+            };
+            if !anchored {
+                let starts = match unit {
+                    CalendarUnit::Week => "on Monday",
+                    CalendarUnit::Month => "on the 1st",
+                    CalendarUnit::Quarter => "on the 1st of January, April, July and October",
+                };
+                self.base.notes.push(format!(
+                    "{slo}: its {}s start {starts}, as lookout's do, not on {date}",
+                    unit.as_str()
+                ));
+                self.warn(
+                    start,
+                    "import::calendar-start",
+                    format!("{slo}: lookout's {}s start {starts}, not on the day `startTime: {text}` gives", unit.as_str()),
+                );
+            }
+        }
+        let calendar = (config.utc_offset.is_some() || config.start.is_some()).then_some(config);
+        Some((Some(unit.as_str().to_string()), calendar))
     }
 
     fn budgeting(&mut self, spec: &os::Spec, slo: &str) -> Budgeting {
