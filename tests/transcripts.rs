@@ -465,7 +465,7 @@ export failed: 1 error; nothing was written
     write(
         root,
         "foreign/datadog.yaml",
-        "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: web}\nspec:\n  service: web\n  budgetingMethod: Occurrences\n  indicator:\n    metadata: {name: web}\n    spec:\n      ratioMetric:\n        counter: true\n        good: {metricSource: {type: Datadog, spec: {query: 'sum:ok{*}'}}}\n        total: {metricSource: {type: Datadog, spec: {query: 'sum:all{*}'}}}\n  timeWindow: [{duration: 1M, isRolling: false, calendar: {startTime: '2022-01-01 00:00:00', timeZone: UTC}}]\n  objectives: [{target: 0.999}]\n",
+        "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: web}\nspec:\n  service: web\n  budgetingMethod: Occurrences\n  indicator:\n    metadata: {name: web}\n    spec:\n      ratioMetric:\n        counter: true\n        good: {metricSource: {type: Datadog, spec: {query: 'sum:ok{*}'}}}\n        total: {metricSource: {type: Datadog, spec: {query: 'sum:all{*}'}}}\n  timeWindow: [{duration: 2M, isRolling: false, calendar: {startTime: '2022-01-01 00:00:00', timeZone: UTC}}]\n  objectives: [{target: 0.999}]\n",
     );
     lookout(root)
         .args(["import", "openslo", "foreign", "--out", "imported"])
@@ -487,17 +487,16 @@ lookout::import::not-openslo
 
 lookout::import::calendar-window
 
-  × SLO `web` has a calendar-aligned window
-    ╭─[foreign/datadog.yaml:14:59]
+  × SLO `web`'s calendar window `2M` is not a week, a month or a quarter
+    ╭─[foreign/datadog.yaml:14:27]
  12 │         good: {metricSource: {type: Datadog, spec: {query: 'sum:ok{*}'}}}
  13 │         total: {metricSource: {type: Datadog, spec: {query: 'sum:all{*}'}}}
- 14 │   timeWindow: [{duration: 1M, isRolling: false, calendar: {startTime: '2022-01-01 00:00:00', timeZone: UTC}}]
-    ·                                                           ─
+ 14 │   timeWindow: [{duration: 2M, isRolling: false, calendar: {startTime: '2022-01-01 00:00:00', timeZone: UTC}}]
+    ·                           ──
  15 │   objectives: [{target: 0.999}]
     ╰────
-  help: lookout's windows are rolling: remove `calendar` and set `isRolling: true` (a rolling
-        window of the same length spends the budget the same way, without a reset at the period's
-        start)
+  help: lookout's calendar periods are `1w` (from Monday), `1M` and `1Q`; for another length use a
+        rolling window, `isRolling: true`
 
 lookout::import::data-source
 
@@ -508,7 +507,7 @@ lookout::import::data-source
  12 │         good: {metricSource: {type: Datadog, spec: {query: 'sum:ok{*}'}}}
     ·               ─
  13 │         total: {metricSource: {type: Datadog, spec: {query: 'sum:all{*}'}}}
- 14 │   timeWindow: [{duration: 1M, isRolling: false, calendar: {startTime: '2022-01-01 00:00:00', timeZone: UTC}}]
+ 14 │   timeWindow: [{duration: 2M, isRolling: false, calendar: {startTime: '2022-01-01 00:00:00', timeZone: UTC}}]
     ╰────
   help: lookout writes Prometheus rules: only Prometheus-compatible sources (Prometheus, Thanos,
         Cortex, Mimir, VictoriaMetrics) import; give the query in PromQL with `type: Prometheus`
@@ -521,7 +520,7 @@ lookout::import::data-source
  12 │         good: {metricSource: {type: Datadog, spec: {query: 'sum:ok{*}'}}}
  13 │         total: {metricSource: {type: Datadog, spec: {query: 'sum:all{*}'}}}
     ·                ─
- 14 │   timeWindow: [{duration: 1M, isRolling: false, calendar: {startTime: '2022-01-01 00:00:00', timeZone: UTC}}]
+ 14 │   timeWindow: [{duration: 2M, isRolling: false, calendar: {startTime: '2022-01-01 00:00:00', timeZone: UTC}}]
  15 │   objectives: [{target: 0.999}]
     ╰────
   help: lookout writes Prometheus rules: only Prometheus-compatible sources (Prometheus, Thanos,
