@@ -279,6 +279,7 @@ impl Converter<'_> {
             objective: built(slo.objective.value),
             window: window.map(built),
             calendar: None,
+            group_by: None,
             labels: non_empty(
                 slo.labels
                     .as_ref()

@@ -759,3 +759,50 @@ fn a_quarter_starts_at_the_offsets_midnight_and_knows_its_length() {
         }]),
     );
 }
+
+// ---- Grouped SLOs ------------------------------------------------------
+
+/// One SLO per route: `/pay` fails every request from the start, `/refund`
+/// none (10 requests a second each). By 2h10m both of `/pay`'s tiers fire,
+/// as an outage from the start fires one SLO's, and carry `route`;
+/// `/refund` fires nothing, and its SLI reads 0 errors, not `/pay`'s.
+#[test]
+fn a_grouped_slo_alerts_per_group_and_names_it() {
+    let spec = r#"service: web
+slos:
+  - name: availability
+    objective: 99.9
+    group_by: [route]
+    sli:
+      events:
+        errors: sum by (route) (rate(http_requests_total{job="web",code=~"5.."}[{{window}}]))
+        total: sum by (route) (rate(http_requests_total{job="web"}[{{window}}]))
+    alerting:
+      runbook: https://runbooks.example.com/web
+"#;
+    let firing = |severity: &str, tier: &str| {
+        json!({
+            "labels": format!(r#"{{route="/pay", severity="{severity}", slo_severity="{tier}"}}"#),
+            "value": 1,
+        })
+    };
+    run_spec_scenario(
+        spec,
+        json!([{
+            "interval": "1m",
+            "input_series": [
+                {"series": r#"http_requests_total{job="web",route="/pay",code="500"}"#, "values": "0+600x200"},
+                {"series": r#"http_requests_total{job="web",route="/refund",code="200"}"#, "values": "0+600x200"},
+            ],
+            "promql_expr_test": [
+                {"expr": r#"count by (route, severity, slo_severity) (ALERTS{alertstate="firing"})"#, "eval_time": "130m",
+                 "exp_samples": [firing("critical", "page"), firing("warning", "ticket")]},
+                {"expr": r#"slo:sli_error:ratio_rate1h{slo="availability"}"#, "eval_time": "130m",
+                 "exp_samples": [
+                    {"labels": r#"slo:sli_error:ratio_rate1h{route="/pay", service="web", slo="availability"}"#, "value": 1},
+                    {"labels": r#"slo:sli_error:ratio_rate1h{route="/refund", service="web", slo="availability"}"#, "value": 0},
+                 ]},
+            ],
+        }]),
+    );
+}

@@ -7,6 +7,7 @@
 mod alerting;
 mod dependencies;
 mod logs;
+mod period;
 mod signals;
 mod sli;
 
@@ -19,9 +20,7 @@ use serde_saphyr::Spanned;
 use super::template::Templates;
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
 use crate::model::settings::Settings;
-use crate::model::{
-    CalendarUnit, Duration, Model, Service, Signals, SliLocations, Slo, DEFAULT_WINDOW,
-};
+use crate::model::{Duration, Model, Service, Signals, SliLocations, Slo, DEFAULT_WINDOW};
 use crate::spec::v1::{ServiceSpec, SliSpec, SloSpec};
 use crate::spec::{span_of, SpecFile, SUPPORTED_VERSIONS};
 
@@ -236,6 +235,9 @@ struct Lowering<'a> {
     declared_logs: Vec<String>,
     /// Shipper component ids of every log so far: they share one namespace.
     component_ids: HashMap<String, ComponentId>,
+    /// The `group_by` of the SLO being lowered, sorted, which its queries
+    /// must keep.
+    group_by: Vec<String>,
 }
 
 impl<'a> Lowering<'a> {
@@ -255,6 +257,7 @@ impl<'a> Lowering<'a> {
             service_logs: Vec::new(),
             declared_logs: Vec::new(),
             component_ids: HashMap::new(),
+            group_by: Vec::new(),
         }
     }
 
@@ -512,6 +515,7 @@ impl<'a> Lowering<'a> {
             labels.extend(self.labels(slo_labels, team.is_some()));
         }
 
+        self.group_by = self.group_by(spec);
         let sli = self.sli(&spec.sli, service_name, &name);
         let mut locations = self.sli_locations(&spec.sli);
         locations.window = spec.window.as_ref().and_then(|w| self.span(w));
@@ -529,6 +533,7 @@ impl<'a> Lowering<'a> {
             objective,
             period,
             calendar,
+            group_by: std::mem::take(&mut self.group_by),
             sli: sli?,
             labels,
             alerting: alerting?,
@@ -556,112 +561,6 @@ impl<'a> Lowering<'a> {
             locations.threshold = self.span(&latency.threshold);
         }
         locations
-    }
-
-    /// A rolling window's length, or a calendar period's nominal length
-    /// and its unit.
-    fn window(&mut self, window: &Spanned<String>) -> Option<(Duration, Option<CalendarUnit>)> {
-        let span = self.span(window);
-        let text = window.value.trim();
-        if let Some(unit) = CalendarUnit::parse(text) {
-            return Some((unit.nominal(), Some(unit)));
-        }
-        match Duration::parse_count(text, "dw") {
-            None => {
-                let d = self.error(
-                    "spec::invalid-window",
-                    format!("invalid window `{text}`"),
-                    span,
-                );
-                d.label = Some("not a number of days or weeks, nor a calendar period".into());
-                let lower = text.to_ascii_lowercase();
-                let calendar = [
-                    ("m", "month"),
-                    ("mo", "month"),
-                    ("month", "month"),
-                    ("months", "month"),
-                    ("monthly", "month"),
-                    ("q", "quarter"),
-                    ("quarterly", "quarter"),
-                    ("weekly", "week"),
-                ]
-                .iter()
-                .find(|(suffix, _)| {
-                    lower.trim_start_matches(|c: char| c.is_ascii_digit()) == *suffix
-                })
-                .map(|(_, unit)| *unit);
-                d.help = Some(match calendar {
-                    Some(unit) => format!("a calendar {unit}, whose budget resets at its start, is `window: {unit}`; a rolling window is written in days or weeks, e.g. `30d`"),
-                    None => "write a rolling window in days or weeks, e.g. `30d`, `28d`, `7d` or `4w`, or a calendar period: `week`, `month` or `quarter`".into(),
-                });
-                None
-            }
-            Some(period) if period < MIN_PERIOD => {
-                let d = self.error(
-                    "spec::window-too-short",
-                    format!("window `{text}` is shorter than 3d"),
-                    span,
-                );
-                d.help = Some(
-                    "the slowest alert looks back 3d, so the SLO window must be at least `3d`"
-                        .into(),
-                );
-                None
-            }
-            Some(period) => Some((period, None)),
-        }
-    }
-
-    fn window_is_valid(&self, window: &Spanned<String>) -> bool {
-        Duration::parse_count(window.value.trim(), "dw").is_some_and(|p| p >= MIN_PERIOD)
-    }
-
-    /// The SLO's `calendar.start`, `HH:MM`, reported at its line if bad.
-    fn slo_start(&mut self, spec: &SloSpec) -> Option<i32> {
-        let start = spec.calendar.as_ref()?.start.as_ref()?;
-        let minutes = start.value.split_once(':').and_then(|(h, m)| {
-            let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
-            (h.to_string().len() <= 2
-                && m.to_string().len() <= 2
-                && (0..24).contains(&h)
-                && (0..60).contains(&m))
-            .then_some(h * 60 + m)
-        });
-        if minutes.is_none() {
-            let span = self.span(start);
-            self.error(
-                "spec::calendar-start",
-                format!(
-                    "`calendar.start` must be a time of day, `HH:MM`, got `{}`",
-                    start.value
-                ),
-                span,
-            )
-            .help = Some(
-                "e.g. `start: \"12:00\"` for periods that start at noon; the default is `00:00`"
-                    .into(),
-            );
-        }
-        minutes
-    }
-
-    /// The SLO's own `calendar.utc_offset`, reported at its line if bad.
-    fn slo_utc_offset(&mut self, spec: &SloSpec) -> Option<i32> {
-        let offset = spec.calendar.as_ref()?.utc_offset.as_ref()?;
-        let minutes = crate::model::calendar::parse_utc_offset(&offset.value);
-        if minutes.is_none() {
-            let span = self.span(offset);
-            self.error(
-                "spec::utc-offset",
-                format!(
-                    "`calendar.utc_offset` must be `+HH:MM` or `-HH:MM` within ±14:00, got `{}`",
-                    offset.value
-                ),
-                span,
-            )
-            .help = Some(super::settings::utc_offset_help(&offset.value));
-        }
-        minutes
     }
 
     /// The span of `key:` inside the mapping at `map`, for errors about one key.

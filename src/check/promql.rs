@@ -313,3 +313,114 @@ mod tests {
         assert!(err.message.contains("matrix"), "{}", err.message);
     }
 }
+
+/// How a query's result is grouped where it is last aggregated: what each
+/// branch of its tree reaches first, walking down from the top through the
+/// operators and functions that keep labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grouping {
+    /// `sum by (route) (…)`: these labels, sorted.
+    By(Vec<String>),
+    /// `sum without (pod) (…)`: whatever the series had, less these.
+    Without(Vec<String>),
+    /// `sum(…)`: one series.
+    All,
+    /// No aggregation on this branch: one result per series selected.
+    None,
+}
+
+impl std::fmt::Display for Grouping {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Grouping::By(labels) => write!(f, "`by ({})`", labels.join(", ")),
+            Grouping::Without(labels) => write!(f, "`without ({})`", labels.join(", ")),
+            Grouping::All => f.write_str("an aggregation without `by`"),
+            Grouping::None => f.write_str("no aggregation"),
+        }
+    }
+}
+
+/// The groupings of `expr`'s outermost aggregations, one per branch that
+/// yields a vector (number literals yield none), deduplicated.
+pub fn outer_groupings(expr: &Expr) -> Vec<Grouping> {
+    let mut out = Vec::new();
+    collect_groupings(expr, &mut out);
+    out.dedup();
+    out
+}
+
+fn collect_groupings(expr: &Expr, out: &mut Vec<Grouping>) {
+    use promql_parser::parser::LabelModifier;
+    let mut push = |g: Grouping| {
+        if !out.contains(&g) {
+            out.push(g);
+        }
+    };
+    match expr {
+        Expr::Aggregate(aggregate) => {
+            let sorted = |labels: &[String]| {
+                let mut labels = labels.to_vec();
+                labels.sort();
+                labels
+            };
+            push(match &aggregate.modifier {
+                Some(LabelModifier::Include(labels)) => Grouping::By(sorted(&labels.labels)),
+                Some(LabelModifier::Exclude(labels)) => Grouping::Without(sorted(&labels.labels)),
+                None => Grouping::All,
+            })
+        }
+        Expr::Binary(binary) => {
+            collect_groupings(&binary.lhs, out);
+            collect_groupings(&binary.rhs, out);
+        }
+        Expr::Paren(paren) => collect_groupings(&paren.expr, out),
+        Expr::Unary(unary) => collect_groupings(&unary.expr, out),
+        Expr::Call(call) => {
+            // `vector(0)` and `time()` yield no labels to group by.
+            let vectors: Vec<&Expr> = call
+                .args
+                .args
+                .iter()
+                .map(|a| a.as_ref())
+                .filter(|a| matches!(a.value_type(), ValueType::Vector | ValueType::Matrix))
+                .collect();
+            if vectors.is_empty() {
+                return;
+            }
+            for arg in vectors {
+                collect_groupings(arg, out);
+            }
+        }
+        Expr::Subquery(subquery) => collect_groupings(&subquery.expr, out),
+        Expr::VectorSelector(_) | Expr::MatrixSelector(_) => push(Grouping::None),
+        Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod grouping_tests {
+    use super::*;
+
+    fn of(query: &str) -> Vec<Grouping> {
+        outer_groupings(&parse(query).ok().unwrap())
+    }
+
+    #[test]
+    fn the_outermost_aggregation_of_every_branch_is_found() {
+        let by = |l: &[&str]| Grouping::By(l.iter().map(|s| s.to_string()).collect());
+        assert_eq!(of("sum by (route) (rate(x[5m]))"), [by(&["route"])]);
+        assert_eq!(
+            of("sum by (route, code) (rate(x[5m])) or vector(0)"),
+            [by(&["code", "route"])]
+        );
+        assert_eq!(
+            of("sum by (route) (rate(a[5m])) / sum(rate(b[5m]))"),
+            [by(&["route"]), Grouping::All]
+        );
+        assert_eq!(of("rate(x[5m])"), [Grouping::None]);
+        assert_eq!(
+            of("1 - avg_over_time((sum without (pod) (up))[5m:1m])"),
+            [Grouping::Without(vec!["pod".into()])]
+        );
+    }
+}

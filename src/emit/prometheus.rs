@@ -28,6 +28,8 @@
 //! interval])`, so a late `long` evaluation never blanks a condition
 //! (which would reset `for:` or resolve a firing alert).
 
+mod calendar;
+
 use crate::model::detection::Evaluation;
 use std::collections::BTreeMap;
 
@@ -35,8 +37,8 @@ use super::yaml::{self, Node};
 use super::{Artifact, Kind, RuleGroups};
 use crate::model::settings::{Layout, Links, PrometheusSettings};
 use crate::model::{
-    fmt_num, fmt_short, humanize, names, AlertTier, AlertWindow, Calendar, CalendarUnit, Duration,
-    MetricSli, Service, Sli, Slo, ThinData, LONG_WINDOW_FROM,
+    fmt_num, fmt_short, humanize, names, AlertTier, AlertWindow, Duration, MetricSli, Service, Sli,
+    Slo, ThinData, LONG_WINDOW_FROM,
 };
 
 /// Each service's rule file, and the same groups as a PrometheusRule object
@@ -246,7 +248,7 @@ fn slo_groups(slo: &Slo, intervals: Evaluation, links: &Links, base_records: boo
         ]),
         Some(calendar) => {
             long.push(objective);
-            long.extend(calendar_rules(slo, calendar, &labels));
+            long.extend(calendar::rules(slo, calendar, &labels));
         }
     }
     long.push(record(
@@ -272,133 +274,6 @@ fn slo_groups(slo: &Slo, intervals: Evaluation, links: &Links, base_records: boo
             fast,
         ),
         group(names::group(slo, "long"), Some(long_interval), long),
-    ]
-}
-
-/// A calendar SLO's budget rules, which reset at each period's start:
-/// the period's start and end, the errors and events since the start,
-/// their ratio, and the budget spent.
-///
-/// The sums read the tiles one local day at a time: a subquery at a 1d
-/// step, whose steps Prometheus aligns to UTC midnights, each reading the
-/// tiles of one day through a (negative) offset that lands the day on the
-/// period's offset; a step counts when its day starts at or after the
-/// period's start, read at the evaluation time (`@ end()`). So no query
-/// holds more than a day of tiles, or a period of days (promtool caps a
-/// query at 10,000 samples), and tiles split between days exactly as they
-/// split between windows. A tile belongs to the day its evaluation falls
-/// in, so a period's first tile holds up to a tile's span of the end of the
-/// last one. Needs the `@` modifier and negative offsets, stable since
-/// Prometheus 2.33.
-fn calendar_rules(slo: &Slo, calendar: Calendar, labels: &Node) -> Vec<Node> {
-    let selector = names::selector(slo);
-    let offset = calendar.offset_seconds();
-    const DAY: i64 = 86_400;
-    let shifted = |expr: &str, by: i64| match by {
-        0 => expr.to_string(),
-        by if by > 0 => format!("{expr} + {by}"),
-        by => format!("{expr} - {}", -by),
-    };
-    let local = format!("vector({})", shifted("time()", offset));
-    let day = format!("floor({local} / {DAY})");
-    let month_start = format!("({day} - day_of_month({local}) + 1) * {DAY}");
-    let start_local = match calendar.unit {
-        // 1970-01-01, day 0, was a Thursday: three days after a Monday.
-        CalendarUnit::Week => format!("({day} - ({day} + 3) % 7) * {DAY}"),
-        CalendarUnit::Month => month_start.clone(),
-        CalendarUnit::Quarter => {
-            // Back from the month's start by the months before it in the
-            // quarter: none, the last one, or the last two.
-            let previous = format!("days_in_month({month_start} - {DAY})");
-            let before_previous =
-                format!("days_in_month({month_start} - ({previous} + 1) * {DAY})");
-            let months_in = format!("(month({local}) - 1) % 3");
-            format!(
-                "{month_start} - (clamp_max({months_in}, 1) * {previous} + clamp_min({months_in} - 1, 0) * {before_previous}) * {DAY}"
-            )
-        }
-    };
-    let start = format!("{}{selector}", names::PERIOD_START);
-    let start_at_local = shifted(&start, offset);
-    let days = match calendar.unit {
-        CalendarUnit::Week => "7".to_string(),
-        CalendarUnit::Month => format!("days_in_month({start_at_local})"),
-        CalendarUnit::Quarter => {
-            let first = format!("days_in_month({start_at_local})");
-            let second = format!("days_in_month({start_at_local} + {first} * {DAY})");
-            let third = format!("days_in_month({start_at_local} + ({first} + {second}) * {DAY})");
-            format!("{first} + {second} + {third}")
-        }
-    };
-    // Step s (a UTC midnight) reads the local day starting at s + lead,
-    // lead in [0, 1d): then the day holding any moment has a step at or
-    // before it.
-    let lead = if offset > 0 { DAY - offset } else { -offset };
-    let day_offset = format!("-{}", Duration((lead + DAY) as u64));
-    let counted = format!(
-        "vector({}) >= scalar({start} @ end())",
-        shifted("time()", lead)
-    );
-    let range = Duration::days(calendar.unit.max_days() + 1);
-    // Prometheus 2 ranges hold both ends: a day reads one millisecond short
-    // so a tile on midnight is counted once.
-    let one_day = "23h59m59s999ms";
-    // `function_over_time` of a series' tiles, per day of the period,
-    // summed.
-    let to_date = |function: &str, series: &str| {
-        format!(
-            "sum_over_time(({function}_over_time({series}{selector}[{one_day}] offset {day_offset}) and on () ({counted}))[{range}:1d])"
-        )
-    };
-    let to_date = if slo.sli.is_raw() {
-        let part = |function: &str, part: &str| {
-            format!(
-                "label_replace({}, \"{}\", \"{part}\", \"\", \"\")",
-                to_date(function, names::RAW_TILE),
-                names::TILE_PART_LABEL
-            )
-        };
-        format!("{} or {}", part("sum", "errors"), part("count", "events"))
-    } else {
-        to_date("sum", names::RATES_TILE)
-    };
-    let part = |part: &str| {
-        format!(
-            "{}{{service={},slo={},{}=\"{part}\"}}",
-            names::RATES_TO_DATE,
-            names::promql_string(&slo.service),
-            names::promql_string(&slo.name),
-            names::TILE_PART_LABEL,
-        )
-    };
-    vec![
-        record(names::PERIOD_START, shifted(&start_local, -offset), labels),
-        record(
-            names::PERIOD_END,
-            format!("{start} + ({days}) * {DAY}"),
-            labels,
-        ),
-        record(names::RATES_TO_DATE, to_date, labels),
-        record(
-            names::ERROR_RATIO_TO_DATE,
-            format!(
-                "{} / ignoring ({}) {}",
-                part("errors"),
-                names::TILE_PART_LABEL,
-                part("events")
-            ),
-            labels,
-        ),
-        record(
-            names::PERIOD_BURN_RATE,
-            format!(
-                "{}{selector} / {} * (time() - {start}) / ({}{selector} - {start})",
-                names::ERROR_RATIO_TO_DATE,
-                fmt_num(slo.error_budget()),
-                names::PERIOD_END
-            ),
-            labels,
-        ),
     ]
 }
 
@@ -477,14 +352,33 @@ fn labels_of(
 }
 
 /// The runbook and dashboard links every alert of the SLO carries.
-fn link_annotations(slo: &Slo, links: &Links, annotations: &mut BTreeMap<String, String>) {
+fn link_annotations(
+    slo: &Slo,
+    links: &Links,
+    annotations: &mut BTreeMap<String, String>,
+    group_value: &dyn Fn(&str) -> String,
+) {
     if let Some(url) = &slo.alerting.runbook_url {
         annotations.insert("runbook_url".to_string(), url.clone());
     }
     if let Some(grafana) = &links.grafana_url {
+        // A grouped SLO's alert opens the dashboard on its own group.
+        let variables: Vec<String> = slo
+            .group_by
+            .iter()
+            .map(|label| format!("var-{label}={}", group_value(label)))
+            .collect();
+        let query = if variables.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", variables.join("&"))
+        };
         annotations.insert(
             "dashboard_url".to_string(),
-            format!("{grafana}{}", super::grafana::dashboard_path(&slo.service)),
+            format!(
+                "{grafana}{}{query}",
+                super::grafana::dashboard_path(&slo.service)
+            ),
         );
     }
 }
@@ -565,7 +459,8 @@ pub fn no_data_annotations(
             no_data_expr(slo)
         ),
     );
-    link_annotations(slo, links, &mut annotations);
+    // Absent data has no group: the dashboard opens on all of them.
+    link_annotations(slo, links, &mut annotations, &|_| "$__all".to_string());
     annotations
 }
 
@@ -656,12 +551,12 @@ pub fn alert_annotations(
     let remaining = format!(
         "clamp_min(1 - {}{}, 0) * {} / %f",
         names::PERIOD_BURN_RATE,
-        names::selector(slo).replace('%', "%%"),
+        names::selector(slo),
         slo.period.seconds()
     );
     let outlook = format!(
-        "{{{{ with printf {} $value | query }}}}{{{{ $left := . | first | value }}}}{{{{ if gt $left 0.0 }}}}: at this rate the rest of {} is gone in {{{{ $left | humanizeDuration }}}}{{{{ else }}}}{}{{{{ end }}}}{{{{ end }}}}",
-        go_string(&remaining),
+        "{{{{ with {} | query }}}}{{{{ $left := . | first | value }}}}{{{{ if gt $left 0.0 }}}}: at this rate the rest of {} is gone in {{{{ $left | humanizeDuration }}}}{{{{ else }}}}{}{{{{ end }}}}{{{{ end }}}}",
+        group_query(slo, &remaining, " $value"),
         slo.budget_phrase(),
         budget_spent_text(slo),
     );
@@ -675,7 +570,7 @@ pub fn alert_annotations(
             which.push_str(&format!(
                 "{{{{ {}if query {} }}}}{}",
                 if i > 0 { "else " } else { "" },
-                go_string(&pair_clause(slo, long_tier, pair, intervals)),
+                group_query(slo, &pair_clause(slo, long_tier, pair, intervals), ""),
                 describe_pair(pair)
             ));
         } else {
@@ -695,6 +590,7 @@ pub fn alert_annotations(
         "{{ $value | humanize }}",
         &outlook,
         &which,
+        &label_template,
     )
 }
 
@@ -709,6 +605,7 @@ pub fn rendered_annotations(
     burn: &str,
     pair: &AlertWindow,
     left: Option<&str>,
+    group: &BTreeMap<String, String>,
 ) -> BTreeMap<String, String> {
     let outlook = match left {
         Some(left) => format!(
@@ -717,7 +614,16 @@ pub fn rendered_annotations(
         ),
         None => budget_spent_text(slo),
     };
-    annotations(slo, tier, links, burn, &outlook, &describe_pair(pair))
+    let value = |label: &str| group.get(label).cloned().unwrap_or_default();
+    annotations(
+        slo,
+        tier,
+        links,
+        burn,
+        &outlook,
+        &describe_pair(pair),
+        &value,
+    )
 }
 
 fn budget_spent_text(slo: &Slo) -> String {
@@ -735,6 +641,25 @@ fn describe_pair(pair: &AlertWindow) -> String {
     )
 }
 
+/// How an alert names its group: ` [route=/pay]`, each value as `value`
+/// gives it (a template reading `$labels`, or the value a test expects).
+fn group_text(slo: &Slo, value: &dyn Fn(&str) -> String) -> String {
+    if slo.group_by.is_empty() {
+        return String::new();
+    }
+    let pairs: Vec<String> = slo
+        .group_by
+        .iter()
+        .map(|label| format!("{label}={}", value(label)))
+        .collect();
+    format!(" [{}]", pairs.join(", "))
+}
+
+/// A template's value of `label`.
+fn label_template(label: &str) -> String {
+    format!("{{{{ $labels.{label} }}}}")
+}
+
 fn annotations(
     slo: &Slo,
     tier: &AlertTier,
@@ -742,9 +667,11 @@ fn annotations(
     burn: &str,
     outlook: &str,
     which: &str,
+    group_value: &dyn Fn(&str) -> String,
 ) -> BTreeMap<String, String> {
+    let group = group_text(slo, group_value);
     let summary = format!(
-        "{}/{} is burning its error budget at {burn}x{outlook} ({})",
+        "{}/{}{group} is burning its error budget at {burn}x{outlook} ({})",
         slo.service,
         slo.name,
         tier.severity.as_str()
@@ -772,8 +699,46 @@ fn annotations(
     let mut annotations = BTreeMap::new();
     annotations.insert("summary".to_string(), summary);
     annotations.insert("description".to_string(), description);
-    link_annotations(slo, links, &mut annotations);
+    link_annotations(slo, links, &mut annotations, group_value);
     annotations
+}
+
+/// `query` for an alert's template, as `printf "…" …`: a grouped SLO's
+/// selectors narrowed to the alert's own group (`route="%s"` with
+/// `$labels.route`), then `more` arguments (`%f` of ` $value`); else the
+/// query as a string literal. Without the narrowing, a query answers for
+/// every group, and the template reads whichever comes first.
+fn group_query(slo: &Slo, query: &str, more: &str) -> String {
+    let selector = names::selector(slo);
+    let escaped = query.replace('%', "%%").replace("%%f", "%f");
+    if slo.group_by.is_empty() {
+        return if more.is_empty() {
+            go_string(query)
+        } else {
+            format!("printf {}{more}", go_string(&escaped))
+        };
+    }
+    let narrowed_selector = format!(
+        "{},{}}}",
+        selector.trim_end_matches('}'),
+        slo.group_by
+            .iter()
+            .map(|label| format!("{label}=\"%s\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let uses = escaped.matches(&selector).count();
+    let narrowed = escaped.replace(&selector, &narrowed_selector);
+    let labels: String = slo
+        .group_by
+        .iter()
+        .map(|label| format!(" $labels.{label}"))
+        .collect();
+    format!(
+        "(printf {}{}{more})",
+        go_string(&narrowed),
+        labels.repeat(uses)
+    )
 }
 
 /// `text` as a Go string literal, for a Prometheus template: PromQL's

@@ -159,6 +159,9 @@ pub struct Slo {
     /// Set when the window is a calendar period, whose budget resets at
     /// each period's start.
     pub calendar: Option<Calendar>,
+    /// `group_by`: the labels that make one SLO per value (sorted), which
+    /// every recorded series and alert of the SLO carries.
+    pub group_by: Vec<String>,
     pub sli: Sli,
     /// Labels on every rule of this SLO besides `service` and `slo`: team,
     /// project, service and SLO labels, later ones winning.

@@ -263,6 +263,13 @@ pub struct SloSpec {
     )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<Spanned<String>>,
+    /// One SLO per value of these labels (a route, a tenant), from one
+    /// spec: every SLI query must aggregate by exactly these labels at its
+    /// outermost aggregation, e.g. `sum by (route) (…)`. Alerts fire, and
+    /// dashboards and `status` show a row, per group. Not for log SLIs.
+    #[schemars(with = "Option<Vec<String>>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_by: Option<Spanned<Vec<Spanned<String>>>>,
     /// For a calendar window: where its periods start, overriding
     /// lookout.yaml's `calendar`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -101,6 +101,7 @@ impl Lowering<'_> {
             span,
             field: field.to_string(),
             substituted: "with Grafana's $__ variables replaced",
+            group_by: None,
         });
         Some(rendered)
     }

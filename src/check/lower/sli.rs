@@ -19,14 +19,25 @@ pub(super) struct PendingQuery {
     pub(super) field: String,
     /// What was substituted before parsing, for the caret's label.
     pub(super) substituted: &'static str,
+    /// For an SLI query, the SLO's `group_by`, sorted: the labels the
+    /// query must aggregate by at its outermost aggregation (none: it
+    /// must keep no others). Panel queries group as they like: `None`.
+    pub(super) group_by: Option<Vec<String>>,
 }
 
 /// Parses every pending query and reports the ones that do not parse.
 pub(super) fn check_promql(pending: &[PendingQuery], diags: &mut Diagnostics) {
-    let validate = |p: &PendingQuery| promql::validate(&p.query).err().map(|r| r.message);
+    let validate = |p: &PendingQuery| match promql::validate(&p.query) {
+        Err(rejection) => Some(Err(rejection.message)),
+        Ok(()) => grouping_mismatch(p).map(Ok),
+    };
     let failures = crate::parallel::map_each(pending, 64, validate);
     for (query, failure) in pending.iter().zip(failures) {
-        if let Some(message) = failure {
+        if let Some(Ok(mismatch)) = failure {
+            diags.push(mismatch.diagnostic(query));
+            continue;
+        }
+        if let Some(Err(message)) = failure {
             let (span, label) = match narrow(diags, query) {
                 Some(span) => (Some(span), "here".to_string()),
                 None => (query.span, format!("in this query ({})", query.substituted)),
@@ -46,6 +57,68 @@ pub(super) fn check_promql(pending: &[PendingQuery], diags: &mut Diagnostics) {
 /// The span of the character where the query goes wrong, when it can be
 /// found in the spec: what follows it in the parsed query (after template
 /// substitution) must occur in the written text once.
+/// A query whose outermost aggregation does not keep exactly the SLO's
+/// `group_by` labels.
+struct Mismatch {
+    found: Vec<promql::Grouping>,
+}
+
+impl Mismatch {
+    fn diagnostic(&self, query: &PendingQuery) -> Diagnostic {
+        let found: Vec<String> = self.found.iter().map(|g| g.to_string()).collect();
+        let found = found.join(" and ");
+        let group_by = query.group_by.clone().unwrap_or_default();
+        if group_by.is_empty() {
+            // Several series per SLO, which every dashboard would merge.
+            let labels = match self.found.iter().find_map(|g| match g {
+                promql::Grouping::By(labels) => Some(labels.join(", ")),
+                _ => None,
+            }) {
+                Some(labels) => labels,
+                None => "…".into(),
+            };
+            return Diagnostic::warning(
+                "spec::ungrouped-by",
+                format!("the `{}` query keeps labels ({found}), but the SLO sets no `group_by`", query.field),
+            )
+            .at_opt(query.span)
+            .help(format!("each value gets its own series, alerts and budget but no name in them, and dashboards merge them into one row: declare `group_by: [{labels}]` for one SLO per value, or aggregate them away with `sum(…)`"));
+        }
+        let want = group_by.join(", ");
+        Diagnostic::error(
+            "spec::group-by-mismatch",
+            format!(
+                "the `{}` query has {found} at its outermost aggregation, not `by ({want})` as `group_by` says",
+                query.field
+            ),
+        )
+        .at_opt(query.span)
+        .help(format!("aggregate every part of the query `by ({want})`, e.g. `sum by ({want}) (rate(…[{{{{window}}}}]))`: each group is its own SLO, so its errors and totals must keep those labels, and no others"))
+    }
+}
+
+fn grouping_mismatch(query: &PendingQuery) -> Option<Mismatch> {
+    let group_by = query.group_by.as_ref()?;
+    // Parsing again costs: only queries that may group are looked at when
+    // the SLO declares no groups.
+    if group_by.is_empty() && !query.query.contains("by") {
+        return None;
+    }
+    let expr = promql::parse(&query.query).ok()?;
+    let found = promql::outer_groupings(&expr);
+    let wanted = promql::Grouping::By(group_by.clone());
+    let fits = if group_by.is_empty() {
+        !found.iter().any(|g| match g {
+            promql::Grouping::By(labels) => !labels.is_empty(),
+            promql::Grouping::Without(_) => true,
+            _ => false,
+        })
+    } else {
+        found.iter().all(|g| g == &wanted) && !found.is_empty()
+    };
+    (!fits).then_some(Mismatch { found })
+}
+
 pub(super) fn narrow(diags: &Diagnostics, query: &PendingQuery) -> Option<Span> {
     let span = query.span?;
     let offset = promql::error_offset(&query.query)?;
@@ -233,11 +306,16 @@ impl Lowering<'_> {
             Some(&le_regex(threshold)),
         );
         let slot = QueryTemplate::WINDOW_SLOT;
+        let sum = if self.group_by.is_empty() {
+            "sum".to_string()
+        } else {
+            format!("sum by ({})", self.group_by.join(", "))
+        };
         Some(Sli::Metric(MetricSli::Latency {
             errors: QueryTemplate::new(format!(
-                "sum(rate({count}[{slot}])) - sum(rate({bucket}[{slot}]))"
+                "{sum}(rate({count}[{slot}])) - {sum}(rate({bucket}[{slot}]))"
             )),
-            total: QueryTemplate::new(format!("sum(rate({count}[{slot}]))")),
+            total: QueryTemplate::new(format!("{sum}(rate({count}[{slot}]))")),
             histogram,
             matchers,
             selector_labels,
@@ -331,6 +409,7 @@ impl Lowering<'_> {
             span,
             field: field.to_string(),
             substituted: "with {{window}} = 5m",
+            group_by: Some(self.group_by.clone()),
         });
         Some(template)
     }

@@ -19,15 +19,30 @@ pub(super) struct OverviewColumn {
 /// Labels every overview query keeps; `team` is empty where none is set.
 pub(super) const OVERVIEW_BY: &str = "service, slo, team";
 
-pub(super) fn overview_columns() -> Vec<OverviewColumn> {
+/// The overview's columns, every query kept `by (service, slo, team)` and
+/// the `group_by` labels of every grouped SLO (`groups`): a grouped SLO
+/// has a row per group, others one row, where those labels are empty.
+pub(super) fn overview_columns(groups: &[String]) -> Vec<OverviewColumn> {
     let filter = "{slo!=\"\",service=~\"$service\",team=~\"$team\"}";
-    let by = |expr: String| format!("max by ({OVERVIEW_BY}) ({expr})");
-    let by_and = |label: &str, expr: String| format!("max by ({OVERVIEW_BY}, {label}) ({expr})");
+    let keep: String = std::iter::once(OVERVIEW_BY.to_string())
+        .chain(groups.iter().cloned())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let by = |expr: String| format!("max by ({keep}) ({expr})");
+    let by_and = |label: &str, expr: String| format!("max by ({keep}, {label}) ({expr})");
     let series = |name: &str| format!("{name}{filter}");
+    // One sample of 1 per row: per group of a grouped SLO, else per SLO.
+    let rows = format!("group by ({keep}) ({})", series(names::CURRENT_BURN_RATE));
+    // A period's length is one series per SLO, whatever its groups.
+    let days = format!(
+        "on (service, slo) group_left () {}",
+        series(names::TIME_PERIOD_DAYS)
+    );
     // Of the page pair over the current burn window: `current burn ÷
     // (days × this)` reaches 1 exactly at that SLO's page rate.
     let page_factor_per_day = fmt_num(current_window_page_factor_per_day());
-    // Firing, else pending, else OK when the tier is on, else off.
+    // Firing, else pending, else OK when the tier is on, else off: per
+    // row; an SLO with no rows yet (no data) from its objective alone.
     let state = |tier: Severity, label: &'static str| {
         let alerts = |state: &str| {
             format!(
@@ -36,22 +51,37 @@ pub(super) fn overview_columns() -> Vec<OverviewColumn> {
                 tier.as_str()
             )
         };
-        let info = |selector: &str, text: &str| {
+        let objective = |op: &str, selector: &str| {
             format!(
-                "label_replace({}{{{}=~\"{selector}\",slo!=\"\",service=~\"$service\",team=~\"$team\"}}, \"{label}\", \"{text}\", \"\", \"\")",
+                "{}{{{}{op}\"{selector}\",slo!=\"\",service=~\"$service\",team=~\"$team\"}}",
                 names::OBJECTIVE,
                 names::ALERTING_LABEL,
             )
         };
-        let on = "or on (service, slo)";
+        let on_rows = |op: &str, text: &str| {
+            format!(
+                "label_replace({rows} * on (service, slo) group_left () group by (service, slo) ({}), \"{label}\", \"{text}\", \"\", \"\")",
+                objective(op, &format!(".*{}.*", tier.as_str()))
+            )
+        };
+        let info = |op: &str, text: &str| {
+            format!(
+                "label_replace({}, \"{label}\", \"{text}\", \"\", \"\")",
+                objective(op, &format!(".*{}.*", tier.as_str()))
+            )
+        };
+        let per_row = format!("or on ({keep})");
+        let per_slo = "or on (service, slo)";
         by_and(
             label,
             format!(
-                "{} {on} {} {on} {} {on} {}",
+                "{} {per_row} {} {per_row} {} {per_row} {} {per_slo} {} {per_slo} {}",
                 alerts("firing"),
                 alerts("pending"),
-                info(&format!(".*{}.*", tier.as_str()), "OK"),
-                info(".*", ALERTING_OFF),
+                on_rows("=~", "OK"),
+                on_rows("!~", ALERTING_OFF),
+                info("=~", "OK"),
+                info("!~", ALERTING_OFF),
             ),
         )
     };
@@ -59,7 +89,14 @@ pub(super) fn overview_columns() -> Vec<OverviewColumn> {
         OverviewColumn {
             title: "Objective",
             label: None,
-            expr: by(series(names::OBJECTIVE)),
+            expr: format!(
+                "{} or on (service, slo) {}",
+                by(format!(
+                    "{rows} * on (service, slo) group_left () {}",
+                    series(names::OBJECTIVE)
+                )),
+                by(series(names::OBJECTIVE))
+            ),
         },
         OverviewColumn {
             title: "SLI over window",
@@ -71,7 +108,7 @@ pub(super) fn overview_columns() -> Vec<OverviewColumn> {
                 "1 - ({} or {})",
                 by(series(names::ERROR_RATIO_TO_DATE)),
                 by(format!(
-                    "{} * on ({OVERVIEW_BY}) (1 - {})",
+                    "{} * on ({OVERVIEW_BY}) group_left () (1 - {})",
                     series(names::PERIOD_BURN_RATE),
                     series(names::OBJECTIVE)
                 ))
@@ -86,9 +123,8 @@ pub(super) fn overview_columns() -> Vec<OverviewColumn> {
             title: "Exhausted in",
             label: None,
             expr: by(format!(
-                "clamp_min(1 - {}, 0) * {} * 86400 / ({} > 0)",
+                "clamp_min(1 - {}, 0) * {days} * 86400 / ({} > 0)",
                 series(names::PERIOD_BURN_RATE),
-                series(names::TIME_PERIOD_DAYS),
                 series(names::CURRENT_BURN_RATE)
             )),
         },
@@ -101,9 +137,8 @@ pub(super) fn overview_columns() -> Vec<OverviewColumn> {
             title: "Of page rate (1h)",
             label: None,
             expr: by(format!(
-                "{} / ({} * {page_factor_per_day})",
+                "{} / {days} / {page_factor_per_day}",
                 series(names::CURRENT_BURN_RATE),
-                series(names::TIME_PERIOD_DAYS)
             )),
         },
         OverviewColumn {
@@ -133,7 +168,13 @@ pub(super) fn overview_dashboard(
     project: &str,
 ) -> Json {
     let slo_count: usize = services.iter().map(|s| s.slos.len()).sum();
-    let columns = overview_columns();
+    let groups: Vec<String> = services
+        .iter()
+        .flat_map(|s| s.slos.iter().flat_map(|slo| slo.group_by.iter().cloned()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let columns = overview_columns(&groups);
     assert!(columns.len() <= VALUE_FIELDS.len());
     let targets: Vec<Json> = columns
         .iter()
@@ -150,6 +191,12 @@ pub(super) fn overview_dashboard(
         ("slo", Json::from(1)),
         ("team", Json::from(2)),
     ];
+    for (i, label) in groups.iter().enumerate() {
+        // Json's keys are static; a handful of label names per build.
+        let label: &'static str = Box::leak(label.clone().into_boxed_str());
+        index.push((label, Json::from(3 + i)));
+    }
+    let first = 3 + groups.len();
     for (i, column) in columns.iter().enumerate() {
         let value_field = VALUE_FIELDS[i];
         let shown = match column.label {
@@ -160,7 +207,7 @@ pub(super) fn overview_dashboard(
             None => value_field,
         };
         rename.push((shown, Json::from(column.title)));
-        index.push((shown, Json::from(i + 3)));
+        index.push((shown, Json::from(i + first)));
     }
     let by_name = |name: &str, properties: Json| j!({"matcher": {"id": "byName", "options": name}, "properties": properties});
     let service_link = link(

@@ -34,6 +34,22 @@ pub(super) fn service_dashboard(service: &Service, datasource: Option<&str>) -> 
             &names.join(","),
         ));
     }
+    // A variable per `group_by` label: each group of a grouped SLO is
+    // chosen as an SLO is.
+    let groups: std::collections::BTreeSet<&String> =
+        service.slos.iter().flat_map(|slo| &slo.group_by).collect();
+    for label in groups {
+        variables.push(multi_variable(
+            "query",
+            label,
+            label,
+            &format!(
+                "label_values({}{{service={}}}, {label})",
+                names::CURRENT_BURN_RATE,
+                names::promql_string(&service.name)
+            ),
+        ));
+    }
     let mut dashboard = dashboard(
         &dashboard_uid(&service.name),
         &format!("SLOs / {}", service.name),
@@ -244,8 +260,13 @@ pub(super) fn golden_signals(service: &Service, layout: &mut Layout) {
 /// dashboard's SLO variable leaves this SLO out.
 pub(super) fn focused_selector(slo: &Slo) -> String {
     let selector = names::selector(slo);
+    let groups: String = slo
+        .group_by
+        .iter()
+        .map(|label| format!(",{label}=~\"${label}\""))
+        .collect();
     format!(
-        "{},slo=~\"${SLO_VARIABLE}\"}}",
+        "{},slo=~\"${SLO_VARIABLE}\"{groups}}}",
         selector.trim_end_matches('}')
     )
 }
@@ -279,13 +300,13 @@ pub(super) fn slo_row(slo: &Slo, layout: &mut Layout, zone: Option<&str>) {
             target(
                 "A",
                 &format!("1 - {}{selector}", names::error_ratio(Duration::minutes(5))),
-                "SLI (5m)",
+                &legend(slo, "SLI (5m)"),
                 false,
             ),
             target(
                 "B",
                 &format!("1 - {}{selector}", names::error_ratio(Duration::hours(1))),
-                "SLI (1h)",
+                &legend(slo, "SLI (1h)"),
                 false,
             ),
             target(
@@ -329,7 +350,12 @@ pub(super) fn slo_row(slo: &Slo, layout: &mut Layout, zone: Option<&str>) {
     let mut burndown = timeseries(
         "Error budget burndown",
         &burndown_text,
-        vec![target("A", &remaining, "budget remaining", false)],
+        vec![target(
+            "A",
+            &remaining,
+            &legend(slo, "budget remaining"),
+            false,
+        )],
         j!({
             "unit": "percentunit",
             "decimals": 1,
@@ -397,6 +423,16 @@ pub(super) fn slo_row(slo: &Slo, layout: &mut Layout, zone: Option<&str>) {
     }
 }
 
+/// A series' legend, and for a grouped SLO its group: `SLI (5m) {{route}}`.
+fn legend(slo: &Slo, text: &str) -> String {
+    let groups: String = slo
+        .group_by
+        .iter()
+        .map(|label| format!(" {{{{{label}}}}}"))
+        .collect();
+    format!("{text}{groups}")
+}
+
 /// Each enabled window pair as one line: the lower of its long and short
 /// window's error ratio, divided by the pair's threshold. The pair's alert
 /// condition holds exactly where its line is above 1, so one threshold
@@ -411,12 +447,15 @@ pub(super) fn burn_rate_panel(slo: &Slo, selector: &str, budget: &str) -> Json {
             targets.push(target(
                 &ref_id(targets.len()),
                 &format!("(({long} <= {short}) or ({short} < {long})) / {threshold}"),
-                &format!(
-                    "{}: {} and {} (fires at {}x)",
-                    tier.severity.as_str(),
-                    pair.long,
-                    pair.short,
-                    fmt_num(pair.factor)
+                &legend(
+                    slo,
+                    &format!(
+                        "{}: {} and {} (fires at {}x)",
+                        tier.severity.as_str(),
+                        pair.long,
+                        pair.short,
+                        fmt_num(pair.factor)
+                    ),
                 ),
                 false,
             ));

@@ -23,6 +23,7 @@ use crate::model::detection::Evaluation;
 use crate::model::settings::{Layout, Links, PrometheusSettings};
 use crate::model::{names, Duration, MetricSli, Service, Sli, Slo};
 
+mod checks;
 mod scenarios;
 mod series;
 

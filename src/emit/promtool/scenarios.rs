@@ -4,10 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use super::series::{
-    counter, gauge, go_humanize, go_humanize_duration, label_set, Profile, Segment,
-};
-use crate::emit::prometheus::{self, alert_labels, rendered_annotations};
+use super::series::{counter, gauge, label_set, Profile, Segment};
+use crate::emit::prometheus;
 use crate::emit::yaml::Node;
 use crate::model::detection::Evaluation;
 use crate::model::settings::Links;
@@ -577,96 +575,11 @@ impl Tests<'_> {
         }
     }
 
-    fn alert_check(
-        &self,
-        at: Duration,
-        firing: &[(&AlertTier, &AlertWindow, Option<String>, f64)],
-    ) -> Node {
-        let slo = self.slo;
-        let alerts = firing
-            .iter()
-            .map(|(tier, pair, left, burn)| {
-                Node::map()
-                    .entry("exp_labels", Node::labels(&alert_labels(slo, tier)))
-                    .entry(
-                        "exp_annotations",
-                        Node::labels(&rendered_annotations(
-                            slo,
-                            tier,
-                            self.links,
-                            &go_humanize(*burn),
-                            pair,
-                            left.as_deref(),
-                        )),
-                    )
-                    .build()
-            })
-            .collect();
-        Node::map()
-            .str("eval_time", at.to_string())
-            .str("alertname", slo.alerting.name.as_str())
-            .entry("exp_alerts", Node::Seq(alerts))
-            .build()
-    }
-
-    /// `firing` at `at`, every one at burn rate `burn`, which has held
-    /// since the series began: an alert test with the text the alerts
-    /// render, or, where a calendar budget is too near its end for that
-    /// text to be foretold (the rules sum tiles, this multiplies), a check
-    /// of `ALERTS` alone. Returns the alert tests and the expression tests.
-    fn rendered_check(
-        &self,
-        at: Duration,
-        firing: &[(&AlertTier, &AlertWindow)],
-        burn: f64,
-    ) -> (Vec<Node>, Vec<Node>) {
-        match self.budget_left(at, burn) {
-            Some(left) => {
-                let firing: Vec<_> = firing
-                    .iter()
-                    .map(|(t, p)| (*t, *p, left.clone(), burn))
-                    .collect();
-                (vec![self.alert_check(at, &firing)], Vec::new())
-            }
-            None => {
-                let exprs = firing
-                    .iter()
-                    .map(|(tier, _)| expr_check(&firing_count(self.slo, tier.severity), at, true))
-                    .collect();
-                (Vec::new(), exprs)
-            }
-        }
-    }
-
-    /// How long the rest of the budget lasts at `at`, as the alert's
-    /// `humanizeDuration` prints it (`Some(None)` when spent), when the
-    /// error ratio has been `burn` × budget since the series began. A
-    /// rolling budget is spent: every scenario's burn fills its window. A
-    /// calendar budget is spent in the share `burn × elapsed ÷ length` of
-    /// its period, computed as the rules and the alert's template do
-    /// (whose `printf "%f"` rounds the burn); `None` when that share is
-    /// within 5% of the whole, where the rules' sums of tiles may fall
-    /// either side.
-    fn budget_left(&self, at: Duration, burn: f64) -> Option<Option<String>> {
-        let Some(calendar) = self.slo.calendar else {
-            return Some(None);
-        };
-        let (start, end) = calendar.period_at(at.0 as i64);
-        let ratio = burn * self.slo.error_budget();
-        let spent = ratio / self.slo.error_budget() * (at.0 as f64 - start as f64)
-            / (end as f64 - start as f64);
-        if (spent - 1.0).abs() < 0.05 {
-            return None;
-        }
-        let printed = (burn * 1e6).round() / 1e6;
-        let left = (1.0 - spent).max(0.0) * self.slo.period.seconds() as f64 / printed;
-        Some((left > 0.0).then(|| go_humanize_duration(left)))
-    }
-
     fn input_series(&self, profile: &Profile, merged: bool) -> Vec<Node> {
         let slo = self.slo;
         let step = self.step();
-        let labels = slo.identity_labels();
+        let mut labels = slo.identity_labels();
+        labels.extend(example_group(slo));
         let series = |name: &str, labels: &BTreeMap<String, String>, values: String| {
             Node::map()
                 .str("series", format!("{name}{}", label_set(labels)))
@@ -696,6 +609,9 @@ impl Tests<'_> {
                     .iter()
                     .map(|s| Segment::hold(s.steps, 1.0 - s.ratio))
                     .collect();
+                let mut selector = selector.clone();
+                selector.extend(example_group(slo));
+                let selector = &selector;
                 let mut bucket = selector.clone();
                 bucket.insert("le".into(), format!("{threshold}"));
                 let per_step = traffic * step.0 as f64;
@@ -736,7 +652,7 @@ impl Tests<'_> {
 }
 
 /// A `promql_expr_test` of a `count(…)`: one sample of 1, or none.
-fn expr_check(expr: &str, at: Duration, present: bool) -> Node {
+pub(super) fn expr_check(expr: &str, at: Duration, present: bool) -> Node {
     let samples = if present {
         vec![Node::map()
             .str("labels", "{}")
@@ -754,7 +670,7 @@ fn expr_check(expr: &str, at: Duration, present: bool) -> Node {
 
 /// `count(ALERTS{…})` of the SLO's `severity` tier while it fires: one
 /// sample of 1, or none.
-fn firing_count(slo: &Slo, severity: Severity) -> String {
+pub(super) fn firing_count(slo: &Slo, severity: Severity) -> String {
     format!(
         "count(ALERTS{{alertname={},{}={},alertstate=\"firing\",service={},slo={}}})",
         names::promql_string(&slo.alerting.name),
@@ -763,6 +679,15 @@ fn firing_count(slo: &Slo, severity: Severity) -> String {
         names::promql_string(&slo.service),
         names::promql_string(&slo.name)
     )
+}
+
+/// The group a grouped SLO's scenarios feed: each `group_by` label set to
+/// `example`, on every input series, so alerts carry it.
+pub(super) fn example_group(slo: &Slo) -> BTreeMap<String, String> {
+    slo.group_by
+        .iter()
+        .map(|label| (label.clone(), "example".to_string()))
+        .collect()
 }
 
 fn tier(slo: &Slo, severity: Severity) -> Option<&AlertTier> {

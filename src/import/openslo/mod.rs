@@ -424,6 +424,7 @@ impl<'a> Openslo<'a, '_> {
                 objective: built(percent),
                 window: window.clone().map(built),
                 calendar: calendar.clone(),
+                group_by: None,
                 labels: non_empty(labels.clone()),
                 sli: built(sli),
                 alerting,
