@@ -565,3 +565,291 @@ fn error_budgets_are_grouped_by_team_and_an_overspent_budget_shows_whole() {
     assert_eq!(cells[1]["text"], "75.0%");
     assert_eq!(cells[1]["color"], "green");
 }
+
+const ROUTES: &str = r#"service: shop
+slos:
+  # One SLO per route: /pay fails every request, /refund none.
+  - name: routes
+    objective: 99.9
+    group_by: [route]
+    sli:
+      events:
+        errors: sum by (route) (rate(http_requests_total{svc="routes",code=~"5.."}[{{window}}]))
+        total: sum by (route) (rate(http_requests_total{svc="routes"}[{{window}}]))
+    alerting:
+      thin_data: fire
+  # Per calendar month: 0.2% errors at 99.5%, a burn of 0.4.
+  - name: monthly
+    objective: 99.5
+    window: month
+    sli:
+      events:
+        errors: sum(rate(http_requests_total{svc="monthly",code=~"5.."}[{{window}}]))
+        total: sum(rate(http_requests_total{svc="monthly"}[{{window}}]))
+"#;
+
+/// Requests per second by SLO, route and code, as in [`RATES`].
+const ROUTE_RATES: &[(&str, &str, &str, f64)] = &[
+    ("routes", "/pay", "500", 10.0),
+    ("routes", "/refund", "200", 5.0),
+    ("monthly", "", "200", 99.8),
+    ("monthly", "", "500", 0.2),
+];
+
+/// Unix seconds of 00:00 UTC on the first of the month holding `at`, and
+/// of the next month, by `date`: not by lookout's calendar arithmetic.
+fn month_by_date(at: f64) -> (f64, f64) {
+    let date = |args: &[&str]| -> f64 {
+        let out = std::process::Command::new("date")
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let first = String::from_utf8(
+        std::process::Command::new("date")
+            .args(["-u", "-d", &format!("@{}", at as i64), "+%Y-%m-01"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let first = first.trim();
+    (
+        date(&["-u", "-d", &format!("{first} 00:00:00 UTC"), "+%s"]),
+        date(&[
+            "-u",
+            "-d",
+            &format!("{first} 00:00:00 UTC + 1 month"),
+            "+%s",
+        ]),
+    )
+}
+
+/// Runs `timeFrom` values through Grafana's own `describeTextRange` and
+/// `dateMath` (`tests/grafana-data/time.cjs`).
+fn grafana_time_from(time_from: &[&str], now: f64, timezone: &str, week_start: &str) -> Vec<Value> {
+    let input = json!({"timeFrom": time_from, "now": now * 1000.0, "timezone": timezone, "weekStart": week_start});
+    let output = support::node(
+        "tests/grafana-data",
+        "@grafana/data",
+        "time.cjs",
+        input.to_string().as_bytes(),
+    );
+    serde_json::from_slice(&output).unwrap()
+}
+
+/// A grouped SLO has a row per group in the overview, a calendar SLO its
+/// budget since the 1st, both as Grafana's code shows them; and the
+/// calendar burndown's `timeFrom` starts where Grafana reads the period.
+#[test]
+fn a_grouped_slo_has_a_row_per_group_and_a_calendar_budget_starts_on_the_first() {
+    let _serial = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("slos")).unwrap();
+    std::fs::write(root.join("slos/shop.yaml"), ROUTES).unwrap();
+    std::fs::write(
+        root.join("lookout.yaml"),
+        "runbooks: {base_url: https://runbooks.example.com}\nprometheus: {long_interval: 3s}\n",
+    )
+    .unwrap();
+    let artifacts = support::generate_for(
+        &root.join("lookout.yaml").to_string_lossy(),
+        &root.join("slos").to_string_lossy(),
+    );
+    std::fs::create_dir_all(root.join("rules.d")).unwrap();
+    let mut dashboards = Vec::new();
+    for artifact in &artifacts {
+        let path = artifact.path.to_string_lossy();
+        if path.starts_with("rules/") && !path.contains("/tests/") && path.ends_with(".yaml") {
+            let name = artifact.path.file_name().unwrap();
+            std::fs::write(
+                root.join("rules.d").join(name),
+                artifact.contents.as_bytes(),
+            )
+            .unwrap();
+        }
+        if path.starts_with("dashboards/grafana/") && path.ends_with(".json") {
+            dashboards.push(serde_json::from_str::<Value>(&artifact.contents).unwrap());
+        }
+    }
+    let started = Instant::now();
+    let metrics = FakeServer::start(move |_| {
+        let t = started.elapsed().as_secs_f64();
+        let mut body = String::from("# TYPE http_requests_total counter\n");
+        for (svc, route, code, rate) in ROUTE_RATES {
+            body.push_str(&format!(
+                "http_requests_total{{svc=\"{svc}\",route=\"{route}\",code=\"{code}\"}} {}\n",
+                rate * t
+            ));
+        }
+        Reply::new(200, body).header("content-type", "text/plain; version=0.0.4")
+    });
+    let port = free_port();
+    std::fs::write(
+        root.join("prometheus.yml"),
+        format!(
+            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nrule_files: ['{}/rules.d/*.yaml']\nscrape_configs:\n- job_name: app\n  static_configs: [{{targets: ['{}']}}]\n",
+            root.display(),
+            metrics.url().trim_start_matches("http://")
+        ),
+    )
+    .unwrap();
+    let _prometheus = start_prometheus(root, port, &[]);
+    let prometheus = format!("http://127.0.0.1:{port}");
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    };
+    let time = wait_for("the rules to evaluate", Duration::from_secs(90), || {
+        let t = now() - 1.0;
+        let pages: Vec<String> = query(
+            &prometheus,
+            r#"ALERTS{alertstate="firing",slo_severity="page"}"#,
+            t,
+        )
+        .iter()
+        .map(|a| format!("{} {}", a["metric"]["slo"], a["metric"]["route"]))
+        .collect();
+        let burns = query(&prometheus, "slo:current_burn_rate:ratio", t).len();
+        let to_date = query(&prometheus, "slo:period_burn_rate:ratio", t).len();
+        (pages == [r#""routes" "/pay""#] && burns == 3 && to_date == 3).then_some(t)
+    });
+
+    let overview = dashboards
+        .iter()
+        .find(|d| {
+            d["tags"]
+                .as_array()
+                .is_some_and(|t| t.contains(&json!("slo-overview")))
+        })
+        .unwrap();
+    let table = &overview["panels"][0];
+    let report = grafana_data(&[answered(table, &prometheus, time, "table")]);
+    let tables = report[0]["tables"].as_array().unwrap();
+    assert_eq!(tables.len(), 1, "merge gives one table: {report:#?}");
+    let columns: Vec<&str> = tables[0]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    // No SLO here has a team: Grafana shows no empty `team` column.
+    assert_eq!(&columns[..4], ["service", "slo", "route", "Objective"]);
+    let rows = rows(&tables[0]);
+    assert_eq!(
+        rows.len(),
+        3,
+        "a row per group, and one for the monthly SLO: {rows:#?}"
+    );
+    let row = |slo: &str, route: &str| {
+        let found: Vec<_> = rows
+            .iter()
+            .filter(|r| r["slo"]["value"] == slo && r["route"]["value"] == route)
+            .collect();
+        assert_eq!(found.len(), 1, "{slo} {route}: {rows:#?}");
+        found[0].clone()
+    };
+    let check = |slo: &str, route: &str, column: &str, value: f64| {
+        let cell = &row(slo, route)[column];
+        assert!(
+            close(&cell["value"], value),
+            "{slo} {route} {column}: {cell} ≠ {value}"
+        );
+    };
+    // /pay: every request fails, budget 0.001: burn 1000, 1 - 1000 left.
+    check("routes", "/pay", "Objective", 0.999);
+    check("routes", "/pay", "SLI over window", 0.0);
+    check("routes", "/pay", "Budget remaining", 1.0 - 1000.0);
+    check("routes", "/pay", "Burn rate (1h)", 1000.0);
+    assert_eq!(row("routes", "/pay")["Page alert"]["text"], "firing");
+    // /refund: nothing fails; its own row, not /pay's.
+    check("routes", "/refund", "Objective", 0.999);
+    check("routes", "/refund", "SLI over window", 1.0);
+    check("routes", "/refund", "Budget remaining", 1.0);
+    assert_eq!(row("routes", "/refund")["Page alert"]["text"], "OK");
+    // monthly: 0.2% since the 1st against 0.5%: a burn of 0.4 over the
+    // share of the month gone by (the rules' tiles lag the query by up to
+    // a long interval, 3s, which moves this by under 1e-6).
+    let (start, end) = month_by_date(time);
+    let spent = 0.4 * (time - start) / (end - start);
+    let cell = &row("monthly", "")["Budget remaining"];
+    let shown = cell["value"].as_f64().unwrap();
+    assert!(
+        (shown - (1.0 - spent)).abs() < 1e-5,
+        "monthly: {cell} ≠ {}",
+        1.0 - spent
+    );
+    check("monthly", "", "SLI over window", 0.998);
+    assert_eq!(row("monthly", "")["Page alert"]["text"], "OK");
+
+    // The service dashboard: a variable per group label, and the monthly
+    // burndown from the start of the month as Grafana reads `timeFrom`.
+    let service = dashboards
+        .iter()
+        .find(|d| d["uid"] == "lookout-shop")
+        .unwrap();
+    let variables: Vec<&str> = service["templating"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert!(variables.contains(&"route"), "{variables:?}");
+    let burndowns: Vec<&Value> = service["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["title"] == "Error budget burndown")
+        .collect();
+    let monthly = burndowns
+        .iter()
+        .find(|p| p["timeFrom"] == "now/M")
+        .expect("the monthly burndown reads the month");
+    let zone = service["timezone"].as_str().unwrap();
+    assert_eq!(zone, "utc");
+    let read = grafana_time_from(&[monthly["timeFrom"].as_str().unwrap()], time, zone, "");
+    assert_eq!(read[0]["display"], "This month so far");
+    assert_eq!(read[0]["invalid"], false);
+    assert_eq!(read[0]["from"].as_f64().unwrap(), start * 1000.0);
+}
+
+/// Every calendar period's `timeFrom` is one Grafana understands, and
+/// starts where the period does: a week on Monday (with the dashboard's
+/// `weekStart`), a quarter on the 1st of its first month, a month at
+/// 00:00 in the dashboard's fixed-offset zone.
+#[test]
+fn grafana_reads_each_calendar_periods_start() {
+    use lookout::model::{Calendar, CalendarUnit};
+    // Monday 7 December 2026, 13:26:40 UTC.
+    let now = 1_796_650_000.0;
+    for (unit, offset, weeks, from) in [
+        (CalendarUnit::Week, 0, "monday", 1_796_601_600.0),
+        (CalendarUnit::Month, 0, "", 1_796_083_200.0),
+        (CalendarUnit::Quarter, 0, "", 1_790_812_800.0),
+        (CalendarUnit::Month, 120, "", 1_796_076_000.0),
+    ] {
+        let calendar = Calendar {
+            unit,
+            utc_offset_minutes: offset,
+            start_minutes: 0,
+        };
+        let zone = calendar.grafana_timezone().unwrap();
+        let read = grafana_time_from(&[unit.grafana_time_from()], now, &zone, weeks);
+        assert_eq!(read[0]["invalid"], false, "{unit:?}: {read:?}");
+        assert_eq!(
+            read[0]["from"].as_f64().unwrap(),
+            from * 1000.0,
+            "{unit:?} {zone}"
+        );
+        // lookout's own arithmetic agrees with Grafana's.
+        assert_eq!(calendar.period_at(now as i64).0 as f64, from, "{unit:?}");
+    }
+}
