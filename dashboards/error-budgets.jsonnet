@@ -17,7 +17,12 @@ local budget(slo, id, x, y) = {
   type: 'stat',
   id: id,
   title: '%s / %s' % [slo.service, slo.name],
-  description: '%s%% over %s; error budget %s. Below 0%%, the budget is overspent.' % [slo.objective, slo.window, slo.error_budget],
+  // A calendar SLO's budget is this period's, which resets at its start.
+  description: '%s%% %s; error budget %s. Below 0%%, the budget is overspent.' % [
+    slo.objective,
+    if slo.calendar != null then 'per calendar ' + slo.window + ' (UTC' + slo.calendar.utc_offset + ')' else 'over ' + slo.window,
+    slo.error_budget,
+  ],
   datasource: ds,
   gridPos: { x: x, y: y, w: 6, h: 5 },
   targets: [{

@@ -819,6 +819,64 @@ fn a_grouped_slo_has_a_row_per_group_and_a_calendar_budget_starts_on_the_first()
     assert_eq!(read[0]["display"], "This month so far");
     assert_eq!(read[0]["invalid"], false);
     assert_eq!(read[0]["from"].as_f64().unwrap(), start * 1000.0);
+
+    // `status` has a row per group, and the month with its start.
+    std::fs::write(
+        root.join("lookout.yaml"),
+        format!("runbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{long_interval: 3s, url: '{prometheus}'}}\n"),
+    )
+    .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lookout"))
+        .args(["status", "--format", "json"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let status: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rows: Vec<(String, String)> = status
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["slo"].as_str().unwrap().into(),
+                s["group"].as_str().unwrap_or("").into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("routes".to_string(), "route=/pay".to_string()),
+            ("routes".into(), "route=/refund".into()),
+            ("monthly".into(), String::new()),
+        ]
+    );
+    let pay = &status[0];
+    assert!(close(&pay["budget_remaining"], 1.0 - 1000.0), "{pay}");
+    let refund = &status[1];
+    assert!(close(&refund["sli"], 1.0), "{refund}");
+    let monthly = &status[2];
+    let first = String::from_utf8(
+        std::process::Command::new("date")
+            .args([
+                "-u",
+                "-d",
+                &format!("@{}", start as i64),
+                "+%Y-%m-%dT%H:%M:%SZ",
+            ])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(monthly["period"]["start"], first.trim(), "{monthly}");
+    assert_eq!(monthly["period"]["calendar"], "month");
+    assert!(close(&monthly["sli"], 0.998), "{monthly}");
 }
 
 /// Every calendar period's `timeFrom` is one Grafana understands, and

@@ -309,6 +309,10 @@ pub fn status(args: &StatusArgs) -> Result<u8, String> {
         "BUDGET LEFT"
     );
     for slo in &report.slos {
+        let name = match &slo.group {
+            Some(group) => format!("{} [{group}]", slo.slo),
+            None => slo.slo.clone(),
+        };
         let rates: String = windows
             .iter()
             .map(|w| {
@@ -321,7 +325,7 @@ pub fn status(args: &StatusArgs) -> Result<u8, String> {
         outln!(
             "{:<20} {:<22} {:>8}% {:>6} {:>10} {:>11}{rates}{}",
             slo.service,
-            slo.slo,
+            name,
             crate::model::fmt_num(slo.objective),
             slo.window,
             pct(slo.sli),
@@ -345,7 +349,7 @@ pub fn status(args: &StatusArgs) -> Result<u8, String> {
             outln!(
                 "    {}/{}: calendar {} (UTC{}) from {}, resets {}",
                 slo.service,
-                slo.slo,
+                name,
                 period.calendar,
                 period.utc_offset,
                 period.start,
@@ -353,7 +357,7 @@ pub fn status(args: &StatusArgs) -> Result<u8, String> {
             );
         }
         for why in [&slo.missing, &slo.note].into_iter().flatten() {
-            outln!("    {}/{}: {why}", slo.service, slo.slo);
+            outln!("    {}/{}: {why}", slo.service, name);
         }
     }
     Ok(0)

@@ -18,6 +18,9 @@ use crate::model::{names, Duration, Model, STATUS_WINDOWS};
 pub struct SloStatus {
     pub service: String,
     pub slo: String,
+    /// A grouped SLO's group, `route=/pay`: one status per group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// Percent.
     pub objective: f64,
     pub window: String,
@@ -80,7 +83,9 @@ fn loaded_groups(endpoint: &Endpoint) -> Groups {
     groups
 }
 
-type Series = BTreeMap<(String, String), f64>;
+/// Values by `(service, slo, group)`; the group is `route=/pay` for a
+/// grouped SLO's series, empty for others.
+type Series = BTreeMap<(String, String, String), f64>;
 
 /// An SLO's traffic, events per second averaged over the last hour, for
 /// `explain`; `None` while Prometheus has none of its 5m event rates.
@@ -92,11 +97,13 @@ pub fn traffic(endpoint: &Endpoint, slo: &crate::model::Slo) -> Result<Option<f6
             names::EVENTS_RATE,
             names::selector(slo)
         ),
+        &[],
     )?;
     Ok(series.values().next().copied())
 }
 
-fn query(endpoint: &Endpoint, expr: &str) -> Result<Series, String> {
+/// `expr`'s values, keyed by their SLO and their values of `group_labels`.
+fn query(endpoint: &Endpoint, expr: &str, group_labels: &[String]) -> Result<Series, String> {
     let path = format!("/api/v1/query?query={}", segment(expr));
     let response = endpoint.get(&path).map_err(|e| e.to_string())?;
     response
@@ -113,8 +120,15 @@ fn query(endpoint: &Endpoint, expr: &str) -> Result<Series, String> {
         let value = sample["value"][1]
             .as_str()
             .and_then(|v| v.parse::<f64>().ok());
+        let group: Vec<String> = group_labels
+            .iter()
+            .filter_map(|label| Some(format!("{label}={}", metric[label].as_str()?)))
+            .collect();
         if let Some(value) = value.filter(|v| v.is_finite()) {
-            out.insert((service.to_string(), slo.to_string()), value);
+            out.insert(
+                (service.to_string(), slo.to_string(), group.join(", ")),
+                value,
+            );
         }
     }
     Ok(out)
@@ -132,6 +146,13 @@ pub fn status(
         .filter(|slo| slo.calendar.is_none())
         .map(|slo| slo.period)
         .collect();
+    let group_labels: Vec<String> = model
+        .slos()
+        .flat_map(|slo| slo.group_by.iter().cloned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let query = |endpoint: &Endpoint, expr: &str| query(endpoint, expr, &group_labels);
     let mut ratios: BTreeMap<Duration, Series> = BTreeMap::new();
     for window in periods.iter().chain(STATUS_WINDOWS.iter()) {
         if !ratios.contains_key(window) {
@@ -155,7 +176,13 @@ pub fn status(
     let began = |range: &str, step: &str| {
         query(
             endpoint,
-            &format!("min by (service, slo) (min_over_time(timestamp({base})[{range}:{step}]))"),
+            &format!(
+                "min by (service, slo{}) (min_over_time(timestamp({base})[{range}:{step}]))",
+                group_labels
+                    .iter()
+                    .map(|l| format!(", {l}"))
+                    .collect::<String>()
+            ),
         )
     };
     // Subquery steps fall on whole multiples of the step, so a series
@@ -185,41 +212,55 @@ pub fn status(
     let mut out = Vec::new();
     for service in &model.services {
         for slo in &service.slos {
-            let key = (slo.service.clone(), slo.name.clone());
-            let budget = slo.error_budget();
-            let burn_rates = STATUS_WINDOWS
-                .iter()
-                .map(|w| (w.to_string(), ratios[w].get(&key).map(|r| r / budget)))
+            // A grouped SLO's groups, as its series name them; one row
+            // without a group otherwise, or before any data.
+            let mut slo_groups: BTreeSet<String> = current
+                .keys()
+                .chain(remaining.keys())
+                .filter(|(s, n, _)| *s == slo.service && *n == slo.name)
+                .map(|(_, _, group)| group.clone())
                 .collect();
-            // A calendar period is covered from its start; a rolling
-            // window over its whole length.
-            let (ratio, period, covers) = match slo.calendar {
-                Some(calendar) => {
-                    let (start, end) = calendar.period_at(now as i64);
-                    let period = PeriodStatus {
-                        calendar: calendar.unit.as_str(),
-                        utc_offset: calendar.offset_text(),
-                        start: crate::model::calendar::fmt_rfc3339(start),
-                        end: crate::model::calendar::fmt_rfc3339(end),
-                    };
-                    (
-                        to_date.get(&key),
-                        Some(period),
-                        (start as f64, now - start as f64),
-                    )
-                }
-                None => (
-                    ratios[&slo.period].get(&key),
-                    None,
-                    (
-                        now - slo.period.seconds() as f64,
-                        slo.period.seconds() as f64,
+            if slo_groups.is_empty() {
+                slo_groups.insert(String::new());
+            }
+            for group in slo_groups {
+                let slo_key = (slo.service.clone(), slo.name.clone(), String::new());
+                let key = (slo.service.clone(), slo.name.clone(), group.clone());
+                let budget = slo.error_budget();
+                let burn_rates = STATUS_WINDOWS
+                    .iter()
+                    .map(|w| (w.to_string(), ratios[w].get(&key).map(|r| r / budget)))
+                    .collect();
+                // A calendar period is covered from its start; a rolling
+                // window over its whole length.
+                let (ratio, period, covers) = match slo.calendar {
+                    Some(calendar) => {
+                        let (start, end) = calendar.period_at(now as i64);
+                        let period = PeriodStatus {
+                            calendar: calendar.unit.as_str(),
+                            utc_offset: calendar.offset_text(),
+                            start: crate::model::calendar::fmt_rfc3339(start),
+                            end: crate::model::calendar::fmt_rfc3339(end),
+                        };
+                        (
+                            to_date.get(&key),
+                            Some(period),
+                            (start as f64, now - start as f64),
+                        )
+                    }
+                    None => (
+                        ratios[&slo.period].get(&key),
+                        None,
+                        (
+                            now - slo.period.seconds() as f64,
+                            slo.period.seconds() as f64,
+                        ),
                     ),
-                ),
-            };
-            out.push(SloStatus {
+                };
+                out.push(SloStatus {
                 service: slo.service.clone(),
                 slo: slo.name.clone(),
+                group: (!group.is_empty()).then(|| group.clone()),
                 objective: slo.objective,
                 window: slo.window_text(),
                 sli_kind: slo.sli.kind(),
@@ -237,7 +278,7 @@ pub fn status(
                 },
                 period,
                 note: objectives
-                    .get(&key)
+                    .get(&slo_key)
                     .filter(|recorded| (*recorded - slo.objective_ratio()).abs() > 1e-9)
                     .map(|recorded| {
                         let (_, interval) = groups
@@ -280,6 +321,7 @@ pub fn status(
                     }
                 }),
             });
+            }
         }
     }
     Ok(out)
