@@ -1230,3 +1230,84 @@ fn inhibit_rules_mute_a_ticket_under_its_page_and_dependents_under_an_upstream_p
         "the AlertmanagerConfig rules, as the operator applies them"
     );
 }
+
+/// A label with 120 values grouping an SLO: `check --live` counts the
+/// groups the total query returns and warns at its line with the number;
+/// 3 routes pass without a word.
+#[test]
+fn check_live_warns_when_a_grouped_slo_has_many_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let started = std::time::Instant::now();
+    let metrics = support::fake::FakeServer::start(move |_| {
+        let t = started.elapsed().as_secs_f64();
+        let mut body = String::from("# TYPE http_requests_total counter\n");
+        for route in 0..120 {
+            body.push_str(&format!(
+                "http_requests_total{{route=\"/r{route}\",code=\"200\"}} {}\n",
+                t
+            ));
+        }
+        for route in 0..3 {
+            body.push_str(&format!(
+                "api_requests_total{{route=\"/a{route}\",code=\"200\"}} {}\n",
+                t
+            ));
+        }
+        support::fake::Reply::new(200, body)
+    });
+    let port = free_port();
+    std::fs::create_dir_all(root.join("slos")).unwrap();
+    std::fs::write(
+        root.join("slos/web.yaml"),
+        r#"service: web
+slos:
+  - name: per-url
+    objective: 99
+    group_by: [route]
+    sli:
+      events:
+        errors: sum by (route) (rate(http_requests_total{code=~"5.."}[{{window}}]))
+        total: sum by (route) (rate(http_requests_total[{{window}}]))
+  - name: per-route
+    objective: 99
+    group_by: [route]
+    sli:
+      events:
+        errors: sum by (route) (rate(api_requests_total{code=~"5.."}[{{window}}]))
+        total: sum by (route) (rate(api_requests_total[{{window}}]))
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("lookout.yaml"),
+        format!("runbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{port}}}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("prometheus.yml"),
+        format!(
+            "global: {{scrape_interval: 1s}}\nscrape_configs:\n- job_name: web\n  static_configs: [{{targets: ['{}']}}]\n",
+            metrics.url().trim_start_matches("http://")
+        ),
+    )
+    .unwrap();
+    let _prometheus = start_prometheus(root, port, &[]);
+    wait_for("two scrapes", Duration::from_secs(30), || {
+        let (_, body) = get(&format!(
+            "http://127.0.0.1:{port}/api/v1/query?query=count(sum%20by%20(route)%20(rate(http_requests_total%5B5m%5D)))"
+        ))?;
+        body.contains("\"120\"").then_some(())
+    });
+    let (code, out) = lookout(root, &["build"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = lookout(root, &["check", "--live"]);
+    assert_eq!(code, 0, "a warning, not an error: {out}");
+    assert!(
+        out.contains("live::many-groups")
+            && out.contains("web/per-url has 120 groups by (route) right now")
+            && out.contains("slos/web.yaml:9:16"),
+        "{out}"
+    );
+    assert!(!out.contains("web/per-route has"), "{out}");
+}

@@ -283,6 +283,7 @@ impl Live<'_> {
         let Some(metric) = slo.sli.metric() else {
             return Ok(());
         };
+        self.check_groups(slo, metric, findings)?;
         let queries: Vec<(String, Option<Span>, bool)> = match metric {
             MetricSli::Events { errors, total } => vec![
                 (errors.at(window), locations.errors, true),
@@ -325,6 +326,50 @@ impl Live<'_> {
                 };
                 findings.push(finding.at_opt(location));
             }
+        }
+        Ok(())
+    }
+
+    /// A grouped SLO's groups are the user's series to pay for: each has
+    /// its own rules' series and alerts. Over [`MANY_GROUPS`], say how many.
+    fn check_groups(
+        &self,
+        slo: &Slo,
+        metric: &MetricSli,
+        findings: &mut Vec<Diagnostic>,
+    ) -> Result<(), String> {
+        if slo.group_by.is_empty() {
+            return Ok(());
+        }
+        let (query, location) = match metric {
+            MetricSli::Events { total, .. } | MetricSli::Latency { total, .. } => (
+                total.at(names::BASE_WINDOW),
+                slo.locations.total.or(slo.locations.histogram),
+            ),
+            MetricSli::Raw { error_ratio } => (
+                error_ratio.at(names::BASE_WINDOW),
+                slo.locations.error_ratio,
+            ),
+        };
+        let groups = self
+            .query(&format!("count({query})"))?
+            .first()
+            .and_then(|sample| sample["value"][1].as_str()?.parse::<f64>().ok())
+            .unwrap_or(0.0) as u64;
+        if groups > MANY_GROUPS {
+            findings.push(
+                Diagnostic::warning(
+                    "live::many-groups",
+                    format!(
+                        "{}/{} has {groups} groups by ({}) right now: each records its own series (about 16 per group) and pages on its own",
+                        slo.service,
+                        slo.name,
+                        slo.group_by.join(", ")
+                    ),
+                )
+                .at_opt(location)
+                .help("group by a label with fewer values (a route, not a URL; a tenant tier, not a user), or aggregate the rare ones away in the query"),
+            );
         }
         Ok(())
     }
@@ -395,6 +440,9 @@ impl Live<'_> {
 }
 
 /// The vector selectors of a query, as PromQL text.
+/// More groups than this in one grouped SLO is warned about.
+pub const MANY_GROUPS: u64 = 100;
+
 fn selectors(query: &str) -> Vec<String> {
     use promql_parser::util::{walk_expr, ExprVisitor};
     struct Collect(Vec<String>);
