@@ -268,6 +268,13 @@ impl Converter<'_> {
         }
         let window =
             (options.period != crate::model::DEFAULT_WINDOW).then(|| options.period.to_string());
+        let group_by = sli.as_ref().and_then(grouped_by);
+        if let Some(labels) = &group_by {
+            self.notes.push(format!(
+                "{name}: its queries keep `by ({})`, so it is one SLO per value (`group_by`), each with its own alerts and budget, as Sloth's alerts fire per series",
+                labels.join(", ")
+            ));
+        }
         Some(SloSpec {
             name: built(name.to_string()),
             description: slo
@@ -279,7 +286,7 @@ impl Converter<'_> {
             objective: built(slo.objective.value),
             window: window.map(built),
             calendar: None,
-            group_by: None,
+            group_by: group_by.map(|labels| built(labels.into_iter().map(built).collect())),
             labels: non_empty(
                 slo.labels
                     .as_ref()
@@ -611,4 +618,28 @@ fn raw_sli(error_ratio: String) -> SliSpec {
         }),
         logs: None,
     }
+}
+
+/// The labels every query of an imported SLI keeps at its outermost
+/// aggregation, when they agree and are not none: Sloth evaluates such a
+/// query as written, so its series, and its alerts, are per value.
+fn grouped_by(sli: &SliSpec) -> Option<Vec<String>> {
+    let queries: Vec<&str> = match (&sli.events, &sli.raw) {
+        (Some(events), _) => vec![&events.errors.value, &events.total.value],
+        (None, Some(raw)) => vec![&raw.error_ratio.value],
+        _ => return None,
+    };
+    let mut found = None;
+    for query in queries {
+        let expr = crate::check::promql::parse(&query.replace("{{window}}", "5m")).ok()?;
+        let groupings = crate::check::promql::outer_groupings(&expr);
+        let [crate::check::promql::Grouping::By(labels)] = groupings.as_slice() else {
+            return None;
+        };
+        if labels.is_empty() || found.as_ref().is_some_and(|f| f != labels) {
+            return None;
+        }
+        found = Some(labels.clone());
+    }
+    found
 }

@@ -111,6 +111,7 @@ const EXPECTED_CODES: &[(&str, &str)] = &[
     ("empty-dir", "spec::empty-dir"),
     ("foreign-formats", "spec::foreign-format"),
     ("go-template", "spec::template"),
+    ("group-by-mistakes", "spec::group-by-mismatch"),
     ("histogram-suffix", "spec::histogram-suffix"),
     ("invalid-promql", "spec::invalid-promql"),
     ("invalid-service-name", "spec::invalid-name"),

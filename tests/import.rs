@@ -640,3 +640,47 @@ fn add_severities_appends_the_key_or_says_to_add_by_hand() {
     let error = report.diagnostics.render(false);
     assert!(error.contains("add email, pager by hand"), "{error}");
 }
+
+/// Sloth evaluates a query `by (route)` as written: one series, and one
+/// alert, per route. The import says so as `group_by: [route]`, which
+/// builds; queries that disagree on their labels are left ungrouped.
+#[test]
+fn a_sloth_slo_by_route_imports_as_one_slo_per_route() {
+    let (_dir, file) = sloth_file(
+        "routes.yml",
+        r#"version: "prometheus/v1"
+service: "api"
+slos:
+  - name: "requests"
+    objective: 99.9
+    sli:
+      events:
+        error_query: sum by (route) (rate(http_requests_total{code=~"5.."}[{{.window}}]))
+        total_query: sum by (route) (rate(http_requests_total[{{.window}}]))
+    alerting:
+      name: ApiRequests
+      page_alert: {labels: {severity: critical}}
+      ticket_alert: {labels: {severity: warning}}
+  - name: "mixed"
+    objective: 99.9
+    sli:
+      events:
+        error_query: sum by (route) (rate(http_requests_total{code=~"5.."}[{{.window}}]))
+        total_query: sum(rate(http_requests_total[{{.window}}]))
+    alerting:
+      name: ApiMixed
+      page_alert: {labels: {severity: critical}}
+      ticket_alert: {labels: {severity: warning}}
+"#,
+    );
+    let (text, out, ok) = import(std::slice::from_ref(&file), SlothOptions::default());
+    assert!(ok, "{text}");
+    let written = std::fs::read_to_string(out.path().join("api.yaml")).unwrap();
+    assert!(written.contains("  group_by:\n  - route\n"), "{written}");
+    assert_eq!(written.matches("  group_by:").count(), 1, "{written}");
+    assert!(
+        written.contains("one SLO per value (`group_by`)"),
+        "{written}"
+    );
+    assert_builds(out.path(), "routes");
+}
