@@ -3,6 +3,7 @@
 # real Prometheus, side by side in one run (README "Evaluation cost").
 #
 #   scripts/eval-cost.sh [SLOS] [REPEAT]      defaults: 1000 SLOs, 2 repeats
+#   EVAL_COST_WINDOW=month scripts/eval-cost.sh 300 1   calendar SLOs instead
 #
 # It builds N single-SLO services (svc-i, 99.9% over 30d, errors over total
 # of http_requests_total, as ../shared/tools/prom_eval_cost.py's synthetic
@@ -16,6 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 slos=${1:-1000}
 repeat=${2:-2}
+window=${EVAL_COST_WINDOW:-30d}
 harness=../shared/tools/prom_eval_cost.py
 work=${EVAL_COST_DIR:-/tmp/lookout-eval-cost}
 [ -f "$harness" ] || { echo "eval-cost: $harness not found" >&2; exit 1; }
@@ -33,7 +35,7 @@ team: myteam
 slos:
   - name: requests-availability
     objective: 99.9
-    window: 30d
+    window: $window
     sli:
       events:
         errors: sum(rate(http_requests_total{service="svc-$i",code=~"(5..|429)"}[{{window}}]))

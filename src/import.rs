@@ -623,7 +623,7 @@ fn raw_sli(error_ratio: String) -> SliSpec {
 /// The labels every query of an imported SLI keeps at its outermost
 /// aggregation, when they agree and are not none: Sloth evaluates such a
 /// query as written, so its series, and its alerts, are per value.
-fn grouped_by(sli: &SliSpec) -> Option<Vec<String>> {
+pub(crate) fn grouped_by(sli: &SliSpec) -> Option<Vec<String>> {
     let queries: Vec<&str> = match (&sli.events, &sli.raw) {
         (Some(events), _) => vec![&events.errors.value, &events.total.value],
         (None, Some(raw)) => vec![&raw.error_ratio.value],

@@ -424,7 +424,8 @@ impl<'a> Openslo<'a, '_> {
                 objective: built(percent),
                 window: window.clone().map(built),
                 calendar: calendar.clone(),
-                group_by: None,
+                group_by: crate::import::grouped_by(&sli)
+                    .map(|labels| built(labels.into_iter().map(built).collect())),
                 labels: non_empty(labels.clone()),
                 sli: built(sli),
                 alerting,
