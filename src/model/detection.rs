@@ -228,19 +228,31 @@ impl Reader<'_> {
 /// Whether `pair`'s condition holds at `t`: both windows over the
 /// threshold and, with `min_errors`, that many errors counted over the
 /// long window (the rule sums the 5m error-rate samples, never tiles).
+/// How far from its threshold a ratio may be and still count as on it.
+/// The model and Prometheus sum in different orders, so a ratio exactly
+/// on a threshold (twice a threshold over an odd number of tiles, whose
+/// first holds half a tile of errors, is one) falls either side by about
+/// 1e-15; one evaluation moves a ratio by far more than this.
+const TIE: f64 = 1e-9;
+
+/// Whether `pair`'s condition holds at `t`, a tie on a threshold leaning
+/// by `lean` (below 1: a tie holds; above: it does not), so that the
+/// tests, which check one evaluation either side of a time, never check
+/// at a tie that rounding decides.
 fn holds(
     pair: &AlertWindow,
     budget: f64,
     reader: &Reader,
     t: i64,
     min_errors: Option<(u64, f64)>,
+    lean: f64,
 ) -> bool {
-    reader.ratio(pair.long, t) / budget > pair.factor
-        && reader.ratio(pair.short, t) > pair.factor * budget
+    reader.ratio(pair.long, t) / budget > pair.factor * lean
+        && reader.ratio(pair.short, t) > pair.factor * budget * lean
         && min_errors.is_none_or(|(min, traffic)| {
             let samples = reader.samples;
             samples.sum(t - pair.long.seconds() as i64, t) * traffic * samples.interval as f64
-                >= min as f64
+                >= min as f64 * lean
         })
 }
 
@@ -267,7 +279,8 @@ pub fn detection(
     let mut pending_since = None;
     for k in 0..=steady / step {
         let t = k * step;
-        let holds = holds(pair, budget, &reader, t as i64, min_errors);
+        // Fires at a tie: the test's "not yet" lands one evaluation before.
+        let holds = holds(pair, budget, &reader, t as i64, min_errors, 1.0 - TIE);
         match (holds, pending_since) {
             (false, _) => pending_since = None,
             (true, None) => pending_since = Some(t),
@@ -321,7 +334,8 @@ pub fn resolution_after(
     let reader = Reader::new(&samples, eval, long_tier, (0, limit as i64), pair.long);
     (0..=limit / step)
         .map(|k| k * step)
-        .find(|t| !holds(pair, budget, &reader, *t as i64, None))
+        // Still firing at a tie: "resolved" is checked one evaluation on.
+        .find(|t| !holds(pair, budget, &reader, *t as i64, None, 1.0 + TIE))
 }
 
 /// The error ratios `explain` shows a pair at: a total outage, and ten and
