@@ -59,10 +59,11 @@ fn print(e: &Explanation, traffic_note: Option<&str>) {
     let interval = Duration(e.evaluation.interval_seconds);
     let long_interval = Duration(e.evaluation.long_interval_seconds);
     outln!(
-        "{}/{}: {}% over {}, error budget {}",
+        "{}/{}: {}% {} {}, error budget {}",
         e.service,
         e.slo,
         fmt_num(e.objective),
+        if e.nominal_window.is_some() { "per" } else { "over" },
         e.window,
         crate::model::fmt_percent(e.error_budget)
     );

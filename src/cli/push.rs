@@ -346,12 +346,15 @@ pub fn status(args: &StatusArgs) -> Result<u8, String> {
             }
         );
         if let Some(period) = &slo.period {
+            let zone = match period.utc_offset.as_str() {
+                "+00:00" => "UTC".to_string(),
+                offset => format!("UTC{offset}"),
+            };
             outln!(
-                "    {}/{}: calendar {} (UTC{}) from {}, resets {}",
+                "    {}/{}: calendar {} ({zone}) from {}, resets {}",
                 slo.service,
                 name,
                 period.calendar,
-                period.utc_offset,
                 period.start,
                 period.end
             );
