@@ -115,6 +115,48 @@ fn interpolate(expr: &str) -> String {
         .replace("$slo", ".*")
 }
 
+/// Generates the project at `root` (its `lookout.yaml` and `slos/`),
+/// loads its rule files into a real Prometheus that scrapes `metrics`
+/// every second and evaluates every second, and returns the generated
+/// Grafana dashboards, the running server and its URL.
+fn serve(
+    root: &std::path::Path,
+    metrics: &FakeServer,
+) -> (Vec<Value>, support::servers::Server, String) {
+    let artifacts = support::generate_for(
+        &root.join("lookout.yaml").to_string_lossy(),
+        &root.join("slos").to_string_lossy(),
+    );
+    std::fs::create_dir_all(root.join("rules.d")).unwrap();
+    let mut dashboards = Vec::new();
+    for artifact in &artifacts {
+        let path = artifact.path.to_string_lossy();
+        if path.starts_with("rules/") && !path.contains("/tests/") && path.ends_with(".yaml") {
+            let name = artifact.path.file_name().unwrap();
+            std::fs::write(
+                root.join("rules.d").join(name),
+                artifact.contents.as_bytes(),
+            )
+            .unwrap();
+        }
+        if path.starts_with("dashboards/grafana/") && path.ends_with(".json") {
+            dashboards.push(serde_json::from_str::<Value>(&artifact.contents).unwrap());
+        }
+    }
+    let port = free_port();
+    std::fs::write(
+        root.join("prometheus.yml"),
+        format!(
+            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nrule_files: ['{}/rules.d/*.yaml']\nscrape_configs:\n- job_name: app\n  static_configs: [{{targets: ['{}']}}]\n",
+            root.display(),
+            metrics.url().trim_start_matches("http://")
+        ),
+    )
+    .unwrap();
+    let server = start_prometheus(root, port, &[]);
+    (dashboards, server, format!("http://127.0.0.1:{port}"))
+}
+
 /// Runs panels through `tests/grafana-data/check.cjs`.
 fn grafana_data(panels: &[Value]) -> Vec<Value> {
     let input = json!({ "panels": panels }).to_string();
@@ -194,40 +236,8 @@ fn grafana_renders_one_overview_row_per_slo_with_the_right_values() {
         "runbooks: {base_url: https://runbooks.example.com}\nprometheus: {long_interval: 3s}\n",
     )
     .unwrap();
-    let artifacts = support::generate_for(
-        &root.join("lookout.yaml").to_string_lossy(),
-        &root.join("slos").to_string_lossy(),
-    );
-    std::fs::create_dir_all(root.join("rules.d")).unwrap();
-    let mut dashboards = Vec::new();
-    for artifact in &artifacts {
-        let path = artifact.path.to_string_lossy();
-        if path.starts_with("rules/") && !path.contains("/tests/") && path.ends_with(".yaml") {
-            let name = artifact.path.file_name().unwrap();
-            std::fs::write(
-                root.join("rules.d").join(name),
-                artifact.contents.as_bytes(),
-            )
-            .unwrap();
-        }
-        if path.starts_with("dashboards/grafana/") && path.ends_with(".json") {
-            dashboards.push(serde_json::from_str::<Value>(&artifact.contents).unwrap());
-        }
-    }
-
     let metrics = metrics_server();
-    let port = free_port();
-    std::fs::write(
-        root.join("prometheus.yml"),
-        format!(
-            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nrule_files: ['{}/rules.d/*.yaml']\nscrape_configs:\n- job_name: app\n  static_configs: [{{targets: ['{}']}}]\n",
-            root.display(),
-            metrics.url().trim_start_matches("http://")
-        ),
-    )
-    .unwrap();
-    let _prometheus = start_prometheus(root, port, &[]);
-    let prometheus = format!("http://127.0.0.1:{port}");
+    let (dashboards, _prometheus, prometheus) = serve(root, &metrics);
 
     // Ready when every alert below is in its final state (payments pages
     // and tickets, search tickets and its page waits), and every SLO has a
@@ -658,26 +668,6 @@ fn a_grouped_slo_has_a_row_per_group_and_a_calendar_budget_starts_on_the_first()
         "runbooks: {base_url: https://runbooks.example.com}\nprometheus: {long_interval: 3s}\n",
     )
     .unwrap();
-    let artifacts = support::generate_for(
-        &root.join("lookout.yaml").to_string_lossy(),
-        &root.join("slos").to_string_lossy(),
-    );
-    std::fs::create_dir_all(root.join("rules.d")).unwrap();
-    let mut dashboards = Vec::new();
-    for artifact in &artifacts {
-        let path = artifact.path.to_string_lossy();
-        if path.starts_with("rules/") && !path.contains("/tests/") && path.ends_with(".yaml") {
-            let name = artifact.path.file_name().unwrap();
-            std::fs::write(
-                root.join("rules.d").join(name),
-                artifact.contents.as_bytes(),
-            )
-            .unwrap();
-        }
-        if path.starts_with("dashboards/grafana/") && path.ends_with(".json") {
-            dashboards.push(serde_json::from_str::<Value>(&artifact.contents).unwrap());
-        }
-    }
     let started = Instant::now();
     let metrics = FakeServer::start(move |_| {
         let t = started.elapsed().as_secs_f64();
@@ -690,18 +680,7 @@ fn a_grouped_slo_has_a_row_per_group_and_a_calendar_budget_starts_on_the_first()
         }
         Reply::new(200, body).header("content-type", "text/plain; version=0.0.4")
     });
-    let port = free_port();
-    std::fs::write(
-        root.join("prometheus.yml"),
-        format!(
-            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nrule_files: ['{}/rules.d/*.yaml']\nscrape_configs:\n- job_name: app\n  static_configs: [{{targets: ['{}']}}]\n",
-            root.display(),
-            metrics.url().trim_start_matches("http://")
-        ),
-    )
-    .unwrap();
-    let _prometheus = start_prometheus(root, port, &[]);
-    let prometheus = format!("http://127.0.0.1:{port}");
+    let (dashboards, _prometheus, prometheus) = serve(root, &metrics);
     let now = || {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -617,6 +617,29 @@ signals:
       query: queue_depth_messages
 "#;
 
+/// A project at `root` whose `lookout.yaml` points at a real Prometheus on
+/// `port`, which scrapes `metrics` every second and has no rules.
+fn scraping(
+    root: &Path,
+    port: u16,
+    metrics: &support::fake::FakeServer,
+) -> support::servers::Server {
+    std::fs::write(
+        root.join("lookout.yaml"),
+        format!("runbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{port}}}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("prometheus.yml"),
+        format!(
+            "global: {{scrape_interval: 1s}}\nscrape_configs:\n- job_name: web\n  static_configs: [{{targets: ['{}']}}]\n",
+            metrics.url().trim_start_matches("http://")
+        ),
+    )
+    .unwrap();
+    start_prometheus(root, port, &[])
+}
+
 #[test]
 fn check_live_finds_what_can_never_fire_at_the_spec_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -653,20 +676,7 @@ fn check_live_finds_what_can_never_fire_at_the_spec_line() {
     let port = free_port();
     std::fs::create_dir_all(root.join("slos")).unwrap();
     std::fs::write(root.join("slos/web.yaml"), PREFLIGHT_SPEC).unwrap();
-    std::fs::write(
-        root.join("lookout.yaml"),
-        format!("runbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{port}}}\n"),
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("prometheus.yml"),
-        format!(
-            "global: {{scrape_interval: 1s}}\nscrape_configs:\n- job_name: web\n  static_configs: [{{targets: ['{}']}}]\n",
-            metrics.url().trim_start_matches("http://")
-        ),
-    )
-    .unwrap();
-    let _prometheus = start_prometheus(root, port, &[]);
+    let _prometheus = scraping(root, port, &metrics);
     wait_for("the first scrape", Duration::from_secs(30), || {
         let (_, body) = get(&format!(
             "http://127.0.0.1:{port}/api/v1/query?query=count(http_request_duration_seconds_bucket)"
@@ -1279,20 +1289,7 @@ slos:
 "#,
     )
     .unwrap();
-    std::fs::write(
-        root.join("lookout.yaml"),
-        format!("runbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{port}}}\n"),
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("prometheus.yml"),
-        format!(
-            "global: {{scrape_interval: 1s}}\nscrape_configs:\n- job_name: web\n  static_configs: [{{targets: ['{}']}}]\n",
-            metrics.url().trim_start_matches("http://")
-        ),
-    )
-    .unwrap();
-    let _prometheus = start_prometheus(root, port, &[]);
+    let _prometheus = scraping(root, port, &metrics);
     wait_for("two scrapes", Duration::from_secs(30), || {
         let (_, body) = get(&format!(
             "http://127.0.0.1:{port}/api/v1/query?query=count(sum%20by%20(route)%20(rate(http_requests_total%5B5m%5D)))"

@@ -63,7 +63,11 @@ fn print(e: &Explanation, traffic_note: Option<&str>) {
         e.service,
         e.slo,
         fmt_num(e.objective),
-        if e.nominal_window.is_some() { "per" } else { "over" },
+        if e.nominal_window.is_some() {
+            "per"
+        } else {
+            "over"
+        },
         e.window,
         crate::model::fmt_percent(e.error_budget)
     );
