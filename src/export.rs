@@ -23,7 +23,8 @@ use serde_json::{json, Map, Value};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::emit::yaml::{self, Node};
 use crate::import::openslo::{
-    ANNOTATION_ALERTING, ANNOTATION_LATENCY, ANNOTATION_RUNBOOK, ANNOTATION_SLO, ANNOTATION_TEAM,
+    ANNOTATION_ALERTING, ANNOTATION_CALENDAR, ANNOTATION_LATENCY, ANNOTATION_RUNBOOK,
+    ANNOTATION_SLO, ANNOTATION_TEAM,
 };
 use crate::model::{shift_decimal, MetricSli, Model, Sli};
 use crate::spec::v1::{AlertingSpec, ServiceSpec, SloSpec, TierSpec};
@@ -171,6 +172,15 @@ fn slo_object(service: &str, slo: &SloSpec, lowered: &crate::model::Slo) -> Opti
             ANNOTATION_ALERTING.into(),
             json!(alerting_json(alerting).to_string()),
         );
+    }
+    // The offset and start exactly: the time zone written beside them
+    // cannot always say them (+01:30 has none).
+    if let Some(calendar) = lowered.calendar {
+        let exact = json!({
+            "utc_offset": calendar.offset_text(),
+            "start": format!("{:02}:{:02}", calendar.start_minutes / 60, calendar.start_minutes % 60),
+        });
+        annotations.insert(ANNOTATION_CALENDAR.into(), json!(exact.to_string()));
     }
     let prometheus =
         |query: String| json!({"metricSource": {"type": "Prometheus", "spec": {"query": query}}});

@@ -1308,3 +1308,113 @@ slos:
     );
     assert!(!out.contains("web/per-route has"), "{out}");
 }
+
+/// A grouped SLO in a real Alertmanager: `/pay`'s page mutes `/pay`'s
+/// ticket and not `/refund`'s, because the generated inhibit rules compare
+/// the group label. The alerts carry the labels the generated rules give
+/// them (read from the rule file), plus the group's `route`.
+#[test]
+fn a_grouped_slos_page_mutes_only_its_own_groups_ticket() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let am_port = free_port();
+    std::fs::create_dir_all(root.join("slos")).unwrap();
+    std::fs::write(
+        root.join("slos/api.yaml"),
+        r#"service: api
+slos:
+  - name: routes
+    objective: 99.9
+    group_by: [route]
+    sli:
+      events:
+        errors: sum by (route) (rate(http_requests_total{code=~"5.."}[{{window}}]))
+        total: sum by (route) (rate(http_requests_total[{{window}}]))
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("lookout.yaml"),
+        "runbooks: {base_url: https://runbooks.example.com}\n",
+    )
+    .unwrap();
+    let (code, out) = lookout(root, &["build"]);
+    assert_eq!(code, 0, "{out}");
+    let inhibit = std::fs::read_to_string(root.join("alertmanager/inhibit_rules.yaml")).unwrap();
+    assert!(inhibit.contains("- route"), "{inhibit}");
+    std::fs::write(
+        root.join("alertmanager.yml"),
+        format!("route: {{receiver: default, group_wait: 0s}}\nreceivers: [{{name: default}}]\n{inhibit}"),
+    )
+    .unwrap();
+    amtool_check_config(root);
+    let rules: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(root.join("rules/api.yaml")).unwrap())
+            .unwrap();
+    let alert = |tier: &str| -> Vec<String> {
+        let rule = rules["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["rules"].as_array().unwrap())
+            .find(|r| r["alert"].is_string() && r["labels"]["slo_severity"] == tier)
+            .unwrap();
+        let mut labels = vec![format!("alertname={}", rule["alert"].as_str().unwrap())];
+        for (k, v) in rule["labels"].as_object().unwrap() {
+            labels.push(format!("{k}={}", v.as_str().unwrap()));
+        }
+        labels
+    };
+    let _alertmanager = start(
+        "prometheus-alertmanager",
+        &[
+            "--config.file=alertmanager.yml".into(),
+            format!("--storage.path={}", root.join("am").display()),
+            format!("--web.listen-address=127.0.0.1:{am_port}"),
+            "--cluster.listen-address=".into(),
+        ],
+        root,
+        &format!("http://127.0.0.1:{am_port}/-/ready"),
+    );
+    let url = format!("--alertmanager.url=http://127.0.0.1:{am_port}");
+    for (tier, route) in [("page", "/pay"), ("ticket", "/pay"), ("ticket", "/refund")] {
+        let mut args = vec!["alert".to_string(), "add".into(), url.clone()];
+        args.extend(alert(tier));
+        args.push(format!("route={route}"));
+        let added = std::process::Command::new(support::tool("amtool"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            added.status.success(),
+            "{}",
+            String::from_utf8_lossy(&added.stderr)
+        );
+    }
+    let states = wait_for(
+        "the three alerts, inhibition applied",
+        Duration::from_secs(30),
+        || {
+            let (_, body) = get(&format!("http://127.0.0.1:{am_port}/api/v2/alerts"))?;
+            let alerts: Value = serde_json::from_str(&body).ok()?;
+            let states: std::collections::BTreeMap<String, bool> = alerts
+                .as_array()?
+                .iter()
+                .map(|a| {
+                    let l = &a["labels"];
+                    (
+                        format!(
+                            "{} {}",
+                            l["route"].as_str().unwrap_or(""),
+                            l["slo_severity"].as_str().unwrap_or("")
+                        ),
+                        !a["status"]["inhibitedBy"].as_array().unwrap().is_empty(),
+                    )
+                })
+                .collect();
+            (states.len() == 3 && states["/pay ticket"]).then_some(states)
+        },
+    );
+    assert!(!states["/pay page"], "{states:?}");
+    assert!(!states["/refund ticket"], "{states:?}");
+}

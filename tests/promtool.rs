@@ -630,35 +630,49 @@ fn a_monthly_budget_resets_on_the_first_and_a_rolling_one_does_not() {
         };
         json!({"expr": r#"ALERTS{alertstate="firing",slo_severity="page"}"#, "eval_time": time, "exp_samples": [page("monthly"), page("rolling")]})
     };
-    run_calendar_scenario(
-        &spec,
-        json!([{
-            "interval": "5m",
-            "input_series": [
-                {"series": r#"http_requests_total{job="web",code="200"}"#, "values": ok},
-                {"series": r#"http_requests_total{job="web",code="500"}"#, "values": failed},
-            ],
-            "alert_rule_test": [],
-            "promql_expr_test": [
-                // January: 31 days from 0; February: 28 days from 31d.
-                {"expr": r#"slo:period_start:timestamp{slo="monthly"}"#, "eval_time": "30d23h55m",
-                 "exp_samples": [{"labels": r#"slo:period_start:timestamp{service="web", slo="monthly"}"#, "value": 0}]},
-                {"expr": r#"slo:period_start:timestamp{slo="monthly"}"#, "eval_time": "31d10m",
-                 "exp_samples": [{"labels": r#"slo:period_start:timestamp{service="web", slo="monthly"}"#, "value": 2678400}]},
-                {"expr": r#"slo:period_end:timestamp{slo="monthly"}"#, "eval_time": "31d10m",
-                 "exp_samples": [{"labels": r#"slo:period_end:timestamp{service="web", slo="monthly"}"#, "value": 59 * 86_400}]},
-                {"expr": r#"slo:time_period:days{slo="monthly"}"#, "eval_time": "31d10m",
-                 "exp_samples": [{"labels": r#"slo:time_period:days{service="web", slo="monthly"}"#, "value": 30}]},
-                at(within(&remaining("monthly"), 0.49, 0.51), "30d23h55m", "monthly"),
-                at(within(&remaining("monthly"), 0.999, 1.001), "31d10m", "monthly"),
-                at(within(&remaining("rolling"), 0.475, 0.49), "30d23h55m", "rolling"),
-                at(within(&remaining("rolling"), 0.475, 0.49), "31d10m", "rolling"),
-                // The SLI to date: 26,784 errors in 53,568,000 requests.
-                at(within(r#"slo:sli_error:ratio_period_to_date{slo="monthly"}"#, 0.000499, 0.000501), "30d23h55m", "monthly"),
-                pages("29d30m"),
-            ],
-        }]),
+    let mut tests = json!([{
+        "interval": "5m",
+        "input_series": [
+            {"series": r#"http_requests_total{job="web",code="200"}"#, "values": ok},
+            {"series": r#"http_requests_total{job="web",code="500"}"#, "values": failed},
+        ],
+        "alert_rule_test": [],
+        "promql_expr_test": [
+            // January: 31 days from 0; February: 28 days from 31d.
+            {"expr": r#"slo:period_start:timestamp{slo="monthly"}"#, "eval_time": "30d23h55m",
+             "exp_samples": [{"labels": r#"slo:period_start:timestamp{service="web", slo="monthly"}"#, "value": 0}]},
+            {"expr": r#"slo:period_start:timestamp{slo="monthly"}"#, "eval_time": "31d10m",
+             "exp_samples": [{"labels": r#"slo:period_start:timestamp{service="web", slo="monthly"}"#, "value": 2678400}]},
+            {"expr": r#"slo:period_end:timestamp{slo="monthly"}"#, "eval_time": "31d10m",
+             "exp_samples": [{"labels": r#"slo:period_end:timestamp{service="web", slo="monthly"}"#, "value": 59 * 86_400}]},
+            {"expr": r#"slo:time_period:days{slo="monthly"}"#, "eval_time": "31d10m",
+             "exp_samples": [{"labels": r#"slo:time_period:days{service="web", slo="monthly"}"#, "value": 30}]},
+            at(within(&remaining("monthly"), 0.49, 0.51), "30d23h55m", "monthly"),
+            at(within(&remaining("monthly"), 0.999, 1.001), "31d10m", "monthly"),
+            at(within(&remaining("rolling"), 0.475, 0.49), "30d23h55m", "rolling"),
+            at(within(&remaining("rolling"), 0.475, 0.49), "31d10m", "rolling"),
+            // The SLI to date: 26,784 errors in 53,568,000 requests.
+            at(within(r#"slo:sli_error:ratio_period_to_date{slo="monthly"}"#, 0.000499, 0.000501), "30d23h55m", "monthly"),
+            pages("29d30m"),
+        ],
+    }]);
+    // Every 20 minutes from before the incident to a day after it, the two
+    // SLOs' alerts, by tier and state, are the same.
+    let states =
+        |slo: &str| format!(r#"count by (slo_severity, alertstate) (ALERTS{{slo="{slo}"}})"#);
+    let differ = format!(
+        "({} unless on (slo_severity, alertstate) {}) or ({} unless on (slo_severity, alertstate) {})",
+        states("monthly"),
+        states("rolling"),
+        states("rolling"),
+        states("monthly")
     );
+    let exprs = tests[0]["promql_expr_test"].as_array_mut().unwrap();
+    for i in 0..=90 {
+        let at = format!("{}m", 28 * 1440 + 23 * 60 + i * 20);
+        exprs.push(json!({"expr": differ, "eval_time": at, "exp_samples": []}));
+    }
+    run_calendar_scenario(&spec, tests);
 }
 
 /// The first week holds 1970-01-01 to 1970-01-04, from Monday 29
@@ -802,6 +816,47 @@ slos:
                     {"labels": r#"slo:sli_error:ratio_rate1h{route="/pay", service="web", slo="availability"}"#, "value": 1},
                     {"labels": r#"slo:sli_error:ratio_rate1h{route="/refund", service="web", slo="availability"}"#, "value": 0},
                  ]},
+            ],
+        }]),
+    );
+}
+
+/// Months from 20:00 at UTC-10:00 begin at 06:00 UTC on the 2nd: the
+/// offset less the start time is -30h, more than a day. January's period
+/// runs from 1d6h; evaluated hourly, a raw SLI records one tile an hour,
+/// so at 32d5h the period holds the tiles of 1d7h to 32d5h: 743. At 32d7h
+/// February's holds one.
+#[test]
+fn a_period_that_starts_in_the_evening_west_of_utc_counts_every_day() {
+    let spec = r#"service: web
+slos:
+  - name: evening
+    objective: 99
+    window: month
+    calendar: {utc_offset: "-10:00", start: "20:00"}
+    sli:
+      raw:
+        error_ratio: max(avg_over_time(bad{job="web"}[{{window}}]))
+    alerting:
+      runbook: https://runbooks.example.com/web
+"#;
+    let sample = |name: &str, part: &str, time: &str, value: i64| {
+        json!({
+            "expr": format!(r#"{name}{{slo="evening"{part}}}"#), "eval_time": time,
+            "exp_samples": [{"labels": format!(r#"{name}{{service="web", slo="evening"{}}}"#, part.replace(",sli_part=", ", sli_part=")), "value": value}],
+        })
+    };
+    run_calendar_scenario_every(
+        spec,
+        "1h",
+        json!([{
+            "interval": "1h",
+            "input_series": [{"series": r#"bad{job="web"}"#, "values": "0+0x800"}],
+            "promql_expr_test": [
+                sample("slo:period_start:timestamp", "", "32d5h", 108_000),
+                sample("slo:sli_rates:period_to_date", r#",sli_part="events""#, "32d5h", 743),
+                sample("slo:period_start:timestamp", "", "32d7h", 2_786_400),
+                sample("slo:sli_rates:period_to_date", r#",sli_part="events""#, "32d7h", 1),
             ],
         }]),
     );

@@ -357,6 +357,20 @@ fn collect_groupings(expr: &Expr, out: &mut Vec<Grouping>) {
         }
     };
     match expr {
+        // These select series rather than aggregate them: every label is
+        // kept, whatever `by` says.
+        Expr::Aggregate(aggregate)
+            if matches!(
+                aggregate.op.to_string().as_str(),
+                "topk" | "bottomk" | "limitk" | "limit_ratio"
+            ) =>
+        {
+            push(Grouping::None)
+        }
+        // A label added to every series: not an aggregation's.
+        Expr::Call(call) if matches!(call.func.name, "label_replace" | "label_join") => {
+            push(Grouping::None)
+        }
         Expr::Aggregate(aggregate) => {
             let sorted = |labels: &[String]| {
                 let mut labels = labels.to_vec();
@@ -418,6 +432,11 @@ mod grouping_tests {
             [by(&["route"]), Grouping::All]
         );
         assert_eq!(of("rate(x[5m])"), [Grouping::None]);
+        assert_eq!(of("topk by (route) (3, rate(x[5m]))"), [Grouping::None]);
+        assert_eq!(
+            of(r#"label_replace(sum by (route) (x), "a", "b", "", "")"#),
+            [Grouping::None]
+        );
         assert_eq!(
             of("1 - avg_over_time((sum without (pod) (up))[5m:1m])"),
             [Grouping::Without(vec!["pod".into()])]

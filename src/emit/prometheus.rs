@@ -352,21 +352,38 @@ fn labels_of(
 }
 
 /// The runbook and dashboard links every alert of the SLO carries.
+/// A grouped SLO's links carry its group, `url_value` giving each label's
+/// value as a URL's query part takes it.
 fn link_annotations(
     slo: &Slo,
     links: &Links,
     annotations: &mut BTreeMap<String, String>,
-    group_value: &dyn Fn(&str) -> String,
+    url_value: &dyn Fn(&str) -> String,
 ) {
     if let Some(url) = &slo.alerting.runbook_url {
-        annotations.insert("runbook_url".to_string(), url.clone());
+        let group: Vec<String> = slo
+            .group_by
+            .iter()
+            .map(|label| (label, url_value(label)))
+            .filter(|(_, value)| !value.is_empty())
+            .map(|(label, value)| format!("{label}={value}"))
+            .collect();
+        let url = if group.is_empty() {
+            url.clone()
+        } else {
+            let join = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{join}{}", group.join("&"))
+        };
+        annotations.insert("runbook_url".to_string(), url);
     }
     if let Some(grafana) = &links.grafana_url {
         // A grouped SLO's alert opens the dashboard on its own group.
         let variables: Vec<String> = slo
             .group_by
             .iter()
-            .map(|label| format!("var-{label}={}", group_value(label)))
+            .map(|label| (label, url_value(label)))
+            .filter(|(_, value)| !value.is_empty())
+            .map(|(label, value)| format!("var-{label}={value}"))
             .collect();
         let query = if variables.is_empty() {
             String::new()
@@ -459,8 +476,8 @@ pub fn no_data_annotations(
             no_data_expr(slo)
         ),
     );
-    // Absent data has no group: the dashboard opens on all of them.
-    link_annotations(slo, links, &mut annotations, &|_| "$__all".to_string());
+    // Absent data has no group: the links name none.
+    link_annotations(slo, links, &mut annotations, &|_| String::new());
     annotations
 }
 
@@ -590,7 +607,10 @@ pub fn alert_annotations(
         "{{ $value | humanize }}",
         &outlook,
         &which,
-        &label_template,
+        Group {
+            value: &label_template,
+            url: &|label| format!("{{{{ $labels.{label} | urlquery }}}}"),
+        },
     )
 }
 
@@ -622,7 +642,10 @@ pub fn rendered_annotations(
         burn,
         &outlook,
         &describe_pair(pair),
-        &value,
+        Group {
+            value: &value,
+            url: &value,
+        },
     )
 }
 
@@ -655,6 +678,14 @@ fn group_text(slo: &Slo, value: &dyn Fn(&str) -> String) -> String {
     format!(" [{}]", pairs.join(", "))
 }
 
+/// How an alert's text and its links give each group label's value: the
+/// template that reads it, or the value a test expects.
+#[derive(Clone, Copy)]
+struct Group<'a> {
+    value: &'a dyn Fn(&str) -> String,
+    url: &'a dyn Fn(&str) -> String,
+}
+
 /// A template's value of `label`.
 fn label_template(label: &str) -> String {
     format!("{{{{ $labels.{label} }}}}")
@@ -667,8 +698,12 @@ fn annotations(
     burn: &str,
     outlook: &str,
     which: &str,
-    group_value: &dyn Fn(&str) -> String,
+    group: Group,
 ) -> BTreeMap<String, String> {
+    let Group {
+        value: group_value,
+        url: url_value,
+    } = group;
     let group = group_text(slo, group_value);
     let summary = format!(
         "{}/{}{group} is burning its error budget at {burn}x{outlook} ({})",
@@ -699,13 +734,13 @@ fn annotations(
     let mut annotations = BTreeMap::new();
     annotations.insert("summary".to_string(), summary);
     annotations.insert("description".to_string(), description);
-    link_annotations(slo, links, &mut annotations, group_value);
+    link_annotations(slo, links, &mut annotations, url_value);
     annotations
 }
 
 /// `query` for an alert's template, as `printf "…" …`: a grouped SLO's
-/// selectors narrowed to the alert's own group (`route="%s"` with
-/// `$labels.route`), then `more` arguments (`%f` of ` $value`); else the
+/// selectors narrowed to the alert's own group (`route=%q` with
+/// `$labels.route`: Go's quoting is PromQL's), then `more` arguments (`%f` of ` $value`); else the
 /// query as a string literal. Without the narrowing, a query answers for
 /// every group, and the template reads whichever comes first.
 fn group_query(slo: &Slo, query: &str, more: &str) -> String {
@@ -723,7 +758,7 @@ fn group_query(slo: &Slo, query: &str, more: &str) -> String {
         selector.trim_end_matches('}'),
         slo.group_by
             .iter()
-            .map(|label| format!("{label}=\"%s\""))
+            .map(|label| format!("{label}=%q"))
             .collect::<Vec<_>>()
             .join(",")
     );

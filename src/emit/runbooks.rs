@@ -194,6 +194,7 @@ struct Page<'a> {
     objective: String,
     window: String,
     calendar_note: Option<String>,
+    group_note: Option<String>,
     sli_kind: &'static str,
     budget_ratio: String,
     budget_percent: String,
@@ -326,6 +327,7 @@ impl<'a> Page<'a> {
             objective: fmt_num(slo.objective),
             window: slo.period_description(),
             calendar_note: slo.calendar_note(),
+            group_note: group_note(slo),
             sli_kind: slo.sli.kind(),
             budget_ratio: fmt_num(budget),
             budget_percent: fmt_num(budget * 100.0),
@@ -373,6 +375,20 @@ impl<'a> Page<'a> {
     }
 }
 
+/// For a grouped SLO, what its groups mean for whoever is paged.
+fn group_note(slo: &Slo) -> Option<String> {
+    if slo.group_by.is_empty() {
+        return None;
+    }
+    let labels: Vec<String> = slo.group_by.iter().map(|l| format!("`{l}`")).collect();
+    let example: Vec<String> = slo.group_by.iter().map(|l| format!("{l}=…")).collect();
+    Some(format!(
+        "Grouped by {}: each value is an SLO of its own, with its own budget and alerts. An alert names its group (`[{}]`) and links here and to the dashboard with it; the queries below answer one series per group. The no-data alert watches the SLO as a whole: a group whose series vanish is not alerted on.",
+        labels.join(", "),
+        example.join(", ")
+    ))
+}
+
 /// `DEFAULT_TEMPLATE` rendered over `page`, written directly: handlebars
 /// took a fifth of a cold build's instructions on the built-in page alone.
 /// The template stays the reference (users copy it to write their own);
@@ -416,6 +432,9 @@ fn built_in_page(page: &Page) -> String {
         let _ = writeln!(out, "| Logs | [{}]({}) |", link.title, link.url);
     }
     if let Some(note) = given(page.calendar_note.as_deref()) {
+        let _ = writeln!(out, "\n{note}");
+    }
+    if let Some(note) = given(page.group_note.as_deref()) {
         let _ = writeln!(out, "\n{note}");
     }
     let _ = write!(

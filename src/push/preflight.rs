@@ -439,10 +439,10 @@ impl Live<'_> {
     }
 }
 
-/// The vector selectors of a query, as PromQL text.
 /// More groups than this in one grouped SLO is warned about.
 pub const MANY_GROUPS: u64 = 100;
 
+/// The vector selectors of a query, as PromQL text.
 fn selectors(query: &str) -> Vec<String> {
     use promql_parser::util::{walk_expr, ExprVisitor};
     struct Collect(Vec<String>);

@@ -101,7 +101,7 @@ fn grouping_mismatch(query: &PendingQuery) -> Option<Mismatch> {
     let group_by = query.group_by.as_ref()?;
     // Parsing again costs: only queries that may group are looked at when
     // the SLO declares no groups.
-    if group_by.is_empty() && !query.query.contains("by") {
+    if group_by.is_empty() && !query.query.contains("by") && !query.query.contains("without") {
         return None;
     }
     let expr = promql::parse(&query.query).ok()?;

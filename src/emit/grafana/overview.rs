@@ -210,10 +210,15 @@ pub(super) fn overview_dashboard(
         index.push((shown, Json::from(i + first)));
     }
     let by_name = |name: &str, properties: Json| j!({"matcher": {"id": "byName", "options": name}, "properties": properties});
+    // A grouped SLO's row opens its service dashboard on its group.
+    let group_vars: String = groups
+        .iter()
+        .map(|label| format!("&var-{label}=${{__data.fields.{label}}}"))
+        .collect();
     let service_link = link(
         "Service dashboard",
         &format!(
-            "/d/{}?${{__url_time_range}}&var-{SLO_VARIABLE}=${{__data.fields.slo}}",
+            "/d/{}?${{__url_time_range}}&var-{SLO_VARIABLE}=${{__data.fields.slo}}{group_vars}",
             dashboard_uid("${__data.fields.service}")
         ),
         "This SLO on its service dashboard, over the same time range",
@@ -268,7 +273,7 @@ pub(super) fn overview_dashboard(
     let table = j!({
         "type": "table",
         "title": "Every SLO",
-        "description": "One row per SLO. Burn rate: error ratio over the last hour in multiples of the error budget (above 1x the budget runs out before the window ends). Of page rate: the same burn as a share of that SLO's own one-hour page threshold (100% pages once the 5m window agrees). Exhausted in: when the budget runs out at that burn. Click a row for the SLO on its service dashboard.",
+        "description": "One row per SLO, and per group of a grouped SLO (`group_by`). SLI over window: a calendar SLO's since its period began. Burn rate: error ratio over the last hour in multiples of the error budget (above 1x the budget runs out before the window ends). Of page rate: the same burn as a share of that SLO's own one-hour page threshold (100% pages once the 5m window agrees). Exhausted in: when the budget runs out at that burn. Click a row for the SLO on its service dashboard.",
         "targets": targets,
         "transformations": [
             {"id": "merge", "options": {}},

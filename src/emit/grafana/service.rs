@@ -258,6 +258,16 @@ pub(super) fn golden_signals(service: &Service, layout: &mut Layout) {
 
 /// `{service="…",slo="…",slo=~"$slo"}`: one SLO's series, empty when the
 /// dashboard's SLO variable leaves this SLO out.
+/// `{service="…",slo="…",slo=~"$slo"}`: the SLO's own series, which a
+/// group does not split.
+fn slo_selector(slo: &Slo) -> String {
+    let selector = names::selector(slo);
+    format!(
+        "{},slo=~\"${SLO_VARIABLE}\"}}",
+        selector.trim_end_matches('}')
+    )
+}
+
 pub(super) fn focused_selector(slo: &Slo) -> String {
     let selector = names::selector(slo);
     let groups: String = slo
@@ -311,7 +321,8 @@ pub(super) fn slo_row(slo: &Slo, layout: &mut Layout, zone: Option<&str>) {
             ),
             target(
                 "C",
-                &format!("{}{selector}", names::OBJECTIVE),
+                // One series per SLO, whatever group is chosen.
+                &format!("{}{}", names::OBJECTIVE, slo_selector(slo)),
                 "objective",
                 false,
             ),
@@ -521,8 +532,14 @@ pub(super) fn alert_state_stat(slo: &Slo, severity: Severity) -> Json {
     let query = match tier {
         Some(_) => {
             let alerts = |state: &str| {
+                // A grouped SLO's: of the groups the dashboard shows.
+                let groups: String = slo
+                    .group_by
+                    .iter()
+                    .map(|label| format!(",{label}=~\"${label}\""))
+                    .collect();
                 format!(
-                    "ALERTS{{alertname={},service={},slo={},{}=\"{}\",alertstate=\"{state}\"}}",
+                    "ALERTS{{alertname={},service={},slo={},{}=\"{}\",alertstate=\"{state}\"{groups}}}",
                     names::promql_string(&slo.alerting.name),
                     names::promql_string(&slo.service),
                     names::promql_string(&slo.name),

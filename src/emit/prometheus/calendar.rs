@@ -61,8 +61,9 @@ pub(super) fn rules(slo: &Slo, calendar: Calendar, labels: &Node) -> Vec<Node> {
     };
     // Step s (a UTC midnight) reads the local day starting at s + lead,
     // lead in [0, 1d): then the day holding any moment has a step at or
-    // before it.
-    let lead = if offset > 0 { DAY - offset } else { -offset };
+    // before it. The offset less a start time can pass a day (UTC-10:00
+    // from 20:00 is -30h): days start where `-offset` falls in a day.
+    let lead = (-offset).rem_euclid(DAY);
     let day_offset = format!("-{}", Duration((lead + DAY) as u64));
     let counted = format!(
         "vector({}) >= scalar({start} @ end())",

@@ -32,6 +32,19 @@ impl<'a> Openslo<'a, '_> {
                 },
                 ANNOTATION_LATENCY => {}
                 ANNOTATION_SLO => out.name = Some(value.clone()),
+                ANNOTATION_CALENDAR => match serde_json::from_str::<CalendarConfig>(value) {
+                    Ok(calendar) => out.calendar = Some(calendar),
+                    Err(err) => {
+                        let at = self.base.span(annotations);
+                        self.base.diags.push(
+                            Diagnostic::error(
+                                "import::annotation",
+                                format!("annotation `{key}` is not lookout's `calendar:` as JSON: {err}"),
+                            )
+                            .at_opt(at),
+                        );
+                    }
+                },
                 _ => annotation_ignored(&mut self.base, annotations, key, &metadata.name.value),
             }
         }
@@ -165,4 +178,6 @@ pub(super) struct Annotations {
     pub(super) alerting: Option<Result<AlertingSpec, ()>>,
     /// The lookout SLO name, where the OpenSLO one is qualified.
     pub(super) name: Option<String>,
+    /// lookout's own `calendar:` of a calendar SLO.
+    pub(super) calendar: Option<CalendarConfig>,
 }

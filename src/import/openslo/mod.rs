@@ -47,6 +47,10 @@ pub const ANNOTATION_LATENCY: &str = "lookout.dev/latency";
 pub const ANNOTATION_TEAM: &str = "lookout.dev/team";
 pub const ANNOTATION_RUNBOOK: &str = "lookout.dev/runbook";
 pub const ANNOTATION_SLO: &str = "lookout.dev/slo";
+/// A calendar SLO's exact `calendar:` (offset and start), which a time
+/// zone cannot always carry (+01:30 has none, and UTC would read as the
+/// project's offset).
+pub const ANNOTATION_CALENDAR: &str = "lookout.dev/calendar";
 
 /// Metric source types whose query language is PromQL.
 const PROMQL_SOURCES: &[&str] = &[
@@ -312,7 +316,18 @@ impl<'a> Openslo<'a, '_> {
         self.base
             .check_name(service, "service", super::MAX_SERVICE_NAME);
         let (window, calendar) = match self.calendar_window(&spec.value, &name) {
-            Some(calendar) => calendar,
+            // lookout's own calendar, exactly, when `export` wrote it.
+            Some((window, zone_calendar)) => (
+                window,
+                annotations
+                    .calendar
+                    .clone()
+                    .map(|mut exact| {
+                        exact.start = exact.start.filter(|s| s.value != "00:00");
+                        exact
+                    })
+                    .or(zone_calendar),
+            ),
             None => (self.window(&spec.value, &name), None),
         };
         let budgeting = self.budgeting(&spec.value, &name);
@@ -563,9 +578,8 @@ impl<'a> Openslo<'a, '_> {
         if let Some(zone) = &calendar.value.time_zone {
             match crate::model::calendar::zone_standard_offset(&zone.value) {
                 Some((minutes, dst)) => {
-                    if minutes != 0 {
-                        config.utc_offset = Some(built(fmt_utc_offset(minutes)));
-                    }
+                    // Even UTC: the SLO's zone, not the project's offset.
+                    config.utc_offset = Some(built(fmt_utc_offset(minutes)));
                     if dst {
                         self.base.notes.push(format!(
                             "{slo}: periods start at {}'s standard offset, UTC{}, all year: lookout follows no daylight saving time",
