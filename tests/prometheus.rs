@@ -1418,3 +1418,99 @@ slos:
     assert!(!states["/pay page"], "{states:?}");
     assert!(!states["/refund ticket"], "{states:?}");
 }
+
+/// `lookout gate` against a real Prometheus scraping itself: inconclusive
+/// (5) before the rules are loaded; then, once `failing`'s page fires,
+/// `prom/healthy` passes (0), the whole project is blocked (4) naming
+/// `failing`, and a floor of 100% blocks `healthy` too.
+#[test]
+fn gate_passes_blocks_and_cannot_tell_with_its_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let port = free_port();
+    std::fs::create_dir_all(root.join("slos")).unwrap();
+    std::fs::write(
+        root.join("slos/prom.yaml"),
+        r#"service: prom
+slos:
+  - name: healthy
+    objective: 99
+    sli:
+      events:
+        errors: sum(rate(prometheus_http_requests_total{code="599"}[{{window}}]))
+        total: sum(rate(prometheus_http_requests_total[{{window}}]))
+  - name: failing
+    objective: 99
+    sli:
+      events:
+        errors: sum(rate(prometheus_http_requests_total[{{window}}]))
+        total: sum(rate(prometheus_http_requests_total[{{window}}]))
+    alerting:
+      thin_data: fire
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("lookout.yaml"),
+        format!("runbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{port}, rules_dir: rules.d, long_interval: 2s}}\npush: [prometheus]\n"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("rules.d")).unwrap();
+    std::fs::write(
+        root.join("prometheus.yml"),
+        format!(
+            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nrule_files: ['{}/rules.d/*.yaml']\nscrape_configs:\n- job_name: prometheus\n  static_configs: [{{targets: ['127.0.0.1:{port}']}}]\n",
+            root.display()
+        ),
+    )
+    .unwrap();
+    let _prometheus = start_prometheus(root, port, &["--web.enable-lifecycle"]);
+    let (code, out) = lookout(root, &["gate"]);
+    assert_eq!(code, 5, "{out}");
+    assert!(out.contains("gate: inconclusive"), "{out}");
+    let (code, out) = lookout(root, &["apply"]);
+    assert_eq!(code, 0, "{out}");
+    wait_for(
+        "failing's page and healthy's budget",
+        Duration::from_secs(60),
+        || {
+            let (_, alerts) = get(&format!(
+            "http://127.0.0.1:{port}/api/v1/query?query=ALERTS%7Bslo%3D%22failing%22%2Cslo_severity%3D%22page%22%2Calertstate%3D%22firing%22%7D"
+        ))?;
+            let (_, budget) = get(&format!(
+            "http://127.0.0.1:{port}/api/v1/query?query=slo:period_burn_rate:ratio%7Bslo%3D%22healthy%22%7D"
+        ))?;
+            (alerts.contains("\"failing\"") && budget.contains("\"healthy\"")).then_some(())
+        },
+    );
+    let (code, out) = lookout(root, &["gate", "prom/healthy"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("gate: pass (1 SLOs judged"), "{out}");
+    let (code, out) = lookout(root, &["gate"]);
+    assert_eq!(code, 4, "{out}");
+    assert!(
+        out.contains("blocked: its page alert is firing") && out.contains("failing"),
+        "{out}"
+    );
+    let (code, out) = lookout(
+        root,
+        &["gate", "prom", "--min-budget", "100", "--format", "json"],
+    );
+    assert_eq!(code, 4, "{out}");
+    let judged: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(judged["verdict"], "blocked");
+    let healthy = judged["slos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["slo"] == "healthy")
+        .unwrap();
+    assert_eq!(healthy["verdict"], "blocked", "{healthy}");
+    assert!(
+        healthy["why"]
+            .as_str()
+            .unwrap()
+            .contains("not above the floor of 100%"),
+        "{healthy}"
+    );
+}

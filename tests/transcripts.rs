@@ -46,7 +46,7 @@ fn project() -> tempfile::TempDir {
 #[test]
 fn help_of_every_command() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &str); 14] = [
+    let cases: [(&[&str], &str); 15] = [
         (&["--help"], "lookout"),
         (&["--version"], "version"),
         (&["build", "--help"], "build"),
@@ -60,6 +60,7 @@ fn help_of_every_command() {
         (&["init", "--help"], "init"),
         (&["test", "--help"], "test"),
         (&["explain", "--help"], "explain"),
+        (&["gate", "--help"], "gate"),
         (&["completions", "--help"], "completions"),
     ];
     for (args, name) in cases {

@@ -9,6 +9,7 @@ mod build;
 mod check;
 mod explain;
 mod export;
+mod gate;
 mod import;
 mod output;
 mod push;
@@ -52,6 +53,9 @@ enum Command {
     Status(push::StatusArgs),
     /// Say when each of an SLO's alert window pairs fires and resolves.
     Explain(explain::ExplainArgs),
+    /// A deploy gate: exit 0 when every selected SLO has budget left and no
+    /// page, 4 when one is blocked, 5 when it cannot tell.
+    Gate(gate::GateArgs),
     /// Convert Sloth or OpenSLO specs into lookout specs, one file per service.
     Import(import::ImportArgs),
     /// Write the project's SLOs as OpenSLO v1, one file per service.
@@ -206,6 +210,7 @@ pub fn main() -> ExitCode {
         Command::Apply(args) => push::run(&args, true),
         Command::Status(args) => push::status(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Gate(args) => gate::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

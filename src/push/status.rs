@@ -338,3 +338,28 @@ fn log_missing(service: &str, log_rules: super::preflight::LogRules) -> String {
         ),
     }
 }
+
+/// The state of every page alert, `firing` or `pending`, by `(service,
+/// slo, group)` as [`status`] keys its rows; firing wins over pending.
+pub fn page_alerts(
+    model: &Model,
+    endpoint: &Endpoint,
+) -> Result<BTreeMap<(String, String, String), String>, String> {
+    let group_labels: Vec<String> = model
+        .slos()
+        .flat_map(|slo| slo.group_by.iter().cloned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut out = BTreeMap::new();
+    for state in ["pending", "firing"] {
+        let expr = format!(
+            "ALERTS{{{}=\"page\",alertstate=\"{state}\"}}",
+            names::TIER_LABEL
+        );
+        for key in query(endpoint, &expr, &group_labels)?.into_keys() {
+            out.insert(key, state.to_string());
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,102 @@
+//! `lookout gate`: a deploy gate for any CI, from the live Prometheus.
+
+use clap::Args;
+
+use super::output::outln;
+use super::push::ConnectionArgs;
+use super::{print_diagnostics, Format, ProjectArgs};
+use crate::ops::Verdict;
+
+/// Exit code of a gate that blocks: an SLO's budget is at or under the
+/// floor, or its page alert fires or is pending.
+pub const BLOCKED: u8 = 4;
+/// Exit code of a gate that cannot tell: no data, or the rules not loaded.
+pub const INCONCLUSIVE: u8 = 5;
+
+#[derive(Args, Debug)]
+pub struct GateArgs {
+    /// SLOs to judge, `SERVICE` or `SERVICE/SLO` [default: every SLO].
+    selection: Vec<String>,
+    /// The budget left, in percent, each SLO must stay above.
+    #[arg(
+        long,
+        value_name = "PCT",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
+    min_budget: f64,
+    #[command(flatten)]
+    project: ProjectArgs,
+    #[command(flatten)]
+    connection: ConnectionArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+pub fn run(args: &GateArgs) -> Result<u8, String> {
+    let report = crate::ops::gate(
+        &args.project.request(),
+        &args.connection.http(),
+        &args.selection,
+        args.min_budget / 100.0,
+    );
+    print_diagnostics(&report.generated.diagnostics);
+    if report.generated.model.is_none() {
+        return Ok(1);
+    }
+    if let Some(error) = &report.error {
+        return Err(error.clone());
+    }
+    let verdict = report.verdict();
+    if args.format == Format::Json {
+        let value = serde_json::json!({"verdict": verdict, "slos": report.judged});
+        outln!(
+            "{}",
+            serde_json::to_string_pretty(&value).expect("serialisable")
+        );
+    } else {
+        let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.3}%", v * 100.0));
+        outln!(
+            "{:<20} {:<30} {:>11} {:>8}  VERDICT",
+            "SERVICE",
+            "SLO",
+            "BUDGET LEFT",
+            "PAGE"
+        );
+        for judged in &report.judged {
+            let name = match &judged.group {
+                Some(group) => format!("{} [{group}]", judged.slo),
+                None => judged.slo.clone(),
+            };
+            outln!(
+                "{:<20} {:<30} {:>11} {:>8}  {}: {}",
+                judged.service,
+                name,
+                pct(judged.budget_remaining),
+                judged.page.as_deref().unwrap_or("-"),
+                word(judged.verdict),
+                judged.why
+            );
+        }
+        outln!(
+            "gate: {} ({} SLOs judged, budget floor {}%)",
+            word(verdict),
+            report.judged.len(),
+            crate::model::fmt_num(args.min_budget)
+        );
+    }
+    Ok(match verdict {
+        Verdict::Pass => 0,
+        Verdict::Blocked => BLOCKED,
+        Verdict::Inconclusive => INCONCLUSIVE,
+    })
+}
+
+fn word(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Pass => "pass",
+        Verdict::Blocked => "blocked",
+        Verdict::Inconclusive => "inconclusive",
+    }
+}
