@@ -35,6 +35,22 @@ slos:
 "#;
 
 /// `amtool check-config` passes on `root/alertmanager.yml`.
+/// A real Alertmanager on `port`, with `root/alertmanager.yml`, alone
+/// (no cluster), ready when it returns.
+fn start_alertmanager(root: &Path, port: u16) -> support::servers::Server {
+    start(
+        "prometheus-alertmanager",
+        &[
+            "--config.file=alertmanager.yml".into(),
+            format!("--storage.path={}", root.join("am").display()),
+            format!("--web.listen-address=127.0.0.1:{port}"),
+            "--cluster.listen-address=".into(),
+        ],
+        root,
+        &format!("http://127.0.0.1:{port}/-/ready"),
+    )
+}
+
 fn amtool_check_config(root: &Path) {
     let check = std::process::Command::new(support::tool("amtool"))
         .args(["check-config", "alertmanager.yml"])
@@ -100,17 +116,7 @@ fn apply_loads_every_group_status_reads_them_and_the_page_reaches_alertmanager()
     )
     .unwrap();
 
-    let _alertmanager = start(
-        "prometheus-alertmanager",
-        &[
-            "--config.file=alertmanager.yml".into(),
-            format!("--storage.path={}", root.join("am").display()),
-            format!("--web.listen-address=127.0.0.1:{am_port}"),
-            "--cluster.listen-address=".into(),
-        ],
-        root,
-        &format!("http://127.0.0.1:{am_port}/-/ready"),
-    );
+    let _alertmanager = start_alertmanager(root, am_port);
     let _prometheus = start_prometheus(root, prom_port, &["--web.enable-lifecycle"]);
 
     // plan: changes, exit 3, nothing written.
@@ -1088,17 +1094,7 @@ fn inhibit_rules_mute_a_ticket_under_its_page_and_dependents_under_an_upstream_p
         ),
     )
     .unwrap();
-    let _alertmanager = start(
-        "prometheus-alertmanager",
-        &[
-            "--config.file=alertmanager.yml".into(),
-            format!("--storage.path={}", root.join("am").display()),
-            format!("--web.listen-address=127.0.0.1:{am_port}"),
-            "--cluster.listen-address=".into(),
-        ],
-        root,
-        &format!("http://127.0.0.1:{am_port}/-/ready"),
-    );
+    let _alertmanager = start_alertmanager(root, am_port);
     let _prometheus = start_prometheus(root, prom_port, &["--web.enable-lifecycle"]);
     let (code, out) = lookout(root, &["apply"]);
     assert_eq!(code, 0, "{out}");
@@ -1365,17 +1361,7 @@ slos:
         }
         labels
     };
-    let _alertmanager = start(
-        "prometheus-alertmanager",
-        &[
-            "--config.file=alertmanager.yml".into(),
-            format!("--storage.path={}", root.join("am").display()),
-            format!("--web.listen-address=127.0.0.1:{am_port}"),
-            "--cluster.listen-address=".into(),
-        ],
-        root,
-        &format!("http://127.0.0.1:{am_port}/-/ready"),
-    );
+    let _alertmanager = start_alertmanager(root, am_port);
     let url = format!("--alertmanager.url=http://127.0.0.1:{am_port}");
     for (tier, route) in [("page", "/pay"), ("ticket", "/pay"), ("ticket", "/refund")] {
         let mut args = vec!["alert".to_string(), "add".into(), url.clone()];

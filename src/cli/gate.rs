@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::output::outln;
-use super::push::ConnectionArgs;
+use super::push::{slo_name, ConnectionArgs};
 use super::{print_diagnostics, Format, ProjectArgs};
 use crate::ops::Verdict;
 
@@ -65,10 +65,7 @@ pub fn run(args: &GateArgs) -> Result<u8, String> {
             "PAGE"
         );
         for judged in &report.judged {
-            let name = match &judged.group {
-                Some(group) => format!("{} [{group}]", judged.slo),
-                None => judged.slo.clone(),
-            };
+            let name = slo_name(&judged.slo, judged.group.as_deref());
             outln!(
                 "{:<20} {:<30} {:>11} {:>8}  {}: {}",
                 judged.service,

@@ -85,6 +85,15 @@ pub struct StatusArgs {
     format: Format,
 }
 
+/// An SLO as `status` and `gate` print it: `routes [route=/pay]` for a
+/// group of a grouped SLO.
+pub(super) fn slo_name(slo: &str, group: Option<&str>) -> String {
+    match group {
+        Some(group) => format!("{slo} [{group}]"),
+        None => slo.to_string(),
+    }
+}
+
 /// Exit code 3 from `plan`: there are changes.
 pub const CHANGES: u8 = 3;
 
@@ -309,10 +318,7 @@ pub fn status(args: &StatusArgs) -> Result<u8, String> {
         "BUDGET LEFT"
     );
     for slo in &report.slos {
-        let name = match &slo.group {
-            Some(group) => format!("{} [{group}]", slo.slo),
-            None => slo.slo.clone(),
-        };
+        let name = slo_name(&slo.slo, slo.group.as_deref());
         let rates: String = windows
             .iter()
             .map(|w| {

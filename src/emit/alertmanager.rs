@@ -111,18 +111,12 @@ fn shared_labels(settings: &Settings) -> Vec<String> {
     settings.project.labels.keys().cloned().collect()
 }
 
-/// The `group_by` labels of `slos`: a grouped SLO's page mutes only its
-/// own group's ticket. A label neither alert has is equal on both, so
-/// ungrouped SLOs are matched as before.
-fn group_labels<'a>(slos: impl Iterator<Item = &'a crate::model::Slo>) -> Vec<String> {
-    let labels: std::collections::BTreeSet<&String> = slos.flat_map(|slo| &slo.group_by).collect();
-    labels.into_iter().cloned().collect()
-}
-
 pub fn emit(model: &Model, settings: &Settings) -> Artifact {
     let shared = shared_labels(settings);
     let mut page_equal = shared.clone();
-    page_equal.extend(group_labels(model.slos()));
+    // A grouped SLO's page mutes only its own group's ticket; a label
+    // neither alert has is equal on both, so ungrouped SLOs match as before.
+    page_equal.extend(crate::model::group_labels(model.slos()));
     let mut rules = vec![page_mutes_ticket(None, &page_equal)];
     for service in &model.services {
         for upstream in &service.depends_on {
@@ -159,7 +153,7 @@ pub fn alertmanager_config(service: &Service, settings: &Settings) -> Option<Art
     let namespace = settings.alert_namespace.as_ref()?;
     let shared = shared_labels(settings);
     let mut page_equal = shared.clone();
-    page_equal.extend(group_labels(service.slos.iter()));
+    page_equal.extend(crate::model::group_labels(service.slos.iter()));
     let mut rules = vec![page_mutes_ticket(Some(&service.name), &page_equal)];
     for upstream in &service.depends_on {
         rules.push(upstream_mutes(&service.name, upstream, &shared));

@@ -275,6 +275,13 @@ impl Slo {
     }
 }
 
+/// The `group_by` labels of `slos`, sorted, each once: the labels that
+/// queries over several SLOs keep so that each group stays a row.
+pub fn group_labels<'a>(slos: impl Iterator<Item = &'a Slo>) -> Vec<String> {
+    let labels: std::collections::BTreeSet<&String> = slos.flat_map(|slo| &slo.group_by).collect();
+    labels.into_iter().cloned().collect()
+}
+
 /// How the SLI is measured, with `{{service}}`/`{{slo}}` already rendered.
 #[derive(Debug, Clone)]
 pub enum Sli {

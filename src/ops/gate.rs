@@ -3,6 +3,7 @@
 //! Prometheus as `status` reads it.
 
 use super::{prometheus_endpoint, Generated, Request};
+use crate::model::fmt_percent;
 use crate::push::status::SloStatus;
 
 /// What the gate decided for one SLO (one group of a grouped SLO).
@@ -119,13 +120,13 @@ fn judge(status: SloStatus, page: Option<String>, min_budget: f64) -> Judged {
             Verdict::Blocked,
             format!(
                 "{} of its budget is left, not above the floor of {}",
-                percent(left),
-                percent(min_budget)
+                fmt_percent(left),
+                fmt_percent(min_budget)
             ),
         ),
         (None, Some(left), _) => (
             Verdict::Pass,
-            format!("{} of its budget is left, and no page", percent(left)),
+            format!("{} of its budget is left, and no page", fmt_percent(left)),
         ),
     };
     Judged {
@@ -137,13 +138,6 @@ fn judge(status: SloStatus, page: Option<String>, min_budget: f64) -> Judged {
         verdict,
         why,
     }
-}
-
-fn percent(ratio: f64) -> String {
-    format!(
-        "{}%",
-        crate::model::fmt_num(crate::model::round_sig(ratio * 100.0, 4))
-    )
 }
 
 /// Every name the selection gives is a service, or a service's SLO.

@@ -146,12 +146,7 @@ pub fn status(
         .filter(|slo| slo.calendar.is_none())
         .map(|slo| slo.period)
         .collect();
-    let group_labels: Vec<String> = model
-        .slos()
-        .flat_map(|slo| slo.group_by.iter().cloned())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let group_labels = crate::model::group_labels(model.slos());
     let query = |endpoint: &Endpoint, expr: &str| query(endpoint, expr, &group_labels);
     let mut ratios: BTreeMap<Duration, Series> = BTreeMap::new();
     for window in periods.iter().chain(STATUS_WINDOWS.iter()) {
@@ -345,12 +340,7 @@ pub fn page_alerts(
     model: &Model,
     endpoint: &Endpoint,
 ) -> Result<BTreeMap<(String, String, String), String>, String> {
-    let group_labels: Vec<String> = model
-        .slos()
-        .flat_map(|slo| slo.group_by.iter().cloned())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let group_labels = crate::model::group_labels(model.slos());
     let mut out = BTreeMap::new();
     for state in ["pending", "firing"] {
         let expr = format!(

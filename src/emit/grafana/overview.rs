@@ -168,12 +168,7 @@ pub(super) fn overview_dashboard(
     project: &str,
 ) -> Json {
     let slo_count: usize = services.iter().map(|s| s.slos.len()).sum();
-    let groups: Vec<String> = services
-        .iter()
-        .flat_map(|s| s.slos.iter().flat_map(|slo| slo.group_by.iter().cloned()))
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let groups = crate::model::group_labels(services.iter().flat_map(|s| &s.slos));
     let columns = overview_columns(&groups);
     assert!(columns.len() <= VALUE_FIELDS.len());
     let targets: Vec<Json> = columns

@@ -36,13 +36,11 @@ pub(super) fn service_dashboard(service: &Service, datasource: Option<&str>) -> 
     }
     // A variable per `group_by` label: each group of a grouped SLO is
     // chosen as an SLO is.
-    let groups: std::collections::BTreeSet<&String> =
-        service.slos.iter().flat_map(|slo| &slo.group_by).collect();
-    for label in groups {
+    for label in crate::model::group_labels(service.slos.iter()) {
         variables.push(multi_variable(
             "query",
-            label,
-            label,
+            &label,
+            &label,
             &format!(
                 "label_values({}{{service={}}}, {label})",
                 names::CURRENT_BURN_RATE,
@@ -268,13 +266,18 @@ fn slo_selector(slo: &Slo) -> String {
     )
 }
 
-pub(super) fn focused_selector(slo: &Slo) -> String {
-    let selector = names::selector(slo);
-    let groups: String = slo
-        .group_by
+/// `,route=~"$route"`: a grouped SLO's series of the groups the
+/// dashboard's variables choose.
+fn group_matchers(slo: &Slo) -> String {
+    slo.group_by
         .iter()
         .map(|label| format!(",{label}=~\"${label}\""))
-        .collect();
+        .collect()
+}
+
+pub(super) fn focused_selector(slo: &Slo) -> String {
+    let selector = names::selector(slo);
+    let groups = group_matchers(slo);
     format!(
         "{},slo=~\"${SLO_VARIABLE}\"{groups}}}",
         selector.trim_end_matches('}')
@@ -533,11 +536,7 @@ pub(super) fn alert_state_stat(slo: &Slo, severity: Severity) -> Json {
         Some(_) => {
             let alerts = |state: &str| {
                 // A grouped SLO's: of the groups the dashboard shows.
-                let groups: String = slo
-                    .group_by
-                    .iter()
-                    .map(|label| format!(",{label}=~\"${label}\""))
-                    .collect();
+                let groups = group_matchers(slo);
                 format!(
                     "ALERTS{{alertname={},service={},slo={},{}=\"{}\",alertstate=\"{state}\"{groups}}}",
                     names::promql_string(&slo.alerting.name),
