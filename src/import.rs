@@ -102,6 +102,7 @@ fn service_spec(
         signals: None,
         logs: None,
         depends_on: None,
+        canary: None,
     }
 }
 

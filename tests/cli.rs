@@ -111,6 +111,7 @@ fn build_writes_outputs_then_check_passes_and_rebuild_is_a_no_op() {
  created kubernetes/alertmanager/payments-ledger.yaml
  created kubernetes/alertmanager/public-api.yaml
  created kubernetes/alertmanager/settlement-worker.yaml
+ created kubernetes/flagger/payments-api.yaml
  created kubernetes/grafana-dashboards/ingress-nginx.yaml
  created kubernetes/grafana-dashboards/mariadb-galera.yaml
  created kubernetes/grafana-dashboards/payments-api.yaml
@@ -127,6 +128,7 @@ fn build_writes_outputs_then_check_passes_and_rebuild_is_a_no_op() {
  created kubernetes/prometheus-rules/payments-ledger.yaml
  created kubernetes/prometheus-rules/public-api.yaml
  created kubernetes/prometheus-rules/settlement-worker.yaml
+ created kubernetes/rollouts/payments-api.yaml
  created kubernetes/shipping/alloy.yaml
  created kubernetes/shipping/vector.yaml
  created rules/ingress-nginx.yaml
@@ -163,7 +165,7 @@ fn build_writes_outputs_then_check_passes_and_rebuild_is_a_no_op() {
  created runbooks/settlement-worker/processing.md
  created shipping/alloy/config.alloy
  created shipping/vector/vector.yaml
-built 12 SLOs from 6 services: 77 written, 0 unchanged
+built 12 SLOs from 6 services: 79 written, 0 unchanged
 
 "#]])
         .stderr_eq(str![""]);
@@ -180,7 +182,7 @@ built 12 SLOs from 6 services: 77 written, 0 unchanged
         .assert()
         .success()
         .stdout_eq(str![[r#"
-built 12 SLOs from 6 services: 0 written, 77 unchanged
+built 12 SLOs from 6 services: 0 written, 79 unchanged
 
 "#]]);
     lookout(project.path())
@@ -389,9 +391,9 @@ drift: kubernetes/kustomization.yaml differs from what the specs compile to
      - alertmanager/payments-ledger.yaml
      - alertmanager/public-api.yaml
     -- alertmanager/settlement-worker.yaml
+     - flagger/payments-api.yaml
      - grafana-dashboards/ingress-nginx.yaml
-     - grafana-dashboards/mariadb-galera.yaml
-    @@ -16,5 +15,4 @@
+    @@ -17,5 +16,4 @@
      - grafana-dashboards/payments-ledger.yaml
      - grafana-dashboards/public-api.yaml
     -- grafana-dashboards/settlement-worker.yaml
@@ -469,7 +471,7 @@ fn settlement_worker_removed() -> impl IntoData {
  removed rules/tests/settlement-worker.long.test.yaml
  removed rules/tests/settlement-worker.test.yaml
  removed runbooks/settlement-worker/processing.md
-built 11 SLOs from 5 services: 11 written, 66 unchanged
+built 11 SLOs from 5 services: 11 written, 68 unchanged
 
 "#]]
 }
@@ -1003,7 +1005,8 @@ next: edit slos/example.yaml and lookout.yaml, then run `lookout build`
             .collect::<Vec<_>>(),
         [
             "- run: lookout check --format github --deny-warnings",
-            "- run: lookout test"
+            "- run: lookout test",
+            "- run: lookout gate || [ $? -eq 5 ]"
         ],
         "{workflow}"
     );
@@ -1019,6 +1022,11 @@ next: edit slos/example.yaml and lookout.yaml, then run `lookout build`
             && !workflow.contains("@CACHE_KEY@"),
         "{workflow}"
     );
+    // The deploy job runs on main only, after the checks, gated.
+    let jobs: serde_json::Value = serde_saphyr::from_str(&workflow).unwrap();
+    let deploy = &jobs["jobs"]["deploy"];
+    assert_eq!(deploy["needs"], "check", "{workflow}");
+    assert_eq!(deploy["if"], "github.event_name == 'push'", "{workflow}");
     let gitlab = std::fs::read_to_string(dir.join("ci/lookout.gitlab-ci.yml")).unwrap();
     for text in [&workflow, &gitlab] {
         serde_saphyr::from_str::<serde_json::Value>(text).unwrap();
@@ -1241,7 +1249,7 @@ check failed: 2 files out of date (run `lookout build`)
         .stdout_eq(str![[r#"
  removed .rules.lookout-4000000.tmp
  removed runbooks/.new-service.lookout-4000000.tmp
-built 12 SLOs from 6 services: 2 written, 77 unchanged
+built 12 SLOs from 6 services: 2 written, 79 unchanged
 
 "#]])
         .stderr_eq(str![""]);
@@ -1291,7 +1299,7 @@ fn a_build_into_missing_folders_writes_the_same_files() {
         .stdout_eq(str![[r#"
  created a/b/cold/rules/public-api.yaml
  created a/b/cold/runbooks/public-api/availability.md
-built 12 SLOs from 6 services: 2 written, 75 unchanged
+built 12 SLOs from 6 services: 2 written, 77 unchanged
 
 "#]]);
     assert_eq!(into_missing("a/b/cold"), cold);

@@ -100,6 +100,7 @@ const EXPECTED_CODES: &[(&str, &str)] = &[
     ("alias-bomb", "spec::yaml-limit"),
     ("bad-window", "spec::invalid-window"),
     ("calendar-mistakes", "config::utc-offset"),
+    ("canary-mistakes", "spec::canary-variable"),
     ("config-invalid-project", "config::invalid-project"),
     ("config-invalid-urls", "config::invalid-url"),
     ("config-parse-errors", "spec::unknown-field"),

@@ -79,6 +79,7 @@ fn examples_cover_both_destinations_and_a_json_log() {
         .filter(|p| !p.starts_with("runbooks") && !p.contains("grafana"))
         .filter(|p| !p.contains("prometheus-rules") && !p.contains("kustomization"))
         .filter(|p| !p.starts_with("alertmanager/") && !p.starts_with("kubernetes/alertmanager/"))
+        .filter(|p| !p.starts_with("kubernetes/rollouts/") && !p.starts_with("kubernetes/flagger/"))
         .collect();
     let expected = [
         "dashboards/elasticsearch/_ilm/policy/lookout-logs-ingress-nginx.json",

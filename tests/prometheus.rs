@@ -1471,7 +1471,7 @@ slos:
     );
     let (code, out) = lookout(root, &["gate", "prom/healthy"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("gate: pass (1 SLOs judged"), "{out}");
+    assert!(out.contains("gate: pass (1 SLO judged"), "{out}");
     let (code, out) = lookout(root, &["gate"]);
     assert_eq!(code, 4, "{out}");
     assert!(
@@ -1499,4 +1499,388 @@ slos:
             .contains("not above the floor of 100%"),
         "{healthy}"
     );
+}
+
+/// The scrape of a service with one stable and three canary versions,
+/// each behind its own Flagger target: counters that grow at fixed rates
+/// from the exporter's start, so every rate Prometheus computes over a
+/// full window is the rate written here.
+struct Version {
+    /// Flagger's `{{ target }}` for the canaries; the stable is `shop-bad`'s primary.
+    pod: &'static str,
+    hash: &'static str,
+    requests: f64,
+    errors: f64,
+    slow: f64,
+}
+
+const VERSIONS: [Version; 4] = [
+    // The stable, serving most traffic at 0.1% errors.
+    Version {
+        pod: "shop-bad-primary-1a2b-y1",
+        hash: "1a2b",
+        requests: 10.0,
+        errors: 0.01,
+        slow: 0.01,
+    },
+    // 5% errors and 20% slow at 2 requests a second.
+    Version {
+        pod: "shop-bad-6b7c-x1",
+        hash: "6b7c",
+        requests: 2.0,
+        errors: 0.1,
+        slow: 0.4,
+    },
+    // Healthy at the same traffic.
+    Version {
+        pod: "shop-ok-5d4e-x2",
+        hash: "5d4e",
+        requests: 2.0,
+        errors: 0.0,
+        slow: 0.0,
+    },
+    // 10 requests a minute, one an error: a 10% ratio on too little traffic.
+    Version {
+        pod: "shop-thin-9f8a-x3",
+        hash: "9f8a",
+        requests: 10.0 / 60.0,
+        errors: 1.0 / 60.0,
+        slow: 0.0,
+    },
+];
+
+fn exposition(elapsed: f64) -> String {
+    let mut out = String::from(
+        "# TYPE http_requests_total counter\n# TYPE http_request_duration_seconds histogram\n",
+    );
+    for v in &VERSIONS {
+        let labels = format!(
+            "pod=\"{}\",rollouts_pod_template_hash=\"{}\"",
+            v.pod, v.hash
+        );
+        let count = |rate: f64| rate * elapsed;
+        out += &format!(
+            "http_requests_total{{{labels},code=\"200\"}} {}\n",
+            count(v.requests - v.errors)
+        );
+        out += &format!(
+            "http_requests_total{{{labels},code=\"500\"}} {}\n",
+            count(v.errors)
+        );
+        out += &format!(
+            "http_request_duration_seconds_bucket{{{labels},le=\"0.3\"}} {}\n",
+            count(v.requests - v.slow)
+        );
+        out += &format!(
+            "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}\n",
+            count(v.requests)
+        );
+        out += &format!(
+            "http_request_duration_seconds_count{{{labels}}} {}\n",
+            count(v.requests)
+        );
+        out += &format!(
+            "http_request_duration_seconds_sum{{{labels}}} {}\n",
+            count(v.requests) * 0.1
+        );
+    }
+    out
+}
+
+/// Argo Rollouts' phase of one measurement (utils/evaluate/evaluate.go
+/// `EvaluateResult`): Failed when the failure condition holds, else
+/// Successful when the success condition does, else Inconclusive.
+fn argo_phase(metric: &Value, result: &[f64]) -> &'static str {
+    let holds = |key: &str| argo_condition(metric[key].as_str().unwrap(), result);
+    if holds("failureCondition") {
+        "Failed"
+    } else if holds("successCondition") {
+        "Successful"
+    } else {
+        "Inconclusive"
+    }
+}
+
+/// An Argo condition, evaluated exactly for the one shape lookout writes,
+/// `len(result) > 0 && result[0] OP NUMBER`, with expr's semantics: `&&`
+/// stops at a false left side (expr compiles it to a conditional jump), so
+/// an empty result never reaches `result[0]` (which would be an Error), and
+/// a comparison with NaN is false. Any other shape fails the test.
+fn argo_condition(condition: &str, result: &[f64]) -> bool {
+    let comparison = condition
+        .strip_prefix("len(result) > 0 && result[0] ")
+        .unwrap_or_else(|| panic!("a condition lookout does not write: {condition}"));
+    let (op, number) = comparison.split_once(' ').unwrap();
+    let number: f64 = number.parse().unwrap();
+    let Some(&first) = result.first() else {
+        return false;
+    };
+    match op {
+        "<=" => first <= number,
+        ">" => first > number,
+        other => panic!("operator {other}"),
+    }
+}
+
+/// Argo's substitution (utils/template/template.go `ResolveArgs`, on
+/// fasttemplate): every `{{tag}}`, trimmed, must be `args.NAME` of a
+/// supplied arg, else the metric fails to resolve.
+fn argo_resolve(text: &str, args: &[(String, String)]) -> String {
+    substitute(text, |tag| {
+        let name = tag.strip_prefix("args.")?;
+        args.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+    })
+}
+
+/// Flagger's rendering (pkg/metrics/observers/render.go): a Go template
+/// whose functions are the Canary's names; here `{{ target }}` alone.
+fn flagger_render(text: &str, target: &str) -> String {
+    substitute(text, |tag| (tag == "target").then(|| target.to_string()))
+}
+
+fn substitute(text: &str, value: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        out.push_str(&rest[..open]);
+        let close = rest[open..].find("}}").unwrap() + open;
+        let tag = rest[open + 2..close].trim();
+        out.push_str(&value(tag).unwrap_or_else(|| panic!("failed to resolve {{{{{tag}}}}}")));
+        rest = &rest[close + 2..];
+    }
+    out + rest
+}
+
+/// The values of an instant vector, as both controllers read them.
+fn vector_values(url: &str, query: &str) -> Vec<f64> {
+    let (status, body) = get(&format!(
+        "{url}/api/v1/query?query={}",
+        lookout::emit::url_encode(query)
+    ))
+    .expect("Prometheus answers");
+    assert_eq!(status, 200, "{query}: {body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["data"]["resultType"], "vector", "{query}");
+    body["data"]["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["value"][1].as_str().unwrap().parse().unwrap())
+        .collect()
+}
+
+/// The generated Argo Rollouts and Flagger templates judge canaries on a
+/// real Prometheus that scrapes them: each query run as the controller
+/// substitutes it, each verdict worked out by hand. A canary at 5% errors
+/// (and 20% slow) fails both SLOs, a healthy one passes, and one with 10
+/// requests is inconclusive to Argo and no data (a failed check) to
+/// Flagger; the budget check fails while the service's budget is spent.
+#[test]
+fn canary_templates_fail_a_bad_canary_pass_a_good_one_and_wait_on_thin_traffic() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let port = free_port();
+    let started = std::time::Instant::now();
+    let exporter = support::fake::FakeServer::start(move |_| support::fake::Reply {
+        headers: vec![("Content-Type".into(), "text/plain; version=0.0.4".into())],
+        ..support::fake::Reply::new(200, exposition(started.elapsed().as_secs_f64()))
+    });
+    std::fs::create_dir_all(root.join("slos")).unwrap();
+    std::fs::write(
+        root.join("slos/shop.yaml"),
+        r#"service: shop
+canary:
+  matcher: 'rollouts_pod_template_hash="{{args.canary-hash}}"'
+  flagger_matcher: 'pod=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"'
+  min_requests: 100
+  interval: 1m
+slos:
+  - name: availability
+    objective: 99.9
+    sli:
+      events:
+        errors: sum(rate(http_requests_total{code=~"5.."}[{{window}}]))
+        total: sum(rate(http_requests_total[{{window}}]))
+  - name: latency
+    objective: 99
+    sli:
+      latency:
+        histogram: http_request_duration_seconds
+        threshold: 0.3
+---
+# A matcher on a label the scrape does not put there.
+service: legacy
+canary:
+  matcher: 'version="{{args.version}}"'
+slos:
+  - name: availability
+    objective: 99
+    sli:
+      events:
+        errors: sum(rate(http_requests_total{code=~"5.."}[{{window}}]))
+        total: sum(rate(http_requests_total[{{window}}]))
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("lookout.yaml"),
+        format!("runbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{port}, rules_dir: rules.d, long_interval: 2s}}\npush: [prometheus]\n"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("rules.d")).unwrap();
+    let target = exporter.url().trim_start_matches("http://").to_string();
+    std::fs::write(
+        root.join("prometheus.yml"),
+        format!(
+            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nrule_files: ['{}/rules.d/*.yaml']\nscrape_configs:\n- job_name: shop\n  static_configs: [{{targets: ['{target}']}}]\n",
+            root.display()
+        ),
+    )
+    .unwrap();
+    let (code, out) = lookout(root, &["build"]);
+    assert_eq!(code, 0, "{out}");
+    let _prometheus = start_prometheus(root, port, &["--web.enable-lifecycle"]);
+    let (code, out) = lookout(root, &["apply"]);
+    assert_eq!(code, 0, "{out}");
+    let url = format!("http://127.0.0.1:{port}");
+    // A full 1m window of scrapes, so each rate is the rate written above.
+    wait_for("a minute of scrapes", Duration::from_secs(120), || {
+        let scraped = vector_values(&url, "count_over_time(up{job=\"shop\"}[1m])");
+        (scraped.first().copied().unwrap_or(0.0) >= 55.0).then_some(())
+    });
+
+    // The live preflight finds the label that never reaches the series.
+    let (code, out) = lookout(root, &["check", "--live"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out.matches("live::canary-label-missing").count(),
+        1,
+        "{out}"
+    );
+    assert!(
+        out.contains("no series of `http_requests_total` has the label `version`")
+            && out.contains("slos/shop.yaml:24:12"),
+        "{out}"
+    );
+
+    // Argo Rollouts: the Rollout passes the canary's hash (valueFrom
+    // podTemplateHashValue: Latest) and this Prometheus's address.
+    let template: Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(root.join("kubernetes/rollouts/shop.yaml")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(template["kind"], "ClusterAnalysisTemplate");
+    let declared: Vec<&str> = template["spec"]["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(declared, ["canary-hash", "prometheus-address"]);
+    let metrics = template["spec"]["metrics"].as_array().unwrap();
+    let names: Vec<&str> = metrics
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["availability", "latency", "error-budget"]);
+    // By hand: availability fails above 14.4 × 0.1% = 0.0144, latency
+    // above 14.4 × 1% = 0.144. The bad canary: 0.1/2 = 0.05 and 0.4/2 =
+    // 0.2; the healthy one 0 and 0; the thin one served 10 < 100.
+    let expected = [
+        ("6b7c", ["Failed", "Failed"], [Some(0.05), Some(0.2)]),
+        ("5d4e", ["Successful", "Successful"], [Some(0.0), Some(0.0)]),
+        ("9f8a", ["Inconclusive", "Inconclusive"], [None, None]),
+    ];
+    for (hash, phases, values) in expected {
+        let args = [
+            ("canary-hash".to_string(), hash.to_string()),
+            ("prometheus-address".to_string(), url.clone()),
+        ];
+        for (i, metric) in metrics[..2].iter().enumerate() {
+            let prometheus = &metric["provider"]["prometheus"];
+            assert_eq!(
+                argo_resolve(prometheus["address"].as_str().unwrap(), &args),
+                url
+            );
+            let query = argo_resolve(prometheus["query"].as_str().unwrap(), &args);
+            let result = vector_values(&url, &query);
+            match values[i] {
+                Some(value) => {
+                    assert_eq!(result.len(), 1, "{hash} {query}: {result:?}");
+                    assert!(
+                        (result[0] - value).abs() < 1e-6,
+                        "{hash} {}: {result:?}, expected {value}",
+                        metric["name"]
+                    );
+                }
+                None => assert!(result.is_empty(), "{hash} {query}: {result:?}"),
+            }
+            assert_eq!(
+                argo_phase(metric, &result),
+                phases[i],
+                "{hash} {}: {result:?}",
+                metric["name"]
+            );
+        }
+    }
+
+    // Flagger: each MetricTemplate rendered for its Canary's target, and
+    // judged against the README's thresholdRange: the SLO's threshold.
+    let templates: Vec<Value> = serde_saphyr::from_multiple(
+        &std::fs::read_to_string(root.join("kubernetes/flagger/shop.yaml")).unwrap(),
+    )
+    .unwrap();
+    let names: Vec<&str> = templates
+        .iter()
+        .map(|t| t["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "lookout-shop-availability",
+            "lookout-shop-latency",
+            "lookout-shop-error-budget"
+        ]
+    );
+    assert_eq!(templates[0]["metadata"]["namespace"], "monitoring");
+    let expected = [
+        ("shop-bad", ["fail", "fail"]),
+        ("shop-ok", ["pass", "pass"]),
+        ("shop-thin", ["no data", "no data"]),
+    ];
+    for (target, verdicts) in expected {
+        for (i, (template, max)) in templates[..2].iter().zip([0.0144, 0.144]).enumerate() {
+            let query = flagger_render(template["spec"]["query"].as_str().unwrap(), target);
+            // pkg/metrics/providers/prometheus.go: the last sample's value;
+            // none, or NaN, is ErrNoValuesFound, a failed check.
+            let verdict = match vector_values(&url, &query).last() {
+                None => "no data",
+                Some(v) if v.is_nan() => "no data",
+                Some(&v) if v > max => "fail",
+                Some(_) => "pass",
+            };
+            assert_eq!(
+                verdict, verdicts[i],
+                "{target} {}",
+                template["metadata"]["name"]
+            );
+        }
+    }
+
+    // The budget check on lookout's recorded series, once evaluated: the
+    // whole service errs at (0.01 + 0.1 + 1/60) / (14 + 1/6) ≈ 0.89%, nine
+    // times its 0.1% budget, so nothing is left and a deploy waits.
+    let budget = &metrics[2];
+    let query = argo_resolve(
+        budget["provider"]["prometheus"]["query"].as_str().unwrap(),
+        &[],
+    );
+    let result = wait_for("the budget recorded", Duration::from_secs(60), || {
+        let result = vector_values(&url, &query);
+        (!result.is_empty()).then_some(result)
+    });
+    assert!(result[0] < 0.0, "{result:?}");
+    assert_eq!(argo_phase(budget, &result), "Failed");
+    assert_eq!(argo_phase(budget, &[]), "Inconclusive");
+    assert_eq!(argo_phase(budget, &[0.5]), "Successful");
 }

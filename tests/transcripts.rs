@@ -563,7 +563,8 @@ lookout::spec::unknown-field
  4 │ slos:
  5 │   - name: availability
    ╰────
-  help: expected one of: version, service, team, labels, depends_on, runbook, slos, signals, logs
+  help: expected one of: version, service, team, labels, depends_on, runbook, slos, signals, logs,
+        canary
 
 lookout::spec::objective-range
 
@@ -633,6 +634,17 @@ note: lookout.yaml sets no `project`, so this project's objects are marked `defa
         .code(1)
         .stdout_eq(str![[r#"
 "#]])
+        .stderr_eq(str![[r#"
+error: GET http://127.0.0.1:1/api/v1/query?query=slo%3Asli_error%3Aratio_rate30d: connection failed (Connection refused (os error 111)) (after 5 attempts)
+
+"#]]);
+    // The deploy gate cannot tell without Prometheus: an error (1), not
+    // inconclusive (5), so a CI that accepts 5 still stops.
+    lookout(root)
+        .arg("gate")
+        .assert()
+        .code(1)
+        .stdout_eq(str![""])
         .stderr_eq(str![[r#"
 error: GET http://127.0.0.1:1/api/v1/query?query=slo%3Asli_error%3Aratio_rate30d: connection failed (Connection refused (os error 111)) (after 5 attempts)
 
@@ -801,6 +813,13 @@ fn plan_apply_and_status_against_live_systems() {
     // that began long ago, and the spec's objective.
     let prometheus = FakeServer::start(|request| {
         let query = request.query("query").unwrap_or_default();
+        if query.starts_with("ALERTS{") {
+            // No page pending or firing, for `gate`.
+            return Reply::json(
+                200,
+                &serde_json::json!({"status": "success", "data": {"resultType": "vector", "result": []}}),
+            );
+        }
         let value = if query.contains("timestamp(") {
             "0"
         } else if query == "slo:objective:ratio" {
@@ -984,6 +1003,60 @@ web                  availability               99.9%    30d    99.950%     75.0
 
 "#]])
         .stderr_eq(str![""]);
+    // The deploy gate on the same answers: 75% left passes the default
+    // floor, not one of 80%; an unknown service is an error.
+    lookout_with(root, &urls())
+        .args(["gate", "web"])
+        .assert()
+        .code(0)
+        .stdout_eq(str![[r#"
+SERVICE              SLO                            BUDGET LEFT     PAGE  VERDICT
+web                  availability                       75.000%        -  pass: 75% of its budget is left, and no page
+gate: pass (1 SLO judged, budget floor 0%)
+
+"#]])
+        .stderr_eq(str![""]);
+    lookout_with(root, &urls())
+        .args(["gate", "web/availability", "--min-budget", "80"])
+        .assert()
+        .code(4)
+        .stdout_eq(str![[r#"
+SERVICE              SLO                            BUDGET LEFT     PAGE  VERDICT
+web                  availability                       75.000%        -  blocked: 75% of its budget is left, not above the floor of 80%
+gate: blocked (1 SLO judged, budget floor 80%)
+
+"#]])
+        .stderr_eq(str![""]);
+    lookout_with(root, &urls())
+        .args(["gate", "web", "--format", "json"])
+        .assert()
+        .code(0)
+        .stdout_eq(str![[r#"
+{
+  "verdict": "pass",
+  "slos": [
+    {
+      "service": "web",
+      "slo": "availability",
+      "budget_remaining": 0.75,
+      "page": null,
+      "verdict": "pass",
+      "why": "75% of its budget is left, and no page"
+    }
+  ]
+}
+
+"#]])
+        .stderr_eq(str![""]);
+    lookout_with(root, &urls())
+        .args(["gate", "nope"])
+        .assert()
+        .code(1)
+        .stdout_eq(str![""])
+        .stderr_eq(str![[r#"
+error: no SLO or service named `nope`; the project has: edge/errors, web/availability
+
+"#]]);
 }
 
 /// What goes wrong against live systems: a dashboard someone else owns at

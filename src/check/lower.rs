@@ -5,6 +5,7 @@
 //! methods of the one [`Lowering`].
 
 mod alerting;
+mod canary;
 mod dependencies;
 mod logs;
 mod period;
@@ -398,6 +399,10 @@ impl<'a> Lowering<'a> {
             Some(signals) => self.signals(signals, &name),
             None => Signals::default(),
         };
+        let canary = spec
+            .canary
+            .as_ref()
+            .and_then(|canary| self.canary(canary, &slos));
         if self.diags.error_count() > errors_before {
             return None;
         }
@@ -411,6 +416,7 @@ impl<'a> Lowering<'a> {
                 .unwrap_or_default(),
             team,
             signals,
+            canary,
             logs: std::mem::take(&mut self.service_logs),
             source: project_relative(
                 self.diags.sources.path(self.file),

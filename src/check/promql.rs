@@ -7,6 +7,7 @@
 use promql_parser::parser::{self, value::ValueType, Expr};
 
 /// Why a query was rejected.
+#[derive(Debug)]
 pub struct Rejection {
     pub message: String,
 }
@@ -112,6 +113,22 @@ pub fn error_offset(query: &str) -> Option<usize> {
     }
     None
 }
+
+/// [`crate::model::query::parse_matchers`], rejected as a query is.
+pub fn parse_matchers(text: &str) -> Result<Vec<Matcher>, Rejection> {
+    crate::model::query::parse_matchers(text).map_err(|message| Rejection {
+        message: tidy(&message),
+    })
+}
+
+/// [`crate::model::query::add_matchers`], rejected as a query is.
+pub fn add_matchers(query: &str, extra: &[Matcher]) -> Result<String, Rejection> {
+    crate::model::query::add_matchers(query, extra).map_err(|message| Rejection {
+        message: tidy(&message),
+    })
+}
+
+pub use promql_parser::label::Matcher;
 
 pub use crate::model::query::substitute_grafana_variables;
 

@@ -380,6 +380,10 @@ fn settings(loaded: &LoadedConfig, runbook_template: Option<RunbookTemplate>) ->
         if let Some(labels) = &prometheus.rule_labels {
             lowered.rule_labels = labels.clone();
         }
+        lowered.cluster_url = prometheus
+            .cluster_url
+            .as_ref()
+            .map(|url| url.trim_end_matches('/').to_string());
     }
 
     let grafana = &config.grafana;

@@ -77,9 +77,12 @@ pub fn run(args: &GateArgs) -> Result<u8, String> {
             );
         }
         outln!(
-            "gate: {} ({} SLOs judged, budget floor {}%)",
+            "gate: {} ({} judged, budget floor {}%)",
             word(verdict),
-            report.judged.len(),
+            match report.judged.len() {
+                1 => "1 SLO".to_string(),
+                n => format!("{n} SLOs"),
+            },
             crate::model::fmt_num(args.min_budget)
         );
     }

@@ -10,6 +10,7 @@
 //! with committed files. Writing happens in one place, `crate::out`.
 
 pub mod alertmanager;
+pub mod canary;
 pub mod elasticsearch;
 pub mod grafana;
 pub mod json;
@@ -283,6 +284,11 @@ where
             links,
             prometheus_settings.evaluation(),
         )?);
+        artifacts.extend(
+            services
+                .iter()
+                .flat_map(|service| canary::emit(service, layout, prometheus_settings)),
+        );
         let mut dashboards = grafana::dashboards(services, grafana_settings);
         artifacts.extend(kubernetes::emit(&mut dashboards, layout, grafana_settings));
         artifacts.extend(grafana::artifacts(dashboards, layout));

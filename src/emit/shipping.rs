@@ -752,22 +752,14 @@ fn manifest(shipper: Shipper, config: String, layout: &Layout, options: &LogSett
         .build();
     let service_account = object("ServiceAccount", "v1", false).build();
     let documents = [service_account, role, binding, config_map, daemon_set];
-    let mut text = String::new();
-    for (i, document) in documents.iter().enumerate() {
-        let header: &[&str] = if i == 0 {
-            &[
-                GENERATED_MARKER,
-                "Runs the shipper on every node: kubectl apply --server-side -f <this file>.",
-                "Credentials: Secret `lookout-shipping`, one key per variable; TLS: Secret `lookout-shipping-tls`.",
-            ]
-        } else {
-            &[]
-        };
-        if i > 0 {
-            text.push_str("---\n");
-        }
-        text.push_str(&yaml::document(header, document));
-    }
+    let text = yaml::documents(
+        &[
+            GENERATED_MARKER,
+            "Runs the shipper on every node: kubectl apply --server-side -f <this file>.",
+            "Credentials: Secret `lookout-shipping`, one key per variable; TLS: Secret `lookout-shipping-tls`.",
+        ],
+        &documents,
+    );
     Artifact::file(
         layout
             .kubernetes

@@ -216,6 +216,18 @@ pub fn document(header: &[&str], root: &Node) -> String {
     super::render(|out| write_document(out, header, root))
 }
 
+/// Several documents in one file, `header` above the first.
+pub fn documents(header: &[&str], roots: &[Node]) -> String {
+    super::render(|out| {
+        for (i, root) in roots.iter().enumerate() {
+            if i > 0 {
+                out.push_str("---\n");
+            }
+            write_document(out, if i == 0 { header } else { &[] }, root);
+        }
+    })
+}
+
 fn write_document(out: &mut String, header: &[&str], root: &Node) {
     for line in header {
         if line.is_empty() {

@@ -7,6 +7,7 @@
 
 mod burn_rate;
 pub mod calendar;
+pub mod canary;
 pub mod detection;
 mod duration;
 pub mod logs;
@@ -70,6 +71,8 @@ pub struct Service {
     pub logs: Vec<LogSource>,
     /// The services this one depends on, each declared in the project.
     pub depends_on: Vec<String>,
+    /// How its canaries are judged, when declared.
+    pub canary: Option<canary::Canary>,
 }
 
 impl Service {
@@ -264,6 +267,24 @@ impl Slo {
             calendar.reset_time(),
             self.period
         ))
+    }
+
+    /// The page tier's fastest burn-rate factor, or the default page
+    /// pairs' when the SLO does not page: the burn a canary must not reach.
+    pub fn fast_page_factor(&self) -> f64 {
+        match self
+            .alerting
+            .tiers
+            .iter()
+            .find(|tier| tier.severity == Severity::Page)
+        {
+            Some(tier) => tier.fastest_factor(),
+            None => default_pairs()
+                .iter()
+                .filter(|pair| pair.severity == Severity::Page)
+                .map(|pair| pair.factor(self.period))
+                .fold(0.0, f64::max),
+        }
     }
 
     /// `service` and `slo` first, then the other labels.

@@ -244,6 +244,8 @@ pub struct PrometheusSettings {
     pub rule_namespace: String,
     /// Labels of the PrometheusRule objects (the operator's ruleSelector).
     pub rule_labels: BTreeMap<String, String>,
+    /// Prometheus as seen from inside the cluster, when configured.
+    pub cluster_url: Option<String>,
 }
 
 /// The `long` group's default evaluation interval (`prometheus.long_interval`
@@ -256,6 +258,16 @@ pub const DEFAULT_LONG_INTERVAL: Duration = Duration::minutes(5);
 pub const DEFAULT_INTERVAL: Duration = Duration::minutes(1);
 
 impl PrometheusSettings {
+    /// Prometheus as Argo Rollouts and Flagger reach it: the configured
+    /// URL, else the Prometheus Operator's governing Service in the rules'
+    /// namespace.
+    pub fn cluster_url(&self) -> String {
+        match &self.cluster_url {
+            Some(url) => url.clone(),
+            None => format!("http://prometheus-operated.{}:9090", self.rule_namespace),
+        }
+    }
+
     /// How the rules are evaluated, for `explain`'s times.
     pub fn evaluation(&self) -> super::detection::Evaluation {
         super::detection::Evaluation {
@@ -272,6 +284,7 @@ impl Default for PrometheusSettings {
             interval: DEFAULT_INTERVAL,
             rule_namespace: DEFAULT_NAMESPACE.into(),
             rule_labels: [("release".to_string(), "kube-prometheus-stack".to_string())].into(),
+            cluster_url: None,
         }
     }
 }

@@ -33,7 +33,7 @@ use promql_parser::parser::{self, Expr};
 
 use super::http::{segment, Endpoint};
 use crate::diag::{Diagnostic, Span};
-use crate::model::query::substitute_grafana_variables;
+use crate::model::query::{self, substitute_grafana_variables};
 use crate::model::{names, Duration, MetricSli, Model, Slo};
 
 /// Runs every check; the diagnostics found, or an error when Prometheus
@@ -49,6 +49,9 @@ pub fn preflight(
     for service in &model.services {
         for slo in &service.slos {
             prometheus.check_sli(slo, &mut findings)?;
+        }
+        if let Some(canary) = &service.canary {
+            prometheus.check_canary(service, canary, &mut findings)?;
         }
         for (slo, _) in service.log_slos() {
             let recorded = format!("{}{}", names::EVENTS_RATE, names::selector(slo));
@@ -370,6 +373,54 @@ impl Live<'_> {
                 .at_opt(location)
                 .help("group by a label with fewer values (a route, not a URL; a tenant tier, not a user), or aggregate the rare ones away in the query"),
             );
+        }
+        Ok(())
+    }
+
+    /// A canary matcher selects by labels the scrape must put on the SLI's
+    /// series (the pod-template hash only arrives through the
+    /// ServiceMonitor's `podTargetLabels`): a label on none of a selector's
+    /// series means every canary measurement reads nothing.
+    fn check_canary(
+        &self,
+        service: &crate::model::Service,
+        canary: &crate::model::canary::Canary,
+        findings: &mut Vec<Diagnostic>,
+    ) -> Result<(), String> {
+        let matchers = canary.argo.iter().chain(&canary.flagger);
+        let gated = canary
+            .gates
+            .iter()
+            .filter_map(|gate| service.slos.iter().find(|slo| slo.name == gate.slo));
+        let mut scoped: Vec<String> = Vec::new();
+        for slo in gated {
+            if let Some((_, total)) = slo.sli.event_queries() {
+                scoped.extend(selectors(&total.at(names::BASE_WINDOW)));
+            }
+        }
+        scoped.sort();
+        scoped.dedup();
+        for matcher in matchers {
+            for label in &matcher.labels {
+                for selector in &scoped {
+                    if self.query(&format!("count({selector})"))?.is_empty() {
+                        continue; // reported as live::no-series
+                    }
+                    let with_label = query::parse_matchers(&format!("{label}!=\"\""))
+                        .and_then(|m| query::add_matchers(selector, &m))?;
+                    if !self.query(&format!("count({with_label})"))?.is_empty() {
+                        continue;
+                    }
+                    findings.push(
+                        Diagnostic::warning(
+                            "live::canary-label-missing",
+                            format!("no series of `{selector}` has the label `{label}`, so the canary analysis of {} reads nothing", service.name),
+                        )
+                        .at_opt(matcher.location)
+                        .help("the scrape must put it on the target: for Argo Rollouts, `podTargetLabels: [rollouts-pod-template-hash]` in the ServiceMonitor (see the README, Canary analysis)"),
+                    );
+                }
+            }
         }
         Ok(())
     }

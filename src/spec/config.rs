@@ -213,6 +213,10 @@ pub struct PrometheusConfig {
     /// Namespace of the PrometheusRule objects in `kubernetes/prometheus-rules/`.
     /// Default `monitoring`.
     pub namespace: Option<String>,
+    /// Prometheus as Argo Rollouts and Flagger reach it from inside the
+    /// cluster. Default `http://prometheus-operated.<namespace>:9090`, the
+    /// Prometheus Operator's Service.
+    pub cluster_url: Option<String>,
     /// Labels of the PrometheusRule objects, which the Prometheus Operator's
     /// `ruleSelector` must match. Default `{release: kube-prometheus-stack}`,
     /// what kube-prometheus-stack selects when installed as that release.

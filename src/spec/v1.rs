@@ -51,6 +51,53 @@ pub struct ServiceSpec {
     #[schemars(with = "Option<Vec<LogSpec>>")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logs: Option<Spanned<Vec<LogSpec>>>,
+    /// How a canary's series are told apart: lookout then writes analysis
+    /// templates for Argo Rollouts (`kubernetes/rollouts/`) and Flagger
+    /// (`kubernetes/flagger/`) that judge the canary on the SLOs' SLIs.
+    #[schemars(with = "Option<CanarySpec>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary: Option<Spanned<CanarySpec>>,
+}
+
+/// A service's canary analysis. At least one of `matcher` and
+/// `flagger_matcher`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CanarySpec {
+    /// Argo Rollouts: label matchers that select the canary's series, added
+    /// to every selector of each SLI query, e.g.
+    /// `rollouts_pod_template_hash="{{args.canary-hash}}"`. May use
+    /// `{{args.NAME}}`; each becomes an arg of the AnalysisTemplate.
+    #[schemars(with = "Option<String>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matcher: Option<Spanned<String>>,
+    /// Flagger: the same for its MetricTemplates, e.g.
+    /// `pod=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"`. May use Flagger's
+    /// `{{ name }}`, `{{ namespace }}`, `{{ target }}`, `{{ service }}`,
+    /// `{{ ingress }}`, `{{ route }}` and `{{ variables.NAME }}`.
+    #[schemars(with = "Option<String>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flagger_matcher: Option<Spanned<String>>,
+    /// Fewer requests than this in `interval` give no verdict: inconclusive
+    /// in Argo Rollouts, no data (a failed check) in Flagger. Default 100.
+    #[schemars(with = "Option<u64>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_requests: Option<Spanned<u64>>,
+    /// The window each measurement reads, and Argo's measurement interval,
+    /// e.g. `5m` (the default).
+    #[schemars(with = "Option<String>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Spanned<String>>,
+    /// The background budget check fails at or below this much budget
+    /// left, in percent (default 0: fails once the budget is spent).
+    #[schemars(with = "Option<f64>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_budget: Option<Spanned<f64>>,
+    /// Namespace of the Rollout or Canary, where the templates go. Default:
+    /// a ClusterAnalysisTemplate, and MetricTemplates in `prometheus.namespace`.
+    #[schemars(with = "Option<String>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<Spanned<String>>,
 }
 
 /// One log stream of the service, e.g. the ingress access log.

@@ -1,6 +1,7 @@
 // Validates Kubernetes objects (JSON on stdin: [{path, object}]) with the
 // validators kubernetes-models generates from the upstream OpenAPI schemas:
-// the Prometheus Operator's CRDs (PrometheusRule, AlertmanagerConfig) and
+// the Prometheus Operator's CRDs (PrometheusRule, AlertmanagerConfig), Argo
+// Rollouts' (AnalysisTemplate, ClusterAnalysisTemplate, Rollout) and
 // Kubernetes' core types. Prints one
 // line per object: `ok <path>` or `invalid <path>: <reason>`.
 import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
@@ -12,8 +13,12 @@ import { ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/
 import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
 import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
 import { DaemonSet } from "kubernetes-models/apps/v1/DaemonSet";
+import { Job } from "kubernetes-models/batch/v1/Job";
+import { AnalysisTemplate } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/AnalysisTemplate";
+import { ClusterAnalysisTemplate } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/ClusterAnalysisTemplate";
+import { Rollout } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/Rollout";
 
-const models = { PrometheusRule, AlertmanagerConfig, ConfigMap, ServiceAccount, ClusterRole, ClusterRoleBinding, Role, RoleBinding, DaemonSet };
+const models = { PrometheusRule, AlertmanagerConfig, ConfigMap, ServiceAccount, ClusterRole, ClusterRoleBinding, Role, RoleBinding, DaemonSet, Job, AnalysisTemplate, ClusterAnalysisTemplate, Rollout };
 
 let input = "";
 for await (const chunk of process.stdin) input += chunk;
