@@ -89,9 +89,22 @@ fn every_object_is_valid_against_its_upstream_schema() {
     ] {
         assert!(kinds.contains(&kind), "no {kind} among {kinds:?}");
     }
+    // A canary without a namespace: a ClusterAnalysisTemplate.
+    let cluster = support::generate_for(
+        "tests/fixtures/lookout.yaml",
+        "tests/fixtures/warnings/canary-insensitive/slos",
+    );
+    let mut objects = objects;
+    objects.extend(
+        all_objects(&cluster)
+            .into_iter()
+            .filter(|(_, o)| o["kind"] == "ClusterAnalysisTemplate"),
+    );
+    assert!(objects
+        .iter()
+        .any(|(_, o)| o["kind"] == "ClusterAnalysisTemplate"));
     // And what the README tells a team to apply beside them: the Rollout
     // that uses the AnalysisTemplate, the gate's PreSync Job.
-    let mut objects = objects;
     for kind in ["Rollout", "Job"] {
         objects.push((format!("README.md ({kind})"), readme_object(kind)));
     }

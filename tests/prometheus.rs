@@ -1433,6 +1433,18 @@ slos:
         total: sum(rate(prometheus_http_requests_total[{{window}}]))
     alerting:
       thin_data: fire
+  # Spent, and nothing pages: the budget alone blocks.
+  - name: spent
+    objective: 99
+    sli:
+      events:
+        errors: sum(rate(prometheus_http_requests_total[{{window}}]))
+        total: sum(rate(prometheus_http_requests_total[{{window}}]))
+    alerting:
+      page:
+        enabled: false
+      ticket:
+        enabled: false
 "#,
     )
     .unwrap();
@@ -1450,7 +1462,7 @@ slos:
         ),
     )
     .unwrap();
-    let _prometheus = start_prometheus(root, port, &["--web.enable-lifecycle"]);
+    let prometheus = start_prometheus(root, port, &["--web.enable-lifecycle"]);
     let (code, out) = lookout(root, &["gate"]);
     assert_eq!(code, 5, "{out}");
     assert!(out.contains("gate: inconclusive"), "{out}");
@@ -1466,8 +1478,20 @@ slos:
             let (_, budget) = get(&format!(
             "http://127.0.0.1:{port}/api/v1/query?query=slo:period_burn_rate:ratio%7Bslo%3D%22healthy%22%7D"
         ))?;
-            (alerts.contains("\"failing\"") && budget.contains("\"healthy\"")).then_some(())
+            let (_, spent) = get(&format!(
+            "http://127.0.0.1:{port}/api/v1/query?query=slo:period_burn_rate:ratio%7Bslo%3D%22spent%22%7D"
+        ))?;
+            (alerts.contains("\"failing\"")
+                && budget.contains("\"healthy\"")
+                && spent.contains("\"spent\""))
+            .then_some(())
         },
+    );
+    let (code, out) = lookout(root, &["gate", "prom/spent"]);
+    assert_eq!(code, 4, "{out}");
+    assert!(
+        out.contains("blocked:") && out.contains("not above the floor of 0%"),
+        "{out}"
     );
     let (code, out) = lookout(root, &["gate", "prom/healthy"]);
     assert_eq!(code, 0, "{out}");
@@ -1499,6 +1523,11 @@ slos:
             .contains("not above the floor of 100%"),
         "{healthy}"
     );
+    // Prometheus gone: an error, not inconclusive.
+    drop(prometheus);
+    let (code, out) = lookout(root, &["gate", "prom/healthy"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("connection failed"), "{out}");
 }
 
 /// The scrape of a service with one stable and three canary versions,
@@ -1754,11 +1783,12 @@ slos:
     assert_eq!(code, 0, "{out}");
     assert_eq!(
         out.matches("live::canary-label-missing").count(),
-        1,
+        2,
         "{out}"
     );
     assert!(
         out.contains("no series of `http_requests_total` has the label `version`")
+            && out.contains("no series of `http_requests_total{code=~\"5..\"}` has the label")
             && out.contains("slos/shop.yaml:24:12"),
         "{out}"
     );

@@ -1170,3 +1170,104 @@ note: lookout.yaml sets no `project`, so this project's objects are marked `defa
     assert_eq!(dashboards["lookout-web"].0["title"], "Someone's web");
     assert!(dashboards.contains_key("lookout-overview-default"));
 }
+
+/// `gate`'s other two answers, against a Prometheus that answers as one
+/// would: inconclusive (5) while nothing is recorded and no rules are
+/// loaded, blocked (4) while the page fires.
+#[test]
+fn gate_cannot_tell_before_the_rules_and_blocks_on_a_page() {
+    use support::fake::{FakeServer, Reply};
+    fn vector(result: serde_json::Value) -> Reply {
+        Reply::json(
+            200,
+            &serde_json::json!({"status": "success", "data": {"resultType": "vector", "result": result}}),
+        )
+    }
+    let empty = FakeServer::start(move |request| {
+        if request.route().starts_with("/api/v1/rules") {
+            return Reply::json(
+                200,
+                &serde_json::json!({"status": "success", "data": {"groups": []}}),
+            );
+        }
+        vector(serde_json::json!([]))
+    });
+    let paging = FakeServer::start(move |request| {
+        let query = request.query("query").unwrap_or_default();
+        let labels = serde_json::json!({"service": "web", "slo": "availability"});
+        if query.starts_with("ALERTS{") && query.contains("firing") {
+            return vector(serde_json::json!([{"metric": labels, "value": [0, "1"]}]));
+        }
+        if query.starts_with("ALERTS{") {
+            return vector(serde_json::json!([]));
+        }
+        let value = if query.contains("timestamp(") {
+            "0"
+        } else if query.starts_with("1 - ") {
+            "0.4"
+        } else if query == "slo:objective:ratio" {
+            "0.999"
+        } else {
+            "0.02"
+        };
+        vector(serde_json::json!([{"metric": labels, "value": [0, value]}]))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "slos/web.yaml", SPEC);
+    let configure = |server: &FakeServer| {
+        write(
+            root,
+            "lookout.yaml",
+            &format!(
+                "project: shop\nrunbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: '{}'}}\n",
+                server.url()
+            ),
+        );
+    };
+    configure(&empty);
+    lookout(root)
+        .arg("gate")
+        .assert()
+        .code(5)
+        .stdout_eq(str![[r#"
+SERVICE              SLO                            BUDGET LEFT     PAGE  VERDICT
+web                  availability                             -        -  inconclusive: no data: the recorded series are empty; are the rules loaded (lookout plan), and do the SLI's selectors match (lookout check --live)?
+gate: inconclusive (1 SLO judged, budget floor 0%)
+
+"#]])
+        .stderr_eq(str![""]);
+    configure(&paging);
+    lookout(root)
+        .args(["gate", "--format", "json"])
+        .assert()
+        .code(4)
+        .stdout_eq(str![[r#"
+{
+  "verdict": "blocked",
+  "slos": [
+    {
+      "service": "web",
+      "slo": "availability",
+      "budget_remaining": 0.4,
+      "page": "firing",
+      "verdict": "blocked",
+      "why": "its page alert is firing"
+    }
+  ]
+}
+
+"#]])
+        .stderr_eq(str![""]);
+    lookout(root)
+        .arg("gate")
+        .assert()
+        .code(4)
+        .stdout_eq(str![[r#"
+SERVICE              SLO                            BUDGET LEFT     PAGE  VERDICT
+web                  availability                       40.000%   firing  blocked: its page alert is firing
+gate: blocked (1 SLO judged, budget floor 0%)
+
+"#]])
+        .stderr_eq(str![""]);
+}

@@ -16,7 +16,7 @@
 
 use super::yaml::{self, Node};
 use super::Artifact;
-use crate::model::canary::Canary;
+use crate::model::canary::{kubernetes_name, Canary};
 use crate::model::names;
 use crate::model::settings::{Layout, PrometheusSettings};
 use crate::model::Service;
@@ -53,7 +53,11 @@ pub fn budget_query(service: &str) -> String {
 }
 
 fn budget_metric_name(canary: &Canary) -> String {
-    if canary.gates.iter().any(|g| g.slo == BUDGET_METRIC) {
+    if canary
+        .gates
+        .iter()
+        .any(|g| kubernetes_name(&g.slo) == BUDGET_METRIC)
+    {
         format!("lookout-{BUDGET_METRIC}")
     } else {
         BUDGET_METRIC.to_string()
@@ -151,8 +155,8 @@ fn argo(
         .build();
     let mut header = super::generated_header(&service.source);
     header.push(format!(
-        "Argo Rollouts analysis: each SLO's error ratio on the canary over {interval} (`canary.matcher`); it fails above the SLO's fast page threshold and is inconclusive under {} requests. `{}` fails at {}% budget left or less. See the README (Canary analysis).",
-        canary.min_requests,
+        "Argo Rollouts analysis: each SLO's error ratio on the canary over {interval} (`canary.matcher`); it fails above the SLO's fast page threshold and is inconclusive {}. `{}` fails at {}% budget left or less, and is inconclusive while lookout's rules have recorded no budget. See the README (Canary analysis).",
+        thin_traffic(canary),
         budget_metric_name(canary),
         number(canary.min_budget)
     ));
@@ -227,8 +231,11 @@ fn flagger(
         number(canary.min_budget / 100.0)
     ));
     header.push(format!(
-        "Under {} requests a query returns no data, which Flagger counts as a failed check.",
-        canary.min_requests
+        "{} a query returns no data, which Flagger counts as a failed check; so does the budget's before lookout's rules have recorded one.",
+        match canary.min_requests {
+            0 => "Without traffic (min_requests: 0)".to_string(),
+            n => format!("Under {n} requests"),
+        }
     ));
     header.extend(left_out_lines(canary));
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
@@ -241,9 +248,17 @@ fn flagger(
     )
 }
 
+/// When a measurement gives no verdict, in words.
+fn thin_traffic(canary: &Canary) -> String {
+    match canary.min_requests {
+        0 => "without traffic (min_requests: 0; the ratio is then NaN)".to_string(),
+        n => format!("under {n} requests"),
+    }
+}
+
 /// A MetricTemplate's name: a DNS subdomain, so an SLO's `_` becomes `-`.
 pub fn flagger_name(service: &str, metric: &str) -> String {
-    format!("lookout-{service}-{}", metric.replace('_', "-"))
+    format!("lookout-{service}-{}", kubernetes_name(metric))
 }
 
 fn metadata(name: String, namespace: Option<&str>) -> Node {

@@ -77,3 +77,9 @@ pub const DEFAULT_MIN_REQUESTS: u64 = 100;
 
 /// Default `canary.interval`: the fast page tier's short window.
 pub const DEFAULT_INTERVAL: Duration = Duration::minutes(5);
+
+/// An SLO's or metric's name as part of a Kubernetes object name (a DNS
+/// subdomain): `_` becomes `-`.
+pub fn kubernetes_name(name: &str) -> String {
+    name.replace('_', "-")
+}

@@ -108,14 +108,10 @@ pub fn gate(
 }
 
 fn judge(status: SloStatus, page: Option<String>, min_budget: f64) -> Judged {
+    // A spent budget blocks even while the SLI is missing; a budget left
+    // does not pass one whose SLI has stopped: its alerts cannot fire.
     let (verdict, why) = match (&page, status.budget_remaining, &status.missing) {
         (Some(state), _, _) => (Verdict::Blocked, format!("its page alert is {state}")),
-        (None, None, missing) => (
-            Verdict::Inconclusive,
-            missing
-                .clone()
-                .unwrap_or_else(|| "no budget recorded yet".to_string()),
-        ),
         (None, Some(left), _) if left <= min_budget => (
             Verdict::Blocked,
             format!(
@@ -124,7 +120,9 @@ fn judge(status: SloStatus, page: Option<String>, min_budget: f64) -> Judged {
                 fmt_percent(min_budget)
             ),
         ),
-        (None, Some(left), _) => (
+        (None, _, Some(missing)) => (Verdict::Inconclusive, missing.clone()),
+        (None, None, None) => (Verdict::Inconclusive, "no budget recorded yet".to_string()),
+        (None, Some(left), None) => (
             Verdict::Pass,
             format!("{} of its budget is left, and no page", fmt_percent(left)),
         ),

@@ -394,7 +394,8 @@ impl Live<'_> {
             .filter_map(|gate| service.slos.iter().find(|slo| slo.name == gate.slo));
         let mut scoped: Vec<String> = Vec::new();
         for slo in gated {
-            if let Some((_, total)) = slo.sli.event_queries() {
+            if let Some((errors, total)) = slo.sli.event_queries() {
+                scoped.extend(selectors(&errors.at(names::BASE_WINDOW)));
                 scoped.extend(selectors(&total.at(names::BASE_WINDOW)));
             }
         }

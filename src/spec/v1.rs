@@ -74,7 +74,8 @@ pub struct CanarySpec {
     /// Flagger: the same for its MetricTemplates, e.g.
     /// `pod=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"`. May use Flagger's
     /// `{{ name }}`, `{{ namespace }}`, `{{ target }}`, `{{ service }}`,
-    /// `{{ ingress }}`, `{{ route }}` and `{{ variables.NAME }}`.
+    /// `{{ ingress }}`, `{{ route }}`, `{{ interval }}` and
+    /// `{{ variables.NAME }}`.
     #[schemars(with = "Option<String>")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flagger_matcher: Option<Spanned<String>>,

@@ -161,6 +161,23 @@ impl Lowering<'_> {
             .help = Some("lowercase letters, digits and `-`, at most 63".into());
             None
         });
+        // Flagger's MetricTemplates are named after the SLOs as Kubernetes
+        // names, where `_` becomes `-`: two SLOs must not meet there.
+        let mut seen: Vec<String> = Vec::new();
+        for slo in slos.iter().filter(|slo| slo.sli.event_queries().is_some()) {
+            let name = crate::model::canary::kubernetes_name(&slo.name);
+            if seen.contains(&name) {
+                self.error(
+                    "spec::canary-name-clash",
+                    format!(
+                        "two SLOs of this service are both `{name}` as Kubernetes names, which the Flagger MetricTemplates need apart"
+                    ),
+                    span,
+                )
+                .help = Some("rename one: `_` and `-` are the same in a template's name".into());
+            }
+            seen.push(name);
+        }
         let interval = interval?;
         if self.diags.error_count() > errors_before {
             return None;
@@ -204,9 +221,11 @@ impl Lowering<'_> {
             let argo_query = query(&argo, self);
             let flagger_query = query(&flagger, self);
             let factor = slo.fast_page_factor();
+            let max_error_ratio = round_sig(factor * slo.error_budget(), 12);
+            self.warn_insensitive_gate(slo, max_error_ratio, min_requests, canary, span);
             gates.push(Gate {
                 slo: slo.name.clone(),
-                max_error_ratio: round_sig(factor * slo.error_budget(), 12),
+                max_error_ratio,
                 factor,
                 argo_query,
                 flagger_query,
@@ -236,6 +255,58 @@ impl Lowering<'_> {
             gates,
             left_out,
         })
+    }
+
+    /// A gate that one stray error fails, or that nothing can fail, is
+    /// written as asked, with a warning saying so.
+    fn warn_insensitive_gate(
+        &mut self,
+        slo: &Slo,
+        max_error_ratio: f64,
+        min_requests: u64,
+        canary: &CanarySpec,
+        span: Option<Span>,
+    ) {
+        let at = canary
+            .min_requests
+            .as_ref()
+            .and_then(|m| self.span(m))
+            .or(span);
+        if max_error_ratio >= 1.0 {
+            self.diags.push(
+                crate::diag::Diagnostic::warning(
+                    "spec::canary-never-fails",
+                    format!(
+                        "{}/{} fails a canary above an error ratio of {}, which no canary reaches: its budget is {} and the page factor {}",
+                        slo.service,
+                        slo.name,
+                        crate::model::fmt_num(max_error_ratio),
+                        crate::model::fmt_num(slo.error_budget()),
+                        crate::model::fmt_num(slo.fast_page_factor()),
+                    ),
+                )
+                .at_opt(span)
+                .help("give the SLO a page tier with a factor below 1 / its error budget, or judge canaries on a stricter SLO"),
+            );
+        } else if (min_requests as f64) * max_error_ratio < 1.0 {
+            let enough = (1.0 / max_error_ratio).ceil() as u64;
+            self.diags.push(
+                crate::diag::Diagnostic::warning(
+                    "spec::canary-single-error",
+                    format!(
+                        "one error among {min_requests} to {} requests fails a canary of {}/{} (above {} errors per request)",
+                        enough - 1,
+                        slo.service,
+                        slo.name,
+                        crate::model::fmt_num(max_error_ratio)
+                    ),
+                )
+                .at_opt(at)
+                .help(format!(
+                    "set `min_requests: {enough}` or more, so that a canary fails on a rate of errors, not on one"
+                )),
+            );
+        }
     }
 
     fn canary_interval(&mut self, text: &Spanned<String>) -> Option<Duration> {
@@ -285,6 +356,14 @@ impl Lowering<'_> {
             return None;
         }
         match promql::parse_matchers(&substituted) {
+            Ok(parsed) if parsed.iter().any(|m| m.name.contains("lookoutvar")) => {
+                self.error(
+                    "spec::canary-variable",
+                    format!("`{key}`: a template variable stands where a label name goes; the controllers substitute values only"),
+                    span,
+                );
+                None
+            }
             Ok(parsed) => Some(Scoped {
                 matcher: Matcher {
                     text: text.value.trim().to_string(),
