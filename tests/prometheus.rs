@@ -1914,3 +1914,210 @@ slos:
     assert_eq!(argo_phase(budget, &[]), "Inconclusive");
     assert_eq!(argo_phase(budget, &[0.5]), "Successful");
 }
+
+/// 35 days of a service's request counters, one sample a minute, ending
+/// at `end`, in OpenMetrics for `promtool tsdb create-blocks-from`:
+/// `shop` serves 10 requests a second without errors but for a 20-minute
+/// full outage from `outage` and a 6-hour 3% elevation from `elevation`;
+/// `quiet` serves one a minute, one of which fails, at `blip`.
+fn history(start: i64, end: i64, outage: i64, elevation: i64, blip: i64) -> String {
+    let mut out =
+        String::from("# HELP http_requests Requests served.\n# TYPE http_requests counter\n");
+    // Requests in the minute ending at `t`: (good, bad).
+    let shop = |t: i64| {
+        if t > outage && t <= outage + 20 * 60 {
+            (0, 600)
+        } else if t > elevation && t <= elevation + 6 * 3600 {
+            (582, 18)
+        } else {
+            (600, 0)
+        }
+    };
+    let quiet = |t: i64| if t == blip + 60 { (0, 1) } else { (1, 0) };
+    let counters: [(&str, &dyn Fn(i64) -> (u64, u64)); 2] = [("shop", &shop), ("quiet", &quiet)];
+    for (service, served) in counters {
+        for (code, bad) in [("200", false), ("500", true)] {
+            let mut total = 0u64;
+            let mut t = start;
+            while t <= end {
+                let (good, errors) = served(t);
+                total += if bad { errors } else { good };
+                out += &format!(
+                    "http_requests_total{{service=\"{service}\",code=\"{code}\"}} {total} {t}\n"
+                );
+                t += 60;
+            }
+        }
+    }
+    out + "# EOF\n"
+}
+
+/// `backtest` over 35 days of backfilled history in a real Prometheus,
+/// against the alerts worked out by hand from the rules' arithmetic (the
+/// SRE workbook's windows and factors, as `model::detection` states them).
+#[test]
+fn backtest_finds_the_pages_and_tickets_of_known_incidents_in_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let port = free_port();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let hour = 3600;
+    let day = 24 * hour;
+    let end = now.div_euclid(hour) * hour;
+    let start = end - 35 * day;
+    let outage = start + 11 * day + 10 * hour;
+    let elevation = start + 19 * day + 8 * hour;
+    let blip = start + 24 * day + 15 * hour;
+    std::fs::write(
+        root.join("history.om"),
+        history(start, end, outage, elevation, blip),
+    )
+    .unwrap();
+    let blocks = std::process::Command::new(support::tool("promtool"))
+        .args([
+            "tsdb",
+            "create-blocks-from",
+            "openmetrics",
+            "history.om",
+            "data",
+        ])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        blocks.status.success(),
+        "{}",
+        String::from_utf8_lossy(&blocks.stderr)
+    );
+    std::fs::write(
+        root.join("prometheus.yml"),
+        "global: {scrape_interval: 1m, evaluation_interval: 1m}\n",
+    )
+    .unwrap();
+    let _prometheus = start_prometheus(root, port, &["--storage.tsdb.retention.time=60d"]);
+    std::fs::create_dir_all(root.join("slos")).unwrap();
+    std::fs::write(
+        root.join("slos/shop.yaml"),
+        r#"service: shop
+slos:
+  - name: availability
+    objective: 99.9
+    sli:
+      events:
+        errors: sum(rate(http_requests_total{service="shop",code="500"}[{{window}}]))
+        total: sum(rate(http_requests_total{service="shop"}[{{window}}]))
+---
+service: quiet
+slos:
+  - name: availability
+    objective: 99.9
+    sli:
+      events:
+        errors: sum(rate(http_requests_total{service="quiet",code="500"}[{{window}}]))
+        total: sum(rate(http_requests_total{service="quiet"}[{{window}}]))
+    alerting:
+      min_errors: 3
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("lookout.yaml"),
+        format!("runbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: http://127.0.0.1:{port}}}\n"),
+    )
+    .unwrap();
+    let (code, out) = lookout(root, &["backtest", "--since", "30d", "--format", "json"]);
+    assert_eq!(code, 0, "{out}");
+    let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(
+        report["interval_seconds"], 60,
+        "read from /api/v1/status/config"
+    );
+    let slo = |service: &str| {
+        report["slos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["service"] == service)
+            .unwrap_or_else(|| panic!("{service}: {report:#}"))
+            .clone()
+    };
+    let at = |text: &Value| {
+        text.as_str()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_second()
+    };
+    // By hand, minute by minute, with each 5m error rate ramping up over
+    // its first five samples (2, 4, 6, 8, then 10 errors a second in the
+    // outage; 0.06 … 0.3 in the elevation) against 10 events a second:
+    // - the outage pages when the 1h window's errors pass 1.44% of its 61
+    //   samples' events (2+4+6 = 12 > 8.78, at +3m), and resolves when the
+    //   6h/30m pair's 30m window no longer holds 0.6% (its last sample of
+    //   the ramp down leaves it at +55m);
+    // - its ticket fires at the first long evaluation (every 5m) whose 1d
+    //   window holds 0.3% (80 > 43.2, at +10m), and resolves when the 6h
+    //   window of the 3d/6h pair holds less than 0.1% (at +385m);
+    // - the elevation (30x) pages once the 1h window passes 1.44%
+    //   (0.6 + 0.3 × 28 = 9.0 > 8.78, at +32m) and resolves at +387m (the
+    //   30m window under 0.6%); its ticket fires at +150m (the 1d window
+    //   over 0.3%) and resolves at +715m (the 6h window under 0.1%).
+    let expected = [
+        ("page", outage + 3 * 60, outage + 55 * 60),
+        ("ticket", outage + 10 * 60, outage + 385 * 60),
+        ("page", elevation + 32 * 60, elevation + 387 * 60),
+        ("ticket", elevation + 150 * 60, elevation + 715 * 60),
+    ];
+    let shop = slo("shop");
+    let alerts = shop["alerts"].as_array().unwrap();
+    assert_eq!(alerts.len(), expected.len(), "{shop:#}");
+    for (severity, fires, resolves) in expected {
+        let found = alerts
+            .iter()
+            .find(|a| a["severity"] == severity && (at(&a["start"]) - fires).abs() <= 300)
+            .unwrap_or_else(|| panic!("no {severity} near {fires}: {shop:#}"));
+        // Within one evaluation step of the tier (1m, or 5m for a ticket).
+        let step = if severity == "page" { 60 } else { 300 };
+        assert!(
+            (at(&found["start"]) - fires).abs() <= step,
+            "{found:#} vs {fires}"
+        );
+        assert!(
+            (at(&found["end"]) - resolves).abs() <= step,
+            "{found:#} vs {resolves}"
+        );
+    }
+    let outage_page = &alerts[0];
+    assert_eq!(outage_page["detection_seconds"], 120, "{outage_page:#}");
+    // 12,000 + 6,480 errors of 25,920,000 requests over the 30 days.
+    let ratio = (12_000.0 + 6_480.0) / 25_920_000.0;
+    let sli = shop["sli"].as_f64().unwrap();
+    assert!(
+        (sli - (1.0 - ratio)).abs() < 2e-6,
+        "{sli} vs {}",
+        1.0 - ratio
+    );
+    let spent = shop["budget_spent"].as_f64().unwrap();
+    assert!(
+        (spent - ratio / 0.001).abs() < 2e-3,
+        "{spent} vs {}",
+        ratio / 0.001
+    );
+    // The quiet service's one error is not three: nothing fires.
+    let quiet = slo("quiet");
+    assert_eq!(quiet["alerts"], serde_json::json!([]), "{quiet:#}");
+    // The text timeline, one line per alert.
+    let (code, out) = lookout(root, &["backtest", "shop"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("shop/availability: SLI 99.929%"), "{out}");
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.trim_start().starts_with("page "))
+            .count(),
+        2,
+        "{out}"
+    );
+}

@@ -46,7 +46,7 @@ fn project() -> tempfile::TempDir {
 #[test]
 fn help_of_every_command() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &str); 15] = [
+    let cases: [(&[&str], &str); 16] = [
         (&["--help"], "lookout"),
         (&["--version"], "version"),
         (&["build", "--help"], "build"),
@@ -61,6 +61,7 @@ fn help_of_every_command() {
         (&["test", "--help"], "test"),
         (&["explain", "--help"], "explain"),
         (&["gate", "--help"], "gate"),
+        (&["backtest", "--help"], "backtest"),
         (&["completions", "--help"], "completions"),
     ];
     for (args, name) in cases {

@@ -5,6 +5,7 @@
 //! Exit codes: 0 success, 1 invalid input, drift or failed write, 2 usage,
 //! 3 from `plan` when there are changes.
 
+mod backtest;
 mod build;
 mod check;
 mod explain;
@@ -56,6 +57,9 @@ enum Command {
     /// A deploy gate: exit 0 when every selected SLO has budget left and no
     /// page, 4 when one is blocked, 5 when it cannot tell.
     Gate(gate::GateArgs),
+    /// Replay the SLOs' alerts over Prometheus's history of their raw
+    /// series: when each tier would have fired, and the budget spent.
+    Backtest(backtest::BacktestArgs),
     /// Convert Sloth or OpenSLO specs into lookout specs, one file per service.
     Import(import::ImportArgs),
     /// Write the project's SLOs as OpenSLO v1, one file per service.
@@ -211,6 +215,7 @@ pub fn main() -> ExitCode {
         Command::Status(args) => push::status(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Gate(args) => gate::run(&args),
+        Command::Backtest(args) => backtest::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -116,6 +116,23 @@ pub(super) fn groups_fed_by_tests(service: &Service, intervals: Evaluation, link
     )
 }
 
+/// The expressions of an SLI's two recorded 5m rates, errors and events,
+/// for SLIs with event counts over metrics: what every window is summed
+/// from (and what `backtest` replays).
+pub fn base_rates(slo: &Slo) -> Option<(String, String)> {
+    let (errors, total) = slo.sli.event_queries()?;
+    let base = names::BASE_WINDOW;
+    let errors_expr = match slo.sli {
+        // Client libraries create an error series only once the first
+        // error happens; without this a healthy service has no SLI.
+        Sli::Metric(MetricSli::Events { .. }) => {
+            format!("({}) or (0 * ({}))", errors.at(base), total.at(base))
+        }
+        _ => errors.at(base),
+    };
+    Some((errors_expr, total.at(base)))
+}
+
 fn slo_groups(slo: &Slo, intervals: Evaluation, links: &Links, base_records: bool) -> Vec<Node> {
     let Evaluation {
         interval,
@@ -127,18 +144,10 @@ fn slo_groups(slo: &Slo, intervals: Evaluation, links: &Links, base_records: boo
     let base = names::BASE_WINDOW;
     let budget = fmt_num(slo.error_budget());
     let (mut fast, mut long) = (Vec::new(), Vec::new());
-    if let Some((errors, total)) = slo.sli.event_queries() {
-        let errors_expr = match slo.sli {
-            // Client libraries create an error series only once the first
-            // error happens; without this a healthy service has no SLI.
-            Sli::Metric(MetricSli::Events { .. }) => {
-                format!("({}) or (0 * ({}))", errors.at(base), total.at(base))
-            }
-            _ => errors.at(base),
-        };
+    if let Some((errors_expr, events_expr)) = base_rates(slo) {
         if base_records {
             fast.push(record(names::ERRORS_RATE, errors_expr, &labels));
-            fast.push(record(names::EVENTS_RATE, total.at(base), &labels));
+            fast.push(record(names::EVENTS_RATE, events_expr, &labels));
         }
     }
     // A log SLI's two 5m rates come from the Loki ruler (`loki.rs`).

@@ -13,6 +13,7 @@ mod duration;
 pub mod logs;
 pub mod names;
 pub mod query;
+pub mod replay;
 pub mod settings;
 
 use std::collections::BTreeMap;

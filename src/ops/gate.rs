@@ -139,7 +139,10 @@ fn judge(status: SloStatus, page: Option<String>, min_budget: f64) -> Judged {
 }
 
 /// Every name the selection gives is a service, or a service's SLO.
-fn check_selection(model: &crate::model::Model, selection: &[String]) -> Result<(), String> {
+pub(super) fn check_selection(
+    model: &crate::model::Model,
+    selection: &[String],
+) -> Result<(), String> {
     let unknown: Vec<&String> = selection
         .iter()
         .filter(|name| {

@@ -5,6 +5,7 @@
 //! and commits them (and keeps the build cache), `push` talks to live
 //! systems.
 
+mod backtest;
 mod build;
 mod check;
 mod explain;
@@ -16,6 +17,7 @@ mod push;
 mod status;
 mod test;
 
+pub use backtest::{backtest, BacktestReport, Backtested};
 pub use build::{build, BuildReport};
 pub use check::{check, CheckReport};
 pub use explain::{explain, ExplainReport, Traffic};

@@ -21,6 +21,7 @@ pub mod diff;
 pub mod elasticsearch;
 pub mod files;
 pub mod grafana;
+pub mod history;
 pub mod http;
 pub mod kibana;
 pub mod preflight;

@@ -1,0 +1,248 @@
+//! `backtest`: what an SLO's alerts would have done over the live
+//! Prometheus's history, from the raw series, whether or not its rules
+//! were ever loaded. The specs are compiled in memory; each SLO's two 5m
+//! rates are read as the `sli` group would have recorded them (the same
+//! expressions, as range queries at the group's interval) and its rules
+//! replayed over them (`model::replay`).
+
+use std::collections::BTreeMap;
+
+use super::{prometheus_endpoint, Generated, Request};
+use crate::model::detection::Evaluation;
+use crate::model::replay::{self, Fired, Grid};
+use crate::model::{Duration, Sli, Slo};
+use crate::push::history;
+
+/// One SLO's (one group's) replay.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Backtested {
+    pub service: String,
+    pub slo: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// The SLI over the span; `None` without traffic or when left out.
+    pub sli: Option<f64>,
+    /// Share of a whole period's budget the span spent.
+    pub budget_spent: Option<f64>,
+    pub alerts: Vec<Fired>,
+    /// Why it is left out, or what of its history is missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+pub struct BacktestReport {
+    pub generated: Generated,
+    pub error: Option<String>,
+    /// The span replayed, unix seconds.
+    pub from: i64,
+    pub to: i64,
+    /// The `sli` groups' interval replayed at, and the `long` groups'.
+    pub evaluation: Option<Evaluation>,
+    pub slos: Vec<Backtested>,
+}
+
+/// Replays the SLOs `selection` names (none: every SLO) over the `since`
+/// before `now`.
+pub fn backtest(
+    request: &Request,
+    http: &crate::push::http::HttpOptions,
+    selection: &[String],
+    since: Duration,
+    now: i64,
+    progress: &dyn Fn(&str),
+) -> BacktestReport {
+    let from = now - since.seconds() as i64;
+    let mut report = BacktestReport {
+        generated: Generated::model_only(request),
+        error: None,
+        from,
+        to: now,
+        evaluation: None,
+        slos: Vec::new(),
+    };
+    let Some(model) = &report.generated.model else {
+        return report;
+    };
+    match replay_all(
+        model,
+        &report.generated.settings,
+        http,
+        selection,
+        from,
+        now,
+        progress,
+    ) {
+        Ok((evaluation, slos)) => {
+            report.evaluation = Some(evaluation);
+            report.slos = slos;
+        }
+        Err(error) => report.error = Some(error),
+    }
+    report
+}
+
+fn replay_all(
+    model: &crate::model::Model,
+    settings: &crate::model::settings::Settings,
+    http: &crate::push::http::HttpOptions,
+    selection: &[String],
+    from: i64,
+    now: i64,
+    progress: &dyn Fn(&str),
+) -> Result<(Evaluation, Vec<Backtested>), String> {
+    super::gate::check_selection(model, selection)?;
+    let endpoint = prometheus_endpoint(settings, http, "backtest")?;
+    // The rules run at Prometheus's own interval where it says; lookout.yaml's
+    // `prometheus.interval` is what they were written for otherwise.
+    let interval = history::evaluation_interval(&endpoint)
+        .map(Duration)
+        .unwrap_or(settings.prometheus.interval);
+    let evaluation = Evaluation {
+        interval,
+        long_interval: settings.prometheus.long_interval,
+    };
+    let selected = model.slos().filter(|slo| {
+        selection.is_empty()
+            || selection
+                .iter()
+                .any(|s| *s == slo.service || *s == format!("{}/{}", slo.service, slo.name))
+    });
+    let mut out = Vec::new();
+    for slo in selected {
+        progress(&format!("{}/{}", slo.service, slo.name));
+        out.extend(backtest_slo(slo, &endpoint, evaluation, from, now)?);
+    }
+    Ok((evaluation, out))
+}
+
+/// How far before the span an SLO's history is read, so that every
+/// window is full at its start: the longest window, its thin-data look
+/// back, and one long interval.
+fn lookback(slo: &Slo, evaluation: Evaluation) -> i64 {
+    let pairs = slo.alerting.tiers.iter().flat_map(|t| &t.pairs);
+    let longest = pairs
+        .map(|p| p.long.seconds().max(2 * p.short.seconds()))
+        .max()
+        .unwrap_or(0);
+    (longest + evaluation.long_interval.seconds()) as i64
+}
+
+fn backtest_slo(
+    slo: &Slo,
+    endpoint: &crate::push::http::Endpoint,
+    evaluation: Evaluation,
+    from: i64,
+    to: i64,
+) -> Result<Vec<Backtested>, String> {
+    let entry = |group: Option<String>| Backtested {
+        service: slo.service.clone(),
+        slo: slo.name.clone(),
+        group,
+        sli: None,
+        budget_spent: None,
+        alerts: Vec::new(),
+        note: None,
+    };
+    let (errors_expr, events_expr) = match &slo.sli {
+        Sli::Logs(_) => {
+            return Ok(vec![Backtested {
+            note: Some(
+                "left out: a log SLI's raw data is its lines in Loki, which backtest does not read"
+                    .into(),
+            ),
+            ..entry(None)
+        }])
+        }
+        Sli::Metric(crate::model::MetricSli::Raw { error_ratio }) => {
+            (error_ratio.at(crate::model::names::BASE_WINDOW), None)
+        }
+        Sli::Metric(_) => {
+            let (errors, events) = crate::emit::prometheus::base_rates(slo).expect("has events");
+            (errors, Some(events))
+        }
+    };
+    let step = evaluation.interval.seconds().max(1) as i64;
+    let start = (from - lookback(slo, evaluation)).div_euclid(step) * step;
+    let end = to.div_euclid(step) * step;
+    let quiet = || {};
+    let errors = history::range(endpoint, &errors_expr, start, end, step, &quiet)?;
+    let events = match &events_expr {
+        Some(expr) => Some(history::range(endpoint, expr, start, end, step, &quiet)?),
+        None => None,
+    };
+    let len = ((end - start) / step + 1) as usize;
+    let key = |labels: &BTreeMap<String, String>| -> String {
+        slo.group_by
+            .iter()
+            .map(|label| format!("{label}={}", labels.get(label).map_or("", String::as_str)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut grids: BTreeMap<String, Grid> = BTreeMap::new();
+    let mut place = |series: &[history::RangeSeries], events: bool| {
+        for (labels, samples) in series {
+            let grid = grids.entry(key(labels)).or_insert_with(|| Grid {
+                start,
+                step,
+                errors: vec![None; len],
+                events: if events_expr.is_some() {
+                    vec![None; len]
+                } else {
+                    Vec::new()
+                },
+            });
+            let column = if events {
+                &mut grid.events
+            } else {
+                &mut grid.errors
+            };
+            for (time, value) in samples {
+                let k = (time - start) / step;
+                if let Some(slot) = column.get_mut(k as usize) {
+                    *slot = Some(slot.unwrap_or(0.0) + value);
+                }
+            }
+        }
+    };
+    place(&errors, false);
+    if let Some(events) = &events {
+        place(events, true);
+    }
+    if grids.is_empty() {
+        return Ok(vec![Backtested {
+            note: Some(format!(
+                "no data: `{}` returns nothing over the span; do its selectors match (lookout check --live)?",
+                events_expr.as_deref().unwrap_or(&errors_expr)
+            )),
+            ..entry(None)
+        }]);
+    }
+    let mut out = Vec::new();
+    for (group, grid) in grids {
+        let replayed = replay::replay(slo, evaluation, &grid, from, to);
+        let base = if grid.events.is_empty() {
+            &grid.errors
+        } else {
+            &grid.events
+        };
+        let first = base
+            .iter()
+            .position(Option::is_some)
+            .map(|k| start + k as i64 * step);
+        let note = first.filter(|first| *first > from).map(|first| {
+            format!(
+                "history begins {} into the span: windows before {} hold less than their length",
+                crate::model::humanize((first - from) as f64),
+                crate::model::humanize(lookback(slo, evaluation) as f64)
+            )
+        });
+        out.push(Backtested {
+            sli: replayed.sli(),
+            budget_spent: replayed.budget_spent(slo, to - from),
+            alerts: replayed.fired,
+            note,
+            ..entry((!slo.group_by.is_empty()).then_some(group))
+        });
+    }
+    Ok(out)
+}
