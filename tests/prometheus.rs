@@ -1992,12 +1992,21 @@ fn backtest_finds_the_pages_and_tickets_of_known_incidents_in_history() {
         "{}",
         String::from_utf8_lossy(&blocks.stderr)
     );
+    // Out-of-order writes into the past: vmalert's replay remote-writes
+    // what the rules record, at the history's times.
     std::fs::write(
         root.join("prometheus.yml"),
-        "global: {scrape_interval: 1m, evaluation_interval: 1m}\n",
+        "global: {scrape_interval: 1m, evaluation_interval: 1m}\nstorage: {tsdb: {out_of_order_time_window: 40d}}\n",
     )
     .unwrap();
-    let _prometheus = start_prometheus(root, port, &["--storage.tsdb.retention.time=60d"]);
+    let _prometheus = start_prometheus(
+        root,
+        port,
+        &[
+            "--storage.tsdb.retention.time=60d",
+            "--web.enable-remote-write-receiver",
+        ],
+    );
     std::fs::create_dir_all(root.join("slos")).unwrap();
     std::fs::write(
         root.join("slos/shop.yaml"),
@@ -2120,4 +2129,138 @@ slos:
         2,
         "{out}"
     );
+
+    // A second judge: vmalert replays the generated rules themselves over
+    // the days around the outage, on this Prometheus, and remote-writes
+    // their ALERTS back; its firing intervals must be backtest's.
+    let (code, out) = lookout(root, &["build"]);
+    assert_eq!(code, 0, "{out}");
+    let replayed = vmalert_replay(root, port, outage - 3 * day - hour, outage + day);
+    let from_backtest: Vec<(String, i64, i64)> = alerts
+        .iter()
+        .filter(|a| (at(&a["start"]) - outage).abs() < day)
+        .map(|a| {
+            (
+                a["severity"].as_str().unwrap().to_string(),
+                at(&a["start"]),
+                at(&a["end"]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        replayed.len(),
+        from_backtest.len(),
+        "vmalert {replayed:?}, backtest {from_backtest:?}"
+    );
+    for ((severity, start, end), (v_severity, v_start, v_end)) in
+        from_backtest.iter().zip(&replayed)
+    {
+        let step = if severity == "page" { 60 } else { 300 };
+        assert_eq!(severity, v_severity);
+        assert!(
+            (start - v_start).abs() <= step && (end - v_end).abs() <= step,
+            "{severity}: backtest {start}..{end}, vmalert {v_start}..{v_end}"
+        );
+    }
+}
+
+/// vmalert `-replay` of `root/rules/shop.yaml` over `[from, to]` against
+/// the Prometheus on `port`, which receives what it records; the firing
+/// intervals of the `ALERTS` it wrote, as `(slo_severity, start, end)`.
+/// Replay evaluates group after group, so the fast group's records go
+/// first, then the long group, then the fast group's alerts, which read
+/// the long group's windows: each rule as written, in an order where
+/// every series is recorded before an alert reads it. Replay refuses the
+/// `query` template function, so the alerts go without their annotations,
+/// which decide nothing about when they fire.
+fn vmalert_replay(root: &Path, port: u16, from: i64, to: i64) -> Vec<(String, i64, i64)> {
+    let rules: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(root.join("rules/shop.yaml")).unwrap())
+            .unwrap();
+    let groups = rules["groups"].as_array().unwrap();
+    let (mut records, mut alerts) = (groups[0].clone(), groups[0].clone());
+    let split = |group: &mut Value, keep: &str| {
+        let rules: Vec<Value> = group["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r.get(keep).is_some())
+            .cloned()
+            .collect();
+        group["rules"] = Value::Array(rules);
+    };
+    split(&mut records, "record");
+    split(&mut alerts, "alert");
+    records["name"] = "records".into();
+    let mut ordered = serde_json::json!({"groups": [records, groups[1], alerts]});
+    for group in ordered["groups"].as_array_mut().unwrap() {
+        for rule in group["rules"].as_array_mut().unwrap() {
+            rule.as_object_mut().unwrap().remove("annotations");
+        }
+    }
+    std::fs::write(root.join("replay.yaml"), ordered.to_string()).unwrap();
+    let rfc3339 = |t: i64| jiff::Timestamp::from_second(t).unwrap().to_string();
+    let prometheus = format!("http://127.0.0.1:{port}");
+    let output = std::process::Command::new(support::tool("vmalert"))
+        .args([
+            "-rule=replay.yaml".to_string(),
+            format!("-datasource.url={prometheus}"),
+            format!("-remoteWrite.url={prometheus}"),
+            "-remoteWrite.flushInterval=100ms".to_string(),
+            // Prometheus's global interval here; each group's own interval
+            // as the query step (vmalert's default step is 5m).
+            "-evaluationInterval=1m".to_string(),
+            "-datasource.queryStep=0".to_string(),
+            "-replay.rulesDelay=500ms".to_string(),
+            format!("-replay.timeFrom={}", rfc3339(from)),
+            format!("-replay.timeTo={}", rfc3339(to)),
+            "-replay.disableProgressBar".to_string(),
+            format!("-httpListenAddr=127.0.0.1:{}", free_port()),
+        ])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The raw samples: vmalert writes one per evaluation while firing,
+    // and a staleness marker when the alert resolves.
+    let query = format!(
+        "ALERTS{{service=\"shop\",alertstate=\"firing\"}}[{}s]",
+        to - from
+    );
+    let (status, body) = get(&format!(
+        "{prometheus}/api/v1/query?query={}&time={to}",
+        lookout::emit::url_encode(&query)
+    ))
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    let mut out = Vec::new();
+    for series in body["data"]["result"].as_array().unwrap() {
+        let severity = series["metric"]["slo_severity"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let times: Vec<i64> = series["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v[0].as_f64().unwrap() as i64)
+            .collect();
+        // An interval ends at the first evaluation without a sample.
+        let step = if severity == "page" { 60 } else { 300 };
+        let mut start = times[0];
+        for pair in times.windows(2) {
+            if pair[1] - pair[0] > step {
+                out.push((severity.clone(), start, pair[0] + step));
+                start = pair[1];
+            }
+        }
+        out.push((severity, start, times.last().unwrap() + step));
+    }
+    out.sort_by_key(|(_, start, _)| *start);
+    out
 }
