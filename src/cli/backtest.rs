@@ -5,7 +5,7 @@ use clap::Args;
 
 use super::output::outln;
 use super::push::ConnectionArgs;
-use super::{print_diagnostics, Format, ProjectArgs};
+use super::{print_diagnostics, ProjectArgs};
 use crate::model::{humanize, Duration};
 use crate::ops::Backtested;
 
@@ -18,11 +18,22 @@ pub struct BacktestArgs {
     since: Duration,
     #[command(flatten)]
     project: ProjectArgs,
+    /// Also replay the specs as they were at this git revision (e.g.
+    /// `origin/main`) over the same history, and show both side by side.
+    #[arg(long, value_name = "REV")]
+    compare: Option<String>,
     #[command(flatten)]
     connection: ConnectionArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    /// Output format: `github` is a Markdown table, for a pull request comment.
+    #[arg(long, value_enum, default_value_t = BacktestFormat::Text)]
+    format: BacktestFormat,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum BacktestFormat {
+    Text,
+    Json,
+    Github,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -54,6 +65,7 @@ pub fn run(args: &BacktestArgs) -> Result<u8, String> {
         &args.selection,
         args.since,
         now,
+        args.compare.as_deref(),
         &progress,
     );
     print_diagnostics(&report.generated.diagnostics);
@@ -64,19 +76,60 @@ pub fn run(args: &BacktestArgs) -> Result<u8, String> {
         return Err(error.clone());
     }
     let evaluation = report.evaluation.expect("set with the replay");
-    if args.format == Format::Json {
+    if args.format == BacktestFormat::Json {
         let slos: Vec<serde_json::Value> = report.slos.iter().map(json).collect();
-        let value = serde_json::json!({
+        let mut value = serde_json::json!({
             "from": time(report.from),
             "to": time(report.to),
             "interval_seconds": evaluation.interval.seconds(),
             "long_interval_seconds": evaluation.long_interval.seconds(),
             "slos": slos,
         });
+        if let Some((rev, before)) = &report.before {
+            let before: Vec<serde_json::Value> = before.iter().map(json).collect();
+            value["compare"] = serde_json::json!({"rev": rev, "slos": before});
+        }
         outln!(
             "{}",
             serde_json::to_string_pretty(&value).expect("serialisable")
         );
+        return Ok(0);
+    }
+    if let Some((rev, before)) = &report.before {
+        let rows = compare(before, &report.slos);
+        if args.format == BacktestFormat::Github {
+            outln!(
+                "**lookout backtest** from {} to {}: `{rev}` → this change\n",
+                time(report.from),
+                time(report.to)
+            );
+            outln!("| SLO | page | ticket | what changed |\n|---|---|---|---|");
+            for row in rows {
+                let changes = if row.changes.is_empty() {
+                    "—".to_string()
+                } else {
+                    row.changes.join("<br>")
+                };
+                outln!(
+                    "| {} | {} | {} | {changes} |",
+                    row.name,
+                    row.page,
+                    row.ticket
+                );
+            }
+        } else {
+            outln!(
+                "backtest from {} to {}: {rev} → this change",
+                time(report.from),
+                time(report.to)
+            );
+            for row in rows {
+                outln!("{}: page: {}, ticket: {}", row.name, row.page, row.ticket);
+                for change in row.changes {
+                    outln!("  {change}");
+                }
+            }
+        }
         return Ok(0);
     }
     outln!(
@@ -90,6 +143,84 @@ pub fn run(args: &BacktestArgs) -> Result<u8, String> {
         text(slo);
     }
     Ok(0)
+}
+
+/// One SLO's two replays, side by side.
+struct Row {
+    name: String,
+    page: String,
+    ticket: String,
+    /// Per incident: a detection time that moved, an alert one side lacks.
+    changes: Vec<String>,
+}
+
+fn display_name(slo: &Backtested) -> String {
+    match &slo.group {
+        Some(group) => format!("{}/{} [{group}]", slo.service, slo.slo),
+        None => format!("{}/{}", slo.service, slo.slo),
+    }
+}
+
+/// Each SLO of either side; its alerts of one tier matched across the two
+/// by overlapping intervals, each match an incident both sides saw.
+fn compare(before: &[Backtested], after: &[Backtested]) -> Vec<Row> {
+    use crate::model::replay::Fired;
+    let mut names: Vec<String> = before.iter().chain(after).map(display_name).collect();
+    names.sort();
+    names.dedup();
+    let alerts_of = |side: &[Backtested], name: &str| -> Vec<Fired> {
+        side.iter()
+            .find(|s| display_name(s) == name)
+            .map(|s| s.alerts.clone())
+            .unwrap_or_default()
+    };
+    let took = |d: Option<i64>| d.map_or("-".to_string(), |d| humanize(d as f64));
+    let overlaps = |a: &Fired, b: &Fired| {
+        a.severity == b.severity
+            && a.start < b.end.unwrap_or(i64::MAX)
+            && b.start < a.end.unwrap_or(i64::MAX)
+    };
+    names
+        .into_iter()
+        .map(|name| {
+            let (old, new) = (alerts_of(before, &name), alerts_of(after, &name));
+            let count = |alerts: &[Fired], severity: &str| {
+                alerts.iter().filter(|a| a.severity == severity).count()
+            };
+            let mut changes = Vec::new();
+            for a in &old {
+                match new.iter().find(|b| overlaps(a, b)) {
+                    Some(b) if b.detection_seconds != a.detection_seconds => changes.push(format!(
+                        "{} of {}: detected after {} → {}",
+                        a.severity,
+                        time(a.start),
+                        took(a.detection_seconds),
+                        took(b.detection_seconds)
+                    )),
+                    Some(_) => {}
+                    None => changes.push(format!(
+                        "{} of {}: no longer fires",
+                        a.severity,
+                        time(a.start)
+                    )),
+                }
+            }
+            for b in new.iter().filter(|b| !old.iter().any(|a| overlaps(a, b))) {
+                changes.push(format!(
+                    "{} of {}: new, detected after {}",
+                    b.severity,
+                    time(b.start),
+                    took(b.detection_seconds)
+                ));
+            }
+            Row {
+                page: format!("{} → {}", count(&old, "page"), count(&new, "page")),
+                ticket: format!("{} → {}", count(&old, "ticket"), count(&new, "ticket")),
+                name,
+                changes,
+            }
+        })
+        .collect()
 }
 
 fn json(slo: &Backtested) -> serde_json::Value {
@@ -123,10 +254,7 @@ fn json(slo: &Backtested) -> serde_json::Value {
 }
 
 fn text(slo: &Backtested) {
-    let name = match &slo.group {
-        Some(group) => format!("{}/{} [{group}]", slo.service, slo.slo),
-        None => format!("{}/{}", slo.service, slo.slo),
-    };
+    let name = display_name(slo);
     let percent = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.3}%", v * 100.0));
     let count = |severity: &str| slo.alerts.iter().filter(|a| a.severity == severity).count();
     outln!(

@@ -39,16 +39,21 @@ pub struct BacktestReport {
     /// The `sli` groups' interval replayed at, and the `long` groups'.
     pub evaluation: Option<Evaluation>,
     pub slos: Vec<Backtested>,
+    /// With `--compare REV`: the revision, and its specs' replay over the
+    /// same history.
+    pub before: Option<(String, Vec<Backtested>)>,
 }
 
 /// Replays the SLOs `selection` names (none: every SLO) over the `since`
 /// before `now`.
+#[allow(clippy::too_many_arguments)]
 pub fn backtest(
     request: &Request,
     http: &crate::push::http::HttpOptions,
     selection: &[String],
     since: Duration,
     now: i64,
+    compare: Option<&str>,
     progress: &dyn Fn(&str),
 ) -> BacktestReport {
     let from = now - since.seconds() as i64;
@@ -59,48 +64,91 @@ pub fn backtest(
         to: now,
         evaluation: None,
         slos: Vec::new(),
+        before: None,
     };
     let Some(model) = &report.generated.model else {
         return report;
     };
-    match replay_all(
-        model,
-        &report.generated.settings,
-        http,
-        selection,
-        from,
-        now,
-        progress,
-    ) {
-        Ok((evaluation, slos)) => {
+    let settings = &report.generated.settings;
+    let result = super::gate::check_selection(model, selection)
+        .and_then(|()| prometheus_endpoint(settings, http, "backtest"))
+        .and_then(|endpoint| {
+            let evaluation = evaluation(&endpoint, settings);
+            let slos = replay_all(model, &endpoint, evaluation, selection, from, now, progress)?;
+            let before = match compare {
+                Some(rev) => {
+                    let model = model_at(rev, settings)?;
+                    let slos = replay_all(
+                        &model, &endpoint, evaluation, selection, from, now, progress,
+                    )?;
+                    Some((rev.to_string(), slos))
+                }
+                None => None,
+            };
+            Ok((evaluation, slos, before))
+        });
+    match result {
+        Ok((evaluation, slos, before)) => {
             report.evaluation = Some(evaluation);
             report.slos = slos;
+            report.before = before;
         }
         Err(error) => report.error = Some(error),
     }
     report
 }
 
+/// The project's specs compiled as they were at `rev`, for the same
+/// Prometheus.
+fn model_at(
+    rev: &str,
+    settings: &crate::model::settings::Settings,
+) -> Result<crate::model::Model, String> {
+    let config = settings
+        .project
+        .config
+        .as_ref()
+        .map(|(path, _)| path.as_path());
+    let revision = crate::out::revision::at(rev, config, &settings.project.slos_dir)?;
+    let request = Request {
+        inputs: crate::check::Inputs {
+            config: revision.config.clone(),
+            slos: Some(revision.slos.clone()),
+        },
+        ..Default::default()
+    };
+    let generated = Generated::model_only(&request);
+    generated.model.ok_or_else(|| {
+        format!(
+            "the specs at {rev} do not compile:\n{}",
+            generated.diagnostics.render(false)
+        )
+    })
+}
+
+/// The rules run at Prometheus's own interval where it says; lookout.yaml's
+/// `prometheus.interval` is what they were written for otherwise.
+fn evaluation(
+    endpoint: &crate::push::http::Endpoint,
+    settings: &crate::model::settings::Settings,
+) -> Evaluation {
+    Evaluation {
+        interval: history::evaluation_interval(endpoint)
+            .map(Duration)
+            .unwrap_or(settings.prometheus.interval),
+        long_interval: settings.prometheus.long_interval,
+    }
+}
+
 fn replay_all(
     model: &crate::model::Model,
-    settings: &crate::model::settings::Settings,
-    http: &crate::push::http::HttpOptions,
+    endpoint: &crate::push::http::Endpoint,
+    evaluation: Evaluation,
     selection: &[String],
     from: i64,
     now: i64,
     progress: &dyn Fn(&str),
-) -> Result<(Evaluation, Vec<Backtested>), String> {
-    super::gate::check_selection(model, selection)?;
-    let endpoint = prometheus_endpoint(settings, http, "backtest")?;
-    // The rules run at Prometheus's own interval where it says; lookout.yaml's
-    // `prometheus.interval` is what they were written for otherwise.
-    let interval = history::evaluation_interval(&endpoint)
-        .map(Duration)
-        .unwrap_or(settings.prometheus.interval);
-    let evaluation = Evaluation {
-        interval,
-        long_interval: settings.prometheus.long_interval,
-    };
+) -> Result<Vec<Backtested>, String> {
     let selected = model.slos().filter(|slo| {
         selection.is_empty()
             || selection
@@ -110,9 +158,9 @@ fn replay_all(
     let mut out = Vec::new();
     for slo in selected {
         progress(&format!("{}/{}", slo.service, slo.name));
-        out.extend(backtest_slo(slo, &endpoint, evaluation, from, now)?);
+        out.extend(backtest_slo(slo, endpoint, evaluation, from, now)?);
     }
-    Ok((evaluation, out))
+    Ok(out)
 }
 
 /// How far before the span an SLO's history is read, so that every

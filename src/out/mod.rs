@@ -25,6 +25,7 @@
 //! of clobbering it.
 
 pub mod cache;
+pub mod revision;
 mod session;
 
 pub use session::Session;
