@@ -2,7 +2,8 @@
 # The whole test suite, as the README and CI run it.
 #
 # Installs what the tests need when it is missing: promtool (Debian package
-# `prometheus`), Alertmanager and vmalert (`victoria-metrics`), Node.js, and
+# `prometheus`), Alertmanager and vmalert (`victoria-metrics`), headless
+# Chromium (`chromium`, for the report's HTML), Node.js, and
 # the npm packages the tests run under it, pinned by their lockfiles:
 # Grafana's LogQL grammar (`tests/logql`), `@grafana/data`
 # (`tests/grafana-data`), `@elastic/elasticsearch` with TypeScript
@@ -21,6 +22,8 @@ command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alert
 command -v vmalert >/dev/null 2>&1 || missing+=(victoria-metrics)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# Renders `lookout report`'s HTML in tests/prometheus.rs.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "==> installing ${missing[*]}"
   sudo=""
@@ -43,8 +46,8 @@ if [ ! -d tests/es-types/node_modules/@elastic/elasticsearch ]; then
   npm ci --prefix tests/es-types --silent --no-audit --no-fund
 fi
 
-if [ ! -d tests/k8s-models/node_modules/@kubernetes-models/prometheus-operator ]; then
-  echo "==> npm ci (kubernetes-models, the CRD and core validators, for tests/kubernetes.rs)"
+if [ ! -d tests/k8s-models/node_modules/@kubernetes-models/argo-rollouts ]; then
+  echo "==> npm ci (kubernetes-models: the Prometheus Operator's, Argo Rollouts' and core validators, for tests/kubernetes.rs)"
   npm ci --prefix tests/k8s-models --silent --no-audit --no-fund
 fi
 

@@ -1980,22 +1980,14 @@ fn backtest_finds_the_pages_and_tickets_of_known_incidents_in_history() {
         history(start, end, [outage, elevation, wobble, blip]),
     )
     .unwrap();
-    let blocks = std::process::Command::new(support::tool("promtool"))
-        .args([
-            "tsdb",
-            "create-blocks-from",
-            "openmetrics",
-            "history.om",
-            "data",
-        ])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(
-        blocks.status.success(),
-        "{}",
-        String::from_utf8_lossy(&blocks.stderr)
-    );
+    let args = [
+        "tsdb",
+        "create-blocks-from",
+        "openmetrics",
+        "history.om",
+        "data",
+    ];
+    run_ok(support::tool("promtool"), &args.map(String::from), root);
     // Out-of-order writes into the past: vmalert's replay remote-writes
     // what the rules record, at the history's times.
     std::fs::write(
@@ -2141,17 +2133,11 @@ slos:
     // objective in the work tree, over the same history: at 99.99% the
     // wobble pages too (its 1h window passes 0.144%: 1.0 of 610 by +12m).
     let git = |args: &[&str]| {
-        let status = std::process::Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .current_dir(root)
-            .output()
-            .unwrap();
-        assert!(
-            status.status.success(),
-            "{}",
-            String::from_utf8_lossy(&status.stderr)
-        );
+        let mut all = ["-c", "user.name=t", "-c", "user.email=t@example.com"]
+            .map(String::from)
+            .to_vec();
+        all.extend(args.iter().map(|a| a.to_string()));
+        run_ok("git", &all, root);
     };
     git(&["init", "-q"]);
     git(&["add", "lookout.yaml", "slos"]);
@@ -2231,6 +2217,102 @@ slos:
             "{severity}: backtest {start}..{end}, vmalert {v_start}..{v_end}"
         );
     }
+
+    // `report` over the replayed days reads the SLI from the raw series
+    // and the alerts from the ALERTS vmalert wrote. By hand: 12,000
+    // errors of 5,820 minutes × 600 requests; the outage's day worst at
+    // 12,000 of 864,000.
+    let (report_from, report_to) = (outage - 3 * day - hour, outage + day);
+    let span = [
+        "--from".to_string(),
+        jiff::Timestamp::from_second(report_from)
+            .unwrap()
+            .to_string(),
+        "--to".to_string(),
+        jiff::Timestamp::from_second(report_to).unwrap().to_string(),
+    ];
+    let mut args = vec!["report", "--format", "json"];
+    args.extend(span.iter().map(String::as_str));
+    let (code, out) = lookout(root, &args);
+    assert_eq!(code, 0, "{out}");
+    let reported: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let shop = reported["slos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service"] == "shop")
+        .unwrap()
+        .clone();
+    let ratio = 12_000.0 / (5_820.0 * 600.0);
+    assert!(
+        (shop["sli"].as_f64().unwrap() - (1.0 - ratio)).abs() < 1e-9,
+        "{shop:#}"
+    );
+    assert!(
+        (shop["budget_spent"].as_f64().unwrap() - ratio / 0.001).abs() < 1e-6,
+        "{shop:#}"
+    );
+    assert_eq!(shop["met"], false);
+    assert_eq!(
+        shop["worst_day"][0],
+        outage.div_euclid(day) * day,
+        "{shop:#}"
+    );
+    assert!((shop["worst_day"][1].as_f64().unwrap() - 12_000.0 / 864_000.0).abs() < 1e-9);
+    let fired: Vec<(String, i64, i64)> = shop["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["severity"].as_str().unwrap().to_string(),
+                a["start"].as_i64().unwrap(),
+                a["end"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(fired, replayed, "report's alerts are vmalert's ALERTS");
+    // The same as self-contained HTML, rendered by headless Chromium: a
+    // chart per SLO, each with its budget line, and nothing unrendered.
+    let mut args = vec!["report", "--format", "html", "--output", "report.html"];
+    args.extend(span.iter().map(String::as_str));
+    let (code, out) = lookout(root, &args);
+    assert_eq!(code, 0, "{out}");
+    let html = std::fs::read_to_string(root.join("report.html")).unwrap();
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "self-contained"
+    );
+    let dom = chromium(root, &["--dump-dom", "report.html"]);
+    assert_eq!(dom.matches("<svg class=\"burndown\"").count(), 2, "{dom}");
+    assert_eq!(
+        dom.matches("<polyline class=\"budget\" points=\"").count(),
+        2,
+        "{dom}"
+    );
+    assert_eq!(
+        dom.matches("<rect class=\"alert page\"").count(),
+        1,
+        "{dom}"
+    );
+    assert_eq!(
+        dom.matches("<rect class=\"alert ticket\"").count(),
+        1,
+        "{dom}"
+    );
+    for broken in ["NaN", "inf", "undefined"] {
+        assert!(!dom.contains(broken), "{broken} in {dom}");
+    }
+    chromium(
+        root,
+        &[
+            "--screenshot=report.png",
+            "--window-size=1200,1600",
+            "report.html",
+        ],
+    );
+    let png = std::fs::metadata(root.join("report.png")).unwrap().len();
+    assert!(png > 20_000, "a screenshot of {png} bytes");
 }
 
 /// vmalert `-replay` of `root/rules/shop.yaml` over `[from, to]` against
@@ -2270,8 +2352,9 @@ fn vmalert_replay(root: &Path, port: u16, from: i64, to: i64) -> Vec<(String, i6
     std::fs::write(root.join("replay.yaml"), ordered.to_string()).unwrap();
     let rfc3339 = |t: i64| jiff::Timestamp::from_second(t).unwrap().to_string();
     let prometheus = format!("http://127.0.0.1:{port}");
-    let output = std::process::Command::new(support::tool("vmalert"))
-        .args([
+    run_ok(
+        support::tool("vmalert"),
+        &[
             "-rule=replay.yaml".to_string(),
             format!("-datasource.url={prometheus}"),
             format!("-remoteWrite.url={prometheus}"),
@@ -2285,14 +2368,8 @@ fn vmalert_replay(root: &Path, port: u16, from: i64, to: i64) -> Vec<(String, i6
             format!("-replay.timeTo={}", rfc3339(to)),
             "-replay.disableProgressBar".to_string(),
             format!("-httpListenAddr=127.0.0.1:{}", free_port()),
-        ])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        ],
+        root,
     );
     // The raw samples: vmalert writes one per evaluation while firing,
     // and a staleness marker when the alert resolves.
@@ -2332,4 +2409,43 @@ fn vmalert_replay(root: &Path, port: u16, from: i64, to: i64) -> Vec<(String, i6
     }
     out.sort_by_key(|(_, start, _)| *start);
     out
+}
+
+/// Headless Chromium (Debian's) on `root/<page>`; its stdout. The flags
+/// keep it off the network and out of the machine's profile.
+fn chromium(root: &Path, args: &[&str]) -> String {
+    let (page, flags) = args.split_last().unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let mut all: Vec<String> = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
+    .map(String::from)
+    .to_vec();
+    all.push(format!("--user-data-dir={}", profile.path().display()));
+    all.extend(flags.iter().map(|f| f.to_string()));
+    all.push(format!("file://{}", root.join(page).display()));
+    run_ok(support::tool("chromium"), &all, root)
+}
+
+/// `program args…` in `dir`, which must succeed; its stdout.
+fn run_ok(program: impl AsRef<std::ffi::OsStr>, args: &[String], dir: &Path) -> String {
+    let output = std::process::Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
 }

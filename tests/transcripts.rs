@@ -46,7 +46,7 @@ fn project() -> tempfile::TempDir {
 #[test]
 fn help_of_every_command() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &str); 16] = [
+    let cases: [(&[&str], &str); 17] = [
         (&["--help"], "lookout"),
         (&["--version"], "version"),
         (&["build", "--help"], "build"),
@@ -62,6 +62,7 @@ fn help_of_every_command() {
         (&["explain", "--help"], "explain"),
         (&["gate", "--help"], "gate"),
         (&["backtest", "--help"], "backtest"),
+        (&["report", "--help"], "report"),
         (&["completions", "--help"], "completions"),
     ];
     for (args, name) in cases {

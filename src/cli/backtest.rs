@@ -5,6 +5,7 @@ use clap::Args;
 
 use super::output::outln;
 use super::push::ConnectionArgs;
+use super::rfc3339 as time;
 use super::{print_diagnostics, ProjectArgs};
 use crate::model::{humanize, Duration};
 use crate::ops::Backtested;
@@ -42,23 +43,9 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("`{text}` is not a Prometheus duration such as `30d`"))
 }
 
-/// RFC 3339, in UTC, to the second.
-fn time(seconds: i64) -> String {
-    jiff::Timestamp::from_second(seconds).map_or_else(|_| seconds.to_string(), |t| t.to_string())
-}
-
 pub fn run(args: &BacktestArgs) -> Result<u8, String> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|e| e.to_string())?
-        .as_secs() as i64;
-    // Progress on a terminal only, so piped output stays the report.
-    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let progress = |slo: &str| {
-        if terminal {
-            eprintln!("backtest: replaying {slo}");
-        }
-    };
+    let now = super::now_seconds()?;
+    let progress = super::progress("backtest", "replaying");
     let report = crate::ops::backtest(
         &args.project.request(),
         &args.connection.http(),

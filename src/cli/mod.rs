@@ -14,6 +14,7 @@ mod gate;
 mod import;
 mod output;
 mod push;
+mod report;
 mod schema;
 
 use std::io::IsTerminal;
@@ -60,6 +61,9 @@ enum Command {
     /// Replay the SLOs' alerts over Prometheus's history of their raw
     /// series: when each tier would have fired, and the budget spent.
     Backtest(backtest::BacktestArgs),
+    /// How each SLO did over a past month or span: SLI, budget spent, worst
+    /// day, the alerts that fired; Markdown, self-contained HTML or JSON.
+    Report(report::ReportArgs),
     /// Convert Sloth or OpenSLO specs into lookout specs, one file per service.
     Import(import::ImportArgs),
     /// Write the project's SLOs as OpenSLO v1, one file per service.
@@ -216,6 +220,7 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => explain::run(&args),
         Command::Gate(args) => gate::run(&args),
         Command::Backtest(args) => backtest::run(&args),
+        Command::Report(args) => report::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -305,4 +310,28 @@ fn note_config(generated: &crate::ops::Generated) {
 
 fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Unix seconds now.
+fn now_seconds() -> Result<i64, String> {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .map_err(|e| e.to_string())
+}
+
+/// `command: <verb> <item>` on stderr, on a terminal only, so piped
+/// output stays the command's result.
+fn progress(command: &'static str, verb: &'static str) -> impl Fn(&str) {
+    let terminal = std::io::stderr().is_terminal();
+    move |item: &str| {
+        if terminal {
+            eprintln!("{command}: {verb} {item}");
+        }
+    }
+}
+
+/// RFC 3339 in UTC, to the second.
+fn rfc3339(seconds: i64) -> String {
+    jiff::Timestamp::from_second(seconds).map_or_else(|_| seconds.to_string(), |t| t.to_string())
 }

@@ -175,32 +175,28 @@ fn lookback(slo: &Slo, evaluation: Evaluation) -> i64 {
     (longest + evaluation.long_interval.seconds()) as i64
 }
 
-fn backtest_slo(
+/// An SLO's base series over a span, on one grid per group (keyed by
+/// `label=value, …` of its `group_by`), or why it has none.
+pub(super) enum History {
+    LeftOut(String),
+    Empty(String),
+    Grids(BTreeMap<String, Grid>),
+}
+
+/// Each group's 5m rates of `slo` (a raw SLI's 5m ratio) from `start` to
+/// `end` every `step`, as its `sli` group records them.
+pub(super) fn history_of(
     slo: &Slo,
     endpoint: &crate::push::http::Endpoint,
-    evaluation: Evaluation,
-    from: i64,
-    to: i64,
-) -> Result<Vec<Backtested>, String> {
-    let entry = |group: Option<String>| Backtested {
-        service: slo.service.clone(),
-        slo: slo.name.clone(),
-        group,
-        sli: None,
-        budget_spent: None,
-        alerts: Vec::new(),
-        note: None,
-    };
+    step: i64,
+    start: i64,
+    end: i64,
+) -> Result<History, String> {
     let (errors_expr, events_expr) = match &slo.sli {
-        Sli::Logs(_) => {
-            return Ok(vec![Backtested {
-            note: Some(
-                "left out: a log SLI's raw data is its lines in Loki, which backtest does not read"
-                    .into(),
-            ),
-            ..entry(None)
-        }])
-        }
+        Sli::Logs(_) => return Ok(History::LeftOut(
+            "left out: a log SLI's raw data is its lines in Loki, which lookout does not read here"
+                .into(),
+        )),
         Sli::Metric(crate::model::MetricSli::Raw { error_ratio }) => {
             (error_ratio.at(crate::model::names::BASE_WINDOW), None)
         }
@@ -209,9 +205,6 @@ fn backtest_slo(
             (errors, Some(events))
         }
     };
-    let step = evaluation.interval.seconds().max(1) as i64;
-    let start = (from - lookback(slo, evaluation)).div_euclid(step) * step;
-    let end = to.div_euclid(step) * step;
     let quiet = || {};
     let errors = history::range(endpoint, &errors_expr, start, end, step, &quiet)?;
     let events = match &events_expr {
@@ -257,14 +250,42 @@ fn backtest_slo(
         place(events, true);
     }
     if grids.is_empty() {
-        return Ok(vec![Backtested {
-            note: Some(format!(
-                "no data: `{}` returns nothing over the span; do its selectors match (lookout check --live)?",
-                events_expr.as_deref().unwrap_or(&errors_expr)
-            )),
-            ..entry(None)
-        }]);
+        return Ok(History::Empty(format!(
+            "no data: `{}` returns nothing over the span; do its selectors match (lookout check --live)?",
+            events_expr.as_deref().unwrap_or(&errors_expr)
+        )));
     }
+    Ok(History::Grids(grids))
+}
+
+fn backtest_slo(
+    slo: &Slo,
+    endpoint: &crate::push::http::Endpoint,
+    evaluation: Evaluation,
+    from: i64,
+    to: i64,
+) -> Result<Vec<Backtested>, String> {
+    let entry = |group: Option<String>| Backtested {
+        service: slo.service.clone(),
+        slo: slo.name.clone(),
+        group,
+        sli: None,
+        budget_spent: None,
+        alerts: Vec::new(),
+        note: None,
+    };
+    let step = evaluation.interval.seconds().max(1) as i64;
+    let start = (from - lookback(slo, evaluation)).div_euclid(step) * step;
+    let end = to.div_euclid(step) * step;
+    let grids = match history_of(slo, endpoint, step, start, end)? {
+        History::LeftOut(note) | History::Empty(note) => {
+            return Ok(vec![Backtested {
+                note: Some(note),
+                ..entry(None)
+            }])
+        }
+        History::Grids(grids) => grids,
+    };
     let mut out = Vec::new();
     for (group, grid) in grids {
         let replayed = replay::replay(slo, evaluation, &grid, from, to);

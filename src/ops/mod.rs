@@ -14,6 +14,7 @@ mod gate;
 mod import;
 mod init;
 mod push;
+mod report;
 mod status;
 mod test;
 
@@ -26,6 +27,7 @@ pub use gate::{gate, GateReport, Judged, Verdict};
 pub use import::{import, ImportFormat, ImportReport, ImportRequest};
 pub use init::{init, InstallSource, Scaffolded};
 pub use push::{push, push_with_env, PushReport, PushRequest};
+pub use report::{report, FiredSpan, Period, ReportReport, Reported};
 pub use status::{status, StatusReport};
 pub use test::{test, TestReport};
 

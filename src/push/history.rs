@@ -72,3 +72,37 @@ pub fn evaluation_interval(endpoint: &Endpoint) -> Option<u64> {
         .find_map(|line| line.trim().strip_prefix("evaluation_interval:"))?;
     crate::model::Duration::parse_prometheus(value.trim()).map(|d| d.seconds())
 }
+
+/// One series' labels and the times of its raw samples.
+pub type RawTimes = (BTreeMap<String, String>, Vec<i64>);
+
+/// The raw samples' times of a range selector (`x[30d]`) evaluated at
+/// `time`, per series: what a rule engine wrote, one per evaluation.
+pub fn raw(endpoint: &Endpoint, selector: &str, time: i64) -> Result<Vec<RawTimes>, String> {
+    let path = format!("/api/v1/query?query={}&time={time}", segment(selector));
+    let response = endpoint.get(&path).map_err(|e| e.to_string())?;
+    response
+        .success()
+        .map_err(|e| format!("query `{selector}`: {e}"))?;
+    let body = response.json()?;
+    Ok(body["data"]["result"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|series| {
+            let labels = series["metric"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect();
+            let times = series["values"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p[0].as_f64().map(|t| t.round() as i64))
+                .collect();
+            (labels, times)
+        })
+        .collect())
+}
