@@ -104,7 +104,7 @@ fn a_twenty_minute_outage_pages_at_three_minutes_and_tickets_at_ten() {
 }
 
 #[test]
-fn min_errors_holds_back_a_single_error_and_for_delays_a_page() {
+fn min_errors_holds_back_a_single_error() {
     let spec = format!("{SPEC}    alerting:\n      min_errors: 3\n");
     let model = model(&spec);
     let slo = model.slos().next().unwrap();
@@ -143,4 +143,30 @@ fn min_errors_holds_back_a_single_error_and_for_delays_a_page() {
             .count(),
         1
     );
+}
+
+#[test]
+fn for_delays_a_page_and_the_5m_window_is_one_sample() {
+    // The page tier alone, its 1h/5m pair only, held 5m.
+    let spec = format!(
+        "{SPEC}    alerting:\n      ticket:\n        enabled: false\n      page:\n        for: 5m\n        windows:\n          - {{long: 1h, short: 5m, factor: 14.4}}\n"
+    );
+    let model = model(&spec);
+    let slo = model.slos().next().unwrap();
+    let evaluation = Evaluation {
+        interval: Duration::minutes(1),
+        long_interval: Duration::minutes(5),
+    };
+    let outage = 5 * 86_400;
+    let grid = outage_grid(7, outage);
+    let replayed = replay(slo, evaluation, &grid, 4 * 86_400, 7 * 86_400);
+    let fired: Vec<(i64, Option<i64>)> = replayed
+        .fired
+        .iter()
+        .map(|f| ((f.start - outage) / 60, f.end.map(|e| (e - outage) / 60)))
+        .collect();
+    // Active at +3m, firing after 5m held: +8m. The 5m ratio is the 5m
+    // rates' own: the last positive one is at +24m (2 of 10 a second), so
+    // the pair fails at +25m; a sum over [t - 5m, t] would hold to +29m.
+    assert_eq!(fired, [(8, Some(25))]);
 }

@@ -40,7 +40,7 @@ enum BacktestFormat {
 fn parse_duration(text: &str) -> Result<Duration, String> {
     Duration::parse_prometheus(text)
         .filter(|d| d.seconds() > 0)
-        .ok_or_else(|| format!("`{text}` is not a Prometheus duration such as `30d`"))
+        .ok_or_else(|| format!("`{text}` is not a positive Prometheus duration such as `30d`"))
 }
 
 pub fn run(args: &BacktestArgs) -> Result<u8, String> {

@@ -79,6 +79,12 @@ fn period(args: &ReportArgs, now: i64) -> Result<Period, String> {
 }
 
 pub fn run(args: &ReportArgs) -> Result<u8, String> {
+    if args.project.out.is_some() {
+        return Err(
+            "report writes its file with --output FILE; --out is the project's output folder"
+                .into(),
+        );
+    }
     let now = super::now_seconds()?;
     let period = period(args, now)?;
     let progress = super::progress("report", "reading");

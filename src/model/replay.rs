@@ -3,9 +3,10 @@
 //! every evaluation of that group.
 //!
 //! It follows the rule file step for step, with the evaluation model of
-//! [`super::detection`]: a window's ratio is the sum of the error-rate
-//! samples in `[t - window, t]` over the sum of the event rates (both ends
-//! included, as Prometheus 2 selects a range); windows of 2h and more are
+//! [`super::detection`]: the 5m window is the 5m rates' own ratio; a
+//! longer window's ratio is the sum of the error-rate samples in
+//! `[t - window, t]` over the sum of the event rates (both ends included,
+//! as Prometheus 2 selects a range); windows of 2h and more are
 //! recorded by the `long` group, every `long_interval`, and a fast tier
 //! reads their latest recording; a pair needs both ratios over its
 //! threshold, with `thin_data: wait` data older than its short window, and
@@ -173,7 +174,11 @@ pub fn replay(slo: &Slo, evaluation: Evaluation, grid: &Grid, from: i64, to: i64
     // A window the `long` group records, as a tier at `t` reads it: its
     // latest recording, at the last multiple of the long interval.
     let window_ratio = |t: i64, window: i64| {
-        if window >= LONG_WINDOW_FROM.seconds() as i64 {
+        // The 5m window is the 5m rates' own ratio, one sample, as the
+        // rule `slo:sli_error:ratio_rate5m` records it.
+        if window == super::names::BASE_WINDOW.seconds() as i64 {
+            series.ratio(t, 0)
+        } else if window >= LONG_WINDOW_FROM.seconds() as i64 {
             let recorded = t.div_euclid(long_step) * long_step;
             series.ratio(recorded, window)
         } else {
@@ -253,7 +258,13 @@ fn replay_tier(
                         start: t,
                         end: None,
                         peak_burn: burn,
-                        detection_seconds: incident_start(series, t, budget).map(|s| t - s),
+                        detection_seconds: incident_start(
+                            series,
+                            t,
+                            budget,
+                            slo.period.seconds() as i64,
+                        )
+                        .map(|s| t - s),
                     });
                 }
             }
@@ -272,13 +283,15 @@ fn replay_tier(
 }
 
 /// The first of the run of 5m samples up to `t` that all burn faster than
-/// the budget allows.
-fn incident_start(series: &Series<'_>, t: i64, budget: f64) -> Option<i64> {
+/// the budget allows, looking back at most as far as the SLO's period (a
+/// service that always burns has no start to find).
+fn incident_start(series: &Series<'_>, t: i64, budget: f64, limit: i64) -> Option<i64> {
     let mut k = series.index(t);
     if !series.burning(k, budget) {
         return None;
     }
-    while k > 0 && series.burning(k - 1, budget) {
+    let earliest = series.index(t - limit).max(0);
+    while k > earliest && series.burning(k - 1, budget) {
         k -= 1;
     }
     Some(series.grid.start + k * series.grid.step)

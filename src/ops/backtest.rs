@@ -74,12 +74,15 @@ pub fn backtest(
         .and_then(|()| prometheus_endpoint(settings, http, "backtest"))
         .and_then(|endpoint| {
             let evaluation = evaluation(&endpoint, settings);
-            let slos = replay_all(model, &endpoint, evaluation, selection, from, now, progress)?;
+            let pinned = settings.prometheus.interval;
+            let slos = replay_all(
+                model, &endpoint, evaluation, pinned, selection, from, now, progress,
+            )?;
             let before = match compare {
                 Some(rev) => {
                     let model = model_at(rev, settings)?;
                     let slos = replay_all(
-                        &model, &endpoint, evaluation, selection, from, now, progress,
+                        &model, &endpoint, evaluation, pinned, selection, from, now, progress,
                     )?;
                     Some((rev.to_string(), slos))
                 }
@@ -140,10 +143,12 @@ fn evaluation(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn replay_all(
     model: &crate::model::Model,
     endpoint: &crate::push::http::Endpoint,
     evaluation: Evaluation,
+    pinned: Duration,
     selection: &[String],
     from: i64,
     now: i64,
@@ -158,6 +163,15 @@ fn replay_all(
     let mut out = Vec::new();
     for slo in selected {
         progress(&format!("{}/{}", slo.service, slo.name));
+        // An SLO with `min_errors` has its `sli` group pinned to
+        // lookout.yaml's interval, which its error count is written for.
+        let evaluation = match crate::emit::prometheus::counting_interval(slo, pinned) {
+            Some(interval) => Evaluation {
+                interval,
+                ..evaluation
+            },
+            None => evaluation,
+        };
         out.extend(backtest_slo(slo, endpoint, evaluation, from, now)?);
     }
     Ok(out)

@@ -110,10 +110,14 @@ pub fn report(
         let interval = crate::push::history::evaluation_interval(&endpoint)
             .unwrap_or(settings.prometheus.interval.seconds())
             .max(1) as i64;
+        let evaluation = crate::model::detection::Evaluation {
+            interval: crate::model::Duration(interval as u64),
+            long_interval: settings.prometheus.long_interval,
+        };
         let mut out = Vec::new();
         for slo in model.slos() {
             progress(&format!("{}/{}", slo.service, slo.name));
-            out.extend(report_slo(slo, &endpoint, interval, from, to)?);
+            out.extend(report_slo(slo, &endpoint, evaluation, from, to)?);
         }
         Ok(out)
     });
@@ -130,11 +134,12 @@ const HOUR: i64 = 3_600;
 fn report_slo(
     slo: &Slo,
     endpoint: &Endpoint,
-    step: i64,
+    evaluation: crate::model::detection::Evaluation,
     from: i64,
     to: i64,
 ) -> Result<Vec<Reported>, String> {
-    let fired = fired(slo, endpoint, from, to)?;
+    let step = evaluation.interval.seconds().max(1) as i64;
+    let fired = fired(slo, endpoint, evaluation, from, to)?;
     let entry = |group: Option<String>, note: Option<String>| Reported {
         service: slo.service.clone(),
         slo: slo.name.clone(),
@@ -250,6 +255,7 @@ impl Sums {
 fn fired(
     slo: &Slo,
     endpoint: &Endpoint,
+    evaluation: crate::model::detection::Evaluation,
     from: i64,
     to: i64,
 ) -> Result<BTreeMap<String, Vec<FiredSpan>>, String> {
@@ -275,17 +281,22 @@ fn fired(
             .map(|label| format!("{label}={}", labels.get(label).map_or("", String::as_str)))
             .collect::<Vec<_>>()
             .join(", ");
-        // The rule's step is the smallest gap; a longer one ends an interval.
-        let step = times
-            .windows(2)
-            .map(|w| w[1] - w[0])
-            .filter(|gap| *gap > 0)
-            .min()
-            .unwrap_or(60);
+        // Its tier's group evaluates every `step`: a gap of more than one
+        // and a half steps (one evaluation missed, give or take jitter)
+        // ends an interval.
+        let step = slo
+            .alerting
+            .tiers
+            .iter()
+            .find(|tier| tier.severity.as_str() == severity)
+            .map_or(evaluation.interval.seconds(), |tier| {
+                evaluation.step(tier.is_long())
+            })
+            .max(1) as i64;
         let spans = out.entry(group).or_default();
         let mut start = times[0];
         for pair in times.windows(2) {
-            if pair[1] - pair[0] > step {
+            if 2 * (pair[1] - pair[0]) > 3 * step {
                 spans.push(FiredSpan {
                     severity: severity.clone(),
                     start,
