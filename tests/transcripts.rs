@@ -1273,3 +1273,84 @@ gate: blocked (1 SLO judged, budget floor 0%)
 "#]])
         .stderr_eq(str![""]);
 }
+
+/// `backtest` and `report` on their error paths: a Prometheus that
+/// refuses connections is an error (1), as are a month that is not one, a
+/// span that ends before it starts and `--out` where `--output` is meant;
+/// a zero `--since` is a usage error (2).
+#[test]
+fn backtest_and_report_fail_with_their_reasons() {
+    let dir = project();
+    let root = dir.path();
+    lookout(root)
+        .args(["backtest", "--retries", "0"])
+        .assert()
+        .code(1)
+        .stdout_eq(str![""])
+        .stderr_eq(str![[r#"
+error: GET http://127.0.0.1:1/api/v1/query_range?query=%28sum%28rate%28http_requests_total%7Bjob%3D%22web%22%2Ccode%3D~%225..%22%7D%5B5m%5D%29%29%29%20or%20%280%20%2A%20%28sum%28rate%28http_requests_total%7Bjob%3D%22web%22%7D%5B5m%5D%29%29%29%29&start=[..]&end=[..]&step=60: connection failed (Connection refused (os error 111))
+
+"#]]);
+    lookout(root)
+        .args(["backtest", "--since", "0m"])
+        .assert()
+        .code(2)
+        .stdout_eq(str![""])
+        .stderr_eq(str![[r#"
+error: invalid value '0m' for '--since <DURATION>': `0m` is not a positive Prometheus duration such as `30d`
+
+For more information, try '--help'.
+
+"#]]);
+    lookout(root)
+        .args(["backtest", "nope"])
+        .assert()
+        .code(1)
+        .stdout_eq(str![""])
+        .stderr_eq(str![[r#"
+error: no SLO or service named `nope`; the project has: web/availability
+
+"#]]);
+    lookout(root)
+        .args(["report", "--period", "2026-13"])
+        .assert()
+        .code(1)
+        .stdout_eq(str![""])
+        .stderr_eq(str![[r#"
+error: `--period 2026-13` is not a month such as 2026-11
+
+"#]]);
+    lookout(root)
+        .args([
+            "report",
+            "--from",
+            "2026-11-02T00:00:00Z",
+            "--to",
+            "2026-11-01T00:00:00Z",
+        ])
+        .assert()
+        .code(1)
+        .stdout_eq(str![""])
+        .stderr_eq(str![[r#"
+error: --to must be after --from
+
+"#]]);
+    lookout(root)
+        .args(["report", "--out", "report.html"])
+        .assert()
+        .code(1)
+        .stdout_eq(str![""])
+        .stderr_eq(str![[r#"
+error: report writes its file with --output FILE; --out is the project's output folder
+
+"#]]);
+    lookout(root)
+        .args(["report", "--period", "2026-11", "--retries", "0"])
+        .assert()
+        .code(1)
+        .stdout_eq(str![""])
+        .stderr_eq(str![[r#"
+error: GET http://127.0.0.1:1/api/v1/query?query=ALERTS%7Bservice%3D%22web%22%2Cslo%3D%22availability%22%2Calertstate%3D%22firing%22%2Cslo_severity%3D~%22.%2B%22%7D%5B2592000s%5D&time=1796083200: connection failed (Connection refused (os error 111))
+
+"#]]);
+}
