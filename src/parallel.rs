@@ -39,6 +39,18 @@ where
     map_sized(items, 1, |chunk: &[T]| f(&chunk[0]))
 }
 
+/// Maps `f` over each item on `threads` threads, one item at a time: for
+/// work that waits on a server, where the server's load, not the cores,
+/// sets how many run at once.
+pub fn map_bounded<T, R, F>(items: &[T], threads: usize, f: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Sync,
+{
+    map_on(items, 1, threads.max(1), |chunk: &[T]| f(&chunk[0]))
+}
+
 fn map_sized<T, R, F>(items: &[T], size: usize, f: F) -> Vec<R>
 where
     T: Sync,
@@ -46,6 +58,15 @@ where
     F: Fn(&[T]) -> R + Sync,
 {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    map_on(items, size, threads, f)
+}
+
+fn map_on<T, R, F>(items: &[T], size: usize, threads: usize, f: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&[T]) -> R + Sync,
+{
     let chunks: Vec<&[T]> = items.chunks(size).collect();
     let next = AtomicUsize::new(0);
     let (f, chunks, next) = (&f, &chunks, &next);

@@ -23,6 +23,9 @@ pub struct BacktestArgs {
     /// `origin/main`) over the same history, and show both side by side.
     #[arg(long, value_name = "REV")]
     compare: Option<String>,
+    /// SLOs read from Prometheus at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    concurrency: usize,
     #[command(flatten)]
     connection: ConnectionArgs,
     /// Output format: `github` is a Markdown table, for a pull request comment.
@@ -53,6 +56,7 @@ pub fn run(args: &BacktestArgs) -> Result<u8, String> {
         args.since,
         now,
         args.compare.as_deref(),
+        args.concurrency.max(1),
         &progress,
     );
     print_diagnostics(&report.generated.diagnostics);

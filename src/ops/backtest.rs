@@ -54,7 +54,8 @@ pub fn backtest(
     since: Duration,
     now: i64,
     compare: Option<&str>,
-    progress: &dyn Fn(&str),
+    concurrency: usize,
+    progress: &(dyn Fn(&str) + Sync),
 ) -> BacktestReport {
     let from = now - since.seconds() as i64;
     let mut report = BacktestReport {
@@ -76,13 +77,27 @@ pub fn backtest(
             let evaluation = evaluation(&endpoint, settings);
             let pinned = settings.prometheus.interval;
             let slos = replay_all(
-                model, &endpoint, evaluation, pinned, selection, from, now, progress,
+                model,
+                &endpoint,
+                evaluation,
+                pinned,
+                (selection, concurrency),
+                from,
+                now,
+                progress,
             )?;
             let before = match compare {
                 Some(rev) => {
                     let model = model_at(rev, settings)?;
                     let slos = replay_all(
-                        &model, &endpoint, evaluation, pinned, selection, from, now, progress,
+                        &model,
+                        &endpoint,
+                        evaluation,
+                        pinned,
+                        (selection, concurrency),
+                        from,
+                        now,
+                        progress,
                     )?;
                     Some((rev.to_string(), slos))
                 }
@@ -149,10 +164,10 @@ fn replay_all(
     endpoint: &crate::push::http::Endpoint,
     evaluation: Evaluation,
     pinned: Duration,
-    selection: &[String],
+    (selection, concurrency): (&[String], usize),
     from: i64,
     now: i64,
-    progress: &dyn Fn(&str),
+    progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Vec<Backtested>, String> {
     let selected = model.slos().filter(|slo| {
         selection.is_empty()
@@ -160,8 +175,8 @@ fn replay_all(
                 .iter()
                 .any(|s| *s == slo.service || *s == format!("{}/{}", slo.service, slo.name))
     });
-    let mut out = Vec::new();
-    for slo in selected {
+    let selected: Vec<&Slo> = selected.collect();
+    let replayed = crate::parallel::map_bounded(&selected, concurrency, |slo| {
         progress(&format!("{}/{}", slo.service, slo.name));
         // An SLO with `min_errors` has its `sli` group pinned to
         // lookout.yaml's interval, which its error count is written for.
@@ -172,7 +187,11 @@ fn replay_all(
             },
             None => evaluation,
         };
-        out.extend(backtest_slo(slo, endpoint, evaluation, from, now)?);
+        backtest_slo(slo, endpoint, evaluation, from, now)
+    });
+    let mut out = Vec::new();
+    for slos in replayed {
+        out.extend(slos?);
     }
     Ok(out)
 }
