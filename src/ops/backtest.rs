@@ -333,7 +333,7 @@ fn backtest_slo(
             .map(|k| start + k as i64 * step);
         let note = first.filter(|first| *first > from).map(|first| {
             format!(
-                "history begins {} into the span: windows before {} hold less than their length",
+                "history begins {} into the span: until {} after that, its longest windows hold less than their length, and the budget spent extrapolates",
                 crate::model::humanize((first - from) as f64),
                 crate::model::humanize(lookback(slo, evaluation) as f64)
             )
