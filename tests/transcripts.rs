@@ -1354,3 +1354,53 @@ error: GET http://127.0.0.1:1/api/v1/query?query=ALERTS%7Bservice%3D%22web%22%2C
 
 "#]]);
 }
+
+/// `backtest` where the SLI's series exist nowhere: a note on its row and
+/// a warning naming each selector that matched nothing over the span.
+#[test]
+fn backtest_names_the_selectors_that_match_nothing() {
+    use support::fake::{FakeServer, Reply};
+    let prometheus = FakeServer::start(|request| {
+        if request.route().starts_with("/api/v1/status/config") {
+            return Reply::json(
+                200,
+                &serde_json::json!({"status": "success", "data": {"yaml": "global:\n  scrape_interval: 1m\n  evaluation_interval: 1m\n"}}),
+            );
+        }
+        let kind = if request.route().starts_with("/api/v1/query_range") {
+            "matrix"
+        } else {
+            "vector"
+        };
+        Reply::json(
+            200,
+            &serde_json::json!({"status": "success", "data": {"resultType": kind, "result": []}}),
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "slos/web.yaml", SPEC);
+    write(
+        root,
+        "lookout.yaml",
+        &format!(
+            "project: shop\nrunbooks: {{base_url: https://runbooks.example.com}}\nprometheus: {{url: '{}'}}\n",
+            prometheus.url()
+        ),
+    );
+    lookout(root)
+        .args(["backtest", "--since", "1d"])
+        .assert()
+        .code(0)
+        .stdout_eq(str![[r#"
+backtest from [..] to [..], replayed every 1m (long windows every 5m)
+web/availability: SLI -, budget spent -, 0 page, 0 ticket
+  note: no data: `sum(rate(http_requests_total{job="web"}[5m]))` returns nothing over the span; do its selectors match (lookout check --live)?
+
+"#]])
+        .stderr_eq(str![[r#"
+warning: web/availability: `http_requests_total{code=~"5..",job="web"}` matches no series from [..] to [..]
+warning: web/availability: `http_requests_total{job="web"}` matches no series from [..] to [..]
+
+"#]]);
+}

@@ -67,6 +67,19 @@ pub fn run(args: &BacktestArgs) -> Result<u8, String> {
         return Err(error.clone());
     }
     let evaluation = report.evaluation.expect("set with the replay");
+    // A selector that matches nothing is a warning on stderr, whatever
+    // the format, as `check --live` says it.
+    for slo in &report.slos {
+        for selector in &slo.missing {
+            eprintln!(
+                "warning: {}/{}: `{selector}` matches no series from {} to {}",
+                slo.service,
+                slo.slo,
+                time(report.from),
+                time(report.to)
+            );
+        }
+    }
     if args.format == BacktestFormat::Json {
         let slos: Vec<serde_json::Value> = report.slos.iter().map(json).collect();
         let mut value = serde_json::json!({
@@ -240,6 +253,9 @@ fn json(slo: &Backtested) -> serde_json::Value {
     }
     if let Some(note) = &slo.note {
         value["note"] = note.clone().into();
+    }
+    if !slo.missing.is_empty() {
+        value["missing"] = slo.missing.clone().into();
     }
     value
 }

@@ -28,6 +28,9 @@ pub struct Backtested {
     /// Why it is left out, or what of its history is missing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The SLI's selectors that matched no series over the span.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
 }
 
 pub struct BacktestReport {
@@ -212,7 +215,8 @@ fn lookback(slo: &Slo, evaluation: Evaluation) -> i64 {
 /// `label=value, …` of its `group_by`), or why it has none.
 pub(super) enum History {
     LeftOut(String),
-    Empty(String),
+    /// Why, and the SLI's selectors that matched no series over the span.
+    Empty(String, Vec<String>),
     Grids(BTreeMap<String, Grid>),
 }
 
@@ -283,10 +287,26 @@ pub(super) fn history_of(
         place(events, true);
     }
     if grids.is_empty() {
-        return Ok(History::Empty(format!(
-            "no data: `{}` returns nothing over the span; do its selectors match (lookout check --live)?",
-            events_expr.as_deref().unwrap_or(&errors_expr)
-        )));
+        let mut missing = Vec::new();
+        let exprs = [Some(&errors_expr), events_expr.as_ref()];
+        for selector in exprs
+            .into_iter()
+            .flatten()
+            .flat_map(|e| crate::push::preflight::selectors(e))
+        {
+            if !missing.contains(&selector)
+                && !history::any_series(endpoint, &selector, end - start, end)?
+            {
+                missing.push(selector);
+            }
+        }
+        return Ok(History::Empty(
+            format!(
+                "no data: `{}` returns nothing over the span; do its selectors match (lookout check --live)?",
+                events_expr.as_deref().unwrap_or(&errors_expr)
+            ),
+            missing,
+        ));
     }
     Ok(History::Grids(grids))
 }
@@ -306,14 +326,22 @@ fn backtest_slo(
         budget_spent: None,
         alerts: Vec::new(),
         note: None,
+        missing: Vec::new(),
     };
     let step = evaluation.interval.seconds().max(1) as i64;
     let start = (from - lookback(slo, evaluation)).div_euclid(step) * step;
     let end = to.div_euclid(step) * step;
     let grids = match history_of(slo, endpoint, step, start, end)? {
-        History::LeftOut(note) | History::Empty(note) => {
+        History::LeftOut(note) => {
             return Ok(vec![Backtested {
                 note: Some(note),
+                ..entry(None)
+            }])
+        }
+        History::Empty(note, missing) => {
+            return Ok(vec![Backtested {
+                note: Some(note),
+                missing,
                 ..entry(None)
             }])
         }

@@ -160,7 +160,9 @@ fn report_slo(
     let start = from.div_euclid(step) * step;
     let end = (to - 1).div_euclid(step) * step;
     let grids = match history_of(slo, endpoint, step, start, end)? {
-        History::LeftOut(note) | History::Empty(note) => return Ok(vec![entry(None, Some(note))]),
+        History::LeftOut(note) | History::Empty(note, _) => {
+            return Ok(vec![entry(None, Some(note))])
+        }
         History::Grids(grids) => grids,
     };
     let budget = slo.error_budget();

@@ -106,3 +106,17 @@ pub fn raw(endpoint: &Endpoint, selector: &str, time: i64) -> Result<Vec<RawTime
         })
         .collect())
 }
+
+/// Whether `selector` matched any series in the `span` seconds up to `at`.
+pub fn any_series(endpoint: &Endpoint, selector: &str, span: i64, at: i64) -> Result<bool, String> {
+    let query = format!("count(last_over_time({selector}[{}s]))", span.max(1));
+    let path = format!("/api/v1/query?query={}&time={at}", segment(&query));
+    let response = endpoint.get(&path).map_err(|e| e.to_string())?;
+    response
+        .success()
+        .map_err(|e| format!("query `{query}`: {e}"))?;
+    let body = response.json()?;
+    Ok(body["data"]["result"]
+        .as_array()
+        .is_some_and(|r| !r.is_empty()))
+}

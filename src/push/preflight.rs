@@ -495,7 +495,7 @@ impl Live<'_> {
 pub const MANY_GROUPS: u64 = 100;
 
 /// The vector selectors of a query, as PromQL text.
-fn selectors(query: &str) -> Vec<String> {
+pub(crate) fn selectors(query: &str) -> Vec<String> {
     use promql_parser::util::{walk_expr, ExprVisitor};
     struct Collect(Vec<String>);
     impl ExprVisitor for Collect {
