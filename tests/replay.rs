@@ -26,6 +26,14 @@ fn model(spec: &str) -> Model {
     generated.model.expect("compiles")
 }
 
+/// The `sli` groups every minute, the `long` groups every 5m.
+fn every_minute() -> Evaluation {
+    Evaluation {
+        interval: Duration::minutes(1),
+        long_interval: Duration::minutes(5),
+    }
+}
+
 const SPEC: &str = r#"service: shop
 slos:
   - name: availability
@@ -66,10 +74,7 @@ fn outage_grid(days: i64, outage: i64) -> Grid {
 fn a_twenty_minute_outage_pages_at_three_minutes_and_tickets_at_ten() {
     let model = model(SPEC);
     let slo = model.slos().next().unwrap();
-    let evaluation = Evaluation {
-        interval: Duration::minutes(1),
-        long_interval: Duration::minutes(5),
-    };
+    let evaluation = every_minute();
     let outage = 5 * 86_400;
     let grid = outage_grid(7, outage);
     let replayed = replay(slo, evaluation, &grid, 4 * 86_400, 7 * 86_400);
@@ -108,10 +113,7 @@ fn min_errors_holds_back_a_single_error() {
     let spec = format!("{SPEC}    alerting:\n      min_errors: 3\n");
     let model = model(&spec);
     let slo = model.slos().next().unwrap();
-    let evaluation = Evaluation {
-        interval: Duration::minutes(1),
-        long_interval: Duration::minutes(5),
-    };
+    let evaluation = every_minute();
     // One error at 1 request a minute: 1/300 a second for five samples.
     let samples = 3 * 1440 + 1;
     let blip = 2 * 86_400;
@@ -153,10 +155,7 @@ fn for_delays_a_page_and_the_5m_window_is_one_sample() {
     );
     let model = model(&spec);
     let slo = model.slos().next().unwrap();
-    let evaluation = Evaluation {
-        interval: Duration::minutes(1),
-        long_interval: Duration::minutes(5),
-    };
+    let evaluation = every_minute();
     let outage = 5 * 86_400;
     let grid = outage_grid(7, outage);
     let replayed = replay(slo, evaluation, &grid, 4 * 86_400, 7 * 86_400);

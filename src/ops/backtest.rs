@@ -78,32 +78,21 @@ pub fn backtest(
         .and_then(|()| prometheus_endpoint(settings, http, "backtest"))
         .and_then(|endpoint| {
             let evaluation = evaluation(&endpoint, settings);
-            let pinned = settings.prometheus.interval;
-            let slos = replay_all(
-                model,
-                &endpoint,
-                evaluation,
-                pinned,
-                (selection, concurrency),
-                from,
-                now,
-                progress,
-            )?;
+            let replay = |model: &crate::model::Model| {
+                replay_all(
+                    model,
+                    &endpoint,
+                    evaluation,
+                    settings.prometheus.interval,
+                    (selection, concurrency),
+                    from,
+                    now,
+                    progress,
+                )
+            };
+            let slos = replay(model)?;
             let before = match compare {
-                Some(rev) => {
-                    let model = model_at(rev, settings)?;
-                    let slos = replay_all(
-                        &model,
-                        &endpoint,
-                        evaluation,
-                        pinned,
-                        (selection, concurrency),
-                        from,
-                        now,
-                        progress,
-                    )?;
-                    Some((rev.to_string(), slos))
-                }
+                Some(rev) => Some((rev.to_string(), replay(&model_at(rev, settings)?)?)),
                 None => None,
             };
             Ok((evaluation, slos, before))
@@ -149,7 +138,7 @@ fn model_at(
 
 /// The rules run at Prometheus's own interval where it says; lookout.yaml's
 /// `prometheus.interval` is what they were written for otherwise.
-fn evaluation(
+pub(super) fn evaluation(
     endpoint: &crate::push::http::Endpoint,
     settings: &crate::model::settings::Settings,
 ) -> Evaluation {
@@ -172,13 +161,10 @@ fn replay_all(
     now: i64,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Vec<Backtested>, String> {
-    let selected = model.slos().filter(|slo| {
-        selection.is_empty()
-            || selection
-                .iter()
-                .any(|s| *s == slo.service || *s == format!("{}/{}", slo.service, slo.name))
-    });
-    let selected: Vec<&Slo> = selected.collect();
+    let selected: Vec<&Slo> = model
+        .slos()
+        .filter(|slo| super::gate::selects(selection, &slo.service, &slo.name))
+        .collect();
     let replayed = crate::parallel::map_bounded(&selected, concurrency, |slo| {
         progress(&format!("{}/{}", slo.service, slo.name));
         // An SLO with `min_errors` has its `sli` group pinned to

@@ -71,12 +71,6 @@ pub fn gate(
         report.error = Some(error);
         return report;
     }
-    let selected = |service: &str, slo: &str| {
-        selection.is_empty()
-            || selection
-                .iter()
-                .any(|s| s == service || *s == format!("{service}/{slo}"))
-    };
     let result =
         prometheus_endpoint(&report.generated.settings, http, "gate").and_then(|endpoint| {
             let slos = crate::push::status::status(
@@ -94,7 +88,10 @@ pub fn gate(
             return report;
         }
     };
-    for status in slos.into_iter().filter(|s| selected(&s.service, &s.slo)) {
+    for status in slos
+        .into_iter()
+        .filter(|s| selects(selection, &s.service, &s.slo))
+    {
         let key = (
             status.service.clone(),
             status.slo.clone(),
@@ -136,6 +133,15 @@ fn judge(status: SloStatus, page: Option<String>, min_budget: f64) -> Judged {
         verdict,
         why,
     }
+}
+
+/// Whether `selection` (`SERVICE` or `SERVICE/SLO` names; none: every
+/// SLO) takes `service/slo`.
+pub(super) fn selects(selection: &[String], service: &str, slo: &str) -> bool {
+    selection.is_empty()
+        || selection
+            .iter()
+            .any(|s| s == service || *s == format!("{service}/{slo}"))
 }
 
 /// Every name the selection gives is a service, or a service's SLO.

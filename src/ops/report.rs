@@ -107,13 +107,7 @@ pub fn report(
     };
     let settings = &report.generated.settings;
     let result = prometheus_endpoint(settings, http, "report").and_then(|endpoint| {
-        let interval = crate::push::history::evaluation_interval(&endpoint)
-            .unwrap_or(settings.prometheus.interval.seconds())
-            .max(1) as i64;
-        let evaluation = crate::model::detection::Evaluation {
-            interval: crate::model::Duration(interval as u64),
-            long_interval: settings.prometheus.long_interval,
-        };
+        let evaluation = super::backtest::evaluation(&endpoint, settings);
         let mut out = Vec::new();
         for slo in model.slos() {
             progress(&format!("{}/{}", slo.service, slo.name));
