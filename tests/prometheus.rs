@@ -1915,41 +1915,51 @@ slos:
     assert_eq!(argo_phase(budget, &[0.5]), "Successful");
 }
 
-/// 35 days of a service's request counters, one sample a minute, ending
-/// at `end`, in OpenMetrics for `promtool tsdb create-blocks-from`:
-/// `shop` serves 10 requests a second without errors but for a 20-minute
-/// full outage from `outage`, a 6-hour 3% elevation from `elevation` and
-/// 15 minutes at 1% from `wobble`; `quiet` serves one a minute, one of
-/// which fails, at `blip`.
-fn history(start: i64, end: i64, [outage, elevation, wobble, blip]: [i64; 4]) -> String {
-    let mut out =
-        String::from("# HELP http_requests Requests served.\n# TYPE http_requests counter\n");
-    // Requests in the minute ending at `t`: (good, bad).
-    let shop = |t: i64| {
-        if t > outage && t <= outage + 20 * 60 {
-            (0, 600)
-        } else if t > elevation && t <= elevation + 6 * 3600 {
-            (582, 18)
-        } else if t > wobble && t <= wobble + 15 * 60 {
-            (594, 6)
-        } else {
-            (600, 0)
-        }
-    };
-    let quiet = |t: i64| if t == blip + 60 { (0, 1) } else { (1, 0) };
-    let counters: [(&str, &dyn Fn(i64) -> (u64, u64)); 2] = [("shop", &shop), ("quiet", &quiet)];
-    for (service, served) in counters {
+/// Requests `service` served in the minute ending at `t`, as (good, bad):
+/// `shop` serves 10 a second without errors but for a 20-minute full
+/// outage from `outage`, a 6-hour 3% elevation from `elevation` and 15
+/// minutes at 1% from `wobble`; `quiet` serves one a minute, one of which
+/// fails, at `blip`.
+fn served(service: &str, t: i64, [outage, elevation, wobble, blip]: [i64; 4]) -> (u64, u64) {
+    match service {
+        "shop" if t > outage && t <= outage + 20 * 60 => (0, 600),
+        "shop" if t > elevation && t <= elevation + 6 * 3600 => (582, 18),
+        "shop" if t > wobble && t <= wobble + 15 * 60 => (594, 6),
+        "shop" => (600, 0),
+        _ if t == blip + 60 => (0, 1),
+        _ => (1, 0),
+    }
+}
+
+/// The counters of `http_requests_total{service, code}` from `start` to
+/// `end`, one sample a minute from zero: `(labels, values)` per series.
+fn counters(start: i64, end: i64, incidents: [i64; 4]) -> Vec<(String, Vec<(i64, u64)>)> {
+    let mut out = Vec::new();
+    for service in ["shop", "quiet"] {
         for (code, bad) in [("200", false), ("500", true)] {
             let mut total = 0u64;
-            let mut t = start;
-            while t <= end {
-                let (good, errors) = served(t);
-                total += if bad { errors } else { good };
-                out += &format!(
-                    "http_requests_total{{service=\"{service}\",code=\"{code}\"}} {total} {t}\n"
-                );
-                t += 60;
-            }
+            let values = (start..=end)
+                .step_by(60)
+                .map(|t| {
+                    let (good, errors) = served(service, t, incidents);
+                    total += if bad { errors } else { good };
+                    (t, total)
+                })
+                .collect();
+            out.push((format!("service=\"{service}\",code=\"{code}\""), values));
+        }
+    }
+    out
+}
+
+/// 35 days of [`counters`], ending at `end`, in OpenMetrics for `promtool
+/// tsdb create-blocks-from`.
+fn history(start: i64, end: i64, incidents: [i64; 4]) -> String {
+    let mut out =
+        String::from("# HELP http_requests Requests served.\n# TYPE http_requests counter\n");
+    for (labels, values) in counters(start, end, incidents) {
+        for (t, total) in values {
+            out += &format!("http_requests_total{{{labels}}} {total} {t}\n");
         }
     }
     out + "# EOF\n"
@@ -2217,6 +2227,47 @@ slos:
             "{severity}: backtest {start}..{end}, vmalert {v_start}..{v_end}"
         );
     }
+
+    // A third judge for a short span: promtool's rule unit tests evaluate
+    // the same rules over the 9 hours around the outage (its page windows
+    // are at most 6h), one sample a minute; the page must fire and resolve
+    // where backtest says, within a step either side.
+    let page = from_backtest.iter().find(|(s, _, _)| s == "page").unwrap();
+    let (from, to) = (outage - 7 * hour, outage + 2 * hour);
+    assert!(page.2 < to, "the page resolves inside the span: {page:?}");
+    let mut input = String::new();
+    for (labels, values) in counters(from, to, [outage, elevation, wobble, blip]) {
+        let values: Vec<String> = values.iter().map(|(_, v)| v.to_string()).collect();
+        input += &format!(
+            "      - series: 'http_requests_total{{{labels}}}'\n        values: '{}'\n",
+            values.join(" ")
+        );
+    }
+    let firing = |at: i64, count: u32| {
+        format!(
+            "      - expr: count(ALERTS{{service=\"shop\",alertstate=\"firing\",slo_severity=\"page\"}}) or vector(0)\n        eval_time: {}s\n        exp_samples: [{{labels: '{{}}', value: {count}}}]\n",
+            at - from
+        )
+    };
+    let checks = [
+        firing(page.1 - 2 * 60, 0),
+        firing(page.1 + 60, 1),
+        firing(page.2 - 2 * 60, 1),
+        firing(page.2 + 60, 0),
+    ];
+    std::fs::write(
+        root.join("short-span.yaml"),
+        format!(
+            "rule_files: [rules/shop.yaml]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n{input}    promql_expr_test:\n{}",
+            checks.concat()
+        ),
+    )
+    .unwrap();
+    run_ok(
+        support::tool("promtool"),
+        &["test", "rules", "short-span.yaml"].map(String::from),
+        root,
+    );
 
     // `report` over the replayed days reads the SLI from the raw series
     // and the alerts from the ALERTS vmalert wrote. By hand: 12,000
