@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Evaluation cost of lookout's rules against Sloth's for the same SLOs, on a
-# real Prometheus, side by side in one run (README "Evaluation cost").
+# real Prometheus, side by side in one run (docs/src/explanation/evaluation-cost.md).
 #
 #   scripts/eval-cost.sh [SLOS] [REPEAT]      defaults: 1000 SLOs, 2 repeats
 #   EVAL_COST_WINDOW=month scripts/eval-cost.sh 300 1   calendar SLOs instead

@@ -121,7 +121,7 @@ impl Severity {
 #[derive(Clone, Debug)]
 pub struct Diagnostic {
     pub severity: Severity,
-    /// Stable identifier, e.g. `spec::unknown-field`; documented in the README.
+    /// Stable identifier, e.g. `spec::unknown-field`; documented in the book (`docs/src/reference/errors.md`).
     pub code: &'static str,
     pub message: String,
     pub span: Option<Span>,

@@ -5,7 +5,7 @@
 //! do instead; a key lookout has no use for is a warning and a comment,
 //! never a silent drop. Pure: `ops::import` reads and writes.
 //!
-//! Mapping (README, "Migrating from Sloth"):
+//! Mapping (`docs/src/guide/migrating.md`):
 //! - `service`, `labels`, and per SLO `name`, `objective`, `description`
 //!   and `labels` carry over as they are;
 //! - `sli.events.error_query`/`total_query` become `sli.events.errors`/

@@ -11,7 +11,7 @@
 //! computes each window straight from the user's query (`rate(x[1h])`);
 //! lookout records the 5m rates once and sums them over each window (and
 //! the long windows over 5m tiles), which is what makes its rules cheap
-//! (README, "Evaluation cost"). A window of 5m rates is the same window
+//! (`docs/src/explanation/evaluation-cost.md`). A window of 5m rates is the same window
 //! seen through a 5m box, so on a step change it trails Sloth's by about
 //! half of that box, and a tile adds another. So, for every SLO and tier,
 //! at every minute of a 28-hour run:

@@ -103,10 +103,10 @@ fn every_object_is_valid_against_its_upstream_schema() {
     assert!(objects
         .iter()
         .any(|(_, o)| o["kind"] == "ClusterAnalysisTemplate"));
-    // And what the README tells a team to apply beside them: the Rollout
+    // And what the book tells a team to apply beside them: the Rollout
     // that uses the AnalysisTemplate, the gate's PreSync Job.
     for kind in ["Rollout", "Job"] {
-        objects.push((format!("README.md ({kind})"), readme_object(kind)));
+        objects.push((format!("the book ({kind})"), book_object(kind)));
     }
     let verdicts = validate(&objects);
     assert_eq!(verdicts.len(), objects.len(), "{verdicts:#?}");
@@ -305,9 +305,9 @@ fn every_metric_template_is_valid_against_flaggers_crd_and_a_canary_can_use_them
     bad["spec"]["query"] = json!(1);
     assert_eq!(schema_errors(&validator, &bad).len(), 2, "{bad:#}");
 
-    // The Canary the README shows, with these templates' names, thresholds
+    // The Canary the book shows, with these templates' names, thresholds
     // and namespace, against the Canary CRD.
-    let canary = readme_object("Canary");
+    let canary = book_object("Canary");
     let errors = schema_errors(&flagger_schema("Canary"), &canary);
     assert!(errors.is_empty(), "{errors:#?}");
     for metric in canary["spec"]["analysis"]["metrics"].as_array().unwrap() {
@@ -317,7 +317,7 @@ fn every_metric_template_is_valid_against_flaggers_crd_and_a_canary_can_use_them
                 .iter()
                 .any(|(_, t)| t["metadata"]["name"] == reference["name"]
                     && t["metadata"]["namespace"] == reference["namespace"]),
-            "the README's Canary uses {reference}, which is not generated"
+            "the book's Canary uses {reference}, which is not generated"
         );
     }
     // Its thresholds are the generated ones: the Argo template's, which the
@@ -356,15 +356,20 @@ fn every_metric_template_is_valid_against_flaggers_crd_and_a_canary_can_use_them
     }
 }
 
-/// The one YAML block of the README that holds a `kind`.
-fn readme_object(kind: &str) -> Value {
-    let readme = std::fs::read_to_string("README.md").unwrap();
-    let found: Vec<&str> = readme
-        .split("```yaml\n")
-        .skip(1)
-        .map(|block| block.split("```").next().unwrap())
-        .filter(|block| block.lines().any(|l| l.trim() == format!("kind: {kind}")))
+/// The one YAML block of the README and the book that holds a `kind`.
+fn book_object(kind: &str) -> Value {
+    let found: Vec<String> = support::book::user_pages()
+        .iter()
+        .flat_map(|page| support::book::blocks(page))
+        .filter(|block| block.lang == "yaml")
+        .filter(|block| {
+            block
+                .text
+                .lines()
+                .any(|l| l.trim() == format!("kind: {kind}"))
+        })
+        .map(|block| block.text)
         .collect();
-    assert_eq!(found.len(), 1, "README blocks of kind {kind}: {found:#?}");
-    serde_saphyr::from_str(found[0]).unwrap()
+    assert_eq!(found.len(), 1, "blocks of kind {kind}: {found:#?}");
+    serde_saphyr::from_str(&found[0]).unwrap()
 }

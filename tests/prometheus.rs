@@ -1855,7 +1855,7 @@ slos:
     }
 
     // Flagger: each MetricTemplate rendered for its Canary's target, and
-    // judged against the README's thresholdRange: the SLO's threshold.
+    // judged against the book's thresholdRange: the SLO's threshold.
     let templates: Vec<Value> = serde_saphyr::from_multiple(
         &std::fs::read_to_string(root.join("kubernetes/flagger/shop.yaml")).unwrap(),
     )

@@ -43,31 +43,40 @@ fn project() -> tempfile::TempDir {
     dir
 }
 
+/// `--help` is the long help, with examples; `-h` the short one.
 #[test]
 fn help_of_every_command() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &str); 17] = [
-        (&["--help"], "lookout"),
-        (&["--version"], "version"),
-        (&["build", "--help"], "build"),
-        (&["check", "--help"], "check"),
-        (&["plan", "--help"], "plan"),
-        (&["apply", "--help"], "apply"),
-        (&["status", "--help"], "status"),
-        (&["import", "--help"], "import"),
-        (&["export", "--help"], "export"),
-        (&["schema", "--help"], "schema"),
-        (&["init", "--help"], "init"),
-        (&["test", "--help"], "test"),
-        (&["explain", "--help"], "explain"),
-        (&["gate", "--help"], "gate"),
-        (&["backtest", "--help"], "backtest"),
-        (&["report", "--help"], "report"),
-        (&["completions", "--help"], "completions"),
+    let commands = [
+        "build",
+        "check",
+        "plan",
+        "apply",
+        "status",
+        "import",
+        "export",
+        "schema",
+        "init",
+        "test",
+        "explain",
+        "gate",
+        "backtest",
+        "report",
+        "completions",
+        "man",
     ];
+    let mut cases: Vec<(Vec<&str>, String)> = vec![
+        (vec!["--help"], "lookout".into()),
+        (vec!["-h"], "lookout.short".into()),
+        (vec!["--version"], "version".into()),
+    ];
+    for command in commands {
+        cases.push((vec![command, "--help"], command.into()));
+        cases.push((vec![command, "-h"], format!("{command}.short")));
+    }
     for (args, name) in cases {
         lookout(dir.path())
-            .args(args)
+            .args(&args)
             .assert()
             .success()
             .stdout_eq(Data::read_from(

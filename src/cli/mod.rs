@@ -14,6 +14,7 @@ mod gate;
 mod import;
 mod output;
 mod push;
+mod reference;
 mod report;
 mod schema;
 
@@ -42,39 +43,98 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Compile slos/ into rules, runbooks, dashboards, log objects and shipper configs.
+    #[command(
+        after_long_help = "Examples:\n  lookout build\n  lookout build --deny-warnings          # fail, and write nothing, on a warning\n  lookout build --slos specs/ --out generated/"
+    )]
     Build(BuildArgs),
     /// Validate the specs and fail if the committed output differs from a fresh build.
+    #[command(
+        after_long_help = "Examples:\n  lookout check                            # in CI: exit 1 when out of date or invalid\n  lookout check --format github --deny-warnings\n  lookout check --diff                     # show what differs\n  lookout check --live                     # also ask Prometheus whether the specs can work"
+    )]
     Check(CheckArgs),
     /// Run the generated promtool tests (rules/tests/) and name the SLOs whose alerts fail them.
+    #[command(
+        after_long_help = "Examples:\n  lookout test\n  lookout test --promtool /opt/prometheus/promtool"
+    )]
     Test(TestArgs),
     /// Show what apply would change in each configured target; exits 3 when there are changes.
+    #[command(
+        after_long_help = "Examples:\n  lookout plan                             # exit 3 when something would change\n  lookout plan --only prometheus,grafana\n  lookout plan --prune --format json"
+    )]
     Plan(push::PushArgs),
     /// Push rules, dashboards and log objects to every configured target.
+    #[command(
+        after_long_help = "Examples:\n  lookout apply\n  lookout apply --only grafana --prune      # also delete this project's dashboards no spec declares\n  LOOKOUT_PROMETHEUS_URL=http://127.0.0.1:9090 lookout apply"
+    )]
     Apply(push::PushArgs),
     /// Show each SLO's SLI, budget left and burn rates, from Prometheus.
+    #[command(after_long_help = "Examples:\n  lookout status\n  lookout status --format json")]
     Status(push::StatusArgs),
     /// Say when each of an SLO's alert window pairs fires and resolves.
+    #[command(
+        after_long_help = "Examples:\n  lookout explain payments-api/authorisations\n  lookout explain payments-api/authorisations --traffic 2.5   # at 2.5 events a second"
+    )]
     Explain(explain::ExplainArgs),
     /// A deploy gate: exit 0 when every selected SLO has budget left and no
     /// page, 4 when one is blocked, 5 when it cannot tell.
+    #[command(
+        after_long_help = "Examples:\n  lookout gate                             # every SLO\n  lookout gate payments-api --min-budget 10\n  lookout gate || [ $? -eq 5 ]             # let \"cannot tell\" through"
+    )]
     Gate(gate::GateArgs),
     /// Replay the SLOs' alerts over Prometheus's history of their raw
     /// series: when each tier would have fired, and the budget spent.
+    #[command(
+        after_long_help = "Examples:\n  lookout backtest\n  lookout backtest payments-api/authorisations --since 14d\n  lookout backtest --compare origin/main --format github"
+    )]
     Backtest(backtest::BacktestArgs),
     /// How each SLO did over a past month or span: SLI, budget spent, worst
     /// day, the alerts that fired; Markdown, self-contained HTML or JSON.
+    #[command(
+        after_long_help = "Examples:\n  lookout report --period 2026-11\n  lookout report --period 2026-11 --format html --output report.html\n  lookout report --from 2026-11-01T00:00:00Z --to 2026-11-15T00:00:00Z --format json"
+    )]
     Report(report::ReportArgs),
     /// Convert Sloth or OpenSLO specs into lookout specs, one file per service.
+    #[command(
+        after_long_help = "Examples:\n  lookout import sloth path/to/sloth/specs/ --out slos/\n  lookout import sloth specs/ --sloth-period 28d --add-severities\n  lookout import openslo openslo/ --out slos/"
+    )]
     Import(import::ImportArgs),
     /// Write the project's SLOs as OpenSLO v1, one file per service.
+    #[command(after_long_help = "Examples:\n  lookout export openslo --out openslo/")]
     Export(export::ExportArgs),
     /// Print the JSON Schema of the spec (or of lookout.yaml), for editors.
+    #[command(
+        after_long_help = "Examples:\n  lookout schema spec > lookout-spec.schema.json\n  lookout schema config > lookout-config.schema.json"
+    )]
     Schema(schema::SchemaArgs),
     /// Start a project: lookout.yaml, slos/example.yaml and CI workflows
     /// for GitHub Actions and GitLab CI. Existing files are left alone.
+    #[command(
+        after_long_help = "Examples:\n  lookout init\n  lookout init my-repo --install-from https://git.example.com/platform/lookout.git#v0.1.0"
+    )]
     Init(InitArgs),
     /// Print shell completions, e.g. `lookout completions bash > /etc/bash_completion.d/lookout`.
+    #[command(
+        after_long_help = "Examples:\n  lookout completions bash > /etc/bash_completion.d/lookout\n  lookout completions zsh > \"${fpath[1]}/_lookout\""
+    )]
     Completions(CompletionsArgs),
+    /// Write a man page per command (lookout.1, lookout-build.1, …) into a folder.
+    #[command(
+        after_long_help = "Examples:\n  lookout man /usr/local/share/man/man1\n  lookout man . && man ./lookout-build.1"
+    )]
+    Man(ManArgs),
+}
+
+#[derive(Args, Debug)]
+struct ManArgs {
+    /// Folder to write the pages into, e.g. /usr/local/share/man/man1
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+}
+
+/// The book's generated reference pages (`docs/src/<path>`), from clap,
+/// the schemas and `model/names.rs`.
+pub fn reference_pages() -> Vec<(&'static str, String)> {
+    reference::pages()
 }
 
 #[derive(Args, Debug)]
@@ -214,6 +274,7 @@ pub fn main() -> ExitCode {
             clap_complete::generate(args.shell, &mut command, "lookout", &mut output::Stdout);
             Ok(0)
         }
+        Command::Man(args) => man(&args),
         Command::Plan(args) => push::run(&args, false),
         Command::Apply(args) => push::run(&args, true),
         Command::Status(args) => push::status(&args),
@@ -229,6 +290,22 @@ pub fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+fn man(args: &ManArgs) -> Result<u8, String> {
+    let pages = reference::man_pages().map_err(|e| e.to_string())?;
+    for (name, page) in &pages {
+        let path = args.dir.join(name);
+        let text = String::from_utf8_lossy(page);
+        crate::out::write_atomic(&path, &text)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    outln!(
+        "wrote {} in {}",
+        plural(pages.len(), "man page"),
+        args.dir.display()
+    );
+    Ok(0)
 }
 
 fn use_color() -> bool {

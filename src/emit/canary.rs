@@ -155,7 +155,7 @@ fn argo(
         .build();
     let mut header = super::generated_header(&service.source);
     header.push(format!(
-        "Argo Rollouts analysis: each SLO's error ratio on the canary over {interval} (`canary.matcher`); it fails above the SLO's fast page threshold and is inconclusive {}. `{}` fails at {}% budget left or less, and is inconclusive while lookout's rules have recorded no budget. See the README (Canary analysis).",
+        "Argo Rollouts analysis: each SLO's error ratio on the canary over {interval} (`canary.matcher`); it fails above the SLO's fast page threshold and is inconclusive {}. `{}` fails at {}% budget left or less, and is inconclusive while lookout's rules have recorded no budget. See lookout's book, Canary analysis.",
         thin_traffic(canary),
         budget_metric_name(canary),
         number(canary.min_budget)

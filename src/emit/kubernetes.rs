@@ -161,7 +161,9 @@ pub fn loki_rules(
     );
     let header = super::generated_header(&service.source);
     let mut header: Vec<&str> = header.iter().map(String::as_str).collect();
-    header.push("Loki ruler rules for the Loki chart's rules sidecar; see the README (GitOps).");
+    header.push(
+        "Loki ruler rules for the Loki chart's rules sidecar; see lookout's book, \"GitOps\".",
+    );
     Artifact::file(
         layout
             .loki_rule_configmaps_dir()

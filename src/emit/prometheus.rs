@@ -2,7 +2,7 @@
 //!
 //! Per SLO, rules are laid out by how often their value can change, because
 //! a Prometheus pays a fixed cost per rule evaluation that dominates what
-//! these rules read (see README "Evaluation cost"):
+//! these rules read (see the book, `docs/src/explanation/evaluation-cost.md`):
 //! - `…:sli`, at the global interval: the error and event rates over 5m
 //!   from the user's queries, the error ratios over windows shorter than
 //!   [`LONG_WINDOW_FROM`](crate::model::LONG_WINDOW_FROM), and the alert tiers that read such a window.

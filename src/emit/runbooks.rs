@@ -183,7 +183,7 @@ struct LogLink {
     url: String,
 }
 
-/// Everything a runbook template can use, documented in the README; a
+/// Everything a runbook template can use, documented in the book (`docs/src/explanation/alert-math.md`); a
 /// template sees it as JSON, in this order.
 #[derive(Serialize)]
 struct Page<'a> {

@@ -156,7 +156,7 @@ impl LogInput {
 }
 
 /// The nginx line lookout parses: `log_format combined` with
-/// ` $request_time` appended. Documented in the README.
+/// ` $request_time` appended. Documented in the book (`docs/src/guide/logs.md`).
 pub const NGINX_LOG_FORMAT: &str = "$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" $request_time";
 
 impl LogSource {

@@ -21,6 +21,8 @@ pub const EVENTS_RATE: &str = "slo:sli_events:rate5m";
 pub const RATES_TILE: &str = "slo:sli_rates:rate5m_tile_sum";
 /// Averages of a raw SLI's 5m error ratio over one tile.
 pub const RAW_TILE: &str = "slo:sli_error:ratio_rate5m_tile_avg";
+/// Label of [`RATES_TILE`] and [`RATES_TO_DATE`] telling their `errors`
+/// and `events` parts apart.
 pub const TILE_PART_LABEL: &str = "sli_part";
 
 /// The objective, e.g. `0.999`. Also the SLO's info series: it carries
@@ -31,6 +33,8 @@ pub const OBJECTIVE: &str = "slo:objective:ratio";
 /// period's nominal length (30 for a month), which burn rates and the
 /// alert thresholds are relative to.
 pub const TIME_PERIOD_DAYS: &str = "slo:time_period:days";
+/// The burn rate over [`CURRENT_BURN_WINDOW`]: the error ratio over the
+/// error budget, 1 when the budget would last exactly the period.
 pub const CURRENT_BURN_RATE: &str = "slo:current_burn_rate:ratio";
 /// Budget spent over the period; what remains is `1 - this`, not recorded.
 /// A calendar SLO's is its errors against the budget projected for the

@@ -418,7 +418,7 @@ impl Live<'_> {
                             format!("no series of `{selector}` has the label `{label}`, so the canary analysis of {} reads nothing", service.name),
                         )
                         .at_opt(matcher.location)
-                        .help("the scrape must put it on the target: for Argo Rollouts, `podTargetLabels: [rollouts-pod-template-hash]` in the ServiceMonitor (see the README, Canary analysis)"),
+                        .help("the scrape must put it on the target: for Argo Rollouts, `podTargetLabels: [rollouts-pod-template-hash]` in the ServiceMonitor (see lookout's book, Canary analysis)"),
                     );
                 }
             }

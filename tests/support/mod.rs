@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod alloy;
+pub mod book;
 pub mod fake;
 pub mod fakes;
 pub mod ingest;

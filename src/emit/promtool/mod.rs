@@ -158,7 +158,7 @@ fn test_file(service: &Service, intervals: Evaluation, links: &Links, rules: &st
         }
     }
     let mut lines = vec![format!(
-        "Every group runs at {step} here (promtool's one interval): see README \"lookout explain\" for how the tests allow for the long group's."
+        "Every group runs at {step} here (promtool's one interval): see lookout's book, \"Investigating an SLO: explain\", for how the tests allow for the long group's."
     )];
     lines.extend(notes);
     test_document(service, lines, rules, step, intervals, tests)
@@ -263,7 +263,7 @@ fn long_test_file(
         return None;
     }
     let note = format!(
-        "The tiers the long group evaluates, at its {} (the 5m rates still every {}): see README \"lookout explain\".",
+        "The tiers the long group evaluates, at its {} (the 5m rates still every {}): see lookout's book, \"Investigating an SLO: explain\".",
         intervals.long_interval, intervals.interval
     );
     Some(test_document(

@@ -1,7 +1,7 @@
 //! `lookout import openslo`: OpenSLO objects (read by `spec::openslo`)
 //! become lookout specs, one file per service.
 //!
-//! Mapping (README, "Migrating from Sloth or OpenSLO"):
+//! Mapping (`docs/src/guide/migrating.md`):
 //! - an SLO's `spec.service` is the lookout service; a `Service` object of
 //!   that name gives the service its labels;
 //! - an SLO with one objective is one lookout SLO named as the SLO; with
