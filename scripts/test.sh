@@ -78,3 +78,12 @@ echo "==> lookout check (the committed example output is up to date)"
 # The binary cargo test just built; `cargo run` would rebuild it without
 # the dev-dependencies' features.
 "${CARGO_TARGET_DIR:-target}/debug/lookout" check
+
+# The book renders where mdBook is installed; the tests above check its
+# sources (pages, links, snippets, transcripts) without it.
+if command -v mdbook >/dev/null; then
+  echo "==> mdbook build docs"
+  book_out="$(mktemp -d)"
+  mdbook build docs -d "$book_out"
+  rm -rf "$book_out"
+fi

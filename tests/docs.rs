@@ -21,7 +21,9 @@ mod support;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use support::book::{blocks, book_pages, linked_pages, lookout, read, relative, user_pages, ROOT};
+use support::book::{
+    blocks, book_pages, files_under, linked_pages, lookout, read, relative, user_pages, ROOT,
+};
 
 use serde_json::Value;
 
@@ -298,5 +300,136 @@ fn the_readme_stays_an_entry_point() {
     assert!(
         lines <= 200,
         "README.md has {lines} lines; the book takes the rest"
+    );
+}
+
+/// The diagnostic codes the source raises: each string literal
+/// `"<area>::<name>"` of a known area.
+fn codes_in_source() -> BTreeSet<String> {
+    const AREAS: [&str; 10] = [
+        "spec",
+        "config",
+        "check",
+        "live",
+        "import",
+        "export",
+        "jsonnet",
+        "runbook",
+        "out",
+        "kubernetes",
+    ];
+    let mut codes = BTreeSet::new();
+    for path in files_under("src") {
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = read(&path);
+        for area in AREAS {
+            for (at, _) in text.match_indices(&format!("\"{area}::")) {
+                let rest = &text[at + 1..];
+                let Some(end) = rest.find('"') else { continue };
+                let code = &rest[..end];
+                let name = &code[area.len() + 2..];
+                if !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                {
+                    codes.insert(code.to_string());
+                }
+            }
+        }
+    }
+    codes
+}
+
+/// Codes that no test raises yet (no fixture, snapshot or assertion
+/// names them). The list may only shrink: a code that gains a test must
+/// leave it, and a new code needs a test.
+const UNTESTED_CODES: &[&str] = &[
+    "config::calendar-start",
+    "config::invalid-duration",
+    "config::unknown-shipper",
+    "export::not-expressible",
+    "import::budgeting",
+    "import::duplicate-slo",
+    "import::empty",
+    "import::exists",
+    "import::labels-differ",
+    "import::openslo-field",
+    "import::raw-type",
+    "import::severities",
+    "import::time-zone",
+    "jsonnet::name-clash",
+    "jsonnet::not-a-dashboard",
+    "live::no-data",
+    "live::no-series",
+    "live::retention-short",
+    "live::threshold-not-a-bucket",
+    "live::unreachable",
+    "spec::duplicate-destination",
+    "spec::duplicate-log",
+    "spec::empty-files",
+    "spec::empty-selector",
+    "spec::empty-value",
+    "spec::invalid-container",
+    "spec::invalid-field",
+    "spec::invalid-label",
+    "spec::invalid-metric",
+    "spec::invalid-path",
+    "spec::invalid-url",
+    "spec::log-source",
+    "spec::name-too-long",
+    "spec::no-destinations",
+    "spec::retention-differs",
+    "spec::ungrouped-by",
+    "spec::unsupported-version",
+];
+
+/// Every file under `tests/`, as text where it is text.
+fn test_texts() -> String {
+    files_under("tests")
+        .iter()
+        // Help text that names a code (an example) raises nothing.
+        .filter(|path| path.file_name().is_some_and(|n| n != "docs.rs"))
+        .filter(|path| !path.starts_with(Path::new(ROOT).join("tests/transcripts/help")))
+        .filter_map(|path| std::fs::read_to_string(path).ok())
+        .collect()
+}
+
+#[test]
+fn every_diagnostic_code_has_a_reference_entry_and_a_test() {
+    let in_source = codes_in_source();
+    let documented: BTreeSet<String> = lookout::cli::documented_codes()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let undocumented: Vec<&String> = in_source.difference(&documented).collect();
+    let stale: Vec<&String> = documented.difference(&in_source).collect();
+    assert!(
+        undocumented.is_empty() && stale.is_empty(),
+        "codes without an entry in docs/src/reference/errors.md: {undocumented:?}; entries for codes the source no longer raises: {stale:?}"
+    );
+    let tests = test_texts();
+    let untested: Vec<&String> = in_source
+        .iter()
+        .filter(|code| !tests.contains(code.as_str()) && !UNTESTED_CODES.contains(&code.as_str()))
+        .collect();
+    assert!(
+        untested.is_empty(),
+        "codes no test raises: {untested:?}; add a fixture under tests/fixtures/invalid/ (or a test that asserts the code)"
+    );
+    let now_tested: Vec<&&str> = UNTESTED_CODES
+        .iter()
+        .filter(|code| tests.contains(**code))
+        .collect();
+    assert!(
+        now_tested.is_empty(),
+        "{now_tested:?} have tests now: take them off UNTESTED_CODES"
+    );
+    assert!(
+        in_source.len() > 100,
+        "only {} codes found in src/",
+        in_source.len()
     );
 }

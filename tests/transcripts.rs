@@ -64,6 +64,7 @@ fn help_of_every_command() {
         "report",
         "completions",
         "man",
+        "help",
     ];
     let mut cases: Vec<(Vec<&str>, String)> = vec![
         (vec!["--help"], "lookout".into()),
@@ -1412,4 +1413,55 @@ warning: web/availability: `http_requests_total{code=~"5..",job="web"}` matches 
 warning: web/availability: `http_requests_total{job="web"}` matches no series from [..] to [..]
 
 "#]]);
+}
+
+/// `lookout help` answers for a command and for a diagnostic code, as
+/// printed under an error or bare, and names the nearest on a typo.
+#[test]
+fn help_explains_a_command_or_a_diagnostic_code() {
+    let dir = tempfile::tempdir().unwrap();
+    lookout(dir.path())
+        .args(["help", "lookout::spec::unknown-field"])
+        .assert()
+        .success()
+        .stdout_eq(str![[r#"
+lookout::spec::unknown-field
+
+error. A spec or `lookout.yaml` has a key lookout does not know at that place, e.g. `objectve: 99.9` or `grafna:`. The rest of the document is still checked.
+
+Fix: Correct the spelling (the help suggests the closest field), or remove the key.
+
+"#]])
+        .stderr_eq(str![""]);
+    lookout(dir.path())
+        .args(["help", "live::retention-unknown"])
+        .assert()
+        .success()
+        .stdout_eq(str![[r#"
+lookout::live::retention-unknown
+
+note. `check --live`: lookout cannot tell how long Prometheus keeps data: `/api/v1/status/runtimeinfo` reports no retention (Mimir, Thanos), a size-only retention, or one lookout cannot read.
+
+Fix: Make sure the backend keeps at least the longest SLO window, and twice it for the burndown; the help gives the numbers.
+
+"#]])
+        .stderr_eq(str![""]);
+    lookout(dir.path())
+        .args(["help", "spec::unknown-feild"])
+        .assert()
+        .code(1)
+        .stdout_eq(str![""])
+        .stderr_eq(str![[r#"
+error: `spec::unknown-feild` is neither a command nor a diagnostic code; did you mean `spec::unknown-field`? (the codes are listed in the book's reference, docs/src/reference/errors.md)
+
+"#]]);
+    let long = lookout(dir.path())
+        .args(["help", "gate"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let expected = std::fs::read_to_string("tests/transcripts/help/gate.txt").unwrap();
+    assert_eq!(String::from_utf8(long).unwrap(), expected);
 }

@@ -33,7 +33,8 @@ use crate::ops::Request;
 #[command(
     name = "lookout",
     version,
-    about = "Compile SLO specs into Prometheus rules, dashboards and log configs, and push them"
+    about = "Compile SLO specs into Prometheus rules, dashboards and log configs, and push them",
+    disable_help_subcommand = true
 )]
 struct Cli {
     #[command(subcommand)]
@@ -117,6 +118,11 @@ enum Command {
         after_long_help = "Examples:\n  lookout completions bash > /etc/bash_completion.d/lookout\n  lookout completions zsh > \"${fpath[1]}/_lookout\""
     )]
     Completions(CompletionsArgs),
+    /// Print a command's help, or what a diagnostic code means and how to fix it.
+    #[command(
+        after_long_help = "Examples:\n  lookout help build\n  lookout help spec::unknown-field\n  lookout help lookout::live::no-series   # as printed under an error"
+    )]
+    Help(HelpArgs),
     /// Write a man page per command (lookout.1, lookout-build.1, …) into a folder.
     #[command(
         after_long_help = "Examples:\n  lookout man /usr/local/share/man/man1\n  lookout man . && man ./lookout-build.1"
@@ -125,10 +131,21 @@ enum Command {
 }
 
 #[derive(Args, Debug)]
+struct HelpArgs {
+    /// A command (`build`) or a diagnostic code (`spec::unknown-field`) [default: lookout's own help]
+    topic: Option<String>,
+}
+
+#[derive(Args, Debug)]
 struct ManArgs {
     /// Folder to write the pages into, e.g. /usr/local/share/man/man1
     #[arg(default_value = ".")]
     dir: PathBuf,
+}
+
+/// Every diagnostic code the book's reference explains.
+pub fn documented_codes() -> Vec<&'static str> {
+    reference::diagnostic_codes()
 }
 
 /// The book's generated reference pages (`docs/src/<path>`), from clap,
@@ -275,6 +292,7 @@ pub fn main() -> ExitCode {
             Ok(0)
         }
         Command::Man(args) => man(&args),
+        Command::Help(args) => help(&args),
         Command::Plan(args) => push::run(&args, false),
         Command::Apply(args) => push::run(&args, true),
         Command::Status(args) => push::status(&args),
@@ -290,6 +308,42 @@ pub fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `lookout help TOPIC`: a command's long help, or a diagnostic's page
+/// from the book, so the explanation an error points to is one command
+/// away and the same as the book's.
+fn help(args: &HelpArgs) -> Result<u8, String> {
+    use clap::CommandFactory;
+    let mut cli = Cli::command();
+    // Built, so that a subcommand's usage reads `lookout gate`.
+    cli.build();
+    let Some(topic) = args.topic.as_deref() else {
+        let _ = cli.print_long_help();
+        return Ok(0);
+    };
+    if let Some(command) = cli.find_subcommand_mut(topic) {
+        let _ = command.print_long_help();
+        return Ok(0);
+    }
+    let code = topic.strip_prefix("lookout::").unwrap_or(topic);
+    if let Some(page) = reference::diagnostic_page(code) {
+        // The page's Markdown emphasis means nothing in a terminal.
+        outln!("lookout::{code}\n\n{}", page.replace("**", ""));
+        return Ok(0);
+    }
+    let commands = cli.get_subcommands().map(|c| c.get_name());
+    let known: Vec<&str> = commands.chain(reference::diagnostic_codes()).collect();
+    let closest = known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(k, code), *k))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .filter(|(score, _)| *score > 0.8)
+        .map(|(_, k)| format!("; did you mean `{k}`?"))
+        .unwrap_or_default();
+    Err(format!(
+        "`{topic}` is neither a command nor a diagnostic code{closest} (the codes are listed in the book's reference, docs/src/reference/errors.md)"
+    ))
 }
 
 fn man(args: &ManArgs) -> Result<u8, String> {

@@ -411,6 +411,34 @@ fn strip_links(text: &str) -> String {
     text.replace("[`", "`").replace("`]", "`")
 }
 
+/// The book's reference of diagnostics, compiled in: `lookout help CODE`
+/// prints its entry, so the two cannot say different things.
+const DIAGNOSTICS: &str = include_str!("../../docs/src/reference/errors.md");
+
+/// Each code's entry: the text under its `### `code`` heading, up to the
+/// next heading.
+fn diagnostic_entries() -> impl Iterator<Item = (&'static str, String)> {
+    DIAGNOSTICS.split("\n### `").skip(1).filter_map(|section| {
+        let (code, rest) = section.split_once('`')?;
+        let body: Vec<&str> = rest
+            .lines()
+            .skip(1)
+            .take_while(|line| !line.starts_with('#'))
+            .collect();
+        Some((code, body.join("\n").trim().to_string()))
+    })
+}
+
+pub fn diagnostic_codes() -> Vec<&'static str> {
+    diagnostic_entries().map(|(code, _)| code).collect()
+}
+
+pub fn diagnostic_page(code: &str) -> Option<String> {
+    diagnostic_entries()
+        .find(|(c, _)| *c == code)
+        .map(|(_, page)| page)
+}
+
 /// One man page per command, `lookout.1` and `lookout-<command>.1`.
 pub fn man_pages() -> std::io::Result<Vec<(String, Vec<u8>)>> {
     let cli = Cli::command();

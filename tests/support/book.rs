@@ -40,21 +40,32 @@ pub fn relative(path: &Path) -> String {
         .to_string()
 }
 
-pub fn book_pages() -> Vec<PathBuf> {
-    let mut pages = Vec::new();
-    let mut dirs = vec![Path::new(ROOT).join("docs/src")];
+/// Every file under `dir` (relative to the repository), sorted, leaving
+/// out `node_modules`.
+pub fn files_under(dir: &str) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = vec![Path::new(ROOT).join(dir)];
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "md") {
-                pages.push(path);
+                if path.file_name().is_some_and(|n| n != "node_modules") {
+                    dirs.push(path);
+                }
+            } else {
+                files.push(path);
             }
         }
     }
-    pages.sort();
-    pages
+    files.sort();
+    files
+}
+
+pub fn book_pages() -> Vec<PathBuf> {
+    files_under("docs/src")
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect()
 }
 
 /// The pages a user reads: the README and the book.
