@@ -132,6 +132,7 @@ const EXPECTED_CODES: &[(&str, &str)] = &[
         "spec::destination-not-configured",
     ),
     ("log-sli-total", "spec::log-sli-total"),
+    ("log-source-mistakes", "spec::log-source"),
     ("log-undeclared-source", "spec::unknown-log"),
     ("log-unknown-format", "spec::unknown-value"),
     ("malformed-yaml", "spec::yaml"),
@@ -155,6 +156,7 @@ const EXPECTED_CODES: &[(&str, &str)] = &[
     ("unknown-push-target", "config::unknown-target"),
     ("unknown-severity", "spec::unknown-severity"),
     ("unknown-template-var", "spec::template"),
+    ("value-mistakes", "spec::unsupported-version"),
 ];
 
 #[test]

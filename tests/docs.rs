@@ -367,23 +367,8 @@ const UNTESTED_CODES: &[&str] = &[
     "live::retention-short",
     "live::threshold-not-a-bucket",
     "live::unreachable",
-    "spec::duplicate-destination",
-    "spec::duplicate-log",
-    "spec::empty-files",
-    "spec::empty-selector",
-    "spec::empty-value",
-    "spec::invalid-container",
-    "spec::invalid-field",
-    "spec::invalid-label",
-    "spec::invalid-metric",
-    "spec::invalid-path",
-    "spec::invalid-url",
-    "spec::log-source",
-    "spec::name-too-long",
-    "spec::no-destinations",
     "spec::retention-differs",
     "spec::ungrouped-by",
-    "spec::unsupported-version",
 ];
 
 /// Every file under `tests/`, as text where it is text.
