@@ -292,6 +292,17 @@ fn the_generated_reference_is_what_the_code_generates() {
         drifted.is_empty(),
         "{drifted:?} differ from what the code generates: run `DOCS=overwrite cargo test --test docs` and review the diff"
     );
+    // A field or flag without a description is a hole in the reference:
+    // its doc comment (the schema's description, clap's help) is missing.
+    let holes: Vec<String> = lookout::cli::reference_pages()
+        .iter()
+        .flat_map(|(path, text)| {
+            text.lines()
+                .filter(|line| line.starts_with("| `") && line.ends_with("|  |"))
+                .map(move |line| format!("{path}: {line}"))
+        })
+        .collect();
+    assert!(holes.is_empty(), "undescribed:\n{}", holes.join("\n"));
 }
 
 #[test]

@@ -29,6 +29,8 @@ pub struct ProjectConfig {
     /// Where generated files go, relative to `--out` (default: this file's directory).
     #[serde(default)]
     pub output: OutputConfig,
+    /// Runbook pages: where alerts link to (`base_url`), and your own page
+    /// template if the built-in one does not fit.
     #[serde(default)]
     pub runbooks: RunbooksConfig,
     /// Grafana: links in alerts, provisioning and sidecar ConfigMaps.
@@ -226,6 +228,8 @@ pub struct PrometheusConfig {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertmanagerConfig {
+    /// Base URL, e.g. `http://alertmanager-operated.monitoring:9093`;
+    /// `plan` and `status` check its `/-/ready`.
     #[schemars(with = "Option<String>")]
     pub url: Option<Spanned<String>>,
     /// The namespace of the `AlertmanagerConfig` objects lookout writes to
