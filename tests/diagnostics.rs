@@ -105,6 +105,7 @@ const EXPECTED_CODES: &[(&str, &str)] = &[
     ("config-invalid-urls", "config::invalid-url"),
     ("config-parse-errors", "spec::unknown-field"),
     ("config-typo-beside-spec-mistakes", "spec::invalid-window"),
+    ("config-value-mistakes", "config::unknown-shipper"),
     ("custom-tier-mistakes", "spec::window-order"),
     ("dependency-cycle", "spec::dependency-cycle"),
     ("duplicate-service", "spec::duplicate-service"),

@@ -399,6 +399,214 @@ spec:
     insta::assert_snapshot!("openslo-mistakes", text);
 }
 
+/// More OpenSLO that cannot be imported as written: a budgeting method
+/// OpenSLO does not define, a misspelt time zone, a raw ratio without its
+/// type, an SLO without objectives; each at its line, nothing written.
+#[test]
+fn openslo_values_lookout_cannot_read_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("values.yaml");
+    std::fs::write(&file, OPENSLO_VALUE_MISTAKES).unwrap();
+    let (text, out, ok) = import_openslo(&[file]);
+    let text = text.replace(&*dir.path().to_string_lossy(), "[DIR]");
+    assert!(!ok);
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+    for code in [
+        "import::budgeting",
+        "import::time-zone",
+        "import::raw-type",
+        "import::openslo-field",
+    ] {
+        assert!(text.contains(code), "{code}: {text}");
+    }
+    insta::assert_snapshot!("openslo-value-mistakes", text);
+}
+
+const OPENSLO_VALUE_MISTAKES: &str = r#"apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: events
+spec:
+  service: web
+  budgetingMethod: Events
+  indicator:
+    metadata: {name: web-errors}
+    spec:
+      ratioMetric:
+        counter: true
+        bad: {metricSource: {type: Prometheus, spec: {query: 'sum(rate(e[{{.window}}]))'}}}
+        total: {metricSource: {type: Prometheus, spec: {query: 'sum(rate(t[{{.window}}]))'}}}
+  timeWindow: [{duration: 30d, isRolling: true}]
+  objectives: [{target: 0.999}]
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: calendar
+spec:
+  service: web
+  budgetingMethod: Occurrences
+  indicator:
+    metadata: {name: web-errors-2}
+    spec:
+      ratioMetric:
+        counter: true
+        bad: {metricSource: {type: Prometheus, spec: {query: 'sum(rate(e[{{.window}}]))'}}}
+        total: {metricSource: {type: Prometheus, spec: {query: 'sum(rate(t[{{.window}}]))'}}}
+  timeWindow:
+    - duration: 1M
+      isRolling: false
+      calendar: {startTime: "2024-01-01 00:00:00", timeZone: Europe/Berln}
+  objectives: [{target: 0.999}]
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: raw
+spec:
+  service: web
+  budgetingMethod: Occurrences
+  indicator:
+    metadata: {name: web-raw}
+    spec:
+      ratioMetric:
+        counter: false
+        raw: {metricSource: {type: Prometheus, spec: {query: 'avg_over_time(r[{{.window}}])'}}}
+  timeWindow: [{duration: 30d, isRolling: true}]
+  objectives: [{target: 0.999}]
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: no-objectives
+spec:
+  service: web
+  budgetingMethod: Occurrences
+  indicator:
+    metadata: {name: web-errors-3}
+    spec:
+      ratioMetric:
+        counter: true
+        bad: {metricSource: {type: Prometheus, spec: {query: 'sum(rate(e[{{.window}}]))'}}}
+        total: {metricSource: {type: Prometheus, spec: {query: 'sum(rate(t[{{.window}}]))'}}}
+  timeWindow: [{duration: 30d, isRolling: true}]
+"#;
+
+/// Sloth specs that disagree across documents and files: a service
+/// declared twice with other labels (a warning: the first labels win),
+/// the same SLO twice, and an empty file named on the command line.
+#[test]
+fn sloth_specs_that_disagree_or_are_empty_are_located() {
+    let (dir, file) = sloth_file("shop.yaml", SLOTH_TWICE);
+    let empty = dir.path().join("empty.yaml");
+    std::fs::write(&empty, "").unwrap();
+    let (text, out, ok) = import(&[file, empty], SlothOptions::default());
+    let text = text.replace(&*dir.path().to_string_lossy(), "[DIR]");
+    assert!(!ok);
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+    for code in [
+        "import::labels-differ",
+        "import::duplicate-slo",
+        "import::empty",
+    ] {
+        assert!(text.contains(code), "{code}: {text}");
+    }
+    insta::assert_snapshot!("sloth-disagreements", text);
+}
+
+const SLOTH_TWICE: &str = r#"version: "prometheus/v1"
+service: "shop"
+labels: {owner: a}
+slos:
+  - name: "requests"
+    objective: 99.9
+    sli:
+      events:
+        error_query: sum(rate(e[{{.window}}]))
+        total_query: sum(rate(t[{{.window}}]))
+    alerting: {page_alert: {disable: true}, ticket_alert: {disable: true}}
+---
+version: "prometheus/v1"
+service: "shop"
+labels: {owner: b}
+slos:
+  - name: "requests"
+    objective: 99.9
+    sli:
+      events:
+        error_query: sum(rate(e[{{.window}}]))
+        total_query: sum(rate(t[{{.window}}]))
+    alerting: {page_alert: {disable: true}, ticket_alert: {disable: true}}
+"#;
+
+/// Import never overwrites a spec it did not write, and
+/// `--add-severities` needs a lookout.yaml to add them to.
+#[test]
+fn import_refuses_to_overwrite_and_to_add_severities_without_a_config() {
+    let request = |paths: Vec<PathBuf>, out: &Path, add_severities: bool| ImportRequest {
+        paths,
+        out: out.to_path_buf(),
+        format: ImportFormat::Sloth(SlothOptions::default()),
+        keep_going: false,
+        add_severities,
+    };
+    let codes = |report: &lookout::ops::ImportReport| -> Vec<String> {
+        report
+            .diagnostics
+            .items
+            .iter()
+            .map(|d| d.code.to_string())
+            .collect()
+    };
+    let (dir, file) = sloth_file("shop.yaml", SLOTH_ONE);
+    let out = dir.path().join("slos");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("shop.yaml"), "# mine\n").unwrap();
+    let report = run_import(&request(vec![file], &out, false)).unwrap();
+    assert_eq!(codes(&report), ["import::exists"]);
+    assert_eq!(
+        std::fs::read_to_string(out.join("shop.yaml")).unwrap(),
+        "# mine\n"
+    );
+
+    let (dir, file) = sloth_file("pay.yaml", SLOTH_SEVERITIES);
+    let out = dir.path().join("slos");
+    let report = run_import(&request(vec![file], &out, true)).unwrap();
+    assert!(
+        codes(&report).contains(&"import::severities".to_string()),
+        "{:?}",
+        codes(&report)
+    );
+}
+
+const SLOTH_ONE: &str = r#"version: "prometheus/v1"
+service: "shop"
+labels: {owner: a}
+slos:
+  - name: "requests"
+    objective: 99.9
+    sli:
+      events:
+        error_query: sum(rate(e[{{.window}}]))
+        total_query: sum(rate(t[{{.window}}]))
+    alerting: {page_alert: {disable: true}, ticket_alert: {disable: true}}
+---
+"#;
+
+const SLOTH_SEVERITIES: &str = r#"version: "prometheus/v1"
+service: "pay"
+slos:
+  - name: "requests"
+    objective: 99.9
+    sli:
+      events:
+        error_query: sum(rate(e[{{.window}}]))
+        total_query: sum(rate(t[{{.window}}]))
+    alerting:
+      page_alert: {labels: {severity: pageteam}}
+      ticket_alert: {labels: {severity: slack}}
+"#;
+
 /// `lookout export openslo`, then `lookout import openslo`, then `lookout
 /// build`: every output file is byte-for-byte what the original specs
 /// build to. The fixture uses every spec field the export carries.
