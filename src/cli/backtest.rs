@@ -6,7 +6,7 @@ use clap::Args;
 use super::output::outln;
 use super::push::ConnectionArgs;
 use super::rfc3339 as time;
-use super::{print_diagnostics, ProjectArgs};
+use super::ProjectArgs;
 use crate::model::{humanize, Duration};
 use crate::ops::Backtested;
 
@@ -59,12 +59,8 @@ pub fn run(args: &BacktestArgs) -> Result<u8, String> {
         args.concurrency.max(1),
         &progress,
     );
-    print_diagnostics(&report.generated.diagnostics);
-    if report.generated.model.is_none() {
-        return Ok(1);
-    }
-    if let Some(error) = &report.error {
-        return Err(error.clone());
+    if let Some(exit) = super::unless_compiled_and_read(&report.generated, &report.error) {
+        return exit;
     }
     let evaluation = report.evaluation.expect("set with the replay");
     // A selector that matches nothing is a warning on stderr, whatever

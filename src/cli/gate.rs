@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::output::outln;
 use super::push::{slo_name, ConnectionArgs};
-use super::{print_diagnostics, Format, ProjectArgs};
+use super::{Format, ProjectArgs};
 use crate::ops::Verdict;
 
 /// Exit code of a gate that blocks: an SLO's budget is at or under the
@@ -41,12 +41,8 @@ pub fn run(args: &GateArgs) -> Result<u8, String> {
         &args.selection,
         args.min_budget / 100.0,
     );
-    print_diagnostics(&report.generated.diagnostics);
-    if report.generated.model.is_none() {
-        return Ok(1);
-    }
-    if let Some(error) = &report.error {
-        return Err(error.clone());
+    if let Some(exit) = super::unless_compiled_and_read(&report.generated, &report.error) {
+        return exit;
     }
     let verdict = report.verdict();
     if args.format == Format::Json {

@@ -362,6 +362,20 @@ fn man(args: &ManArgs) -> Result<u8, String> {
     Ok(0)
 }
 
+/// The opening every command that reads a live system shares: print the
+/// specs' diagnostics, then end with 1 when they did not compile, or with
+/// the live system's error; `None` when there is a report to print.
+fn unless_compiled_and_read(
+    generated: &crate::ops::Generated,
+    error: &Option<String>,
+) -> Option<Result<u8, String>> {
+    print_diagnostics(&generated.diagnostics);
+    if generated.model.is_none() {
+        return Some(Ok(1));
+    }
+    error.clone().map(Err)
+}
+
 fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
 }

@@ -279,12 +279,8 @@ fn print_text(report: &PushReport, apply: bool, prune: bool) {
 
 pub fn status(args: &StatusArgs) -> Result<u8, String> {
     let report = crate::ops::status(&args.project.request(), &args.connection.http());
-    print_diagnostics(&report.generated.diagnostics);
-    if report.generated.model.is_none() {
-        return Ok(1);
-    }
-    if let Some(error) = &report.error {
-        return Err(error.clone());
+    if let Some(exit) = super::unless_compiled_and_read(&report.generated, &report.error) {
+        return exit;
     }
     if args.format == Format::Json {
         outln!(

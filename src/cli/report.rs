@@ -8,7 +8,7 @@ use clap::Args;
 use super::output::outln;
 use super::push::ConnectionArgs;
 use super::rfc3339 as time;
-use super::{print_diagnostics, ProjectArgs};
+use super::ProjectArgs;
 use crate::model::humanize;
 use crate::ops::{Period, Reported};
 
@@ -94,12 +94,8 @@ pub fn run(args: &ReportArgs) -> Result<u8, String> {
         period,
         &progress,
     );
-    print_diagnostics(&report.generated.diagnostics);
-    if report.generated.model.is_none() {
-        return Ok(1);
-    }
-    if let Some(error) = &report.error {
-        return Err(error.clone());
+    if let Some(exit) = super::unless_compiled_and_read(&report.generated, &report.error) {
+        return exit;
     }
     let text = match args.format {
         ReportFormat::Json => {
