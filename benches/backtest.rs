@@ -16,6 +16,9 @@
 #[path = "../tests/support/servers.rs"]
 #[allow(dead_code)]
 mod servers;
+#[path = "../tests/support/tool.rs"]
+mod tool;
+use tool::tool;
 
 use std::io::Write;
 use std::path::Path;
@@ -259,13 +262,6 @@ fn run(program: &Path, args: &[&str], dir: &Path, env: &[(&str, String)]) -> Str
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).unwrap()
-}
-
-fn tool(name: &str) -> std::path::PathBuf {
-    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|p| p.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("`{name}` not found on PATH; scripts/test.sh installs it"))
 }
 
 fn main() {

@@ -254,17 +254,7 @@ const CASES: &[Case] = &[
 ];
 
 fn lookout(dir: &Path, args: &[&str]) {
-    let output = Command::new(env!("CARGO_BIN_EXE_lookout"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "lookout {args:?}: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    support::run_ok(env!("CARGO_BIN_EXE_lookout"), args, dir);
 }
 
 /// A project with Sloth's `example` imported and built, and Sloth's golden

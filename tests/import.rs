@@ -39,6 +39,14 @@ fn import_as(paths: &[PathBuf], format: ImportFormat) -> (String, tempfile::Temp
     (text, out, ok)
 }
 
+/// An import that must fail and write nothing; its text, with `dir`
+/// shown as `[DIR]` for the snapshot.
+fn refused((text, out, ok): (String, tempfile::TempDir, bool), dir: &Path) -> String {
+    assert!(!ok, "{text}");
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+    text.replace(&*dir.to_string_lossy(), "[DIR]")
+}
+
 /// `text` as a Sloth file of its own, in a temporary folder.
 fn sloth_file(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -156,10 +164,10 @@ slos:
         error_ratio_query: 1 - avg_over_time(up[{{.window}}]) + {{.service}}
 "#,
     );
-    let (text, out, ok) = import(std::slice::from_ref(&file), SlothOptions::default());
-    assert!(!ok);
-    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
-    let text = text.replace(&*dir.path().to_string_lossy(), "[DIR]");
+    let text = refused(
+        import(std::slice::from_ref(&file), SlothOptions::default()),
+        dir.path(),
+    );
     insta::assert_snapshot!("sloth-names", text);
 }
 
@@ -392,10 +400,7 @@ spec:
 "#,
     )
     .unwrap();
-    let (text, out, ok) = import_openslo(&[file]);
-    let text = text.replace(&*dir.path().to_string_lossy(), "[DIR]");
-    assert!(!ok);
-    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+    let text = refused(import_openslo(&[file]), dir.path());
     insta::assert_snapshot!("openslo-mistakes", text);
 }
 
@@ -407,10 +412,7 @@ fn openslo_values_lookout_cannot_read_are_located() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("values.yaml");
     std::fs::write(&file, OPENSLO_VALUE_MISTAKES).unwrap();
-    let (text, out, ok) = import_openslo(&[file]);
-    let text = text.replace(&*dir.path().to_string_lossy(), "[DIR]");
-    assert!(!ok);
-    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+    let text = refused(import_openslo(&[file]), dir.path());
     for code in [
         "import::budgeting",
         "import::time-zone",
@@ -500,10 +502,7 @@ fn sloth_specs_that_disagree_or_are_empty_are_located() {
     let (dir, file) = sloth_file("shop.yaml", SLOTH_TWICE);
     let empty = dir.path().join("empty.yaml");
     std::fs::write(&empty, "").unwrap();
-    let (text, out, ok) = import(&[file, empty], SlothOptions::default());
-    let text = text.replace(&*dir.path().to_string_lossy(), "[DIR]");
-    assert!(!ok);
-    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+    let text = refused(import(&[file, empty], SlothOptions::default()), dir.path());
     for code in [
         "import::labels-differ",
         "import::duplicate-slo",
@@ -612,19 +611,8 @@ slos:
 /// build to. The fixture uses every spec field the export carries.
 #[test]
 fn openslo_export_then_import_builds_the_same_outputs() {
-    let bin = env!("CARGO_BIN_EXE_lookout");
     let run = |dir: &Path, args: &[&str]| {
-        let output = std::process::Command::new(bin)
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "lookout {args:?}: {}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
+        support::run_ok(env!("CARGO_BIN_EXE_lookout"), args, dir);
     };
     let original = tempfile::tempdir().unwrap();
     let fixture = Path::new("tests/fixtures/roundtrip");

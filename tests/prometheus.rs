@@ -9,6 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
+use support::run_ok;
 use support::servers::{free_port, get, start, start_prometheus, wait_for};
 
 const SPEC: &str = r#"service: prom
@@ -2483,20 +2484,4 @@ fn chromium(root: &Path, args: &[&str]) -> String {
     all.extend(flags.iter().map(|f| f.to_string()));
     all.push(format!("file://{}", root.join(page).display()));
     run_ok(support::tool("chromium"), &all, root)
-}
-
-/// `program args…` in `dir`, which must succeed; its stdout.
-fn run_ok(program: impl AsRef<std::ffi::OsStr>, args: &[String], dir: &Path) -> String {
-    let output = std::process::Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
 }

@@ -7,23 +7,11 @@ pub mod fake;
 pub mod fakes;
 pub mod ingest;
 pub mod servers;
+mod tool;
+
+pub use tool::tool;
 
 use std::path::{Path, PathBuf};
-
-/// A program on PATH. Panics (the test fails, never skips) when it is
-/// missing: the README's test command installs it.
-pub fn tool(name: &str) -> PathBuf {
-    let found = std::env::var_os("PATH")
-        .map(|paths| {
-            std::env::split_paths(&paths)
-                .map(|p| p.join(name))
-                .find(|p| p.is_file())
-        })
-        .unwrap_or(None);
-    found.unwrap_or_else(|| {
-        panic!("`{name}` not found on PATH; run the README's test command (scripts/test.sh), which installs it")
-    })
-}
 
 /// Runs `script` with Node in `dir` (an npm project the README's test
 /// command installs; `package` proves it is), `input` on stdin; its
@@ -131,4 +119,26 @@ pub fn files_recursively(dir: &std::path::Path) -> Vec<PathBuf> {
     }
     found.sort();
     found
+}
+
+/// `program args…` in `dir`, which must succeed; its stdout.
+pub fn run_ok<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(
+    program: impl AsRef<std::ffi::OsStr>,
+    args: &[S],
+    dir: &Path,
+) -> String {
+    let program = program.as_ref();
+    let output = std::process::Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{} {args:?}: {}{}",
+        program.to_string_lossy(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
 }
