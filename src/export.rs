@@ -28,7 +28,7 @@ use crate::import::openslo::{
 };
 use crate::model::{shift_decimal, MetricSli, Model, Sli};
 use crate::spec::v1::{AlertingSpec, ServiceSpec, SloSpec, TierSpec};
-use crate::spec::SpecFile;
+use crate::spec::{span_of, SpecFile};
 
 /// How OpenSLO tools spell the window in a query.
 const WINDOW: &str = "{{.window}}";
@@ -59,6 +59,12 @@ pub fn openslo(specs: &[SpecFile], model: &Model, diags: &mut Diagnostics) -> Ve
             .filter_map(|(key, set)| set.then_some(key))
             .collect();
             if !dropped.is_empty() {
+                // At the logs when they are dropped; `signals` carries no
+                // span of its own, so otherwise at the service's name.
+                let at = match &service.logs {
+                    Some(logs) => span_of(diags, file.file, &logs.referenced),
+                    None => span_of(diags, file.file, &service.service.referenced),
+                };
                 diags.push(
                     Diagnostic::warning(
                         "export::not-expressible",
@@ -69,7 +75,8 @@ pub fn openslo(specs: &[SpecFile], model: &Model, diags: &mut Diagnostics) -> Ve
                             if dropped.len() == 1 { "is" } else { "are" },
                         ),
                     )
-                    .in_path(&path),
+                    .in_path(&path)
+                    .at_opt(at),
                 );
             }
             let mut documents = vec![service_object(service)];
@@ -88,7 +95,8 @@ pub fn openslo(specs: &[SpecFile], model: &Model, diags: &mut Diagnostics) -> Ve
                                 slo.name.value
                             ),
                         )
-                        .in_path(&path),
+                        .in_path(&path)
+                        .at_opt(span_of(diags, file.file, &slo.name.referenced)),
                     ),
                 }
             }

@@ -841,6 +841,37 @@ build failed: 1 error; nothing was written
 
 "#]],
     );
+
+    // A program that returns no dashboard, and one named after a generated
+    // dashboard: both refused, in one run, at the program.
+    std::fs::write(
+        root.join("dashboards/budgets.jsonnet"),
+        "{ title: 'Budgets' }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("dashboards/slo-overview.jsonnet"),
+        "{ uid: 'mine', title: 'Mine' }\n",
+    )
+    .unwrap();
+    fails(
+        root,
+        &["build"],
+        str![[r#"
+lookout::jsonnet::not-a-dashboard
+
+  × dashboards/budgets.jsonnet: the dashboard needs a `uid` of 1 to 40 characters, got ``
+
+lookout::jsonnet::name-clash
+
+  × dashboards/slo-overview.jsonnet: `dashboards/grafana/slo-overview.json` would overwrite a
+  │ generated dashboard
+  help: rename the jsonnet file
+
+build failed: 2 errors; nothing was written
+
+"#]],
+    );
 }
 
 #[test]

@@ -721,6 +721,14 @@ fn check_live_finds_what_can_never_fire_at_the_spec_line() {
         "{out}"
     );
     assert!(out.contains("check failed: 2 errors"), "{out}");
+    // Each under its own code.
+    for (code, times) in [
+        ("live::threshold-not-a-bucket", 1),
+        ("live::no-series", 2),
+        ("live::no-data", 1),
+    ] {
+        assert_eq!(out.matches(code).count(), times, "{code}: {out}");
+    }
 }
 
 /// A report's words on one line, without miette's wrapping and gutter.
@@ -755,6 +763,7 @@ fn check_live_weighs_prometheus_retention_against_the_windows() {
     // Shorter than both windows: each budget covers only 5d.
     let out = live("--storage.tsdb.retention.time=5d");
     let out = flat(&out);
+    assert_eq!(out.matches("live::retention-short").count(), 2, "{out}");
     assert!(
         out.contains("Prometheus keeps 5d of data, less than this SLO's 30d window (the default): its error budget covers only the")
             && out.contains("less than this SLO's 7d window: its error")
@@ -805,6 +814,11 @@ fn check_live_weighs_prometheus_retention_against_the_windows() {
         out.contains("Prometheus reports no retention (GET /api/v1/status/runtimeinfo: HTTP 404); Mimir, Thanos and other backends do not"),
         "{out}"
     );
+    // Nothing listening: an error that says where it looked, exit 1.
+    drop(mimir);
+    let (code, out) = lookout(root, &["check", "--live"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("live::unreachable"), "{out}");
 }
 
 const LOG_SPEC: &str = "service: edge\nlogs:\n  - name: access\n    source: {files: [/var/log/nginx/access.log]}\n    format: nginx\n    destinations: [loki]\nslos:\n  - name: errors\n    objective: 99\n    window: 7d\n    sli:\n      logs:\n        source: access\n        errors: '| status >= 500'\n";

@@ -268,6 +268,61 @@ _lookout() {
 /// `explain` on the workbook's defaults, in text and JSON; then an SLO
 /// with `min_errors`, whose times at its traffic need the traffic:
 /// given, or (Prometheus being unreachable here) a note saying so.
+/// What OpenSLO has no form for is left out of the export with a warning
+/// at its line, and the rest is exported.
+#[test]
+fn export_names_what_openslo_cannot_carry() {
+    let dir = project();
+    let root = dir.path();
+    write(
+        root,
+        "lookout.yaml",
+        "runbooks: {base_url: https://runbooks.example.com}\nloki: {url: 'http://127.0.0.1:1'}\n",
+    );
+    write(
+        root,
+        "slos/web.yaml",
+        &format!(
+            "{SPEC}  - name: edge\n    objective: 99\n    sli:\n      logs: {{source: access, errors: '| status >= 500'}}\nlogs:\n  - name: access\n    source: {{files: [/var/log/nginx/access.log]}}\n    format: nginx\n    destinations: [loki]\n"
+        ),
+    );
+    lookout(root)
+        .args(["export", "openslo"])
+        .assert()
+        .success()
+        .stdout_eq(str![[r#"
+  created openslo/web.yaml (1 SLO)
+
+"#]])
+        .stderr_eq(str![[r#"
+lookout::export::not-expressible
+
+  ⚠ service `web`: `logs` has no OpenSLO form and is not exported
+    ╭─[slos/web.yaml:15:3]
+ 13 │       logs: {source: access, errors: '| status >= 500'}
+ 14 │ logs:
+ 15 │   - name: access
+    ·   ─
+ 16 │     source: {files: [/var/log/nginx/access.log]}
+ 17 │     format: nginx
+    ╰────
+
+lookout::export::not-expressible
+
+  ⚠ SLO `edge` of service `web` reads logs (LogQL), which OpenSLO cannot express; not exported
+    ╭─[slos/web.yaml:10:11]
+  8 │         errors: sum(rate(http_requests_total{job="web",code=~"5.."}[{{window}}]))
+  9 │         total: sum(rate(http_requests_total{job="web"}[{{window}}]))
+ 10 │   - name: edge
+    ·           ────
+ 11 │     objective: 99
+ 12 │     sli:
+    ╰────
+
+
+"#]]);
+}
+
 #[test]
 fn explain_says_when_each_pair_fires_and_resolves() {
     let project = project();
