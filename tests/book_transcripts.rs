@@ -1,36 +1,103 @@
 //! Every `console` transcript of the README and the book runs against the
 //! real binary, page by page in a fresh folder, and prints what the page
 //! says; every other shell block is marked `no-run`, and they stay few.
+//! A transcript marked `servers` talks to live systems: a real Prometheus
+//! that loads the rules `apply` writes and reloads, and the fakes of
+//! Grafana, Kibana, Elasticsearch and the Loki and Mimir rulers
+//! (`tests/support/fakes.rs`), for the targets the page's `lookout.yaml`
+//! declares, through `LOOKOUT_<TARGET>_URL`. One marked `run-by=PATH`
+//! needs history only that test builds (`gate`, `backtest`): that test
+//! checks the page's text (`support::book::assert_page_shows`), and this
+//! one that it names the page.
 //! Slow tier: the getting-started path runs `lookout test`, so promtool.
 //! Fence attributes are described in `tests/docs.rs`.
 
 mod support;
 
-use support::book::{blocks, lookout, user_pages, NO_RUN_BUDGET};
+use std::path::{Path, PathBuf};
 
-/// Matches `actual` against `expected`, where a line `...` stands for any
-/// number of lines; trailing whitespace and blank lines do not count.
-fn matches(actual: &str, expected: &str) -> bool {
-    fn go(actual: &[&str], expected: &[&str]) -> bool {
-        match expected.split_first() {
-            None => actual.is_empty(),
-            Some((&"...", rest)) => (0..=actual.len()).any(|skip| go(&actual[skip..], rest)),
-            Some((line, rest)) => actual
-                .split_first()
-                .is_some_and(|(first, others)| first == line && go(others, rest)),
+use support::book::{
+    blocks, lookout_with_env, matches, relative, steps, user_pages, NO_RUN_BUDGET, ROOT,
+};
+use support::fakes::{self, Fake};
+use support::servers::{free_port, start_prometheus, Server};
+
+/// The tenant the ruler fakes require, and the credentials the page's
+/// `token_env`/`api_key_env` variables hold.
+const TENANT: &str = "book";
+const TOKEN: &str = "book-token";
+
+/// The live systems of one page's `servers` transcripts.
+struct Systems {
+    dir: tempfile::TempDir,
+    prometheus_url: String,
+    _prometheus: Server,
+    grafana: Fake<fakes::Grafana>,
+    kibana: Fake<fakes::Kibana>,
+    elasticsearch: Fake<fakes::Elasticsearch>,
+    loki: Fake<fakes::Ruler>,
+    mimir: Fake<fakes::Ruler>,
+}
+
+impl Systems {
+    fn start() -> Systems {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir(root.join("rules.d")).unwrap();
+        std::fs::write(
+            root.join("prometheus.yml"),
+            format!(
+                "global: {{evaluation_interval: 1s}}\nrule_files: ['{}/rules.d/*.yaml']\n",
+                root.display()
+            ),
+        )
+        .unwrap();
+        let port = free_port();
+        let prometheus = start_prometheus(root, port, &["--web.enable-lifecycle"]);
+        Systems {
+            prometheus_url: format!("http://127.0.0.1:{port}"),
+            _prometheus: prometheus,
+            grafana: fakes::grafana(Some(&format!("Bearer {TOKEN}"))),
+            kibana: fakes::kibana(Some(&format!("ApiKey {TOKEN}"))),
+            elasticsearch: fakes::elasticsearch(Some(&format!("ApiKey {TOKEN}"))),
+            loki: fakes::loki(TENANT),
+            mimir: fakes::mimir(TENANT),
+            dir,
         }
     }
-    let lines = |text: &str| -> Vec<String> {
-        let mut lines: Vec<String> = text.lines().map(|l| l.trim_end().to_string()).collect();
-        while lines.last().is_some_and(|l| l.is_empty()) {
-            lines.pop();
+
+    fn rules_dir(&self) -> PathBuf {
+        self.dir.path().join("rules.d")
+    }
+
+    /// The environment that points the targets `project`'s lookout.yaml
+    /// declares (a top-level `<target>:` key) here.
+    fn env(&self, project: &Path) -> Vec<(String, String)> {
+        let config = std::fs::read_to_string(project.join("lookout.yaml")).unwrap_or_default();
+        let declared = |target: &str| config.lines().any(|l| l.starts_with(&format!("{target}:")));
+        let mut env = vec![
+            ("GRAFANA_TOKEN".to_string(), TOKEN.to_string()),
+            ("KIBANA_API_KEY".to_string(), TOKEN.to_string()),
+            ("ES_API_KEY".to_string(), TOKEN.to_string()),
+        ];
+        let rules_dir = self.rules_dir().display().to_string();
+        for (target, key, value) in [
+            ("prometheus", "URL", self.prometheus_url.clone()),
+            ("prometheus", "RULES_DIR", rules_dir),
+            ("grafana", "URL", self.grafana.url()),
+            ("kibana", "URL", self.kibana.url()),
+            ("elasticsearch", "URL", self.elasticsearch.url()),
+            ("loki", "URL", self.loki.url()),
+            ("loki", "TENANT", TENANT.to_string()),
+            ("mimir", "URL", self.mimir.url()),
+            ("mimir", "TENANT", TENANT.to_string()),
+        ] {
+            if declared(target) {
+                env.push((format!("LOOKOUT_{}_{key}", target.to_uppercase()), value));
+            }
         }
-        lines
-    };
-    let (actual, expected) = (lines(actual), lines(expected));
-    let actual: Vec<&str> = actual.iter().map(String::as_str).collect();
-    let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
-    go(&actual, &expected)
+        env
+    }
 }
 
 #[test]
@@ -38,8 +105,10 @@ fn every_console_transcript_runs_and_prints_what_the_page_says() {
     let mut failures = Vec::new();
     let mut ran = 0;
     let mut no_run = Vec::new();
+    let mut run_by = Vec::new();
     for page in user_pages() {
         let dir = tempfile::tempdir().unwrap();
+        let mut systems: Option<Systems> = None;
         for block in blocks(&page) {
             let shell = matches!(block.lang.as_str(), "console" | "sh" | "bash" | "shell")
                 || block.text.starts_with("$ ");
@@ -63,22 +132,25 @@ fn every_console_transcript_runs_and_prints_what_the_page_says() {
                 ));
                 continue;
             }
-            // Each `$ command`, an optional `? CODE`, then its output.
-            let mut steps: Vec<(String, i32, String)> = Vec::new();
-            for line in block.text.lines() {
-                if let Some(command) = line.strip_prefix("$ ") {
-                    steps.push((command.to_string(), 0, String::new()));
-                } else if let Some(step) = steps.last_mut() {
-                    match line.strip_prefix("? ") {
-                        Some(code) if step.2.is_empty() => step.1 = code.parse().unwrap(),
-                        _ => {
-                            step.2 += line;
-                            step.2.push('\n');
-                        }
-                    }
+            // Run by the test that holds the history or state it needs.
+            if let Some(test) = block.value("run-by") {
+                let text = std::fs::read_to_string(Path::new(ROOT).join(test)).unwrap_or_default();
+                let page = relative(&block.page);
+                if !text.contains(&page) {
+                    failures.push(format!(
+                        "{}: `run-by={test}`, which does not check this page ({page})",
+                        block.at()
+                    ));
                 }
+                run_by.push(format!("{} by {test}", block.at()));
+                continue;
             }
-            for (command, expected_code, expected) in steps {
+            let env = if block.has("servers") {
+                systems.get_or_insert_with(Systems::start).env(dir.path())
+            } else {
+                Vec::new()
+            };
+            for (command, expected_code, expected) in steps(&block) {
                 let words: Vec<&str> = command.split_whitespace().collect();
                 if words.first() != Some(&"lookout") {
                     failures.push(format!(
@@ -87,7 +159,7 @@ fn every_console_transcript_runs_and_prints_what_the_page_says() {
                     ));
                     continue;
                 }
-                let (code, out) = lookout(dir.path(), &words[1..]);
+                let (code, out) = lookout_with_env(dir.path(), &words[1..], &env);
                 ran += 1;
                 if code != expected_code || !matches(&out, &expected) {
                     failures.push(format!(
@@ -99,7 +171,9 @@ fn every_console_transcript_runs_and_prints_what_the_page_says() {
         }
     }
     println!(
-        "{ran} commands ran; {} blocks marked no-run:\n  {}",
+        "{ran} commands ran; {} blocks run by other tests:\n  {}\n{} blocks marked no-run:\n  {}",
+        run_by.len(),
+        run_by.join("\n  "),
         no_run.len(),
         no_run.join("\n  ")
     );

@@ -13,7 +13,9 @@
 //! `config` (a `lookout.yaml`), `external` (another system's YAML);
 //! `error=CODE` (the snippet must fail with it); `file=PATH` (written into
 //! the page's folder before the next transcript); `with=PATH` (a file the
-//! snippet refers to, created for it); `no-run`.
+//! snippet refers to, created for it); on shell blocks, `no-run`,
+//! `servers` (run against live systems) and `run-by=PATH` (run by that
+//! test), described in `tests/book_transcripts.rs`.
 //! `DOCS=overwrite cargo test --test docs` rewrites the generated pages.
 
 mod support;

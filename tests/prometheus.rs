@@ -1496,7 +1496,11 @@ slos:
             let (_, spent) = get(&format!(
             "http://127.0.0.1:{port}/api/v1/query?query=slo:period_burn_rate:ratio%7Bslo%3D%22spent%22%7D"
         ))?;
+            let (_, failing) = get(&format!(
+            "http://127.0.0.1:{port}/api/v1/query?query=slo:period_burn_rate:ratio%7Bslo%3D%22failing%22%7D"
+        ))?;
             (alerts.contains("\"failing\"")
+                && failing.contains("\"failing\"")
                 && budget.contains("\"healthy\"")
                 && spent.contains("\"spent\""))
             .then_some(())
@@ -1516,6 +1520,13 @@ slos:
     assert!(
         out.contains("blocked: its page alert is firing") && out.contains("failing"),
         "{out}"
+    );
+    let (code, out) = lookout(root, &["gate", "prom"]);
+    support::book::assert_page_shows(
+        "docs/src/guide/commands.md",
+        "lookout gate prom",
+        code,
+        &out,
     );
     let (code, out) = lookout(
         root,
@@ -2145,6 +2156,12 @@ slos:
     // The text timeline, one line per alert.
     let (code, out) = lookout(root, &["backtest", "shop"]);
     assert_eq!(code, 0, "{out}");
+    support::book::assert_page_shows(
+        "docs/src/guide/backtest-and-report.md",
+        "lookout backtest shop",
+        code,
+        &out,
+    );
     assert!(out.contains("shop/availability: SLI 99.928%"), "{out}");
     assert_eq!(
         out.lines()

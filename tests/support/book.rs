@@ -7,7 +7,7 @@ use std::process::Command;
 pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// Shell blocks that cannot run here (a cluster, a server with history,
 /// an hour-long script). Raise it only with a reason in the page.
-pub const NO_RUN_BUDGET: usize = 16;
+pub const NO_RUN_BUDGET: usize = 7;
 
 pub struct Block {
     pub page: PathBuf,
@@ -129,11 +129,17 @@ pub fn blocks(page: &Path) -> Vec<Block> {
 
 /// Runs `lookout` with `args` in `dir`; (exit code, stdout then stderr).
 pub fn lookout(dir: &Path, args: &[&str]) -> (i32, String) {
+    lookout_with_env(dir, args, &[])
+}
+
+/// [`lookout`], with `env` set besides.
+pub fn lookout_with_env(dir: &Path, args: &[&str], env: &[(String, String)]) -> (i32, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_lookout"))
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("LOOKOUT_PROMETHEUS_URL")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .output()
         .unwrap();
     (
@@ -141,4 +147,119 @@ pub fn lookout(dir: &Path, args: &[&str]) -> (i32, String) {
         String::from_utf8_lossy(&output.stdout).into_owned()
             + &String::from_utf8_lossy(&output.stderr),
     )
+}
+
+/// A transcript's steps: each `$ command`, an optional `? CODE` (its exit
+/// code, 0 without), then its output.
+pub fn steps(block: &Block) -> Vec<(String, i32, String)> {
+    let mut steps: Vec<(String, i32, String)> = Vec::new();
+    for line in block.text.lines() {
+        if let Some(command) = line.strip_prefix("$ ") {
+            steps.push((command.to_string(), 0, String::new()));
+        } else if let Some(step) = steps.last_mut() {
+            match line.strip_prefix("? ") {
+                Some(code) if step.2.is_empty() => step.1 = code.parse().unwrap(),
+                _ => {
+                    step.2 += line;
+                    step.2.push('\n');
+                }
+            }
+        }
+    }
+    steps
+}
+
+/// Asserts that `$ command` exited `code` and printed `out` as the
+/// `run-by` transcript on `page` (relative to the repository) shows: the
+/// test that holds the history or state the command needs checks what
+/// the book says it prints.
+pub fn assert_page_shows(page: &str, command: &str, code: i32, out: &str) {
+    let path = Path::new(ROOT).join(page);
+    let found = blocks(&path)
+        .into_iter()
+        .filter(|b| b.value("run-by").is_some())
+        .flat_map(|b| steps(&b))
+        .find(|(c, _, _)| c == command);
+    let Some((_, expected_code, expected)) = found else {
+        panic!("{page} has no `run-by` transcript of `$ {command}`");
+    };
+    assert!(
+        code == expected_code && matches(out, &expected),
+        "`{command}` exited {code} (the page says {expected_code}) and printed:\n{out}--- {page} says:\n{expected}"
+    );
+}
+
+/// One line against its expectation, where `[..]` stands for any text
+/// within the line (as trycmd spells it).
+fn line_matches(actual: &str, expected: &str) -> bool {
+    let mut pieces = expected.split("[..]");
+    let first = pieces.next().unwrap_or_default();
+    let Some(mut rest) = actual.strip_prefix(first) else {
+        return false;
+    };
+    let pieces: Vec<&str> = pieces.collect();
+    let Some((last, middle)) = pieces.split_last() else {
+        return rest.is_empty();
+    };
+    for piece in middle {
+        match rest.find(piece) {
+            Some(at) => rest = &rest[at + piece.len()..],
+            None => return false,
+        }
+    }
+    rest.ends_with(last)
+}
+
+/// `text` with each UTC timestamp (`2026-11-14T04:03:00Z`) as `[TIME]`:
+/// a page shows the times of the run it was written from.
+fn without_times(text: &str) -> String {
+    let shape = b"dddd-dd-ddTdd:dd:ddZ";
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let is_time = bytes.len() - i >= shape.len()
+            && shape.iter().zip(&bytes[i..]).all(|(want, got)| match want {
+                b'd' => got.is_ascii_digit(),
+                _ => want == got,
+            });
+        if is_time {
+            out.push_str("[TIME]");
+            i += shape.len();
+        } else {
+            let c = text[i..].chars().next().unwrap();
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+/// Matches `actual` against `expected`, where a line `...` stands for any
+/// number of lines, `[..]` for any text within a line, and timestamps
+/// for each other; trailing whitespace and blank lines do not count.
+pub fn matches(actual: &str, expected: &str) -> bool {
+    fn go(actual: &[&str], expected: &[&str]) -> bool {
+        match expected.split_first() {
+            None => actual.is_empty(),
+            Some((&"...", rest)) => (0..=actual.len()).any(|skip| go(&actual[skip..], rest)),
+            Some((line, rest)) => actual
+                .split_first()
+                .is_some_and(|(first, others)| line_matches(first, line) && go(others, rest)),
+        }
+    }
+    let lines = |text: &str| -> Vec<String> {
+        let mut lines: Vec<String> = without_times(text)
+            .lines()
+            .map(|l| l.trim_end().to_string())
+            .collect();
+        while lines.last().is_some_and(|l| l.is_empty()) {
+            lines.pop();
+        }
+        lines
+    };
+    let (actual, expected) = (lines(actual), lines(expected));
+    let actual: Vec<&str> = actual.iter().map(String::as_str).collect();
+    let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
+    go(&actual, &expected)
 }
