@@ -869,3 +869,73 @@ slos:
         }]),
     );
 }
+
+/// Every "tested with" version on the compatibility page
+/// (`emit::compat`) is the version this suite runs: the programs' own
+/// `--version`, the Debian package's, the npm lockfiles', and the one a
+/// vendored file says it was copied from.
+#[test]
+fn the_compatibility_page_names_the_versions_the_tests_run() {
+    use lookout::emit::compat::{systems, Known, Source};
+    // `2.42.0+ds` and `1.79.5+ds1-2+b5` are Debian's builds of 2.42.0 and 1.79.5.
+    let upstream = |version: &str| version.split(['+', '~']).next().unwrap_or("").to_string();
+    let mut wrong = Vec::new();
+    let mut checked = 0;
+    for system in systems() {
+        let Known::Tested { with, .. } = system.known else {
+            continue;
+        };
+        for evidence in with {
+            let found = match evidence.source {
+                Source::Program(program) => {
+                    let output = Command::new(tool(program))
+                        .arg("--version")
+                        .output()
+                        .unwrap();
+                    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+                        + &String::from_utf8_lossy(&output.stderr);
+                    let version = text
+                        .split_once("version ")
+                        .map(|(_, rest)| rest.split_whitespace().next().unwrap_or(""))
+                        .unwrap_or_else(|| panic!("{program} --version: {text}"));
+                    upstream(version)
+                }
+                Source::DebianPackage(package) => {
+                    let output = Command::new(tool("dpkg-query"))
+                        .args(["-W", "-f=${Version}", package])
+                        .output()
+                        .unwrap();
+                    assert!(output.status.success(), "{package} is not installed");
+                    upstream(&String::from_utf8_lossy(&output.stdout))
+                }
+                Source::Npm(dir, package) => {
+                    let lock: Value = serde_json::from_str(
+                        &std::fs::read_to_string(Path::new(dir).join("package-lock.json")).unwrap(),
+                    )
+                    .unwrap();
+                    lock["packages"][format!("node_modules/{package}")]["version"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{package} is not in {dir}/package-lock.json"))
+                        .to_string()
+                }
+                Source::Vendored(file) => {
+                    let text = std::fs::read_to_string(file).unwrap();
+                    if text.contains(evidence.version) {
+                        evidence.version.to_string()
+                    } else {
+                        format!("not {} ({file} does not name it)", evidence.version)
+                    }
+                }
+            };
+            checked += 1;
+            if found != evidence.version {
+                wrong.push(format!(
+                    "{}: {} {} is claimed, the tests run {found}",
+                    system.name, evidence.what, evidence.version
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(checked >= 10, "only {checked} versions checked");
+}

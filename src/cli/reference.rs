@@ -1,6 +1,7 @@
 //! The book's generated reference pages and the man pages, from the code
 //! itself: the commands and flags from clap, the spec and `lookout.yaml`
-//! fields from their JSON Schemas, the recorded series from `names.rs`.
+//! fields from their JSON Schemas, the recorded series from `names.rs`,
+//! the compatibility matrix from `emit::compat`.
 //! `tests/docs.rs` regenerates the pages and fails on drift, so the
 //! reference cannot fall behind a flag or a field.
 
@@ -32,7 +33,37 @@ pub fn pages() -> Vec<(&'static str, String)> {
             ),
         ),
         ("reference/series.md", series()),
+        ("reference/compatibility.md", compatibility()),
     ]
+}
+
+/// The compatibility matrix, from `emit::compat`.
+fn compatibility() -> String {
+    use crate::emit::compat::{systems, Known};
+    let mut out = format!(
+        "{GENERATED}# Compatibility\n\nThe oldest version of each system that lookout's output works with, and\nhow that is known. \"Tested with\" names the versions of the system's own\ncode (or its published schema or types) that this repository's tests run\non the output; the slow tier checks that those are the versions it runs.\n\"From\" names where the feature lookout relies on first appeared, when no\ntest here ran that version.\n\n| system | oldest | what needs it | how it is known |\n|---|---|---|---|\n"
+    );
+    for system in systems() {
+        let known = match &system.known {
+            Known::Tested { with, how } => {
+                let with: Vec<String> = with
+                    .iter()
+                    .map(|e| format!("{} {}", e.what, e.version))
+                    .collect();
+                format!("tested with {}: {how}", with.join(" and "))
+            }
+            Known::FromDocs(source) => format!("from {source}"),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            system.name,
+            system.oldest,
+            cell(&system.needs),
+            cell(&known)
+        );
+    }
+    out
 }
 
 const GENERATED: &str =

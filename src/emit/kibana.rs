@@ -23,13 +23,13 @@ use crate::model::{LogSource, Service};
 
 /// The oldest Kibana these objects import into.
 pub const MIN_KIBANA: &str = "8.11.0";
-/// Kibana 8.8 moved every type to model versions; `coreMigrationVersion`
-/// has been 8.8.0 since.
 /// What the id of every saved object of lookout's starts with; with the
 /// marker in its description, how Kibana's push knows lookout's objects.
 pub const ID_PREFIX: &str = "lookout-";
 
-const CORE_MIGRATION_VERSION: &str = "8.8.0";
+/// Kibana 8.8 moved every type to model versions; `coreMigrationVersion`
+/// has been 8.8.0 since.
+pub const CORE_MIGRATION_VERSION: &str = "8.8.0";
 const INDEX_PATTERN_VERSION: &str = "8.0.0";
 const LENS_VERSION: &str = "8.9.0";
 const DASHBOARD_VERSION: &str = "8.9.0";

@@ -11,6 +11,7 @@
 
 pub mod alertmanager;
 pub mod canary;
+pub mod compat;
 pub mod elasticsearch;
 pub mod grafana;
 pub mod json;

@@ -392,14 +392,19 @@ pub struct ShippingSettings {
     pub vector_image: String,
 }
 
+/// The shipper images when `shipping` names none: Alloy 1.4 added
+/// `sys.env`, and Vector 0.43 has every option lookout uses
+/// (`emit::compat`).
+pub const DEFAULT_ALLOY_IMAGE: &str = "grafana/alloy:v1.5.1";
+pub const DEFAULT_VECTOR_IMAGE: &str = "timberio/vector:0.43.1-distroless-libc";
+
 impl Default for ShippingSettings {
     fn default() -> Self {
         ShippingSettings {
             loki_via_vector: false,
             namespace: DEFAULT_NAMESPACE.into(),
-            // Alloy 1.4 added `sys.env`; Vector 0.43 has every option used.
-            alloy_image: "grafana/alloy:v1.5.1".into(),
-            vector_image: "timberio/vector:0.43.1-distroless-libc".into(),
+            alloy_image: DEFAULT_ALLOY_IMAGE.into(),
+            vector_image: DEFAULT_VECTOR_IMAGE.into(),
         }
     }
 }
