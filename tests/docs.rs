@@ -307,6 +307,73 @@ fn the_generated_reference_is_what_the_code_generates() {
     assert!(holes.is_empty(), "undescribed:\n{}", holes.join("\n"));
 }
 
+/// The severities the source raises each code with, where the call names
+/// one (`Diagnostic::error("code"`, `warning(`, `note(` just before it).
+fn severities_in_source() -> std::collections::BTreeMap<String, BTreeSet<&'static str>> {
+    let mut found: std::collections::BTreeMap<String, BTreeSet<&'static str>> = Default::default();
+    let codes = codes_in_source();
+    for path in files_under("src") {
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = read(&path);
+        for code in &codes {
+            let quoted = format!("\"{code}\"");
+            for (at, _) in text.match_indices(&quoted) {
+                let before = text[..at].trim_end();
+                for severity in ["error", "warning", "note"] {
+                    if before.ends_with(&format!("{severity}(")) {
+                        found.entry(code.clone()).or_default().insert(severity);
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Each entry of errors.md says what triggers the code, at the severity
+/// the source raises it with, and how to fix it.
+#[test]
+fn every_diagnostic_entry_says_its_trigger_and_its_fix() {
+    let text = read(&Path::new(ROOT).join("docs/src/reference/errors.md"));
+    let severities = severities_in_source();
+    let mut wrong = Vec::new();
+    for section in text.split("\n### `").skip(1) {
+        let (code, body) = section.split_once('`').unwrap();
+        let body = body.split("\n## ").next().unwrap();
+        // `**error.** …`, or `**error** (a **warning** when …). …`.
+        let first = body.trim_start().split("\n\n").next().unwrap_or_default();
+        let mentions =
+            |s: &str| first.contains(&format!("**{s}**")) || first.contains(&format!("**{s}.**"));
+        let stated: BTreeSet<&str> = ["error", "warning", "note"]
+            .into_iter()
+            .filter(|s| mentions(s))
+            .collect();
+        if !first.starts_with("**") || stated.is_empty() {
+            wrong.push(format!(
+                "{code}: starts with no **error.**, **warning.** or **note.**"
+            ));
+        }
+        if let Some(raised) = severities.get(code) {
+            if !raised.is_subset(&stated) {
+                wrong.push(format!(
+                    "{code}: the page says {stated:?}, the source raises {raised:?}"
+                ));
+            }
+        }
+        if !body.contains("**Fix:**") {
+            wrong.push(format!("{code}: no **Fix:**"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(
+        severities.len() > 80,
+        "only {} severities found",
+        severities.len()
+    );
+}
+
 #[test]
 fn the_readme_stays_an_entry_point() {
     let lines = read(&Path::new(ROOT).join("README.md")).lines().count();
