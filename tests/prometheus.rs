@@ -2225,6 +2225,12 @@ slos:
     );
     assert!(out.contains("| shop/availability | 2 → 3 | 2 → "), "{out}");
     assert!(out.contains(": new, detected after"), "{out}");
+    support::book::assert_page_shows(
+        "docs/src/guide/backtest-and-report.md",
+        "lookout backtest shop --compare HEAD --format github",
+        code,
+        &out,
+    );
     std::fs::write(root.join("slos/shop.yaml"), spec).unwrap();
 
     // A second judge: vmalert replays the generated rules themselves over
