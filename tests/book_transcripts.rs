@@ -29,7 +29,8 @@ const TOKEN: &str = "book-token";
 
 /// The live systems of one page's `servers` transcripts.
 struct Systems {
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
+    rules_dir: PathBuf,
     prometheus_url: String,
     _prometheus: Server,
     grafana: Fake<fakes::Grafana>,
@@ -40,15 +41,18 @@ struct Systems {
 }
 
 impl Systems {
-    fn start() -> Systems {
+    /// Prometheus loads the rules in `rules.d` of the page's folder, so a
+    /// page can put a file there beside lookout's (`file=rules.d/…`).
+    fn start(page_dir: &Path) -> Systems {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        std::fs::create_dir(root.join("rules.d")).unwrap();
+        let rules_dir = page_dir.join("rules.d");
+        std::fs::create_dir_all(&rules_dir).unwrap();
         std::fs::write(
             root.join("prometheus.yml"),
             format!(
-                "global: {{evaluation_interval: 1s}}\nrule_files: ['{}/rules.d/*.yaml']\n",
-                root.display()
+                "global: {{evaluation_interval: 1s}}\nrule_files: ['{}/*.yaml']\n",
+                rules_dir.display()
             ),
         )
         .unwrap();
@@ -62,12 +66,9 @@ impl Systems {
             elasticsearch: fakes::elasticsearch(Some(&format!("ApiKey {TOKEN}"))),
             loki: fakes::loki(TENANT),
             mimir: fakes::mimir(TENANT),
-            dir,
+            rules_dir,
+            _dir: dir,
         }
-    }
-
-    fn rules_dir(&self) -> PathBuf {
-        self.dir.path().join("rules.d")
     }
 
     /// The environment that points the targets `project`'s lookout.yaml
@@ -80,7 +81,7 @@ impl Systems {
             ("KIBANA_API_KEY".to_string(), TOKEN.to_string()),
             ("ES_API_KEY".to_string(), TOKEN.to_string()),
         ];
-        let rules_dir = self.rules_dir().display().to_string();
+        let rules_dir = self.rules_dir.display().to_string();
         for (target, key, value) in [
             ("prometheus", "URL", self.prometheus_url.clone()),
             ("prometheus", "RULES_DIR", rules_dir),
@@ -146,7 +147,9 @@ fn every_console_transcript_runs_and_prints_what_the_page_says() {
                 continue;
             }
             let env = if block.has("servers") {
-                systems.get_or_insert_with(Systems::start).env(dir.path())
+                systems
+                    .get_or_insert_with(|| Systems::start(dir.path()))
+                    .env(dir.path())
             } else {
                 Vec::new()
             };

@@ -502,6 +502,13 @@ fn two_projects_and_a_user_share_a_rules_dir_and_touch_only_their_own_files() {
     // A copy of beta's file in the shared folder: its groups are loaded
     // twice. plan names the copy; apply --prune removes it and succeeds.
     std::fs::copy(rules_dir.join("prom.yaml"), rules_dir.join("prom-old.yaml")).unwrap();
+    // Before Prometheus loads it: the reload apply ends with would.
+    let (code, out) = lookout(&beta, &["plan"]);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        flat(&out).contains("prom-old.yaml defines this group too, so after the next reload Prometheus would evaluate it twice; that file is this project's own copy"),
+        "{out}"
+    );
     let _ = reqwest::blocking::Client::new()
         .post(format!("http://127.0.0.1:{port}/-/reload"))
         .send()

@@ -23,7 +23,7 @@ use reqwest::Method;
 
 use super::files::Files;
 use super::http::{Body, Endpoint, HttpOptions};
-use super::{Action, Change, Desired, Mode, Ownership, Target};
+use super::{Action, Change, Desired, Mode, Target};
 
 /// The rules directory as a file tree, plus a reload and a read-back.
 pub struct Prometheus {
@@ -54,11 +54,6 @@ impl Prometheus {
         loaded: &[(String, String, bool)],
         planned: &[Change],
     ) -> Vec<Change> {
-        let ownership = Ownership {
-            project: &desired.project,
-            adopt: false,
-            claim_legacy: false,
-        };
         let declared: std::collections::HashSet<String> = desired
             .rule_files
             .values()
@@ -82,19 +77,50 @@ impl Prometheus {
                 continue;
             }
             let whose = match self.read_loaded(file) {
-                Some(text) => match ownership.conflict(&super::files::owner(&text)) {
-                    None => {
-                        "this project's own copy; --prune removes it if it is in rules_dir".into()
-                    }
-                    Some(reason) => reason,
-                },
+                Some(text) => whose(&text, &desired.project),
                 None => "a file lookout cannot read".into(),
             };
             changes.push(Change::new("duplicate group", group, Action::Conflict).note(format!(
                 "Prometheus also loads this group from {file}, so it would be evaluated twice; that file is {whose}. Remove it, or drop it from rule_files"
             )));
         }
+        // A copy in rules_dir that Prometheus has not loaded yet would be
+        // loaded by the reload `apply` ends with.
+        for (path, text) in self.rule_files_in_dir() {
+            let name = path.to_string_lossy();
+            if ours(&name) || deleted(&name) {
+                continue;
+            }
+            for group in group_names(&text) {
+                let reported = loaded
+                    .iter()
+                    .any(|(file, g, _)| *g == group && same_file(file, &path));
+                if !declared.contains(&group) || reported {
+                    continue;
+                }
+                changes.push(Change::new("duplicate group", &group, Action::Conflict).note(format!(
+                    "{} defines this group too, so after the next reload Prometheus would evaluate it twice; that file is {}. Remove it",
+                    path.display(),
+                    whose(&text, &desired.project)
+                )));
+            }
+        }
         changes
+    }
+
+    /// The YAML files at the top of `rules_dir`, with their text.
+    fn rule_files_in_dir(&self) -> Vec<(PathBuf, String)> {
+        let Ok(entries) = std::fs::read_dir(&self.rules_dir) else {
+            return Vec::new();
+        };
+        let mut files: Vec<(PathBuf, String)> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+            .filter_map(|p| Some((p.clone(), std::fs::read_to_string(&p).ok()?)))
+            .collect();
+        files.sort();
+        files
     }
 
     /// Which rule file made a reload fail, looked for since Prometheus's
@@ -283,6 +309,35 @@ impl Target for Prometheus {
 /// relative to its own working directory) is `path`: the same path, the
 /// same file once resolved, or, where Prometheus sees the directory under
 /// another mount, the same directory and file name.
+/// Whose a rule file that duplicates this project's group is, from its
+/// header, for the conflict's note.
+fn whose(text: &str, project: &str) -> String {
+    match super::files::owner(text) {
+        super::Owner::Project(owner) if owner == project => {
+            "this project's own copy; --prune removes it if it is in rules_dir".into()
+        }
+        super::Owner::Project(owner) => format!("lookout project `{owner}`'s"),
+        super::Owner::Legacy => "an older lookout's, which marked no project".into(),
+        super::Owner::Unmarked(_) => "not lookout's".into(),
+    }
+}
+
+/// The group names of a Prometheus rule file; none when it is not one.
+fn group_names(text: &str) -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct Group {
+        name: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct RuleFile {
+        #[serde(default)]
+        groups: Vec<Group>,
+    }
+    serde_saphyr::from_str::<RuleFile>(text)
+        .map(|file| file.groups.into_iter().map(|g| g.name).collect())
+        .unwrap_or_default()
+}
+
 fn same_file(prometheus_file: &str, path: &std::path::Path) -> bool {
     let theirs = std::path::Path::new(prometheus_file);
     if theirs == path {
