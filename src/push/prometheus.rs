@@ -324,18 +324,13 @@ fn whose(text: &str, project: &str) -> String {
 
 /// The group names of a Prometheus rule file; none when it is not one.
 fn group_names(text: &str) -> Vec<String> {
-    #[derive(serde::Deserialize)]
-    struct Group {
-        name: String,
-    }
-    #[derive(serde::Deserialize)]
-    struct RuleFile {
-        #[serde(default)]
-        groups: Vec<Group>,
-    }
-    serde_saphyr::from_str::<RuleFile>(text)
-        .map(|file| file.groups.into_iter().map(|g| g.name).collect())
-        .unwrap_or_default()
+    let file = super::ruler::yaml_value(text).unwrap_or_default();
+    file["groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|group| group["name"].as_str().map(String::from))
+        .collect()
 }
 
 fn same_file(prometheus_file: &str, path: &std::path::Path) -> bool {
