@@ -20,7 +20,7 @@ use support::book::{
     blocks, lookout_with_env, matches, relative, steps, user_pages, NO_RUN_BUDGET, ROOT,
 };
 use support::fakes::{self, Fake};
-use support::servers::{free_port, start_prometheus, Server};
+use support::servers::{free_port, prometheus_loading, Server};
 
 /// The tenant the ruler fakes require, and the credentials the page's
 /// `token_env`/`api_key_env` variables hold.
@@ -47,17 +47,8 @@ impl Systems {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         let rules_dir = page_dir.join("rules.d");
-        std::fs::create_dir_all(&rules_dir).unwrap();
-        std::fs::write(
-            root.join("prometheus.yml"),
-            format!(
-                "global: {{evaluation_interval: 1s}}\nrule_files: ['{}/*.yaml']\n",
-                rules_dir.display()
-            ),
-        )
-        .unwrap();
         let port = free_port();
-        let prometheus = start_prometheus(root, port, &["--web.enable-lifecycle"]);
+        let prometheus = prometheus_loading(root, &rules_dir, port);
         Systems {
             prometheus_url: format!("http://127.0.0.1:{port}"),
             _prometheus: prometheus,

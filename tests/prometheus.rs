@@ -438,19 +438,11 @@ fn two_projects_and_a_user_share_a_rules_dir_and_touch_only_their_own_files() {
     let root = dir.path();
     let port = free_port();
     let rules_dir = root.join("rules.d");
-    std::fs::create_dir_all(&rules_dir).unwrap();
-    std::fs::write(
-        root.join("prometheus.yml"),
-        format!(
-            "global: {{evaluation_interval: 1s}}\nrule_files: ['{}/*.yaml']\n",
-            rules_dir.display()
-        ),
-    )
-    .unwrap();
     // A user's own rule file, beside the projects'.
     let mine = "groups:\n- name: mine\n  rules:\n  - record: mine:up\n    expr: vector(1)\n";
+    std::fs::create_dir_all(&rules_dir).unwrap();
     std::fs::write(rules_dir.join("mine.yaml"), mine).unwrap();
-    let _prometheus = start_prometheus(root, port, &["--web.enable-lifecycle"]);
+    let _prometheus = support::servers::prometheus_loading(root, &rules_dir, port);
     // And one Grafana (the in-process fake), with a user's dashboard in
     // lookout's folder.
     let grafana = support::fakes::grafana(None);

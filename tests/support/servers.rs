@@ -99,3 +99,18 @@ pub fn start_prometheus(root: &Path, port: u16, extra: &[&str]) -> Server {
         &format!("http://127.0.0.1:{port}/-/ready"),
     )
 }
+
+/// A Prometheus (data under `root`) that evaluates every second the rule
+/// files in `rules_dir` and reloads on `POST /-/reload`, as `apply` needs.
+pub fn prometheus_loading(root: &Path, rules_dir: &Path, port: u16) -> Server {
+    std::fs::create_dir_all(rules_dir).unwrap();
+    std::fs::write(
+        root.join("prometheus.yml"),
+        format!(
+            "global: {{evaluation_interval: 1s}}\nrule_files: ['{}/*.yaml']\n",
+            rules_dir.display()
+        ),
+    )
+    .unwrap();
+    start_prometheus(root, port, &["--web.enable-lifecycle"])
+}
