@@ -8,8 +8,9 @@
 //! written (`prometheus_config_last_reload_successful` and
 //! `…_success_timestamp_seconds` on `/metrics`). A file Prometheus has not
 //! loaded is a "reload pending" change; a declared group that Prometheus
-//! also loads from another file (a copy, another project's) is a conflict
-//! naming that file's owner. An unreachable Prometheus fails the plan
+//! also loads from another file (a copy, another project's), or that
+//! another file in `rules_dir` defines, which the reload would load, is a
+//! conflict naming that file's owner. An unreachable Prometheus fails the plan
 //! rather than passing as "unchanged".
 //!
 //! After any change `apply` calls `POST /-/reload` (which needs
@@ -76,12 +77,17 @@ impl Prometheus {
             if !declared.contains(group) || ours(file) || deleted(file) {
                 continue;
             }
+            // At that path, or by name under another mount of rules_dir.
+            let in_rules_dir = std::path::Path::new(file).file_name().is_some_and(|name| {
+                let here = self.rules_dir.join(name);
+                here.is_file() && (same_file(file, &here) || !std::path::Path::new(file).exists())
+            });
             let whose = match self.read_loaded(file) {
-                Some(text) => whose(&text, &desired.project),
-                None => "a file lookout cannot read".into(),
+                Some(text) => whose(&text, &desired.project, in_rules_dir),
+                None => "a file lookout cannot read: remove it, or drop it from rule_files".into(),
             };
             changes.push(Change::new("duplicate group", group, Action::Conflict).note(format!(
-                "Prometheus also loads this group from {file}, so it would be evaluated twice; that file is {whose}. Remove it, or drop it from rule_files"
+                "Prometheus also loads this group from {file}, so it is evaluated twice; that file is {whose}"
             )));
         }
         // A copy in rules_dir that Prometheus has not loaded yet would be
@@ -99,9 +105,9 @@ impl Prometheus {
                     continue;
                 }
                 changes.push(Change::new("duplicate group", &group, Action::Conflict).note(format!(
-                    "{} defines this group too, so after the next reload Prometheus would evaluate it twice; that file is {}. Remove it",
+                    "{} defines this group too, so after the next reload Prometheus would evaluate it twice; that file is {}",
                     path.display(),
-                    whose(&text, &desired.project)
+                    whose(&text, &desired.project, true)
                 )));
             }
         }
@@ -310,15 +316,23 @@ impl Target for Prometheus {
 /// same file once resolved, or, where Prometheus sees the directory under
 /// another mount, the same directory and file name.
 /// Whose a rule file that duplicates this project's group is, from its
-/// header, for the conflict's note.
-fn whose(text: &str, project: &str) -> String {
+/// header, and what to do about it, for the conflict's note. Only a file
+/// in `rules_dir` can be pruned.
+fn whose(text: &str, project: &str, in_rules_dir: bool) -> String {
     match super::files::owner(text) {
-        super::Owner::Project(owner) if owner == project => {
-            "this project's own copy; --prune removes it if it is in rules_dir".into()
+        super::Owner::Project(owner) if owner == project && in_rules_dir => {
+            "this project's own copy: `apply --prune` removes it".into()
         }
-        super::Owner::Project(owner) => format!("lookout project `{owner}`'s"),
-        super::Owner::Legacy => "an older lookout's, which marked no project".into(),
-        super::Owner::Unmarked(_) => "not lookout's".into(),
+        super::Owner::Project(owner) if owner == project => {
+            "this project's own copy, outside rules_dir: remove it, or drop it from rule_files".into()
+        }
+        super::Owner::Project(owner) => {
+            format!("lookout project `{owner}`'s: rename the service in one of the projects")
+        }
+        super::Owner::Legacy => {
+            "an older lookout's, which marked no project: remove it, or `apply --prune --claim-legacy` if this project wrote it".into()
+        }
+        super::Owner::Unmarked(_) => "not lookout's: remove it, or drop it from rule_files".into(),
     }
 }
 
