@@ -143,6 +143,7 @@ const EXPECTED_CODES: &[(&str, &str)] = &[
     ("missing-window", "spec::missing-window"),
     ("mistakes-past-a-parse-error", "spec::unknown-severity"),
     ("no-runbook", "spec::no-runbook"),
+    ("no-slos", "spec::no-slos"),
     ("objective-hundred", "spec::objective-range"),
     ("objective-ratio", "spec::objective-ratio"),
     ("objective-zero", "spec::objective-range"),

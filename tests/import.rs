@@ -502,11 +502,22 @@ fn sloth_specs_that_disagree_or_are_empty_are_located() {
     let (dir, file) = sloth_file("shop.yaml", SLOTH_TWICE);
     let empty = dir.path().join("empty.yaml");
     std::fs::write(&empty, "").unwrap();
-    let text = refused(import(&[file, empty], SlothOptions::default()), dir.path());
+    // An SLI both as events and raw: which one is meant is unknown.
+    let both = dir.path().join("both.yaml");
+    std::fs::write(
+        &both,
+        "version: prometheus/v1\nservice: cart\nslos:\n  - name: requests\n    objective: 99.9\n    sli:\n      events: {error_query: 'sum(rate(e[{{.window}}]))', total_query: 'sum(rate(t[{{.window}}]))'}\n      raw: {error_ratio_query: 'sum(rate(e[{{.window}}])) / sum(rate(t[{{.window}}]))'}\n    alerting: {page_alert: {disable: true}, ticket_alert: {disable: true}}\n",
+    )
+    .unwrap();
+    let text = refused(
+        import(&[file, empty, both], SlothOptions::default()),
+        dir.path(),
+    );
     for code in [
         "import::labels-differ",
         "import::duplicate-slo",
         "import::empty",
+        "import::sli\n",
     ] {
         assert!(text.contains(code), "{code}: {text}");
     }
