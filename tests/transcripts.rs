@@ -47,32 +47,13 @@ fn project() -> tempfile::TempDir {
 #[test]
 fn help_of_every_command() {
     let dir = tempfile::tempdir().unwrap();
-    let commands = [
-        "build",
-        "check",
-        "plan",
-        "apply",
-        "status",
-        "import",
-        "export",
-        "schema",
-        "init",
-        "test",
-        "explain",
-        "gate",
-        "backtest",
-        "report",
-        "completions",
-        "man",
-        "help",
-    ];
     let mut cases: Vec<(Vec<&str>, String)> = vec![
         (vec!["--help"], "lookout".into()),
         (vec!["-h"], "lookout.short".into()),
         (vec!["--version"], "version".into()),
     ];
-    for command in commands {
-        cases.push((vec![command, "--help"], command.into()));
+    for command in COMMANDS.iter().chain(&["help"]) {
+        cases.push((vec![command, "--help"], command.to_string()));
         cases.push((vec![command, "-h"], format!("{command}.short")));
     }
     for (args, name) in cases {
@@ -87,6 +68,61 @@ fn help_of_every_command() {
             .stderr_eq(str![""]);
     }
 }
+
+/// `lookout man DIR` writes `lookout.1` and a page per command, each a
+/// roff page; the pages it writes are the commands above, so a new
+/// command cannot go without its help transcripts.
+#[test]
+fn man_writes_a_page_per_command() {
+    let dir = tempfile::tempdir().unwrap();
+    lookout(dir.path())
+        .args(["man", "pages"])
+        .assert()
+        .success()
+        .stdout_eq(str![[r#"
+wrote 17 man pages in pages
+
+"#]])
+        .stderr_eq(str![""]);
+    let mut written: Vec<String> = std::fs::read_dir(dir.path().join("pages"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    let mut expected: Vec<String> = COMMANDS
+        .iter()
+        .map(|c| format!("lookout-{c}.1"))
+        .chain(["lookout.1".to_string()])
+        .collect();
+    expected.sort();
+    assert_eq!(written, expected);
+    let build = std::fs::read_to_string(dir.path().join("pages/lookout-build.1")).unwrap();
+    assert!(build.starts_with(".ie \\n(.g .ds Aq"), "{build}");
+    assert!(
+        build.contains(".SH NAME") && build.contains("lookout\\-build"),
+        "{build}"
+    );
+}
+
+/// Every command, as `lookout --help` lists them (but `help`).
+const COMMANDS: [&str; 16] = [
+    "build",
+    "check",
+    "plan",
+    "apply",
+    "status",
+    "import",
+    "export",
+    "schema",
+    "init",
+    "test",
+    "explain",
+    "gate",
+    "backtest",
+    "report",
+    "completions",
+    "man",
+];
 
 #[test]
 fn build_check_export_import_and_init_succeed() {

@@ -93,7 +93,7 @@ const EXIT_CODES: &str = "
 | 2 | a usage error: an unknown flag or a missing argument |
 | 3 | `plan`: there are changes to apply |
 | 4 | `gate`: an SLO is blocked (out of budget, or paging) |
-| 5 | `gate`: it cannot tell (no data, or Prometheus did not answer) |
+| 5 | `gate`: it cannot tell (no data yet, or the rules not loaded or not yet evaluated); an unreachable Prometheus is 1 |
 ";
 
 fn command_section(out: &mut String, command: &clap::Command, parent: &str) {
