@@ -419,6 +419,7 @@ fn series() -> String {
                 .split_once('=')
                 .map(|(_, v)| v.trim().trim_end_matches(';').trim_matches('"'))
                 .unwrap_or_default();
+            let value = duration_literal(value).unwrap_or_else(|| value.to_string());
             let _ = writeln!(
                 out,
                 "| `{name}` | `{value}` | {} |",
@@ -435,6 +436,20 @@ fn series() -> String {
         let _ = writeln!(out, "- `{name}`: {}", one_paragraph(&doc));
     }
     out
+}
+
+/// `Duration::minutes(5)` as PromQL writes it, `5m`.
+fn duration_literal(value: &str) -> Option<String> {
+    let (unit, amount) = value.strip_prefix("Duration::")?.split_once('(')?;
+    let amount = amount.strip_suffix(')')?;
+    let suffix = match unit {
+        "seconds" => "s",
+        "minutes" => "m",
+        "hours" => "h",
+        "days" => "d",
+        _ => return None,
+    };
+    Some(format!("{amount}{suffix}"))
 }
 
 /// Rustdoc's intra-doc links, `[`NAME`]`, as plain code.

@@ -92,8 +92,9 @@ pub fn selector(slo: &Slo) -> String {
     )
 }
 
-/// A PromQL double-quoted string literal.
-pub fn promql_string(value: &str) -> String {
+/// A PromQL double-quoted string literal. Not a name: `pub(crate)` keeps
+/// it off the book's series page, which lists `pub` items.
+pub(crate) fn promql_string(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');
     for c in value.chars() {
