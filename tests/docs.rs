@@ -384,6 +384,49 @@ fn every_diagnostic_entry_says_its_trigger_and_its_fix() {
     );
 }
 
+/// The environment page lists exactly the `LOOKOUT_*` variables lookout
+/// reads: each key the push targets' resolver asks for (every target
+/// configured from the environment, so each asks for all its keys), and
+/// each flag's `env = "LOOKOUT_…"`.
+#[test]
+fn the_environment_page_lists_every_variable_lookout_reads() {
+    let asked = std::cell::RefCell::new(BTreeSet::<String>::new());
+    let env = |name: &str| {
+        asked.borrow_mut().insert(name.to_string());
+        name.ends_with("_URL")
+            .then(|| "http://127.0.0.1:1".to_string())
+    };
+    let settings = lookout::model::settings::Settings::default();
+    let resolved = lookout::push::targets::resolve(&settings, &env, &[]).unwrap();
+    assert_eq!(
+        resolved.configured().len(),
+        lookout::push::targets::ALL.len()
+    );
+    let mut reads: BTreeSet<String> = asked.into_inner();
+    for path in files_under("src") {
+        let text = read(&path);
+        for (at, _) in text.match_indices("env = \"LOOKOUT_") {
+            let name = &text[at + 7..];
+            reads.insert(name[..name.find('"').unwrap()].to_string());
+        }
+    }
+    let page = read(&Path::new(ROOT).join("docs/src/reference/environment.md"));
+    let documented: BTreeSet<String> = page
+        .match_indices("`LOOKOUT_")
+        .map(|(at, _)| {
+            let name = &page[at + 1..];
+            name[..name.find('`').unwrap()].to_string()
+        })
+        .filter(|name| !name.contains('<'))
+        .collect();
+    let undocumented: Vec<&String> = reads.difference(&documented).collect();
+    let unread: Vec<&String> = documented.difference(&reads).collect();
+    assert!(
+        undocumented.is_empty() && unread.is_empty(),
+        "read but not on docs/src/reference/environment.md: {undocumented:?}; on the page but never read: {unread:?}"
+    );
+}
+
 #[test]
 fn the_readme_stays_an_entry_point() {
     let lines = read(&Path::new(ROOT).join("README.md")).lines().count();
