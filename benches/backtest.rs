@@ -17,8 +17,9 @@
 #[allow(dead_code)]
 mod servers;
 #[path = "../tests/support/tool.rs"]
+#[allow(dead_code)]
 mod tool;
-use tool::tool;
+use tool::{run_ok_with, tool};
 
 use std::io::Write;
 use std::path::Path;
@@ -247,23 +248,6 @@ fn write_history(path: &Path, start: i64, end: i64) -> usize {
     samples
 }
 
-fn run(program: &Path, args: &[&str], dir: &Path, env: &[(&str, String)]) -> String {
-    let output = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{} {args:?}: {}{}",
-        program.display(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
 fn main() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let status = Command::new(env!("CARGO"))
@@ -287,8 +271,8 @@ fn main() {
     let size = std::fs::metadata(root.join("history.om")).unwrap().len();
     let written = began.elapsed();
     let began = Instant::now();
-    run(
-        &tool("promtool"),
+    run_ok_with(
+        tool("promtool"),
         &[
             "tsdb",
             "create-blocks-from",
@@ -323,7 +307,7 @@ fn main() {
     let mut report = serde_json::Value::Null;
     for _ in 0..RUNS {
         let began = Instant::now();
-        let out = run(
+        let out = run_ok_with(
             &lookout,
             &["backtest", "--since", "30d", "--format", "json"],
             &project,

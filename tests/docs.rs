@@ -312,11 +312,7 @@ fn the_generated_reference_is_what_the_code_generates() {
 fn severities_in_source() -> std::collections::BTreeMap<String, BTreeSet<&'static str>> {
     let mut found: std::collections::BTreeMap<String, BTreeSet<&'static str>> = Default::default();
     let codes = codes_in_source();
-    for path in files_under("src") {
-        if path.extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
-        let text = read(&path);
+    for text in rust_sources() {
         for code in &codes {
             let quoted = format!("\"{code}\"");
             for (at, _) in text.match_indices(&quoted) {
@@ -403,8 +399,7 @@ fn the_environment_page_lists_every_variable_lookout_reads() {
         lookout::push::targets::ALL.len()
     );
     let mut reads: BTreeSet<String> = asked.into_inner();
-    for path in files_under("src") {
-        let text = read(&path);
+    for text in rust_sources() {
         for (at, _) in text.match_indices("env = \"LOOKOUT_") {
             let name = &text[at + 7..];
             reads.insert(name[..name.find('"').unwrap()].to_string());
@@ -436,6 +431,15 @@ fn the_readme_stays_an_entry_point() {
     );
 }
 
+/// The text of every Rust file under `src/`.
+fn rust_sources() -> Vec<String> {
+    files_under("src")
+        .into_iter()
+        .filter(|path| path.extension().is_some_and(|e| e == "rs"))
+        .map(|path| read(&path))
+        .collect()
+}
+
 /// The diagnostic codes the source raises: each string literal
 /// `"<area>::<name>"` of a known area.
 fn codes_in_source() -> BTreeSet<String> {
@@ -452,11 +456,7 @@ fn codes_in_source() -> BTreeSet<String> {
         "kubernetes",
     ];
     let mut codes = BTreeSet::new();
-    for path in files_under("src") {
-        if path.extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
-        let text = read(&path);
+    for text in rust_sources() {
         for area in AREAS {
             for (at, _) in text.match_indices(&format!("\"{area}::")) {
                 let rest = &text[at + 1..];

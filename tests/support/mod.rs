@@ -9,7 +9,9 @@ pub mod ingest;
 pub mod servers;
 mod tool;
 
-pub use tool::tool;
+// Not every test binary runs a tool.
+#[allow(unused_imports)]
+pub use tool::{run_ok, tool};
 
 use std::path::{Path, PathBuf};
 
@@ -119,26 +121,4 @@ pub fn files_recursively(dir: &std::path::Path) -> Vec<PathBuf> {
     }
     found.sort();
     found
-}
-
-/// `program args…` in `dir`, which must succeed; its stdout.
-pub fn run_ok<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(
-    program: impl AsRef<std::ffi::OsStr>,
-    args: &[S],
-    dir: &Path,
-) -> String {
-    let program = program.as_ref();
-    let output = std::process::Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{} {args:?}: {}{}",
-        program.to_string_lossy(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
 }
