@@ -311,10 +311,6 @@ impl Target for Prometheus {
     }
 }
 
-/// Whether the file Prometheus names (as its `rule_files` globs expand,
-/// relative to its own working directory) is `path`: the same path, the
-/// same file once resolved, or, where Prometheus sees the directory under
-/// another mount, the same directory and file name.
 /// Whose a rule file that duplicates this project's group is, from its
 /// header, and what to do about it, for the conflict's note. Only a file
 /// in `rules_dir` can be pruned.
@@ -347,6 +343,10 @@ fn group_names(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether the file Prometheus names (as its `rule_files` globs expand,
+/// relative to its own working directory) is `path`: the same path, the
+/// same file once resolved, or, where Prometheus sees the directory under
+/// another mount, the same directory and file name.
 fn same_file(prometheus_file: &str, path: &std::path::Path) -> bool {
     let theirs = std::path::Path::new(prometheus_file);
     if theirs == path {
