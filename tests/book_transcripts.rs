@@ -16,10 +16,9 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use support::book::{
-    blocks, lookout_with_env, matches, relative, steps, user_pages, NO_RUN_BUDGET, ROOT,
-};
+use support::book::{blocks, matches, relative, steps, user_pages, NO_RUN_BUDGET, ROOT};
 use support::fakes::{self, Fake};
+use support::lookout_output_with_env;
 use support::servers::{free_port, prometheus_loading, Server};
 
 /// The tenant the ruler fakes require, and the credentials the page's
@@ -153,7 +152,7 @@ fn every_console_transcript_runs_and_prints_what_the_page_says() {
                     ));
                     continue;
                 }
-                let (code, out) = lookout_with_env(dir.path(), &words[1..], &env);
+                let (code, out) = lookout_output_with_env(dir.path(), &words[1..], &env);
                 ran += 1;
                 if code != expected_code || !matches(&out, &expected) {
                     failures.push(format!(

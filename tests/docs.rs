@@ -24,8 +24,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use support::book::{
-    blocks, book_pages, files_under, linked_pages, lookout, read, relative, user_pages, ROOT,
+    blocks, book_pages, files_under, linked_pages, read, relative, user_pages, ROOT,
 };
+use support::lookout_output as lookout;
 
 use serde_json::Value;
 

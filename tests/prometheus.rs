@@ -9,6 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
+use support::lookout_output as lookout;
 use support::run_ok;
 use support::servers::{free_port, get, start, start_prometheus, wait_for};
 
@@ -63,23 +64,6 @@ fn amtool_check_config(root: &Path) {
         "{}",
         String::from_utf8_lossy(&check.stdout)
     );
-}
-
-fn lookout(dir: &Path, args: &[&str]) -> (i32, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lookout"))
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ),
-    )
 }
 
 #[test]

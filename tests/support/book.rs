@@ -2,7 +2,6 @@
 //! fast tier) and `tests/book_transcripts.rs` (the slow one).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// Shell blocks that cannot run here (a cluster, a server with history,
@@ -125,28 +124,6 @@ pub fn blocks(page: &Path) -> Vec<Block> {
     }
     assert!(open.is_none(), "{}: an unclosed fence", page.display());
     out
-}
-
-/// Runs `lookout` with `args` in `dir`; (exit code, stdout then stderr).
-pub fn lookout(dir: &Path, args: &[&str]) -> (i32, String) {
-    lookout_with_env(dir, args, &[])
-}
-
-/// [`lookout`], with `env` set besides.
-pub fn lookout_with_env(dir: &Path, args: &[&str], env: &[(String, String)]) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_lookout"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("LOOKOUT_PROMETHEUS_URL")
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned()
-            + &String::from_utf8_lossy(&output.stderr),
-    )
 }
 
 /// A transcript's steps: each `$ command`, an optional `? CODE` (its exit

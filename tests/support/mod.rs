@@ -15,6 +15,34 @@ pub use tool::{run_ok, tool};
 
 use std::path::{Path, PathBuf};
 
+/// Runs `lookout` with `args` in `dir`; (exit code, stdout then stderr).
+/// `LOOKOUT_PROMETHEUS_URL` from the caller's shell is dropped, so a test's
+/// lookout.yaml decides.
+pub fn lookout_output(dir: &Path, args: &[&str]) -> (i32, String) {
+    lookout_output_with_env(dir, args, &[])
+}
+
+/// [`lookout_output`], with `env` set besides.
+pub fn lookout_output_with_env(
+    dir: &Path,
+    args: &[&str],
+    env: &[(String, String)],
+) -> (i32, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lookout"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("LOOKOUT_PROMETHEUS_URL")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr),
+    )
+}
+
 /// Runs `script` with Node in `dir` (an npm project the README's test
 /// command installs; `package` proves it is), `input` on stdin; its
 /// stdout. Fails the test, never skips, on a missing install or an error.
